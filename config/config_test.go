@@ -1,0 +1,169 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadMergesDropInsInOrder(t *testing.T) {
+	dir := t.TempDir()
+	main := write(t, dir, "config.yaml", `
+node: {make: Acme, model: EdgeBox 200}
+site:
+  endpoint: https://cp.example.com
+  project: alpha
+network: {resolvConf: /tmp/x/resolv.conf}
+console: {rebootCommand: [sudo, -n, systemctl, reboot]}
+models:
+  eb200: {make: Acme, model: EdgeBox 200, endpoint: https://cp.acme.example}
+`)
+	write(t, dir, "config.d/20-site.yaml", "site: {project: beta, registrationToken: tok_secret_value}\n")
+	write(t, dir, "config.d/10-node.yaml", "node: {name: lab-01}\nsite: {project: gamma}\n")
+	cfg, probs := Load(main, false)
+	if len(probs) != 0 {
+		t.Fatalf("unexpected problems: %v", probs)
+	}
+	want := Config{
+		Node:    Node{Name: "lab-01", Make: "Acme", Model: "EdgeBox 200"},
+		Site:    Site{Endpoint: "https://cp.example.com", Project: "beta", RegistrationToken: "tok_secret_value"},
+		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network"},
+		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}},
+		Models:  map[string]Model{"eb200": {Make: "Acme", Model: "EdgeBox 200", Endpoint: "https://cp.acme.example"}},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("config =\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+func TestLoadProblemsNameFileLineKey(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       []string // substrings of each problem, in order
+		check      func(t *testing.T, c Config)
+	}{
+		{
+			name: "unknown key",
+			body: "node:\n  make: Acme\n  colour: red\n",
+			want: []string{"config.yaml:3: node.colour: unknown key"},
+			check: func(t *testing.T, c Config) {
+				if c.Node.Make != "Acme" {
+					t.Errorf("valid key lost: make = %q", c.Node.Make)
+				}
+			},
+		},
+		{
+			name: "http endpoint",
+			body: "site:\n  endpoint: http://cp.example.com\n  project: p1\n",
+			want: []string{"config.yaml:2: site.endpoint: must use https, not http"},
+			check: func(t *testing.T, c Config) {
+				if c.Site.Endpoint != "" || c.Site.Project != "p1" {
+					t.Errorf("site = %+v; want endpoint dropped and project kept", c.Site)
+				}
+			},
+		},
+		{
+			name: "bad yaml",
+			body: "node:\n  make: [unclosed\n",
+			want: []string{"config.yaml:", "not valid YAML"},
+		},
+		{
+			name: "relative path",
+			body: "network:\n  resolvConf: resolv.conf\n",
+			want: []string{"config.yaml:2: network.resolvConf: must be an absolute path"},
+			check: func(t *testing.T, c Config) {
+				if c.Network.ResolvConf != "/etc/resolv.conf" {
+					t.Errorf("resolvConf = %q; want the default kept", c.Network.ResolvConf)
+				}
+			},
+		},
+		{
+			name: "reboot command not a list",
+			body: "console:\n  rebootCommand: reboot now\n",
+			want: []string{"config.yaml:2: console.rebootCommand: must be a list of strings"},
+		},
+		{
+			name: "section not a mapping",
+			body: "site: 42\n",
+			want: []string{"config.yaml:1: site: must be a mapping"},
+		},
+		{
+			name: "top level list",
+			body: "- a\n- b\n",
+			want: []string{"config.yaml:1: must be a mapping of sections"},
+		},
+		{
+			name: "unknown section",
+			body: "sites: {}\n",
+			want: []string{"config.yaml:1: sites: unknown key"},
+		},
+		{
+			name: "empty file",
+			body: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), "config.yaml", tt.body)
+			cfg, probs := Load(p, false)
+			if len(probs) != len(tt.want) && !(tt.name == "bad yaml" && len(probs) == 1) {
+				t.Fatalf("problems = %v; want %d", probs, len(tt.want))
+			}
+			got := probs.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("problems %q do not contain %q", got, w)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, cfg)
+			}
+		})
+	}
+}
+
+func TestBrokenDropInKeepsPrimary(t *testing.T) {
+	dir := t.TempDir()
+	main := write(t, dir, "config.yaml", "site: {endpoint: https://cp.example.com}\n")
+	write(t, dir, "config.d/50-bad.yaml", "site: {endpoint: [\n")
+	cfg, probs := Load(main, false)
+	if cfg.Site.Endpoint != "https://cp.example.com" {
+		t.Errorf("endpoint = %q; the primary file must survive a broken drop-in", cfg.Site.Endpoint)
+	}
+	if len(probs) != 1 || !strings.Contains(probs[0].File, "50-bad.yaml") {
+		t.Errorf("problems = %v; want one naming 50-bad.yaml", probs)
+	}
+}
+
+func TestMissingPrimary(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if _, probs := Load(p, true); len(probs) != 0 {
+		t.Errorf("missingOK: problems = %v", probs)
+	}
+	_, probs := Load(p, false)
+	if len(probs) != 1 || !strings.Contains(probs[0].String(), "cannot read: no such file or directory") {
+		t.Errorf("problems = %v; want one 'cannot read'", probs)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{"": "", "abc": "****", "ncrt_0123456789": "ncrt…"} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
