@@ -1,0 +1,131 @@
+// Package regclient is the node side of registration: the node's identity on
+// disk, the registration state machine and (in client.go) the control-plane
+// client.
+//
+// On disk, under the state dir (DESIGN.md section 5):
+//
+//	state.json            registration state: unregistered | pending | registered
+//	identity/node.key     ECDSA private key, mode 0600, directory 0700
+//	identity/node.crt     node certificate chain
+//	identity/ca.crt       control-plane CA bundle
+//
+// Every write goes through atomicfile.
+package regclient
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/atomicfile"
+)
+
+// Phase is the registration state stored in state.json.
+type Phase string
+
+// The registration phases.
+const (
+	Unregistered Phase = "unregistered"
+	Pending      Phase = "pending"
+	Registered   Phase = "registered"
+)
+
+// File names under the state dir. They are part of the contract with
+// automation and must not change.
+const (
+	StateFile   = "state.json"
+	IdentityDir = "identity"
+	KeyFile     = "identity/node.key"
+	CertFile    = "identity/node.crt"
+	CAFile      = "identity/ca.crt"
+)
+
+// State is the content of state.json.
+type State struct {
+	// NodeID is chosen once (DeriveNodeID) and kept across deregistration.
+	NodeID string `json:"nodeId"`
+	State  Phase  `json:"state"`
+	// Endpoint is the control plane this state refers to.
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// Pending: the enrollment being waited on.
+	UserCode                string    `json:"userCode,omitempty"`
+	VerificationURI         string    `json:"verificationUri,omitempty"`
+	VerificationURIComplete string    `json:"verificationUriComplete,omitempty"`
+	DeviceCode              string    `json:"deviceCode,omitempty"` // secret; file is 0600
+	ExpiresAt               time.Time `json:"expiresAt,omitzero"`
+	Interval                int       `json:"interval,omitempty"`
+
+	// Registered.
+	NodeName     string    `json:"nodeName,omitempty"`
+	Project      string    `json:"project,omitempty"`
+	RegisteredAt time.Time `json:"registeredAt,omitzero"`
+}
+
+// Store reads and writes the node state under one directory.
+type Store struct {
+	// Dir is the state dir.
+	Dir string
+}
+
+// Path returns the absolute path of a state-dir file name such as KeyFile.
+func (s Store) Path(name string) string { return filepath.Join(s.Dir, filepath.FromSlash(name)) }
+
+// ErrNoState reports that state.json does not exist yet.
+var ErrNoState = errors.New("regclient: no state file yet")
+
+// Load reads state.json. A missing file returns ErrNoState and a zero
+// unregistered State.
+func (s Store) Load() (State, error) {
+	data, err := os.ReadFile(s.Path(StateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{State: Unregistered}, ErrNoState
+	}
+	if err != nil {
+		return State{State: Unregistered}, fmt.Errorf("regclient: read %s: %w", s.Path(StateFile), err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{State: Unregistered}, fmt.Errorf("regclient: parse %s: %w", s.Path(StateFile), err)
+	}
+	switch st.State {
+	case Unregistered, Pending, Registered:
+	case "":
+		st.State = Unregistered
+	default:
+		return st, fmt.Errorf("regclient: %s: unknown state %q", s.Path(StateFile), st.State)
+	}
+	return st, nil
+}
+
+// Save writes state.json atomically (mode 0600: it may hold a device code).
+func (s Store) Save(st State) error {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return fmt.Errorf("regclient: create state dir %s: %w", s.Dir, err)
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("regclient: encode state: %w", err)
+	}
+	return atomicfile.WriteFile(s.Path(StateFile), append(data, '\n'), 0o600)
+}
+
+// Writable reports whether the state dir can be written, creating it if
+// needed. The returned error is the reason it cannot.
+func (s Store) Writable() error {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return fmt.Errorf("regclient: create state dir %s: %w", s.Dir, err)
+	}
+	f, err := os.CreateTemp(s.Dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("regclient: state dir %s is not writable: %w", s.Dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
