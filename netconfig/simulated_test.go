@@ -1,0 +1,32 @@
+package netconfig
+
+import (
+	"context"
+	"net/netip"
+	"reflect"
+	"testing"
+)
+
+func TestSimulatedRead(t *testing.T) {
+	st, err := NewSimulated().Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Gateway != netip.MustParseAddr("192.0.2.1") || st.GatewayInterface != "eth0" {
+		t.Errorf("gateway %v on %q, want 192.0.2.1 on eth0", st.Gateway, st.GatewayInterface)
+	}
+	var names []string
+	for _, ifc := range st.Interfaces {
+		names = append(names, ifc.Name+" "+string(ifc.State))
+	}
+	want := []string{"eth0 up", "eth1 no-carrier", "mgmt0 up", "wg0 up"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("interfaces %q, want %q", names, want)
+	}
+	if eth0, _ := st.Interface("eth0"); !eth0.Default || !eth0.Ethernet {
+		t.Errorf("eth0 = %+v, want default route and Ethernet", eth0)
+	}
+	if len(st.DNS) != 1 || st.DNS[0] != netip.MustParseAddr("192.0.2.53") {
+		t.Errorf("DNS %v, want [192.0.2.53]", st.DNS)
+	}
+}
