@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nodeconsole/nodeconsole/screens/about"
+	"github.com/nodeconsole/nodeconsole/tui"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// consoleFPS caps the renderer: frames are only written when the view
+// changed, but the ticker runs all the time, so this trades idle CPU against
+// key-to-screen latency (docs/performance.md).
+const consoleFPS = 30
+
+func runConsole(ctx context.Context, g globals) error {
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice == 0 {
+		return usagef("the console needs a terminal; for scripts use 'nodeconsole status'")
+	}
+	e, err := newEnv(g, true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+
+	tty := tui.TTYName()
+	prof, termNotice := tui.DetectProfile(tui.TermInfo{Env: os.Environ(), TTY: tty, Baud: tui.Baud(0), ForceASCII: g.ascii, Profile: g.profile})
+	styles := ui.NewStyles(prof)
+	notices := map[string]string{}
+	if termNotice != "" {
+		notices["term"] = termNotice
+		e.log.Warn("terminal", "notice", termNotice)
+	}
+	if e.stateErr != nil {
+		notices["state-dir"] = fmt.Sprintf("State dir %s is read-only: registration and settings cannot be saved.", g.stateDir)
+		e.log.Error("state dir not writable", "err", e.stateErr)
+	}
+	if n := len(e.cfgProbs); n > 0 {
+		notices["config"] = fmt.Sprintf("Config: %s (About this node lists all %d).", e.cfgProbs[0].String(), n)
+	}
+	var probs []string
+	for _, p := range e.cfgProbs {
+		probs = append(probs, p.String())
+	}
+	var notes []string
+	if e.demo != nil {
+		notes = e.demo.notes
+	}
+	app := tui.NewConsole(tui.ConsoleDeps{
+		Styles:    &styles,
+		Collector: e.collector(),
+		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,
+			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
+		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
+	})
+	p := tea.NewProgram(app,
+		tea.WithContext(ctx),
+		tea.WithFilter(tui.SizeFilter(g.size, tui.FallbackSize(os.Getenv))),
+		tea.WithColorProfile(prof.Color),
+		tea.WithFPS(consoleFPS),
+	)
+	_, err = p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		e.log.Info("stopped by signal")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
+
+func termDesc(p ui.Profile, tty string) string {
+	parts := []string{"TERM=" + os.Getenv("TERM"), p.Color.String()}
+	if p.ASCII {
+		parts = append(parts, "ASCII")
+	}
+	if p.Serial {
+		parts = append(parts, "serial profile")
+	}
+	if tty != "" {
+		parts = append(parts, tty)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/nodestatus"
+	"github.com/nodeconsole/nodeconsole/regclient"
+)
+
+// env is what every command shares once flags and config are read.
+type env struct {
+	g          globals
+	cfg        config.Config
+	cfgProbs   config.Problems
+	store      regclient.Store
+	nodeID     string
+	idSource   regclient.IDSource
+	stateErr   error // state dir not writable, or node ID not saved
+	net        netconfig.Reader
+	log        *slog.Logger
+	logFile    string
+	logCloser  io.Closer
+	make_      string
+	model      string
+	dmiDir     string
+	demo       *demoEnv
+	cleanup    []func()
+}
+
+func (e *env) close() {
+	for i := len(e.cleanup) - 1; i >= 0; i-- {
+		e.cleanup[i]()
+	}
+}
+
+// newEnv reads the config, the state dir and the node ID. It fails only on
+// what leaves nothing to show; everything else becomes a problem line.
+func newEnv(g globals, wantLog bool) (*env, error) {
+	e := &env{g: g, dmiDir: "/sys/class/dmi/id"}
+	if g.demo {
+		d, err := newDemo(g)
+		if err != nil {
+			return nil, err
+		}
+		e.demo = d
+		e.cleanup = append(e.cleanup, d.close)
+		e.g.stateDir = d.stateDir
+		g = e.g
+	}
+	// A config path given on the command line must exist; the default one
+	// may be missing (a laptop, a fresh image).
+	e.cfg, e.cfgProbs = config.Load(g.configPath, !g.configSet)
+	if e.demo != nil {
+		e.demo.apply(&e.cfg)
+	}
+	if g.endpoint != "" {
+		e.cfg.Site.Endpoint = g.endpoint
+	}
+	e.store = regclient.Store{Dir: g.stateDir}
+	e.stateErr = e.store.Writable()
+
+	if wantLog {
+		e.openLog()
+	} else {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+
+	src := regclient.DefaultIDSources(e.cfg.Node.Name)
+	id, from, err := e.store.EnsureNodeID(src)
+	if err != nil && id == "" {
+		// The state file is unreadable: show a derived ID, and say so.
+		id, from, _ = regclient.DeriveNodeID(src)
+		e.stateErr = err
+	} else if err != nil && e.stateErr == nil {
+		e.stateErr = err
+	}
+	e.nodeID, e.idSource = id, from
+
+	e.make_, e.model = e.cfg.Node.Make, e.cfg.Node.Model
+	if e.make_ == "" || e.model == "" {
+		v, p := nodestatus.ReadDMI(e.dmiDir)
+		if e.make_ == "" {
+			e.make_ = v
+		}
+		if e.model == "" {
+			e.model = p
+		}
+	}
+	if e.demo != nil {
+		e.net = e.demo.net
+	} else {
+		e.net = netconfig.NewReader(e.cfg.Network.ResolvConf)
+	}
+	e.log.Info("start", "version", version, "nodeId", e.nodeID, "nodeIdSource", string(from),
+		"stateDir", g.stateDir, "config", g.configPath, "demo", g.demo)
+	for _, p := range e.cfgProbs {
+		e.log.Warn("config problem", "problem", p.String())
+	}
+	return e, nil
+}
+
+// openLog opens the JSON log file: --log, else STATE/nodeconsole.log. A log
+// that cannot be opened is not fatal: logging goes nowhere and the console
+// says so.
+func (e *env) openLog() {
+	path := e.g.logFile
+	if path == "" {
+		path = filepath.Join(e.g.stateDir, "nodeconsole.log")
+	}
+	e.logFile = path
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		e.log = slog.New(slog.DiscardHandler)
+		e.logFile = fmt.Sprintf("%s (cannot open: %v)", path, err)
+		return
+	}
+	e.logCloser = f
+	e.cleanup = append(e.cleanup, func() { f.Close() })
+	e.log = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func (e *env) collector() nodestatus.Collector {
+	var probs []string
+	for _, p := range e.cfgProbs {
+		probs = append(probs, "config: "+p.String())
+	}
+	if e.stateErr != nil {
+		probs = append(probs, "state dir: "+e.stateErr.Error())
+	}
+	return nodestatus.Collector{
+		NodeID: e.nodeID, Make: e.make_, Model: e.model, Version: version,
+		Endpoint: e.cfg.Site.Endpoint, Net: e.net, State: e.store, Problems: probs,
+	}
+}

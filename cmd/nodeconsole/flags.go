@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/tui"
+)
+
+// globals are the flags that go before the subcommand (DESIGN.md section 6).
+type globals struct {
+	configPath string
+	configSet  bool
+	stateDir   string
+	endpoint   string
+	caFile     string
+	demo       bool
+	ascii      bool
+	size       *tui.Size
+	profile    string
+	logFile    string
+}
+
+// DefaultStateDir is the state dir on a node.
+const DefaultStateDir = "/var/lib/nodeconsole"
+
+func parseGlobal(args []string) (globals, []string, error) {
+	g := globals{configPath: config.DefaultPath, stateDir: DefaultStateDir}
+	fs := flag.NewFlagSet("nodeconsole", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Func("config", "", func(s string) error { g.configPath, g.configSet = s, true; return nil })
+	fs.StringVar(&g.stateDir, "state-dir", g.stateDir, "")
+	fs.StringVar(&g.endpoint, "endpoint", "", "")
+	fs.StringVar(&g.caFile, "ca-file", "", "")
+	fs.BoolVar(&g.demo, "demo", false, "")
+	fs.BoolVar(&g.ascii, "ascii", false, "")
+	fs.StringVar(&g.profile, "profile", "auto", "")
+	fs.StringVar(&g.logFile, "log", "", "")
+	var size string
+	fs.StringVar(&size, "size", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return g, nil, errHelp
+		}
+		return g, nil, usagef("%s", flagError(err))
+	}
+	if size != "" {
+		s, err := tui.ParseSize(size)
+		if err != nil {
+			return g, nil, usagef("%s", err.Error())
+		}
+		g.size = &s
+	}
+	switch g.profile {
+	case "auto", "default", "serial":
+	default:
+		return g, nil, usagef("--profile must be auto, default or serial, not %q", g.profile)
+	}
+	if g.endpoint != "" {
+		if err := config.ValidEndpoint(g.endpoint); err != nil {
+			return g, nil, usagef("--endpoint: %s", err.Error())
+		}
+	}
+	return g, fs.Args(), nil
+}
+
+// flagError turns the flag package's messages into one sentence.
+func flagError(err error) string {
+	s := err.Error()
+	if name, ok := strings.CutPrefix(s, "flag provided but not defined: "); ok {
+		return fmt.Sprintf("unknown flag %s (run 'nodeconsole --help' for the list)", name)
+	}
+	return s
+}

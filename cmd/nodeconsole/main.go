@@ -1,0 +1,100 @@
+// Command nodeconsole is the local console of an edge network appliance: a
+// menu-driven terminal UI shown after the console user logs in, plus
+// subcommands for scripts (status, version, ...).
+//
+//	nodeconsole [--config FILE] [--state-dir DIR] [--endpoint URL] [--ca-file FILE]
+//	            [--demo] [--ascii] [--size COLSxROWS] [--log FILE] [command]
+//
+// Exit codes: 0 done, 2 bad input or usage (nothing changed), 1 anything else,
+// always with one line on stderr saying what and why.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags '-X main.version=...'.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError marks bad input: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// run is main without the process: it parses args, dispatches and returns the
+// exit code, writing at most one line to stderr on failure.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g, rest, err := parseGlobal(args)
+	if err == nil {
+		err = dispatch(ctx, g, rest, stdin, stdout, stderr)
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, usageText)
+		return 0
+	}
+	fmt.Fprintln(stderr, "nodeconsole: "+err.Error())
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+var errHelp = errors.New("help requested")
+
+const usageText = `Usage: nodeconsole [global flags] [command]
+
+With no command, runs the console UI.
+
+Global flags:
+  --config FILE        config file (default /etc/nodeconsole/config.yaml)
+  --state-dir DIR      state directory (default /var/lib/nodeconsole)
+  --endpoint URL       control-plane endpoint (overrides site.endpoint)
+  --ca-file FILE       extra CA bundle trusted for the control plane
+  --demo               run with a temporary state dir and a simulated network
+  --ascii              ASCII borders and glyphs
+  --size COLSxROWS     force the screen size (serial consoles report 0x0)
+  --profile MODE       drawing profile: auto, default or serial
+  --log FILE           log file (default STATE-DIR/nodeconsole.log)
+
+Commands:
+  status [--json]      print the node status
+  version              print the version
+`
+
+func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return runConsole(ctx, g)
+	}
+	switch args[0] {
+	case "status":
+		return cmdStatus(ctx, g, args[1:], stdout)
+	case "version":
+		if len(args) > 1 {
+			return usagef("version takes no arguments")
+		}
+		fmt.Fprintln(stdout, "nodeconsole "+version)
+		return nil
+	case "help":
+		return errHelp
+	}
+	return usagef("unknown command %q (run 'nodeconsole --help' for the list)", args[0])
+}

@@ -1,0 +1,135 @@
+// Package about is the "About this node" screen: where the console keeps its
+// files, where the node ID came from, every interface in full and every
+// config problem. It is what a support call asks for.
+package about
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/bubbles/v2/viewport"
+
+	"github.com/nodeconsole/nodeconsole/nodestatus"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// Facts are the fixed facts shown on the screen.
+type Facts struct {
+	ConfigFile   string
+	StateDir     string
+	LogFile      string
+	NodeIDSource string
+	Terminal     string
+	// ConfigProblems are config problems in file:line: key: message form.
+	ConfigProblems []string
+}
+
+// Deps are the screen's dependencies.
+type Deps struct {
+	Styles  *ui.Styles
+	Facts   Facts
+	Collect func(ctx context.Context) nodestatus.Snapshot
+}
+
+// Model is the About screen.
+type Model struct {
+	d      Deps
+	snap   *nodestatus.Snapshot
+	vp     viewport.Model
+	nav    ui.NavKeys
+	width  int
+	height int
+}
+
+// New builds the screen.
+func New(d Deps) *Model {
+	vp := viewport.New()
+	return &Model{d: d, vp: vp, nav: ui.DefaultNavKeys()}
+}
+
+type snapshotMsg struct{ snap nodestatus.Snapshot }
+
+// Init implements ui.Screen.
+func (m *Model) Init() tea.Cmd {
+	collect := m.d.Collect
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return snapshotMsg{collect(ctx)}
+	}
+}
+
+// Title implements ui.Screen.
+func (m *Model) Title() string { return "About this node" }
+
+// Update implements ui.Screen.
+func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.vp.SetWidth(msg.Width)
+		m.vp.SetHeight(msg.Height)
+		m.vp.SetContent(m.content())
+	case snapshotMsg:
+		m.snap = &msg.snap
+		m.vp.SetContent(m.content())
+	case tea.KeyPressMsg:
+		if key.Matches(msg, m.nav.Back) {
+			return m, ui.Back
+		}
+		var cmd tea.Cmd
+		m.vp, cmd = m.vp.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// View implements ui.Screen.
+func (m *Model) View() string { return m.vp.View() }
+
+func (m *Model) content() string {
+	st := m.d.Styles
+	f := m.d.Facts
+	kv := func(k, v string) string { return " " + st.Label.Render(fmt.Sprintf("%-14s", k)) + v }
+	lines := []string{st.Title.Render(" Files")}
+	lines = append(lines, kv("Config file", f.ConfigFile), kv("State dir", f.StateDir), kv("Log file", f.LogFile))
+	lines = append(lines, st.Title.Render(" Identity"))
+	if m.snap != nil {
+		lines = append(lines, kv("Node ID", m.snap.NodeID))
+	}
+	lines = append(lines, kv("ID source", f.NodeIDSource), kv("Terminal", f.Terminal))
+	if m.snap != nil {
+		lines = append(lines, kv("Version", m.snap.Version))
+		lines = append(lines, st.Title.Render(" Interfaces"))
+		for _, ifc := range m.snap.Interfaces {
+			def := ""
+			if ifc.Default {
+				def = "  (default route)"
+			}
+			lines = append(lines, fmt.Sprintf("  %s  %s  %s%s", ifc.Name, ifc.State, ifc.MAC, def))
+			for _, a := range ifc.Addresses {
+				lines = append(lines, "      "+a)
+			}
+		}
+	}
+	lines = append(lines, st.Title.Render(" Config problems"))
+	if len(f.ConfigProblems) == 0 {
+		lines = append(lines, "  none")
+	}
+	for _, p := range f.ConfigProblems {
+		lines = append(lines, "  "+p)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.nav.Down, m.nav.Back} }
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{m.nav.Up, m.nav.Down, m.nav.Back}}
+}

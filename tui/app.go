@@ -1,0 +1,357 @@
+// Package tui is the console shell: the root model with its screen stack,
+// the header and footer, the error banner and the global keys. Screens live
+// in screens/<name> and plug in through ui.Screen.
+package tui
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// Options configure the shell.
+type Options struct {
+	Styles *ui.Styles
+	// Home is the bottom of the stack; it is never popped.
+	Home ui.Screen
+	// Node labels the header until a ui.HeaderMsg replaces it.
+	Node string
+	// Demo marks the header DEMO.
+	Demo bool
+	// Notices are shown under the header from the start (read-only state
+	// dir, unknown TERM, ...), keyed as in ui.NoticeMsg.
+	Notices map[string]string
+	// Log receives audit lines and the detail behind error banners.
+	Log *slog.Logger
+}
+
+// App is the root tea.Model.
+type App struct {
+	st      *ui.Styles
+	stack   []ui.Screen
+	node    string
+	demo    bool
+	log     *slog.Logger
+	keys    ui.GlobalKeys
+	help    help.Model
+	width   int
+	height  int
+	banner  string
+	notices []notice
+	// confirmQuit is set while "Log out? y/n" is asked.
+	confirmQuit bool
+	quitting    bool
+}
+
+type notice struct{ key, text string }
+
+// New builds the shell.
+func New(o Options) *App {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := help.New()
+	h.Styles = help.Styles{
+		ShortKey: o.Styles.HelpKey, ShortDesc: o.Styles.HelpDesc, ShortSeparator: o.Styles.Muted,
+		FullKey: o.Styles.HelpKey, FullDesc: o.Styles.HelpDesc, FullSeparator: o.Styles.Muted,
+		Ellipsis: o.Styles.Muted,
+	}
+	h.Ellipsis = o.Styles.Glyphs.Ellipsis
+	if o.Styles.Profile.ASCII {
+		h.ShortSeparator = " | "
+	}
+	a := &App{st: o.Styles, stack: []ui.Screen{o.Home}, node: o.Node, demo: o.Demo, log: log,
+		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24}
+	for k, v := range o.Notices {
+		a.setNotice(k, v)
+	}
+	return a
+}
+
+// Init implements tea.Model.
+func (a *App) Init() tea.Cmd { return a.top().Init() }
+
+func (a *App) top() ui.Screen { return a.stack[len(a.stack)-1] }
+
+func (a *App) capturing() bool {
+	c, ok := a.top().(ui.InputCapturer)
+	return ok && c.CapturesInput()
+}
+
+// Update implements tea.Model.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		return a, a.resizeTop()
+	case tea.KeyPressMsg:
+		return a.key(msg)
+	case tea.PasteMsg:
+		if !a.capturing() {
+			return a, nil // a pasted blob must not drive the menus
+		}
+	case tea.InterruptMsg:
+		return a.askQuit()
+	case tea.SuspendMsg:
+		return a, nil
+	case ui.PushMsg:
+		a.banner = ""
+		a.stack = append(a.stack, msg.Screen)
+		a.log.Info("screen opened", "screen", msg.Screen.Title())
+		return a, tea.Batch(msg.Screen.Init(), a.resizeTop())
+	case ui.BackMsg:
+		a.pop()
+		return a, a.resizeTop()
+	case ui.HomeMsg:
+		for len(a.stack) > 1 {
+			a.pop()
+		}
+		return a, a.resizeTop()
+	case ui.QuitMsg:
+		return a.quit()
+	case ui.ErrorMsg:
+		a.banner = msg.Text
+		a.log.Error(msg.Text, "err", msg.Err)
+		return a, a.resizeTop()
+	case ui.AuditMsg:
+		a.log.Info(msg.Action, append([]any{"audit", true}, msg.Attrs...)...)
+		return a, nil
+	case ui.HeaderMsg:
+		a.node = msg.Node
+		return a, nil
+	case ui.NoticeMsg:
+		a.setNotice(msg.Key, msg.Text)
+		return a, a.resizeTop()
+	}
+	return a.forward(msg)
+}
+
+// forward sends msg to every screen on the stack: screens below the top
+// still receive their command results (a status refresh, a poll answer), but
+// only the top one sees keys.
+func (a *App) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for i, s := range a.stack {
+		ns, cmd := s.Update(msg)
+		a.stack[i] = ns
+		cmds = append(cmds, cmd)
+	}
+	return a, tea.Batch(cmds...)
+}
+
+func (a *App) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if a.confirmQuit {
+		switch k.String() {
+		case "y", "Y", "enter":
+			return a.quit()
+		default:
+			a.confirmQuit = false
+			return a, nil
+		}
+	}
+	switch {
+	case key.Matches(k, a.keys.Inert):
+		return a, nil
+	case key.Matches(k, a.keys.Redraw):
+		return a, tea.ClearScreen
+	case key.Matches(k, a.keys.Quit):
+		if len(a.stack) > 1 {
+			a.pop()
+			return a, a.resizeTop()
+		}
+		return a.askQuit()
+	case key.Matches(k, a.keys.Help) && !a.capturing():
+		a.help.ShowAll = !a.help.ShowAll
+		return a, a.resizeTop()
+	}
+	if a.help.ShowAll && !a.capturing() {
+		// Any key closes the full help first.
+		a.help.ShowAll = false
+		return a, a.resizeTop()
+	}
+	a.banner = ""
+	top := len(a.stack) - 1
+	ns, cmd := a.stack[top].Update(k)
+	a.stack[top] = ns
+	return a, cmd
+}
+
+func (a *App) askQuit() (tea.Model, tea.Cmd) {
+	a.confirmQuit = true
+	return a, nil
+}
+
+func (a *App) quit() (tea.Model, tea.Cmd) {
+	a.log.Info("log out", "audit", true)
+	a.quitting = true
+	return a, tea.Quit
+}
+
+func (a *App) pop() {
+	if len(a.stack) > 1 {
+		a.log.Info("screen closed", "screen", a.top().Title())
+		a.stack = a.stack[:len(a.stack)-1]
+		a.banner = ""
+	}
+}
+
+func (a *App) setNotice(k, text string) {
+	for i, n := range a.notices {
+		if n.key == k {
+			if text == "" {
+				a.notices = append(a.notices[:i], a.notices[i+1:]...)
+			} else {
+				a.notices[i].text = text
+			}
+			return
+		}
+	}
+	if text != "" {
+		a.notices = append(a.notices, notice{k, text})
+	}
+}
+
+// bodySize is the area left for the screen.
+func (a *App) bodySize() (int, int) {
+	h := a.height - 2 - len(a.notices) // header, footer
+	if a.banner != "" {
+		h--
+	}
+	if a.help.ShowAll {
+		h -= a.fullHelpHeight() - 1
+	}
+	return a.width, max(h, 0)
+}
+
+func (a *App) resizeTop() tea.Cmd {
+	w, h := a.bodySize()
+	top := len(a.stack) - 1
+	ns, cmd := a.stack[top].Update(tea.WindowSizeMsg{Width: w, Height: h})
+	a.stack[top] = ns
+	return cmd
+}
+
+// View implements tea.Model.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	return v
+}
+
+// MinWidth and MinHeight are the smallest terminal the shell draws in.
+const (
+	MinWidth  = 20
+	MinHeight = 6
+)
+
+func (a *App) render() string {
+	if a.quitting {
+		return ""
+	}
+	w, h := a.width, a.height
+	if w < MinWidth || h < MinHeight {
+		return clip(fmt.Sprintf("Enlarge the window: need %dx%d.", MinWidth, MinHeight), w, h)
+	}
+	var b strings.Builder
+	b.WriteString(a.header(w))
+	for _, n := range a.notices {
+		b.WriteString("\n" + fit(a.st.Notice.Render(ansi.Truncate(" "+n.text, w, a.st.Glyphs.Ellipsis)), w))
+	}
+	if a.banner != "" {
+		b.WriteString("\n" + a.st.Banner.Render(fit(" "+ansi.Truncate(a.banner, w-2, a.st.Glyphs.Ellipsis)+" ", w)))
+	}
+	bw, bh := a.bodySize()
+	body := a.top().View()
+	b.WriteString("\n" + clip(body, bw, bh))
+	b.WriteString("\n" + a.footer(w))
+	return b.String()
+}
+
+func (a *App) header(w int) string {
+	left := " nodeconsole"
+	if t := a.top().Title(); len(a.stack) > 1 && t != "" {
+		left += " " + a.st.Glyphs.Arrow + " " + t
+	}
+	right := ""
+	if a.node != "" {
+		right = a.node + " "
+	}
+	if a.st.Profile.Baud > 0 {
+		right = fmt.Sprintf("%d baud  ", a.st.Profile.Baud) + right
+	}
+	demo := ""
+	if a.demo {
+		demo = " DEMO "
+	}
+	avail := w - lipgloss.Width(left) - lipgloss.Width(demo) - 1
+	if lipgloss.Width(right) > avail {
+		right = ansi.Truncate(right, max(avail, 0), a.st.Glyphs.Ellipsis)
+	}
+	gap := max(w-lipgloss.Width(left)-lipgloss.Width(right)-lipgloss.Width(demo), 0)
+	line := a.st.Header.Render(left) + a.st.HeaderNode.Render(strings.Repeat(" ", gap)+right)
+	if demo != "" {
+		line += a.st.Demo.Render(demo)
+	}
+	return ansi.Truncate(line, w, "")
+}
+
+func (a *App) footer(w int) string {
+	if a.confirmQuit {
+		return a.st.Warn.Render(ansi.Truncate(" Log out? y: yes, any other key: no", w, ""))
+	}
+	if a.help.ShowAll {
+		a.help.SetWidth(w - 1)
+		full := a.help.FullHelpView(append(a.top().FullHelp(), a.globalHelp()))
+		lines := strings.Split(full, "\n")
+		for i := range lines {
+			lines[i] = " " + lines[i]
+		}
+		return strings.Join(lines, "\n")
+	}
+	a.help.SetWidth(w - 1)
+	return " " + a.help.ShortHelpView(append(a.top().ShortHelp(), a.keys.Help))
+}
+
+func (a *App) globalHelp() []key.Binding {
+	return []key.Binding{a.keys.Help, a.keys.Redraw, a.keys.Quit}
+}
+
+func (a *App) fullHelpHeight() int {
+	a.help.SetWidth(a.width - 1)
+	return lipgloss.Height(a.help.FullHelpView(append(a.top().FullHelp(), a.globalHelp())))
+}
+
+// fit pads or cuts s to exactly w cells.
+func fit(s string, w int) string {
+	sw := lipgloss.Width(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+// clip cuts s to at most w columns and exactly h lines.
+func clip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}

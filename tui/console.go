@@ -1,0 +1,43 @@
+package tui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/nodestatus"
+	"github.com/nodeconsole/nodeconsole/screens/about"
+	"github.com/nodeconsole/nodeconsole/screens/home"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// ConsoleDeps is everything the console needs, built by cmd/nodeconsole.
+type ConsoleDeps struct {
+	Styles    *ui.Styles
+	Collector nodestatus.Collector
+	About     about.Facts
+	Demo      bool
+	Notices   map[string]string
+	// Notes are extra lines on the home screen (demo portal URL...).
+	Notes   []string
+	Log     *slog.Logger
+	Refresh time.Duration
+}
+
+// NewConsole wires the home screen and its menu into a shell.
+func NewConsole(d ConsoleDeps) *App {
+	collect := d.Collector.Collect
+	actions := []home.Action{
+		{Label: "About this node", Hint: "files, identity, config problems", Open: func() ui.Screen {
+			return about.New(about.Deps{Styles: d.Styles, Facts: d.About, Collect: collect})
+		}},
+	}
+	h := home.New(home.Deps{
+		Styles:  d.Styles,
+		Collect: func(ctx context.Context) nodestatus.Snapshot { return collect(ctx) },
+		Actions: actions,
+		Refresh: d.Refresh,
+		Notes:   d.Notes,
+	})
+	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log})
+}

@@ -1,0 +1,92 @@
+// Package ui holds what the shell and every screen share: the Screen
+// interface, navigation commands, the Styles value, the terminal profile and
+// the common key bindings. Screens import ui; they never import each other or
+// the shell.
+package ui
+
+import (
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Screen is one page of the console. Only the shell implements tea.Model;
+// a Screen's Update returns the Screen itself so the shell never needs type
+// assertions.
+type Screen interface {
+	// Init returns the screen's first command (often the load of its data).
+	Init() tea.Cmd
+	// Update handles a message. Size arrives as tea.WindowSizeMsg carrying the
+	// body area (the terminal minus header, banner and footer).
+	Update(msg tea.Msg) (Screen, tea.Cmd)
+	// View renders the body area.
+	View() string
+	// Title is shown in the header breadcrumb.
+	Title() string
+	// KeyMap gives the footer and the ? help their bindings.
+	help.KeyMap
+}
+
+// InputCapturer is implemented by screens that are editing text: while
+// CapturesInput reports true the shell leaves printable keys, Backspace and
+// ? to the screen.
+type InputCapturer interface {
+	CapturesInput() bool
+}
+
+// PushMsg asks the shell to open a screen on top of the current one.
+type PushMsg struct{ Screen Screen }
+
+// BackMsg asks the shell to close the current screen.
+type BackMsg struct{}
+
+// HomeMsg asks the shell to return to the home screen.
+type HomeMsg struct{}
+
+// QuitMsg asks the shell to log out (exit 0).
+type QuitMsg struct{}
+
+// ErrorMsg asks the shell to show a one-sentence error banner. Err is logged
+// in full; Text is what the operator reads.
+type ErrorMsg struct {
+	Text string
+	Err  error
+}
+
+// AuditMsg asks the shell to write an audit line for an operator action.
+type AuditMsg struct {
+	Action string
+	Attrs  []any
+}
+
+// Push returns a command that opens s.
+func Push(s Screen) tea.Cmd { return func() tea.Msg { return PushMsg{Screen: s} } }
+
+// Back returns a command that closes the current screen.
+func Back() tea.Msg { return BackMsg{} }
+
+// Home returns to the home screen.
+func Home() tea.Msg { return HomeMsg{} }
+
+// Quit logs out.
+func Quit() tea.Msg { return QuitMsg{} }
+
+// Error returns a command that shows text in the error banner and logs err.
+func Error(text string, err error) tea.Cmd {
+	return func() tea.Msg { return ErrorMsg{Text: text, Err: err} }
+}
+
+// Audit returns a command that writes an audit line.
+func Audit(action string, attrs ...any) tea.Cmd {
+	return func() tea.Msg { return AuditMsg{Action: action, Attrs: attrs} }
+}
+
+// HeaderMsg updates the node label in the header (the node's name once
+// registered, else its ID).
+type HeaderMsg struct{ Node string }
+
+// NoticeMsg sets (or, with empty Text, clears) a persistent notice line under
+// the header, identified by Key (e.g. "state-dir", "config").
+type NoticeMsg struct {
+	Key  string
+	Text string
+}

@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+)
+
+// Profile describes the terminal the console draws on.
+type Profile struct {
+	// Color is the colour depth; the renderer downsamples to it.
+	Color colorprofile.Profile
+	// ASCII selects ASCII borders and glyphs (--ascii, non-UTF-8 locale).
+	ASCII bool
+	// Serial selects the leanest drawing: marker-only selection, no
+	// animation, no full-width fills (serial lines, vt100/vt220).
+	Serial bool
+	// Baud is the line speed of a real serial device, 0 when unknown.
+	Baud int
+}
+
+// Glyphs are the characters that differ between UTF-8 and ASCII terminals.
+type Glyphs struct {
+	Marker   string // selection marker
+	Default  string // marks the interface with the default route
+	Arrow    string // "current → new"
+	Bullet   string
+	Ellipsis string
+	Rule     string // horizontal rule character
+	OK       string
+	Fail     string
+	Block    string // full block for big letters
+}
+
+// Styles is the one set of styles every component uses. Build it with
+// NewStyles and pass it down; never create styles elsewhere.
+type Styles struct {
+	Profile Profile
+	Glyphs  Glyphs
+	Border  lipgloss.Border
+
+	Header     lipgloss.Style // product name bar
+	HeaderNode lipgloss.Style
+	Demo       lipgloss.Style // the DEMO mark
+	Rule       lipgloss.Style
+	Title      lipgloss.Style // section titles
+	Label      lipgloss.Style // field labels
+	Value      lipgloss.Style
+	Muted      lipgloss.Style
+	OK         lipgloss.Style
+	Fail       lipgloss.Style
+	Warn       lipgloss.Style
+	Banner     lipgloss.Style // error banner
+	Notice     lipgloss.Style // informational banner
+	Item       lipgloss.Style // menu item
+	Selected   lipgloss.Style // selected menu item (text)
+	MarkerOn   lipgloss.Style // selection marker
+	Digit      lipgloss.Style // menu shortcut digit
+	HelpKey    lipgloss.Style
+	HelpDesc   lipgloss.Style
+	Input      lipgloss.Style
+	InputFocus lipgloss.Style
+	Code       lipgloss.Style // activation code
+}
+
+// NewStyles builds the styles for a terminal profile.
+func NewStyles(p Profile) Styles {
+	g := Glyphs{Marker: "▸", Default: "*", Arrow: "→", Bullet: "•", Ellipsis: "…", Rule: "─", OK: "✓", Fail: "✗", Block: "█"}
+	border := lipgloss.NormalBorder()
+	if p.ASCII {
+		g = Glyphs{Marker: ">", Default: "*", Arrow: "->", Bullet: "-", Ellipsis: "...", Rule: "-", OK: "+", Fail: "x", Block: "#"}
+		border = lipgloss.ASCIIBorder()
+	}
+	var accent, dim, good, bad, warn, headerBG, headerFG color.Color
+	if p.Color >= colorprofile.ANSI256 {
+		accent, dim = lipgloss.Color("#5fafff"), lipgloss.Color("#8a8a8a")
+		good, bad, warn = lipgloss.Color("#5fd75f"), lipgloss.Color("#ff5f5f"), lipgloss.Color("#ffd75f")
+		headerBG, headerFG = lipgloss.Color("#005f87"), lipgloss.Color("#ffffff")
+	} else {
+		accent, dim = lipgloss.Color("12"), lipgloss.Color("8")
+		good, bad, warn = lipgloss.Color("10"), lipgloss.Color("9"), lipgloss.Color("11")
+		headerBG, headerFG = lipgloss.Color("4"), lipgloss.Color("15")
+	}
+	s := Styles{Profile: p, Glyphs: g, Border: border}
+	plain := lipgloss.NewStyle()
+	s.Header = plain.Bold(true).Foreground(headerFG).Background(headerBG)
+	s.HeaderNode = plain.Foreground(headerFG).Background(headerBG)
+	s.Demo = plain.Bold(true).Reverse(true)
+	s.Rule = plain.Foreground(dim)
+	s.Title = plain.Bold(true).Foreground(accent)
+	s.Label = plain.Foreground(dim)
+	s.Value = plain
+	s.Muted = plain.Foreground(dim)
+	s.OK = plain.Bold(true).Foreground(good)
+	s.Fail = plain.Bold(true).Foreground(bad)
+	s.Warn = plain.Bold(true).Foreground(warn)
+	s.Banner = plain.Bold(true).Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1"))
+	s.Notice = plain.Foreground(warn)
+	s.Item = plain
+	s.Selected = plain.Reverse(true)
+	s.MarkerOn = plain.Bold(true).Foreground(accent)
+	s.Digit = plain.Foreground(accent)
+	s.HelpKey = plain.Bold(true)
+	s.HelpDesc = plain.Foreground(dim)
+	s.Input = plain.Underline(true)
+	s.InputFocus = plain.Reverse(true)
+	s.Code = plain.Bold(true)
+	if p.Serial || p.Color < colorprofile.ANSI {
+		// Monochrome and serial: the header is plain reverse video, and
+		// the selection is a reverse-video marker only, so a move rewrites
+		// two cells instead of two rows.
+		s.Header = plain.Reverse(true).Bold(true)
+		s.HeaderNode = plain.Reverse(true)
+		s.Selected = plain
+		s.MarkerOn = plain.Reverse(true).Bold(true)
+		s.Banner = plain.Reverse(true).Bold(true)
+		s.Input = plain.Underline(true)
+	}
+	if p.Serial {
+		s.Rule = plain
+	}
+	return s
+}
