@@ -1,0 +1,363 @@
+package netconfig
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Mode says how an interface gets its address.
+type Mode string
+
+// Modes.
+const (
+	// ModeDHCP leaves addressing, the default route and DNS to a DHCP client.
+	ModeDHCP Mode = "dhcp"
+	// ModeStatic sets the address, default gateway and DNS servers given.
+	ModeStatic Mode = "static"
+)
+
+// MaxDNS is the most nameservers resolv.conf honours.
+const MaxDNS = 3
+
+// Config is the typed WAN configuration of one interface. IPv4 only: IPv6
+// addresses are refused by validation with a clear message.
+type Config struct {
+	Interface string `json:"interface"`
+	Mode      Mode   `json:"mode"`
+	// Address is the host address with its prefix length (static only).
+	Address netip.Prefix `json:"address,omitzero"`
+	// Gateway is the IPv4 default gateway (static only).
+	Gateway netip.Addr `json:"gateway,omitzero"`
+	// DNS are the nameservers, in order (static only).
+	DNS []netip.Addr `json:"dns,omitempty"`
+}
+
+// OnLink reports whether the gateway lies outside the address's subnet and
+// must be reached on-link; that is the case only for a /32 address.
+func (c Config) OnLink() bool {
+	return c.Mode == ModeStatic && c.Address.IsValid() && c.Address.Bits() == 32
+}
+
+// Form is a network configuration as typed by an operator: the TUI form
+// fields or the CLI flags, unparsed.
+type Form struct {
+	Interface string
+	// DHCP selects DHCP; the address, netmask, gateway and DNS fields are
+	// then ignored.
+	DHCP bool
+	// Address is "192.0.2.10/24", or "192.0.2.10" with Netmask set.
+	Address string
+	// Netmask is an optional alternative to the prefix length:
+	// "255.255.255.0", "24" or "/24".
+	Netmask string
+	Gateway string
+	// DNS are the nameserver fields in order; blank entries are skipped.
+	DNS []string
+}
+
+// Field names a form field that an error is about.
+type Field string
+
+// Form fields.
+const (
+	FieldInterface Field = "interface"
+	FieldAddress   Field = "address"
+	FieldNetmask   Field = "netmask"
+	FieldGateway   Field = "gateway"
+	FieldDNS       Field = "dns"
+)
+
+// FieldError is one validation problem with one field, described by a
+// sentence that names the field. ParseForm and Config.Validate return them
+// joined with errors.Join; FieldErrors splits them again.
+type FieldError struct {
+	Field Field
+	// Index is the position of the DNS entry concerned, -1 otherwise.
+	Index int
+	// Message is a sentence naming the field, e.g. "Gateway 198.51.100.1
+	// is outside the subnet 192.0.2.0/24."
+	Message string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Message }
+
+// FieldErrors returns the FieldErrors contained in err (as joined by
+// ParseForm or Config.Validate), in order.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if fe, ok := err.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			out = append(out, fe)
+		}
+	}
+	walk(err)
+	return out
+}
+
+// fieldErrors collects FieldErrors.
+type fieldErrors []error
+
+func (fe *fieldErrors) add(f Field, index int, format string, args ...any) {
+	*fe = append(*fe, &FieldError{Field: f, Index: index, Message: fmt.Sprintf(format, args...)})
+}
+
+// ParseForm turns form strings into a Config and validates it against the
+// interfaces in st. It reports every problem at once, joined with
+// errors.Join (see FieldErrors); the Config holds whatever parsed. It does
+// no I/O, so a screen can call it on every keystroke.
+func ParseForm(f Form, st Status) (Config, error) {
+	var errs fieldErrors
+	reported := map[Field]bool{}
+	cfg := Config{Interface: strings.TrimSpace(f.Interface), Mode: ModeStatic}
+	if f.DHCP {
+		cfg.Mode = ModeDHCP
+	}
+	var dnsPos []int
+	if cfg.Mode == ModeStatic {
+		n := len(errs)
+		cfg.Address = parseAddress(f.Address, f.Netmask, &errs)
+		reported[FieldAddress] = len(errs) > n
+		if s := strings.TrimSpace(f.Gateway); s == "" {
+			errs.add(FieldGateway, -1, "Gateway is required for a static address.")
+			reported[FieldGateway] = true
+		} else if gw, err := netip.ParseAddr(s); err != nil || gw.Zone() != "" {
+			errs.add(FieldGateway, -1, "Gateway %q is not an IP address.", s)
+			reported[FieldGateway] = true
+		} else {
+			cfg.Gateway = gw
+		}
+		for i, s := range f.DNS {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(s)
+			if err != nil || a.Zone() != "" {
+				errs.add(FieldDNS, i, "DNS server %d %q is not an IP address.", i+1, s)
+				continue
+			}
+			cfg.DNS = append(cfg.DNS, a)
+			dnsPos = append(dnsPos, i)
+		}
+	}
+	errs = append(errs, cfg.validate(st, reported, dnsPos)...)
+	return cfg, errors.Join(errs...)
+}
+
+// Validate checks a typed Config against the interfaces in st and reports
+// every problem at once, joined with errors.Join (see FieldErrors).
+func (c Config) Validate(st Status) error {
+	return errors.Join(c.validate(st, nil, nil)...)
+}
+
+// validate does the semantic checks. reported marks fields whose input
+// ParseForm already rejected; dnsPos maps c.DNS entries to form positions
+// (nil: identity).
+func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) fieldErrors {
+	var errs fieldErrors
+	switch ifc, ok := st.Interface(c.Interface); {
+	case c.Interface == "":
+		errs.add(FieldInterface, -1, "Interface is required.")
+	case !ok:
+		errs.add(FieldInterface, -1, "Interface %s does not exist.", c.Interface)
+	case !ifc.Ethernet:
+		errs.add(FieldInterface, -1, "Interface %s is not Ethernet-like; choose a wired interface.", c.Interface)
+	}
+	switch c.Mode {
+	case ModeDHCP:
+		return errs
+	case ModeStatic:
+	default:
+		errs.add(FieldInterface, -1, "Mode %q is neither dhcp nor static.", c.Mode)
+		return errs
+	}
+	p := c.Address
+	switch {
+	case p.IsValid():
+		if !checkHost(&errs, FieldAddress, "Address", p.Addr(), p) {
+			p = netip.Prefix{} // no subnet checks against a bad address
+		}
+	case !reported[FieldAddress]:
+		errs.add(FieldAddress, -1, "Address is required for a static configuration.")
+	}
+	switch gw := c.Gateway; {
+	case !gw.IsValid():
+		if !reported[FieldGateway] {
+			errs.add(FieldGateway, -1, "Gateway is required for a static address.")
+		}
+	case checkHost(&errs, FieldGateway, "Gateway", gw, p) && p.IsValid():
+		switch {
+		case gw == p.Addr():
+			errs.add(FieldGateway, -1, "Gateway %s is the same as the address; it must be another host.", gw)
+		case p.Bits() < 32 && !p.Masked().Contains(gw):
+			errs.add(FieldGateway, -1, "Gateway %s is outside the subnet %s.", gw, p.Masked())
+		}
+	}
+	if len(c.DNS) > MaxDNS {
+		errs.add(FieldDNS, -1, "DNS takes at most %d servers; %d were given.", MaxDNS, len(c.DNS))
+	}
+	pos := func(i int) int {
+		if dnsPos != nil {
+			return dnsPos[i]
+		}
+		return i
+	}
+	for i, a := range c.DNS {
+		name := fmt.Sprintf("DNS server %d", pos(i)+1)
+		switch {
+		case a.Is6() && !a.Is4In6():
+			errs.add(FieldDNS, pos(i), "%s %s is IPv6; only IPv4 is supported.", name, a)
+		case !a.IsValid():
+			errs.add(FieldDNS, pos(i), "%s is missing.", name)
+		case a.IsUnspecified() || a.IsMulticast() || a.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			errs.add(FieldDNS, pos(i), "%s %s is not a unicast address.", name, a)
+		default:
+			for j := range i {
+				if c.DNS[j] == a {
+					errs.add(FieldDNS, pos(i), "%s %s duplicates DNS server %d.", name, a, pos(j)+1)
+					break
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// parseAddress parses the address field, with the netmask field as an
+// alternative to the prefix length.
+func parseAddress(addr, mask string, errs *fieldErrors) netip.Prefix {
+	addr, mask = strings.TrimSpace(addr), strings.TrimSpace(mask)
+	if addr == "" {
+		errs.add(FieldAddress, -1, "Address is required for a static configuration.")
+		return netip.Prefix{}
+	}
+	maskBits := -1
+	if mask != "" {
+		maskBits = parseNetmask(mask, errs)
+	}
+	if strings.Contains(addr, "/") {
+		p, err := netip.ParsePrefix(addr)
+		if err != nil || p.Addr().Zone() != "" {
+			errs.add(FieldAddress, -1, "Address %q is not an address with a prefix length, like 192.0.2.10/24.", addr)
+			return netip.Prefix{}
+		}
+		if maskBits >= 0 && maskBits != p.Bits() {
+			errs.add(FieldNetmask, -1, "Netmask %s disagrees with the address prefix /%d; give one or the other.", mask, p.Bits())
+		}
+		return p
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" {
+		errs.add(FieldAddress, -1, "Address %q is not an IP address.", addr)
+		return netip.Prefix{}
+	}
+	if mask == "" {
+		errs.add(FieldAddress, -1, "Address %s needs a prefix length (like %s/24) or a netmask.", a, a)
+		return netip.Prefix{}
+	}
+	if maskBits < 0 {
+		return netip.Prefix{}
+	}
+	if a.Is6() {
+		// Let validation explain that IPv6 is refused.
+		return netip.PrefixFrom(a, 64)
+	}
+	return netip.PrefixFrom(a, maskBits)
+}
+
+// parseNetmask parses "255.255.255.0", "24" or "/24" into a prefix length,
+// or returns -1 after adding an error.
+func parseNetmask(s string, errs *fieldErrors) int {
+	if n, err := strconv.Atoi(strings.TrimPrefix(s, "/")); err == nil {
+		if n < 0 || n > 32 {
+			errs.add(FieldNetmask, -1, "Netmask /%d is out of range; use /1 to /32.", n)
+			return -1
+		}
+		return n
+	}
+	m, err := netip.ParseAddr(s)
+	if err != nil || !m.Is4() {
+		errs.add(FieldNetmask, -1, "Netmask %q is not a netmask like 255.255.255.0.", s)
+		return -1
+	}
+	b := m.As4()
+	v := binary.BigEndian.Uint32(b[:])
+	ones := bits.LeadingZeros32(^v)
+	if v<<ones != 0 {
+		errs.add(FieldNetmask, -1, "Netmask %s is not contiguous (its one bits must come first).", s)
+		return -1
+	}
+	return ones
+}
+
+// checkHost reports whether a is a usable IPv4 host address (within p, when
+// p is valid and a is not p's own address), adding an error naming field
+// otherwise.
+func checkHost(errs *fieldErrors, f Field, name string, a netip.Addr, p netip.Prefix) bool {
+	a = a.Unmap()
+	switch {
+	case a.Is6():
+		errs.add(f, -1, "%s %s is IPv6; only IPv4 is supported (IPv6 is not configured by this console).", name, a)
+		return false
+	case a.IsUnspecified():
+		errs.add(f, -1, "%s %s is the unspecified address.", name, a)
+		return false
+	case a.IsLoopback():
+		errs.add(f, -1, "%s %s is a loopback address.", name, a)
+		return false
+	case a.IsMulticast():
+		errs.add(f, -1, "%s %s is a multicast address.", name, a)
+		return false
+	case a.IsLinkLocalUnicast():
+		errs.add(f, -1, "%s %s is a link-local address.", name, a)
+		return false
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.As4()[0] >= 240:
+		errs.add(f, -1, "%s %s is a reserved or broadcast address.", name, a)
+		return false
+	}
+	if f == FieldAddress && p.Bits() == 0 {
+		errs.add(f, -1, "%s %s has prefix /0; use a prefix length from /1 to /32.", name, p)
+		return false
+	}
+	if p.IsValid() && p.Addr().Is4() && p.Bits() > 0 && p.Bits() <= 30 && p.Masked().Contains(a) {
+		net := p.Masked()
+		if a == net.Addr() {
+			errs.add(f, -1, "%s %s is the network address of %s; choose a host address.", name, a, net)
+			return false
+		}
+		if a == broadcast(net) {
+			errs.add(f, -1, "%s %s is the broadcast address of %s; choose a host address.", name, a, net)
+			return false
+		}
+	}
+	return true
+}
+
+// broadcast returns the last address of an IPv4 prefix.
+func broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	v := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.Bits()) - 1)
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
+}

@@ -1,0 +1,167 @@
+package netconfig
+
+import (
+	"encoding/json"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// testStatus has one Ethernet interface and one that is not.
+var testStatus = Status{Interfaces: []Interface{
+	{Name: "eth0", Index: 2, State: LinkUp, Ethernet: true},
+	{Name: "wg0", Index: 3, State: LinkUp},
+}}
+
+func static(addr, gw string, dns ...string) Form {
+	return Form{Interface: "eth0", Address: addr, Gateway: gw, DNS: dns}
+}
+
+func TestParseForm(t *testing.T) {
+	tests := []struct {
+		name string
+		form Form
+		// errs are the expected error sentences, in order; none means valid.
+		errs []string
+		// want is checked for valid forms.
+		want *Config
+	}{
+		{name: "static ok", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "198.51.100.53"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
+				Gateway: netip.MustParseAddr("192.0.2.1"),
+				DNS:     []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")}}},
+		{name: "dhcp ignores static fields", form: Form{Interface: "eth0", DHCP: true, Address: "junk", Gateway: "junk"},
+			want: &Config{Interface: "eth0", Mode: ModeDHCP}},
+		{name: "spaces trimmed and blank dns skipped", form: Form{Interface: " eth0 ", Address: " 192.0.2.10/24 ", Gateway: " 192.0.2.1", DNS: []string{"", " 192.0.2.53 "}},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
+				Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}},
+		{name: "netmask instead of prefix", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1"},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+		{name: "netmask as /n", form: Form{Interface: "eth0", Address: "198.51.100.7", Netmask: "/25", Gateway: "198.51.100.1"},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.7/25"), Gateway: netip.MustParseAddr("198.51.100.1")}},
+		{name: "netmask agreeing with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/24", Netmask: "255.255.255.0", Gateway: "192.0.2.1"},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+		{name: "slash 31 both ends usable", form: static("192.0.2.0/31", "192.0.2.1"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.0/31"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+		{name: "slash 32 with on-link gateway", form: static("198.51.100.10/32", "198.51.100.1"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.10/32"), Gateway: netip.MustParseAddr("198.51.100.1")}},
+		{name: "slash 30 host", form: static("192.0.2.9/30", "192.0.2.10"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.9/30"), Gateway: netip.MustParseAddr("192.0.2.10")}},
+		{name: "loopback dns allowed (local stub)", form: static("192.0.2.10/24", "192.0.2.1", "127.0.0.53"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("127.0.0.53")}}},
+
+		{name: "everything empty", form: Form{}, errs: []string{
+			"Address is required for a static configuration.",
+			"Gateway is required for a static address.",
+			"Interface is required."}},
+		{name: "dhcp without interface", form: Form{DHCP: true}, errs: []string{"Interface is required."}},
+		{name: "missing interface", form: Form{Interface: "eth9", DHCP: true}, errs: []string{"Interface eth9 does not exist."}},
+		{name: "interface not ethernet", form: Form{Interface: "wg0", DHCP: true}, errs: []string{"Interface wg0 is not Ethernet-like; choose a wired interface."}},
+		{name: "address garbage", form: static("192.0.2.300/24", "192.0.2.1"), errs: []string{`Address "192.0.2.300/24" is not an address with a prefix length, like 192.0.2.10/24.`}},
+		{name: "prefix too long", form: static("192.0.2.10/33", "192.0.2.1"), errs: []string{`Address "192.0.2.10/33" is not an address with a prefix length, like 192.0.2.10/24.`}},
+		{name: "address without prefix or netmask", form: static("192.0.2.10", "192.0.2.1"), errs: []string{"Address 192.0.2.10 needs a prefix length (like 192.0.2.10/24) or a netmask."}},
+		{name: "address not an ip", form: Form{Interface: "eth0", Address: "node", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, errs: []string{`Address "node" is not an IP address.`}},
+		{name: "prefix zero", form: static("192.0.2.10/0", "192.0.2.1"), errs: []string{"Address 192.0.2.10/0 has prefix /0; use a prefix length from /1 to /32."}},
+		{name: "network address", form: static("192.0.2.0/24", "192.0.2.1"), errs: []string{"Address 192.0.2.0 is the network address of 192.0.2.0/24; choose a host address."}},
+		{name: "broadcast address", form: static("192.0.2.255/24", "192.0.2.1"), errs: []string{"Address 192.0.2.255 is the broadcast address of 192.0.2.0/24; choose a host address."}},
+		{name: "network address of /30", form: static("192.0.2.8/30", "192.0.2.9"), errs: []string{"Address 192.0.2.8 is the network address of 192.0.2.8/30; choose a host address."}},
+		{name: "broadcast address of /30", form: static("192.0.2.11/30", "192.0.2.9"), errs: []string{"Address 192.0.2.11 is the broadcast address of 192.0.2.8/30; choose a host address."}},
+		{name: "loopback address", form: static("127.0.0.2/8", "127.0.0.1"), errs: []string{"Address 127.0.0.2 is a loopback address.", "Gateway 127.0.0.1 is a loopback address."}},
+		{name: "multicast address", form: static("224.0.0.5/24", "192.0.2.1"), errs: []string{"Address 224.0.0.5 is a multicast address."}},
+		{name: "link-local address", form: static("169.254.1.1/16", "169.254.0.1"), errs: []string{"Address 169.254.1.1 is a link-local address.", "Gateway 169.254.0.1 is a link-local address."}},
+		{name: "unspecified address", form: static("0.0.0.0/24", "192.0.2.1"), errs: []string{"Address 0.0.0.0 is the unspecified address."}},
+		{name: "reserved class E", form: static("240.0.0.1/24", "192.0.2.1"), errs: []string{"Address 240.0.0.1 is a reserved or broadcast address."}},
+		{name: "ipv6 address refused", form: static("2001:db8::10/64", "2001:db8::1"), errs: []string{
+			"Address 2001:db8::10 is IPv6; only IPv4 is supported (IPv6 is not configured by this console).",
+			"Gateway 2001:db8::1 is IPv6; only IPv4 is supported (IPv6 is not configured by this console)."}},
+		{name: "bad netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.256.0", Gateway: "192.0.2.1"}, errs: []string{`Netmask "255.255.256.0" is not a netmask like 255.255.255.0.`}},
+		{name: "non-contiguous netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.0.255.0", Gateway: "192.0.2.1"}, errs: []string{"Netmask 255.0.255.0 is not contiguous (its one bits must come first)."}},
+		{name: "netmask out of range", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "40", Gateway: "192.0.2.1"}, errs: []string{"Netmask /40 is out of range; use /1 to /32."}},
+		{name: "netmask disagrees with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/16", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, errs: []string{"Netmask 255.255.255.0 disagrees with the address prefix /16; give one or the other."}},
+		{name: "gateway missing", form: static("192.0.2.10/24", ""), errs: []string{"Gateway is required for a static address."}},
+		{name: "gateway garbage", form: static("192.0.2.10/24", "gw"), errs: []string{`Gateway "gw" is not an IP address.`}},
+		{name: "gateway outside subnet", form: static("192.0.2.10/24", "198.51.100.1"), errs: []string{"Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
+		{name: "gateway equals address", form: static("192.0.2.10/24", "192.0.2.10"), errs: []string{"Gateway 192.0.2.10 is the same as the address; it must be another host."}},
+		{name: "gateway is network address", form: static("192.0.2.10/24", "192.0.2.0"), errs: []string{"Gateway 192.0.2.0 is the network address of 192.0.2.0/24; choose a host address."}},
+		{name: "gateway is broadcast", form: static("192.0.2.10/24", "192.0.2.255"), errs: []string{"Gateway 192.0.2.255 is the broadcast address of 192.0.2.0/24; choose a host address."}},
+		{name: "gateway equals /32 address", form: static("198.51.100.10/32", "198.51.100.10"), errs: []string{"Gateway 198.51.100.10 is the same as the address; it must be another host."}},
+		{name: "slash 31 gateway outside", form: static("192.0.2.0/31", "192.0.2.2"), errs: []string{"Gateway 192.0.2.2 is outside the subnet 192.0.2.0/31."}},
+		{name: "dns garbage", form: static("192.0.2.10/24", "192.0.2.1", "dns.example"), errs: []string{`DNS server 1 "dns.example" is not an IP address.`}},
+		{name: "dns multicast", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "224.0.0.251"), errs: []string{"DNS server 2 224.0.0.251 is not a unicast address."}},
+		{name: "dns unspecified", form: static("192.0.2.10/24", "192.0.2.1", "0.0.0.0"), errs: []string{"DNS server 1 0.0.0.0 is not a unicast address."}},
+		{name: "dns broadcast", form: static("192.0.2.10/24", "192.0.2.1", "255.255.255.255"), errs: []string{"DNS server 1 255.255.255.255 is not a unicast address."}},
+		{name: "dns duplicate keeps form positions", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "", "192.0.2.53"), errs: []string{"DNS server 3 192.0.2.53 duplicates DNS server 1."}},
+		{name: "dns ipv6 refused", form: static("192.0.2.10/24", "192.0.2.1", "2001:db8::53"), errs: []string{"DNS server 1 2001:db8::53 is IPv6; only IPv4 is supported."}},
+		{name: "too many dns", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"), errs: []string{"DNS takes at most 3 servers; 4 were given."}},
+		{name: "every field wrong at once", form: Form{Interface: "wg0", Address: "192.0.2.255/24", Netmask: "255.255.0.0", Gateway: "198.51.100.1", DNS: []string{"x", "224.0.0.1"}}, errs: []string{
+			"Netmask 255.255.0.0 disagrees with the address prefix /24; give one or the other.",
+			`DNS server 1 "x" is not an IP address.`,
+			"Interface wg0 is not Ethernet-like; choose a wired interface.",
+			"Address 192.0.2.255 is the broadcast address of 192.0.2.0/24; choose a host address.",
+			"DNS server 2 224.0.0.1 is not a unicast address."}},
+	}
+	if len(tests) < 30 {
+		t.Fatalf("validation table has %d cases, want at least 30", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseForm(tt.form, testStatus)
+			var got []string
+			for _, fe := range FieldErrors(err) {
+				got = append(got, fe.Message)
+				if !strings.HasPrefix(fe.Message, strings.ToUpper(string(fe.Field[:1]))) && fe.Field != FieldDNS {
+					t.Errorf("message %q does not start with its field %q", fe.Message, fe.Field)
+				}
+			}
+			if err != nil && len(got) == 0 {
+				t.Fatalf("error without field errors: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.errs) {
+				t.Errorf("errors:\n got %q\nwant %q", got, tt.errs)
+			}
+			if tt.want != nil && !reflect.DeepEqual(cfg, *tt.want) {
+				t.Errorf("config:\n got %+v\nwant %+v", cfg, *tt.want)
+			}
+		})
+	}
+}
+
+func TestFieldErrorsCarryFieldAndIndex(t *testing.T) {
+	_, err := ParseForm(static("192.0.2.10/24", "198.51.100.1", "", "224.0.0.1"), testStatus)
+	fes := FieldErrors(err)
+	if len(fes) != 2 || fes[0].Field != FieldGateway || fes[0].Index != -1 || fes[1].Field != FieldDNS || fes[1].Index != 1 {
+		t.Fatalf("field errors = %+v", fes)
+	}
+}
+
+func TestConfigValidateTyped(t *testing.T) {
+	cfg := Config{Interface: "eth0", Mode: ModeStatic}
+	got := FieldErrors(cfg.Validate(testStatus))
+	if len(got) != 2 || got[0].Field != FieldAddress || got[1].Field != FieldGateway {
+		t.Errorf("typed config without address and gateway: %v", got)
+	}
+	if err := (Config{Interface: "eth0", Mode: "ppp"}).Validate(testStatus); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}
+
+func TestConfigJSONRoundTrip(t *testing.T) {
+	cfg := Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
+		Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"interface":"eth0","mode":"static","address":"192.0.2.10/24","gateway":"192.0.2.1","dns":["192.0.2.53"]}`; string(b) != want {
+		t.Errorf("json %s, want %s", b, want)
+	}
+	var back Config
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, cfg) {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	b, _ = json.Marshal(Config{Interface: "eth0", Mode: ModeDHCP})
+	if want := `{"interface":"eth0","mode":"dhcp"}`; string(b) != want {
+		t.Errorf("dhcp json %s, want %s", b, want)
+	}
+}
