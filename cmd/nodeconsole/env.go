@@ -15,22 +15,22 @@ import (
 
 // env is what every command shares once flags and config are read.
 type env struct {
-	g          globals
-	cfg        config.Config
-	cfgProbs   config.Problems
-	store      regclient.Store
-	nodeID     string
-	idSource   regclient.IDSource
-	stateErr   error // state dir not writable, or node ID not saved
-	net        netconfig.Reader
-	log        *slog.Logger
-	logFile    string
-	logCloser  io.Closer
-	make_      string
-	model      string
-	dmiDir     string
-	demo       *demoEnv
-	cleanup    []func()
+	g         globals
+	cfg       config.Config
+	cfgProbs  config.Problems
+	store     regclient.Store
+	nodeID    string
+	idSource  regclient.IDSource
+	stateErr  error // state dir not writable, or node ID not saved
+	net       netconfig.Reader
+	log       *slog.Logger
+	logFile   string
+	logCloser io.Closer
+	make_     string
+	model     string
+	dmiDir    string
+	demo      *demoEnv
+	cleanup   []func()
 }
 
 func (e *env) close() {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
