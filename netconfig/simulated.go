@@ -31,6 +31,7 @@ type simLink struct {
 	carrier  bool
 	ethernet bool
 	addrs    []netip.Prefix
+	dynamic  map[netip.Prefix]bool // addresses that are DHCP leases
 }
 
 type simRoute struct {
@@ -116,7 +117,11 @@ func (s *Simulated) Render() []string {
 	}
 	for _, l := range links {
 		for _, a := range l.addrs {
-			out = append(out, fmt.Sprintf("addr %s dev %s", a, l.name))
+			line := fmt.Sprintf("addr %s dev %s", a, l.name)
+			if l.dynamic[a] {
+				line += " dynamic"
+			}
+			out = append(out, line)
 		}
 	}
 	for _, r := range s.routes {

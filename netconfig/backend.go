@@ -1,0 +1,214 @@
+package netconfig
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nodeconsole/nodeconsole/atomicfile"
+)
+
+// Backend is the narrow set of kernel and file operations an apply needs.
+// NewNetlinkBackend is the real one; Simulated is the in-memory one. Only
+// IPv4 addresses and routes are touched; IPv6 state is left alone.
+type Backend interface {
+	// Snapshot captures everything the other methods can change for
+	// ifname: its link state, IPv4 addresses, the IPv4 routes through it,
+	// every IPv4 default route, and the resolv.conf content.
+	Snapshot(ctx context.Context, ifname string) (*Snapshot, error)
+	// ReplaceAddrs makes addrs the exact set of global IPv4 addresses on
+	// ifname, removing the others (DHCP leases included).
+	ReplaceAddrs(ctx context.Context, ifname string, addrs []netip.Prefix) error
+	// LinkUp sets ifname administratively up.
+	LinkUp(ctx context.Context, ifname string) error
+	// ReplaceDefaultRoute makes "default via gw dev ifname" the only IPv4
+	// default route (onlink: the gateway is outside the subnet). A zero gw
+	// removes the default routes through ifname instead.
+	ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error
+	// WriteDNS atomically replaces the nameserver lines of resolv.conf with
+	// servers, keeping its other lines.
+	WriteDNS(ctx context.Context, servers []netip.Addr) error
+	// Restore puts back exactly what s captured.
+	Restore(ctx context.Context, s *Snapshot) error
+}
+
+// Snapshot is the state a Backend captured before an apply.
+type Snapshot struct {
+	Interface string
+	// Up reports whether the link was administratively up.
+	Up     bool
+	Addrs  []SnapshotAddr
+	Routes []SnapshotRoute
+	// ResolvConf is the resolv.conf content; ResolvConfExists is false when
+	// the file did not exist (a restore then removes it).
+	ResolvConf       []byte
+	ResolvConfExists bool
+}
+
+// lifetimeForever is the kernel's "forever" address lifetime.
+const lifetimeForever = 0xFFFFFFFF
+
+// SnapshotAddr is one IPv4 address as the kernel had it.
+type SnapshotAddr struct {
+	Prefix netip.Prefix
+	Flags  int
+	Scope  int
+	Label  string
+	// ValidLft and PreferredLft are the remaining lifetimes in seconds,
+	// 0xFFFFFFFF for forever; finite ones mark a DHCP lease.
+	ValidLft, PreferredLft int
+}
+
+// Dynamic reports whether the address has a finite lifetime, as a DHCP
+// lease does.
+func (a SnapshotAddr) Dynamic() bool { return a.ValidLft > 0 && a.ValidLft != lifetimeForever }
+
+// SnapshotRoute is one IPv4 route as the kernel had it.
+type SnapshotRoute struct {
+	Dst       netip.Prefix // 0.0.0.0/0 for a default route
+	Gw        netip.Addr
+	Src       netip.Addr
+	Interface string
+	Priority  int
+	Protocol  int
+	Scope     int
+	Type      int
+	Table     int
+	OnLink    bool
+}
+
+// String renders the route like `ip route`.
+func (r SnapshotRoute) String() string {
+	var b strings.Builder
+	if r.Dst.Bits() == 0 {
+		b.WriteString("default")
+	} else {
+		b.WriteString(r.Dst.String())
+	}
+	if r.Gw.IsValid() {
+		b.WriteString(" via " + r.Gw.String())
+	}
+	b.WriteString(" dev " + r.Interface)
+	if r.Src.IsValid() {
+		b.WriteString(" src " + r.Src.String())
+	}
+	if r.Priority != 0 {
+		fmt.Fprintf(&b, " metric %d", r.Priority)
+	}
+	if r.OnLink {
+		b.WriteString(" onlink")
+	}
+	return b.String()
+}
+
+// HadLease reports whether any captured address was a DHCP lease, i.e. a
+// DHCP client ran on the interface.
+func (s *Snapshot) HadLease() bool {
+	for _, a := range s.Addrs {
+		if a.Dynamic() {
+			return true
+		}
+	}
+	return false
+}
+
+// Lines renders the snapshot for logs and tests.
+func (s *Snapshot) Lines() []string {
+	up := "down"
+	if s.Up {
+		up = "up"
+	}
+	out := []string{"link " + s.Interface + " " + up}
+	for _, a := range s.Addrs {
+		l := "addr " + a.Prefix.String() + " dev " + s.Interface
+		if a.Dynamic() {
+			l += " dynamic"
+		}
+		out = append(out, l)
+	}
+	for _, r := range s.Routes {
+		out = append(out, "route "+r.String())
+	}
+	for _, l := range strings.Split(strings.TrimRight(string(s.ResolvConf), "\n"), "\n") {
+		if l != "" {
+			out = append(out, "resolv "+l)
+		}
+	}
+	return out
+}
+
+// resolvHeader marks resolv.conf files written by nodeconsole.
+const resolvHeader = "# Written by nodeconsole; nameservers from the network settings."
+
+// RewriteNameservers returns resolv.conf content old with its nameserver
+// lines replaced by servers; search, options and other lines are kept.
+func RewriteNameservers(old []byte, servers []netip.Addr) []byte {
+	var b bytes.Buffer
+	b.WriteString(resolvHeader + "\n")
+	sc := bufio.NewScanner(bytes.NewReader(old))
+	for sc.Scan() {
+		line := sc.Text()
+		f := strings.Fields(line)
+		if line == resolvHeader || (len(f) > 0 && f[0] == "nameserver") {
+			continue
+		}
+		b.WriteString(line + "\n")
+	}
+	for _, s := range servers {
+		b.WriteString("nameserver " + s.String() + "\n")
+	}
+	return b.Bytes()
+}
+
+// resolvFile reads and writes the resolv.conf file at a path. A symlink
+// (e.g. to systemd-resolved's file) is followed so that it stays a symlink.
+type resolvFile string
+
+func (p resolvFile) target() string {
+	if t, err := filepath.EvalSymlinks(string(p)); err == nil {
+		return t
+	}
+	return string(p)
+}
+
+func (p resolvFile) read() (data []byte, exists bool, err error) {
+	data, err = os.ReadFile(p.target())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("netconfig: read %s: %w", p, err)
+	}
+	return data, true, nil
+}
+
+func (p resolvFile) writeDNS(servers []netip.Addr) error {
+	old, _, err := p.read()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(p.target(), RewriteNameservers(old, servers), 0o644); err != nil {
+		return fmt.Errorf("netconfig: write DNS servers to %s: %w", p, err)
+	}
+	return nil
+}
+
+func (p resolvFile) restore(data []byte, exists bool) error {
+	if !exists {
+		if err := atomicfile.Remove(p.target()); err != nil {
+			return fmt.Errorf("netconfig: restore %s: %w", p, err)
+		}
+		return nil
+	}
+	if err := atomicfile.WriteFile(p.target(), data, 0o644); err != nil {
+		return fmt.Errorf("netconfig: restore %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,396 @@
+package netconfig
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Result is the outcome of one check: OK or FAIL, what was seen, and a
+// one-line hint for the operator when it failed.
+type Result struct {
+	Check  string
+	OK     bool
+	Detail string
+	Hint   string
+}
+
+// String renders the result as one line: "OK   gateway  192.0.2.1 answers
+// ARP (02:...)" or "FAIL dns  ...: hint".
+func (r Result) String() string {
+	if r.OK {
+		return fmt.Sprintf("OK   %-8s %s", r.Check, r.Detail)
+	}
+	s := fmt.Sprintf("FAIL %-8s %s", r.Check, r.Detail)
+	if r.Hint != "" {
+		s += " (" + r.Hint + ")"
+	}
+	return s
+}
+
+// Check is a named probe that can be run on its own, e.g. one per tea.Cmd
+// on a diagnostics screen.
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) Result
+}
+
+// NeighborResolver resolves an IPv4 neighbour on an interface (ARP) and
+// returns its MAC address.
+type NeighborResolver interface {
+	ResolveNeighbor(ctx context.Context, ifname string, ip netip.Addr) (mac string, err error)
+}
+
+// DialFunc opens a connection, like net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// Prober runs the layered network checks: carrier, address, gateway, DNS,
+// TCP, TLS and clock skew. The zero value of each optional field picks a
+// sensible default.
+type Prober struct {
+	// Reader reports links and addresses (carrier and address checks).
+	Reader Reader
+	// Neighbors resolves the gateway (gateway check).
+	Neighbors NeighborResolver
+	// Dial opens the sockets of the DNS, TCP, TLS and clock checks; nil
+	// means a net.Dialer in the calling thread's network namespace.
+	Dial DialFunc
+	// RootCAs verifies the control plane's certificate; nil means the
+	// system roots.
+	RootCAs *x509.CertPool
+	// Now is the local clock; nil means time.Now.
+	Now func() time.Time
+	// Timeout bounds each check; 0 means 5 s.
+	Timeout time.Duration
+	// MaxSkew is the clock difference the clock check tolerates; 0 means
+	// 5 minutes (certificates are backdated by the control plane).
+	MaxSkew time.Duration
+}
+
+func (p *Prober) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := p.Timeout
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+func (p *Prober) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if p.Dial != nil {
+		return p.Dial(ctx, network, address)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, address)
+}
+
+func (p *Prober) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func fail(check, detail, hint string) Result { return Result{Check: check, Detail: detail, Hint: hint} }
+func ok(check, detail string) Result         { return Result{Check: check, OK: true, Detail: detail} }
+
+// Carrier checks that ifname exists, is up and has a carrier.
+func (p *Prober) Carrier(ctx context.Context, ifname string) Result {
+	const name = "carrier"
+	ifc, err := p.readIf(ctx, ifname)
+	if err != nil {
+		return fail(name, err.Error(), "Check the interface name.")
+	}
+	switch ifc.State {
+	case LinkUp:
+		return ok(name, ifname+" is up with a carrier")
+	case LinkDown:
+		return fail(name, ifname+" is administratively down", "Apply the settings again to bring the link up.")
+	}
+	return fail(name, ifname+" has no carrier", "Check the cable and the switch port.")
+}
+
+// Address checks that want is configured on ifname.
+func (p *Prober) Address(ctx context.Context, ifname string, want netip.Prefix) Result {
+	const name = "address"
+	ifc, err := p.readIf(ctx, ifname)
+	if err != nil {
+		return fail(name, err.Error(), "Check the interface name.")
+	}
+	for _, a := range ifc.Addrs {
+		if a == want {
+			return ok(name, want.String()+" is on "+ifname)
+		}
+	}
+	return fail(name, want.String()+" is not on "+ifname, "Something else (a DHCP client?) changed the address.")
+}
+
+func (p *Prober) readIf(ctx context.Context, ifname string) (Interface, error) {
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	if p.Reader == nil {
+		return Interface{}, errors.New("no status reader")
+	}
+	st, err := p.Reader.Read(ctx)
+	if err != nil {
+		return Interface{}, err
+	}
+	ifc, found := st.Interface(ifname)
+	if !found {
+		return Interface{}, fmt.Errorf("interface %s does not exist", ifname)
+	}
+	return ifc, nil
+}
+
+// Gateway checks that gw answers ARP on ifname.
+func (p *Prober) Gateway(ctx context.Context, ifname string, gw netip.Addr) Result {
+	const name = "gateway"
+	if p.Neighbors == nil {
+		return fail(name, "no neighbour resolver configured", "")
+	}
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	mac, err := p.Neighbors.ResolveNeighbor(ctx, ifname, gw)
+	if err != nil {
+		return fail(name, gw.String()+" does not answer ARP on "+ifname, "Check the gateway address, the VLAN and the cable.")
+	}
+	return ok(name, gw.String()+" answers ARP ("+mac+")")
+}
+
+// Lookup resolves host to IPv4 addresses by asking each of servers in turn
+// over UDP port 53 (nothing else: not /etc/hosts, not resolv.conf), and
+// returns the addresses and the server that answered.
+func (p *Prober) Lookup(ctx context.Context, servers []netip.Addr, host string) ([]netip.Addr, netip.Addr, error) {
+	if len(servers) == 0 {
+		return nil, netip.Addr{}, errors.New("no DNS servers configured")
+	}
+	var errs []error
+	for _, srv := range servers {
+		target := netip.AddrPortFrom(srv, 53).String()
+		r := &net.Resolver{PreferGo: true, StrictErrors: true,
+			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return p.dial(ctx, network, target)
+			}}
+		addrs, err := r.LookupNetIP(ctx, "ip4", dnsName(host))
+		if err == nil {
+			return addrs, srv, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", srv, err))
+	}
+	return nil, netip.Addr{}, errors.Join(errs...)
+}
+
+// dnsName makes host fully qualified, so that search domains are not tried.
+func dnsName(host string) string {
+	if strings.HasSuffix(host, ".") {
+		return host
+	}
+	return host + "."
+}
+
+// DNS checks that host resolves through servers. An IP address passes
+// without asking.
+func (p *Prober) DNS(ctx context.Context, servers []netip.Addr, host string) Result {
+	const name = "dns"
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ok(name, host+" is an IP address; no lookup needed")
+	}
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	addrs, srv, err := p.Lookup(ctx, servers, host)
+	if err != nil {
+		var de *net.DNSError
+		hint := "Check the DNS server addresses and that the gateway forwards port 53."
+		if errors.As(err, &de) && de.IsNotFound {
+			hint = "The server answered but does not know the name; check the control-plane host name."
+		}
+		return fail(name, "cannot resolve "+host+": "+err.Error(), hint)
+	}
+	return ok(name, fmt.Sprintf("%s is %s (via %s)", host, joinAddrs(addrs), srv))
+}
+
+func joinAddrs(a []netip.Addr) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// TCP checks that a TCP connection to address (host:port) opens.
+func (p *Prober) TCP(ctx context.Context, address string) Result {
+	const name = "tcp"
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	c, err := p.dial(ctx, "tcp", address)
+	if err != nil {
+		hint := "No answer: a firewall drops it, or the route is wrong."
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			hint = "The host answered but nothing listens on that port."
+		}
+		return fail(name, "cannot connect to "+address+": "+err.Error(), hint)
+	}
+	defer c.Close()
+	return ok(name, "connected to "+address+" ("+c.RemoteAddr().String()+")")
+}
+
+// TLS checks a TLS handshake with address, verifying the certificate for
+// serverName against RootCAs. On a verification failure the detail names
+// the issuer that was presented (an intercepting proxy shows up here).
+func (p *Prober) TLS(ctx context.Context, address, serverName string) Result {
+	const name = "tls"
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	raw, err := p.dial(ctx, "tcp", address)
+	if err != nil {
+		return fail(name, "cannot connect to "+address+": "+err.Error(), "Fix the TCP check first.")
+	}
+	defer raw.Close()
+	var issuer string
+	var verr error
+	conf := &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: true, // verified below, to learn the issuer even on failure
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				verr = errors.New("no certificate presented")
+				return verr
+			}
+			leaf := cs.PeerCertificates[0]
+			issuer = leaf.Issuer.String()
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, verr = leaf.Verify(x509.VerifyOptions{Roots: p.RootCAs, Intermediates: inter, DNSName: serverName, CurrentTime: p.now()})
+			return verr
+		},
+	}
+	c := tls.Client(raw, conf)
+	if err := c.HandshakeContext(ctx); err != nil {
+		if verr != nil {
+			return fail(name, fmt.Sprintf("certificate from %s not trusted (issuer %q): %v", address, issuer, verr),
+				"Something between the node and the control plane may intercept TLS, or the CA file is wrong.")
+		}
+		return fail(name, "TLS handshake with "+address+" failed: "+err.Error(), "Check that the port speaks TLS.")
+	}
+	return ok(name, fmt.Sprintf("TLS with %s verified (issuer %q)", address, issuer))
+}
+
+// ClockSkew compares the local clock with the Date header of an HTTPS
+// response from rawURL. The certificate is not verified here: this check
+// only reads the time, and a wrong clock is one reason verification fails.
+func (p *Prober) ClockSkew(ctx context.Context, rawURL string) Result {
+	const name = "clock"
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	tr := &http.Transport{
+		DialContext:     p.dial,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only the Date header is used
+		Proxy:           nil,
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
+	if err != nil {
+		return fail(name, "bad URL "+rawURL+": "+err.Error(), "")
+	}
+	before := p.now()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return fail(name, "cannot reach "+rawURL+": "+err.Error(), "Fix the TCP and TLS checks first.")
+	}
+	resp.Body.Close()
+	after := p.now()
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return fail(name, "the server sent no valid Date header", "")
+	}
+	local := before.Add(after.Sub(before) / 2)
+	skew := local.Sub(date).Round(time.Second)
+	max := p.MaxSkew
+	if max <= 0 {
+		max = 5 * time.Minute
+	}
+	if skew > max || skew < -max {
+		return fail(name, fmt.Sprintf("local clock is off by %s", skew), "Set the clock or enable NTP; certificates depend on it.")
+	}
+	return ok(name, fmt.Sprintf("local clock within %s of the server", absDuration(skew)+time.Second))
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// Checks returns the layered checks for cfg against the control-plane
+// endpoint URL (https://host[:port]; "" leaves out DNS, TCP, TLS and clock),
+// in the order a diagnostics screen shows them. For a DHCP config the
+// address and gateway are taken from the status when the check runs.
+func (p *Prober) Checks(cfg Config, endpoint string) []Check {
+	ifname := cfg.Interface
+	checks := []Check{{Name: "carrier", Run: func(ctx context.Context) Result { return p.Carrier(ctx, ifname) }}}
+	if cfg.Mode == ModeStatic {
+		checks = append(checks,
+			Check{Name: "address", Run: func(ctx context.Context) Result { return p.Address(ctx, ifname, cfg.Address) }},
+			Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.Gateway(ctx, ifname, cfg.Gateway) }},
+		)
+	}
+	if endpoint == "" {
+		return checks
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Hostname() == "" {
+		return append(checks, Check{Name: "endpoint", Run: func(context.Context) Result {
+			return fail("endpoint", fmt.Sprintf("control-plane endpoint %q is not a URL", endpoint), "Fix site.endpoint in the config.")
+		}})
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "443"
+	}
+	dns := cfg.DNS
+	checks = append(checks, Check{Name: "dns", Run: func(ctx context.Context) Result {
+		servers := dns
+		if len(servers) == 0 && p.Reader != nil {
+			if st, err := p.Reader.Read(ctx); err == nil {
+				servers = st.DNS
+			}
+		}
+		return p.DNS(ctx, servers, host)
+	}})
+	// TCP and TLS dial the resolved address, so that they test the network
+	// and not the host's own resolver.
+	resolve := func(ctx context.Context) string {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return net.JoinHostPort(host, port)
+		}
+		servers := dns
+		if len(servers) == 0 && p.Reader != nil {
+			if st, err := p.Reader.Read(ctx); err == nil {
+				servers = st.DNS
+			}
+		}
+		if addrs, _, err := p.Lookup(ctx, servers, host); err == nil && len(addrs) > 0 {
+			return net.JoinHostPort(addrs[0].String(), port)
+		}
+		return net.JoinHostPort(host, port)
+	}
+	checks = append(checks,
+		Check{Name: "tcp", Run: func(ctx context.Context) Result { return p.TCP(ctx, resolve(ctx)) }},
+		Check{Name: "tls", Run: func(ctx context.Context) Result { return p.TLS(ctx, resolve(ctx), host) }},
+		Check{Name: "clock", Run: func(ctx context.Context) Result {
+			return p.ClockSkew(ctx, "https://"+resolve(ctx)+"/")
+		}},
+	)
+	return checks
+}

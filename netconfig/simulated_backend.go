@@ -1,0 +1,243 @@
+package netconfig
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+var (
+	_ Backend          = (*Simulated)(nil)
+	_ Reader           = (*Simulated)(nil)
+	_ NeighborResolver = (*Simulated)(nil)
+)
+
+// simPeers are the hosts that answer ARP in the simulated network.
+var simPeers = map[netip.Addr]string{
+	netip.MustParseAddr("192.0.2.1"):    "52:54:00:00:00:01",
+	netip.MustParseAddr("198.51.100.1"): "52:54:00:00:00:02",
+}
+
+// FailNext makes the next call of the named Backend method (e.g.
+// "ReplaceDefaultRoute") fail with err, to test error paths.
+func (s *Simulated) FailNext(method string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[method] = err
+}
+
+// SetCarrier plugs (true) or unplugs (false) the cable of ifname.
+func (s *Simulated) SetCarrier(ifname string, carrier bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.linkLocked(ifname); l != nil {
+		l.carrier = carrier
+	}
+}
+
+// failLocked returns and clears the injected failure for method.
+// s.mu must be held.
+func (s *Simulated) failLocked(method string) error {
+	err := s.fail[method]
+	delete(s.fail, method)
+	return err
+}
+
+// linkLocked returns the link called name or nil. s.mu must be held.
+func (s *Simulated) linkLocked(name string) *simLink {
+	for i := range s.links {
+		if s.links[i].name == name {
+			return &s.links[i]
+		}
+	}
+	return nil
+}
+
+// begin locks s, checks ctx and injected failures, and finds the link.
+func (s *Simulated) begin(ctx context.Context, method, ifname string) (*simLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.failLocked(method); err != nil {
+		return nil, fmt.Errorf("netconfig: %s %s: %w", method, ifname, err)
+	}
+	if ifname == "" {
+		return nil, nil
+	}
+	l := s.linkLocked(ifname)
+	if l == nil {
+		return nil, fmt.Errorf("netconfig: find interface %s: link not found", ifname)
+	}
+	return l, nil
+}
+
+// Snapshot implements Backend.
+func (s *Simulated) Snapshot(ctx context.Context, ifname string) (*Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "Snapshot", ifname)
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Interface: ifname, Up: l.up, ResolvConf: slices.Clone(s.resolv), ResolvConfExists: s.resolv != nil}
+	for _, a := range l.addrs {
+		lft := lifetimeForever
+		if l.dynamic[a] {
+			lft = 3600
+		}
+		snap.Addrs = append(snap.Addrs, SnapshotAddr{Prefix: a, ValidLft: lft, PreferredLft: lft})
+	}
+	for _, r := range s.routes {
+		if r.dev == ifname || r.dst.Bits() == 0 {
+			snap.Routes = append(snap.Routes, SnapshotRoute{Dst: r.dst, Gw: r.gw, Interface: r.dev, OnLink: r.onlink})
+		}
+	}
+	return snap, nil
+}
+
+// ReplaceAddrs implements Backend. Like the kernel, it drops routes whose
+// gateway is no longer reachable.
+func (s *Simulated) ReplaceAddrs(ctx context.Context, ifname string, addrs []netip.Prefix) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "ReplaceAddrs", ifname)
+	if err != nil {
+		return err
+	}
+	l.addrs = slices.Clone(addrs)
+	l.dynamic = nil
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
+		return r.dev == ifname && r.gw.IsValid() && !r.onlink && !onSubnet(l.addrs, r.gw)
+	})
+	return nil
+}
+
+// onSubnet reports whether ip is inside one of addrs' subnets.
+func onSubnet(addrs []netip.Prefix, ip netip.Addr) bool {
+	return slices.ContainsFunc(addrs, func(p netip.Prefix) bool { return p.Masked().Contains(ip) })
+}
+
+// LinkUp implements Backend.
+func (s *Simulated) LinkUp(ctx context.Context, ifname string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "LinkUp", ifname)
+	if err != nil {
+		return err
+	}
+	l.up = true
+	return nil
+}
+
+// ReplaceDefaultRoute implements Backend. Like the kernel, it refuses a
+// gateway that is not on a subnet of the interface unless onlink.
+func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "ReplaceDefaultRoute", ifname)
+	if err != nil {
+		return err
+	}
+	if gw.IsValid() && !onlink && !onSubnet(l.addrs, gw) {
+		return fmt.Errorf("netconfig: replace default route via %s on %s: network is unreachable", gw, ifname)
+	}
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
+		return r.dst.Bits() == 0 && (gw.IsValid() || r.dev == ifname)
+	})
+	if gw.IsValid() {
+		s.routes = append(s.routes, simRoute{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: gw, dev: ifname, onlink: onlink})
+	}
+	return nil
+}
+
+// WriteDNS implements Backend.
+func (s *Simulated) WriteDNS(ctx context.Context, servers []netip.Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.begin(ctx, "WriteDNS", ""); err != nil {
+		return err
+	}
+	s.resolv = RewriteNameservers(s.resolv, servers)
+	return nil
+}
+
+// Restore implements Backend.
+func (s *Simulated) Restore(ctx context.Context, snap *Snapshot) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "Restore", snap.Interface)
+	if err != nil {
+		return err
+	}
+	l.up = snap.Up
+	l.addrs, l.dynamic = nil, nil
+	for _, a := range snap.Addrs {
+		l.addrs = append(l.addrs, a.Prefix)
+		if a.Dynamic() {
+			if l.dynamic == nil {
+				l.dynamic = map[netip.Prefix]bool{}
+			}
+			l.dynamic[a.Prefix] = true
+		}
+	}
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool { return r.dev == snap.Interface || r.dst.Bits() == 0 })
+	for _, r := range snap.Routes {
+		s.routes = append(s.routes, simRoute{dst: r.Dst, gw: r.Gw, dev: r.Interface, onlink: r.OnLink})
+	}
+	s.resolv = slices.Clone(snap.ResolvConf)
+	if !snap.ResolvConfExists {
+		s.resolv = nil
+	}
+	return nil
+}
+
+// DHCP is a DHCPHook for the simulated network. Starting the client on
+// eth0 leases 192.0.2.100/24 with the default route via 192.0.2.1 and
+// nameserver 192.0.2.53; on other interfaces 198.51.100.100/24 via
+// 198.51.100.1. Stopping it leaves the lease in place, as stopping a real
+// client does; ReplaceAddrs removes it.
+func (s *Simulated) DHCP(ctx context.Context, ifname string, run bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "DHCP", ifname)
+	if err != nil || !run {
+		return err
+	}
+	lease, gw, dns := netip.MustParsePrefix("198.51.100.100/24"), netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("198.51.100.53")
+	if ifname == "eth0" {
+		lease, gw, dns = netip.MustParsePrefix("192.0.2.100/24"), netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.53")
+	}
+	if !l.up || !l.carrier {
+		return nil // no lease without a link; a real client keeps trying
+	}
+	if !slices.Contains(l.addrs, lease) {
+		l.addrs = append(l.addrs, lease)
+	}
+	if l.dynamic == nil {
+		l.dynamic = map[netip.Prefix]bool{}
+	}
+	l.dynamic[lease] = true
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool { return r.dst.Bits() == 0 })
+	s.routes = append(s.routes, simRoute{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: gw, dev: ifname})
+	s.resolv = RewriteNameservers(s.resolv, []netip.Addr{dns})
+	return nil
+}
+
+// ResolveNeighbor implements NeighborResolver: the simulated gateways
+// answer when the link is up with carrier and they are on one of its
+// subnets (or an on-link route points at them).
+func (s *Simulated) ResolveNeighbor(ctx context.Context, ifname string, ip netip.Addr) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "ResolveNeighbor", ifname)
+	if err != nil {
+		return "", err
+	}
+	onlink := slices.ContainsFunc(s.routes, func(r simRoute) bool { return r.dev == ifname && r.onlink && r.gw == ip })
+	mac, ok := simPeers[ip]
+	if !l.up || !l.carrier || !(onSubnet(l.addrs, ip) || onlink) || !ok {
+		return "", fmt.Errorf("netconfig: resolve %s on %s: no ARP answer", ip, ifname)
+	}
+	return mac, nil
+}
