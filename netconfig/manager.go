@@ -1,0 +1,395 @@
+package netconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// DHCPHook tells the DHCP client on ifname to run (true) or stop (false).
+// A static apply calls it with false before removing the addresses; a DHCP
+// apply, or a revert to a snapshot that held a lease, with true.
+type DHCPHook func(ctx context.Context, ifname string, run bool) error
+
+// DefaultTryTimeout is how long a Trial waits for a confirmation.
+const DefaultTryTimeout = 60 * time.Second
+
+// Options are the dependencies of a Manager.
+type Options struct {
+	// Backend applies changes (required): NewNetlinkBackend or a Simulated.
+	Backend Backend
+	// Reader reads the current status (required), the same network as
+	// Backend.
+	Reader Reader
+	// StateDir holds the saved config (STATE/network.json).
+	StateDir string
+	// NetworkdDir receives the rendered .network file; "" skips it.
+	NetworkdDir string
+	// DHCP starts or stops the DHCP client; nil does nothing.
+	DHCP DHCPHook
+	// Logger receives audit and detail lines; nil discards them.
+	Logger *slog.Logger
+	// Prober runs the checks; nil builds one from Reader and Backend (when
+	// Backend is a NeighborResolver).
+	Prober *Prober
+	// Endpoint is the control-plane URL the checks try to reach; "" limits
+	// the checks to carrier, address and gateway.
+	Endpoint string
+	// TryTimeout is how long a Trial waits for Confirm; 0 means 60 s.
+	TryTimeout time.Duration
+	// Now and After are the clock (nil: time.Now, time.After); tests
+	// replace them to drive the deadline without waiting.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+}
+
+// Manager validates, previews, applies (with try and revert), persists and
+// re-applies the WAN network configuration. Its methods are safe for
+// concurrent use, but only one Trial should be open at a time.
+type Manager struct {
+	o Options
+}
+
+// NewManager returns a Manager, or an error if a required option is missing.
+func NewManager(o Options) (*Manager, error) {
+	if o.Backend == nil || o.Reader == nil {
+		return nil, errors.New("netconfig: new manager: Backend and Reader are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DHCP == nil {
+		o.DHCP = func(context.Context, string, bool) error { return nil }
+	}
+	if o.Prober == nil {
+		nb, _ := o.Backend.(NeighborResolver)
+		o.Prober = &Prober{Reader: o.Reader, Neighbors: nb}
+	}
+	if o.TryTimeout <= 0 {
+		o.TryTimeout = DefaultTryTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
+	o.Logger = o.Logger.With("component", "netconfig")
+	return &Manager{o: o}, nil
+}
+
+// Status reads the current network status.
+func (m *Manager) Status(ctx context.Context) (Status, error) { return m.o.Reader.Read(ctx) }
+
+// IsInvalid reports whether err is (or contains) a validation error, i.e.
+// bad input that changed nothing (the CLI exits 2 for it).
+func IsInvalid(err error) bool {
+	var fe *FieldError
+	return errors.As(err, &fe)
+}
+
+// Validate checks cfg against the current interfaces.
+func (m *Manager) Validate(ctx context.Context, cfg Config) error {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate(st)
+}
+
+// Preview reads the current status and returns what cfg would change.
+func (m *Manager) Preview(ctx context.Context, cfg Config) (Preview, error) {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return Preview{}, err
+	}
+	return PreviewChanges(st, cfg), nil
+}
+
+// Checks returns the checks to run after applying cfg (see Prober.Checks).
+func (m *Manager) Checks(cfg Config) []Check { return m.o.Prober.Checks(cfg, m.o.Endpoint) }
+
+// Prober returns the prober, for a diagnostics screen.
+func (m *Manager) Prober() *Prober { return m.o.Prober }
+
+// Apply validates cfg, snapshots the current state and applies cfg. If any
+// step fails it restores the snapshot and returns the error. On success it
+// returns an open Trial: run its checks, then Confirm (which saves) or
+// Revert; Wait reverts by itself at the deadline.
+func (m *Manager) Apply(ctx context.Context, cfg Config) (*Trial, error) {
+	snap, err := m.apply(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trial{m: m, cfg: cfg, snap: snap, deadline: m.o.Now().Add(m.o.TryTimeout), done: make(chan struct{})}
+	t.timer = m.o.After(m.o.TryTimeout)
+	m.o.Logger.Info("network trial started", "interface", cfg.Interface, "deadline", t.deadline)
+	return t, nil
+}
+
+// apply validates, snapshots and applies cfg, restoring on failure.
+func (m *Manager) apply(ctx context.Context, cfg Config) (*Snapshot, error) {
+	if err := m.Validate(ctx, cfg); err != nil {
+		return nil, err
+	}
+	b, log := m.o.Backend, m.o.Logger
+	snap, err := b.Snapshot(ctx, cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("network apply", "config", fmt.Sprintf("%+v", cfg), "snapshot", snap.Lines())
+	if err := m.applySteps(ctx, cfg); err != nil {
+		log.Error("network apply failed; restoring", "err", err)
+		if rerr := m.restore(context.WithoutCancel(ctx), snap); rerr != nil {
+			return nil, fmt.Errorf("%w; restoring the previous settings also failed: %w", err, rerr)
+		}
+		return nil, fmt.Errorf("%w (previous settings restored)", err)
+	}
+	return snap, nil
+}
+
+func (m *Manager) applySteps(ctx context.Context, cfg Config) error {
+	b, ifname := m.o.Backend, cfg.Interface
+	if cfg.Mode == ModeDHCP {
+		if err := b.ReplaceAddrs(ctx, ifname, nil); err != nil {
+			return err
+		}
+		if err := b.LinkUp(ctx, ifname); err != nil {
+			return err
+		}
+		if err := b.ReplaceDefaultRoute(ctx, ifname, netip.Addr{}, false); err != nil {
+			return err
+		}
+		if err := m.o.DHCP(ctx, ifname, true); err != nil {
+			return fmt.Errorf("netconfig: start DHCP client on %s: %w", ifname, err)
+		}
+		return nil
+	}
+	if err := m.o.DHCP(ctx, ifname, false); err != nil {
+		return fmt.Errorf("netconfig: stop DHCP client on %s: %w", ifname, err)
+	}
+	if err := b.ReplaceAddrs(ctx, ifname, []netip.Prefix{cfg.Address}); err != nil {
+		return err
+	}
+	if err := b.LinkUp(ctx, ifname); err != nil {
+		return err
+	}
+	if err := b.ReplaceDefaultRoute(ctx, ifname, cfg.Gateway, cfg.OnLink()); err != nil {
+		return err
+	}
+	if len(cfg.DNS) > 0 {
+		if err := b.WriteDNS(ctx, cfg.DNS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restore puts the snapshot back and restarts the DHCP client if it had a
+// lease (or stops it otherwise).
+func (m *Manager) restore(ctx context.Context, snap *Snapshot) error {
+	err := m.o.Backend.Restore(ctx, snap)
+	if herr := m.o.DHCP(ctx, snap.Interface, snap.HadLease()); herr != nil {
+		err = errors.Join(err, fmt.Errorf("netconfig: restore DHCP client state on %s: %w", snap.Interface, herr))
+	}
+	return err
+}
+
+// Save persists cfg: STATE/network.json and the networkd file.
+func (m *Manager) Save(cfg Config) error {
+	if err := save(m.o.StateDir, m.o.NetworkdDir, cfg); err != nil {
+		return err
+	}
+	m.o.Logger.Info("network config saved", "interface", cfg.Interface, "stateDir", m.o.StateDir, "networkdDir", m.o.NetworkdDir)
+	return nil
+}
+
+// Saved returns the saved config, or ErrNoSavedConfig.
+func (m *Manager) Saved() (Config, error) { return loadSaved(m.o.StateDir) }
+
+// ApplySaved re-applies the saved config without a trial (for
+// `nodeconsole network apply` at boot). It returns ErrNoSavedConfig when
+// nothing was saved. A failed step restores the previous state.
+func (m *Manager) ApplySaved(ctx context.Context) (Config, error) {
+	cfg, err := m.Saved()
+	if err != nil {
+		return Config{}, err
+	}
+	if _, err := m.apply(ctx, cfg); err != nil {
+		return cfg, err
+	}
+	m.o.Logger.Info("saved network config applied", "interface", cfg.Interface)
+	return cfg, nil
+}
+
+// Try applies cfg, reports each check result to report (may be nil), and
+// waits for a decision on confirm (true: keep, false: revert; a closed or
+// nil channel means no answer) until the deadline. It is the whole
+// try-then-revert flow for a CLI.
+func (m *Manager) Try(ctx context.Context, cfg Config, confirm <-chan bool, report func(Result)) (Outcome, error) {
+	t, err := m.Apply(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	t.RunChecks(ctx, report)
+	go func() {
+		select {
+		case keep, ok := <-confirm:
+			switch {
+			case ok && keep:
+				_ = t.Confirm(ctx)
+			case ok:
+				_ = t.Revert(ctx)
+			}
+		case <-t.done:
+		}
+	}()
+	return t.Wait(ctx)
+}
+
+// Outcome is how a Trial ended.
+type Outcome string
+
+// Trial outcomes.
+const (
+	// OutcomePending means no decision yet.
+	OutcomePending Outcome = ""
+	// OutcomeConfirmed means the operator kept the settings (and they
+	// were saved).
+	OutcomeConfirmed Outcome = "confirmed"
+	// OutcomeReverted means the operator chose Revert.
+	OutcomeReverted Outcome = "reverted"
+	// OutcomeExpired means nobody confirmed before the deadline, so the
+	// previous settings were restored.
+	OutcomeExpired Outcome = "expired"
+	// OutcomeCancelled means the context ended (the program is stopping),
+	// so the previous settings were restored.
+	OutcomeCancelled Outcome = "cancelled"
+)
+
+// ErrTrialOver is returned by Confirm after the trial was reverted.
+var ErrTrialOver = errors.New("netconfig: the trial is over; the settings were already reverted")
+
+// Trial is an applied but unconfirmed config. Exactly one of Confirm,
+// Revert or the deadline (observed by Wait) decides it; later calls see
+// that outcome. A TUI calls Wait in a tea.Cmd, shows a countdown to
+// Deadline, and calls Confirm or Revert from key presses.
+type Trial struct {
+	m        *Manager
+	cfg      Config
+	snap     *Snapshot
+	deadline time.Time
+	timer    <-chan time.Time
+	done     chan struct{} // closed once decided
+
+	mu      sync.Mutex // guards all following fields
+	outcome Outcome
+	err     error
+}
+
+// Config returns the applied config.
+func (t *Trial) Config() Config { return t.cfg }
+
+// Snapshot returns the state captured before the apply.
+func (t *Trial) Snapshot() *Snapshot { return t.snap }
+
+// Deadline returns when the trial reverts by itself.
+func (t *Trial) Deadline() time.Time { return t.deadline }
+
+// Done returns a channel closed once the trial is decided.
+func (t *Trial) Done() <-chan struct{} { return t.done }
+
+// Outcome returns the outcome so far and the error of the deciding
+// action.
+func (t *Trial) Outcome() (Outcome, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.outcome, t.err
+}
+
+// Checks returns the checks for the applied config.
+func (t *Trial) Checks() []Check { return t.m.Checks(t.cfg) }
+
+// RunChecks runs the checks in order, reporting each result to report (may
+// be nil) as it arrives, and returns them all.
+func (t *Trial) RunChecks(ctx context.Context, report func(Result)) []Result {
+	var out []Result
+	for _, c := range t.Checks() {
+		r := c.Run(ctx)
+		t.m.o.Logger.Info("network check", "check", r.Check, "ok", r.OK, "detail", r.Detail)
+		if report != nil {
+			report(r)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Confirm keeps the applied settings and saves them. It returns
+// ErrTrialOver if the trial was already reverted; a save error leaves the
+// settings applied but not persisted.
+func (t *Trial) Confirm(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch t.outcome {
+	case OutcomeConfirmed:
+		return t.err
+	case OutcomePending:
+	default:
+		return ErrTrialOver
+	}
+	t.outcome = OutcomeConfirmed
+	t.err = t.m.Save(t.cfg)
+	t.m.o.Logger.Info("network settings confirmed", "interface", t.cfg.Interface, "saveErr", errString(t.err))
+	close(t.done)
+	return t.err
+}
+
+// Revert restores the snapshot exactly. Reverting an already reverted
+// trial returns its result again; reverting a confirmed one is an error.
+func (t *Trial) Revert(ctx context.Context) error {
+	return t.decideRevert(ctx, OutcomeReverted)
+}
+
+func (t *Trial) decideRevert(ctx context.Context, o Outcome) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch t.outcome {
+	case OutcomePending:
+	case OutcomeConfirmed:
+		return errors.New("netconfig: revert: the settings were already confirmed")
+	default:
+		return t.err
+	}
+	t.outcome = o
+	t.err = t.m.restore(context.WithoutCancel(ctx), t.snap)
+	t.m.o.Logger.Info("network settings reverted", "interface", t.cfg.Interface, "outcome", string(o), "restoreErr", errString(t.err))
+	close(t.done)
+	return t.err
+}
+
+// Wait blocks until the trial is decided: by Confirm or Revert, by the
+// deadline (revert, OutcomeExpired) or by ctx ending (revert,
+// OutcomeCancelled). It returns the outcome and the error of the deciding
+// action.
+func (t *Trial) Wait(ctx context.Context) (Outcome, error) {
+	select {
+	case <-t.done:
+	case <-t.timer:
+		_ = t.decideRevert(ctx, OutcomeExpired)
+	case <-ctx.Done():
+		_ = t.decideRevert(ctx, OutcomeCancelled)
+	}
+	return t.Outcome()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

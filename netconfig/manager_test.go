@@ -1,0 +1,407 @@
+package netconfig
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// initialLines is NewSimulated rendered.
+var initialLines = []string{
+	"link eth0 up",
+	"link eth1 up",
+	"link mgmt0 up",
+	"link wg0 up",
+	"addr 192.0.2.10/24 dev eth0",
+	"addr 198.51.100.20/24 dev mgmt0",
+	"route default via 192.0.2.1 dev eth0",
+	"resolv nameserver 192.0.2.53",
+}
+
+type simEnv struct {
+	sim      *Simulated
+	m        *Manager
+	expire   chan time.Time
+	hook     []string
+	stateDir string
+	netdDir  string
+}
+
+func newSimEnv(t *testing.T) *simEnv {
+	t.Helper()
+	e := &simEnv{sim: NewSimulated(), expire: make(chan time.Time, 1), stateDir: t.TempDir(), netdDir: t.TempDir()}
+	m, err := NewManager(Options{
+		Backend: e.sim, Reader: e.sim, StateDir: e.stateDir, NetworkdDir: e.netdDir,
+		DHCP: func(ctx context.Context, ifname string, run bool) error {
+			e.hook = append(e.hook, ifname+" "+map[bool]string{true: "run", false: "stop"}[run])
+			return e.sim.DHCP(ctx, ifname, run)
+		},
+		Logger: slog.New(slog.DiscardHandler),
+		After:  func(time.Duration) <-chan time.Time { return e.expire },
+		Now:    func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m
+	return e
+}
+
+func cfgStatic(ifname, addr, gw string, dns ...string) Config {
+	c := Config{Interface: ifname, Mode: ModeStatic, Address: netip.MustParsePrefix(addr), Gateway: netip.MustParseAddr(gw)}
+	for _, d := range dns {
+		c.DNS = append(c.DNS, netip.MustParseAddr(d))
+	}
+	return c
+}
+
+func diffLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestTrialStates drives the simulated backend through apply, confirm,
+// revert and expiry, comparing the applied state as text.
+func TestTrialStates(t *testing.T) {
+	ctx := context.Background()
+	moved := []string{
+		"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+		"addr 198.51.100.10/24 dev eth0",
+		"addr 198.51.100.20/24 dev mgmt0",
+		"route default via 198.51.100.1 dev eth0",
+		"resolv # Written by nodeconsole; nameservers from the network settings.",
+		"resolv nameserver 198.51.100.53",
+		"resolv nameserver 192.0.2.53",
+	}
+	tests := []struct {
+		name    string
+		setup   func(e *simEnv)
+		cfg     Config
+		decide  func(t *testing.T, e *simEnv, tr *Trial) Outcome
+		applied []string // state right after apply
+		final   []string // state after the decision
+		hook    []string
+	}{
+		{
+			name: "confirm keeps and saves",
+			cfg:  cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53", "192.0.2.53"),
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				if err := tr.Confirm(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return OutcomeConfirmed
+			},
+			applied: moved, final: moved, hook: []string{"eth0 stop"},
+		},
+		{
+			name: "revert restores exactly",
+			cfg:  cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53", "192.0.2.53"),
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				if err := tr.Revert(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if err := tr.Confirm(ctx); !errors.Is(err, ErrTrialOver) {
+					t.Errorf("Confirm after Revert = %v, want ErrTrialOver", err)
+				}
+				return OutcomeReverted
+			},
+			applied: moved, final: initialLines, hook: []string{"eth0 stop", "eth0 stop"},
+		},
+		{
+			name: "deadline reverts",
+			cfg:  cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53", "192.0.2.53"),
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				e.expire <- time.Time{}
+				return OutcomeExpired
+			},
+			applied: moved, final: initialLines, hook: []string{"eth0 stop", "eth0 stop"},
+		},
+		{
+			name: "dhcp to static removes the lease, revert brings it back and restarts the client",
+			setup: func(e *simEnv) {
+				_ = e.sim.ReplaceAddrs(ctx, "eth0", nil)
+				_ = e.sim.DHCP(ctx, "eth0", true)
+			},
+			cfg: cfgStatic("eth0", "192.0.2.10/24", "192.0.2.1"),
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				_ = tr.Revert(ctx)
+				return OutcomeReverted
+			},
+			applied: []string{
+				"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+				"addr 192.0.2.10/24 dev eth0",
+				"addr 198.51.100.20/24 dev mgmt0",
+				"route default via 192.0.2.1 dev eth0",
+				"resolv # Written by nodeconsole; nameservers from the network settings.",
+				"resolv nameserver 192.0.2.53",
+			},
+			final: []string{
+				"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+				"addr 192.0.2.100/24 dev eth0 dynamic",
+				"addr 198.51.100.20/24 dev mgmt0",
+				"route default via 192.0.2.1 dev eth0",
+				"resolv # Written by nodeconsole; nameservers from the network settings.",
+				"resolv nameserver 192.0.2.53",
+			},
+			hook: []string{"eth0 stop", "eth0 run"},
+		},
+		{
+			name: "static /32 with on-link gateway on another interface moves the default route",
+			cfg:  cfgStatic("eth1", "198.51.100.77/32", "203.0.113.1"),
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				_ = tr.Revert(ctx)
+				return OutcomeReverted
+			},
+			applied: []string{
+				"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+				"addr 192.0.2.10/24 dev eth0",
+				"addr 198.51.100.77/32 dev eth1",
+				"addr 198.51.100.20/24 dev mgmt0",
+				"route default via 203.0.113.1 dev eth1 onlink",
+				"resolv nameserver 192.0.2.53",
+			},
+			final: initialLines, hook: []string{"eth1 stop", "eth1 stop"},
+		},
+		{
+			name: "dhcp apply flushes and starts the client",
+			cfg:  Config{Interface: "mgmt0", Mode: ModeDHCP},
+			decide: func(t *testing.T, e *simEnv, tr *Trial) Outcome {
+				_ = tr.Revert(ctx)
+				return OutcomeReverted
+			},
+			applied: []string{
+				"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+				"addr 192.0.2.10/24 dev eth0",
+				"addr 198.51.100.100/24 dev mgmt0 dynamic",
+				"route default via 198.51.100.1 dev mgmt0",
+				"resolv # Written by nodeconsole; nameservers from the network settings.",
+				"resolv nameserver 198.51.100.53",
+			},
+			final: initialLines, hook: []string{"mgmt0 run", "mgmt0 stop"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSimEnv(t)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			before := e.sim.Render()
+			tr, err := e.m.Apply(ctx, tt.cfg)
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			diffLines(t, "after apply", e.sim.Render(), tt.applied)
+			if got := tr.Snapshot().Lines(); len(got) == 0 {
+				t.Error("empty snapshot")
+			}
+			want := tt.decide(t, e, tr)
+			got, err := tr.Wait(ctx)
+			if got != want || err != nil {
+				t.Errorf("Wait = %q, %v; want %q, nil", got, err, want)
+			}
+			if tt.setup == nil && want != OutcomeConfirmed {
+				diffLines(t, "after revert (vs before)", e.sim.Render(), before)
+			}
+			diffLines(t, "final", e.sim.Render(), tt.final)
+			diffLines(t, "DHCP hook calls", e.hook, tt.hook)
+			_, err = e.m.Saved()
+			if saved := err == nil; saved != (want == OutcomeConfirmed) {
+				t.Errorf("saved = %v (err %v), want %v", saved, err, want == OutcomeConfirmed)
+			}
+		})
+	}
+}
+
+func TestApplyFailureRestores(t *testing.T) {
+	ctx := context.Background()
+	for _, method := range []string{"ReplaceAddrs", "LinkUp", "ReplaceDefaultRoute", "WriteDNS"} {
+		t.Run(method, func(t *testing.T) {
+			e := newSimEnv(t)
+			e.sim.FailNext(method, errors.New("injected"))
+			_, err := e.m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53"))
+			if err == nil || !strings.Contains(err.Error(), "injected") || !strings.Contains(err.Error(), "previous settings restored") {
+				t.Errorf("Apply error = %v", err)
+			}
+			if IsInvalid(err) {
+				t.Error("a backend failure reported as invalid input")
+			}
+			diffLines(t, "state", e.sim.Render(), initialLines)
+		})
+	}
+}
+
+func TestApplyInvalidChangesNothing(t *testing.T) {
+	e := newSimEnv(t)
+	_, err := e.m.Apply(context.Background(), cfgStatic("eth0", "192.0.2.10/24", "198.51.100.1"))
+	if !IsInvalid(err) {
+		t.Fatalf("Apply error = %v, want a validation error", err)
+	}
+	diffLines(t, "state", e.sim.Render(), initialLines)
+	if len(e.hook) != 0 {
+		t.Errorf("DHCP hook called: %v", e.hook)
+	}
+}
+
+func TestCancelledContextReverts(t *testing.T) {
+	e := newSimEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr, err := e.m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if o, err := tr.Wait(ctx); o != OutcomeCancelled || err != nil {
+		t.Errorf("Wait = %q, %v", o, err)
+	}
+	diffLines(t, "state", e.sim.Render(), initialLines)
+}
+
+func TestTryCLIFlow(t *testing.T) {
+	ctx := context.Background()
+	cfg := cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1")
+	t.Run("no answer reverts at the deadline", func(t *testing.T) {
+		e := newSimEnv(t)
+		e.expire <- time.Time{}
+		var results []string
+		cfg := cfgStatic("eth0", "198.51.100.10/24", "198.51.100.254")
+		o, err := e.m.Try(ctx, cfg, nil, func(r Result) { results = append(results, r.String()) })
+		if o != OutcomeExpired || err != nil {
+			t.Errorf("Try = %q, %v", o, err)
+		}
+		diffLines(t, "checks", results, []string{
+			"OK   carrier  eth0 is up with a carrier",
+			"OK   address  198.51.100.10/24 is on eth0",
+			"FAIL gateway  198.51.100.254 does not answer ARP on eth0 (Check the gateway address, the VLAN and the cable.)",
+		})
+		diffLines(t, "state", e.sim.Render(), initialLines)
+	})
+	t.Run("yes confirms", func(t *testing.T) {
+		e := newSimEnv(t)
+		yes := make(chan bool, 1)
+		yes <- true
+		o, err := e.m.Try(ctx, cfg, yes, nil)
+		if o != OutcomeConfirmed || err != nil {
+			t.Errorf("Try = %q, %v", o, err)
+		}
+		got, err := e.m.Saved()
+		if err != nil || !reflect.DeepEqual(got, cfg) {
+			t.Errorf("Saved = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestSaveAndApplySaved(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	if _, err := e.m.ApplySaved(ctx); !errors.Is(err, ErrNoSavedConfig) {
+		t.Fatalf("ApplySaved with nothing saved = %v", err)
+	}
+	cfg := cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53")
+	if err := os.WriteFile(filepath.Join(e.netdDir, NetworkdFileName("eth1")), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Save(cfg); err != nil {
+		t.Fatal(err)
+	}
+	netd, err := os.ReadFile(filepath.Join(e.netdDir, "10-nodeconsole-eth0.network"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNetd := `# Written by nodeconsole (network settings); changes here are overwritten.
+[Match]
+Name=eth0
+
+[Network]
+Address=198.51.100.10/24
+Gateway=198.51.100.1
+DNS=198.51.100.53
+`
+	if string(netd) != wantNetd {
+		t.Errorf("networkd file:\n%s\nwant:\n%s", netd, wantNetd)
+	}
+	if _, err := os.Stat(filepath.Join(e.netdDir, NetworkdFileName("eth1"))); !os.IsNotExist(err) {
+		t.Errorf("stale networkd file for eth1 kept: %v", err)
+	}
+
+	// A fresh node (same state dir) applying the saved config ends up in
+	// the confirmed state.
+	fresh := newSimEnv(t)
+	m2, _ := NewManager(Options{Backend: fresh.sim, Reader: fresh.sim, StateDir: e.stateDir})
+	got, err := m2.ApplySaved(ctx)
+	if err != nil || !reflect.DeepEqual(got, cfg) {
+		t.Fatalf("ApplySaved = %+v, %v", got, err)
+	}
+	diffLines(t, "fresh node", fresh.sim.Render(), []string{
+		"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+		"addr 198.51.100.10/24 dev eth0",
+		"addr 198.51.100.20/24 dev mgmt0",
+		"route default via 198.51.100.1 dev eth0",
+		"resolv # Written by nodeconsole; nameservers from the network settings.",
+		"resolv nameserver 198.51.100.53",
+	})
+}
+
+func TestRenderNetworkd(t *testing.T) {
+	tests := map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"dhcp": {Config{Interface: "eth0", Mode: ModeDHCP}, "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n"},
+		"slash 32 on-link": {cfgStatic("eth0", "198.51.100.10/32", "198.51.100.1"),
+			"[Match]\nName=eth0\n\n[Network]\nAddress=198.51.100.10/32\n\n[Route]\nGateway=198.51.100.1\nGatewayOnLink=yes\n"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := string(RenderNetworkd(tt.cfg))
+			_, body, _ := strings.Cut(got, "\n")
+			if body != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", body, tt.want)
+			}
+		})
+	}
+}
+
+func TestPreview(t *testing.T) {
+	st, _ := NewSimulated().Read(context.Background())
+	tests := map[string]struct {
+		cfg  Config
+		want []string
+	}{
+		"static on the default-route interface": {cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53"), []string{
+			"Interface eth0",
+			"Address   192.0.2.10/24 -> 198.51.100.10/24",
+			"Gateway   192.0.2.1 -> 198.51.100.1",
+			"DNS       192.0.2.53 -> 198.51.100.53",
+			"Warning: eth0 carries the default route; a mistake can cut this node off, so the change reverts by itself unless you confirm it.",
+		}},
+		"static moving the default route, dns kept": {cfgStatic("eth1", "198.51.100.30/24", "198.51.100.1"), []string{
+			"Interface eth1",
+			"Address   none -> 198.51.100.30/24",
+			"Gateway   192.0.2.1 via eth0 -> 198.51.100.1",
+			"DNS       192.0.2.53 (unchanged)",
+			"Warning: The default route moves from eth0 to eth1.",
+		}},
+		"dhcp": {Config{Interface: "mgmt0", Mode: ModeDHCP}, []string{
+			"Interface mgmt0",
+			"Mode      current -> DHCP",
+			"Address   198.51.100.20/24 -> from DHCP",
+			"Gateway   192.0.2.1 via eth0 -> from DHCP",
+			"DNS       192.0.2.53 -> from DHCP",
+		}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			diffLines(t, "preview", PreviewChanges(st, tt.cfg).Lines(), tt.want)
+		})
+	}
+}

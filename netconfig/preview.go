@@ -1,0 +1,106 @@
+package netconfig
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Change is one line of a preview: a setting's current and new value.
+type Change struct {
+	Field   string
+	Current string
+	New     string
+}
+
+// Changed reports whether the value changes.
+func (c Change) Changed() bool { return c.Current != c.New }
+
+// String renders "Address   192.0.2.10/24 -> 198.51.100.10/24", or the
+// value followed by "(unchanged)".
+func (c Change) String() string {
+	if !c.Changed() {
+		return fmt.Sprintf("%-9s %s (unchanged)", c.Field, c.Current)
+	}
+	return fmt.Sprintf("%-9s %s -> %s", c.Field, c.Current, c.New)
+}
+
+// Preview is what applying a Config would change, for a "current -> new"
+// screen or CLI output.
+type Preview struct {
+	Interface string
+	Changes   []Change
+	// Warning is a sentence shown before applying when the change can cut
+	// the node off (it touches the interface with the default route, or
+	// moves the default route); "" otherwise.
+	Warning string
+}
+
+// Lines renders the preview: a header, one line per change, and the
+// warning if any.
+func (p Preview) Lines() []string {
+	out := []string{"Interface " + p.Interface}
+	for _, c := range p.Changes {
+		out = append(out, c.String())
+	}
+	if p.Warning != "" {
+		out = append(out, "Warning: "+p.Warning)
+	}
+	return out
+}
+
+// PreviewChanges compares the current status with cfg. It is pure.
+func PreviewChanges(cur Status, cfg Config) Preview {
+	p := Preview{Interface: cfg.Interface}
+	ifc, _ := cur.Interface(cfg.Interface)
+	var v4 []string
+	for _, a := range ifc.Addrs {
+		if a.Addr().Is4() {
+			v4 = append(v4, a.String())
+		}
+	}
+	curAddr := orNone(strings.Join(v4, ", "))
+	curGw := "none"
+	if cur.Gateway.IsValid() {
+		curGw = cur.Gateway.String()
+		if cur.GatewayInterface != cfg.Interface {
+			curGw += " via " + cur.GatewayInterface
+		}
+	}
+	curDNS := orNone(joinAddrs(cur.DNS))
+	if cfg.Mode == ModeDHCP {
+		p.Changes = []Change{
+			{"Mode", "current", "DHCP"},
+			{"Address", curAddr, "from DHCP"},
+			{"Gateway", curGw, "from DHCP"},
+			{"DNS", curDNS, "from DHCP"},
+		}
+	} else {
+		newDNS := curDNS
+		if len(cfg.DNS) > 0 {
+			newDNS = joinAddrs(cfg.DNS)
+		}
+		gw := cfg.Gateway.String()
+		if cfg.OnLink() {
+			gw += " (on-link)"
+		}
+		p.Changes = []Change{
+			{"Address", curAddr, cfg.Address.String()},
+			{"Gateway", curGw, gw},
+			{"DNS", curDNS, newDNS},
+		}
+	}
+	switch {
+	case ifc.Default:
+		p.Warning = cfg.Interface + " carries the default route; a mistake can cut this node off, so the change reverts by itself unless you confirm it."
+	case cfg.Mode == ModeStatic && cur.GatewayInterface != "" && cur.GatewayInterface != cfg.Interface:
+		p.Warning = "The default route moves from " + cur.GatewayInterface + " to " + cfg.Interface + "."
+	}
+	return p
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
