@@ -8,3 +8,16 @@ test:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
+
+# Debian package: writes $(DIST)/nodeconsole_<version>_<arch>.deb (deploy/build-deb.sh).
+# Override e.g. `make deb VERSION=1.2.3 DEB_GOARCH=arm64 CONSOLE_USER=console`.
+DIST ?= dist
+VERSION ?= $(shell sh deploy/version.sh)
+DEB_GOARCH ?= $(shell $(GO) env GOARCH)
+CONSOLE_USER ?= nodeadmin
+INITIAL_PASSWORD ?= nodeadmin
+
+deb:
+	GO='$(GO)' DIST='$(DIST)' VERSION='$(VERSION)' GOARCH='$(DEB_GOARCH)' \
+	CONSOLE_USER='$(CONSOLE_USER)' INITIAL_PASSWORD='$(INITIAL_PASSWORD)' \
+	sh deploy/build-deb.sh
