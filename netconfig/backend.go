@@ -202,6 +202,9 @@ func (p resolvFile) writeDNS(servers []netip.Addr) error {
 
 func (p resolvFile) restore(data []byte, exists bool) error {
 	if !exists {
+		if _, err := os.Lstat(p.target()); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err := atomicfile.Remove(p.target()); err != nil {
 			return fmt.Errorf("netconfig: restore %s: %w", p, err)
 		}
