@@ -313,12 +313,12 @@ func (a *App) footer(w int) string {
 		full := a.help.FullHelpView(append(a.top().FullHelp(), a.globalHelp()))
 		lines := strings.Split(full, "\n")
 		for i := range lines {
-			lines[i] = " " + lines[i]
+			lines[i] = ansi.Truncate(" "+lines[i], w, "")
 		}
 		return strings.Join(lines, "\n")
 	}
 	a.help.SetWidth(w - 1)
-	return " " + a.help.ShortHelpView(append(a.top().ShortHelp(), a.keys.Help))
+	return ansi.Truncate(" "+a.help.ShortHelpView(append(a.top().ShortHelp(), a.keys.Help)), w, "")
 }
 
 func (a *App) globalHelp() []key.Binding {

@@ -48,7 +48,7 @@ type Model struct {
 // New builds the screen.
 func New(d Deps) *Model {
 	vp := viewport.New()
-	return &Model{d: d, vp: vp, nav: ui.DefaultNavKeys()}
+	return &Model{d: d, vp: vp, nav: d.Styles.NavKeys()}
 }
 
 type snapshotMsg struct{ snap nodestatus.Snapshot }

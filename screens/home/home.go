@@ -196,9 +196,10 @@ func (m *Model) View() string {
 	menu := m.menu.View()
 	menuH := lipgloss.Height(menu) + 1
 	if m.wide() {
-		left := m.statusBlock(m.width-m.menuWidth()-3, m.height, false)
+		leftW := min(m.width-m.menuWidth()-3, 76)
+		left := m.statusBlock(leftW, m.height, false)
 		right := st.Title.Render(" Menu") + "\n" + menu
-		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-m.menuWidth()-1).Render(left), " ", right)
+		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(leftW+2).Render(left), right)
 	}
 	room := m.height - menuH - 1
 	compact := m.width < 80 || room < 11

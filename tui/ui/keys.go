@@ -43,3 +43,14 @@ func DefaultGlobalKeys() GlobalKeys {
 		Inert:  key.NewBinding(key.WithKeys("ctrl+z", "ctrl+\\", "ctrl+s", "ctrl+q")),
 	}
 }
+
+// NavKeys returns the shared navigation bindings with help text the
+// terminal can draw (no arrows on ASCII terminals).
+func (s *Styles) NavKeys() NavKeys {
+	k := DefaultNavKeys()
+	if s.Profile.ASCII {
+		k.Up.SetHelp("up/k", "up")
+		k.Down.SetHelp("down/j", "down")
+	}
+	return k
+}

@@ -30,7 +30,7 @@ type Menu struct {
 
 // NewMenu builds a menu.
 func NewMenu(styles *Styles, items []MenuItem) Menu {
-	return Menu{Items: items, keys: DefaultNavKeys(), styles: styles}
+	return Menu{Items: items, keys: styles.NavKeys(), styles: styles}
 }
 
 // SetWidth sets the width rows are drawn in.

@@ -84,25 +84,32 @@ func NewStyles(p Profile) Styles {
 	}
 	s := Styles{Profile: p, Glyphs: g, Border: border}
 	plain := lipgloss.NewStyle()
+	mono := p.Color < colorprofile.ANSI
+	fg := func(st lipgloss.Style, c color.Color) lipgloss.Style {
+		if mono {
+			return st
+		}
+		return st.Foreground(c)
+	}
 	s.Header = plain.Bold(true).Foreground(headerFG).Background(headerBG)
 	s.HeaderNode = plain.Foreground(headerFG).Background(headerBG)
 	s.Demo = plain.Bold(true).Reverse(true)
-	s.Rule = plain.Foreground(dim)
-	s.Title = plain.Bold(true).Foreground(accent)
-	s.Label = plain.Foreground(dim)
+	s.Rule = fg(plain, dim)
+	s.Title = fg(plain.Bold(true), accent)
+	s.Label = fg(plain, dim)
 	s.Value = plain
-	s.Muted = plain.Foreground(dim)
-	s.OK = plain.Bold(true).Foreground(good)
-	s.Fail = plain.Bold(true).Foreground(bad)
-	s.Warn = plain.Bold(true).Foreground(warn)
+	s.Muted = fg(plain, dim)
+	s.OK = fg(plain.Bold(true), good)
+	s.Fail = fg(plain.Bold(true), bad)
+	s.Warn = fg(plain.Bold(true), warn)
 	s.Banner = plain.Bold(true).Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1"))
-	s.Notice = plain.Foreground(warn)
+	s.Notice = fg(plain, warn)
 	s.Item = plain
 	s.Selected = plain.Reverse(true)
-	s.MarkerOn = plain.Bold(true).Foreground(accent)
-	s.Digit = plain.Foreground(accent)
+	s.MarkerOn = fg(plain.Bold(true), accent)
+	s.Digit = fg(plain, accent)
 	s.HelpKey = plain.Bold(true)
-	s.HelpDesc = plain.Foreground(dim)
+	s.HelpDesc = fg(plain, dim)
 	s.Input = plain.Underline(true)
 	s.InputFocus = plain.Reverse(true)
 	s.Code = plain.Bold(true)
