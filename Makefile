@@ -9,6 +9,12 @@ test:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
 
+# Terminal cost of the console side by side with dialog and whiptail
+# (docs/performance.md): prints one Markdown table. About 8 minutes (30 s idle
+# per row); e.g. `make bench BENCHFLAGS='-idle 5s -only nodeconsole'` for a quick look.
+bench:
+	$(GO) run ./bench/tuibench $(BENCHFLAGS)
+
 # Debian package: writes $(DIST)/nodeconsole_<version>_<arch>.deb (deploy/build-deb.sh).
 # Override e.g. `make deb VERSION=1.2.3 DEB_GOARCH=arm64 CONSOLE_USER=console`.
 DIST ?= dist

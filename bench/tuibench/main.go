@@ -1,0 +1,338 @@
+// Command tuibench measures the console's terminal cost side by side with
+// dialog and whiptail: first-frame bytes and time, bytes and latency per menu
+// move, bytes and CPU while idle, peak RSS and binary size. It prints one
+// Markdown table (docs/performance.md).
+//
+//	go run ./bench/tuibench                 # full matrix, 30 s idle per row
+//	go run ./bench/tuibench -idle 5s -only 'nodeconsole'
+//
+// Every program runs on a pseudo-terminal (bench/ptyrun) at -cols x -rows.
+// nodeconsole runs with --demo and a temporary HOME, on its home screen.
+// dialog and whiptail show an equivalent 8-item --menu.
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/bench/ptyrun"
+)
+
+type options struct {
+	cols, rows int
+	moves      int
+	idle       time.Duration
+	firstQuiet time.Duration
+	keyQuiet   time.Duration
+	only       *regexp.Regexp
+	terms      []string
+	binary     string
+	dump       string
+	label      string
+}
+
+func main() {
+	var o options
+	var only, terms string
+	flag.IntVar(&o.cols, "cols", 80, "terminal columns")
+	flag.IntVar(&o.rows, "rows", 24, "terminal rows")
+	flag.IntVar(&o.moves, "moves", 20, "menu moves per program (Down, Up, Down ...)")
+	flag.DurationVar(&o.idle, "idle", 30*time.Second, "idle window per program")
+	flag.DurationVar(&o.firstQuiet, "first-quiet", 500*time.Millisecond, "silence that ends the first frame")
+	flag.DurationVar(&o.keyQuiet, "key-quiet", 200*time.Millisecond, "silence that ends the answer to a key")
+	flag.StringVar(&only, "only", "", "run only rows whose name matches this regexp (e.g. 'nodeconsole|whiptail')")
+	flag.StringVar(&terms, "terms", "xterm-256color,linux,vt220", "TERM values, comma-separated")
+	flag.StringVar(&o.binary, "nodeconsole", "", "prebuilt nodeconsole binary (default: build ./cmd/nodeconsole stripped and static)")
+	flag.StringVar(&o.dump, "dump", "", "write each run's raw output to DIR/<row>.bin")
+	flag.StringVar(&o.label, "label", "nodeconsole", "name of the nodeconsole rows (for variants)")
+	flag.Parse()
+	o.terms = strings.Split(terms, ",")
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			fatal(fmt.Errorf("-only: %w", err))
+		}
+		o.only = re
+	}
+	if err := run(o, os.Stdout); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "tuibench:", err)
+	os.Exit(1)
+}
+
+// target is one row of the table.
+type target struct {
+	name   string
+	term   string
+	answer ptyrun.Answer
+	path   string
+	args   []string
+	size   int64  // binary size
+	note   string // binary note
+}
+
+// result is one row's figures.
+type result struct {
+	t           target
+	firstBytes  int
+	firstByteAt time.Duration
+	firstFrame  time.Duration
+	moves       []ptyrun.Move
+	idle        ptyrun.Idle
+	rss         int64
+	err         error
+}
+
+func run(o options, w io.Writer) error {
+	tmp, err := os.MkdirTemp("", "tuibench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	bin := o.binary
+	if bin == "" {
+		bin = filepath.Join(tmp, "nodeconsole")
+		if err := BuildNodeconsole(bin); err != nil {
+			return err
+		}
+	}
+	targets, err := matrix(o, bin)
+	if err != nil {
+		return err
+	}
+	if o.dump != "" {
+		if err := os.MkdirAll(o.dump, 0o755); err != nil {
+			return err
+		}
+	}
+	var results []result
+	for _, t := range targets {
+		fmt.Fprintf(os.Stderr, "tuibench: %s ...\n", t.name)
+		r := measure(o, t, tmp)
+		if r.err != nil {
+			fmt.Fprintf(os.Stderr, "tuibench: %s: %v\n", t.name, r.err)
+		}
+		results = append(results, r)
+	}
+	printTable(w, o, results)
+	return nil
+}
+
+// BuildNodeconsole builds the console as shipped: static, stripped.
+func BuildNodeconsole(out string) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/nodeconsole")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build nodeconsole: %w", err)
+	}
+	return nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the nodeconsole module (no go.mod above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// menuItems are the 8 entries of the dialog/whiptail menu, matching the
+// console's planned home menu.
+var menuItems = []string{
+	"Network settings", "Register Node", "Deregister Node", "Diagnostics",
+	"About this node", "Change password", "Reboot", "Log out",
+}
+
+func menuArgs() []string {
+	args := []string{"--title", "Node console", "--menu", "Choose an action", "16", "60", "8"}
+	for i, it := range menuItems {
+		args = append(args, fmt.Sprint(i+1), it)
+	}
+	return args
+}
+
+func matrix(o options, bin string) ([]target, error) {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return nil, err
+	}
+	var ts []target
+	add := func(t target) {
+		if o.only == nil || o.only.MatchString(t.name) {
+			ts = append(ts, t)
+		}
+	}
+	for _, term := range o.terms {
+		nc := target{term: term, answer: ptyrun.AnswerVT, path: bin, args: []string{"--demo"}, size: st.Size(), note: "static"}
+		t := nc
+		t.name = fmt.Sprintf("%s %s", o.label, term)
+		add(t)
+		t = nc
+		t.name = fmt.Sprintf("%s %s answer=none", o.label, term)
+		t.answer = ptyrun.AnswerNone
+		add(t)
+		if !strings.HasPrefix(term, "vt") {
+			t = nc
+			t.name = fmt.Sprintf("%s --profile serial %s", o.label, term)
+			t.args = []string{"--demo", "--profile", "serial"}
+			add(t)
+		}
+		for _, prog := range []string{"dialog", "whiptail"} {
+			path, err := exec.LookPath(prog)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "tuibench: %s not found (apt-get install %s); skipped\n", prog, prog)
+				continue
+			}
+			var size int64
+			if st, err := os.Stat(path); err == nil {
+				size = st.Size()
+			}
+			add(target{name: prog + " " + term, term: term, answer: ptyrun.AnswerVT, path: path,
+				args: menuArgs(), size: size, note: "+ shared libs"})
+		}
+	}
+	return ts, nil
+}
+
+func measure(o options, t target, tmp string) (r result) {
+	r.t = t
+	home, err := os.MkdirTemp(tmp, "home-*")
+	if err != nil {
+		r.err = err
+		return r
+	}
+	args := t.args
+	if t.path != "" && strings.Contains(t.name, o.label) {
+		args = append([]string{"--log", filepath.Join(home, "nodeconsole.log")}, args...)
+	}
+	s, err := ptyrun.Start(ptyrun.Config{
+		Path: t.path, Args: args, Term: t.term, Cols: o.cols, Rows: o.rows, Answer: t.answer,
+		Env: []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"},
+	})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer func() {
+		_ = s.Stop(5 * time.Second)
+		r.rss = s.PeakRSS()
+		if o.dump != "" {
+			name := regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(t.name, "_")
+			_ = os.WriteFile(filepath.Join(o.dump, name+".bin"), s.Bytes(), 0o644)
+		}
+	}()
+	first, err := s.WaitOutput(0, o.firstQuiet, 10*time.Second)
+	if err != nil {
+		r.err = fmt.Errorf("first frame: %w", err)
+		return r
+	}
+	r.firstBytes, r.firstByteAt, r.firstFrame = first.Len(), first.First, first.Last
+	for i := range o.moves {
+		k := ptyrun.KeyDown
+		if i%2 == 1 {
+			k = ptyrun.KeyUp
+		}
+		m, err := s.Press(k, o.keyQuiet, 5*time.Second)
+		if err != nil {
+			r.err = fmt.Errorf("move %d: %w", i+1, err)
+			return r
+		}
+		r.moves = append(r.moves, m)
+	}
+	if o.idle > 0 {
+		r.idle, r.err = s.Measure(o.idle)
+	}
+	return r
+}
+
+// stats of per-move bytes and latencies.
+func moveStats(ms []ptyrun.Move) (mean float64, lo, hi int, p50, p90 time.Duration) {
+	if len(ms) == 0 {
+		return
+	}
+	lo, hi = ms[0].Bytes, ms[0].Bytes
+	lat := make([]time.Duration, 0, len(ms))
+	sum := 0
+	for _, m := range ms {
+		sum += m.Bytes
+		lo, hi = min(lo, m.Bytes), max(hi, m.Bytes)
+		lat = append(lat, m.Latency)
+	}
+	slices.SortFunc(lat, cmp.Compare)
+	return float64(sum) / float64(len(ms)), lo, hi, Percentile(lat, 50), Percentile(lat, 90)
+}
+
+// Percentile is the nearest-rank percentile of sorted values.
+func Percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (p*len(sorted)+99)/100 - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+func printTable(w io.Writer, o options, rs []result) {
+	fmt.Fprintf(w, "%dx%d pty, %d moves (Down/Up alternating), idle %s, first frame ends at %s silence, a key's answer at %s silence.\n\n",
+		o.cols, o.rows, o.moves, o.idle, o.firstQuiet, o.keyQuiet)
+	fmt.Fprintln(w, "| program | TERM | answer | 1st frame B | 1st byte ms | 1st frame ms | B/move mean (min-max) | key→last byte ms p50 / p90 | idle B | idle CPU ms (% core) | peak RSS KiB | binary B |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rs {
+		prog := strings.TrimSuffix(r.t.name, " answer=none")
+		prog = strings.TrimSpace(strings.TrimSuffix(prog, r.t.term))
+		if r.err != nil && r.firstBytes == 0 {
+			fmt.Fprintf(w, "| %s | %s | %s | error: %v |||||||||\n", prog, r.t.term, r.t.answer, r.err)
+			continue
+		}
+		mean, lo, hi, p50, p90 := moveStats(r.moves)
+		idleB, idleCPU := "-", "-"
+		if r.idle.Window > 0 {
+			idleB = fmt.Sprint(r.idle.Bytes)
+			idleCPU = fmt.Sprintf("%s (%.2f%%)", ms(r.idle.CPU), 100*float64(r.idle.CPU)/float64(r.idle.Window))
+		}
+		size := fmt.Sprintf("%d %s", r.t.size, r.t.note)
+		errNote := ""
+		if r.err != nil {
+			errNote = fmt.Sprintf(" (error: %v)", r.err)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.1f (%d-%d) | %s / %s | %s | %s | %d | %s%s |\n",
+			prog, r.t.term, r.t.answer, r.firstBytes, ms(r.firstByteAt), ms(r.firstFrame),
+			mean, lo, hi, ms(p50), ms(p90), idleB, idleCPU, r.rss/1024, size, errNote)
+	}
+}
