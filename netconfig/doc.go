@@ -1,8 +1,56 @@
 // Package netconfig reads, validates, applies, checks, reverts and persists
-// the node's WAN network configuration.
+// the node's WAN network configuration (IPv4 only; IPv6 input is refused
+// with a clear message).
 //
-// The read side is a Reader: NewReader reads links, addresses and routes
-// through netlink and nameservers from a resolv.conf file; NewSimulated
-// returns an in-memory network for --demo and tests that behaves like the
-// kernel without touching the host.
+// # Reading
+//
+// A Reader returns a Status: interfaces (state, MAC, addresses, which one
+// carries the default route), the IPv4 default gateway and the
+// nameservers. NewReader reads through netlink and a resolv.conf file;
+// NewSimulated returns an in-memory network for --demo and tests that
+// behaves like the kernel without touching the host.
+//
+// # Validating
+//
+// ParseForm turns what an operator typed (Form) into a Config and reports
+// every problem at once; FieldErrors splits the error into one sentence per
+// field for display under the fields. It is pure: call it on every edit.
+// PreviewChanges (or Manager.Preview) gives the "current -> new" lines and
+// a warning when the default-route interface is touched.
+//
+// # Applying
+//
+// A Manager applies a Config through a Backend (NewNetlinkBackend, or a
+// Simulated): snapshot; stop the DHCP client (Options.DHCP); replace the
+// addresses; link up; replace the default route; write DNS. Any failure
+// restores the snapshot. Apply returns a Trial: run its Checks, then
+// Confirm (which saves STATE/network.json and the systemd-networkd file)
+// or Revert; Wait reverts by itself at the deadline or when its context
+// ends. ApplySaved re-applies the saved config at boot.
+//
+// A CLI (`nodeconsole network set ... --try 3s`):
+//
+//	m, _ := netconfig.NewManager(netconfig.Options{
+//		Backend: netconfig.NewNetlinkBackend(nil, resolvConf, log),
+//		Reader:  netconfig.NewReader(resolvConf),
+//		StateDir: stateDir, NetworkdDir: networkdDir, Logger: log,
+//		Endpoint: endpoint, TryTimeout: try,
+//	})
+//	st, _ := m.Status(ctx)
+//	cfg, err := netconfig.ParseForm(form, st) // exit 2 if err != nil
+//	preview, _ := m.Preview(ctx, cfg)         // print preview.Lines()
+//	outcome, err := m.Try(ctx, cfg, answers, printResult)
+//
+// where answers receives true when stdin says yes (false or EOF: revert).
+// Without --try a CLI can Apply and Confirm at once.
+//
+// A TUI screen calls ParseForm on each edit, Manager.Preview before
+// applying, then Manager.Apply in a tea.Cmd; it runs each of Trial.Checks
+// in its own tea.Cmd to show results live, shows a countdown to
+// Trial.Deadline, runs Trial.Wait in a tea.Cmd (it returns the Outcome
+// when decided), and calls Trial.Confirm or Trial.Revert from key presses.
+// A diagnostics screen uses Manager.Prober: Carrier, Address, Gateway
+// (ARP through the kernel), DNS and Lookup (asking the given servers
+// only), TCP, TLS (naming the presented issuer on failure) and ClockSkew,
+// each returning a Result with OK, a detail and a one-line hint.
 package netconfig
