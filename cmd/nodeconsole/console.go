@@ -29,6 +29,7 @@ func runConsole(ctx context.Context, g globals) error {
 		return err
 	}
 	defer e.close()
+	g = e.g // --demo moves the state dir
 
 	tty := tui.TTYName()
 	prof, termNotice := tui.DetectProfile(tui.TermInfo{Env: os.Environ(), TTY: tty, Baud: tui.Baud(0), ForceASCII: g.ascii, Profile: g.profile})

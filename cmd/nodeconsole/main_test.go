@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets tests run this test binary as the nodeconsole command
+// (NODECONSOLE_TEST_MAIN=1), so pty tests exercise the real main.
+func TestMain(m *testing.M) {
+	if os.Getenv("NODECONSOLE_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestStatusJSON(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("node: {name: lab-01, make: Acme, model: EdgeBox}\nsite: {endpoint: https://cp.example.com}\n"), 0o644)
+	state := filepath.Join(dir, "state")
+	code, out, errs := runCmd(t, "--state-dir", state, "--config", cfg, "status", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var s struct {
+		NodeID       string `json:"nodeId"`
+		Hostname     string `json:"hostname"`
+		Make         string `json:"make"`
+		Endpoint     string `json:"endpoint"`
+		Registration struct {
+			State    string  `json:"state"`
+			NodeName *string `json:"nodeName"`
+		} `json:"registration"`
+		Interfaces []struct {
+			Name      string   `json:"name"`
+			State     string   `json:"state"`
+			Addresses []string `json:"addresses"`
+		} `json:"interfaces"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("status --json is not JSON: %v\n%s", err, out)
+	}
+	host, _ := os.Hostname()
+	if !strings.HasPrefix(s.NodeID, "edge-") || len(s.NodeID) != 37 || s.Hostname != host ||
+		s.Make != "Acme" || s.Endpoint != "https://cp.example.com" || s.Registration.State != "unregistered" {
+		t.Errorf("unexpected status: %+v", s)
+	}
+	if s.Interfaces == nil {
+		t.Error("interfaces must be a list, even when empty")
+	}
+	// The node ID is kept: a second call with another name gives the same ID.
+	os.WriteFile(cfg, []byte("node: {name: other}\n"), 0o644)
+	_, out2, _ := runCmd(t, "--state-dir", state, "--config", cfg, "status", "--json")
+	var s2 struct {
+		NodeID string `json:"nodeId"`
+	}
+	json.Unmarshal([]byte(out2), &s2)
+	if s2.NodeID != s.NodeID {
+		t.Errorf("node ID changed from %s to %s; it must be kept in the state dir", s.NodeID, s2.NodeID)
+	}
+	// And the human form names the same facts.
+	_, text, _ := runCmd(t, "--state-dir", state, "--config", cfg, "status")
+	if !strings.Contains(text, "Node ID:") || !strings.Contains(text, s.NodeID) || !strings.Contains(text, "Unregistered") {
+		t.Errorf("status text lacks the node ID or registration:\n%s", text)
+	}
+}
+
+func TestStatusRegisteredFromStateDir(t *testing.T) {
+	state := t.TempDir()
+	os.WriteFile(filepath.Join(state, "state.json"), []byte(`{"nodeId":"edge-0123456789abcdef0123456789abcdef","state":"registered","nodeName":"store-17","project":"retail"}`), 0o600)
+	code, out, errs := runCmd(t, "--state-dir", state, "--config", filepath.Join(state, "none.yaml"), "status", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var s struct {
+		NodeID       string `json:"nodeId"`
+		Registration struct {
+			State    string `json:"state"`
+			NodeName string `json:"nodeName"`
+		} `json:"registration"`
+		Problems []string `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.NodeID != "edge-0123456789abcdef0123456789abcdef" || s.Registration.State != "registered" || s.Registration.NodeName != "store-17" {
+		t.Errorf("status = %+v", s)
+	}
+	if len(s.Problems) != 1 || !strings.Contains(s.Problems[0], "none.yaml") {
+		t.Errorf("a missing --config file must be reported as a problem, got %v", s.Problems)
+	}
+}
+
+func TestBadInputExitsTwoWithOneLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "unknown flag -bogus"},
+		{[]string{"--size", "80"}, "--size must look like 80x24"},
+		{[]string{"--profile", "fancy"}, "--profile must be auto, default or serial"},
+		{[]string{"--endpoint", "http://cp.example.com", "status"}, "must use https"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"status", "--yaml"}, "status: unknown flag -yaml"},
+		{[]string{"version", "extra"}, "version takes no arguments"},
+	}
+	for _, tt := range tests {
+		state := t.TempDir()
+		code, out, errs := runCmd(t, append([]string{"--state-dir", state}, tt.args...)...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tt.args, code)
+		}
+		if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: stderr %q, want one line containing %q", tt.args, errs, tt.want)
+		}
+		if out != "" {
+			t.Errorf("%v: stdout %q, want nothing", tt.args, out)
+		}
+		if ents, _ := os.ReadDir(state); len(ents) != 0 {
+			t.Errorf("%v: bad input wrote %d files to the state dir", tt.args, len(ents))
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCmd(t, "version")
+	if code != 0 || out != "nodeconsole "+version+"\n" {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+func TestConsoleRefusesNonTerminal(t *testing.T) {
+	// go test's stdout is not a terminal.
+	code, _, errs := runCmd(t, "--state-dir", t.TempDir())
+	if code != 2 || !strings.Contains(errs, "needs a terminal") {
+		t.Errorf("exit %d, %q", code, errs)
+	}
+}
