@@ -1,0 +1,413 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+// errBadCode is the one answer for wrong, expired and used codes.
+func errBadCode() error {
+	return errorf(api.CodeInvalidCode, "no pending activation has this code; codes are single use and expire")
+}
+
+// lookup finds the live pending enrollment with code, enforcing the rate
+// limits on failed lookups. nodeID, if set, must match too (QR page).
+func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollment, error) {
+	now := s.now()
+	if wait := max(s.failIP.wait(ip, now), s.failAll.wait("", now)); wait > 0 {
+		return Enrollment{}, rateLimited(wait)
+	}
+	var e Enrollment
+	err := s.store.View(ctx, func(tx Tx) error {
+		c, ok := api.NormalizeUserCode(code)
+		if !ok {
+			return errBadCode()
+		}
+		var err error
+		e, err = tx.EnrollmentByUserCode(c)
+		if errors.Is(err, ErrNotFound) || (err == nil && (e.State != EnrollPending || !now.Before(e.ExpiresAt) ||
+			(nodeID != "" && e.NodeID != nodeID))) {
+			return errBadCode()
+		}
+		return err
+	})
+	var ae *apiError
+	if errors.As(err, &ae) && ae.code == api.CodeInvalidCode {
+		s.failIP.charge(ip, now)
+		s.failAll.charge("", now)
+		s.event(ctx, Event{Type: api.EventCodeLookupFailed, NodeID: nodeID, Time: now, SourceIP: ip,
+			Message: "a wrong, expired or used activation code was entered"})
+	}
+	return e, err
+}
+
+// event records e outside any other transaction; failures are only logged.
+func (s *Server) event(ctx context.Context, e Event) {
+	if err := s.store.Update(ctx, func(tx Tx) error { return tx.AddEvent(e) }); err != nil {
+		s.log.Error("record event", "type", e.Type, "err", err)
+	}
+}
+
+func activationOf(e Enrollment) api.Activation {
+	return api.Activation{
+		NodeID: e.NodeID, Make: e.Make, Model: e.Model, Version: e.Version, SourceIP: e.SourceIP,
+		RequestedAt: e.CreatedAt.UTC(), ExpiresAt: e.ExpiresAt.UTC(),
+	}
+}
+
+// find is the portal's and admin API's Find.
+func (s *Server) find(ctx context.Context, code, ip string) (api.Activation, error) {
+	e, err := s.lookup(ctx, code, "", ip)
+	if err != nil {
+		return api.Activation{}, err
+	}
+	return activationOf(e), nil
+}
+
+// license approves the pending enrollment with code (License Node). nodeID,
+// if set, must match (QR page).
+func (s *Server) license(ctx context.Context, code, nodeID string, req api.LicenseRequest, ip string) (api.LicenseResponse, error) {
+	req.Name, req.Project, req.Site = strings.TrimSpace(req.Name), strings.TrimSpace(req.Project), strings.TrimSpace(req.Site)
+	if err := checkField("name", req.Name, true); err != nil {
+		return api.LicenseResponse{}, err
+	}
+	if err := checkField("project", req.Project, false); err != nil {
+		return api.LicenseResponse{}, err
+	}
+	found, err := s.lookup(ctx, code, nodeID, ip)
+	if err != nil {
+		return api.LicenseResponse{}, err
+	}
+	var out api.LicenseResponse
+	err = s.store.Update(ctx, func(tx Tx) error {
+		e, err := tx.Enrollment(found.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if e.State != EnrollPending || !now.Before(e.ExpiresAt) {
+			return errBadCode() // lost a race with deny, cancel or another license
+		}
+		site := ""
+		if req.Site != "" {
+			st, err := siteByName(tx, req.Site)
+			if err != nil {
+				return err
+			}
+			site = st.Name
+			if req.Project == "" {
+				req.Project = st.Project
+			}
+		}
+		node, err := tx.Node(e.NodeID)
+		if errors.Is(err, ErrNotFound) {
+			node = Node{ID: e.NodeID, CreatedAt: now}
+		} else if err != nil {
+			return err
+		}
+		node.Name, node.Project, node.Site = req.Name, req.Project, site
+		how := "Activate Node"
+		if nodeID != "" {
+			how = "QR registration"
+		}
+		if err := s.approve(tx, &e, &node, now, ip, how); err != nil {
+			return err
+		}
+		out = api.LicenseResponse{NodeID: e.NodeID, Name: node.Name}
+		return tx.PutEnrollment(e)
+	})
+	if err != nil {
+		return api.LicenseResponse{}, fmt.Errorf("license %s: %w", found.NodeID, err)
+	}
+	s.notify.Publish(found.ID)
+	return out, nil
+}
+
+func siteByName(tx Tx, name string) (Site, error) {
+	sites, err := tx.Sites()
+	if err != nil {
+		return Site{}, err
+	}
+	for _, st := range sites {
+		if st.Name == name || st.ID == name {
+			return st, nil
+		}
+	}
+	return Site{}, errorf(api.CodeInvalidRequest, "no site named %q", name)
+}
+
+// deny refuses the pending enrollment with code.
+func (s *Server) deny(ctx context.Context, code, ip string) (api.DenyResponse, error) {
+	found, err := s.lookup(ctx, code, "", ip)
+	if err != nil {
+		return api.DenyResponse{}, err
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		e, err := tx.Enrollment(found.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if e.State != EnrollPending || !now.Before(e.ExpiresAt) {
+			return errBadCode()
+		}
+		e.State, e.DecidedAt = EnrollDenied, now
+		if err := tx.PutEnrollment(e); err != nil {
+			return err
+		}
+		return tx.AddEvent(Event{Type: api.EventDenied, NodeID: e.NodeID, Time: now, SourceIP: ip,
+			Message: "an admin denied the activation code"})
+	})
+	if err != nil {
+		return api.DenyResponse{}, fmt.Errorf("deny %s: %w", found.NodeID, err)
+	}
+	s.notify.Publish(found.ID)
+	return api.DenyResponse{NodeID: found.NodeID}, nil
+}
+
+// addNodes pre-adds node IDs (Add Edge Hosts). IDs with a live pending
+// enrollment are approved at once.
+func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip string) (api.NodeList, error) {
+	if len(req.IDs) == 0 {
+		return api.NodeList{}, errorf(api.CodeInvalidRequest, "ids is empty")
+	}
+	if len(req.IDs) > 1000 {
+		return api.NodeList{}, errorf(api.CodeInvalidRequest, "at most 1000 ids at once")
+	}
+	for _, id := range req.IDs {
+		if err := checkNodeID(id); err != nil {
+			return api.NodeList{}, errorf(api.CodeInvalidRequest, "%q: node ID must be \"edge-\" followed by 32 lowercase hex digits", id)
+		}
+	}
+	if err := checkField("project", req.Project, false); err != nil {
+		return api.NodeList{}, err
+	}
+	for k, v := range req.Tags {
+		if err := checkField("tag "+k, k+v, true); err != nil {
+			return api.NodeList{}, err
+		}
+	}
+	var out api.NodeList
+	var wake []string
+	err := s.store.Update(ctx, func(tx Tx) error {
+		out.Nodes, wake = nil, nil
+		now := s.now()
+		for _, id := range req.IDs {
+			node, err := tx.Node(id)
+			if errors.Is(err, ErrNotFound) {
+				node = Node{ID: id, Name: id, CreatedAt: now}
+			} else if err != nil {
+				return err
+			}
+			if node.Status == api.StatusRegistered {
+				out.Nodes = append(out.Nodes, apiNode(node))
+				continue
+			}
+			node.Status, node.PreAdded = api.StatusPending, true
+			if req.Project != "" {
+				node.Project = req.Project
+			}
+			if len(req.Tags) > 0 {
+				if node.Tags == nil {
+					node.Tags = map[string]string{}
+				}
+				maps.Copy(node.Tags, req.Tags)
+			}
+			if err := tx.PutNode(node); err != nil {
+				return err
+			}
+			if err := tx.AddEvent(Event{Type: api.EventNodeAdded, NodeID: id, Time: now, SourceIP: ip,
+				Message: "an admin pre-added the node ID"}); err != nil {
+				return err
+			}
+			enrollments, err := tx.EnrollmentsForNode(id)
+			if err != nil {
+				return err
+			}
+			for _, e := range enrollments {
+				if e.State == EnrollPending && now.Before(e.ExpiresAt) {
+					if err := s.approve(tx, &e, &node, now, ip, "pre-added by an admin"); err != nil {
+						return err
+					}
+					if err := tx.PutEnrollment(e); err != nil {
+						return err
+					}
+					wake = append(wake, e.ID)
+					break
+				}
+			}
+			out.Nodes = append(out.Nodes, apiNode(node))
+		}
+		return nil
+	})
+	if err != nil {
+		return api.NodeList{}, fmt.Errorf("add nodes: %w", err)
+	}
+	for _, id := range wake {
+		s.notify.Publish(id)
+	}
+	return out, nil
+}
+
+func apiNode(n Node) api.Node {
+	return api.Node{
+		ID: n.ID, Name: n.Name, Status: n.Status, Project: n.Project, Site: n.Site, Make: n.Make, Model: n.Model,
+		Version: n.Version, SourceIP: n.SourceIP, Tags: maps.Clone(n.Tags), PreAdded: n.PreAdded,
+		CreatedAt: n.CreatedAt.UTC(), RegisteredAt: n.RegisteredAt.UTC(), LastSeen: n.LastSeen.UTC(),
+	}
+}
+
+// nodes lists every node.
+func (s *Server) nodes(ctx context.Context) (api.NodeList, error) {
+	out := api.NodeList{Nodes: []api.Node{}}
+	err := s.store.View(ctx, func(tx Tx) error {
+		nodes, err := tx.Nodes()
+		for _, n := range nodes {
+			out.Nodes = append(out.Nodes, apiNode(n))
+		}
+		return err
+	})
+	if err != nil {
+		return api.NodeList{}, fmt.Errorf("list nodes: %w", err)
+	}
+	return out, nil
+}
+
+// node returns one node.
+func (s *Server) node(ctx context.Context, id string) (api.Node, error) {
+	var n Node
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.Node(id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return api.Node{}, errorf(api.CodeNotFound, "no node %q", id)
+	}
+	if err != nil {
+		return api.Node{}, fmt.Errorf("get node %s: %w", id, err)
+	}
+	return apiNode(n), nil
+}
+
+// deleteNode forgets a node and its enrollments; its certificate is refused
+// from then on, and the ID may register again with any key.
+func (s *Server) deleteNode(ctx context.Context, id, ip string) error {
+	var wake []string
+	err := s.store.Update(ctx, func(tx Tx) error {
+		wake = nil
+		if _, err := tx.Node(id); errors.Is(err, ErrNotFound) {
+			return errorf(api.CodeNotFound, "no node %q", id)
+		} else if err != nil {
+			return err
+		}
+		enrollments, err := tx.EnrollmentsForNode(id)
+		if err != nil {
+			return err
+		}
+		for _, e := range enrollments {
+			wake = append(wake, e.ID)
+		}
+		if err := tx.DeleteEnrollmentsForNode(id); err != nil {
+			return err
+		}
+		if err := tx.DeleteNode(id); err != nil {
+			return err
+		}
+		return tx.AddEvent(Event{Type: api.EventNodeDeleted, NodeID: id, Time: s.now(), SourceIP: ip,
+			Message: "an admin deleted the node"})
+	})
+	if err != nil {
+		return fmt.Errorf("delete node %s: %w", id, err)
+	}
+	for _, w := range wake {
+		s.notify.Publish(w)
+	}
+	return nil
+}
+
+// events lists the newest events.
+func (s *Server) events(ctx context.Context, limit int) (api.EventList, error) {
+	out := api.EventList{Events: []api.Event{}}
+	err := s.store.View(ctx, func(tx Tx) error {
+		evs, err := tx.Events(limit)
+		for _, e := range evs {
+			out.Events = append(out.Events, api.Event{ID: e.ID, Type: e.Type, NodeID: e.NodeID, Time: e.Time.UTC(),
+				SourceIP: e.SourceIP, Message: e.Message})
+		}
+		return err
+	})
+	if err != nil {
+		return api.EventList{}, fmt.Errorf("list events: %w", err)
+	}
+	return out, nil
+}
+
+// sites lists the sites.
+func (s *Server) sites(ctx context.Context) (api.SiteList, error) {
+	out := api.SiteList{Sites: []api.Site{}}
+	err := s.store.View(ctx, func(tx Tx) error {
+		sites, err := tx.Sites()
+		for _, st := range sites {
+			out.Sites = append(out.Sites, api.Site{ID: st.ID, Name: st.Name, Project: st.Project})
+		}
+		return err
+	})
+	if err != nil {
+		return api.SiteList{}, fmt.Errorf("list sites: %w", err)
+	}
+	return out, nil
+}
+
+// createSite adds a site.
+func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api.Site, error) {
+	req.Name, req.Project = strings.TrimSpace(req.Name), strings.TrimSpace(req.Project)
+	if err := checkField("name", req.Name, true); err != nil {
+		return api.Site{}, err
+	}
+	if err := checkField("project", req.Project, false); err != nil {
+		return api.Site{}, err
+	}
+	st := Site{ID: newID(), Name: req.Name, Project: req.Project}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if _, err := siteByName(tx, req.Name); err == nil {
+			return errorf(api.CodeConflict, "a site named %q exists", req.Name)
+		}
+		return tx.PutSite(st)
+	})
+	if err != nil {
+		return api.Site{}, fmt.Errorf("create site: %w", err)
+	}
+	return api.Site{ID: st.ID, Name: st.Name, Project: st.Project}, nil
+}
+
+// deleteSite removes a site.
+func (s *Server) deleteSite(ctx context.Context, id string) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Site(id); errors.Is(err, ErrNotFound) {
+			return errorf(api.CodeNotFound, "no site %q", id)
+		} else if err != nil {
+			return err
+		}
+		return tx.DeleteSite(id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete site: %w", err)
+	}
+	return nil
+}
+
+// timeLeft formats the time until t for people.
+func timeLeft(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d <= 0 {
+		return "expired"
+	}
+	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+}

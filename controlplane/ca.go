@@ -1,0 +1,242 @@
+package controlplane
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/atomicfile"
+)
+
+const (
+	caCertFile = "ca.pem"
+	caKeyFile  = "ca-key.pem"
+	// maxCSRBytes bounds the PEM CSR a node may send.
+	maxCSRBytes = 8 << 10
+	// certBackdate tolerates nodes whose clock is behind the server's.
+	certBackdate = time.Hour
+	// nodeCertLifetime is how long a node certificate is valid.
+	nodeCertLifetime = 5 * 365 * 24 * time.Hour
+	caLifetime       = 20 * 365 * 24 * time.Hour
+)
+
+// authority is the control plane's certificate authority: it signs the
+// server's TLS certificate and every node certificate.
+type authority struct {
+	cert    *x509.Certificate
+	certPEM []byte
+	key     *ecdsa.PrivateKey
+}
+
+// loadOrCreateCA reads DATA/ca.pem and DATA/ca-key.pem, creating both on
+// first start.
+func loadOrCreateCA(dir string, now time.Time) (*authority, error) {
+	certPath, keyPath := filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile)
+	certPEM, err := os.ReadFile(certPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return createCA(certPath, keyPath, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: read CA: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: read CA key: %w", err)
+	}
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, fmt.Errorf("controlplane: load CA from %s: not PEM", dir)
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: parse %s: %w", certPath, err)
+	}
+	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: parse %s: %w", keyPath, err)
+	}
+	return &authority{cert: cert, certPEM: certPEM, key: key}, nil
+}
+
+func createCA(certPath, keyPath string, now time.Time) (*authority, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: generate CA key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               pkix.Name{CommonName: "nodeconsole control plane CA"},
+		NotBefore:             now.Add(-certBackdate),
+		NotAfter:              now.Add(caLifetime),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: create CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: parse CA certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: marshal CA key: %w", err)
+	}
+	// Key first: a crash between the two writes leaves no ca.pem, so the
+	// next start makes a new pair instead of finding a certificate without
+	// its key.
+	if err := atomicfile.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := atomicfile.WriteFile(certPath, certPEM, 0o644); err != nil {
+		return nil, err
+	}
+	return &authority{cert: cert, certPEM: certPEM, key: key}, nil
+}
+
+func randomSerial() *big.Int {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[0] &= 0x7f
+	return new(big.Int).SetBytes(b)
+}
+
+// serverCertificate issues a fresh TLS certificate for hosts (DNS names or IP
+// addresses), kept in memory only.
+func (a *authority) serverCertificate(hosts []string, now time.Time) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("controlplane: generate server key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: randomSerial(),
+		Subject:      pkix.Name{CommonName: hosts[0]},
+		NotBefore:    now.Add(-certBackdate),
+		NotAfter:     now.Add(2 * 365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("controlplane: sign server certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der, a.cert.Raw}, PrivateKey: key}, nil
+}
+
+// pool is a cert pool holding the CA, for verifying client certificates.
+func (a *authority) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(a.cert)
+	return p
+}
+
+// checkedCSR is a CSR that passed checkCSR.
+type checkedCSR struct {
+	csr         *x509.CertificateRequest
+	fingerprint string // hex SHA-256 of SubjectPublicKeyInfo
+}
+
+var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+
+// checkCSR parses and checks a PEM CSR: size limit, signature, key type
+// (ECDSA P-256 or Ed25519) and no request to be a CA.
+func checkCSR(pemText string) (checkedCSR, error) {
+	if len(pemText) > maxCSRBytes {
+		return checkedCSR{}, fmt.Errorf("CSR is larger than %d bytes", maxCSRBytes)
+	}
+	block, rest := pem.Decode([]byte(pemText))
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return checkedCSR{}, errors.New(`CSR is not a PEM "CERTIFICATE REQUEST" block`)
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return checkedCSR{}, errors.New("CSR has trailing data after the PEM block")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return checkedCSR{}, fmt.Errorf("parse CSR: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return checkedCSR{}, fmt.Errorf("CSR signature: %w", err)
+	}
+	switch k := csr.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return checkedCSR{}, fmt.Errorf("CSR key is ECDSA %s; only P-256 is accepted", k.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+	default:
+		return checkedCSR{}, fmt.Errorf("CSR key is %T; only ECDSA P-256 and Ed25519 are accepted", csr.PublicKey)
+	}
+	for _, ext := range csr.Extensions {
+		if !ext.Id.Equal(oidBasicConstraints) {
+			continue
+		}
+		var bc struct {
+			IsCA bool `asn1:"optional"`
+		}
+		if _, err := asn1.Unmarshal(ext.Value, &bc); err != nil || bc.IsCA {
+			return checkedCSR{}, errors.New("CSR asks for a CA certificate")
+		}
+	}
+	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
+	return checkedCSR{csr: csr, fingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// signNode issues a client certificate for nodeID with the CSR's public key.
+// Only the key is taken from the CSR: the subject is the node ID, and no
+// requested extension is copied.
+func (a *authority) signNode(c checkedCSR, nodeID string, now time.Time) (certPEM string, cert *x509.Certificate, err error) {
+	notAfter := now.Add(nodeCertLifetime)
+	if notAfter.After(a.cert.NotAfter) {
+		notAfter = a.cert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: randomSerial(),
+		Subject:      pkix.Name{CommonName: nodeID},
+		NotBefore:    now.Add(-certBackdate),
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, c.csr.PublicKey.(crypto.PublicKey), a.key)
+	if err != nil {
+		return "", nil, fmt.Errorf("controlplane: sign certificate for %s: %w", nodeID, err)
+	}
+	cert, err = x509.ParseCertificate(der)
+	if err != nil {
+		return "", nil, fmt.Errorf("controlplane: parse certificate for %s: %w", nodeID, err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert, nil
+}
+
+// serialHex formats a certificate serial as stored in Node.CertSerial.
+func serialHex(n *big.Int) string { return n.Text(16) }

@@ -1,0 +1,191 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+func (s *Server) nodeRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+api.PathEnroll, s.handleEnroll)
+	mux.HandleFunc("POST "+api.PathEnrollPoll, s.handlePoll)
+	mux.HandleFunc("POST "+api.PathEnrollCancel, s.handleCancel)
+	mux.HandleFunc("POST "+api.PathRegister, s.handleRegister)
+	mux.HandleFunc("GET "+api.PathNodeSelf, s.handleSelf)
+	mux.HandleFunc("POST "+api.PathNodeDeregister, s.handleDeregister)
+	mux.HandleFunc("GET "+api.PathTime, s.handleTime)
+	mux.HandleFunc("GET "+api.PathUpdate, s.handleUpdate)
+	mux.HandleFunc("GET "+pathUpdateFiles+"{file}", s.handleUpdateFile)
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	var req api.EnrollRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	resp, err := s.enroll(r.Context(), req, sourceIP(r), s.baseURL(r))
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
+	var req api.PollRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	reg, err := s.poll(r.Context(), req, sourceIP(r))
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, reg)
+}
+
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
+	var req api.CancelRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	if err := s.cancel(r.Context(), req, sourceIP(r)); err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	tok := bearer(r)
+	if tok == "" {
+		writeError(w, s.log, r, errorf(api.CodeInvalidToken, "Authorization: Bearer <registration token> is required"))
+		return
+	}
+	var req api.RegisterRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	reg, err := s.registerWithToken(r.Context(), tok, req, sourceIP(r))
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, reg)
+}
+
+// authNode identifies the node from its client certificate. Only the
+// certificate most recently issued to a registered node is accepted.
+func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Certificate, error) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return Node{}, nil, errorf(api.CodeUnauthorized, "a client certificate issued by this control plane is required")
+	}
+	cert := r.TLS.PeerCertificates[0]
+	inter := x509.NewCertPool()
+	for _, c := range r.TLS.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: s.ca.pool(), Intermediates: inter, CurrentTime: s.now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return Node{}, nil, errorf(api.CodeUnauthorized, "the client certificate does not verify: %v", err)
+	}
+	id := cert.Subject.CommonName
+	var n Node
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.Node(id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) || (err == nil && (n.Status != api.StatusRegistered || n.CertSerial != serialHex(cert.SerialNumber))) {
+		return Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted or replaced)", id)
+	}
+	if err != nil {
+		return Node{}, nil, fmt.Errorf("authenticate node %s: %w", id, err)
+	}
+	return n, cert, nil
+}
+
+func (s *Server) handleSelf(w http.ResponseWriter, r *http.Request) {
+	n, cert, err := s.authNode(r.Context(), r)
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	now := s.now()
+	err = s.store.Update(r.Context(), func(tx Tx) error {
+		cur, err := tx.Node(n.ID)
+		if err != nil {
+			return err
+		}
+		cur.LastSeen, cur.SourceIP = now, sourceIP(r)
+		return tx.PutNode(cur)
+	})
+	if err != nil {
+		writeError(w, s.log, r, fmt.Errorf("node self %s: %w", n.ID, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, api.NodeSelf{
+		NodeID: n.ID, Name: n.Name, Project: n.Project, Site: n.Site, Status: n.Status, Tags: n.Tags,
+		RegisteredAt: n.RegisteredAt.UTC(), CertificateNotAfter: cert.NotAfter.UTC(), ServerTime: now.UTC(),
+	})
+}
+
+func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
+	n, _, err := s.authNode(r.Context(), r)
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	var req api.DeregisterRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, s.log, r, err)
+			return
+		}
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if len(reason) > 256 {
+		reason = reason[:256]
+	}
+	now := s.now()
+	err = s.store.Update(r.Context(), func(tx Tx) error {
+		cur, err := tx.Node(n.ID)
+		if err != nil {
+			return err
+		}
+		if cur.CertSerial != n.CertSerial {
+			return errorf(api.CodeCertificateRevoked, "the certificate was revoked")
+		}
+		cur.Status, cur.CertSerial, cur.PreAdded, cur.LastSeen = api.StatusDeregistered, "", false, now
+		if err := tx.PutNode(cur); err != nil {
+			return err
+		}
+		// The approved enrollment must not hand the certificate out again.
+		if err := tx.DeleteEnrollmentsForNode(n.ID); err != nil {
+			return err
+		}
+		msg := "Device was deregistered from the console"
+		if reason != "" {
+			msg += ": " + reason
+		}
+		return tx.AddEvent(Event{Type: api.EventDeregistered, NodeID: n.ID, Time: now, SourceIP: sourceIP(r), Message: msg})
+	})
+	if err != nil {
+		writeError(w, s.log, r, fmt.Errorf("deregister %s: %w", n.ID, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, api.DeregisterResponse{NodeID: n.ID, Status: api.StatusDeregistered})
+}
+
+func (s *Server) handleTime(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.TimeResponse{ServerTime: s.now().UTC()})
+}

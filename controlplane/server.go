@@ -1,0 +1,354 @@
+// Package controlplane is the reference control plane that nodes register
+// with: an HTTPS server with its own CA, a SQLite store, the node API and
+// admin API of package api, and a server-rendered web portal.
+//
+// Open builds a Server from Options; Serve runs it on a listener. The same
+// Server backs cmd/controlplane, `nodeconsole --demo` and the tests of every
+// package that talks to a control plane (see package cptest).
+package controlplane
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+// Options configures a Server. Only DataDir is required.
+type Options struct {
+	// DataDir holds the database, the CA (ca.pem, ca-key.pem), the admin
+	// token (admin-token) and the server secret. Created if missing (0700).
+	DataDir string
+	// Hostnames are extra names or IP addresses for the server certificate,
+	// which always also covers localhost, 127.0.0.1 and ::1. The first one,
+	// if any, is used in URL.
+	Hostnames []string
+	// PublicURL overrides the base URL used in verification URLs and printed
+	// at start (for a server behind a proxy or NAT).
+	PublicURL string
+	// CodeTTL is how long a user code works; default 15 minutes.
+	CodeTTL time.Duration
+	// PollInterval is the minimum time between polls (RFC 8628 interval);
+	// default 5 s. Whole seconds are sent to the node.
+	PollInterval time.Duration
+	// LongPoll is how long a poll is held while pending; default 25 s.
+	LongPoll time.Duration
+	// UpdatesDir, if set, offers nodeconsole builds found there (see
+	// PathUpdate in package api and updates.go).
+	UpdatesDir string
+	// RateLimits defaults to DefaultRateLimits().
+	RateLimits *RateLimits
+	// Logger receives JSON logs; default discards. Secrets are never logged.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Store overrides the default SQLite store in DataDir/controlplane.db.
+	// The Server closes it.
+	Store Store
+	// Notifier overrides the in-process notifier (for replicated stores).
+	Notifier Notifier
+}
+
+const (
+	defaultCodeTTL      = 15 * time.Minute
+	defaultPollInterval = 5 * time.Second
+	defaultLongPoll     = 25 * time.Second
+	maxBodyBytes        = 64 << 10
+	dbFile              = "controlplane.db"
+)
+
+// Server is a control plane. Create it with Open; it is safe for concurrent
+// use.
+type Server struct {
+	opts       Options
+	log        *slog.Logger
+	now        func() time.Time
+	store      Store
+	notify     Notifier
+	ca         *authority
+	tlsCert    tls.Certificate
+	adminToken string
+	secret     []byte
+	failIP     *limiter
+	failAll    *limiter
+	enrollIP   *limiter
+	portal     *portal
+	handler    http.Handler
+
+	mu  sync.Mutex
+	url string
+}
+
+// Open prepares a Server: creates the data directory, the CA and admin token
+// on first start, opens the store and applies migrations.
+func Open(opts Options) (*Server, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("controlplane: open: DataDir is required")
+	}
+	if opts.CodeTTL <= 0 {
+		opts.CodeTTL = defaultCodeTTL
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = defaultPollInterval
+	}
+	if opts.LongPoll <= 0 {
+		opts.LongPoll = defaultLongPoll
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	limits := DefaultRateLimits()
+	if opts.RateLimits != nil {
+		limits = *opts.RateLimits
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		now:      opts.Now,
+		notify:   opts.Notifier,
+		failIP:   newLimiter(limits.FailPerIP),
+		failAll:  newLimiter(limits.FailGlobal),
+		enrollIP: newLimiter(limits.EnrollPerIP),
+	}
+	if s.notify == nil {
+		s.notify = newLocalNotifier()
+	}
+	var err error
+	if s.ca, err = loadOrCreateCA(opts.DataDir, s.now()); err != nil {
+		return nil, err
+	}
+	if s.tlsCert, err = s.ca.serverCertificate(s.hostnames(), s.now()); err != nil {
+		return nil, err
+	}
+	if s.adminToken, err = loadOrCreateSecret(opts.DataDir, adminTokenFile); err != nil {
+		return nil, err
+	}
+	secret, err := loadOrCreateSecret(opts.DataDir, secretFile)
+	if err != nil {
+		return nil, err
+	}
+	s.secret = []byte(secret)
+	s.store = opts.Store
+	if s.store == nil {
+		if s.store, err = OpenSQLite(context.Background(), filepath.Join(opts.DataDir, dbFile)); err != nil {
+			return nil, err
+		}
+	}
+	if s.portal, err = newPortal(s); err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// hostnames is the server certificate's name list.
+func (s *Server) hostnames() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, h := range append(append([]string{}, s.opts.Hostnames...), "localhost", "127.0.0.1", "::1") {
+		h = strings.TrimSpace(h)
+		if h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Handler is the server's HTTP handler (node API, admin API and portal). It
+// expects TLS from TLSConfig for the mutual-TLS node endpoints and Secure
+// cookies.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// TLSConfig is the server side TLS configuration: the server certificate
+// and optional client certificates verified against the CA.
+func (s *Server) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{s.tlsCert},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    s.ca.pool(),
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+}
+
+// Serve answers HTTPS on ln until ctx is done, then stops gracefully
+// (waiting up to 10 s for requests in flight; long-polls are released at
+// once). It returns nil after a graceful stop.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.setURL(ln.Addr())
+	hs := &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         s.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.opts.LongPoll + 30*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(tls.NewListener(ln, hs.TLSConfig)) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("controlplane: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	<-errc
+	if err != nil {
+		return fmt.Errorf("controlplane: shutdown: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) setURL(addr net.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.PublicURL != "" {
+		s.url = strings.TrimRight(s.opts.PublicURL, "/")
+		return
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return
+	}
+	if len(s.opts.Hostnames) > 0 && s.opts.Hostnames[0] != "" {
+		host = s.opts.Hostnames[0]
+	} else if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	s.url = "https://" + net.JoinHostPort(host, port)
+}
+
+// URL is the base URL (https://host:port) once Serve has started, or
+// PublicURL; empty before.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.url == "" && s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	return s.url
+}
+
+// baseURL is the base URL for links in answers to r.
+func (s *Server) baseURL(r *http.Request) string {
+	if u := s.URL(); u != "" {
+		return u
+	}
+	return "https://" + r.Host
+}
+
+// AdminToken is the admin API bearer token (also the portal password).
+func (s *Server) AdminToken() string { return s.adminToken }
+
+// AdminTokenPath is the file holding the admin token.
+func (s *Server) AdminTokenPath() string { return filepath.Join(s.opts.DataDir, adminTokenFile) }
+
+// CAPEM is the PEM CA certificate clients must trust.
+func (s *Server) CAPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
+
+// CAPath is the file holding CAPEM.
+func (s *Server) CAPath() string { return filepath.Join(s.opts.DataDir, caCertFile) }
+
+// Close releases the store. Call it after Serve has returned.
+func (s *Server) Close() error { return s.store.Close() }
+
+// routes builds the handler tree.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	s.nodeRoutes(mux)
+	s.adminRoutes(mux)
+	s.portal.routes(mux)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, s.log, r, errorf(api.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return s.logRequests(limitBody(mux))
+}
+
+func limitBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs method, path (never the query, which may hold a code),
+// status and duration. Headers are never logged.
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"remote", sourceIP(r), "duration", s.now().Sub(start))
+	})
+}
+
+// sourceIP is the peer address of r without the port. Forwarding headers are
+// not trusted.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// bearer extracts the token of "Authorization: Bearer <token>".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+		return strings.TrimSpace(h[len(prefix):])
+	}
+	return ""
+}
+
+// isAdmin reports whether tok is the admin token (constant time).
+func (s *Server) isAdmin(tok string) bool {
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) == 1
+}

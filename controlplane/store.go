@@ -1,0 +1,143 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Tx getters when the record does not exist.
+var ErrNotFound = errors.New("controlplane: not found")
+
+// Store keeps the control plane's state. Every read and write happens inside
+// a transaction: View for reads, Update for writes, which the store runs one
+// at a time (or as serializable transactions), so that the logic in this
+// package can check a state and change it atomically without knowing the
+// database. SQLite (OpenSQLite) is the embedded implementation; a PostgreSQL
+// store would implement the same two interfaces.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed if fn returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is the set of record operations available inside a transaction.
+// Getters return ErrNotFound for missing records. Put* insert or replace by
+// primary key.
+type Tx interface {
+	Enrollment(id string) (Enrollment, error)
+	EnrollmentByDeviceHash(hash string) (Enrollment, error)
+	// EnrollmentByUserCode returns the newest enrollment with that code.
+	EnrollmentByUserCode(code string) (Enrollment, error)
+	// EnrollmentsForNode returns the node's enrollments, newest first.
+	EnrollmentsForNode(nodeID string) ([]Enrollment, error)
+	PutEnrollment(e Enrollment) error
+	DeleteEnrollmentsForNode(nodeID string) error
+
+	Node(id string) (Node, error)
+	Nodes() ([]Node, error)
+	PutNode(n Node) error
+	DeleteNode(id string) error
+
+	Token(id string) (Token, error)
+	TokenByHash(hash string) (Token, error)
+	Tokens() ([]Token, error)
+	PutToken(t Token) error
+
+	Site(id string) (Site, error)
+	Sites() ([]Site, error)
+	PutSite(s Site) error
+	DeleteSite(id string) error
+
+	AddEvent(e Event) error
+	// Events returns up to limit events, newest first.
+	Events(limit int) ([]Event, error)
+}
+
+// EnrollmentState is the server-side state of an enrollment.
+type EnrollmentState string
+
+// Enrollment states. Only pending enrollments change state.
+const (
+	EnrollPending    EnrollmentState = "pending"
+	EnrollApproved   EnrollmentState = "approved"
+	EnrollDenied     EnrollmentState = "denied"
+	EnrollCancelled  EnrollmentState = "cancelled"
+	EnrollSuperseded EnrollmentState = "superseded"
+)
+
+// Enrollment is one device authorization: a node's request for a certificate
+// that waits for an admin.
+type Enrollment struct {
+	ID             string
+	NodeID         string
+	Make           string
+	Model          string
+	Version        string
+	CSR            string // PEM
+	KeyFingerprint string // hex SHA-256 of the CSR's SubjectPublicKeyInfo
+	DeviceCodeHash string // hex SHA-256 of the device code
+	UserCode       string // normalised, without dash
+	State          EnrollmentState
+	SourceIP       string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	LastPollAt     time.Time
+	DecidedAt      time.Time
+	DeliveredAt    time.Time // first time a poll returned the certificate
+	Certificate    string    // PEM, set when approved
+}
+
+// Node is the server's record of a node.
+type Node struct {
+	ID             string
+	Name           string
+	Status         string // api.StatusPending, api.StatusRegistered, api.StatusDeregistered
+	Project        string
+	Site           string
+	Make           string
+	Model          string
+	Version        string
+	SourceIP       string
+	Tags           map[string]string
+	PreAdded       bool
+	KeyFingerprint string // of the registered key
+	CertSerial     string // hex serial of the only certificate accepted for mTLS
+	CertNotAfter   time.Time
+	CreatedAt      time.Time
+	RegisteredAt   time.Time
+	LastSeen       time.Time
+}
+
+// Token is a registration token. Only the SHA-256 of its value is stored.
+type Token struct {
+	ID        string
+	Name      string
+	Project   string
+	Hash      string
+	SingleUse bool
+	Revoked   bool
+	Uses      int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Site is a place a node can be registered under from the QR page.
+type Site struct {
+	ID      string
+	Name    string
+	Project string
+}
+
+// Event is an entry of the events log.
+type Event struct {
+	ID       int64
+	Type     string
+	NodeID   string
+	Time     time.Time
+	SourceIP string
+	Message  string
+}

@@ -1,0 +1,212 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+const (
+	defaultTokenTTL = 24 * time.Hour
+	maxTokenTTL     = 5 * 365 * 24 * time.Hour
+)
+
+// tokenStatus is the status shown for a token at now.
+func tokenStatus(t Token, now time.Time) string {
+	switch {
+	case t.Revoked:
+		return "revoked"
+	case t.SingleUse && t.Uses > 0:
+		return "used"
+	case !now.Before(t.ExpiresAt):
+		return "expired"
+	default:
+		return "active"
+	}
+}
+
+// createToken makes a registration token; its value is returned once and
+// only its hash is stored.
+func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip string) (api.CreateTokenResponse, error) {
+	req.Name, req.Project = strings.TrimSpace(req.Name), strings.TrimSpace(req.Project)
+	if err := checkField("name", req.Name, true); err != nil {
+		return api.CreateTokenResponse{}, err
+	}
+	if err := checkField("project", req.Project, false); err != nil {
+		return api.CreateTokenResponse{}, err
+	}
+	ttl := defaultTokenTTL
+	if req.ExpiresIn != "" {
+		d, err := time.ParseDuration(req.ExpiresIn)
+		if err != nil || d <= 0 || d > maxTokenTTL {
+			return api.CreateTokenResponse{}, errorf(api.CodeInvalidRequest, "expiresIn must be a positive duration such as \"24h\", at most 5 years")
+		}
+		ttl = d
+	}
+	now := s.now()
+	value := tokenPrefix + randomString(32)
+	t := Token{ID: newID(), Name: req.Name, Project: req.Project, Hash: sha256Hex(value), SingleUse: req.SingleUse,
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutToken(t); err != nil {
+			return err
+		}
+		kind := "reusable"
+		if t.SingleUse {
+			kind = "single-use"
+		}
+		return tx.AddEvent(Event{Type: api.EventTokenCreated, Time: now, SourceIP: ip,
+			Message: fmt.Sprintf("registration token %q created (%s, project %q, expires %s)", t.Name, kind, t.Project, t.ExpiresAt.UTC().Format(time.RFC3339))})
+	})
+	if err != nil {
+		return api.CreateTokenResponse{}, fmt.Errorf("create token: %w", err)
+	}
+	return api.CreateTokenResponse{ID: t.ID, Token: value}, nil
+}
+
+// tokens lists the tokens, without values.
+func (s *Server) tokens(ctx context.Context) (api.TokenList, error) {
+	out := api.TokenList{Tokens: []api.Token{}}
+	now := s.now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		toks, err := tx.Tokens()
+		for _, t := range toks {
+			out.Tokens = append(out.Tokens, api.Token{ID: t.ID, Name: t.Name, Project: t.Project, SingleUse: t.SingleUse,
+				Status: tokenStatus(t, now), Uses: t.Uses, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC()})
+		}
+		return err
+	})
+	if err != nil {
+		return api.TokenList{}, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// revokeToken stops a token from working.
+func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
+		t, err := tx.Token(id)
+		if errors.Is(err, ErrNotFound) {
+			return errorf(api.CodeNotFound, "no token %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		t.Revoked = true
+		if err := tx.PutToken(t); err != nil {
+			return err
+		}
+		return tx.AddEvent(Event{Type: api.EventTokenRevoked, Time: s.now(), SourceIP: ip,
+			Message: fmt.Sprintf("registration token %q revoked", t.Name)})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// registerWithToken registers a node at once with a registration token.
+func (s *Server) registerWithToken(ctx context.Context, value string, req api.RegisterRequest, ip string) (api.Registration, error) {
+	now := s.now()
+	if wait := max(s.failIP.wait(ip, now), s.failAll.wait("", now)); wait > 0 {
+		return api.Registration{}, rateLimited(wait)
+	}
+	if err := checkNodeID(req.NodeID); err != nil {
+		return api.Registration{}, err
+	}
+	for _, f := range []struct{ name, v string }{{"make", req.Make}, {"model", req.Model}, {"version", req.Version}, {"name", req.Name}} {
+		if err := checkField(f.name, f.v, false); err != nil {
+			return api.Registration{}, err
+		}
+	}
+	csr, err := checkCSR(req.CSR)
+	if err != nil {
+		return api.Registration{}, errorf(api.CodeInvalidCSR, "%v", err)
+	}
+	var reg api.Registration
+	var wake []string
+	var rejected bool
+	err = s.store.Update(ctx, func(tx Tx) error {
+		wake, rejected = nil, false
+		t, err := tx.TokenByHash(sha256Hex(value))
+		if err == nil && tokenStatus(t, now) != "active" {
+			err = ErrNotFound
+		}
+		if errors.Is(err, ErrNotFound) {
+			rejected = true
+			return errorf(api.CodeInvalidToken, "the registration token is unknown, expired, revoked or used")
+		}
+		if err != nil {
+			return err
+		}
+		node, err := tx.Node(req.NodeID)
+		if errors.Is(err, ErrNotFound) {
+			node = Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+		} else if err != nil {
+			return err
+		}
+		if node.Status == api.StatusRegistered && node.KeyFingerprint != csr.fingerprint {
+			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
+		}
+		certPEM, cert, err := s.ca.signNode(csr, req.NodeID, now)
+		if err != nil {
+			return err
+		}
+		t.Uses++
+		if err := tx.PutToken(t); err != nil {
+			return err
+		}
+		enrollments, err := tx.EnrollmentsForNode(req.NodeID)
+		if err != nil {
+			return err
+		}
+		for _, e := range enrollments {
+			if e.State == EnrollPending {
+				e.State, e.DecidedAt = EnrollSuperseded, now
+				if err := tx.PutEnrollment(e); err != nil {
+					return err
+				}
+				wake = append(wake, e.ID)
+			}
+		}
+		if req.Name != "" {
+			node.Name = req.Name
+		}
+		if node.Project == "" || !node.PreAdded {
+			node.Project = t.Project
+		}
+		if len(req.Tags) > 0 {
+			if node.Tags == nil {
+				node.Tags = map[string]string{}
+			}
+			maps.Copy(node.Tags, req.Tags)
+		}
+		node.Status, node.Make, node.Model, node.Version, node.SourceIP = api.StatusRegistered, req.Make, req.Model, req.Version, ip
+		node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.fingerprint, serialHex(cert.SerialNumber), cert.NotAfter
+		node.RegisteredAt, node.LastSeen = now, now
+		if err := tx.PutNode(node); err != nil {
+			return err
+		}
+		reg = s.registration(node, certPEM, now)
+		return tx.AddEvent(Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
+			Message: fmt.Sprintf("registered with token %q", t.Name)})
+	})
+	if rejected {
+		s.failIP.charge(ip, now)
+		s.failAll.charge("", now)
+		s.event(ctx, Event{Type: api.EventTokenRejected, NodeID: req.NodeID, Time: now, SourceIP: ip,
+			Message: "registration with an unknown, expired, revoked or used token refused"})
+	}
+	if err != nil {
+		return api.Registration{}, fmt.Errorf("register %s with token: %w", req.NodeID, err)
+	}
+	for _, id := range wake {
+		s.notify.Publish(id)
+	}
+	return reg, nil
+}
