@@ -77,6 +77,11 @@ Global flags:
 
 Commands:
   status [--json]      print the node status
+  network show [--json]
+  network set --interface IF (--dhcp | --address CIDR --gateway IP [--dns IP[,IP...]]) [--try DURATION]
+  network apply        re-apply the saved network config (boot)
+  register [--token TOKEN] [--timeout DURATION]
+  deregister --confirm DEREGISTER [--local]
   version              print the version
 `
 
@@ -87,6 +92,12 @@ func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, st
 	switch args[0] {
 	case "status":
 		return cmdStatus(ctx, g, args[1:], stdout)
+	case "network":
+		return cmdNetwork(ctx, g, args[1:], stdin, stdout, stderr)
+	case "register":
+		return cmdRegister(ctx, g, args[1:], stdin, stdout, stderr)
+	case "deregister":
+		return cmdDeregister(ctx, g, args[1:], stdin, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			return usagef("version takes no arguments")
