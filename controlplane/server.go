@@ -194,7 +194,7 @@ func (s *Server) TLSConfig() *tls.Config {
 // (waiting up to 10 s for requests in flight; long-polls are released at
 // once). It returns nil after a graceful stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.setURL(ln.Addr())
+	s.SetListenAddr(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.handler,
 		TLSConfig:         s.TLSConfig(),
@@ -223,7 +223,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-func (s *Server) setURL(addr net.Addr) {
+// SetListenAddr records the address the server listens on, which URL is
+// derived from. Serve calls it; call it first to know URL before Serve runs.
+func (s *Server) SetListenAddr(addr net.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.opts.PublicURL != "" {

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--code-ttl", "-1m"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("run(%q) = %v, want a usage error", args, err)
+		}
+	}
+}
+
+// proc is a running controlplane binary.
+type proc struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func startBinary(t *testing.T, bin, data, listen string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "--data", data, "--listen", listen, "--log", filepath.Join(filepath.Dir(data), "log.json"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	p := &proc{cmd: cmd}
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "controlplane: serving "); ok {
+			p.url = u
+		}
+		if strings.Contains(sc.Text(), "admin token in") {
+			break
+		}
+	}
+	if p.url == "" {
+		t.Fatalf("controlplane did not print its URL: %v", sc.Err())
+	}
+	go io.Copy(io.Discard, out)
+	return p
+}
+
+func post(t *testing.T, c *http.Client, url, auth string, body, out any) (int, api.ErrorCode) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	method := "POST"
+	if body == nil {
+		method = "GET"
+	}
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		var e api.Error
+		json.Unmarshal(data, &e)
+		return resp.StatusCode, e.Code
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("decode %s: %v", data, err)
+		}
+	}
+	return resp.StatusCode, ""
+}
+
+// TestBinaryRestartMidEnrollment builds and runs the real binary, stops it
+// (SIGTERM) while a poll is held, restarts it, licenses the code, crashes it
+// (SIGKILL) before the node polls, restarts again, and completes the
+// enrollment with the certificate verified against DATA/ca.pem.
+func TestBinaryRestartMidEnrollment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "controlplane")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	data := filepath.Join(dir, "data")
+	p := startBinary(t, bin, data, "127.0.0.1:0")
+	u, _ := url.Parse(p.url)
+	addr := u.Host
+
+	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenBytes, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := strings.TrimSpace(string(tokenBytes))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csrDER, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	idb := make([]byte, 16)
+	rand.Read(idb)
+	nodeID := "edge-" + hex.EncodeToString(idb)
+	enroll := api.EnrollRequest{NodeID: nodeID, Make: "Acme", Model: "E1", Version: "1",
+		CSR: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}))}
+	var er api.EnrollResponse
+	if st, code := post(t, client, p.url+api.PathEnroll, "", enroll, &er); st != 200 {
+		t.Fatalf("enroll: %d %s", st, code)
+	}
+
+	// A poll held by the server is released by a graceful stop.
+	held := make(chan api.ErrorCode, 1)
+	go func() {
+		_, code := post(t, client, p.url+api.PathEnrollPoll, "", api.PollRequest{DeviceCode: er.DeviceCode}, nil)
+		held <- code
+	}()
+	var a api.Activation
+	if st, code := post(t, client, p.url+api.PathActivations+er.UserCode, admin, nil, &a); st != 200 || a.NodeID != nodeID {
+		t.Fatalf("find: %d %s %+v", st, code, a)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("controlplane did not exit cleanly on SIGTERM: %v", err)
+	}
+	if code := <-held; code != "" && code != api.CodeAuthorizationPending {
+		t.Fatalf("held poll ended with %q", code)
+	}
+
+	// Restart on the same address: the enrollment is still there.
+	p = startBinary(t, bin, data, addr)
+	var again api.EnrollResponse
+	if st, _ := post(t, client, p.url+api.PathEnroll, "", enroll, &again); st != 200 || again.UserCode != er.UserCode || again.DeviceCode != er.DeviceCode {
+		t.Fatalf("enrollment not resumed after restart: %+v", again)
+	}
+	var lr api.LicenseResponse
+	if st, code := post(t, client, p.url+api.PathActivations+er.UserCode, admin, api.LicenseRequest{Name: "n1"}, &lr); st != 200 {
+		t.Fatalf("license: %d %s", st, code)
+	}
+
+	// Crash before the node polls; the approval must have been durable.
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	p = startBinary(t, bin, data, addr)
+	var reg api.Registration
+	if st, code := post(t, client, p.url+api.PathEnrollPoll, "", api.PollRequest{DeviceCode: er.DeviceCode}, &reg); st != 200 {
+		t.Fatalf("poll after restart: %d %s", st, code)
+	}
+	block, _ := pem.Decode([]byte(reg.Certificate))
+	if block == nil {
+		t.Fatal("no certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Fatalf("certificate does not verify against ca.pem: %v", err)
+	}
+	if cert.Subject.CommonName != nodeID || reg.NodeName != "n1" {
+		t.Fatalf("certificate CN %q, name %q", cert.Subject.CommonName, reg.NodeName)
+	}
+
+	// The admin API refuses requests without the token.
+	if st, code := post(t, client, p.url+api.PathNodes, "", nil, nil); st != 401 || code != api.CodeUnauthorized {
+		t.Fatalf("GET nodes without token: %d %s", st, code)
+	}
+	// Secrets never reach the log.
+	logData, _ := os.ReadFile(filepath.Join(dir, "log.json"))
+	if strings.Contains(string(logData), admin) || strings.Contains(string(logData), er.DeviceCode) {
+		t.Fatal("a secret is in the log")
+	}
+}
