@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +32,7 @@ type env struct {
 	dmiDir    string
 	demo      *demoEnv
 	cleanup   []func()
+	logw      lateWriter
 }
 
 func (e *env) close() {
@@ -41,10 +43,11 @@ func (e *env) close() {
 
 // newEnv reads the config, the state dir and the node ID. It fails only on
 // what leaves nothing to show; everything else becomes a problem line.
-func newEnv(g globals, wantLog bool) (*env, error) {
+func newEnv(ctx context.Context, g globals, wantLog bool) (*env, error) {
 	e := &env{g: g, dmiDir: "/sys/class/dmi/id"}
 	if g.demo {
-		d, err := newDemo(g)
+		// The state dir moves into the demo dir, and so does the log.
+		d, err := newDemo(ctx, g, e.lazyLog())
 		if err != nil {
 			return nil, err
 		}
@@ -105,6 +108,20 @@ func newEnv(g globals, wantLog bool) (*env, error) {
 	return e, nil
 }
 
+// lazyLog is a writer that forwards to the log file once openLog has run
+// (the demo control plane starts before the log file's directory exists).
+func (e *env) lazyLog() io.Writer { return &e.logw }
+
+// lateWriter forwards writes to w once set, and drops them before.
+type lateWriter struct{ w io.Writer }
+
+func (l *lateWriter) Write(p []byte) (int, error) {
+	if l.w == nil {
+		return len(p), nil
+	}
+	return l.w.Write(p)
+}
+
 // openLog opens the JSON log file: --log, else STATE/nodeconsole.log. A log
 // that cannot be opened is not fatal: logging goes nowhere and the console
 // says so.
@@ -121,6 +138,7 @@ func (e *env) openLog() {
 		return
 	}
 	e.logCloser = f
+	e.logw.w = f
 	e.cleanup = append(e.cleanup, func() { f.Close() })
 	e.log = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -20,7 +20,7 @@ func cmdStatus(ctx context.Context, g globals, args []string, stdout io.Writer) 
 	if fs.NArg() > 0 {
 		return usagef("status takes no arguments, got %q", fs.Arg(0))
 	}
-	e, err := newEnv(g, false)
+	e, err := newEnv(ctx, g, false)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,6 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.menu.SetWidth(m.menuWidth())
 	case snapshotMsg:
 		if msg.gen != m.gen {
 			return m, nil
@@ -181,94 +180,102 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return append(m.menu.FullHelp(), []key.Binding{m.keys.Logout})
 }
 
-func (m *Model) wide() bool { return m.width >= 110 }
-
+// menuWidth is the width of the menu column in the side-by-side layout.
 func (m *Model) menuWidth() int {
-	if m.wide() {
-		return 34
+	w := 0
+	for _, it := range m.menu.Items {
+		w = max(w, len([]rune(it.Label)))
 	}
-	return m.width
+	return w + 7 // " ▸ 1  " + a space of margin
 }
+
+// sideBySide reports whether the node block and the menu share the top rows.
+func (m *Model) sideBySide() bool { return m.width >= 78 }
 
 // View implements ui.Screen.
 func (m *Model) View() string {
 	st := m.d.Styles
-	menu := m.menu.View()
-	menuH := lipgloss.Height(menu) + 1
-	if m.wide() {
-		leftW := min(m.width-m.menuWidth()-3, 76)
-		left := m.statusBlock(leftW, m.height, false)
-		right := st.Title.Render(" Menu") + "\n" + menu
-		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(leftW+2).Render(left), right)
+	menu := st.Title.Render(" Menu") + "\n" + m.menu.View()
+	if !m.sideBySide() {
+		menuH := lipgloss.Height(menu)
+		status := m.compactBlock(m.width, m.height-menuH-1)
+		if status == "" {
+			return menu
+		}
+		return status + "\n\n" + menu
 	}
-	room := m.height - menuH - 1
-	compact := m.width < 80 || room < 11
-	status := m.statusBlock(m.width, room, compact)
-	return status + "\n\n" + st.Title.Render(" Menu") + "\n" + menu
+	leftW := m.width - m.menuWidth() - 1
+	node := m.nodeBlock(leftW)
+	top := lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(leftW+1).Render(node), menu)
+	rest := m.height - lipgloss.Height(top) - 1
+	if rest <= 0 {
+		return top
+	}
+	return top + "\n\n" + m.networkBlock(m.width, rest)
 }
 
-// statusBlock renders the status in at most h lines of width w.
-func (m *Model) statusBlock(w, h int, compact bool) string {
+func (m *Model) regStyled() string {
 	st := m.d.Styles
-	if h <= 0 {
-		return ""
+	reg := m.snap.Registration.RegistrationLine(m.d.Now())
+	switch m.snap.Registration.State {
+	case "registered":
+		return st.OK.Render(reg)
+	case "pending":
+		return st.Warn.Render(reg)
 	}
+	return st.Value.Render(reg)
+}
+
+func (m *Model) kv(label, value string) string {
+	st := m.d.Styles
+	return " " + st.Label.Render(fmt.Sprintf("%-12s", label)) + value
+}
+
+// nodeBlock is the identity part of the status, w cells wide.
+func (m *Model) nodeBlock(w int) string {
+	st := m.d.Styles
 	if !m.loaded {
-		return st.Muted.Render(" Reading node status" + st.Glyphs.Ellipsis)
+		return st.Title.Render(" Node") + "\n" + st.Muted.Render(" Reading node status"+st.Glyphs.Ellipsis)
 	}
 	s := m.snap
-	now := m.d.Now()
-	reg := s.Registration.RegistrationLine(now)
-	var regStyled string
-	switch s.Registration.State {
-	case "registered":
-		regStyled = st.OK.Render(reg)
-	case "pending":
-		regStyled = st.Warn.Render(reg)
-	default:
-		regStyled = st.Value.Render(reg)
-	}
-	labelW := 12
-	kv := func(label, value string) string {
-		return " " + st.Label.Render(fmt.Sprintf("%-*s", labelW, label)) + value
-	}
-	var lines []string
-	if compact {
-		lines = append(lines, " "+s.NodeID, " "+regStyled)
-		for _, ifc := range s.Interfaces {
-			if ifc.Default {
-				lines = append(lines, " "+ifc.Name+" "+strings.Join(ifc.Addresses, " "))
-			}
-		}
-		return joinFit(lines, w, h, st)
-	}
-	lines = append(lines, st.Title.Render(" Node"))
-	lines = append(lines, kv("Hostname", s.Hostname))
-	lines = append(lines, kv("Node ID", s.NodeID))
 	mm := strings.TrimSpace(s.Make + " " + s.Model)
 	if mm == "" {
 		mm = st.Muted.Render("unknown")
 	}
-	lines = append(lines, kv("Make/model", mm))
-	lines = append(lines, kv("Version", s.Version))
-	lines = append(lines, kv("Status", regStyled))
-	if s.Endpoint != "" {
-		lines = append(lines, kv("Endpoint", s.Endpoint))
+	lines := []string{
+		st.Title.Render(" Node"),
+		m.kv("Hostname", s.Hostname),
+		m.kv("Node ID", s.NodeID),
+		m.kv("Make/model", mm),
+		m.kv("Version", s.Version),
+		m.kv("Status", m.regStyled()),
 	}
-	lines = append(lines, st.Title.Render(" Network"))
-	netStart := len(lines)
+	if s.Endpoint != "" {
+		lines = append(lines, m.kv("Endpoint", s.Endpoint))
+	}
+	return joinFit(lines, w, len(lines), st)
+}
+
+// networkBlock is the network part of the status plus notes, problems and
+// the Extra block, in at most h lines of width w. When room is short,
+// interfaces without the default route are folded into a "+N more" line.
+func (m *Model) networkBlock(w, h int) string {
+	st := m.d.Styles
+	if !m.loaded {
+		return ""
+	}
+	s := m.snap
+	var ifLines []string
 	for _, ifc := range s.Interfaces {
 		mark := " "
 		if ifc.Default {
 			mark = st.Glyphs.Default
 		}
-		state := ifc.State
-		var stateStyled string
-		switch state {
-		case "up":
-			stateStyled = st.OK.Render(fmt.Sprintf("%-10s", state))
-		default:
-			stateStyled = st.Fail.Render(fmt.Sprintf("%-10s", state))
+		var state string
+		if ifc.State == "up" {
+			state = st.OK.Render(fmt.Sprintf("%-10s", ifc.State))
+		} else {
+			state = st.Fail.Render(fmt.Sprintf("%-10s", ifc.State))
 		}
 		addrs := strings.Join(ifc.Addresses, " ")
 		if addrs == "" {
@@ -278,10 +285,10 @@ func (m *Model) statusBlock(w, h int, compact bool) string {
 		if mac == "" {
 			mac = "-"
 		}
-		lines = append(lines, fmt.Sprintf(" %s %-8s %s %-17s  %s", mark, ifc.Name, stateStyled, mac, addrs))
+		ifLines = append(ifLines, fmt.Sprintf(" %s %-8s %s %-17s  %s", mark, ifc.Name, state, mac, addrs))
 	}
-	if len(s.Interfaces) == 0 {
-		lines = append(lines, st.Muted.Render("   no network interfaces"))
+	if len(ifLines) == 0 {
+		ifLines = append(ifLines, st.Muted.Render("   no network interfaces"))
 	}
 	gw := st.Muted.Render("none")
 	if s.Gateway != "" {
@@ -291,27 +298,39 @@ func (m *Model) statusBlock(w, h int, compact bool) string {
 	if len(s.DNS) > 0 {
 		dns = strings.Join(s.DNS, ", ")
 	}
-	lines = append(lines, kv("Gateway", gw), kv("DNS", dns))
+	tail := []string{m.kv("Gateway", gw), m.kv("DNS", dns)}
 	for _, n := range m.d.Notes {
-		lines = append(lines, " "+n)
+		tail = append(tail, " "+n)
 	}
 	for _, p := range s.Problems {
-		lines = append(lines, st.Warn.Render(" ! "+p))
+		tail = append(tail, st.Warn.Render(" ! "+p))
 	}
 	if m.d.Extra != nil {
-		if extra := m.d.Extra(s, w, h-len(lines)); extra != "" {
-			lines = append(lines, strings.Split(extra, "\n")...)
+		if extra := m.d.Extra(s, w, h-1-len(ifLines)-len(tail)); extra != "" {
+			tail = append(tail, strings.Split(extra, "\n")...)
 		}
 	}
-	if len(lines) > h {
-		// Keep node, status and gateway/DNS; cut interfaces first.
-		over := len(lines) - h + 1
-		nIf := len(s.Interfaces)
-		if over < nIf {
-			cut := nIf - over
-			rest := append([]string{}, lines[netStart+nIf:]...)
-			lines = append(lines[:netStart+cut], st.Muted.Render(fmt.Sprintf("   +%d more interfaces (Network settings lists all)", nIf-cut)))
-			lines = append(lines, rest...)
+	if room := h - 1 - len(tail); len(ifLines) > room && room >= 1 {
+		keep := room - 1
+		ifLines = append(ifLines[:keep:keep], st.Muted.Render(fmt.Sprintf("   +%d more (About this node lists all)", len(ifLines)-keep)))
+	}
+	lines := append([]string{st.Title.Render(" Network")}, ifLines...)
+	lines = append(lines, tail...)
+	return joinFit(lines, w, h, st)
+}
+
+// compactBlock is the status for small terminals: ID, registration and the
+// default-route address.
+func (m *Model) compactBlock(w, h int) string {
+	st := m.d.Styles
+	if h <= 0 || !m.loaded {
+		return ""
+	}
+	s := m.snap
+	lines := []string{" " + s.NodeID, " " + m.regStyled()}
+	for _, ifc := range s.Interfaces {
+		if ifc.Default {
+			lines = append(lines, " "+ifc.Name+" "+strings.Join(ifc.Addresses, " "))
 		}
 	}
 	return joinFit(lines, w, h, st)
