@@ -1,0 +1,184 @@
+package controlplane_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+)
+
+// browser is a cookie-keeping HTTP client for portal tests without a real
+// browser.
+type browser struct {
+	t  *testing.T
+	cp *cptest.Server
+	c  *http.Client
+}
+
+func newBrowser(t *testing.T, cp *cptest.Server) *browser {
+	jar, _ := cookiejar.New(nil)
+	c := cp.Client()
+	c.Jar = jar
+	return &browser{t: t, cp: cp, c: c}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.cp.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(b.cp.URL+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field in page:\n%s", page)
+	}
+	return m[1]
+}
+
+func (b *browser) login() string {
+	b.t.Helper()
+	_, page := b.get("/login")
+	st, page := b.post("/login", url.Values{"csrf": {csrfOf(b.t, page)}, "token": {b.cp.AdminToken}, "next": {"/nodes"}})
+	if st != 200 || !strings.Contains(page, "<h1>Nodes</h1>") {
+		b.t.Fatalf("login: %d\n%s", st, page)
+	}
+	return csrfOf(b.t, page)
+}
+
+func TestPortalLoginAndCSRF(t *testing.T) {
+	cp := cptest.New(t)
+	b := newBrowser(t, cp)
+	// Not logged in: pages redirect to the login form, which keeps the target.
+	st, page := b.get("/activate?code=BBBB-BBBB")
+	if st != 200 || !strings.Contains(page, `name="token"`) || !strings.Contains(page, `value="/activate?code=BBBB-BBBB"`) {
+		t.Fatalf("anonymous /activate: %d\n%s", st, page)
+	}
+	// A wrong token is refused.
+	st, _ = b.post("/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {"wrong"}})
+	if st != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d", st)
+	}
+	// Login without the CSRF token is refused.
+	b2 := newBrowser(t, cp)
+	if st, _ := b2.post("/login", url.Values{"token": {cp.AdminToken}}); st != http.StatusForbidden {
+		t.Fatalf("login without CSRF: %d", st)
+	}
+
+	resp, err := b.c.PostForm(cp.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {cp.AdminToken}, "next": {"https://evil.example/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Host != strings.TrimPrefix(cp.URL, "https://") || resp.Request.URL.Path != "/nodes" {
+		t.Fatalf("login redirected to %v", resp.Request.URL)
+	}
+	var sc *http.Cookie
+	for _, c := range resp.Request.Response.Cookies() {
+		if c.Name == "nc_session" {
+			sc = c
+		}
+	}
+	if sc == nil || !sc.HttpOnly || !sc.Secure || sc.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("session cookie = %+v", sc)
+	}
+
+	// Every form needs the session's CSRF token.
+	if st, _ := b.post("/tokens", url.Values{"name": {"x"}}); st != http.StatusForbidden {
+		t.Fatalf("POST without CSRF: %d", st)
+	}
+	_, page = b.get("/tokens")
+	csrf := csrfOf(t, page)
+	st, page = b.post("/tokens", url.Values{"csrf": {csrf}, "name": {"portal-token"}, "project": {"p"}, "expiresIn": {"24h"}, "singleUse": {"1"}})
+	if st != 200 || !strings.Contains(page, `id="token-value">ncrt_`) {
+		t.Fatalf("create token: %d\n%s", st, page)
+	}
+	// Shown once: the list does not show the value.
+	_, page = b.get("/tokens")
+	if strings.Contains(page, "ncrt_") || !strings.Contains(page, "portal-token") {
+		t.Fatal("token list shows a token value or misses the token")
+	}
+
+	// Log out ends the session.
+	b.post("/logout", url.Values{"csrf": {csrf}})
+	if _, page := b.get("/nodes"); !strings.Contains(page, `name="token"`) {
+		t.Fatal("still logged in after logout")
+	}
+}
+
+func TestPortalQRRegistrationAndHosts(t *testing.T) {
+	cp := cptest.New(t)
+	b := newBrowser(t, cp)
+	csrf := b.login()
+	if st, page := b.post("/sites", url.Values{"csrf": {csrf}, "name": {"Berlin"}, "project": {"eu"}}); st != 200 || !strings.Contains(page, "Berlin") {
+		t.Fatalf("add site: %d\n%s", st, page)
+	}
+	n := newTestNode(t)
+	er := n.enroll(t, cp)
+	qr := api.RegisterPageURL(cp.URL, n.id, er.UserCode)
+	u, _ := url.Parse(qr)
+	st, page := b.get(u.RequestURI())
+	if st != 200 || !strings.Contains(page, n.id) || !strings.Contains(page, "Berlin") {
+		t.Fatalf("register page: %d\n%s", st, page)
+	}
+	// The code must belong to that node.
+	other := newTestNode(t)
+	if st, _ := b.get("/register?node=" + other.id + "&code=" + er.UserCode); st != http.StatusNotFound {
+		t.Fatalf("register page with another node's ID: %d", st)
+	}
+	st, page = b.post("/register", url.Values{"csrf": {csrf}, "node": {n.id}, "code": {er.UserCode}, "site": {"Berlin"}, "name": {"berlin-1"}})
+	if st != 200 || !strings.Contains(page, "berlin-1") {
+		t.Fatalf("register: %d\n%s", st, page)
+	}
+	reg, err := poll(t, cp, er.DeviceCode, 0)
+	if err != nil || reg.Site != "Berlin" || reg.Project != "eu" || reg.NodeName != "berlin-1" {
+		t.Fatalf("registration = %+v, %v", reg, err)
+	}
+
+	// Add Edge Hosts through the form.
+	m := newTestNode(t)
+	st, page = b.post("/hosts", url.Values{"csrf": {csrf}, "ids": {m.id + "\n"}, "tags": {"rack=9"}})
+	if st != 200 || !strings.Contains(page, "Added 1 node ID") {
+		t.Fatalf("add hosts: %d\n%s", st, page)
+	}
+	if st, _ := b.post("/hosts", url.Values{"csrf": {csrf}, "ids": {"bogus"}}); st != http.StatusBadRequest {
+		t.Fatalf("bad host ID: %d", st)
+	}
+	_, page = b.get("/nodes")
+	for _, want := range []string{m.id, "Pending", "pre-added", "berlin-1", "Registered"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("nodes page lacks %q", want)
+		}
+	}
+	_, page = b.get("/events")
+	for _, want := range []string{"activated", "node_added", "QR registration"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("events page lacks %q", want)
+		}
+	}
+}
