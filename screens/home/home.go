@@ -94,10 +94,6 @@ type snapshotMsg struct {
 // refreshMsg asks for the next reading.
 type refreshMsg struct{ gen int }
 
-// RefreshMsg makes the home screen read the status now (sent by screens that
-// changed it, such as Register Node).
-type RefreshMsg struct{}
-
 func (m *Model) collectCmd() tea.Cmd {
 	collect, gen := m.d.Collect, m.gen
 	return func() tea.Msg {
@@ -138,7 +134,7 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.collectCmd()
-	case RefreshMsg:
+	case ui.StatusChangedMsg:
 		m.gen++ // drop the pending tick; start a new chain
 		return m, m.collectCmd()
 	case tea.KeyPressMsg:

@@ -90,3 +90,11 @@ type NoticeMsg struct {
 	Key  string
 	Text string
 }
+
+// StatusChangedMsg tells every screen that the node's status changed (a
+// registration finished, the network was applied), so the home screen reads
+// it again at once.
+type StatusChangedMsg struct{}
+
+// StatusChanged is a command that sends StatusChangedMsg.
+func StatusChanged() tea.Msg { return StatusChangedMsg{} }
