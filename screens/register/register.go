@@ -7,6 +7,7 @@ package register
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -353,8 +354,9 @@ func firstSentence(s string) string {
 }
 
 func hintFor(err error) string {
+	var r interface{ Retryable() bool }
 	switch {
-	case regclient.Retryable(err):
+	case errors.As(err, &r) && r.Retryable():
 		return "The control plane is busy or unreachable: press Enter to try again."
 	default:
 		return "Press Enter to try again, or Esc to go back."
@@ -721,13 +723,18 @@ func (m *Model) viewSteps() string {
 		if s.state == stepSkipped {
 			detail = ""
 		}
-		lines = append(lines, fmt.Sprintf("  %s %-18s %s", m.stepWord(s.state), s.name, st.Muted.Render(detail)))
 		if s.state == stepFail {
 			failed = true
-			if s.hint != "" {
-				lines = append(lines, "          "+st.Warn.Render(s.hint))
+			lines = append(lines, fmt.Sprintf("  %s %s", m.stepWord(s.state), s.name))
+			for _, l := range wrap(detail, m.width-12) {
+				lines = append(lines, "          "+l)
 			}
+			for _, l := range wrap(s.hint, m.width-12) {
+				lines = append(lines, "          "+st.Warn.Render(l))
+			}
+			continue
 		}
+		lines = append(lines, fmt.Sprintf("  %s %-18s %s", m.stepWord(s.state), s.name, st.Muted.Render(detail)))
 	}
 	if failed {
 		lines = append(lines, "", " Enter: try again   Esc: change the values")
@@ -750,8 +757,8 @@ func (m *Model) viewCode() string {
 	} else {
 		big = Big(code, st.Glyphs.Block)
 	}
+	title := st.Title.Render(" Enter this code in the portal: Activate Node")
 	var text []string
-	text = append(text, st.Title.Render(" Enter this code in the portal (Activate Node)"), "")
 	for _, l := range strings.Split(big, "\n") {
 		text = append(text, "  "+st.Code.Render(l))
 	}
@@ -776,15 +783,15 @@ func (m *Model) viewCode() string {
 	// at all (the URL and code are always there as text).
 	if m.code.QRURL != "" {
 		qr, qrW := QR(m.code.QRURL, st.Profile.ASCII)
-		if textW+2+qrW <= m.width && len(qr) <= m.height {
+		if textW+2+qrW <= m.width && len(qr)+2 <= m.height {
 			qrBlock := strings.Join(qr, "\n")
-			return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-qrW-1).Render(textBlock), qrBlock)
+			return title + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-qrW-1).Render(textBlock), qrBlock)
 		}
-		if qrW <= m.width && len(text)+1+len(qr) <= m.height {
-			return textBlock + "\n\n" + strings.Join(qr, "\n")
+		if qrW <= m.width && len(text)+3+len(qr) <= m.height {
+			return title + "\n\n" + textBlock + "\n\n" + strings.Join(qr, "\n")
 		}
 	}
-	return textBlock
+	return title + "\n\n" + textBlock
 }
 
 func (m *Model) viewActivated() string {
@@ -808,6 +815,14 @@ func (m *Model) viewActivated() string {
 		lines = append(lines, " "+m.final, "", " Esc: back")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// wrap breaks s into lines of at most w cells at spaces.
+func wrap(s string, w int) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(ansi.Wordwrap(s, max(w, 10), ""), "\n")
 }
 
 // fitBlock cuts s to the screen area.

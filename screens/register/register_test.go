@@ -245,7 +245,7 @@ func TestExpiryOffersNewCodeAndCancelAsks(t *testing.T) {
 	if !strings.Contains(ansi.Strip(s.View()), "Cancel the registration?") {
 		t.Fatal("Esc on the code must ask before cancelling")
 	}
-	_, shell := drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: 'y', Text: "y"} }, 5)
+	_, shell := drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: 'y', Text: "y"} }, 12)
 	if f.calls[len(f.calls)-1] != "cancel" {
 		t.Errorf("y must cancel the enrollment: %v", f.calls)
 	}
