@@ -60,10 +60,23 @@ type State struct {
 	ExpiresAt               time.Time `json:"expiresAt,omitzero"`
 	Interval                int       `json:"interval,omitempty"`
 
-	// Registered.
+	// Registered (NodeName and Project are also set, with CertReceived,
+	// while the certificate is being written).
 	NodeName     string    `json:"nodeName,omitempty"`
 	Project      string    `json:"project,omitempty"`
+	Site         string    `json:"site,omitempty"`
 	RegisteredAt time.Time `json:"registeredAt,omitzero"`
+
+	// CertReceived marks a pending state whose certificate arrived and is
+	// being written: a start that finds it finishes the registration
+	// (Store.Recover).
+	CertReceived bool `json:"certReceived,omitempty"`
+	// DeregisterStartedAt is set on a registered state while the Deregister
+	// event is being sent.
+	DeregisterStartedAt time.Time `json:"deregisterStartedAt,omitzero"`
+	// Wiping marks an unregistered state whose identity files are being
+	// removed: a start that finds it finishes the removal.
+	Wiping bool `json:"wiping,omitempty"`
 }
 
 // Store reads and writes the node state under one directory.
