@@ -59,7 +59,7 @@ func newPortal(s *Server) (*portal, error) {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"statusLabel": func(s string) string {
 			if s == "" {
