@@ -32,6 +32,8 @@ type ProbeResult struct {
 	Status ProbeStatus
 	// Detail is a short sentence for the screen (addresses, issuer, times).
 	Detail string
+	// Hint says what to do about a failure or warning, or "".
+	Hint string
 	// Err is the failure, if any.
 	Err error
 }
@@ -105,7 +107,8 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 	cancel()
 	if err != nil {
 		rep.DNS = ProbeResult{Status: ProbeFailed, Detail: fmt.Sprintf("cannot resolve %s", host),
-			Err: &Error{Op: "probe DNS", Message: fmt.Sprintf("cannot resolve %s (DNS): check the DNS servers and the endpoint", host), Err: err, kind: ErrUnreachable, retryable: true}}
+			Hint: "Check the DNS servers (Network setup) and the endpoint's host name.",
+			Err:  &Error{Op: "probe DNS", Message: fmt.Sprintf("cannot resolve %s (DNS): check the DNS servers and the endpoint", host), Err: err, kind: ErrUnreachable, retryable: true}}
 		return rep
 	}
 	rep.DNS = ProbeResult{Status: ProbeOK, Detail: fmt.Sprintf("%s is %s", host, addrs[0])}
@@ -115,7 +118,8 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		e := c.transportError("probe TCP", err, c.timeout, ctx)
-		rep.TCP = ProbeResult{Status: ProbeFailed, Detail: e.Message, Err: e}
+		rep.TCP = ProbeResult{Status: ProbeFailed, Detail: e.Message, Err: e,
+			Hint: "Check the gateway, the firewall and the endpoint's port."}
 		return rep
 	}
 	rep.TCP = ProbeResult{Status: ProbeOK, Detail: fmt.Sprintf("connected to %s", conn.RemoteAddr())}
@@ -140,6 +144,9 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 			rep.TLS = ProbeResult{Status: ProbeOK, Detail: "TLS verified"}
 			rep.Clock = res
 		} else {
+			if rep.Issuer != "" {
+				res.Hint = "Add the CA of " + rep.Issuer + " to site.caCerts, or exclude the control plane from TLS inspection."
+			}
 			rep.TLS = res
 		}
 		return rep
@@ -149,7 +156,8 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 	rep.Skew = rep.ServerTime.Sub(rep.LocalTime)
 	if rep.Skew > MaxClockSkew || rep.Skew < -MaxClockSkew {
 		rep.Clock = ProbeResult{Status: ProbeWarn, Detail: fmt.Sprintf("the clock is off by %s: node %s, control plane %s",
-			rep.Skew.Abs().Round(time.Second), rep.LocalTime.Format("2006-01-02 15:04:05 MST"), rep.ServerTime.Format("2006-01-02 15:04:05 MST"))}
+			rep.Skew.Abs().Round(time.Second), rep.LocalTime.Format("2006-01-02 15:04:05 MST"), rep.ServerTime.Format("2006-01-02 15:04:05 MST")),
+			Hint: "Set the node's clock (check NTP); certificates may not be accepted."}
 	} else {
 		rep.Clock = ProbeResult{Status: ProbeOK, Detail: fmt.Sprintf("clock within %s of the control plane", rep.Skew.Abs().Round(time.Second))}
 	}
