@@ -1,0 +1,285 @@
+package network_test
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/screens/network"
+	"github.com/nodeconsole/nodeconsole/tui"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+	"github.com/nodeconsole/nodeconsole/tui/uitest"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// demoConsole is the shell with the network screen on top of the stack, as
+// in --demo: a simulated network, a state dir in t.TempDir, a clock the test
+// moves. The Manager's own deadline never fires, so only the screen's
+// countdown decides.
+func demoConsole(t *testing.T, p ui.Profile) (*tui.App, *netconfig.Simulated, *netconfig.Manager, *fakeClock) {
+	t.Helper()
+	sim := netconfig.NewSimulated()
+	clock := &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	dir := t.TempDir()
+	mgr, err := netconfig.NewManager(netconfig.Options{
+		Backend: sim, Reader: sim, DHCP: sim.DHCP, StateDir: dir, NetworkdDir: dir + "/network",
+		Now: clock.Now, After: func(time.Duration) <-chan time.Time { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := uitest.Styles(p)
+	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second})
+	return tui.New(tui.Options{Styles: st, Home: scr, Node: "edge-0123456789abcdef0123456789abcdef"}), sim, mgr, clock
+}
+
+// drive delivers msg to the app and runs the commands it returns, except
+// the ones that wait (ticks, the trial's Wait): those are dropped, which a
+// golden test does not need.
+func drive(a *tui.App, msg tea.Msg) {
+	_, cmd := a.Update(msg)
+	runCmd(a, cmd, 0)
+}
+
+func runCmd(a *tui.App, cmd tea.Cmd, depth int) {
+	if cmd == nil || depth > 20 {
+		return
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- cmd() }()
+	select {
+	case msg := <-ch:
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				runCmd(a, c, depth+1)
+			}
+			return
+		}
+		if msg != nil {
+			_, next := a.Update(msg)
+			runCmd(a, next, depth+1)
+		}
+	case <-time.After(300 * time.Millisecond):
+		// A tick or Wait: not needed for a still picture.
+	}
+}
+
+func keys(a *tui.App, ks ...tea.KeyPressMsg) {
+	for _, k := range ks {
+		drive(a, k)
+	}
+}
+
+var (
+	enter = tea.KeyPressMsg{Code: tea.KeyEnter}
+	tab   = tea.KeyPressMsg{Code: tea.KeyTab}
+	clear = tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+)
+
+func typed(s string) []tea.KeyPressMsg {
+	var out []tea.KeyPressMsg
+	for _, r := range s {
+		out = append(out, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return out
+}
+
+// fill replaces the focused field's text and moves to the next field.
+func fill(a *tui.App, s string) {
+	keys(a, clear)
+	keys(a, typed(s)...)
+	keys(a, tab)
+}
+
+func assertFits(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("line %d is %d cells wide, want <= %d: %q", i+1, n, w, ansi.Strip(l))
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	profiles := []struct {
+		name string
+		p    ui.Profile
+	}{{"truecolor", uitest.TrueColor}, {"mono_ascii", uitest.MonoASCII}}
+	pictures := []struct {
+		name string
+		prep func(a *tui.App)
+		want []string
+	}{
+		{"list", func(a *tui.App) {}, []string{"eth0", "* default", "Default route"}},
+		{"form_errors", func(a *tui.App) {
+			keys(a, enter) // eth0, where the cursor starts
+			fill(a, "192.0.2.255/24")
+			fill(a, "")
+			fill(a, "198.51.100.1")
+			fill(a, "224.0.0.1")
+			fill(a, "192.0.2.53")
+		}, []string{"broadcast address", "not a unicast address", "disabled: fix the 2 problems"}},
+		{"preview", func(a *tui.App) {
+			keys(a, enter)
+			fill(a, "198.51.100.10/24")
+			fill(a, "")
+			fill(a, "198.51.100.1")
+			fill(a, "198.51.100.53")
+			fill(a, "")
+			keys(a, enter) // on Preview and apply
+		}, []string{"198.51.100.1", "Warning: eth0 carries the default route"}},
+	}
+	for _, pr := range profiles {
+		for _, pic := range pictures {
+			t.Run(pic.name+"_"+pr.name, func(t *testing.T) {
+				a, _, _, _ := demoConsole(t, pr.p)
+				drive(a, tea.WindowSizeMsg{Width: 80, Height: 24})
+				runCmd(a, a.Init(), 0)
+				pic.prep(a)
+				view := a.View().Content
+				assertFits(t, view, 80, 24)
+				plain := ansi.Strip(view)
+				for _, w := range pic.want {
+					if !strings.Contains(plain, w) {
+						t.Errorf("view lacks %q:\n%s", w, plain)
+					}
+				}
+				golden.RequireEqual(t, uitest.Render(view, pr.p.Color))
+			})
+		}
+	}
+}
+
+// waitFor waits until the program has written all of want (consuming the
+// output read).
+func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range want {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	},
+		teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}
+
+// finalText quits and returns the last screen as plain text.
+func finalText(t *testing.T, tm *teatest.TestModel) string {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	return ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*tui.App).View().Content)
+}
+
+func send(tm *teatest.TestModel, ks ...tea.KeyPressMsg) {
+	for _, k := range ks {
+		tm.Send(k)
+	}
+}
+
+func sendFill(tm *teatest.TestModel, s string) {
+	send(tm, clear)
+	send(tm, typed(s)...)
+	send(tm, tab)
+}
+
+// TestFlowEditApplyKeep: edit, apply, keep; the config is saved and the
+// simulated network holds it.
+func TestFlowEditApplyKeep(t *testing.T) {
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitFor(t, tm, "Choose the interface")
+	send(tm, enter)
+	waitFor(t, tm, "Preview and apply")
+	sendFill(tm, "192.0.2.20/24")
+	sendFill(tm, "")
+	sendFill(tm, "192.0.2.1")
+	sendFill(tm, "192.0.2.53")
+	sendFill(tm, "")
+	send(tm, enter)
+	waitFor(t, tm, "current")
+	send(tm, enter)
+	waitFor(t, tm, "Keep these settings?", "answers ARP")
+	send(tm, typed("y")...)
+	// The renderer rewrites only changed cells; the end of the sentence lands
+	// on cells that were blank, so it arrives whole.
+	waitFor(t, tm, "again at boot")
+	if text := finalText(t, tm); !strings.Contains(text, "kept and saved") {
+		t.Errorf("final screen:\n%s", text)
+	}
+	if c, err := mgr.Saved(); err != nil || c.Address.String() != "192.0.2.20/24" {
+		t.Errorf("saved %+v, %v", c, err)
+	}
+	if !slices.Contains(sim.Render(), "addr 192.0.2.20/24 dev eth0") {
+		t.Errorf("simulated network:\n%s", strings.Join(sim.Render(), "\n"))
+	}
+}
+
+// TestFlowCountdownExpires: nobody answers; the clock moves past the
+// deadline and the next tick restores the previous settings. No sleeping:
+// the test moves the clock and waits for output.
+func TestFlowCountdownExpires(t *testing.T) {
+	a, sim, mgr, clock := demoConsole(t, uitest.TrueColor)
+	before := sim.Render()
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitFor(t, tm, "Choose the interface")
+	send(tm, enter)
+	waitFor(t, tm, "Preview and apply")
+	sendFill(tm, "198.51.100.10/24")
+	sendFill(tm, "")
+	sendFill(tm, "198.51.100.1")
+	send(tm, enter, enter) // DNS fields kept; Enter moves on to Apply
+	send(tm, enter)
+	waitFor(t, tm, "current")
+	send(tm, enter)
+	waitFor(t, tm, "Reverting in 60 s")
+	if slices.Equal(sim.Render(), before) {
+		t.Fatal("the settings were not applied")
+	}
+	clock.Add(61 * time.Second)
+	waitFor(t, tm, "were restored.")
+	if text := finalText(t, tm); !strings.Contains(text, "No answer within 60 s: the previous settings were restored.") {
+		t.Errorf("final screen:\n%s", text)
+	}
+	if got := sim.Render(); !slices.Equal(got, before) {
+		t.Errorf("not restored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(before, "\n"))
+	}
+	if _, err := mgr.Saved(); err == nil {
+		t.Error("an expired trial must not save")
+	}
+}
