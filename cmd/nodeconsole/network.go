@@ -1,12 +1,356 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
 )
 
-// cmdNetwork is being built (its issue is open); until then it says so.
+// cmdNetwork is `nodeconsole network show [--json] | set ... | apply`.
 func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("network: not available in this build yet")
+	if len(args) == 0 {
+		return usagef("network needs a command: show, set or apply")
+	}
+	switch args[0] {
+	case "show":
+		return netShow(ctx, g, args[1:], stdout)
+	case "set":
+		return netSet(ctx, g, args[1:], stdin, stdout)
+	case "apply":
+		return netApply(ctx, g, args[1:], stdout)
+	}
+	return usagef("unknown network command %q (show, set or apply)", args[0])
+}
+
+// netManager builds the Manager: the real netlink backend on a node, the
+// simulated network in --demo. Paths come from the config (network.resolvConf,
+// network.networkdDir) and --state-dir.
+func (e *env) netManager() (*netconfig.Manager, error) { return e.netManagerTry(0) }
+
+// netManagerTry is netManager with the trial length (0: 60 s).
+func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
+	roots, err := e.netRootCAs()
+	if err != nil {
+		return nil, err
+	}
+	o := netconfig.Options{
+		StateDir:    e.g.stateDir,
+		NetworkdDir: e.cfg.Network.NetworkdDir,
+		Logger:      e.log,
+		Endpoint:    e.cfg.Site.Endpoint,
+		TryTimeout:  try,
+	}
+	var nb netconfig.NeighborResolver
+	if e.demo != nil {
+		o.Backend, o.Reader, o.DHCP, nb = e.demo.net, e.demo.net, e.demo.net.DHCP, e.demo.net
+	} else {
+		b := netconfig.NewNetlinkBackend(nil, e.cfg.Network.ResolvConf, e.log)
+		o.Backend, o.Reader, nb = b, netconfig.NewReader(e.cfg.Network.ResolvConf), b
+	}
+	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, RootCAs: roots}
+	m, err := netconfig.NewManager(o)
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	return m, nil
+}
+
+// netRootCAs is the pool the TLS check verifies the control plane with: the
+// system roots plus --ca-file and site.caCerts (file paths or PEM blocks).
+func (e *env) netRootCAs() (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	sources := append([]string{}, e.cfg.Site.CACerts...)
+	if e.g.caFile != "" {
+		sources = append(sources, e.g.caFile)
+	}
+	for _, s := range sources {
+		pem := []byte(s)
+		if !strings.Contains(s, "-----BEGIN") {
+			if pem, err = os.ReadFile(s); err != nil {
+				return nil, fmt.Errorf("network: read CA bundle: %w", err)
+			}
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("network: CA bundle %s holds no PEM certificate", caName(s))
+		}
+	}
+	return pool, nil
+}
+
+func caName(s string) string {
+	if strings.Contains(s, "-----BEGIN") {
+		return "(inline in site.caCerts)"
+	}
+	return s
+}
+
+// showJSON is the `network show --json` document.
+type showJSON struct {
+	Interfaces       []showIf          `json:"interfaces"`
+	Gateway          string            `json:"gateway,omitempty"`
+	GatewayInterface string            `json:"gatewayInterface,omitempty"`
+	DNS              []string          `json:"dns"`
+	Saved            *netconfig.Config `json:"saved"`
+}
+
+type showIf struct {
+	Name      string   `json:"name"`
+	MAC       string   `json:"mac,omitempty"`
+	State     string   `json:"state"`
+	Ethernet  bool     `json:"ethernet"`
+	Addresses []string `json:"addresses"`
+	Default   bool     `json:"default"`
+}
+
+func netShow(ctx context.Context, g globals, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("network show", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef("network show: %s", flagError(err))
+	}
+	if fs.NArg() > 0 {
+		return usagef("network show takes no arguments, got %q", fs.Arg(0))
+	}
+	e, err := newEnv(ctx, g, false)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	m, err := e.netManager()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := m.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("network show: %w", err)
+	}
+	var saved *netconfig.Config
+	switch c, err := m.Saved(); {
+	case err == nil:
+		saved = &c
+	case !errors.Is(err, netconfig.ErrNoSavedConfig):
+		return fmt.Errorf("network show: %w", err)
+	}
+	doc := showJSON{Interfaces: []showIf{}, DNS: []string{}, Saved: saved}
+	for _, ifc := range st.Interfaces {
+		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default, Addresses: []string{}}
+		for _, a := range ifc.Addrs {
+			si.Addresses = append(si.Addresses, a.String())
+		}
+		doc.Interfaces = append(doc.Interfaces, si)
+	}
+	if st.Gateway.IsValid() {
+		doc.Gateway, doc.GatewayInterface = st.Gateway.String(), st.GatewayInterface
+	}
+	for _, d := range st.DNS {
+		doc.DNS = append(doc.DNS, d.String())
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	w := func(k, v string) { fmt.Fprintf(stdout, "%-10s %s\n", k+":", v) }
+	for _, ifc := range doc.Interfaces {
+		line := fmt.Sprintf("%s %s %s %s", ifc.Name, ifc.State, orDash(ifc.MAC), orDash(strings.Join(ifc.Addresses, " ")))
+		if ifc.Default {
+			line += " (default route)"
+		}
+		if !ifc.Ethernet {
+			line += " (not Ethernet)"
+		}
+		w("Interface", line)
+	}
+	if doc.Gateway != "" {
+		w("Gateway", doc.Gateway+" via "+doc.GatewayInterface)
+	} else {
+		w("Gateway", "none")
+	}
+	w("DNS", orDash(strings.Join(doc.DNS, ", ")))
+	if saved == nil {
+		w("Saved", "none")
+	} else {
+		w("Saved", describeConfig(*saved))
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// describeConfig renders a config on one line.
+func describeConfig(c netconfig.Config) string {
+	if c.Mode == netconfig.ModeDHCP {
+		return c.Interface + " DHCP"
+	}
+	dns := make([]string, len(c.DNS))
+	for i, d := range c.DNS {
+		dns[i] = d.String()
+	}
+	s := fmt.Sprintf("%s static %s gateway %s", c.Interface, c.Address, c.Gateway)
+	if len(dns) > 0 {
+		s += " dns " + strings.Join(dns, ",")
+	}
+	return s
+}
+
+func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("network set", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var form netconfig.Form
+	var try time.Duration
+	var dnsSet bool
+	fs.StringVar(&form.Interface, "interface", "", "")
+	fs.BoolVar(&form.DHCP, "dhcp", false, "")
+	fs.StringVar(&form.Address, "address", "", "")
+	fs.StringVar(&form.Netmask, "netmask", "", "")
+	fs.StringVar(&form.Gateway, "gateway", "", "")
+	fs.Func("dns", "", func(s string) error {
+		dnsSet = true
+		for _, d := range strings.Split(s, ",") {
+			form.DNS = append(form.DNS, strings.TrimSpace(d))
+		}
+		return nil
+	})
+	fs.DurationVar(&try, "try", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef("network set: %s", flagError(err))
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usagef("network set takes no arguments, got %q", fs.Arg(0))
+	case form.Interface == "":
+		return usagef("network set: --interface is required")
+	case form.DHCP && (form.Address != "" || form.Netmask != "" || form.Gateway != "" || dnsSet):
+		return usagef("network set: --dhcp cannot be combined with --address, --netmask, --gateway or --dns")
+	case !form.DHCP && form.Address == "":
+		return usagef("network set: give --dhcp, or --address CIDR --gateway IP")
+	case try < 0:
+		return usagef("network set: --try must be a positive duration like 60s")
+	}
+	e, err := newEnv(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	m, err := e.netManagerTry(try)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	st, err := m.Status(rctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("network set: %w", err)
+	}
+	cfg, err := netconfig.ParseForm(form, st)
+	if err != nil {
+		var msgs []string
+		for _, fe := range netconfig.FieldErrors(err) {
+			msgs = append(msgs, fe.Message)
+		}
+		e.log.Info("network set refused", "audit", true, "reason", strings.Join(msgs, " "))
+		return usagef("network set: %s", strings.Join(msgs, " "))
+	}
+	fmt.Fprintln(stdout, strings.Join(netconfig.PreviewChanges(st, cfg).Lines(), "\n"))
+	e.log.Info("network apply", "audit", true, "config", describeConfig(cfg), "try", try.String())
+	report := func(r netconfig.Result) { fmt.Fprintln(stdout, r.String()) }
+
+	t, err := m.Apply(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("network set: %w", err)
+	}
+	fmt.Fprintln(stdout, "Applied. Checks:")
+	t.RunChecks(ctx, report)
+	if try == 0 {
+		if err := t.Confirm(ctx); err != nil {
+			return fmt.Errorf("network set: the settings are in use but were not saved: %w", err)
+		}
+		e.log.Info("network confirm", "audit", true, "interface", cfg.Interface)
+		fmt.Fprintln(stdout, "Kept and saved.")
+		return nil
+	}
+	left := time.Until(t.Deadline()).Round(time.Second)
+	fmt.Fprintf(stdout, "Keep these settings? [y/N] (reverting in %s) ", max(left, 0))
+	go func() {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return // no stdin, or EOF: no answer; the deadline reverts
+		}
+		if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
+			_ = t.Confirm(ctx)
+		} else {
+			_ = t.Revert(ctx)
+		}
+	}()
+	outcome, err := t.Wait(ctx)
+	fmt.Fprintln(stdout)
+	e.log.Info("network trial ended", "audit", true, "interface", cfg.Interface, "outcome", string(outcome), "err", netErrString(err))
+	switch {
+	case outcome == netconfig.OutcomeConfirmed && err != nil:
+		return fmt.Errorf("network set: the settings are in use but were not saved: %w", err)
+	case outcome == netconfig.OutcomeConfirmed:
+		fmt.Fprintln(stdout, "Kept and saved.")
+		return nil
+	case err != nil:
+		return fmt.Errorf("network set: restoring the previous settings failed: %w", err)
+	case outcome == netconfig.OutcomeExpired:
+		return fmt.Errorf("network set: no answer within %s; the previous settings were restored", try)
+	case outcome == netconfig.OutcomeCancelled:
+		return errors.New("network set: stopped; the previous settings were restored")
+	}
+	return errors.New("network set: not kept; the previous settings were restored")
+}
+
+func netErrString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func netApply(ctx context.Context, g globals, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usagef("network apply takes no arguments, got %q", args[0])
+	}
+	e, err := newEnv(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	m, err := e.netManager()
+	if err != nil {
+		return err
+	}
+	cfg, err := m.ApplySaved(ctx)
+	if errors.Is(err, netconfig.ErrNoSavedConfig) {
+		fmt.Fprintln(stdout, "No network settings have been saved yet; nothing to apply.")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("network apply: %w", err)
+	}
+	e.log.Info("network apply saved", "audit", true, "config", describeConfig(cfg))
+	fmt.Fprintln(stdout, "Applied the saved settings: "+describeConfig(cfg))
+	return nil
 }

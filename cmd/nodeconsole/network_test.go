@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runNet runs nodeconsole in-process with stdin.
+func runNet(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestNetworkShowJSONDemo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "show", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Interfaces []struct {
+			Name      string   `json:"name"`
+			Addresses []string `json:"addresses"`
+			Default   bool     `json:"default"`
+			Ethernet  bool     `json:"ethernet"`
+		} `json:"interfaces"`
+		Gateway string          `json:"gateway"`
+		DNS     []string        `json:"dns"`
+		Saved   json.RawMessage `json:"saved"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(doc.Interfaces) != 4 || doc.Interfaces[0].Name != "eth0" || !doc.Interfaces[0].Default ||
+		doc.Interfaces[0].Addresses[0] != "192.0.2.10/24" || doc.Gateway != "192.0.2.1" ||
+		len(doc.DNS) != 1 || string(doc.Saved) != "null" {
+		t.Errorf("show --json = %s", out)
+	}
+	code, out, _ = runNet(t, "", "--demo", "network", "show")
+	if code != 0 || !strings.Contains(out, "eth0 up 52:54:00:12:34:56 192.0.2.10/24 (default route)") || !strings.Contains(out, "Saved:     none") {
+		t.Errorf("show:\n%s", out)
+	}
+}
+
+func TestNetworkSetBadInputExitsTwo(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{}, []string{"--interface is required"}},
+		{[]string{"--interface", "eth0"}, []string{"give --dhcp, or --address CIDR --gateway IP"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--address", "192.0.2.20/24"}, []string{"--dhcp cannot be combined"}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--try", "soon"}, []string{"invalid value"}},
+		{[]string{"--interface", "eth0", "--bogus"}, []string{"unknown flag -bogus"}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "extra"}, []string{`takes no arguments, got "extra"`}},
+		{[]string{"--interface", "eth9", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1"}, []string{"Interface eth9 does not exist."}},
+		{[]string{"--interface", "wg0", "--dhcp"}, []string{"not Ethernet-like"}},
+		// Every reason at once, on one line.
+		{[]string{"--interface", "eth0", "--address", "192.0.2.255/24", "--gateway", "198.51.100.1", "--dns", "192.0.2.53,224.0.0.1"},
+			[]string{"Address 192.0.2.255 is the broadcast address of 192.0.2.0/24; choose a host address.",
+				"DNS server 2 224.0.0.1 is not a unicast address."}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.10/24", "--gateway", "198.51.100.1"}, []string{"Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
+		{[]string{"--interface", "eth0", "--address", "2001:db8::5/64", "--gateway", "2001:db8::1"}, []string{"only IPv4 is supported"}},
+	}
+	for _, tt := range tests {
+		args := append([]string{"--demo", "network", "set"}, tt.args...)
+		code, out, errs := runNet(t, "", args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", tt.args, code, errs)
+		}
+		if strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: stderr must be one line, got %q", tt.args, errs)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v: stderr %q lacks %q", tt.args, errs, w)
+			}
+		}
+		if out != "" {
+			t.Errorf("%v: bad input printed %q (nothing may be previewed or applied)", tt.args, out)
+		}
+	}
+	for _, args := range [][]string{{"network"}, {"network", "frob"}, {"network", "show", "--yaml"}, {"network", "apply", "now"}} {
+		if code, _, errs := runNet(t, "", append([]string{"--state-dir", t.TempDir()}, args...)...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+func TestNetworkSetDemo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "set", "--interface", "eth0",
+		"--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53,198.51.100.53")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Address   192.0.2.10/24 -> 192.0.2.20/24", "Warning: eth0 carries the default route",
+		"OK   carrier", "OK   gateway  192.0.2.1 answers ARP", "Kept and saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNetworkSetTryDemo(t *testing.T) {
+	args := []string{"--demo", "network", "set", "--interface", "mgmt0", "--address", "198.51.100.30/24", "--gateway", "198.51.100.1", "--try", "1s"}
+	// No answer: reverted after the deadline, exit 1 with one line.
+	code, out, errs := runNet(t, "", args...)
+	if code != 1 || errs != "nodeconsole: network set: no answer within 1s; the previous settings were restored\n" {
+		t.Errorf("no stdin: exit %d, stderr %q", code, errs)
+	}
+	if !strings.Contains(out, "Keep these settings? [y/N]") || strings.Contains(out, "Kept") {
+		t.Errorf("output:\n%s", out)
+	}
+	// "n": reverted at once.
+	code, _, errs = runNet(t, "n\n", args...)
+	if code != 1 || !strings.Contains(errs, "not kept; the previous settings were restored") {
+		t.Errorf("n: exit %d, stderr %q", code, errs)
+	}
+	// "y": kept.
+	code, out, errs = runNet(t, "y\n", args...)
+	if code != 0 || !strings.Contains(out, "Kept and saved.") {
+		t.Errorf("y: exit %d, stderr %q\n%s", code, errs, out)
+	}
+}
+
+func TestNetworkApplyNothingSaved(t *testing.T) {
+	state := t.TempDir()
+	cfg := filepath.Join(state, "config.yaml")
+	os.WriteFile(cfg, []byte("network: {resolvConf: "+filepath.Join(state, "resolv.conf")+", networkdDir: "+filepath.Join(state, "network")+"}\n"), 0o644)
+	code, out, errs := runNet(t, "", "--state-dir", state, "--config", cfg, "network", "apply")
+	if code != 0 || out != "No network settings have been saved yet; nothing to apply.\n" {
+		t.Errorf("exit %d, out %q, err %q", code, out, errs)
+	}
+}

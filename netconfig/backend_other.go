@@ -1,0 +1,48 @@
+//go:build !linux
+
+package netconfig
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+)
+
+// NetlinkBackend outside Linux fails every call; use Simulated.
+type NetlinkBackend struct{}
+
+var errNoNetlink = errors.New("netconfig: changing the network needs Linux netlink")
+
+// NewNetlinkBackend returns a Backend that always fails outside Linux, so
+// that programs using it still build there.
+func NewNetlinkBackend(h *netlink.Handle, resolvConf string, log *slog.Logger) *NetlinkBackend {
+	return &NetlinkBackend{}
+}
+
+// Snapshot implements Backend.
+func (*NetlinkBackend) Snapshot(context.Context, string) (*Snapshot, error) { return nil, errNoNetlink }
+
+// ReplaceAddrs implements Backend.
+func (*NetlinkBackend) ReplaceAddrs(context.Context, string, []netip.Prefix) error { return errNoNetlink }
+
+// LinkUp implements Backend.
+func (*NetlinkBackend) LinkUp(context.Context, string) error { return errNoNetlink }
+
+// ReplaceDefaultRoute implements Backend.
+func (*NetlinkBackend) ReplaceDefaultRoute(context.Context, string, netip.Addr, bool) error {
+	return errNoNetlink
+}
+
+// WriteDNS implements Backend.
+func (*NetlinkBackend) WriteDNS(context.Context, []netip.Addr) error { return errNoNetlink }
+
+// Restore implements Backend.
+func (*NetlinkBackend) Restore(context.Context, *Snapshot) error { return errNoNetlink }
+
+// ResolveNeighbor implements NeighborResolver.
+func (*NetlinkBackend) ResolveNeighbor(context.Context, string, netip.Addr) (string, error) {
+	return "", errNoNetlink
+}
