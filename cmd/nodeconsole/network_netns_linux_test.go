@@ -1,0 +1,206 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/testenv"
+)
+
+// nsLab is a pair of throwaway network namespaces made with ip(8): node,
+// where nodeconsole runs, with veth0 (192.0.2.50/24, default via
+// 192.0.2.1), and peer, the gateway 192.0.2.1 on the other end. Config and
+// state live in t.TempDir; the host is never touched.
+type nsLab struct {
+	t                *testing.T
+	ip               string
+	node, peer       string
+	dir, cfg, state  string
+	resolv, networkd string
+}
+
+func newNSLab(t *testing.T) *nsLab {
+	t.Helper()
+	testenv.RequireRoot(t)
+	l := &nsLab{t: t, ip: testenv.RequireCommand(t, "ip"), dir: t.TempDir()}
+	suffix := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	l.node, l.peer = "nc-node-"+suffix, "nc-peer-"+suffix
+	for _, ns := range []string{l.node, l.peer} {
+		l.must("netns", "add", ns)
+		ns := ns
+		t.Cleanup(func() { exec.Command(l.ip, "netns", "del", ns).Run() })
+	}
+	l.must("-n", l.node, "link", "set", "lo", "up")
+	l.must("-n", l.peer, "link", "set", "lo", "up")
+	l.must("-n", l.node, "link", "add", "veth0", "address", "02:00:00:00:00:10", "type", "veth", "peer", "name", "gw0", "netns", l.peer)
+	l.must("-n", l.peer, "addr", "add", "192.0.2.1/24", "dev", "gw0")
+	l.must("-n", l.peer, "link", "set", "gw0", "up")
+	l.must("-n", l.node, "addr", "add", "192.0.2.50/24", "dev", "veth0")
+	l.must("-n", l.node, "link", "set", "veth0", "up")
+	l.must("-n", l.node, "route", "add", "default", "via", "192.0.2.1", "dev", "veth0")
+
+	l.state = filepath.Join(l.dir, "state")
+	l.resolv = filepath.Join(l.dir, "resolv.conf")
+	l.networkd = filepath.Join(l.dir, "network")
+	l.cfg = filepath.Join(l.dir, "config.yaml")
+	if err := os.WriteFile(l.resolv, []byte("search lab.example\nnameserver 198.51.100.53\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("network: {resolvConf: %s, networkdDir: %s}\n", l.resolv, l.networkd)
+	if err := os.WriteFile(l.cfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func (l *nsLab) must(args ...string) string {
+	l.t.Helper()
+	out, err := exec.Command(l.ip, args...).CombinedOutput()
+	if err != nil {
+		l.t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// kernel is the node namespace's IPv4 addresses and routes, as ip prints them.
+func (l *nsLab) kernel() string {
+	l.t.Helper()
+	addrs := l.must("-n", l.node, "-4", "-o", "addr", "show", "dev", "veth0")
+	var a []string
+	for _, line := range strings.Split(strings.TrimSpace(addrs), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 {
+			a = append(a, "addr "+f[3])
+		}
+	}
+	return strings.Join(a, "\n") + "\n" + l.must("-n", l.node, "-4", "route", "show")
+}
+
+// nodeconsole runs this test binary as nodeconsole inside the node
+// namespace, with stdin from /dev/null.
+func (l *nsLab) nodeconsole(args ...string) (int, string, string) {
+	l.t.Helper()
+	full := append([]string{"netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state}, args...)
+	cmd := exec.Command(l.ip, full...)
+	cmd.Env = append(os.Environ(), "NODECONSOLE_TEST_MAIN=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		l.t.Fatalf("run nodeconsole: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func (l *nsLab) read(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// TestNetworkCLIInNetns is the Done-when, on a real kernel: set
+// leaves exactly the config in the kernel, the resolv file and a networkd
+// file; bad input exits 2 and changes nothing; --try with no stdin
+// restores the previous state; apply re-applies the saved config.
+func TestNetworkCLIInNetns(t *testing.T) {
+	l := newNSLab(t)
+	before, beforeResolv := l.kernel(), l.read(l.resolv)
+	if !strings.Contains(before, "addr 192.0.2.50/24") || !strings.Contains(before, "default via 192.0.2.1 dev veth0") {
+		t.Fatalf("lab setup:\n%s", before)
+	}
+
+	t.Run("bad input changes nothing", func(t *testing.T) {
+		code, out, errs := l.nodeconsole("network", "set", "--interface", "veth0", "--address", "192.0.2.10/24", "--gateway", "198.51.100.1", "--dns", "192.0.2.53,192.0.2.53")
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24.") ||
+			!strings.Contains(errs, "DNS server 2 192.0.2.53 duplicates DNS server 1.") || out != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+		}
+		if got := l.kernel(); got != before {
+			t.Errorf("kernel changed:\n%s\nwant:\n%s", got, before)
+		}
+		if l.read(l.resolv) != beforeResolv {
+			t.Error("resolv file changed")
+		}
+		if _, err := os.Stat(l.networkd); err == nil {
+			t.Error("a networkd dir was written")
+		}
+	})
+
+	t.Run("try without stdin reverts", func(t *testing.T) {
+		start := time.Now()
+		code, out, errs := l.nodeconsole("network", "set", "--interface", "veth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53", "--try", "3s")
+		if code != 1 || errs != "nodeconsole: network set: no answer within 3s; the previous settings were restored\n" {
+			t.Errorf("exit %d, stderr %q\n%s", code, errs, out)
+		}
+		if !strings.Contains(out, "OK   address  192.0.2.20/24 is on veth0") || !strings.Contains(out, "OK   gateway  192.0.2.1 answers ARP") {
+			t.Errorf("the checks did not run on the applied config:\n%s", out)
+		}
+		if d := time.Since(start); d < 3*time.Second {
+			t.Errorf("reverted after %s, before the 3 s deadline", d)
+		}
+		if got := l.kernel(); got != before {
+			t.Errorf("kernel not restored:\n%s\nwant:\n%s", got, before)
+		}
+		if got := l.read(l.resolv); got != beforeResolv {
+			t.Errorf("resolv file not restored: %q", got)
+		}
+		if _, err := os.Stat(filepath.Join(l.state, netconfig.SavedConfigFile)); err == nil {
+			t.Error("a reverted trial saved the config")
+		}
+	})
+
+	t.Run("set", func(t *testing.T) {
+		code, out, errs := l.nodeconsole("network", "set", "--interface", "veth0", "--address", "192.0.2.10/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53")
+		if code != 0 {
+			t.Fatalf("exit %d: %s\n%s", code, errs, out)
+		}
+		if !strings.Contains(out, "Address   192.0.2.50/24 -> 192.0.2.10/24") || !strings.Contains(out, "Kept and saved.") {
+			t.Errorf("output:\n%s", out)
+		}
+		want := "addr 192.0.2.10/24\ndefault via 192.0.2.1 dev veth0 proto static \n192.0.2.0/24 dev veth0 proto kernel scope link src 192.0.2.10 \n"
+		if got := l.kernel(); got != want {
+			t.Errorf("kernel:\n%q\nwant:\n%q", got, want)
+		}
+		resolv := l.read(l.resolv)
+		if ns := netconfig.ParseNameservers([]byte(resolv)); len(ns) != 1 || ns[0].String() != "192.0.2.53" || !strings.Contains(resolv, "search lab.example") {
+			t.Errorf("resolv file:\n%s", resolv)
+		}
+		nd := l.read(filepath.Join(l.networkd, netconfig.NetworkdFileName("veth0")))
+		wantND := "[Match]\nName=veth0\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\nDNS=192.0.2.53\n"
+		if !strings.HasSuffix(nd, wantND) {
+			t.Errorf("networkd file:\n%s\nwant it to end with:\n%s", nd, wantND)
+		}
+	})
+
+	t.Run("show", func(t *testing.T) {
+		code, out, errs := l.nodeconsole("network", "show")
+		if code != 0 || !strings.Contains(out, "veth0 up 02:00:00:00:00:10 192.0.2.10/24 (default route)") ||
+			!strings.Contains(out, "Saved:     veth0 static 192.0.2.10/24 gateway 192.0.2.1 dns 192.0.2.53") {
+			t.Errorf("exit %d %s\n%s", code, errs, out)
+		}
+	})
+
+	t.Run("apply re-applies the saved config", func(t *testing.T) {
+		want := l.kernel()
+		l.must("-n", l.node, "addr", "flush", "dev", "veth0")
+		l.must("-n", l.node, "addr", "add", "192.0.2.77/24", "dev", "veth0")
+		code, out, errs := l.nodeconsole("network", "apply")
+		if code != 0 || !strings.Contains(out, "Applied the saved settings: veth0 static 192.0.2.10/24") {
+			t.Errorf("exit %d, %q, %q", code, out, errs)
+		}
+		if got := l.kernel(); got != want {
+			t.Errorf("kernel after apply:\n%s\nwant:\n%s", got, want)
+		}
+	})
+}
