@@ -295,8 +295,14 @@ func (m *Model) trialView() ([]string, int) {
 		default:
 			mark, detail = fmt.Sprintf("%-5s", ""), st.Muted.Render("not run")
 		}
-		row := "  " + mark + " " + fmt.Sprintf("%-*s", nameW, c.Name) + " " + detail
+		// Details wrap (up to 3 lines) rather than being cut.
+		det := wrap(detail, m.width, indent)
+		if len(det) > 3 {
+			det = det[:3]
+		}
+		row := "  " + mark + " " + fmt.Sprintf("%-*s", nameW, c.Name) + " " + strings.TrimLeft(det[0], " ")
 		lines = append(lines, row)
+		lines = append(lines, det[1:]...)
 		if i < len(m.results) && !m.results[i].OK && m.results[i].Hint != "" {
 			for _, l := range wrap(m.results[i].Hint, m.width, indent) {
 				lines = append(lines, st.Muted.Render(l))

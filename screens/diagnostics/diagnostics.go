@@ -1,0 +1,472 @@
+// Package diagnostics is the "Test network" screen: layered checks (carrier,
+// address, gateway, DNS, TCP and TLS to the control plane, clock skew), each
+// OK or FAIL with a one-line hint and run in its own tea.Cmd so results show
+// as they arrive, plus a field to look up and probe a host the operator
+// types (DNS, ARP on a local subnet, TCP; ping is not installed).
+package diagnostics
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// Deps are the screen's dependencies.
+type Deps struct {
+	Styles *ui.Styles
+	// Prober runs the checks (required; Manager.Prober() gives one). Its
+	// Reader supplies the interfaces, gateway and DNS servers tested.
+	Prober *netconfig.Prober
+	// Endpoint is the control-plane URL (https://host[:port]); "" leaves
+	// out the DNS, TCP, TLS and clock layers.
+	Endpoint string
+	// Timeout bounds reading the status; 0 means 10 s. Each check has the
+	// Prober's own timeout.
+	Timeout time.Duration
+}
+
+// Model is the Test network screen.
+type Model struct {
+	d    Deps
+	st   *ui.Styles
+	keys keyMap
+
+	gen     int
+	loading bool
+	loadErr string
+	status  netconfig.Status
+	ifname  string
+	checks  []netconfig.Check
+	results []netconfig.Result
+
+	host       textinput.Model
+	hostFocus  bool
+	probing    bool
+	probeGen   int
+	probeFor   string
+	probeLines []netconfig.Result
+
+	width, height int
+}
+
+type keyMap struct {
+	nav   ui.NavKeys
+	Rerun key.Binding
+	Host  key.Binding
+	Probe key.Binding
+	Leave key.Binding
+}
+
+// New builds the screen.
+func New(d Deps) *Model {
+	if d.Timeout <= 0 {
+		d.Timeout = 10 * time.Second
+	}
+	st := d.Styles
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = "host name, IP or host:port"
+	in.CharLimit = 253
+	in.SetWidth(30)
+	in.KeyMap.Paste.SetEnabled(false)
+	in.SetStyles(textinput.Styles{
+		Focused: textinput.StyleState{Text: st.InputFocus, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
+		Blurred: textinput.StyleState{Text: st.Input, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
+		Cursor:  textinput.CursorStyle{Shape: tea.CursorBlock, Blink: false},
+	})
+	return &Model{d: d, st: st, host: in, width: 80, height: 22, keys: keyMap{
+		nav:   st.NavKeys(),
+		Rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run again")),
+		Host:  key.NewBinding(key.WithKeys("tab", "h", "/"), key.WithHelp("tab", "probe a host")),
+		Probe: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "look up and probe")),
+		Leave: key.NewBinding(key.WithKeys("esc", "tab", "shift+tab"), key.WithHelp("esc", "leave the field")),
+	}}
+}
+
+type (
+	statusMsg struct {
+		gen int
+		st  netconfig.Status
+		err error
+	}
+	checkMsg struct {
+		gen, i int
+		r      netconfig.Result
+	}
+	probeMsg struct {
+		gen     int
+		results []netconfig.Result
+	}
+)
+
+// Init implements ui.Screen.
+func (m *Model) Init() tea.Cmd { return m.start() }
+
+// Title implements ui.Screen.
+func (m *Model) Title() string { return "Test network" }
+
+// CapturesInput implements ui.InputCapturer.
+func (m *Model) CapturesInput() bool { return m.hostFocus }
+
+// start reads the status, then runs the checks one by one.
+func (m *Model) start() tea.Cmd {
+	m.gen++
+	m.loading, m.loadErr, m.checks, m.results = true, "", nil, nil
+	gen, p, timeout := m.gen, m.d.Prober, m.d.Timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if p == nil || p.Reader == nil {
+			return statusMsg{gen: gen, err: fmt.Errorf("diagnostics: no network reader")}
+		}
+		st, err := p.Reader.Read(ctx)
+		return statusMsg{gen: gen, st: st, err: err}
+	}
+}
+
+// Update implements ui.Screen.
+func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case statusMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		m.loading = false
+		if msg.err != nil {
+			m.loadErr = "Cannot read the network status: " + msg.err.Error()
+			return m, ui.Error("Cannot read the network status.", msg.err)
+		}
+		m.status = msg.st
+		m.ifname, m.checks = Layers(m.d.Prober, msg.st, m.d.Endpoint)
+		return m, m.next()
+	case checkMsg:
+		if msg.gen != m.gen || msg.i != len(m.results) {
+			return m, nil
+		}
+		m.results = append(m.results, msg.r)
+		return m, m.next()
+	case probeMsg:
+		if msg.gen != m.probeGen {
+			return m, nil
+		}
+		m.probing, m.probeLines = false, msg.results
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	case tea.PasteMsg:
+		if m.hostFocus {
+			var cmd tea.Cmd
+			m.host, cmd = m.host.Update(msg)
+			return m, cmd
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.hostFocus {
+		switch {
+		case key.Matches(k, m.keys.Probe):
+			return m.probe()
+		case key.Matches(k, m.keys.Leave):
+			m.hostFocus = false
+			m.host.Blur()
+			return nil
+		}
+		var cmd tea.Cmd
+		m.host, cmd = m.host.Update(k)
+		return cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.nav.Back):
+		return ui.Back
+	case key.Matches(k, m.keys.Rerun):
+		return m.start()
+	case key.Matches(k, m.keys.Host):
+		m.hostFocus = true
+		return m.host.Focus()
+	}
+	return nil
+}
+
+// next runs the next check in its own tea.Cmd.
+func (m *Model) next() tea.Cmd {
+	i := len(m.results)
+	if i >= len(m.checks) {
+		return nil
+	}
+	c, gen := m.checks[i], m.gen
+	return func() tea.Msg { return checkMsg{gen: gen, i: i, r: c.Run(context.Background())} }
+}
+
+// probe looks up and probes the host typed, in a tea.Cmd.
+func (m *Model) probe() tea.Cmd {
+	in := strings.TrimSpace(m.host.Value())
+	if in == "" {
+		return nil
+	}
+	m.probeGen++
+	m.probing, m.probeFor, m.probeLines = true, in, nil
+	gen, p, st := m.probeGen, m.d.Prober, m.status
+	return tea.Batch(ui.Audit("network probe", "host", in), func() tea.Msg {
+		return probeMsg{gen: gen, results: ProbeHost(context.Background(), p, st, in)}
+	})
+}
+
+// Layers returns the interface tested and the layered checks for the
+// current status: carrier, address and gateway of the interface with the
+// default route (or the first Ethernet one), then DNS, TCP, TLS and clock
+// against endpoint. A missing address or gateway becomes a FAIL with a
+// hint instead of a probe.
+func Layers(p *netconfig.Prober, st netconfig.Status, endpoint string) (string, []netconfig.Check) {
+	ifname := st.GatewayInterface
+	if ifname == "" {
+		for _, ifc := range st.Interfaces {
+			if ifc.Ethernet && (ifname == "" || ifc.State == netconfig.LinkUp && len(ifc.Addrs) > 0) {
+				ifname = ifc.Name
+			}
+		}
+	}
+	if ifname == "" {
+		return "", []netconfig.Check{failCheck("carrier", "no Ethernet interface found", "Check that the network card is detected.")}
+	}
+	ifc, _ := st.Interface(ifname)
+	cfg := netconfig.Config{Interface: ifname, Mode: netconfig.ModeStatic, Gateway: st.Gateway, DNS: st.DNS}
+	for _, a := range ifc.Addrs {
+		if a.Addr().Is4() {
+			cfg.Address = a
+			break
+		}
+	}
+	var out []netconfig.Check
+	for _, c := range p.Checks(cfg, endpoint) {
+		switch {
+		case c.Name == "address" && !cfg.Address.IsValid():
+			c = failCheck("address", "no IPv4 address on "+ifname, "Set an address in Network settings, or check the DHCP server.")
+		case c.Name == "gateway" && !cfg.Gateway.IsValid():
+			c = failCheck("gateway", "no default route", "Set a gateway in Network settings.")
+		case c.Name == "dns" && len(cfg.DNS) == 0:
+			c = failCheck("dns", "no DNS servers configured", "Set DNS servers in Network settings.")
+		}
+		out = append(out, c)
+	}
+	return ifname, out
+}
+
+func failCheck(name, detail, hint string) netconfig.Check {
+	return netconfig.Check{Name: name, Run: func(context.Context) netconfig.Result {
+		return netconfig.Result{Check: name, Detail: detail, Hint: hint}
+	}}
+}
+
+// ProbeHost resolves input (a host name, an IPv4 address, or either with
+// :port) through the status's DNS servers, asks for its MAC address by ARP
+// when it is on a local subnet, and opens a TCP connection to the port
+// (443 by default).
+func ProbeHost(ctx context.Context, p *netconfig.Prober, st netconfig.Status, input string) []netconfig.Result {
+	host, port := input, "443"
+	if h, pt, err := net.SplitHostPort(input); err == nil {
+		host, port = h, pt
+	}
+	var out []netconfig.Result
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		addrs, srv, lerr := p.Lookup(lctx, st.DNS, host)
+		cancel()
+		if lerr != nil || len(addrs) == 0 {
+			return append(out, netconfig.Result{Check: "dns", Detail: "cannot resolve " + host + ": " + errText(lerr),
+				Hint: "Check the name and the DNS servers in Network settings."})
+		}
+		out = append(out, netconfig.Result{Check: "dns", OK: true, Detail: fmt.Sprintf("%s is %s (via %s)", host, joinAddrs(addrs), srv)})
+		addr = addrs[0]
+	}
+	if r, ok := arp(ctx, p, st, addr); ok {
+		out = append(out, r)
+	}
+	return append(out, p.TCP(ctx, net.JoinHostPort(addr.String(), port)))
+}
+
+// arp resolves addr by ARP when it lies on the subnet of one of the
+// interfaces; ok is false when it does not (or no resolver is set).
+func arp(ctx context.Context, p *netconfig.Prober, st netconfig.Status, addr netip.Addr) (netconfig.Result, bool) {
+	if p.Neighbors == nil {
+		return netconfig.Result{}, false
+	}
+	for _, ifc := range st.Interfaces {
+		for _, a := range ifc.Addrs {
+			if !a.Masked().Contains(addr) || addr == a.Addr() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			mac, err := p.Neighbors.ResolveNeighbor(ctx, ifc.Name, addr)
+			if err != nil {
+				return netconfig.Result{Check: "arp", Detail: addr.String() + " does not answer ARP on " + ifc.Name,
+					Hint: "The host is off, or on another VLAN."}, true
+			}
+			return netconfig.Result{Check: "arp", OK: true, Detail: addr.String() + " answers ARP on " + ifc.Name + " (" + mac + ")"}, true
+		}
+	}
+	return netconfig.Result{}, false
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no address"
+	}
+	return err.Error()
+}
+
+func joinAddrs(a []netip.Addr) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.hostFocus {
+		return []key.Binding{m.keys.Probe, m.keys.Leave}
+	}
+	return []key.Binding{m.keys.Rerun, m.keys.Host, m.keys.nav.Back}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// View implements ui.Screen.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	st := m.st
+	var lines []string
+	title := " Layered checks"
+	if m.ifname != "" {
+		title += " on " + m.ifname
+	}
+	if m.d.Endpoint != "" {
+		title += " to " + m.d.Endpoint
+	}
+	lines = append(lines, st.Title.Render(title))
+	switch {
+	case m.loading:
+		lines = append(lines, st.Muted.Render("  Reading the network status"+st.Glyphs.Ellipsis))
+	case m.loadErr != "":
+		lines = append(lines, wrap(st.Fail.Render(m.loadErr), m.width, "  ")...)
+	default:
+		for i, c := range m.checks {
+			switch {
+			case i < len(m.results):
+				lines = append(lines, m.resultLines(m.results[i])...)
+			case i == len(m.results):
+				lines = append(lines, m.row(st.Muted.Render("..."), c.Name, st.Muted.Render("checking"+st.Glyphs.Ellipsis)))
+			default:
+				lines = append(lines, m.row("", c.Name, st.Muted.Render("waiting")))
+			}
+		}
+		if m.d.Endpoint == "" {
+			lines = append(lines, st.Muted.Render("  No control-plane endpoint is configured (site.endpoint): DNS, TCP, TLS and"),
+				st.Muted.Render("  clock checks need one."))
+		}
+	}
+	top := lines
+	lines = nil
+	lines = append(lines, "", st.Title.Render(" Look up and probe a host")+st.Muted.Render("  (DNS, ARP on a local subnet, TCP)"))
+	marker := "   "
+	if m.hostFocus {
+		marker = " " + st.MarkerOn.Render(st.Glyphs.Marker) + " "
+	}
+	lines = append(lines, marker+st.Label.Render("Host  ")+m.host.View())
+	switch {
+	case m.probing:
+		lines = append(lines, st.Muted.Render("  Probing "+m.probeFor+st.Glyphs.Ellipsis))
+	default:
+		for _, r := range m.probeLines {
+			lines = append(lines, m.resultLines(r)...)
+		}
+	}
+	return fit(top, lines, m.width, m.height, m.hostFocus || len(m.probeLines) > 0, st)
+}
+
+const nameW = 8
+
+func (m *Model) row(mark, name, detail string) string {
+	pad := 7 - lipgloss.Width(mark)
+	return "  " + mark + strings.Repeat(" ", max(pad, 0)) + fmt.Sprintf("%-*s", nameW, name) + " " + detail
+}
+
+func (m *Model) resultLines(r netconfig.Result) []string {
+	st := m.st
+	var mark string
+	if r.OK {
+		mark = st.OK.Render(st.Glyphs.OK + " OK")
+	} else {
+		mark = st.Fail.Render(st.Glyphs.Fail + " FAIL")
+	}
+	indent := strings.Repeat(" ", 2+7+nameW+1)
+	// The detail wraps (up to 3 lines) rather than being cut: it names the
+	// issuer of an untrusted certificate, the address that failed...
+	detail := wrap(r.Detail, m.width, indent)
+	if len(detail) > 3 {
+		detail = detail[:3]
+	}
+	out := []string{m.row(mark, r.Check, strings.TrimLeft(detail[0], " "))}
+	out = append(out, detail[1:]...)
+	if !r.OK && r.Hint != "" {
+		out = append(out, wrap(st.Muted.Render(r.Hint), m.width, indent)...)
+	}
+	return out
+}
+
+func wrap(s string, w int, indent string) []string {
+	w = max(w-lipgloss.Width(indent), 20)
+	var out []string
+	for _, l := range strings.Split(ansi.Wordwrap(s, w, ""), "\n") {
+		out = append(out, indent+l)
+	}
+	return out
+}
+
+// fit joins the checks (top) and the host probe (bottom) in w x h, cutting
+// long lines. When both do not fit, the part in use keeps its room: the
+// probe while the host field is used, the checks otherwise.
+func fit(top, bottom []string, w, h int, probeFirst bool, st *ui.Styles) string {
+	if len(top)+len(bottom) > h {
+		more := func(n int) string { return st.Muted.Render(fmt.Sprintf("  (%d more lines; enlarge the window)", n)) }
+		if probeFirst && len(bottom) < h {
+			keep := max(h-len(bottom)-1, 1)
+			if keep < len(top) {
+				top = append(top[:keep:keep], more(len(top)-keep))
+			}
+		} else if len(top) < h {
+			bottom = bottom[:h-len(top)]
+		}
+	}
+	lines := append(top, bottom...)
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, st.Glyphs.Ellipsis)
+		}
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}
