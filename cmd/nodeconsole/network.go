@@ -41,7 +41,8 @@ func (e *env) netManager() (*netconfig.Manager, error) { return e.netManagerTry(
 func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 	roots, err := e.netRootCAs()
 	if err != nil {
-		return nil, err
+		// Not fatal: the TLS check then fails and says why.
+		e.log.Warn("network checks: CA bundle", "err", err)
 	}
 	o := netconfig.Options{
 		StateDir:    e.g.stateDir,
@@ -67,6 +68,7 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 
 // netRootCAs is the pool the TLS check verifies the control plane with: the
 // system roots plus --ca-file and site.caCerts (file paths or PEM blocks).
+// On an error it still returns the pool with what could be read.
 func (e *env) netRootCAs() (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -76,18 +78,20 @@ func (e *env) netRootCAs() (*x509.CertPool, error) {
 	if e.g.caFile != "" {
 		sources = append(sources, e.g.caFile)
 	}
+	var errs []error
 	for _, s := range sources {
 		pem := []byte(s)
 		if !strings.Contains(s, "-----BEGIN") {
 			if pem, err = os.ReadFile(s); err != nil {
-				return nil, fmt.Errorf("network: read CA bundle: %w", err)
+				errs = append(errs, fmt.Errorf("network: read CA bundle: %w", err))
+				continue
 			}
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("network: CA bundle %s holds no PEM certificate", caName(s))
+			errs = append(errs, fmt.Errorf("network: CA bundle %s holds no PEM certificate", caName(s)))
 		}
 	}
-	return pool, nil
+	return pool, errors.Join(errs...)
 }
 
 func caName(s string) string {
