@@ -5,9 +5,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/screens/about"
+	"github.com/nodeconsole/nodeconsole/screens/diagnostics"
 	"github.com/nodeconsole/nodeconsole/screens/home"
+	"github.com/nodeconsole/nodeconsole/screens/network"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
@@ -22,16 +25,30 @@ type ConsoleDeps struct {
 	Notes   []string
 	Log     *slog.Logger
 	Refresh time.Duration
+	// Network applies network settings (netlink, or the simulated network
+	// in --demo); nil leaves its entries out of the menu.
+	Network *netconfig.Manager
+	// Endpoint is the control-plane URL the network checks reach.
+	Endpoint string
 }
 
 // NewConsole wires the home screen and its menu into a shell.
 func NewConsole(d ConsoleDeps) *App {
 	collect := d.Collector.Collect
-	actions := []home.Action{
-		{Label: "About this node", Hint: "files, identity, config problems", Open: func() ui.Screen {
-			return about.New(about.Deps{Styles: d.Styles, Facts: d.About, Collect: collect})
-		}},
+	var actions []home.Action
+	if d.Network != nil {
+		actions = append(actions,
+			home.Action{Label: "Network settings", Open: func() ui.Screen {
+				return network.New(network.Deps{Styles: d.Styles, Manager: d.Network, Endpoint: d.Endpoint, TryTimeout: netconfig.DefaultTryTimeout})
+			}},
+			home.Action{Label: "Test network", Open: func() ui.Screen {
+				return diagnostics.New(diagnostics.Deps{Styles: d.Styles, Prober: d.Network.Prober(), Endpoint: d.Endpoint})
+			}},
+		)
 	}
+	actions = append(actions, home.Action{Label: "About this node", Open: func() ui.Screen {
+		return about.New(about.Deps{Styles: d.Styles, Facts: d.About, Collect: collect})
+	}})
 	h := home.New(home.Deps{
 		Styles:  d.Styles,
 		Collect: func(ctx context.Context) nodestatus.Snapshot { return collect(ctx) },

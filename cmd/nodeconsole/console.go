@@ -54,7 +54,12 @@ func runConsole(ctx context.Context, g globals) error {
 	if e.demo != nil {
 		notes = e.demo.notes
 	}
+	mgr, err := e.netManager()
+	if err != nil {
+		return err
+	}
 	app := tui.NewConsole(tui.ConsoleDeps{
+		Network: mgr, Endpoint: e.cfg.Site.Endpoint,
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,

@@ -75,17 +75,8 @@ func New(d Deps) *Model {
 		d.Timeout = 10 * time.Second
 	}
 	st := d.Styles
-	in := textinput.New()
-	in.Prompt = ""
+	in := ui.NewTextInput(st, 30, 253)
 	in.Placeholder = "host name, IP or host:port"
-	in.CharLimit = 253
-	in.SetWidth(30)
-	in.KeyMap.Paste.SetEnabled(false)
-	in.SetStyles(textinput.Styles{
-		Focused: textinput.StyleState{Text: st.InputFocus, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
-		Blurred: textinput.StyleState{Text: st.Input, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
-		Cursor:  textinput.CursorStyle{Shape: tea.CursorBlock, Blink: false},
-	})
 	return &Model{d: d, st: st, host: in, width: 80, height: 22, keys: keyMap{
 		nav:   st.NavKeys(),
 		Rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run again")),

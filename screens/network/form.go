@@ -59,19 +59,8 @@ type form struct {
 // newForm builds a form for ifc, filled with its current settings.
 func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) form {
 	f := form{ifc: ifc, status: status, focus: rowAddress}
-	ts := textinput.Styles{
-		Focused: textinput.StyleState{Text: st.InputFocus, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
-		Blurred: textinput.StyleState{Text: st.Input, Placeholder: st.Muted, Prompt: st.Label, Suggestion: st.Muted},
-		Cursor:  textinput.CursorStyle{Shape: tea.CursorBlock, Blink: false}, // quiet when idle
-	}
 	for range textRows {
-		in := textinput.New()
-		in.Prompt = ""
-		in.CharLimit = 64
-		in.SetWidth(20)
-		in.SetStyles(ts)
-		in.KeyMap.Paste.SetEnabled(false) // no clipboard on a console; terminal paste still works
-		f.inputs = append(f.inputs, in)
+		f.inputs = append(f.inputs, ui.NewTextInput(st, 20, 64))
 	}
 	for _, a := range ifc.Addrs {
 		if a.Addr().Is4() {

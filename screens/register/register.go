@@ -146,10 +146,7 @@ func New(d Deps) *Model {
 	if len(d.Choices) == 0 {
 		d.Choices = []Choice{{}}
 	}
-	ti := textinput.New()
-	ti.Prompt = ""
-	ti.CharLimit = 200
-	ti.SetWidth(50)
+	ti := ui.NewTextInput(d.Styles, 50, 200)
 	ep := d.Endpoint
 	if ep == "" {
 		ep = d.Choices[0].Endpoint
