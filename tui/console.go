@@ -8,9 +8,11 @@ import (
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/screens/about"
+	"github.com/nodeconsole/nodeconsole/screens/deregister"
 	"github.com/nodeconsole/nodeconsole/screens/diagnostics"
 	"github.com/nodeconsole/nodeconsole/screens/home"
 	"github.com/nodeconsole/nodeconsole/screens/network"
+	"github.com/nodeconsole/nodeconsole/screens/register"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
@@ -30,6 +32,16 @@ type ConsoleDeps struct {
 	Network *netconfig.Manager
 	// Endpoint is the control-plane URL the network checks reach.
 	Endpoint string
+	// Registration, when set, adds Register Node and Deregister Node.
+	Registration *Registration
+}
+
+// Registration is what the Register Node and Deregister Node screens need.
+type Registration struct {
+	Register   register.FlowDeps
+	Deregister deregister.FlowDeps
+	// Choices are the make/model pairs offered on the confirm step.
+	Choices []register.Choice
 }
 
 // NewConsole wires the home screen and its menu into a shell.
@@ -43,6 +55,17 @@ func NewConsole(d ConsoleDeps) *App {
 			}},
 			home.Action{Label: "Test network", Open: func() ui.Screen {
 				return diagnostics.New(diagnostics.Deps{Styles: d.Styles, Prober: d.Network.Prober(), Endpoint: d.Endpoint})
+			}},
+		)
+	}
+	if r := d.Registration; r != nil {
+		actions = append(actions,
+			home.Action{Label: "Register Node", Open: func() ui.Screen {
+				return register.New(register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.Register),
+					Choices: r.Choices, Endpoint: d.Endpoint})
+			}},
+			home.Action{Label: "Deregister Node", Open: func() ui.Screen {
+				return deregister.New(deregister.Deps{Styles: d.Styles, Flow: deregister.NewFlow(r.Deregister)})
 			}},
 		)
 	}

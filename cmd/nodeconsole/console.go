@@ -59,7 +59,7 @@ func runConsole(ctx context.Context, g globals) error {
 		return err
 	}
 	app := tui.NewConsole(tui.ConsoleDeps{
-		Network: mgr, Endpoint: e.cfg.Site.Endpoint,
+		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(),
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,

@@ -288,7 +288,7 @@ func (m *Model) View() string {
 		out = append(out, "", " Deregister this node?  "+m.yesNo())
 	case phTyped:
 		out = append(out, " Type "+st.Code.Render(ConfirmWord)+" to confirm, then press Enter.", "",
-			"   "+st.Input.Render(m.input.View()))
+			"   "+m.input.View())
 		if m.wrong {
 			out = append(out, "", " "+st.Fail.Render("Type DEREGISTER exactly (capital letters, nothing else)."))
 		}

@@ -1,0 +1,187 @@
+package register
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/regclient"
+)
+
+// FlowDeps are what the real Flow needs.
+type FlowDeps struct {
+	Store   regclient.Store
+	NodeID  string
+	Version string
+	// Client are the client options from the config (CAs, proxy, logger);
+	// the endpoint is the one the operator confirmed.
+	Client regclient.Options
+	// RegistrationURL is site.registrationURL ("" for none).
+	RegistrationURL string
+	// UpgradeCommand is console.upgradeCommand (empty: the update step is
+	// skipped); downloads go to UpdateDir.
+	UpgradeCommand []string
+	UpdateDir      string
+	// RebootCommand is console.rebootCommand; nil simulates the reboot
+	// (--demo).
+	RebootCommand []string
+	// Run runs commands; nil means regclient.ExecRunner.
+	Run    regclient.Runner
+	Logger *slog.Logger
+}
+
+// regFlow is the Flow backed by regclient and the real control plane.
+type regFlow struct {
+	d   FlowDeps
+	reg *regclient.Registrar
+}
+
+// NewFlow returns the real Flow.
+func NewFlow(d FlowDeps) Flow {
+	if d.Run == nil {
+		d.Run = regclient.ExecRunner
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &regFlow{d: d}
+}
+
+func (f *regFlow) client(endpoint string) (*regclient.Client, error) {
+	o := f.d.Client
+	o.Endpoint = endpoint
+	return regclient.New(o)
+}
+
+func (f *regFlow) Current() (regclient.State, error) {
+	st, _, err := f.d.Store.Recover()
+	return st, err
+}
+
+func (f *regFlow) Connectivity(ctx context.Context, endpoint string) []Check {
+	c, err := f.client(endpoint)
+	if err != nil {
+		return []Check{{Name: "Endpoint", Detail: err.Error(), Hint: "Check site.endpoint and site.caCerts in the config."}}
+	}
+	rep := c.Probe(ctx)
+	var out []Check
+	for _, p := range []struct {
+		name string
+		r    regclient.ProbeResult
+	}{{"DNS", rep.DNS}, {"TCP", rep.TCP}, {"TLS", rep.TLS}, {"clock", rep.Clock}} {
+		if p.r.Status == regclient.ProbeSkipped {
+			continue
+		}
+		out = append(out, Check{Name: p.name, OK: p.r.Status != regclient.ProbeFailed, Detail: p.r.Detail, Hint: p.r.Hint})
+	}
+	return out
+}
+
+func (f *regFlow) PrepareKey(ctx context.Context) error {
+	key, err := f.d.Store.EnsureKey()
+	if err != nil {
+		return err
+	}
+	_, err = regclient.CreateCSR(key, f.d.NodeID)
+	return err
+}
+
+func (f *regFlow) Update(ctx context.Context, endpoint string) (string, error) {
+	if len(f.d.UpgradeCommand) == 0 {
+		return "skipped", nil
+	}
+	c, err := f.client(endpoint)
+	if err != nil {
+		return "", err
+	}
+	r := regclient.Updater{Client: c, Version: f.d.Version, Arch: runtime.GOARCH, Command: f.d.UpgradeCommand,
+		Dir: f.d.UpdateDir, Run: f.d.Run}.Update(ctx)
+	switch r.Status {
+	case regclient.UpdateFailed:
+		return "", r.Err
+	case regclient.UpdateInstalled:
+		return "installed " + r.Version, nil
+	}
+	return string(r.Status), nil
+}
+
+func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
+	c, err := f.client(req.Endpoint)
+	if err != nil {
+		return Code{}, err
+	}
+	f.reg = &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Make: req.Make, Model: req.Model,
+		Version: f.d.Version, Logger: f.d.Logger}
+	p, err := f.reg.Start(ctx)
+	if err != nil {
+		return Code{}, err
+	}
+	return Code{UserCode: p.UserCode, VerificationURI: p.VerificationURI, VerificationURIComplete: p.VerificationURIComplete,
+		QRURL: p.QRURL(f.d.RegistrationURL), ExpiresAt: p.ExpiresAt}, nil
+}
+
+func (f *regFlow) Next(ctx context.Context) Outcome {
+	if f.reg == nil {
+		// The screen showed a saved code (resume): attach to it first.
+		st, err := f.d.Store.Load()
+		if err != nil {
+			return Outcome{Kind: Failed, Err: err}
+		}
+		if _, err := f.Start(ctx, Request{Endpoint: st.Endpoint}); err != nil {
+			return Outcome{Kind: Retrying, Err: err, RetryIn: time.Second}
+		}
+	}
+	o, err := f.reg.Next(ctx)
+	if err != nil && o.Kind != regclient.OutcomeRetrying {
+		return Outcome{Kind: Failed, Err: err}
+	}
+	out := Outcome{LastCheck: o.LastCheck, RetryIn: o.RetryIn, Err: o.Err}
+	switch o.Kind {
+	case regclient.OutcomeWaiting:
+		out.Kind = Waiting
+	case regclient.OutcomeRetrying:
+		out.Kind = Retrying
+		if out.Err == nil {
+			out.Err = err
+		}
+	case regclient.OutcomeRegistered:
+		out.Kind, out.NodeName, out.Project = Registered, o.Registration.Name, o.Registration.Project
+	case regclient.OutcomeExpired, regclient.OutcomeRestart:
+		out.Kind = Expired
+	case regclient.OutcomeDenied:
+		out.Kind = Denied
+	default:
+		out.Kind = Failed
+	}
+	return out
+}
+
+func (f *regFlow) Cancel(ctx context.Context) error {
+	if f.reg == nil {
+		st, err := f.d.Store.Load()
+		if err != nil {
+			return err
+		}
+		c, err := f.client(st.Endpoint)
+		if err != nil {
+			return err
+		}
+		f.reg = &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Logger: f.d.Logger}
+	}
+	return f.reg.Cancel(ctx)
+}
+
+func (f *regFlow) Reboot(ctx context.Context) (string, error) {
+	if len(f.d.RebootCommand) == 0 {
+		f.d.Logger.Info("reboot simulated", "audit", true)
+		return "Reboot simulated (demo): nothing was restarted.", nil
+	}
+	if err := f.d.Run(ctx, f.d.RebootCommand); err != nil {
+		return "", fmt.Errorf("register: reboot with %q: %w", strings.Join(f.d.RebootCommand, " "), err)
+	}
+	return "Rebooting" + "…", nil
+}
+
