@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,7 @@ type options struct {
 	idle       time.Duration
 	firstQuiet time.Duration
 	keyQuiet   time.Duration
+	jitter     time.Duration
 	only       *regexp.Regexp
 	terms      []string
 	binary     string
@@ -51,6 +53,7 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", 30*time.Second, "idle window per program")
 	flag.DurationVar(&o.firstQuiet, "first-quiet", 500*time.Millisecond, "silence that ends the first frame")
 	flag.DurationVar(&o.keyQuiet, "key-quiet", 200*time.Millisecond, "silence that ends the answer to a key")
+	flag.DurationVar(&o.jitter, "jitter", 250*time.Millisecond, "random extra pause (0 to this) before each key, so keys land at random phases of the render ticker")
 	flag.StringVar(&only, "only", "", "run only rows whose name matches this regexp (e.g. 'nodeconsole|whiptail')")
 	flag.StringVar(&terms, "terms", "xterm-256color,linux,vt220", "TERM values, comma-separated")
 	flag.StringVar(&o.binary, "nodeconsole", "", "prebuilt nodeconsole binary (default: build ./cmd/nodeconsole stripped and static)")
@@ -267,6 +270,12 @@ func measure(o options, t target, tmp string) (r result) {
 		if i%2 == 1 {
 			k = ptyrun.KeyUp
 		}
+		if o.jitter > 0 {
+			// Without this every key would be sent key-quiet after the
+			// previous frame, i.e. at the same phase of a 5-60 fps ticker,
+			// and the latency would be one full frame period, not a median.
+			time.Sleep(rand.N(o.jitter))
+		}
 		m, err := s.Press(k, o.keyQuiet, 5*time.Second)
 		if err != nil {
 			r.err = fmt.Errorf("move %d: %w", i+1, err)
@@ -309,8 +318,8 @@ func Percentile(sorted []time.Duration, p int) time.Duration {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 func printTable(w io.Writer, o options, rs []result) {
-	fmt.Fprintf(w, "%dx%d pty, %d moves (Down/Up alternating), idle %s, first frame ends at %s silence, a key's answer at %s silence.\n\n",
-		o.cols, o.rows, o.moves, o.idle, o.firstQuiet, o.keyQuiet)
+	fmt.Fprintf(w, "%dx%d pty, %d moves (Down/Up alternating, each after %s silence + random 0-%s), idle %s, first frame ends at %s silence.\n\n",
+		o.cols, o.rows, o.moves, o.keyQuiet, o.jitter, o.idle, o.firstQuiet)
 	fmt.Fprintln(w, "| program | TERM | answer | 1st frame B | 1st byte ms | 1st frame ms | B/move mean (min-max) | key→last byte ms p50 / p90 | idle B | idle CPU ms (% core) | peak RSS KiB | binary B |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
