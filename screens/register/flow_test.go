@@ -1,0 +1,135 @@
+package register
+
+import (
+	"bytes"
+	"fmt"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+	"github.com/nodeconsole/nodeconsole/tui/uitest"
+)
+
+// host is a minimal program around the screen.
+type host struct{ s ui.Screen }
+
+func (h host) Init() tea.Cmd { return h.s.Init() }
+func (h host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case ui.AuditMsg, ui.StatusChangedMsg:
+		return h, nil
+	case ui.BackMsg:
+		return h, tea.Quit
+	}
+	var cmd tea.Cmd
+	h.s, cmd = h.s.Update(msg)
+	return h, cmd
+}
+func (h host) View() tea.View { return tea.NewView(h.s.View()) }
+
+// realScreen is the Register Node screen wired to a real control plane.
+func realScreen(t testing.TB, cp *cptest.Server) (*Model, regclient.Store, string) {
+	store := regclient.Store{Dir: t.TempDir()}
+	id, _, err := store.EnsureNodeID(regclient.IDSources{ConfigName: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := NewFlow(FlowDeps{Store: store, NodeID: id, Version: "test",
+		Client: regclient.Options{CAFiles: []string{cp.CAPath}}})
+	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Flow: flow, Endpoint: cp.URL,
+		Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}}})
+	return m, store, id
+}
+
+func waitOut(t testing.TB, tm *teatest.TestModel, want string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+		teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(2*time.Millisecond))
+}
+
+// TestFlowRegisterAgainstControlPlane: Register, Enter on confirm, the code
+// is shown, an admin licenses it through the admin API, the screen says
+// Registered, and the identity on disk is right.
+func TestFlowRegisterAgainstControlPlane(t *testing.T) {
+	cp := cptest.New(t)
+	m, store, id := realScreen(t, cp)
+	tm := teatest.NewTestModel(t, host{m}, teatest.WithInitialTermSize(80, 22),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitOut(t, tm, "Check these values")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitOut(t, tm, "Waiting for activation")
+
+	st, err := store.Load()
+	if err != nil || st.State != regclient.Pending || st.UserCode == "" {
+		t.Fatalf("state after the code is shown: %+v, %v", st, err)
+	}
+	act, err := cp.FindCode(st.UserCode)
+	if err != nil || act.NodeID != id || act.Make != "Acme" || act.Model != "EdgeBox 200" {
+		t.Fatalf("Find: %+v, %v", act, err)
+	}
+	if _, err := cp.License(st.UserCode, "store-17", "retail"); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, tm, "Registered as store-17 (retail)")
+
+	st, err = store.Load()
+	if err != nil || st.State != regclient.Registered || st.NodeName != "store-17" {
+		t.Fatalf("state after activation: %+v, %v", st, err)
+	}
+	fi, err := os.Stat(store.Path(regclient.KeyFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("node.key mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	crtPEM, _ := os.ReadFile(store.Path(regclient.CertFile))
+	blk, _ := pem.Decode(crtPEM)
+	if blk == nil {
+		t.Fatal("node.crt holds no PEM")
+	}
+	crt, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := crt.Verify(x509.VerifyOptions{Roots: cp.CertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Errorf("node.crt does not verify against the control plane CA: %v", err)
+	}
+	if crt.Subject.CommonName != id {
+		t.Errorf("certificate subject %q, want the node ID %s", crt.Subject.CommonName, id)
+	}
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape}) // later
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape}) // back
+	tm.WaitFinished(t, teatest.WithFinalTimeout(20*time.Second))
+}
+
+// BenchmarkLicenseToRegistered measures License Node (admin API) to the
+// screen drawing "Registered", through the long-poll. Goal: under 1 s.
+func BenchmarkLicenseToRegistered(b *testing.B) {
+	cp := cptest.New(b)
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		m, store, _ := realScreen(b, cp)
+		tm := teatest.NewTestModel(b, host{m}, teatest.WithInitialTermSize(80, 22))
+		waitOut(b, tm, "Check these values")
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		waitOut(b, tm, "Waiting for activation")
+		st, _ := store.Load()
+		b.StartTimer()
+		if _, err := cp.License(st.UserCode, "bench", ""); err != nil {
+			b.Fatal(err)
+		}
+		waitOut(b, tm, "Registered as bench")
+		b.StopTimer()
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(i+1), "ms/activation")
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		tm.WaitFinished(b, teatest.WithFinalTimeout(20*time.Second))
+	}
+}
