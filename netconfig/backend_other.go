@@ -26,7 +26,9 @@ func NewNetlinkBackend(h *netlink.Handle, resolvConf string, log *slog.Logger) *
 func (*NetlinkBackend) Snapshot(context.Context, string) (*Snapshot, error) { return nil, errNoNetlink }
 
 // ReplaceAddrs implements Backend.
-func (*NetlinkBackend) ReplaceAddrs(context.Context, string, []netip.Prefix) error { return errNoNetlink }
+func (*NetlinkBackend) ReplaceAddrs(context.Context, string, []netip.Prefix) error {
+	return errNoNetlink
+}
 
 // LinkUp implements Backend.
 func (*NetlinkBackend) LinkUp(context.Context, string) error { return errNoNetlink }

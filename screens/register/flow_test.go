@@ -2,9 +2,9 @@ package register
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"testing"
 	"time"

@@ -184,4 +184,3 @@ func (f *regFlow) Reboot(ctx context.Context) (string, error) {
 	}
 	return "Rebooting" + "…", nil
 }
-

@@ -109,7 +109,7 @@ func runWithoutTicks(c tea.Cmd) tea.Msg {
 
 func newScreen(p ui.Profile, f *fakeFlow) *Model {
 	m := New(Deps{Styles: uitest.Styles(p), Flow: f, Now: func() time.Time { return t0 },
-		Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}, {Make: "Acme", Model: "EdgeBox 400", Endpoint: "https://cp.acme.example"}},
+		Choices:  []Choice{{Make: "Acme", Model: "EdgeBox 200"}, {Make: "Acme", Model: "EdgeBox 400", Endpoint: "https://cp.acme.example"}},
 		Endpoint: "https://cp.example.com"})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 22})
 	return m
