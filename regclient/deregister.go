@@ -81,7 +81,11 @@ func (r *Registrar) SendDeregisterEvent(ctx context.Context, reason string) erro
 }
 
 // Disconnect is the second step: it closes kept-alive connections.
-func (r *Registrar) Disconnect() { r.Client.CloseIdleConnections() }
+func (r *Registrar) Disconnect() {
+	if r.Client != nil {
+		r.Client.CloseIdleConnections()
+	}
+}
 
 // Wipe is the last step: Store.Reset (crash-safe), keeping the node ID.
 func (r *Registrar) Wipe() error {

@@ -3,10 +3,182 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"time"
+
+	"github.com/mdp/qrterminal/v3"
+	"golang.org/x/term"
+
+	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/regclient"
 )
 
-// cmdRegister is being built (its issue is open); until then it says so.
+// cmdRegister is `nodeconsole register [--token TOKEN] [--timeout DURATION]`.
+//
+// With a token (--token, else config site.registrationToken) the node
+// registers at once; otherwise it prints an activation code, the URL (and a
+// QR code when stdout is a terminal) and waits until an admin activates it.
+// A restart while waiting shows the same code. Exit 0 once registered, and
+// also when the node is registered already (it says so); 1 with one line
+// on stderr when the code expires, is denied, or --timeout passes (the code
+// then stays valid: running register again shows it); 2 for bad flags or a
+// missing endpoint. The token is never printed or logged.
 func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("register: not available in this build yet")
+	fs := flag.NewFlagSet("register", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	token := fs.String("token", "", "")
+	timeout := fs.Duration("timeout", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef("register: %s", flagError(err))
+	}
+	if fs.NArg() > 0 {
+		return usagef("register takes no arguments, got %q", fs.Arg(0))
+	}
+	if *timeout < 0 {
+		return usagef("register: --timeout must be positive")
+	}
+	e, err := newEnv(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if e.stateErr != nil {
+		return fmt.Errorf("register: %w", e.stateErr)
+	}
+	r, err := e.registrar("register")
+	if err != nil {
+		return err
+	}
+	st, err := r.Recover()
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	if st.State == regclient.Registered {
+		fmt.Fprintf(stdout, "This node is already registered as %s. Run 'nodeconsole deregister --confirm DEREGISTER' first to register it again.\n", nameProject(st.NodeName, st.Project))
+		return nil
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	tok := *token
+	if tok == "" {
+		tok = e.cfg.Site.RegistrationToken
+	}
+	if tok != "" {
+		e.log.Info("register with token", "token", config.Redact(tok))
+		reg, err := r.RegisterWithToken(ctx, tok, e.cfg.Site.Project, e.cfg.Site.Tags)
+		if err != nil {
+			return fmt.Errorf("register with token: %s", oneLine(err))
+		}
+		fmt.Fprintf(stdout, "Registered as %s.\n", nameProject(reg.Name, reg.Project))
+		return nil
+	}
+	return waitForActivation(ctx, e, r, *timeout, stdout)
+}
+
+// registrar builds the Registrar for e's config, state dir and node.
+func (e *env) registrar(op string) (*regclient.Registrar, error) {
+	if e.cfg.Site.Endpoint == "" {
+		return nil, usagef("%s: no control-plane endpoint: set site.endpoint in the config or pass --endpoint", op)
+	}
+	c, err := regclient.New(regclient.ConfigOptions(e.cfg, e.g.caFile, e.log, version))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return &regclient.Registrar{
+		Client: c, Store: e.store, NodeID: e.nodeID, Make: e.make_, Model: e.model,
+		Version: version, Logger: e.log,
+	}, nil
+}
+
+// waitForActivation is the code path: show the code, wait, loop.
+func waitForActivation(ctx context.Context, e *env, r *regclient.Registrar, timeout time.Duration, stdout io.Writer) error {
+	for {
+		p, err := r.Start(ctx)
+		if err != nil {
+			return fmt.Errorf("register: %s", oneLine(err))
+		}
+		printCode(stdout, p, e.cfg.Site.RegistrationURL)
+		for {
+			out, err := r.Next(ctx)
+			if err != nil {
+				if ctx.Err() == context.DeadlineExceeded {
+					return fmt.Errorf("register: timed out after %s waiting for activation; the code stays valid until %s (run register again to keep waiting)",
+						timeout, p.ExpiresAt.Local().Format("15:04:05"))
+				}
+				if ctx.Err() != nil {
+					return fmt.Errorf("register: interrupted; the code stays valid until %s", p.ExpiresAt.Local().Format("15:04:05"))
+				}
+				return fmt.Errorf("register: %s", oneLine(err))
+			}
+			switch out.Kind {
+			case regclient.OutcomeWaiting:
+				continue
+			case regclient.OutcomeRetrying:
+				fmt.Fprintf(stdout, "Check failed (%s); retrying in %s.\n", oneLine(out.Err), out.RetryIn.Round(time.Second))
+				continue
+			case regclient.OutcomeRegistered:
+				fmt.Fprintf(stdout, "Registered as %s.\n", nameProject(out.Registration.Name, out.Registration.Project))
+				return nil
+			case regclient.OutcomeExpired:
+				return errors.New("register: the activation code expired before anyone activated it; run register again for a new code")
+			case regclient.OutcomeDenied:
+				return errors.New("register: an admin denied the activation code")
+			case regclient.OutcomeRestart:
+				fmt.Fprintln(stdout, "The enrollment was replaced on the control plane; asking for a new code.")
+			}
+			break
+		}
+	}
+}
+
+// printCode shows the code, the URLs, and a QR code on a terminal.
+func printCode(w io.Writer, p regclient.PendingCode, registrationURL string) {
+	if p.Approved {
+		fmt.Fprintln(w, "This node ID was added by an admin: no code needs to be entered. Finishing registration...")
+		return
+	}
+	if p.Resumed {
+		fmt.Fprintln(w, "Resuming the activation code requested earlier.")
+	}
+	fmt.Fprintf(w, "Activation code: %s\n", p.UserCode)
+	fmt.Fprintf(w, "Node ID:         %s\n", p.NodeID)
+	fmt.Fprintf(w, "Enter it at:     %s\n", p.VerificationURI)
+	qr := p.QRURL(registrationURL)
+	if qr != "" && qr != p.VerificationURI {
+		fmt.Fprintf(w, "Or open:         %s\n", qr)
+	}
+	fmt.Fprintf(w, "Expires at:      %s\n", p.ExpiresAt.Local().Format("15:04:05"))
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && qr != "" {
+		// Never qrterminal.Generate: it queries the terminal and blocks.
+		qrterminal.GenerateWithConfig(qr, qrterminal.Config{
+			Level: qrterminal.L, Writer: w, HalfBlocks: true, QuietZone: 1,
+			BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK,
+			WhiteChar: qrterminal.WHITE_WHITE, BlackWhiteChar: qrterminal.BLACK_WHITE,
+		})
+	}
+	fmt.Fprintln(w, "Waiting for activation...")
+}
+
+// nameProject is "NAME (project PROJECT)" or "NAME".
+func nameProject(name, project string) string {
+	if project == "" {
+		return name
+	}
+	return fmt.Sprintf("%s (project %s)", name, project)
+}
+
+// oneLine is err's sentence without the package prefix, for the one line
+// on stderr.
+func oneLine(err error) string {
+	var e *regclient.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
 }
