@@ -1,6 +1,6 @@
 // Package regclient is the node side of registration: the node's identity on
-// disk, the registration state machine and (in client.go) the control-plane
-// client.
+// disk, the registration state machine (registrar.go, deregister.go) and
+// the control-plane client (client.go, probe.go, update.go).
 //
 // On disk, under the state dir (DESIGN.md section 5):
 //
@@ -9,7 +9,27 @@
 //	identity/node.crt     node certificate chain
 //	identity/ca.crt       control-plane CA bundle
 //
-// Every write goes through atomicfile.
+// Every write goes through atomicfile, in an order a crash at any instant
+// leaves resumable: key, pending state, then (Finalize) a "certificate
+// received" state, ca.crt, node.crt, and only then "registered"; Reset marks
+// the state "unregistered, wiping" before removing node.crt, ca.crt and
+// node.key (key last). Store.Recover finishes either at the next start.
+//
+// A screen drives registration with a Registrar, one call per tea.Cmd:
+//
+//	Client.Probe                  connectivity: DNS, TCP, TLS (issuer), clock
+//	Store.EnsureKey, CreateCSR    node key (0600) and CSR
+//	Updater.Update                update step ("skipped" without a command)
+//	Registrar.Start               the code (resumed from state.json at once)
+//	Registrar.Next, repeatedly    OutcomeWaiting/Retrying: show LastCheck or
+//	                              RetryIn and call again; OutcomeRegistered:
+//	                              stored; OutcomeExpired: Enter calls Start
+//	                              again (same key); OutcomeDenied: stop
+//	Registrar.Cancel              Esc: cancel on the server and locally
+//
+// Token registration is Registrar.RegisterWithToken. Deregistration is
+// Registrar.Deregister (or its steps SendDeregisterEvent, Disconnect, Wipe),
+// and Registrar.DeregisterLocal when the control plane is unreachable.
 package regclient
 
 import (
