@@ -18,11 +18,13 @@ import (
 const (
 	// firstFrameBudget is the most the home screen's first frame may cost.
 	firstFrameBudget = 2048
-	// moveBudgetDefault guards the default profile (xterm-256color): 89 B
-	// measured with the two-item home menu of 2025-11-21, plus headroom for
-	// longer labels. The goal is whiptail's figure (about 63-80 B); see
-	// docs/performance.md for the rendering change that gets there.
-	moveBudgetDefault = 96
+	// moveBudgetDefault guards the default profile (xterm-256color): 102 B
+	// measured at e4f490e (menu beside the status, "Network settings" <->
+	// "Test network"), plus a little headroom. This is a regression guard,
+	// not the goal: the goal is whiptail's figure for the same labels (62 B
+	// in the same run); docs/performance.md has the menu-row change that gets
+	// there (55 B), and this number should drop to 60 when it lands.
+	moveBudgetDefault = 106
 	// moveBudgetSerial is half of whiptail's ~80 B per move.
 	moveBudgetSerial = 40
 	// idleWindow is longer than the home screen's 5 s status refresh, so a

@@ -175,9 +175,10 @@ func moduleRoot() (string, error) {
 }
 
 // menuItems are the 8 entries of the dialog/whiptail menu, matching the
-// console's planned home menu.
+// console's home menu (same first two entries, which the moves alternate
+// between).
 var menuItems = []string{
-	"Network settings", "Register Node", "Deregister Node", "Diagnostics",
+	"Network settings", "Test network", "Register Node", "Deregister Node",
 	"About this node", "Change password", "Reboot", "Log out",
 }
 
