@@ -24,9 +24,9 @@ const (
 	// not the goal: the goal is whiptail's figure for the same labels (62 B
 	// in the same run); docs/performance.md has the menu-row change that gets
 	// there (55 B), and this number should drop to 60 when it lands.
-	moveBudgetDefault = 106
+	moveBudgetDefault = 60
 	// moveBudgetSerial is half of whiptail's ~80 B per move.
-	moveBudgetSerial = 40
+	moveBudgetSerial = 30
 	// idleWindow is longer than the home screen's 5 s status refresh, so a
 	// refresh that redraws unchanged content is caught.
 	idleWindow = 6 * time.Second

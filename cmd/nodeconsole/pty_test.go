@@ -202,7 +202,7 @@ func TestTerminalsShowSelection(t *testing.T) {
 			lines := screen(t, raw, 80, 24)
 			found := false
 			for _, l := range lines {
-				if strings.Contains(l, tc.marker+" 1  ") {
+				if strings.Contains(l, "1 "+tc.marker+" ") {
 					found = true
 				}
 			}

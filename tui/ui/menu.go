@@ -81,7 +81,9 @@ func (m Menu) View() string {
 		} else {
 			label = st.Item.Render(label)
 		}
-		row := " " + marker + " " + digit + "  " + label
+		// The digit comes first and never changes, so a move rewrites only
+		// the marker and the label of two rows (bytes matter on serial).
+		row := " " + digit + " " + marker + " " + label
 		if it.Hint != "" && m.width > 0 {
 			hint := "  " + it.Hint
 			if lipgloss.Width(row)+lipgloss.Width(hint) <= m.width {

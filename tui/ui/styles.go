@@ -106,7 +106,7 @@ func NewStyles(p Profile) Styles {
 	s.Notice = fg(plain, warn)
 	s.Item = plain
 	s.Selected = plain.Reverse(true)
-	s.MarkerOn = fg(plain.Bold(true), accent)
+	s.MarkerOn = plain // reverse video on the label carries the colour
 	s.Digit = fg(plain, accent)
 	s.HelpKey = plain.Bold(true)
 	s.HelpDesc = fg(plain, dim)
