@@ -68,7 +68,7 @@ mkdir -p "$pkg/usr/bin"
 if [ -n "${NODECONSOLE_BIN:-}" ]; then
 	install -m 0755 "$NODECONSOLE_BIN" "$pkg/usr/bin/nodeconsole"
 else
-	(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=$GOARCH "$GO" build -trimpath \
+	(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=$GOARCH "$GO" build -trimpath -tags nodemo \
 		-ldflags "-s -w -X main.version=$VERSION" -o "$pkg/usr/bin/nodeconsole" ./cmd/nodeconsole)
 	chmod 0755 "$pkg/usr/bin/nodeconsole"
 fi

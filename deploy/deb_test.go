@@ -222,6 +222,12 @@ func TestDebBinary(t *testing.T) {
 	if out := run(t, "", bin, "version"); !strings.Contains(out, testVersion) {
 		t.Errorf("nodeconsole version printed %q, want it to contain %q (-X main.version)", out, testVersion)
 	}
+	// Issue 7's size budget: the stripped static release binary (built
+	// with -tags nodemo, without the demo's embedded control plane).
+	const maxBinary = 12 << 20
+	if fi, err := os.Stat(bin); err != nil || fi.Size() > maxBinary {
+		t.Errorf("packaged binary is %d B (%v), budget %d B", fi.Size(), err, maxBinary)
+	}
 }
 
 // TestDebConfig checks that the packaged config loads without problems and

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/config"
-	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 )
 
@@ -21,7 +19,7 @@ import (
 type demoEnv struct {
 	stateDir string
 	net      *netconfig.Simulated
-	cp       *controlplane.Server
+	cp       *embeddedCP
 	caFile   string
 	notes    []string
 	stop     context.CancelFunc
@@ -42,36 +40,30 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 	if err := os.MkdirAll(d.stateDir, 0o755); err != nil {
 		return fail(fmt.Errorf("demo: %w", err))
 	}
-	cp, err := controlplane.Open(controlplane.Options{
-		DataDir:   filepath.Join(dir, "controlplane"),
-		Hostnames: []string{"127.0.0.1", "localhost"},
-		Logger:    slog.New(slog.NewJSONHandler(logTo, nil)).With("component", "controlplane"),
-	})
-	if err != nil {
-		return fail(fmt.Errorf("demo: start the control plane: %w", err))
+	cp, err := startEmbeddedControlPlane(ctx, dir, logTo)
+	if errors.Is(err, errNoEmbeddedControlPlane) {
+		// A release build (-tags nodemo): the demo runs without a control
+		// plane; Register Node then says it cannot reach one.
+		d.stop = func() {}
+		close(d.served)
+		d.dir = dir
+		d.notes = []string{"Demo without a control plane: this build has none embedded."}
+		return d, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		cp.Close()
-		return fail(fmt.Errorf("demo: listen on loopback: %w", err))
-	}
-	cp.SetListenAddr(ln.Addr())
-	d.cp = cp
-	d.caFile = filepath.Join(dir, "controlplane-ca.pem")
-	if err := atomicfile.WriteFile(d.caFile, cp.CAPEM(), 0o644); err != nil {
-		ln.Close()
-		cp.Close()
 		return fail(err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	d.stop = stop
-	go func() {
-		defer close(d.served)
-		cp.Serve(sctx, ln)
-	}()
+	d.cp = cp
+	d.caFile = filepath.Join(dir, "controlplane-ca.pem")
+	if err := atomicfile.WriteFile(d.caFile, cp.caPEM, 0o644); err != nil {
+		cp.stop()
+		return fail(err)
+	}
+	d.stop = cp.stop
+	go func() { <-cp.done; close(d.served) }()
 	d.notes = []string{
-		"Demo portal  " + cp.URL() + "/",
-		"Admin token  " + cp.AdminToken(),
+		"Demo portal  " + cp.url + "/",
+		"Admin token  " + cp.adminToken,
 	}
 	d.dir = dir
 	return d, nil
@@ -84,8 +76,10 @@ func (d *demoEnv) apply(c *config.Config) {
 	c.Network.NetworkdDir = filepath.Join(d.stateDir, "network")
 	c.Console.RebootCommand = nil // simulated
 	c.Console.UpgradeCommand = nil
-	c.Site.Endpoint = d.cp.URL()
-	c.Site.CACerts = append(c.Site.CACerts, d.caFile)
+	if d.cp != nil {
+		c.Site.Endpoint = d.cp.url
+		c.Site.CACerts = append(c.Site.CACerts, d.caFile)
+	}
 	if c.Node.Make == "" {
 		c.Node.Make = "Demo"
 	}
@@ -97,6 +91,17 @@ func (d *demoEnv) apply(c *config.Config) {
 func (d *demoEnv) close() {
 	d.stop()
 	<-d.served
-	d.cp.Close()
 	os.RemoveAll(d.dir)
 }
+
+// embeddedCP is a control plane running inside the process for --demo.
+type embeddedCP struct {
+	url        string
+	adminToken string
+	caPEM      []byte
+	stop       func() // stops serving and waits
+	done       chan struct{}
+}
+
+// errNoEmbeddedControlPlane: this build has no control plane inside.
+var errNoEmbeddedControlPlane = errors.New("demo: this build has no embedded control plane")
