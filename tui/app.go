@@ -31,6 +31,9 @@ type Options struct {
 	Notices map[string]string
 	// Log receives audit lines and the detail behind error banners.
 	Log *slog.Logger
+	// Startup are commands run once at start, beside the home screen's
+	// (automatic token registration).
+	Startup []tea.Cmd
 }
 
 // App is the root tea.Model.
@@ -49,6 +52,7 @@ type App struct {
 	// confirmQuit is set while "Log out? y/n" is asked.
 	confirmQuit bool
 	quitting    bool
+	startup     []tea.Cmd
 }
 
 type notice struct{ key, text string }
@@ -70,7 +74,7 @@ func New(o Options) *App {
 		h.ShortSeparator = " | "
 	}
 	a := &App{st: o.Styles, stack: []ui.Screen{o.Home}, node: o.Node, demo: o.Demo, log: log,
-		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24}
+		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24, startup: o.Startup}
 	for k, v := range o.Notices {
 		a.setNotice(k, v)
 	}
@@ -78,7 +82,7 @@ func New(o Options) *App {
 }
 
 // Init implements tea.Model.
-func (a *App) Init() tea.Cmd { return a.top().Init() }
+func (a *App) Init() tea.Cmd { return tea.Batch(append([]tea.Cmd{a.top().Init()}, a.startup...)...) }
 
 func (a *App) top() ui.Screen { return a.stack[len(a.stack)-1] }
 

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+
+	tea "charm.land/bubbletea/v2"
 	"log/slog"
 	"time"
 
@@ -34,6 +36,8 @@ type ConsoleDeps struct {
 	Endpoint string
 	// Registration, when set, adds Register Node and Deregister Node.
 	Registration *Registration
+	// Startup are commands run once at start (automatic registration).
+	Startup []tea.Cmd
 }
 
 // Registration is what the Register Node and Deregister Node screens need.
@@ -79,5 +83,5 @@ func NewConsole(d ConsoleDeps) *App {
 		Refresh: d.Refresh,
 		Notes:   d.Notes,
 	})
-	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log})
+	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup})
 }

@@ -60,6 +60,7 @@ func runConsole(ctx context.Context, g globals) error {
 	}
 	app := tui.NewConsole(tui.ConsoleDeps{
 		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(),
+		Startup:   []tea.Cmd{e.autoRegisterCmd()},
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,

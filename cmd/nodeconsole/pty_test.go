@@ -14,6 +14,8 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -216,5 +218,38 @@ func TestTerminalsShowSelection(t *testing.T) {
 				t.Error("the selection must also use reverse video")
 			}
 		})
+	}
+}
+
+// TestConsoleRegistersWithSiteTokenAtStart: an unregistered node with
+// site.registrationToken registers by itself when the console starts, and
+// the token never reaches the screen or the log.
+func TestConsoleRegistersWithSiteTokenAtStart(t *testing.T) {
+	cp := cptest.New(t)
+	tok, err := cp.CreateToken("site", "retail", "1h", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("node: {name: auto-1}\nsite: {endpoint: %q, registrationToken: %q, caCerts: [%q]}\nnetwork: {resolvConf: %q, networkdDir: %q}\n",
+		cp.URL, tok.Token, cp.CAPath, filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "network"))), 0o644)
+	state := filepath.Join(dir, "state")
+	logFile := filepath.Join(dir, "console.log")
+	r := startConsole(t, 80, 24, []string{"TERM=xterm-256color", "LANG=C.UTF-8"},
+		"--config", cfg, "--state-dir", state, "--log", logFile)
+	r.waitFor("Registered with the site token")
+	raw := r.output()
+	r.exit("q")
+	if bytes.Contains(raw, []byte(tok.Token)) {
+		t.Error("the registration token reached the screen")
+	}
+	logData, _ := os.ReadFile(logFile)
+	if bytes.Contains(logData, []byte(tok.Token)) {
+		t.Error("the registration token reached the log")
+	}
+	st, err := regclient.Store{Dir: state}.Load()
+	if err != nil || st.State != regclient.Registered || st.Project != "retail" {
+		t.Errorf("state after start: %+v (%v)", st, err)
 	}
 }

@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"sort"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/screens/deregister"
@@ -37,5 +45,47 @@ func (e *env) registration() *tui.Registration {
 		},
 		Deregister: deregister.FlowDeps{Store: e.store, NodeID: e.nodeID, Client: opts, Logger: e.log},
 		Choices:    choices,
+	}
+}
+
+// autoRegisterCmd registers the node with site.registrationToken when the
+// console starts on an unregistered node, in the background: the operator
+// sees the home screen at once and a notice when it is done. nil when there
+// is nothing to do.
+func (e *env) autoRegisterCmd() tea.Cmd {
+	tok := e.cfg.Site.RegistrationToken
+	if tok == "" || e.cfg.Site.Endpoint == "" || e.stateErr != nil {
+		return nil
+	}
+	st, err := e.store.Load()
+	if err == nil && st.State != regclient.Unregistered || err != nil && !errors.Is(err, regclient.ErrNoState) {
+		return nil
+	}
+	r, err := e.registrar("register")
+	if err != nil {
+		return nil
+	}
+	project, tags, log := e.cfg.Site.Project, e.cfg.Site.Tags, e.log
+	return func() tea.Msg {
+		log.Info("automatic registration with the site token", "audit", true, "token", config.Redact(tok))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		reg, err := r.RegisterWithToken(ctx, tok, project, tags)
+		if err != nil {
+			log.Error("automatic registration failed", "err", err)
+			return tea.BatchMsg{
+				func() tea.Msg {
+					return ui.NoticeMsg{Key: "autoreg", Text: "Automatic registration with the site token failed: " + oneLine(err)}
+				},
+				ui.StatusChanged,
+			}
+		}
+		log.Info("registered", "audit", true, "name", reg.Name, "project", reg.Project)
+		return tea.BatchMsg{
+			func() tea.Msg {
+				return ui.NoticeMsg{Key: "autoreg", Text: "Registered with the site token as " + nameProject(reg.Name, reg.Project) + "."}
+			},
+			ui.StatusChanged,
+		}
 	}
 }
