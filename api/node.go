@@ -75,6 +75,8 @@ type RegisterRequest struct {
 	CSR string `json:"csr"`
 	// Name optionally names the node; the default is NodeID.
 	Name string `json:"name,omitempty"`
+	// Project overrides the token's default project (config site.project).
+	Project string `json:"project,omitempty"`
 	// Tags are optional labels stored with the node.
 	Tags map[string]string `json:"tags,omitempty"`
 }

@@ -177,7 +177,10 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 		if req.Name != "" {
 			node.Name = req.Name
 		}
-		if node.Project == "" || !node.PreAdded {
+		switch {
+		case strings.TrimSpace(req.Project) != "":
+			node.Project = strings.TrimSpace(req.Project) // site.project overrides the token's
+		case node.Project == "" || !node.PreAdded:
 			node.Project = t.Project
 		}
 		if len(req.Tags) > 0 {

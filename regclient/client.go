@@ -521,20 +521,12 @@ func (c *Client) CancelEnrollment(ctx context.Context, deviceCode string) error 
 	return err
 }
 
-// registerRequest is api.RegisterRequest plus the project override
-// (site.project). The reference control plane ignores project until its
-// RegisterRequest grows the field.
-type registerRequest struct {
-	api.RegisterRequest
-	Project string `json:"project,omitempty"`
-}
-
 // Register registers at once with a registration token (POST
 // api.PathRegister). The token is sent as a bearer token and never logged.
 func (c *Client) Register(ctx context.Context, token string, req api.RegisterRequest, project string) (api.Registration, error) {
 	var out api.Registration
 	hdr := http.Header{"Authorization": {"Bearer " + token}}
-	_, err := c.call(ctx, "register with token", http.MethodPost, api.PathRegister, hdr, registerRequest{req, project}, &out, c.timeout)
+	_, err := c.call(ctx, "register with token", http.MethodPost, api.PathRegister, hdr, withProject(req, project), &out, c.timeout)
 	if err == nil && out.Certificate == "" {
 		return out, &Error{Op: "register with token", Status: 201, Message: "the control plane's answer lacks the certificate", kind: ErrNotAPI}
 	}
@@ -587,4 +579,10 @@ func ConfigOptions(cfg config.Config, caFile string, log *slog.Logger, version s
 		HTTPSProxy: cfg.Network.HTTPSProxy, NoProxy: cfg.Network.NoProxy,
 		Logger: log, Version: version,
 	}
+}
+
+// withProject sets the project override (config site.project) on req.
+func withProject(req api.RegisterRequest, project string) api.RegisterRequest {
+	req.Project = project
+	return req
 }

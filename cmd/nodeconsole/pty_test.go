@@ -226,13 +226,13 @@ func TestTerminalsShowSelection(t *testing.T) {
 // the token never reaches the screen or the log.
 func TestConsoleRegistersWithSiteTokenAtStart(t *testing.T) {
 	cp := cptest.New(t)
-	tok, err := cp.CreateToken("site", "retail", "1h", true)
+	tok, err := cp.CreateToken("site", "default-project", "1h", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("node: {name: auto-1}\nsite: {endpoint: %q, registrationToken: %q, caCerts: [%q]}\nnetwork: {resolvConf: %q, networkdDir: %q}\n",
+	os.WriteFile(cfg, []byte(fmt.Sprintf("node: {name: auto-1}\nsite: {endpoint: %q, registrationToken: %q, project: retail, caCerts: [%q]}\nnetwork: {resolvConf: %q, networkdDir: %q}\n",
 		cp.URL, tok.Token, cp.CAPath, filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "network"))), 0o644)
 	state := filepath.Join(dir, "state")
 	logFile := filepath.Join(dir, "console.log")
@@ -250,6 +250,6 @@ func TestConsoleRegistersWithSiteTokenAtStart(t *testing.T) {
 	}
 	st, err := regclient.Store{Dir: state}.Load()
 	if err != nil || st.State != regclient.Registered || st.Project != "retail" {
-		t.Errorf("state after start: %+v (%v)", st, err)
+		t.Errorf("state after start: %+v (%v); site.project must override the token's project", st, err)
 	}
 }
