@@ -44,6 +44,11 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reg, err := s.poll(r.Context(), req, sourceIP(r))
+	if err != nil && r.Context().Err() != nil {
+		// The server is stopping (or the node hung up): nothing was
+		// decided, so the node should simply poll again.
+		err = errorf(api.CodeAuthorizationPending, "the control plane is restarting; poll again")
+	}
 	if err != nil {
 		writeError(w, s.log, r, err)
 		return
