@@ -14,8 +14,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
@@ -301,7 +299,7 @@ func (m *Model) View() string {
 		switch m.ph {
 		case phUnreachable:
 			out = append(out, "", " "+st.Fail.Render("The control plane could not be reached."))
-			for _, l := range wrapText(firstLine(m.sendErr.Error()), m.width-2) {
+			for _, l := range ui.Wrap(firstLine(m.sendErr.Error()), m.width-2) {
 				out = append(out, " "+st.Muted.Render(l))
 			}
 			out = append(out, "",
@@ -314,7 +312,7 @@ func (m *Model) View() string {
 			out = append(out, "", " "+st.Fail.Render("The identity could not be removed: ")+m.detail, " The node is still registered.", "", " Esc: back")
 		}
 	}
-	return fit(strings.Join(out, "\n"), m.width, m.height, st)
+	return ui.Fit(strings.Join(out, "\n"), m.width, m.height, st)
 }
 
 func (m *Model) yesNo() string {
@@ -345,21 +343,4 @@ func (m *Model) word(s string) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
-}
-
-func wrapText(s string, w int) []string {
-	return strings.Split(ansi.Wordwrap(s, max(w, 10), ""), "\n")
-}
-
-func fit(s string, w, h int, st *ui.Styles) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:max(h, 0)]
-	}
-	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = ansi.Truncate(l, w, st.Glyphs.Ellipsis)
-		}
-	}
-	return strings.Join(lines, "\n")
 }

@@ -224,29 +224,12 @@ func TestUnreachableNeedsSecondConfirmation(t *testing.T) {
 	}
 }
 
-// host is a minimal program around the screen for the teatest flow.
-type host struct{ s ui.Screen }
-
-func (h host) Init() tea.Cmd { return h.s.Init() }
-func (h host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg.(type) {
-	case ui.AuditMsg, ui.StatusChangedMsg:
-		return h, nil
-	case ui.BackMsg:
-		return h, tea.Quit
-	}
-	var cmd tea.Cmd
-	h.s, cmd = h.s.Update(msg)
-	return h, cmd
-}
-func (h host) View() tea.View { return tea.NewView(h.s.View()) }
-
 // TestFlowWrongWordsThenRight types each wrong word into the running
 // program, waits for the refusal, then types DEREGISTER.
 func TestFlowWrongWordsThenRight(t *testing.T) {
 	f := registered()
 	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Flow: f})
-	tm := teatest.NewTestModel(t, host{m}, teatest.WithInitialTermSize(80, 22),
+	tm := teatest.NewTestModel(t, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
 	wait := func(want string) {
 		t.Helper()

@@ -54,7 +54,7 @@ func TestFlowDeregisterAgainstControlPlane(t *testing.T) {
 
 	flow := NewFlow(FlowDeps{Store: store, NodeID: id, Client: regclient.Options{Endpoint: cp.URL, CAFiles: []string{cp.CAPath}}})
 	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Flow: flow})
-	tm := teatest.NewTestModel(t, host{m}, teatest.WithInitialTermSize(80, 22),
+	tm := teatest.NewTestModel(t, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
 	wait := func(want string) {
 		t.Helper()

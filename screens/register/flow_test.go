@@ -15,26 +15,8 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/regclient"
-	"github.com/nodeconsole/nodeconsole/tui/ui"
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
 )
-
-// host is a minimal program around the screen.
-type host struct{ s ui.Screen }
-
-func (h host) Init() tea.Cmd { return h.s.Init() }
-func (h host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg.(type) {
-	case ui.AuditMsg, ui.StatusChangedMsg:
-		return h, nil
-	case ui.BackMsg:
-		return h, tea.Quit
-	}
-	var cmd tea.Cmd
-	h.s, cmd = h.s.Update(msg)
-	return h, cmd
-}
-func (h host) View() tea.View { return tea.NewView(h.s.View()) }
 
 // realScreen is the Register Node screen wired to a real control plane.
 func realScreen(t testing.TB, cp *cptest.Server) (*Model, regclient.Store, string) {
@@ -62,7 +44,7 @@ func waitOut(t testing.TB, tm *teatest.TestModel, want string) {
 func TestFlowRegisterAgainstControlPlane(t *testing.T) {
 	cp := cptest.New(t)
 	m, store, id := realScreen(t, cp)
-	tm := teatest.NewTestModel(t, host{m}, teatest.WithInitialTermSize(80, 22),
+	tm := teatest.NewTestModel(t, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
 	waitOut(t, tm, "Check these values")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
@@ -116,7 +98,7 @@ func BenchmarkLicenseToRegistered(b *testing.B) {
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		m, store, _ := realScreen(b, cp)
-		tm := teatest.NewTestModel(b, host{m}, teatest.WithInitialTermSize(80, 22))
+		tm := teatest.NewTestModel(b, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22))
 		waitOut(b, tm, "Check these values")
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 		waitOut(b, tm, "Waiting for activation")

@@ -16,7 +16,6 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/regclient"
@@ -632,7 +631,7 @@ func (m *Model) View() string {
 	case phActivated, phRebooting, phLater:
 		s = m.viewActivated()
 	}
-	return fitBlock(s, m.width, m.height, m.d.Styles)
+	return ui.Fit(s, m.width, m.height, m.d.Styles)
 }
 
 func (m *Model) viewAlready() string {
@@ -723,10 +722,10 @@ func (m *Model) viewSteps() string {
 		if s.state == stepFail {
 			failed = true
 			lines = append(lines, fmt.Sprintf("  %s %s", m.stepWord(s.state), s.name))
-			for _, l := range wrap(detail, m.width-12) {
+			for _, l := range ui.Wrap(detail, m.width-12) {
 				lines = append(lines, "          "+l)
 			}
-			for _, l := range wrap(s.hint, m.width-12) {
+			for _, l := range ui.Wrap(s.hint, m.width-12) {
 				lines = append(lines, "          "+st.Warn.Render(l))
 			}
 			continue
@@ -810,28 +809,6 @@ func (m *Model) viewActivated() string {
 		lines = append(lines, " Rebooting"+st.Glyphs.Ellipsis)
 	case phLater:
 		lines = append(lines, " "+m.final, "", " Esc: back")
-	}
-	return strings.Join(lines, "\n")
-}
-
-// wrap breaks s into lines of at most w cells at spaces.
-func wrap(s string, w int) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(ansi.Wordwrap(s, max(w, 10), ""), "\n")
-}
-
-// fitBlock cuts s to the screen area.
-func fitBlock(s string, w, h int, st *ui.Styles) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:max(h, 0)]
-	}
-	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = ansi.Truncate(l, w, st.Glyphs.Ellipsis)
-		}
 	}
 	return strings.Join(lines, "\n")
 }
