@@ -102,6 +102,11 @@ type Model struct {
 	width    int
 	height   int
 	errText  string
+	// qr caches the rendered QR code of qrFor: View runs every second
+	// while the code is shown, and encoding is the costly part.
+	qr    []string
+	qrW   int
+	qrFor string
 }
 
 type keyMap struct {
@@ -778,7 +783,11 @@ func (m *Model) viewCode() string {
 	// The QR code goes beside the text when it fits, else below, else not
 	// at all (the URL and code are always there as text).
 	if m.code.QRURL != "" {
-		qr, qrW := QR(m.code.QRURL, st.Profile.ASCII)
+		if m.qrFor != m.code.QRURL {
+			m.qr, m.qrW = QR(m.code.QRURL, st.Profile.ASCII)
+			m.qrFor = m.code.QRURL
+		}
+		qr, qrW := m.qr, m.qrW
 		if textW+2+qrW <= m.width && len(qr)+2 <= m.height {
 			qrBlock := strings.Join(qr, "\n")
 			return title + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-qrW-1).Render(textBlock), qrBlock)
