@@ -114,12 +114,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(msg.Screen.Init(), a.resizeTop())
 	case ui.BackMsg:
 		a.pop()
-		return a, a.resizeTop()
+		return a, tea.Batch(a.resizeTop(), a.reveal())
 	case ui.HomeMsg:
 		for len(a.stack) > 1 {
 			a.pop()
 		}
-		return a, a.resizeTop()
+		return a, tea.Batch(a.resizeTop(), a.reveal())
 	case ui.QuitMsg:
 		return a.quit()
 	case ui.ErrorMsg:
@@ -170,7 +170,7 @@ func (a *App) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, a.keys.Quit):
 		if len(a.stack) > 1 {
 			a.pop()
-			return a, a.resizeTop()
+			return a, tea.Batch(a.resizeTop(), a.reveal())
 		}
 		return a.askQuit()
 	case key.Matches(k, a.keys.Help) && !a.capturing():
@@ -206,6 +206,14 @@ func (a *App) pop() {
 		a.stack = a.stack[:len(a.stack)-1]
 		a.banner = ""
 	}
+}
+
+// reveal tells the screen now on top that it is visible again.
+func (a *App) reveal() tea.Cmd {
+	if r, ok := a.top().(ui.Revealer); ok {
+		return r.Revealed()
+	}
+	return nil
 }
 
 func (a *App) setNotice(k, text string) {

@@ -33,6 +33,32 @@ type InputCapturer interface {
 	CapturesInput() bool
 }
 
+// Revealer is implemented by screens that want to know when they are on
+// top again because the screen above them closed (the home screen resumes
+// its background work then).
+type Revealer interface {
+	Revealed() tea.Cmd
+}
+
+// Panel is a block that works on its own in the background inside a
+// screen: the home screen's registration QR code. The screen passes it
+// every message it gets, pauses it while another screen is on top, and
+// asks it for its view.
+type Panel interface {
+	// Init starts the panel's work.
+	Init() tea.Cmd
+	// Update handles a message; the panel ignores what is not its own.
+	Update(msg tea.Msg) tea.Cmd
+	// SetActive pauses (false) or resumes (true) the panel's work.
+	SetActive(active bool) tea.Cmd
+	// Block is a large block (a QR code) at most w cells wide and h lines
+	// high, or "" when there is nothing to show or it does not fit.
+	Block(w, h int) string
+	// Lines are a few status lines of at most w cells whose labels are
+	// label cells wide; blockShown says whether Block is on screen too.
+	Lines(w, label int, blockShown bool) []string
+}
+
 // PushMsg asks the shell to open a screen on top of the current one.
 type PushMsg struct{ Screen Screen }
 
