@@ -240,13 +240,16 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 		})
 		wait := min(hold, expires.Sub(now))
 		timer := time.NewTimer(max(wait, 0))
+		s.waiting.Add(1)
 		select {
 		case <-changed:
 		case <-timer.C:
 		case <-ctx.Done():
+			s.waiting.Add(-1)
 			timer.Stop()
 			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
 		}
+		s.waiting.Add(-1)
 		timer.Stop()
 	}
 }

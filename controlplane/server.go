@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
@@ -85,6 +86,8 @@ type Server struct {
 	enrollIP   *limiter
 	portal     *portal
 	handler    http.Handler
+	// waiting counts polls being held right now (Waiting).
+	waiting atomic.Int64
 
 	mu  sync.Mutex
 	url string
@@ -262,6 +265,10 @@ func (s *Server) baseURL(r *http.Request) string {
 	}
 	return "https://" + r.Host
 }
+
+// Waiting is the number of long-polls the server is holding right now
+// (nodes waiting for an admin), for monitoring and load tests.
+func (s *Server) Waiting() int { return int(s.waiting.Load()) }
 
 // AdminToken is the admin API bearer token (also the portal password).
 func (s *Server) AdminToken() string { return s.adminToken }

@@ -2,22 +2,34 @@
 // with: HTTPS API and web portal, SQLite in --data.
 //
 //	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
+//	             [--enroll-limit BURST/EVERY|off] [--pprof LOOPBACK-ADDR]
 //
 // On first start it creates a CA (DATA/ca.pem) and an admin token
 // (DATA/admin-token, mode 0600). It stops gracefully on SIGTERM or SIGINT.
+//
+// --pprof serves net/http/pprof and expvar (/debug/vars, with the number of
+// held long-polls and goroutines under "controlplane") on a loopback
+// address, for profiling and the load test in bench/cpload.
 package main
 
 import (
 	"context"
 	"errors"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof, on loopback
 	"os"
 	"os/signal"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,8 +62,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publicURL := fs.String("public-url", "", "base URL nodes and admins use, if not https://HOSTNAME:PORT")
 	updates := fs.String("updates", "", "directory of nodeconsole-VERSION-ARCH builds to offer as updates")
 	logFile := fs.String("log", "", "JSON log file (default stderr)")
+	def := controlplane.DefaultRateLimits().EnrollPerIP
+	enrollLimit := fs.String("enroll-limit", formatLimit(def),
+		"new enrollments allowed per source IP: BURST/EVERY (BURST at once, then one per EVERY), or off")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
+	}
+	limits := controlplane.DefaultRateLimits()
+	var err error
+	if limits.EnrollPerIP, err = parseLimit(*enrollLimit); err != nil {
+		return usageError{fmt.Errorf("--enroll-limit: %w", err)}
+	}
+	if *pprofAddr != "" {
+		if err := checkLoopback(*pprofAddr); err != nil {
+			return usageError{fmt.Errorf("--pprof: %w", err)}
+		}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
@@ -77,6 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cp, err := controlplane.Open(controlplane.Options{
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
+		RateLimits: &limits,
 	})
 	if err != nil {
 		return err
@@ -87,6 +114,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	cp.SetListenAddr(ln.Addr())
+	if *pprofAddr != "" {
+		stopDebug, err := serveDebug(*pprofAddr, cp, stdout, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 	fmt.Fprintf(stdout, "controlplane: serving %s\n", cp.URL())
 	fmt.Fprintf(stdout, "controlplane: CA certificate %s\n", cp.CAPath())
 	fmt.Fprintf(stdout, "controlplane: admin token in %s\n", cp.AdminTokenPath())
@@ -94,4 +129,75 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = cp.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// formatLimit writes l as parseLimit reads it.
+func formatLimit(l controlplane.Limit) string {
+	if l.Burst <= 0 {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s", l.Burst, l.Every)
+}
+
+// parseLimit reads "BURST/EVERY" (e.g. "30/2s") or "off".
+func parseLimit(s string) (controlplane.Limit, error) {
+	if s == "off" || s == "0" {
+		return controlplane.Limit{}, nil
+	}
+	b, e, ok := strings.Cut(s, "/")
+	burst, err := strconv.Atoi(b)
+	if !ok || err != nil || burst <= 0 {
+		return controlplane.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
+	}
+	every, err := time.ParseDuration(e)
+	if err != nil || every <= 0 {
+		return controlplane.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
+	}
+	return controlplane.Limit{Burst: burst, Every: every}, nil
+}
+
+// checkLoopback refuses a debug address that is not a loopback IP.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%s is not a loopback address", addr)
+	}
+	return nil
+}
+
+var (
+	// debugCP is the server whose gauges /debug/vars shows (expvar names
+	// are process-wide and published once).
+	debugCP     atomic.Pointer[controlplane.Server]
+	publishOnce sync.Once
+)
+
+// serveDebug serves http.DefaultServeMux (net/http/pprof, expvar) on addr
+// and publishes the control plane's gauges; it prints the URL it serves.
+func serveDebug(addr string, cp *controlplane.Server, stdout io.Writer, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: listen: %w", err)
+	}
+	debugCP.Store(cp)
+	publishOnce.Do(func() {
+		expvar.Publish("controlplane", expvar.Func(func() any {
+			out := map[string]int{"goroutines": runtime.NumGoroutine()}
+			if cp := debugCP.Load(); cp != nil {
+				out["waitingPolls"] = cp.Waiting()
+			}
+			return out
+		}))
+	})
+	hs := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof server", "err", err)
+		}
+	}()
+	fmt.Fprintf(stdout, "controlplane: pprof on http://%s/debug/pprof/\n", ln.Addr())
+	return func() { hs.Close() }, nil
 }

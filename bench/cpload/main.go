@@ -1,0 +1,264 @@
+// Command cpload is the control plane load test of docs/performance.md
+// ("Control plane at scale"). It builds and starts a real controlplane
+// process on 127.0.0.1 (temporary data directory, SQLite, its own CA and
+// TLS), then:
+//
+//  1. times -enrollments enrollments from -concurrency keep-alive HTTPS
+//     clients, each enrollment with its own node ID and ECDSA P-256 CSR
+//     (keys are made beforehand and not timed);
+//  2. has -nodes of those nodes hold a long-poll at once, each on its own
+//     connection, and reads the control plane's RSS (/proc/PID/status),
+//     goroutines and file descriptors;
+//  3. licenses -activate of the waiting nodes through the admin API (POST
+//     /api/v1/activations/{code}) and times each License to the arrival of
+//     that node's poll answer, whose certificate it verifies.
+//
+// Everything is on loopback and bounded by -nodes and -timeout; cpload stops
+// the control plane and removes its files before it exits.
+//
+//	go run ./bench/cpload -nodes 10000 -activate 1000
+//	make bench-cp
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := mainErr(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "cpload:", err)
+		os.Exit(1)
+	}
+}
+
+// fdMargin is the descriptors a process needs besides its connections.
+const fdMargin = 256
+
+func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cpload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := config{Log: stderr}
+	fs.IntVar(&cfg.Nodes, "nodes", 10000, "nodes holding a long-poll at once (one connection each)")
+	fs.IntVar(&cfg.Enrollments, "enrollments", 0, "enrollments to time in phase 1 (default and minimum: -nodes)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "enrollment clients, one keep-alive connection each")
+	fs.IntVar(&cfg.Activate, "activate", 1000, "waiting nodes to license through the admin API")
+	fs.Float64Var(&cfg.ActivateRate, "activate-rate", 50, "License Node calls per second (0: as fast as -activate-conc allows)")
+	fs.IntVar(&cfg.ActivateConc, "activate-conc", 8, "License Node calls in flight at most")
+	fs.IntVar(&cfg.DialConc, "dial-conc", 64, "connections being set up at once while the nodes start polling")
+	fs.BoolVar(&cfg.HTTP2, "h2", true, "negotiate HTTP/2 as regclient does (false: HTTP/1.1)")
+	fs.DurationVar(&cfg.Settle, "settle", 2*time.Minute, "how long to wait for every poll to be held")
+	timeout := fs.Duration("timeout", 10*time.Minute, "stop everything after this long")
+	bin := fs.String("controlplane", "", "controlplane binary to run (default: go build ./cmd/controlplane)")
+	cpFlags := fs.String("cp-flags", "", "extra flags for the controlplane, space-separated")
+	profDir := fs.String("profile", "", "save the control plane's CPU profiles (enrollment, activation) and heap profile (all waiting) in this directory")
+	profSecs := fs.Int("profile-seconds", 5, "length of each CPU profile")
+	jsonOut := fs.Bool("json", false, "print the result as JSON instead of text")
+	keep := fs.Bool("keep", false, "keep the temporary directory (data, log)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Nodes <= 0 || cfg.Nodes > 100000 || cfg.Enrollments > 1000000 || cfg.Activate < 0 || *timeout <= 0 {
+		return errors.New("need 0 < -nodes <= 100000, -enrollments <= 1000000, -activate >= 0, -timeout > 0")
+	}
+	cfg.Enrollments = max(cfg.Enrollments, cfg.Nodes)
+	limit, err := raiseNoFile()
+	if err != nil {
+		return err
+	}
+	need := uint64(cfg.Nodes + max(cfg.Concurrency, cfg.ActivateConc) + fdMargin)
+	if limit < need {
+		return fmt.Errorf("-nodes %d needs %d file descriptors in cpload and in the control plane; RLIMIT_NOFILE is %d (raise the hard limit or lower -nodes)",
+			cfg.Nodes, need, limit)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	dir, err := os.MkdirTemp("", "cpload-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintf(stderr, "cpload: keeping %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if *bin == "" {
+		fmt.Fprintln(stderr, "cpload: building cmd/controlplane")
+		if *bin, err = buildControlPlane(ctx, dir, stderr); err != nil {
+			return err
+		}
+	}
+	cp, err := startControlPlane(ctx, *bin, dir, strings.Fields(*cpFlags))
+	if err != nil {
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			cp.stop(5 * time.Second)
+		}
+	}()
+	t, err := cp.target()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "cpload: controlplane pid %d at %s\n", cp.cmd.Process.Pid, cp.url)
+
+	var profs sync.WaitGroup
+	if *profDir != "" {
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			return err
+		}
+		save := func(name, file string) {
+			profs.Go(func() {
+				if err := cp.profile(ctx, name, filepath.Join(*profDir, file)); err != nil {
+					fmt.Fprintf(stderr, "cpload: profile %s: %v\n", file, err)
+				}
+			})
+		}
+		cpu := fmt.Sprintf("profile?seconds=%d", *profSecs)
+		cfg.OnPhase = func(phase string) {
+			switch phase {
+			case "enroll":
+				save(cpu, "cpu-enroll.pprof")
+			case "waiting": // synchronously, before anything else runs
+				if err := cp.profile(ctx, "heap", filepath.Join(*profDir, "heap-waiting.pprof")); err != nil {
+					fmt.Fprintf(stderr, "cpload: heap profile: %v\n", err)
+				}
+			case "activate":
+				save(cpu, "cpu-activate.pprof")
+			}
+		}
+	}
+
+	res, runErr := run(ctx, t, cfg)
+	profs.Wait()
+	stopErr := cp.stop(15 * time.Second)
+	stopped = true
+	if res != nil {
+		if *jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(res)
+		} else {
+			report(stdout, cfg, res, stopErr)
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if stopErr != nil {
+		return fmt.Errorf("stop controlplane: %w", stopErr)
+	}
+	return res.check(cfg)
+}
+
+// check turns what went wrong into an error. Only correctness counts here,
+// never timing.
+func (r *result) check(cfg config) error {
+	var problems []string
+	if r.EnrollErrors > 0 {
+		problems = append(problems, fmt.Sprintf("%d enrollments failed (first: %s)", r.EnrollErrors, r.EnrollFirstErr))
+	}
+	if r.Pollers > 0 && !r.AllWaiting {
+		problems = append(problems, fmt.Sprintf("at most %d of %d polls were held at once", r.MaxWaiting, r.Pollers))
+	}
+	if r.LicenseErrors > 0 {
+		problems = append(problems, fmt.Sprintf("%d License Node calls failed (first: %s)", r.LicenseErrors, r.LicenseFirstErr))
+	}
+	if r.Answered != r.Licensed || r.CertsOK != r.Licensed {
+		problems = append(problems, fmt.Sprintf("%d licensed, %d answered, %d certificates verified (first problem: %s)",
+			r.Licensed, r.Answered, r.CertsOK, r.CertFirstErr))
+	}
+	if r.Unexpected > 0 {
+		problems = append(problems, fmt.Sprintf("%d nodes that were not licensed stopped waiting (first poll error: %s)", r.Unexpected, r.PollFirstErr))
+	}
+	if r.PollsSlowDown > 0 {
+		problems = append(problems, fmt.Sprintf("%d polls got slow_down", r.PollsSlowDown))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+// report prints the result for people.
+func report(w io.Writer, cfg config, r *result, stopErr error) {
+	proto := "HTTP/1.1"
+	if cfg.HTTP2 {
+		proto = "h2"
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "cpload %s on %s: %d CPUs, %s/%s, %s\n", time.Now().UTC().Format(time.RFC3339), host,
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "keys: %d ECDSA P-256 keys + CSRs in %v (not timed below)\n", cfg.Enrollments, r.KeyGen.Round(time.Millisecond))
+	fmt.Fprintf(w, "enroll: %d enrollments in %v = %.0f/s with %d keep-alive %s clients; per request %v; errors %d\n",
+		r.Enrolled, r.EnrollElapsed.Round(time.Millisecond), r.EnrollPerSec, cfg.Concurrency, proto, r.EnrollLatency, r.EnrollErrors)
+	if r.Pollers > 0 {
+		per := float64(0)
+		if r.Idle.Waiting > 0 {
+			per = float64(r.Idle.RSSKiB-r.Before.RSSKiB) / float64(r.Idle.Waiting)
+		}
+		fmt.Fprintf(w, "long-poll: %d of %d nodes held at once (%s, one connection each; ramp %v)\n",
+			r.Idle.Waiting, r.Pollers, proto, r.RampElapsed.Round(time.Millisecond))
+		fmt.Fprintf(w, "  control plane RSS %.1f MiB (peak %.1f MiB) vs %.1f MiB before: %.1f KiB per waiting node\n",
+			mib(r.Idle.RSSKiB), mib(r.Idle.HWMKiB), mib(r.Before.RSSKiB), per)
+		fmt.Fprintf(w, "  Go heap in use %.1f MiB, stacks %.1f MiB, Go sys %.1f MiB; %d goroutines, %d fds\n",
+			mib(r.Idle.HeapInuseKiB), mib(r.Idle.StackKiB), mib(r.Idle.GoSysKiB), r.Idle.Goroutines, r.Idle.FDs)
+	}
+	if r.Licensed+r.LicenseErrors > 0 {
+		rate := "as fast as possible"
+		if cfg.ActivateRate > 0 {
+			rate = fmt.Sprintf("%g/s", cfg.ActivateRate)
+		}
+		fmt.Fprintf(w, "activate: %d licensed in %v (%s, %d in flight at most) while %d waited\n",
+			r.Licensed, r.ActivateElapsed.Round(time.Millisecond), rate, cfg.ActivateConc, r.Pollers)
+		fmt.Fprintf(w, "  License -> poll answer: %v\n", r.Activation)
+		fmt.Fprintf(w, "  License API call alone: %v\n", r.LicenseAPI)
+		fmt.Fprintf(w, "  certificates verified %d/%d; license errors %d\n", r.CertsOK, r.Licensed, r.LicenseErrors)
+		fmt.Fprintf(w, "  after: RSS %.1f MiB (peak %.1f MiB), %d goroutines\n", mib(r.After.RSSKiB), mib(r.After.HWMKiB), r.After.Goroutines)
+	}
+	fmt.Fprintf(w, "polls: %d ended pending and were sent again, %d slow_down, %d errors; %d unlicensed nodes stopped waiting\n",
+		r.PollsPending, r.PollsSlowDown, r.PollErrors, r.Unexpected)
+	if stopErr != nil {
+		fmt.Fprintf(w, "controlplane stop: %v\n", stopErr)
+	} else {
+		fmt.Fprintln(w, "controlplane stopped cleanly on SIGTERM")
+	}
+}
+
+// raiseNoFile raises RLIMIT_NOFILE's soft limit to the hard limit (the
+// control plane, also a Go program, does the same) and returns it.
+func raiseNoFile() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("getrlimit: %w", err)
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return 0, fmt.Errorf("setrlimit: %w", err)
+		}
+	}
+	return lim.Cur, nil
+}

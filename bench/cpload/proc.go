@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// controlPlane is a controlplane process that cpload started.
+type controlPlane struct {
+	cmd    *exec.Cmd
+	data   string
+	url    string
+	pprof  string // http://127.0.0.1:PORT
+	exited chan struct{}
+	err    error // from Wait, once exited is closed
+}
+
+// buildControlPlane builds cmd/controlplane into dir.
+func buildControlPlane(ctx context.Context, dir string, log io.Writer) (string, error) {
+	bin := filepath.Join(dir, "controlplane")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/nodeconsole/nodeconsole/cmd/controlplane")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build cmd/controlplane: %w", err)
+	}
+	return bin, nil
+}
+
+// startControlPlane runs bin on 127.0.0.1 with a fresh data directory under
+// dir, the per-IP enrollment limit off (every simulated node comes from
+// 127.0.0.1) and pprof/expvar on another loopback port.
+func startControlPlane(ctx context.Context, bin, dir string, extra []string) (*controlPlane, error) {
+	data := filepath.Join(dir, "data")
+	args := append([]string{"--listen", "127.0.0.1:0", "--data", data, "--log", filepath.Join(dir, "controlplane.log"),
+		"--enroll-limit", "off", "--pprof", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	// If cpload dies, so does the control plane.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	cp := &controlPlane{cmd: cmd, data: data, exited: make(chan struct{})}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default: // nobody reads once started; drop
+			}
+		}
+		cp.err = cmd.Wait()
+		close(cp.exited)
+	}()
+	timeout := time.NewTimer(time.Minute)
+	defer timeout.Stop()
+	for cp.url == "" || cp.pprof == "" {
+		select {
+		case line := <-lines:
+			if u, ok := strings.CutPrefix(line, "controlplane: serving "); ok {
+				cp.url = u
+			}
+			if u, ok := strings.CutPrefix(line, "controlplane: pprof on "); ok {
+				cp.pprof = strings.TrimSuffix(u, "/debug/pprof/")
+			}
+		case <-cp.exited:
+			return nil, fmt.Errorf("controlplane exited at start: %v", cp.err)
+		case <-timeout.C:
+			cp.stop(time.Second)
+			return nil, errors.New("controlplane did not print its URL within a minute")
+		case <-ctx.Done():
+			cp.stop(time.Second)
+			return nil, ctx.Err()
+		}
+	}
+	return cp, nil
+}
+
+// target is what run needs to talk to the process.
+func (cp *controlPlane) target() (target, error) {
+	ca, err := os.ReadFile(filepath.Join(cp.data, "ca.pem"))
+	if err != nil {
+		return target{}, err
+	}
+	tok, err := os.ReadFile(filepath.Join(cp.data, "admin-token"))
+	if err != nil {
+		return target{}, err
+	}
+	return target{URL: cp.url, CAPEM: ca, AdminToken: strings.TrimSpace(string(tok)), Stats: cp.stats}, nil
+}
+
+// stats reads RSS from /proc/PID/status, counts /proc/PID/fd, and reads
+// the gauges and Go memory statistics from expvar.
+func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
+	var st serverStats
+	pid := cp.cmd.Process.Pid
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return st, err
+	}
+	st.RSSKiB, st.HWMKiB = statusKiB(status, "VmRSS:"), statusKiB(status, "VmHWM:")
+	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+		st.FDs = len(fds)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.pprof+"/debug/vars", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	var vars struct {
+		CP       map[string]int `json:"controlplane"`
+		MemStats struct {
+			HeapInuse, StackInuse, Sys int64
+		} `json:"memstats"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		return st, fmt.Errorf("decode /debug/vars: %w", err)
+	}
+	st.Waiting, st.Goroutines = vars.CP["waitingPolls"], vars.CP["goroutines"]
+	st.HeapInuseKiB, st.StackKiB, st.GoSysKiB = vars.MemStats.HeapInuse>>10, vars.MemStats.StackInuse>>10, vars.MemStats.Sys>>10
+	return st, nil
+}
+
+// statusKiB reads a "Key:   123 kB" line of /proc/PID/status.
+func statusKiB(status []byte, key string) int64 {
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, key); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// profile saves the control plane's pprof profile name (e.g. "heap",
+// "profile?seconds=5") to path.
+func (cp *controlPlane) profile(ctx context.Context, name, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.pprof+"/debug/pprof/"+name, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof %s: %s", name, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// stop ends the process: SIGTERM (a graceful stop releases every held
+// poll), then SIGKILL after grace. It reports how the process ended.
+func (cp *controlPlane) stop(grace time.Duration) error {
+	select {
+	case <-cp.exited:
+		return fmt.Errorf("controlplane had already exited: %v", cp.err)
+	default:
+	}
+	cp.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-cp.exited:
+		return cp.err
+	case <-t.C:
+	}
+	cp.cmd.Process.Kill()
+	<-cp.exited
+	return fmt.Errorf("controlplane did not stop within %v of SIGTERM; killed", grace)
+}
