@@ -5,6 +5,7 @@ GO ?= go
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd third_party/bubbletea && $(GO) test -race -count=1 ./...  # the patched renderer (its README.md)
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...

@@ -53,3 +53,8 @@ require (
 // start-up: 31-92 ms before the first frame and ~2 MiB of RSS on a node.
 // v0.0.24 builds and behaves the same for the console (docs/performance.md).
 replace github.com/mattn/go-runewidth => github.com/mattn/go-runewidth v0.0.24
+
+// bubbletea v2.0.10 with a renderer that ticks only while there are frames to
+// draw: an idle console makes no wakeups (docs/performance.md,
+// third_party/bubbletea/README.md). Drop when upstream has the equivalent.
+replace charm.land/bubbletea/v2 => ./third_party/bubbletea

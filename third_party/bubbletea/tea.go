@@ -540,7 +540,13 @@ type Program struct {
 	ignoreSignals uint32
 
 	// ticker is the ticker that will be used to write to the renderer.
+	// nodeconsole patch: it only runs while there are frames to draw.
 	ticker *time.Ticker
+
+	// renderWake tells the renderer that there may be a frame to draw
+	// (nodeconsole patch). Buffered (1) and sent to without blocking, so
+	// wakes coalesce.
+	renderWake chan struct{}
 
 	// once is used to stop the renderer.
 	once sync.Once
@@ -606,6 +612,7 @@ func NewProgram(model Model, opts ...ProgramOption) *Program {
 		msgs:         make(chan Msg),
 		errs:         make(chan error, 1),
 		rendererDone: make(chan struct{}),
+		renderWake:   make(chan struct{}, 1),
 	}
 
 	// Apply all options to the program.
@@ -894,6 +901,16 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 func (p *Program) render(model Model) {
 	if p.renderer != nil {
 		p.renderer.render(model.View()) // send view to renderer
+		p.wakeRenderer()
+	}
+}
+
+// wakeRenderer tells the renderer goroutine there may be a frame to draw
+// (nodeconsole patch). It never blocks.
+func (p *Program) wakeRenderer() {
+	select {
+	case p.renderWake <- struct{}{}:
+	default:
 	}
 }
 
@@ -1415,6 +1432,16 @@ func (p *Program) Printf(template string, args ...any) {
 }
 
 // startRenderer starts the renderer.
+//
+// nodeconsole patch: the ticker only runs while there are frames to draw, so
+// an idle program does not wake up at all. Every render (and a restart of the
+// renderer) sends a wake. A wake while the ticker is stopped draws at once,
+// since there is nothing to rate-limit, and starts the ticker; wakes while it
+// runs are drawn on the next tick, at most one frame per tick (the FPS cap);
+// the first tick with no wake since the previous frame stops the ticker.
+// Like upstream, the renderer starts with the ticker running and its first
+// tick draws, so the first frame still includes the start-up messages
+// (window size, colour profile) that arrive within one frame interval.
 func (p *Program) startRenderer() {
 	framerate := time.Second / time.Duration(p.fps)
 	if p.ticker == nil {
@@ -1432,15 +1459,35 @@ func (p *Program) startRenderer() {
 	// Start the renderer.
 	p.renderer.start()
 	go func() {
+		tick := p.ticker.C // nil while the ticker is stopped
+		pending := true    // a frame waits for the next tick
+		draw := func() {
+			_ = p.flush()
+			_ = p.renderer.flush(false)
+		}
 		for {
 			select {
 			case <-p.rendererDone:
 				p.ticker.Stop()
 				return
 
-			case <-p.ticker.C:
-				_ = p.flush()
-				_ = p.renderer.flush(false)
+			case <-p.renderWake:
+				if tick != nil {
+					pending = true
+					continue
+				}
+				draw()
+				p.ticker.Reset(framerate)
+				tick = p.ticker.C
+
+			case <-tick:
+				if !pending {
+					p.ticker.Stop()
+					tick = nil
+					continue
+				}
+				pending = false
+				draw()
 			}
 		}
 	}()
