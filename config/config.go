@@ -49,13 +49,30 @@ type Site struct {
 	Tags              map[string]string `yaml:"tags" json:"tags,omitempty"`
 }
 
-// Network holds proxy settings and the paths network changes write to.
+// Network holds proxy settings, the paths network changes write to, and
+// how the DHCP client of the WAN interface is told about a change.
 type Network struct {
 	HTTPSProxy  string `yaml:"httpsProxy" json:"httpsProxy,omitempty"`
 	NoProxy     string `yaml:"noProxy" json:"noProxy,omitempty"`
 	ResolvConf  string `yaml:"resolvConf" json:"resolvConf"`
 	NetworkdDir string `yaml:"networkdDir" json:"networkdDir"`
+	// DHCPClient is what runs DHCP on the WAN interface: auto (networkd
+	// when systemd-networkd runs, else process), networkd, process
+	// (dhclient, dhcpcd or udhcpc processes) or none (leave it alone).
+	DHCPClient string `yaml:"dhcpClient" json:"dhcpClient"`
+	// DHCPStartCommand and DHCPStopCommand replace the built-in start and
+	// stop of a DHCP client process; {interface} is replaced.
+	DHCPStartCommand []string `yaml:"dhcpStartCommand" json:"dhcpStartCommand,omitempty"`
+	DHCPStopCommand  []string `yaml:"dhcpStopCommand" json:"dhcpStopCommand,omitempty"`
+	// NetworkdRuntimeDir receives the .network file of a change on trial
+	// (volatile: gone after a reboot).
+	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir"`
+	// NetworkdReloadCommand makes systemd-networkd re-read its files.
+	NetworkdReloadCommand []string `yaml:"networkdReloadCommand" json:"networkdReloadCommand"`
 }
+
+// DHCPClients are the values network.dhcpClient accepts.
+var DHCPClients = []string{"auto", "networkd", "process", "none"}
 
 // Console holds the commands the console runs on the operator's behalf.
 type Console struct {
@@ -73,7 +90,9 @@ type Model struct {
 // Default returns the configuration used when no file sets a value.
 func Default() Config {
 	return Config{
-		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network"},
+		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network",
+			DHCPClient: "auto", NetworkdRuntimeDir: "/run/systemd/network",
+			NetworkdReloadCommand: []string{"networkctl", "reload"}},
 		Console: Console{RebootCommand: []string{"systemctl", "reboot"}},
 	}
 }

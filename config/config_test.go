@@ -27,7 +27,7 @@ node: {make: Acme, model: EdgeBox 200}
 site:
   endpoint: https://cp.example.com
   project: alpha
-network: {resolvConf: /tmp/x/resolv.conf}
+network: {resolvConf: /tmp/x/resolv.conf, dhcpClient: process, dhcpStopCommand: [sudo, -n, /usr/sbin/dhclient, -x, "{interface}"]}
 console: {rebootCommand: [sudo, -n, systemctl, reboot]}
 models:
   eb200: {make: Acme, model: EdgeBox 200, endpoint: https://cp.acme.example}
@@ -41,7 +41,9 @@ models:
 	want := Config{
 		Node:    Node{Name: "lab-01", Make: "Acme", Model: "EdgeBox 200"},
 		Site:    Site{Endpoint: "https://cp.example.com", Project: "beta", RegistrationToken: "tok_secret_value"},
-		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network"},
+		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network",
+			DHCPClient: "process", DHCPStopCommand: []string{"sudo", "-n", "/usr/sbin/dhclient", "-x", "{interface}"},
+			NetworkdRuntimeDir: "/run/systemd/network", NetworkdReloadCommand: []string{"networkctl", "reload"}},
 		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}},
 		Models:  map[string]Model{"eb200": {Make: "Acme", Model: "EdgeBox 200", Endpoint: "https://cp.acme.example"}},
 	}
@@ -88,6 +90,20 @@ func TestLoadProblemsNameFileLineKey(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.Network.ResolvConf != "/etc/resolv.conf" {
 					t.Errorf("resolvConf = %q; want the default kept", c.Network.ResolvConf)
+				}
+			},
+		},
+		{
+			name: "bad DHCP settings",
+			body: "network:\n  dhcpClient: dhclient\n  dhcpStartCommand: dhclient {interface}\n  networkdRuntimeDir: run/network\n",
+			want: []string{
+				`config.yaml:2: network.dhcpClient: must be one of auto, networkd, process, none, not "dhclient"`,
+				"config.yaml:3: network.dhcpStartCommand: must be a list of strings",
+				"config.yaml:4: network.networkdRuntimeDir: must be an absolute path",
+			},
+			check: func(t *testing.T, c Config) {
+				if c.Network.DHCPClient != "auto" || c.Network.NetworkdRuntimeDir != "/run/systemd/network" {
+					t.Errorf("network = %+v; want the defaults kept", c.Network)
 				}
 			},
 		},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -81,6 +82,26 @@ func mergeFile(cfg *Config, file string, data []byte) Problems {
 					m.path(v, "network.resolvConf", &cfg.Network.ResolvConf)
 				case "networkdDir":
 					m.path(v, "network.networkdDir", &cfg.Network.NetworkdDir)
+				case "dhcpClient":
+					var c string
+					if m.str(v, "network.dhcpClient", &c) {
+						if c == "" {
+							c = "auto"
+						}
+						if !slices.Contains(DHCPClients, c) {
+							m.add(v, "network.dhcpClient", fmt.Sprintf("must be one of %s, not %q", strings.Join(DHCPClients, ", "), c))
+						} else {
+							cfg.Network.DHCPClient = c
+						}
+					}
+				case "dhcpStartCommand":
+					m.command(v, "network.dhcpStartCommand", &cfg.Network.DHCPStartCommand)
+				case "dhcpStopCommand":
+					m.command(v, "network.dhcpStopCommand", &cfg.Network.DHCPStopCommand)
+				case "networkdRuntimeDir":
+					m.path(v, "network.networkdRuntimeDir", &cfg.Network.NetworkdRuntimeDir)
+				case "networkdReloadCommand":
+					m.command(v, "network.networkdReloadCommand", &cfg.Network.NetworkdReloadCommand)
 				default:
 					m.unknown(v, "network."+k)
 				}

@@ -10,10 +10,44 @@ import (
 	"time"
 )
 
-// DHCPHook tells the DHCP client on ifname to run (true) or stop (false).
-// A static apply calls it with false before removing the addresses; a DHCP
-// apply, or a revert to a snapshot that held a lease, with true.
+// DHCPControl tells whatever runs DHCP on the interface (systemd-networkd,
+// dhclient, dhcpcd, udhcpc ...) what an apply does, so that a lease cannot
+// come back over a static address and a DHCP config gets a client. The
+// Manager calls, with a bounded context and never from a UI's Update:
+//
+//   - Apply for a static config before the addresses are replaced (stop the
+//     client), and for a DHCP config once the old addresses are gone (start
+//     it). trial is false only for ApplySaved (boot), where nothing is
+//     reverted later.
+//   - Restore after a snapshot was put back (revert, deadline, a failed
+//     step): undo what Apply did to the client.
+//   - Commit once the applied config was saved (Confirm, ApplySaved): the
+//     change is final, forget how to undo it.
+//
+// SystemDHCP is the real one; DHCPHook adapts a plain function.
+type DHCPControl interface {
+	Apply(ctx context.Context, cfg Config, trial bool) error
+	Restore(ctx context.Context, snap *Snapshot) error
+	Commit(ctx context.Context, cfg Config) error
+}
+
+// DHCPHook tells the DHCP client on ifname to run (true) or stop (false):
+// Apply calls it with the config's mode, Restore with whether the snapshot
+// held a lease, and Commit not at all. Simulated.DHCP is one.
 type DHCPHook func(ctx context.Context, ifname string, run bool) error
+
+// Apply implements DHCPControl.
+func (h DHCPHook) Apply(ctx context.Context, cfg Config, trial bool) error {
+	return h(ctx, cfg.Interface, cfg.Mode == ModeDHCP)
+}
+
+// Restore implements DHCPControl.
+func (h DHCPHook) Restore(ctx context.Context, snap *Snapshot) error {
+	return h(ctx, snap.Interface, snap.HadLease())
+}
+
+// Commit implements DHCPControl.
+func (h DHCPHook) Commit(context.Context, Config) error { return nil }
 
 // DefaultTryTimeout is how long a Trial waits for a confirmation.
 const DefaultTryTimeout = 60 * time.Second
@@ -29,8 +63,9 @@ type Options struct {
 	StateDir string
 	// NetworkdDir receives the rendered .network file; "" skips it.
 	NetworkdDir string
-	// DHCP starts or stops the DHCP client; nil does nothing.
-	DHCP DHCPHook
+	// DHCP starts or stops the DHCP client (NewSystemDHCP on a node, a
+	// DHCPHook such as Simulated.DHCP otherwise); nil does nothing.
+	DHCP DHCPControl
 	// Logger receives audit and detail lines; nil discards them.
 	Logger *slog.Logger
 	// Prober runs the checks; nil builds one from Reader and Backend (when
@@ -49,10 +84,20 @@ type Options struct {
 
 // Manager validates, previews, applies (with try and revert), persists and
 // re-applies the WAN network configuration. Its methods are safe for
-// concurrent use, but only one Trial should be open at a time.
+// concurrent use. At most one Trial is open at a time: Apply refuses a
+// second one, and Pending and RevertPending find the open one, so that a
+// program that stops (log-out, a signal) can put the previous settings back
+// first.
 type Manager struct {
 	o Options
+
+	mu       sync.Mutex    // guards the following fields; never held during I/O
+	pending  *Trial        // the open trial, nil once decided
+	applying chan struct{} // non-nil while Apply runs; closed when it returns
 }
+
+// ErrTrialPending is returned by Apply while another trial is open.
+var ErrTrialPending = errors.New("netconfig: a network change is still on trial; keep or revert it first")
 
 // NewManager returns a Manager, or an error if a required option is missing.
 func NewManager(o Options) (*Manager, error) {
@@ -63,7 +108,7 @@ func NewManager(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.DHCP == nil {
-		o.DHCP = func(context.Context, string, bool) error { return nil }
+		o.DHCP = DHCPHook(func(context.Context, string, bool) error { return nil })
 	}
 	if o.Prober == nil {
 		nb, _ := o.Backend.(NeighborResolver)
@@ -120,19 +165,94 @@ func (m *Manager) Prober() *Prober { return m.o.Prober }
 // step fails it restores the snapshot and returns the error. On success it
 // returns an open Trial: run its checks, then Confirm (which saves) or
 // Revert; Wait reverts by itself at the deadline.
+//
+// Only one trial is open at a time: while one is, Apply returns
+// ErrTrialPending and changes nothing.
 func (m *Manager) Apply(ctx context.Context, cfg Config) (*Trial, error) {
-	snap, err := m.apply(ctx, cfg)
+	m.mu.Lock()
+	switch {
+	case m.pending != nil:
+		ifname := m.pending.cfg.Interface
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w (%s)", ErrTrialPending, ifname)
+	case m.applying != nil:
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w (an apply is running)", ErrTrialPending)
+	}
+	done := make(chan struct{})
+	m.applying = done
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.applying = nil
+		m.mu.Unlock()
+		close(done)
+	}()
+
+	snap, err := m.apply(ctx, cfg, true)
 	if err != nil {
 		return nil, err
 	}
 	t := &Trial{m: m, cfg: cfg, snap: snap, deadline: m.o.Now().Add(m.o.TryTimeout), done: make(chan struct{})}
 	t.timer = m.o.After(m.o.TryTimeout)
+	m.mu.Lock()
+	m.pending = t
+	m.mu.Unlock()
 	m.o.Logger.Info("network trial started", "interface", cfg.Interface, "deadline", t.deadline)
 	return t, nil
 }
 
-// apply validates, snapshots and applies cfg, restoring on failure.
-func (m *Manager) apply(ctx context.Context, cfg Config) (*Snapshot, error) {
+// Pending returns the open trial, or nil when none is waiting for a
+// decision. It does no I/O.
+func (m *Manager) Pending() *Trial {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending
+}
+
+// RevertPending reverts the open trial, if any, as a program that is
+// stopping must (log-out, SIGTERM, SIGHUP, SIGINT): the snapshot is restored
+// exactly and the trial ends as OutcomeCancelled. An Apply still running is
+// waited for first (its own context bounds it), so that its trial is
+// reverted too. It reports whether a trial was reverted, and the error of
+// restoring it.
+func (m *Manager) RevertPending(ctx context.Context, reason string) (bool, error) {
+	for {
+		m.mu.Lock()
+		t, running := m.pending, m.applying
+		m.mu.Unlock()
+		if t == nil && running == nil {
+			return false, nil
+		}
+		if t == nil {
+			select {
+			case <-running:
+				continue
+			case <-ctx.Done():
+				return false, fmt.Errorf("netconfig: revert the network trial: an apply is still running: %w", ctx.Err())
+			}
+		}
+		m.o.Logger.Info("network trial interrupted; reverting", "interface", t.cfg.Interface, "reason", reason)
+		err := t.decideRevert(ctx, OutcomeCancelled)
+		if o, _ := t.Outcome(); o == OutcomeConfirmed {
+			return false, nil // a Confirm won the race: nothing was pending
+		}
+		return true, err
+	}
+}
+
+// ended forgets t as the open trial.
+func (m *Manager) ended(t *Trial) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pending == t {
+		m.pending = nil
+	}
+}
+
+// apply validates, snapshots and applies cfg, restoring on failure. trial
+// is passed on to the DHCP control (false: ApplySaved).
+func (m *Manager) apply(ctx context.Context, cfg Config, trial bool) (*Snapshot, error) {
 	if err := m.Validate(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -142,7 +262,7 @@ func (m *Manager) apply(ctx context.Context, cfg Config) (*Snapshot, error) {
 		return nil, err
 	}
 	log.Info("network apply", "config", fmt.Sprintf("%+v", cfg), "snapshot", snap.Lines())
-	if err := m.applySteps(ctx, cfg); err != nil {
+	if err := m.applySteps(ctx, cfg, trial); err != nil {
 		log.Error("network apply failed; restoring", "err", err)
 		if rerr := m.restore(context.WithoutCancel(ctx), snap); rerr != nil {
 			return nil, fmt.Errorf("%w; restoring the previous settings also failed: %w", err, rerr)
@@ -152,7 +272,7 @@ func (m *Manager) apply(ctx context.Context, cfg Config) (*Snapshot, error) {
 	return snap, nil
 }
 
-func (m *Manager) applySteps(ctx context.Context, cfg Config) error {
+func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error {
 	b, ifname := m.o.Backend, cfg.Interface
 	if cfg.Mode == ModeDHCP {
 		if err := b.ReplaceAddrs(ctx, ifname, nil); err != nil {
@@ -164,12 +284,12 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config) error {
 		if err := b.ReplaceDefaultRoute(ctx, ifname, netip.Addr{}, false); err != nil {
 			return err
 		}
-		if err := m.o.DHCP(ctx, ifname, true); err != nil {
+		if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
 			return fmt.Errorf("netconfig: start DHCP client on %s: %w", ifname, err)
 		}
 		return nil
 	}
-	if err := m.o.DHCP(ctx, ifname, false); err != nil {
+	if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
 		return fmt.Errorf("netconfig: stop DHCP client on %s: %w", ifname, err)
 	}
 	if err := b.ReplaceAddrs(ctx, ifname, []netip.Prefix{cfg.Address}); err != nil {
@@ -189,11 +309,10 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// restore puts the snapshot back and restarts the DHCP client if it had a
-// lease (or stops it otherwise).
+// restore puts the snapshot back and the DHCP client as it was.
 func (m *Manager) restore(ctx context.Context, snap *Snapshot) error {
 	err := m.o.Backend.Restore(ctx, snap)
-	if herr := m.o.DHCP(ctx, snap.Interface, snap.HadLease()); herr != nil {
+	if herr := m.o.DHCP.Restore(ctx, snap); herr != nil {
 		err = errors.Join(err, fmt.Errorf("netconfig: restore DHCP client state on %s: %w", snap.Interface, herr))
 	}
 	return err
@@ -208,6 +327,14 @@ func (m *Manager) Save(cfg Config) error {
 	return nil
 }
 
+// commit tells the DHCP control that cfg is final. Its failure does not
+// undo anything (the settings are in use and saved), so it is logged.
+func (m *Manager) commit(ctx context.Context, cfg Config) {
+	if err := m.o.DHCP.Commit(ctx, cfg); err != nil {
+		m.o.Logger.Warn("network settings kept, but finishing the DHCP client change failed", "interface", cfg.Interface, "err", err)
+	}
+}
+
 // Saved returns the saved config, or ErrNoSavedConfig.
 func (m *Manager) Saved() (Config, error) { return loadSaved(m.o.StateDir) }
 
@@ -219,9 +346,10 @@ func (m *Manager) ApplySaved(ctx context.Context) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	if _, err := m.apply(ctx, cfg); err != nil {
+	if _, err := m.apply(ctx, cfg, false); err != nil {
 		return cfg, err
 	}
+	m.commit(ctx, cfg)
 	m.o.Logger.Info("saved network config applied", "interface", cfg.Interface)
 	return cfg, nil
 }
@@ -344,7 +472,11 @@ func (t *Trial) Confirm(ctx context.Context) error {
 	}
 	t.outcome = OutcomeConfirmed
 	t.err = t.m.Save(t.cfg)
+	if t.err == nil {
+		t.m.commit(context.WithoutCancel(ctx), t.cfg)
+	}
 	t.m.o.Logger.Info("network settings confirmed", "interface", t.cfg.Interface, "saveErr", errString(t.err))
+	t.m.ended(t)
 	close(t.done)
 	return t.err
 }
@@ -368,6 +500,7 @@ func (t *Trial) decideRevert(ctx context.Context, o Outcome) error {
 	t.outcome = o
 	t.err = t.m.restore(context.WithoutCancel(ctx), t.snap)
 	t.m.o.Logger.Info("network settings reverted", "interface", t.cfg.Interface, "outcome", string(o), "restoreErr", errString(t.err))
+	t.m.ended(t)
 	close(t.done)
 	return t.err
 }

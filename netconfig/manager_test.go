@@ -39,10 +39,10 @@ func newSimEnv(t *testing.T) *simEnv {
 	e := &simEnv{sim: NewSimulated(), expire: make(chan time.Time, 1), stateDir: t.TempDir(), netdDir: t.TempDir()}
 	m, err := NewManager(Options{
 		Backend: e.sim, Reader: e.sim, StateDir: e.stateDir, NetworkdDir: e.netdDir,
-		DHCP: func(ctx context.Context, ifname string, run bool) error {
+		DHCP: DHCPHook(func(ctx context.Context, ifname string, run bool) error {
 			e.hook = append(e.hook, ifname+" "+map[bool]string{true: "run", false: "stop"}[run])
 			return e.sim.DHCP(ctx, ifname, run)
-		},
+		}),
 		Logger: slog.New(slog.DiscardHandler),
 		After:  func(time.Duration) <-chan time.Time { return e.expire },
 		Now:    func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
