@@ -39,8 +39,8 @@ models:
 		t.Fatalf("unexpected problems: %v", probs)
 	}
 	want := Config{
-		Node:    Node{Name: "lab-01", Make: "Acme", Model: "EdgeBox 200"},
-		Site:    Site{Endpoint: "https://cp.example.com", Project: "beta", RegistrationToken: "tok_secret_value"},
+		Node: Node{Name: "lab-01", Make: "Acme", Model: "EdgeBox 200"},
+		Site: Site{Endpoint: "https://cp.example.com", Project: "beta", RegistrationToken: "tok_secret_value"},
 		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "process", DHCPStopCommand: []string{"sudo", "-n", "/usr/sbin/dhclient", "-x", "{interface}"},
 			NetworkdRuntimeDir: "/run/systemd/network", NetworkdReloadCommand: []string{"networkctl", "reload"}},
