@@ -4,9 +4,12 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -51,8 +54,22 @@ type App struct {
 	notices []notice
 	// confirmQuit is set while "Log out? y/n" is asked.
 	confirmQuit bool
-	quitting    bool
-	startup     []tea.Cmd
+	// guards are asked before logging out (a network change on trial).
+	guards map[string]ui.QuitGuard
+	// undoing counts the guards still undoing their work on the way out.
+	undoing   int
+	undoFails []string
+	quitting  bool
+	startup   []tea.Cmd
+}
+
+// guardUndoTimeout bounds one guard's Undo on the way out.
+const guardUndoTimeout = 2 * time.Minute
+
+// guardUndoneMsg is the answer of a guard's Undo.
+type guardUndoneMsg struct {
+	key string
+	err error
 }
 
 type notice struct{ key, text string }
@@ -74,7 +91,8 @@ func New(o Options) *App {
 		h.ShortSeparator = " | "
 	}
 	a := &App{st: o.Styles, stack: []ui.Screen{o.Home}, node: o.Node, demo: o.Demo, log: log,
-		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24, startup: o.Startup}
+		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24, startup: o.Startup,
+		guards: map[string]ui.QuitGuard{}}
 	for k, v := range o.Notices {
 		a.setNotice(k, v)
 	}
@@ -121,7 +139,20 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, tea.Batch(a.resizeTop(), a.reveal())
 	case ui.QuitMsg:
-		return a.quit()
+		if len(a.quitWarnings()) > 0 {
+			// Something is at stake: the operator reads it first.
+			return a.askQuit()
+		}
+		return a.leave()
+	case ui.GuardMsg:
+		if msg.Guard == nil {
+			delete(a.guards, msg.Key)
+		} else {
+			a.guards[msg.Key] = msg.Guard
+		}
+		return a, nil
+	case guardUndoneMsg:
+		return a.onUndone(msg)
 	case ui.ErrorMsg:
 		a.banner = msg.Text
 		a.log.Error(msg.Text, "err", msg.Err)
@@ -153,13 +184,19 @@ func (a *App) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (a *App) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if a.undoing > 0 {
+		if key.Matches(k, a.keys.Redraw) {
+			return a, tea.ClearScreen
+		}
+		return a, nil // logging out: wait for the guards
+	}
 	if a.confirmQuit {
+		a.confirmQuit = false
 		switch k.String() {
 		case "y", "Y", "enter":
-			return a.quit()
+			return a.leave()
 		default:
-			a.confirmQuit = false
-			return a, nil
+			return a, a.resizeTop()
 		}
 	}
 	switch {
@@ -190,8 +227,70 @@ func (a *App) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (a *App) askQuit() (tea.Model, tea.Cmd) {
+	if a.undoing > 0 {
+		return a, nil
+	}
 	a.confirmQuit = true
-	return a, nil
+	return a, a.resizeTop() // a warning line may take a body line
+}
+
+// quitWarnings are the sentences of the guards with something at stake,
+// in key order.
+func (a *App) quitWarnings() []string {
+	keys := make([]string, 0, len(a.guards))
+	for k := range a.guards {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		if w := a.guards[k].QuitWarning(); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// leave logs out: first every guard with something at stake undoes it (in
+// a tea.Cmd each), then the program quits.
+func (a *App) leave() (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for k, g := range a.guards {
+		if g.QuitWarning() == "" {
+			continue
+		}
+		a.log.Info("log out: undoing", "audit", true, "guard", k, "what", g.QuitWarning())
+		cmds = append(cmds, func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), guardUndoTimeout)
+			defer cancel()
+			return guardUndoneMsg{key: k, err: g.Undo(ctx)}
+		})
+	}
+	if len(cmds) == 0 {
+		return a.quit()
+	}
+	a.undoing, a.undoFails = len(cmds), nil
+	return a, tea.Batch(append(cmds, a.resizeTop())...)
+}
+
+func (a *App) onUndone(msg guardUndoneMsg) (tea.Model, tea.Cmd) {
+	if a.undoing == 0 {
+		return a, nil
+	}
+	a.undoing--
+	if msg.err != nil {
+		a.log.Error("log out: undoing failed", "guard", msg.key, "err", msg.err)
+		a.undoFails = append(a.undoFails, msg.key)
+	}
+	if a.undoing > 0 {
+		return a, nil
+	}
+	if len(a.undoFails) > 0 {
+		// Stay: the operator must see that the node is not as it was.
+		a.banner = "Restoring the previous settings failed; check them, then log out again."
+		return a, a.resizeTop()
+	}
+	return a.quit()
 }
 
 func (a *App) quit() (tea.Model, tea.Cmd) {
@@ -235,6 +334,9 @@ func (a *App) setNotice(k, text string) {
 // bodySize is the area left for the screen.
 func (a *App) bodySize() (int, int) {
 	h := a.height - 2 - len(a.notices) // header, footer
+	if a.confirmQuit {
+		h -= len(a.quitWarnings()) // the warnings above the question
+	}
 	if a.banner != "" {
 		h--
 	}
@@ -317,8 +419,16 @@ func (a *App) header(w int) string {
 }
 
 func (a *App) footer(w int) string {
+	if a.undoing > 0 {
+		return a.st.Warn.Render(ansi.Truncate(" Logging out: undoing the change on trial"+a.st.Glyphs.Ellipsis, w, ""))
+	}
 	if a.confirmQuit {
-		return a.st.Warn.Render(ansi.Truncate(" Log out? y: yes, any other key: no", w, ""))
+		var lines []string
+		for _, warn := range a.quitWarnings() {
+			lines = append(lines, a.st.Warn.Render(ansi.Truncate(" "+warn, w, "")))
+		}
+		lines = append(lines, a.st.Warn.Render(ansi.Truncate(" Log out? y: yes, any other key: no", w, "")))
+		return strings.Join(lines, "\n")
 	}
 	if a.help.ShowAll {
 		a.help.SetWidth(w - 1)

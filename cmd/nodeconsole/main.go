@@ -23,7 +23,11 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	// A signal cancels ctx rather than killing the process, so that what
+	// runs can finish cleanly: a network change on trial is reverted
+	// before the program exits (a serial line that drops sends SIGHUP,
+	// systemd SIGTERM, ^C at a CLI prompt SIGINT).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -53,18 +53,43 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 	}
 	var nb netconfig.NeighborResolver
 	if e.demo != nil {
-		o.Backend, o.Reader, o.DHCP, nb = e.demo.net, e.demo.net, e.demo.net.DHCP, e.demo.net
+		// The simulated network has a simulated DHCP client: --demo never
+		// touches a real one.
+		o.Backend, o.Reader, o.DHCP, nb = e.demo.net, e.demo.net, netconfig.DHCPHook(e.demo.net.DHCP), e.demo.net
 	} else {
 		b := netconfig.NewNetlinkBackend(nil, e.cfg.Network.ResolvConf, e.log)
 		o.Backend, o.Reader, nb = b, netconfig.NewReader(e.cfg.Network.ResolvConf), b
+		n := e.cfg.Network
+		dhcp, err := netconfig.NewSystemDHCP(netconfig.DHCPOptions{
+			Client: n.DHCPClient, StartCommand: n.DHCPStartCommand, StopCommand: n.DHCPStopCommand,
+			NetworkdRuntimeDir: n.NetworkdRuntimeDir, NetworkdReloadCommand: n.NetworkdReloadCommand,
+			Logger: e.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("network: %w", err)
+		}
+		o.DHCP = dhcp
 	}
 	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, RootCAs: roots}
 	m, err := netconfig.NewManager(o)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
+	// Whatever ends the command (log-out, a signal, an error), a change
+	// still on trial must not outlive it: put the previous settings back.
+	e.cleanup = append(e.cleanup, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), exitRevertTimeout)
+		defer cancel()
+		if reverted, err := m.RevertPending(ctx, "nodeconsole is exiting"); reverted || err != nil {
+			e.log.Info("network trial reverted at exit", "audit", true, "err", netErrString(err))
+		}
+	})
 	return m, nil
 }
+
+// exitRevertTimeout bounds reverting a trial when the program exits
+// (netlink is quick; DHCP client commands have their own 20 s bound).
+const exitRevertTimeout = 2 * time.Minute
 
 // netRootCAs is the pool the TLS check verifies the control plane with: the
 // system roots plus --ca-file and site.caCerts (file paths or PEM blocks).

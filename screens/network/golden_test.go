@@ -48,7 +48,7 @@ func demoConsole(t *testing.T, p ui.Profile) (*tui.App, *netconfig.Simulated, *n
 	clock := &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 	dir := t.TempDir()
 	mgr, err := netconfig.NewManager(netconfig.Options{
-		Backend: sim, Reader: sim, DHCP: sim.DHCP, StateDir: dir, NetworkdDir: dir + "/network",
+		Backend: sim, Reader: sim, DHCP: netconfig.DHCPHook(sim.DHCP), StateDir: dir, NetworkdDir: dir + "/network",
 		Now: clock.Now, After: func(time.Duration) <-chan time.Time { return nil },
 	})
 	if err != nil {

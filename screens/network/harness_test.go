@@ -65,7 +65,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h := &harness{t: t, sim: netconfig.NewSimulated(), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
 		expire: make(chan time.Time, 1), msgs: make(chan tea.Msg, 64)}
 	mgr, err := netconfig.NewManager(netconfig.Options{
-		Backend: h.sim, Reader: h.sim, DHCP: h.sim.DHCP,
+		Backend: h.sim, Reader: h.sim, DHCP: netconfig.DHCPHook(h.sim.DHCP),
 		StateDir: o.stateDir, NetworkdDir: o.stateDir + "/network",
 		Now: h.clock.Now, After: func(time.Duration) <-chan time.Time { return h.expire },
 	})

@@ -111,6 +111,8 @@ type (
 		gen   int
 		trial *netconfig.Trial
 		err   error
+		// resumed marks a trial started before the screen was opened.
+		resumed bool
 	}
 	checkMsg struct {
 		gen, i int
@@ -222,6 +224,13 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	m.menu = ui.NewMenu(m.st, items)
 	m.menu.Cursor = cursor
 	m.menu.SetWidth(m.width)
+	if t := m.d.Manager.Pending(); t != nil {
+		// The screen was closed while a change was on trial: show it
+		// again, with its countdown, so that it can be kept or reverted.
+		m.gen++
+		m.phase = phaseApplying
+		return m.onApplied(appliedMsg{gen: m.gen, trial: t, resumed: true})
+	}
 	return nil
 }
 
@@ -380,7 +389,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	m.phase = phaseTrial
 	m.keepSel = true
 	m.deadline = msg.trial.Deadline()
-	if m.d.TryTimeout > 0 {
+	if m.d.TryTimeout > 0 && !msg.resumed {
 		m.deadline = m.d.Now().Add(m.d.TryTimeout)
 	}
 	m.tryFor = m.deadline.Sub(m.d.Now()).Round(time.Second)
@@ -397,7 +406,35 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 		o, err := t.Wait(context.Background())
 		return outcomeMsg{gen: gen, outcome: o, err: err}
 	}
-	return tea.Batch(wait, m.nextCheck(), m.tick())
+	// The shell asks before logging out over the trial, and reverts it
+	// first, even once this screen is closed.
+	guard := ui.Guard(guardKey, trialGuard{m.d.Manager})
+	return tea.Batch(guard, wait, m.nextCheck(), m.tick())
+}
+
+// guardKey names the screen's QuitGuard in the shell.
+const guardKey = "network-trial"
+
+// QuitWarning is what the log-out question says while a change is on
+// trial.
+const QuitWarning = "A network change is on trial; logging out reverts it."
+
+// trialGuard is the shell's QuitGuard for a network change on trial: it
+// warns while the Manager has one open, and reverts it on log-out.
+type trialGuard struct{ m *netconfig.Manager }
+
+// QuitWarning implements ui.QuitGuard; Manager.Pending does no I/O.
+func (g trialGuard) QuitWarning() string {
+	if g.m.Pending() == nil {
+		return ""
+	}
+	return QuitWarning
+}
+
+// Undo implements ui.QuitGuard: it restores the previous settings exactly.
+func (g trialGuard) Undo(ctx context.Context) error {
+	_, err := g.m.RevertPending(ctx, "log out")
+	return err
 }
 
 // nextCheck runs the next check in its own tea.Cmd.

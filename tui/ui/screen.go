@@ -5,6 +5,8 @@
 package ui
 
 import (
+	"context"
+
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 )
@@ -124,3 +126,30 @@ type StatusChangedMsg struct{}
 
 // StatusChanged is a command that sends StatusChangedMsg.
 func StatusChanged() tea.Msg { return StatusChangedMsg{} }
+
+// QuitGuard is something the console must undo before it exits: a network
+// change on trial, which would otherwise stay live and unsaved until the
+// next boot. The shell asks every guard before logging out.
+type QuitGuard interface {
+	// QuitWarning is one sentence for the log-out question, such as "A
+	// network change is on trial; logging out reverts it.", or "" when
+	// nothing is at stake (any more). It is called from Update and View,
+	// so it must not do I/O.
+	QuitWarning() string
+	// Undo undoes it. The shell calls it in a tea.Cmd, with a bounded
+	// context, once the operator chose to log out.
+	Undo(ctx context.Context) error
+}
+
+// GuardMsg asks the shell to ask Guard before it logs out, until a GuardMsg
+// with the same Key and a nil Guard removes it. A guard outlives the screen
+// that set it: the change may still be on trial after the screen closed.
+type GuardMsg struct {
+	Key   string
+	Guard QuitGuard
+}
+
+// Guard returns a command that sets (or, with nil, removes) a QuitGuard.
+func Guard(key string, g QuitGuard) tea.Cmd {
+	return func() tea.Msg { return GuardMsg{Key: key, Guard: g} }
+}
