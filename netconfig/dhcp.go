@@ -254,7 +254,12 @@ func (d *SystemDHCP) Restore(ctx context.Context, snap *Snapshot) error {
 				return err
 			}
 		}
-		if len(u.stopped) > 0 || (snap.HadLease() && len(d.o.StartCommand) > 0) {
+		switch {
+		case len(u.stopped) > 0 && len(d.o.StopCommand) == 0:
+			// Stopped by a signal: start exactly what ran before.
+			return d.respawn(ifname, u.stopped)
+		case len(u.stopped) > 0 || (snap.HadLease() && len(d.o.StartCommand) > 0):
+			// The configured commands own the client.
 			return d.start(ctx, ifname, u.stopped)
 		}
 	}
@@ -341,22 +346,27 @@ func (d *SystemDHCP) start(ctx context.Context, ifname string, stopped []dhcpPro
 	case len(d.o.StartCommand) > 0:
 		return d.run(ctx, "start the DHCP client (network.dhcpStartCommand)", substitute(d.o.StartCommand, ifname))
 	case len(stopped) > 0:
-		var errs []error
-		for _, p := range stopped {
-			pid, err := d.spawn(p)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("netconfig: start DHCP client %s on %s again: %w", p.Name, ifname, err))
-				continue
-			}
-			d.log.Info("started DHCP client again", "interface", ifname, "client", p.Name, "pid", pid, "argv", p.Argv)
-		}
-		return errors.Join(errs...)
+		return d.respawn(ifname, stopped)
 	}
 	argv, err := defaultStartCommand(ifname)
 	if err != nil {
 		return err
 	}
 	return d.run(ctx, "start the DHCP client", argv)
+}
+
+// respawn starts the stopped clients again with their command lines.
+func (d *SystemDHCP) respawn(ifname string, stopped []dhcpProc) error {
+	var errs []error
+	for _, p := range stopped {
+		pid, err := d.spawn(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("netconfig: start DHCP client %s on %s again: %w", p.Name, ifname, err))
+			continue
+		}
+		d.log.Info("started DHCP client again", "interface", ifname, "client", p.Name, "pid", pid, "argv", p.Argv)
+	}
+	return errors.Join(errs...)
 }
 
 // defaultStartCommand is how a client is started when nothing says how.

@@ -311,6 +311,15 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	}
 	fmt.Fprintln(stdout, "Applied. Checks:")
 	t.RunChecks(ctx, report)
+	if ctx.Err() != nil {
+		// Stopped by a signal before anything was kept: revert.
+		outcome, err := t.Wait(ctx)
+		e.log.Info("network trial ended", "audit", true, "interface", cfg.Interface, "outcome", string(outcome), "err", netErrString(err))
+		if err != nil {
+			return fmt.Errorf("network set: restoring the previous settings failed: %w", err)
+		}
+		return errors.New("network set: stopped; the previous settings were restored")
+	}
 	if try == 0 {
 		if err := t.Confirm(ctx); err != nil {
 			return fmt.Errorf("network set: the settings are in use but were not saved: %w", err)

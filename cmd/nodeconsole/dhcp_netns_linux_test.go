@@ -1,0 +1,397 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/nodeconsole/nodeconsole/testenv"
+)
+
+// The DHCP lab is an nsLab whose veth0 starts without an address, a real
+// DHCP server (busybox udhcpd) on the peer's gw0 handing out
+// 192.0.2.100-150 with router 192.0.2.1, and client scripts that apply a
+// lease to veth0 only (never to /etc/resolv.conf: the file system is the
+// host's). nodeconsole's config starts udhcpc through
+// network.dhcpStartCommand so that a client it starts uses those scripts
+// too. Every process left in the node namespace is killed at the end.
+type dhcpLab struct {
+	*nsLab
+	busybox    string
+	udhcpcHook string // udhcpc -s script
+	dhclientSF string // dhclient -sf script
+}
+
+const udhcpcHook = `#!/bin/sh
+# udhcpc script for the test: apply the lease to $interface only.
+case "$1" in
+deconfig) ip -4 addr flush dev "$interface" scope global ;;
+bound|renew)
+	ip addr replace "$ip/$mask" dev "$interface" valid_lft "$lease" preferred_lft "$lease"
+	for r in $router; do ip route replace default via "$r" dev "$interface" proto dhcp; break; done ;;
+esac
+`
+
+const dhclientHook = `#!/bin/sh
+# dhclient-script for the test: apply the lease to $interface only.
+case "$reason" in
+PREINIT) ip link set dev "$interface" up ;;
+BOUND|RENEW|REBIND|REBOOT)
+	ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" valid_lft "$new_dhcp_lease_time" preferred_lft "$new_dhcp_lease_time"
+	for r in $new_routers; do ip route replace default via "$r" dev "$interface" proto dhcp; break; done ;;
+EXPIRE|FAIL|RELEASE|STOP)
+	[ -n "$old_ip_address" ] && ip addr del "$old_ip_address/$old_subnet_mask" dev "$interface" ;;
+esac
+exit 0
+`
+
+func newDHCPLab(t *testing.T) *dhcpLab {
+	t.Helper()
+	l := &dhcpLab{nsLab: newNSLab(t), busybox: testenv.RequireCommand(t, "busybox")}
+	t.Cleanup(func() { killNetns(t, l.node); killNetns(t, l.peer) })
+	l.must("-n", l.node, "route", "flush", "dev", "veth0")
+	l.must("-n", l.node, "addr", "flush", "dev", "veth0")
+
+	l.udhcpcHook = filepath.Join(l.dir, "udhcpc.sh")
+	l.dhclientSF = filepath.Join(l.dir, "dhclient.sh")
+	for p, body := range map[string]string{l.udhcpcHook: udhcpcHook, l.dhclientSF: dhclientHook} {
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(l.dir, "udhcpd.conf")
+	os.WriteFile(filepath.Join(l.dir, "udhcpd.leases"), nil, 0o644)
+	os.WriteFile(conf, []byte(fmt.Sprintf(`start 192.0.2.100
+end 192.0.2.150
+interface gw0
+lease_file %s
+pidfile %s
+opt router 192.0.2.1
+opt dns 192.0.2.53
+opt subnet 255.255.255.0
+opt lease 3600
+`, filepath.Join(l.dir, "udhcpd.leases"), filepath.Join(l.dir, "udhcpd.pid"))), 0o644)
+	l.start(t, "udhcpd", "netns", "exec", l.peer, l.busybox, "udhcpd", "-f", conf)
+
+	// nodeconsole starts udhcpc (in the background, with the test's
+	// script) when it switches to DHCP and no client ran before.
+	start := []string{l.busybox, "udhcpc", "-b", "-i", "{interface}", "-s", l.udhcpcHook, "-p", filepath.Join(l.dir, "udhcpc.{interface}.pid")}
+	cfg := fmt.Sprintf("network: {resolvConf: %q, networkdDir: %q, networkdRuntimeDir: %q, dhcpStartCommand: %s}\n",
+		l.resolv, l.networkd, filepath.Join(l.dir, "run-network"), yamlList(start))
+	if err := os.WriteFile(l.cfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func yamlList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// proc is a process the test started; exited is closed once it ended.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+// start runs ip(8) with args (e.g. netns exec NS prog ...) as a child that
+// is killed and reaped at the end of the test.
+func (l *dhcpLab) start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(l.ip, args...)
+	log, err := os.Create(filepath.Join(l.dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); log.Close(); close(p.exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// startClient starts a real DHCP client on veth0 in the node namespace, in
+// the foreground, as the test's child: busybox udhcpc or ISC dhclient.
+func (l *dhcpLab) startClient(t *testing.T, kind string) *proc {
+	t.Helper()
+	switch kind {
+	case "udhcpc":
+		return l.start(t, kind, "netns", "exec", l.node, l.busybox, "udhcpc", "-f", "-i", "veth0", "-s", l.udhcpcHook)
+	case "dhclient":
+		dhclient := testenv.RequireCommand(t, "dhclient")
+		empty := filepath.Join(l.dir, "dhclient.conf")
+		os.WriteFile(empty, nil, 0o644)
+		return l.start(t, kind, "netns", "exec", l.node, dhclient, "-d", "-4", "-cf", empty, "-sf", l.dhclientSF,
+			"-pf", filepath.Join(l.dir, "dhclient.pid"), "-lf", filepath.Join(l.dir, "dhclient.leases"), "veth0")
+	}
+	t.Fatalf("unknown client %s", kind)
+	return nil
+}
+
+// waitLease waits, through netlink address events in the node namespace,
+// until veth0 holds a lease (an address from the pool with a finite
+// lifetime), and returns it.
+func (l *dhcpLab) waitLease(t *testing.T, not string) string {
+	t.Helper()
+	ns, err := netns.GetFromName(l.node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	veth, err := h.LinkByName("veth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, done := make(chan netlink.AddrUpdate, 64), make(chan struct{})
+	defer close(done)
+	if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{Namespace: &ns, ListExisting: true}); err != nil {
+		t.Fatal(err)
+	}
+	limit := time.After(60 * time.Second) // only bounds a broken run
+	for {
+		select {
+		case u := <-ch:
+			a := u.LinkAddress.String()
+			if u.NewAddr && u.LinkIndex == veth.Attrs().Index && u.ValidLft > 0 && u.ValidLft != 0xFFFFFFFF &&
+				strings.HasPrefix(a, "192.0.2.1") && a != not {
+				return a
+			}
+		case <-limit:
+			t.Fatalf("no DHCP lease on veth0; kernel:\n%s", l.kernel())
+		}
+	}
+}
+
+// netnsProcs lists the processes in the named network namespace.
+func netnsProcs(t *testing.T, name string) map[int]string {
+	t.Helper()
+	var want unix.Stat_t
+	if err := unix.Stat("/run/netns/"+name, &want); err != nil {
+		return nil
+	}
+	ents, _ := os.ReadDir("/proc")
+	out := map[int]string{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+e.Name()+"/ns/net", &st) != nil || st.Dev != want.Dev || st.Ino != want.Ino {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if len(b) > 0 {
+			out[pid] = strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// killNetns kills every process in the named namespace and waits for them
+// to go (daemonized DHCP clients are not the test's children).
+func killNetns(t *testing.T, name string) {
+	for pid := range netnsProcs(t, name) {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue
+		}
+		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 10_000)
+		unix.Close(fd)
+	}
+}
+
+// clientsIn lists the DHCP client processes in the node namespace.
+func (l *dhcpLab) clients(t *testing.T) []string {
+	var out []string
+	for pid, argv := range netnsProcs(t, l.node) {
+		f := strings.Fields(argv)
+		if name := filepath.Base(f[0]); name == "dhclient" || name == "udhcpc" || (name == "busybox" && len(f) > 1 && f[1] == "udhcpc") {
+			out = append(out, fmt.Sprintf("%d %s", pid, argv))
+		}
+	}
+	return out
+}
+
+func (l *dhcpLab) waitExit(t *testing.T, p *proc, what string) {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second): // only bounds a broken run
+		t.Fatalf("%s still runs", what)
+	}
+}
+
+// TestDHCPClientStoppedAndStartedInNetns runs real DHCP clients against a
+// real DHCP server: switching to a static address stops the client, so the
+// lease is gone and nothing is left that could bring it back; switching
+// back to DHCP starts a client that gets a lease.
+func TestDHCPClientStoppedAndStartedInNetns(t *testing.T) {
+	for _, kind := range []string{"udhcpc", "dhclient"} {
+		t.Run(kind, func(t *testing.T) {
+			l := newDHCPLab(t)
+			client := l.startClient(t, kind)
+			lease := l.waitLease(t, "")
+			if got := l.clients(t); len(got) != 1 {
+				t.Fatalf("clients before: %v", got)
+			}
+
+			// DHCP -> static.
+			code, out, errs := l.nodeconsole("network", "set", "--interface", "veth0", "--address", "192.0.2.10/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53")
+			if code != 0 {
+				t.Fatalf("set static: exit %d: %s\n%s", code, errs, out)
+			}
+			l.waitExit(t, client, "the DHCP client")
+			if left := l.clients(t); len(left) != 0 {
+				t.Errorf("a DHCP client is left in the namespace and could bring the lease back: %v", left)
+			}
+			want := "addr 192.0.2.10/24\ndefault via 192.0.2.1 dev veth0 proto static \n192.0.2.0/24 dev veth0 proto kernel scope link src 192.0.2.10 \n"
+			if got := l.kernel(); got != want {
+				t.Errorf("kernel after static (lease %s must be gone):\n%s\nwant:\n%s", lease, got, want)
+			}
+			logData := l.read(filepath.Join(l.state, "nodeconsole.log"))
+			if !strings.Contains(logData, `"msg":"stopped DHCP client"`) || !strings.Contains(logData, fmt.Sprintf(`"pid":%d`, client.cmd.Process.Pid)) {
+				t.Errorf("the log does not say which client was stopped:\n%s", logData)
+			}
+
+			// static -> DHCP: a client is started (network.dhcpStartCommand)
+			// and gets a lease.
+			code, out, errs = l.nodeconsole("network", "set", "--interface", "veth0", "--dhcp")
+			if code != 0 {
+				t.Fatalf("set dhcp: exit %d: %s\n%s", code, errs, out)
+			}
+			got := l.waitLease(t, "")
+			if k := l.kernel(); strings.Contains(k, "192.0.2.10/24") || !strings.Contains(k, "default via 192.0.2.1 dev veth0 proto dhcp") {
+				t.Errorf("kernel after DHCP (lease %s):\n%s", got, k)
+			}
+			if c := l.clients(t); len(c) != 1 || !strings.Contains(c[0], "udhcpc -b -i veth0") {
+				t.Errorf("clients after switching to DHCP: %v", c)
+			}
+			if nd := l.read(filepath.Join(l.networkd, "10-nodeconsole-veth0.network")); !strings.Contains(nd, "DHCP=ipv4") {
+				t.Errorf("networkd file:\n%s", nd)
+			}
+		})
+	}
+}
+
+// TestDHCPClientBackAfterRevertInNetns: a static address tried and not kept
+// brings back the client that was stopped, with its command line, and its
+// lease.
+func TestDHCPClientBackAfterRevertInNetns(t *testing.T) {
+	l := newDHCPLab(t)
+	client := l.startClient(t, "udhcpc")
+	lease := l.waitLease(t, "")
+	argv := strings.Join(client.cmd.Args[4:], " ") // after "ip netns exec NODE"
+
+	cmd := exec.Command(l.ip, "netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state,
+		"network", "set", "--interface", "veth0", "--address", "192.0.2.10/24", "--gateway", "192.0.2.1", "--try", "60s")
+	cmd.Env = append(os.Environ(), "NODECONSOLE_TEST_MAIN=1")
+	cmd.Stdin = strings.NewReader("n\n")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "not kept; the previous settings were restored") {
+		t.Fatalf("set --try answered n: %v\n%s", err, out)
+	}
+	l.waitExit(t, client, "the first DHCP client")
+	c := l.clients(t)
+	if len(c) != 1 || !strings.HasSuffix(c[0], argv) {
+		t.Fatalf("after the revert the stopped client must run again as %q; clients: %v", argv, c)
+	}
+	// The client is back and binds its lease again.
+	if got := l.waitLease(t, ""); got != lease {
+		t.Errorf("lease after revert = %s, want %s", got, lease)
+	}
+	if k := l.kernel(); !strings.Contains(k, "addr "+lease) || strings.Contains(k, "192.0.2.10") {
+		t.Errorf("kernel after revert:\n%s", k)
+	}
+}
+
+// TestTrySignalRevertsInNetns: `network set --try 60s` stopped by SIGTERM,
+// SIGINT or SIGHUP while it asks "Keep these settings?" restores the
+// previous kernel state and resolv.conf before exiting, and saves nothing.
+func TestTrySignalRevertsInNetns(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			l := newNSLab(t)
+			before, beforeResolv := l.kernel(), l.read(l.resolv)
+			cmd := exec.Command(l.ip, "netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state,
+				"network", "set", "--interface", "veth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53", "--try", "60s")
+			cmd.Env = append(os.Environ(), "NODECONSOLE_TEST_MAIN=1")
+			stdin, _ := cmd.StdinPipe() // open: no answer
+			defer stdin.Close()
+			pr, pw := io.Pipe()
+			cmd.Stdout = pw
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait(); pw.Close() }()
+
+			// Wait for the question (ip netns exec execs nodeconsole: same PID).
+			var out strings.Builder
+			r := bufio.NewReader(pr)
+			for !strings.Contains(out.String(), "Keep these settings?") {
+				b, err := r.ReadByte()
+				if err != nil {
+					t.Fatalf("exited before asking: %v\n%s\n%s", err, out.String(), stderr.String())
+				}
+				out.WriteByte(b)
+			}
+			if got := l.kernel(); !strings.Contains(got, "addr 192.0.2.20/24") {
+				t.Fatalf("the trial is not applied:\n%s", got)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, r)
+			err := <-waited
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 ||
+				stderr.String() != "nodeconsole: network set: stopped; the previous settings were restored\n" {
+				t.Errorf("exit: %v, stderr %q", err, stderr.String())
+			}
+			if got := l.kernel(); got != before {
+				t.Errorf("kernel after %s:\n%s\nwant:\n%s", sig, got, before)
+			}
+			if got := l.read(l.resolv); got != beforeResolv {
+				t.Errorf("resolv.conf after %s: %q, want %q", sig, got, beforeResolv)
+			}
+			if _, err := os.Stat(filepath.Join(l.state, "network.json")); err == nil {
+				t.Error("a reverted trial saved the config")
+			}
+		})
+	}
+}
+
