@@ -394,4 +394,3 @@ func TestTrySignalRevertsInNetns(t *testing.T) {
 		})
 	}
 }
-
