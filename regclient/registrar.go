@@ -363,14 +363,14 @@ func (r *Registrar) Next(ctx context.Context) (Outcome, error) {
 		return r.expire(err)
 	case api.CodeAccessDenied:
 		r.log().Warn("enrollment denied", "nodeId", r.NodeID)
-		if rerr := r.resetPending(); rerr != nil {
+		if rerr := r.resetPending(s.deviceCode); rerr != nil {
 			return Outcome{}, rerr
 		}
 		r.sess = nil
 		return Outcome{Kind: OutcomeDenied, Err: err, LastCheck: s.lastCheck}, nil
 	case api.CodeInvalidGrant:
 		r.log().Warn("enrollment gone", "nodeId", r.NodeID, "err", err)
-		if rerr := r.resetPending(); rerr != nil {
+		if rerr := r.resetPending(s.deviceCode); rerr != nil {
 			return Outcome{}, rerr
 		}
 		r.sess = nil
@@ -403,7 +403,7 @@ func (r *Registrar) outcome(k OutcomeKind, err error, retryIn time.Duration) Out
 func (r *Registrar) expire(err error) (Outcome, error) {
 	last := r.sess.lastCheck
 	r.log().Info("activation code expired", "nodeId", r.NodeID)
-	if rerr := r.resetPending(); rerr != nil {
+	if rerr := r.resetPending(r.sess.deviceCode); rerr != nil {
 		return Outcome{}, rerr
 	}
 	r.sess = nil
@@ -413,14 +413,16 @@ func (r *Registrar) expire(err error) (Outcome, error) {
 	return Outcome{Kind: OutcomeExpired, Err: err, LastCheck: last}, nil
 }
 
-// resetPending returns a pending state to unregistered, keeping the node
-// ID and the key. A state that is not pending is left alone.
-func (r *Registrar) resetPending() error {
+// resetPending returns the pending state of enrollment deviceCode to
+// unregistered, keeping the node ID and the key. A state that is not
+// pending, or is pending for another enrollment (a newer code saved by
+// another screen or process), is left alone.
+func (r *Registrar) resetPending(deviceCode string) error {
 	st, err := r.Store.Load()
 	if err != nil && !errors.Is(err, ErrNoState) {
 		return err
 	}
-	if st.State != Pending || st.CertReceived {
+	if st.State != Pending || st.CertReceived || deviceCode != "" && st.DeviceCode != deviceCode {
 		return nil
 	}
 	if err := r.Store.Save(State{NodeID: r.NodeID, State: Unregistered}); err != nil {
@@ -445,7 +447,7 @@ func (r *Registrar) Cancel(ctx context.Context) error {
 	if code != "" {
 		serr = r.Client.CancelEnrollment(ctx, code)
 	}
-	if err := r.resetPending(); err != nil {
+	if err := r.resetPending(code); err != nil {
 		return err
 	}
 	r.log().Info("enrollment cancelled", "nodeId", r.NodeID, "toldServer", serr == nil)

@@ -571,3 +571,36 @@ func TestEnsureKey(t *testing.T) {
 		t.Fatalf("CSR: %v", err)
 	}
 }
+
+// TestStaleSessionLeavesNewerCodeAlone: one screen's long-poll on a code
+// that another screen cancelled and replaced must not reset the newer
+// pending code on disk when the server tells it the old code is gone.
+func TestStaleSessionLeavesNewerCodeAlone(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	dir := t.TempDir()
+	a := newRegistrar(t, cp, dir)
+	first, err := a.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newRegistrar(t, cp, dir) // no session: cancels what is on disk
+	if err := b.Cancel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.UserCode == first.UserCode {
+		t.Fatalf("a new enrollment after cancel reused the code %s", first.UserCode)
+	}
+	out := untilFinal(t, a)
+	if out.Kind == OutcomeRegistered {
+		t.Fatalf("the cancelled code's poll ended %v", out.Kind)
+	}
+	st, err := a.Store.Load()
+	if err != nil || st.State != Pending || st.UserCode != second.UserCode {
+		t.Errorf("after the stale poll ended (%v): state %s with code %s, want pending with %s (%v)",
+			out.Kind, st.State, st.UserCode, second.UserCode, err)
+	}
+}

@@ -46,6 +46,9 @@ type Registration struct {
 	Deregister deregister.FlowDeps
 	// Choices are the make/model pairs offered on the confirm step.
 	Choices []register.Choice
+	// HomeQR shows the registration QR code on the home screen of an
+	// unregistered node (site.registrationURL), registering as Choices[0].
+	HomeQR bool
 }
 
 // NewConsole wires the home screen and its menu into a shell.
@@ -62,16 +65,28 @@ func NewConsole(d ConsoleDeps) *App {
 			}},
 		)
 	}
+	var panel ui.Panel
 	if r := d.Registration; r != nil {
+		regDeps := func() register.Deps {
+			return register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.Register),
+				Choices: r.Choices, Endpoint: d.Endpoint, RegistrationURL: r.Register.RegistrationURL}
+		}
 		actions = append(actions,
-			home.Action{Label: "Register Node", Open: func() ui.Screen {
-				return register.New(register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.Register),
-					Choices: r.Choices, Endpoint: d.Endpoint})
-			}},
+			home.Action{Label: "Register Node", Open: func() ui.Screen { return register.New(regDeps()) }},
 			home.Action{Label: "Deregister Node", Open: func() ui.Screen {
 				return deregister.New(deregister.Deps{Styles: d.Styles, Flow: deregister.NewFlow(r.Deregister)})
 			}},
 		)
+		if r.HomeQR && len(r.Choices) > 0 {
+			c := r.Choices[0]
+			panel = register.NewPanel(register.PanelDeps{
+				Styles: d.Styles, Flow: register.NewFlow(r.Register),
+				Request: register.Request{Endpoint: c.Endpoint, Make: c.Make, Model: c.Model},
+				Activated: func(name, project string) ui.Screen {
+					return register.NewActivated(regDeps(), name, project)
+				},
+			})
+		}
 	}
 	actions = append(actions, home.Action{Label: "About this node", Open: func() ui.Screen {
 		return about.New(about.Deps{Styles: d.Styles, Facts: d.About, Collect: collect})
@@ -82,6 +97,7 @@ func NewConsole(d ConsoleDeps) *App {
 		Actions: actions,
 		Refresh: d.Refresh,
 		Notes:   d.Notes,
+		Panel:   panel,
 	})
 	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup})
 }

@@ -45,6 +45,10 @@ func (e *env) registration() *tui.Registration {
 		},
 		Deregister: deregister.FlowDeps{Store: e.store, NodeID: e.nodeID, Client: opts, Logger: e.log},
 		Choices:    choices,
+		// As Palette does at boot: an unregistered node with a registration
+		// page shows its QR code on the home screen. A site token registers
+		// by itself instead (autoRegisterCmd).
+		HomeQR: e.cfg.Site.RegistrationURL != "" && e.cfg.Site.Endpoint != "" && e.cfg.Site.RegistrationToken == "" && e.stateErr == nil,
 	}
 }
 

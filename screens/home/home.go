@@ -40,10 +40,10 @@ type Deps struct {
 	Now func() time.Time
 	// Notes are extra lines shown under the status (demo portal URL ...).
 	Notes []string
-	// Extra, when set, renders a block under the status given the latest
-	// snapshot and the room left (width, height); it returns "" for none.
-	// The register flow uses it to show the registration QR code.
-	Extra func(s nodestatus.Snapshot, width, height int) string
+	// Panel, when set, works in the background and shows its lines in the
+	// status and its block (the registration QR code) beside the menu when
+	// it fits. It is paused while another screen is open.
+	Panel ui.Panel
 }
 
 const logoutID = "logout"
@@ -104,7 +104,21 @@ func (m *Model) collectCmd() tea.Cmd {
 }
 
 // Init implements ui.Screen.
-func (m *Model) Init() tea.Cmd { return m.collectCmd() }
+func (m *Model) Init() tea.Cmd {
+	if m.d.Panel != nil {
+		return tea.Batch(m.collectCmd(), m.d.Panel.Init())
+	}
+	return m.collectCmd()
+}
+
+// Revealed implements ui.Revealer: the screen above closed, so the panel
+// resumes.
+func (m *Model) Revealed() tea.Cmd {
+	if m.d.Panel != nil {
+		return m.d.Panel.SetActive(true)
+	}
+	return nil
+}
 
 // Title implements ui.Screen.
 func (m *Model) Title() string { return "Home" }
@@ -114,6 +128,18 @@ func (m *Model) Snapshot() nodestatus.Snapshot { return m.snap }
 
 // Update implements ui.Screen.
 func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
+	if m.d.Panel != nil {
+		if _, isKey := msg.(tea.KeyPressMsg); !isKey {
+			if cmd := m.d.Panel.Update(msg); cmd != nil {
+				s, own := m.update(msg)
+				return s, tea.Batch(cmd, own)
+			}
+		}
+	}
+	return m.update(msg)
+}
+
+func (m *Model) update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -158,7 +184,11 @@ func (m *Model) choose(id string) tea.Cmd {
 	var i int
 	fmt.Sscan(id, &i)
 	a := m.d.Actions[i]
-	return tea.Batch(ui.Audit("menu", "choice", a.Label), ui.Push(a.Open()))
+	var pause tea.Cmd
+	if m.d.Panel != nil {
+		pause = m.d.Panel.SetActive(false) // Register Node uses the same enrollment
+	}
+	return tea.Batch(ui.Audit("menu", "choice", a.Label), pause, ui.Push(a.Open()))
 }
 
 func headerLabel(s nodestatus.Snapshot) string {
@@ -200,6 +230,9 @@ func (m *Model) View() string {
 		}
 		return status + "\n\n" + menu
 	}
+	if v, ok := m.panelView(); ok {
+		return v
+	}
 	leftW := m.width - m.menuWidth() - 1
 	node := m.nodeBlock(leftW)
 	top := lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(leftW+1).Render(node), menu)
@@ -224,7 +257,68 @@ func (m *Model) regStyled() string {
 
 func (m *Model) kv(label, value string) string {
 	st := m.d.Styles
-	return " " + st.Label.Render(fmt.Sprintf("%-12s", label)) + value
+	return " " + st.Label.Render(fmt.Sprintf("%-*s", labelW, label)) + value
+}
+
+// labelW is the width of the status labels.
+const labelW = 12
+
+// minLeftW is the narrowest left column beside the panel's block.
+const minLeftW = 34
+
+// panelView is the layout while the panel shows its block (the QR code):
+// the block on the right, full height; on the left the node, the panel's
+// lines, the menu and what room is left of the network. ok is false when
+// the block does not fit.
+func (m *Model) panelView() (string, bool) {
+	if m.d.Panel == nil || !m.loaded {
+		return "", false
+	}
+	block := m.d.Panel.Block(m.width-minLeftW-1, m.height)
+	if block == "" {
+		return "", false
+	}
+	st := m.d.Styles
+	leftW := m.width - lipgloss.Width(block) - 1
+	left := []string{m.nodeBlock(leftW)}
+	if pl := m.d.Panel.Lines(leftW, labelW, true); len(pl) > 0 {
+		left = append(left, strings.Join(pl, "\n"))
+	}
+	left = append(left, "", st.Title.Render(" Menu")+"\n"+m.menu.View())
+	col := strings.Join(left, "\n")
+	if rest := m.height - lipgloss.Height(col) - 1; rest >= 1 {
+		var more []string
+		for _, n := range m.d.Notes {
+			more = append(more, " "+n)
+		}
+		more = append(more, strings.Split(m.compactNetwork(leftW, rest), "\n")...)
+		col += "\n\n" + joinFit(more, leftW, rest, st)
+	}
+	col = joinFit(strings.Split(col, "\n"), leftW, m.height, st)
+	return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(leftW+1).Render(col), block), true
+}
+
+// compactNetwork is the default route's interface, address and gateway in
+// at most h lines.
+func (m *Model) compactNetwork(w, h int) string {
+	st := m.d.Styles
+	s := m.snap
+	lines := []string{}
+	for _, ifc := range s.Interfaces {
+		if ifc.Default {
+			addrs := strings.Join(ifc.Addresses, " ")
+			if addrs == "" {
+				addrs = st.Muted.Render("no address")
+			}
+			lines = append(lines, m.kv("Network", ifc.Name+" "+addrs))
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, m.kv("Network", st.Warn.Render("no default route")))
+	} else {
+		lines = append(lines, m.kv("Gateway", s.Gateway))
+	}
+	return joinFit(lines, w, h, st)
 }
 
 // nodeBlock is the identity part of the status, w cells wide.
@@ -295,16 +389,15 @@ func (m *Model) networkBlock(w, h int) string {
 		dns = strings.Join(s.DNS, ", ")
 	}
 	tail := []string{m.kv("Gateway", gw), m.kv("DNS", dns)}
+	if m.d.Panel != nil {
+		// Before the notes: when room is short the last lines go first.
+		tail = append(tail, m.d.Panel.Lines(w, labelW, false)...)
+	}
 	for _, n := range m.d.Notes {
 		tail = append(tail, " "+n)
 	}
 	for _, p := range s.Problems {
 		tail = append(tail, st.Warn.Render(" ! "+p))
-	}
-	if m.d.Extra != nil {
-		if extra := m.d.Extra(s, w, h-1-len(ifLines)-len(tail)); extra != "" {
-			tail = append(tail, strings.Split(extra, "\n")...)
-		}
 	}
 	if room := h - 1 - len(tail); len(ifLines) > room && room >= 1 {
 		keep := room - 1
@@ -327,6 +420,11 @@ func (m *Model) compactBlock(w, h int) string {
 	for _, ifc := range s.Interfaces {
 		if ifc.Default {
 			lines = append(lines, " "+ifc.Name+" "+strings.Join(ifc.Addresses, " "))
+		}
+	}
+	if m.d.Panel != nil {
+		for _, l := range m.d.Panel.Lines(w, 0, false) {
+			lines = append(lines, " "+strings.TrimSpace(ansi.Strip(l)))
 		}
 	}
 	return joinFit(lines, w, h, st)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
@@ -34,9 +35,19 @@ type FlowDeps struct {
 }
 
 // regFlow is the Flow backed by regclient and the real control plane.
+// Start and Next run one after the other, but Cancel runs while a Next
+// (a long-poll) may be in flight: mu guards reg, and Cancel works on its
+// own Registrar so that it shares no session with the poll.
 type regFlow struct {
 	d   FlowDeps
+	mu  sync.Mutex
 	reg *regclient.Registrar
+}
+
+func (f *regFlow) registrar() *regclient.Registrar {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reg
 }
 
 // NewFlow returns the real Flow.
@@ -113,9 +124,12 @@ func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
 	if err != nil {
 		return Code{}, err
 	}
-	f.reg = &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Make: req.Make, Model: req.Model,
+	reg := &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Make: req.Make, Model: req.Model,
 		Version: f.d.Version, Logger: f.d.Logger}
-	p, err := f.reg.Start(ctx)
+	f.mu.Lock()
+	f.reg = reg
+	f.mu.Unlock()
+	p, err := reg.Start(ctx)
 	if err != nil {
 		return Code{}, err
 	}
@@ -124,7 +138,7 @@ func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
 }
 
 func (f *regFlow) Next(ctx context.Context) Outcome {
-	if f.reg == nil {
+	if f.registrar() == nil {
 		// The screen showed a saved code (resume): attach to it first.
 		st, err := f.d.Store.Load()
 		if err != nil {
@@ -134,7 +148,7 @@ func (f *regFlow) Next(ctx context.Context) Outcome {
 			return Outcome{Kind: Retrying, Err: err, RetryIn: time.Second}
 		}
 	}
-	o, err := f.reg.Next(ctx)
+	o, err := f.registrar().Next(ctx)
 	if err != nil && o.Kind != regclient.OutcomeRetrying {
 		return Outcome{Kind: Failed, Err: err}
 	}
@@ -160,18 +174,17 @@ func (f *regFlow) Next(ctx context.Context) Outcome {
 }
 
 func (f *regFlow) Cancel(ctx context.Context) error {
-	if f.reg == nil {
-		st, err := f.d.Store.Load()
-		if err != nil {
-			return err
-		}
-		c, err := f.client(st.Endpoint)
-		if err != nil {
-			return err
-		}
-		f.reg = &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Logger: f.d.Logger}
+	// The code to cancel is the one saved as pending; a fresh Registrar
+	// (no session) reads it from there.
+	st, err := f.d.Store.Load()
+	if err != nil {
+		return err
 	}
-	return f.reg.Cancel(ctx)
+	c, err := f.client(st.Endpoint)
+	if err != nil {
+		return err
+	}
+	return (&regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Logger: f.d.Logger}).Cancel(ctx)
 }
 
 func (f *regFlow) Reboot(ctx context.Context) (string, error) {

@@ -36,6 +36,9 @@ type Deps struct {
 	Choices []Choice
 	// Endpoint is the configured endpoint ("" when none).
 	Endpoint string
+	// RegistrationURL is site.registrationURL: when set, the QR code of a
+	// resumed code encodes it with the node ID and code.
+	RegistrationURL string
 	// RebootAfter is the countdown after activation; 0 means 10 s.
 	RebootAfter time.Duration
 	// Now returns the time; nil means time.Now.
@@ -161,6 +164,17 @@ func New(d Deps) *Model {
 	return m
 }
 
+// NewActivated is the screen for a node an admin licensed while its code
+// was shown elsewhere (the home screen's QR code): "Registered as NAME"
+// and the reboot countdown, as at the end of Register Node.
+func NewActivated(d Deps, name, project string) *Model {
+	m := New(d)
+	m.ph = phActivated
+	m.out = Outcome{Kind: Registered, NodeName: name, Project: project}
+	m.deadline = m.d.Now().Add(m.d.RebootAfter)
+	return m
+}
+
 // Title implements ui.Screen.
 func (m *Model) Title() string { return "Register Node" }
 
@@ -195,6 +209,9 @@ type rebootDoneMsg struct {
 // Init implements ui.Screen: it reads the state on disk first, so a pending
 // code is shown again at once and a registered node is told so.
 func (m *Model) Init() tea.Cmd {
+	if m.ph == phActivated {
+		return m.tick()
+	}
 	flow := m.d.Flow
 	return func() tea.Msg {
 		st, err := flow.Current()
@@ -313,7 +330,8 @@ func (m *Model) onState(msg stateMsg) (ui.Screen, tea.Cmd) {
 			m.steps[i].state = stepOK
 		}
 		return m.showCode(Code{UserCode: msg.st.UserCode, VerificationURI: msg.st.VerificationURI,
-			VerificationURIComplete: msg.st.VerificationURIComplete, QRURL: msg.st.VerificationURIComplete, ExpiresAt: msg.st.ExpiresAt})
+			VerificationURIComplete: msg.st.VerificationURIComplete, ExpiresAt: msg.st.ExpiresAt,
+			QRURL: regclient.QRURL(m.d.RegistrationURL, msg.st.NodeID, msg.st.UserCode, msg.st.VerificationURIComplete, msg.st.VerificationURI)})
 	default:
 		m.ph = phConfirm
 	}
