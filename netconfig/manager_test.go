@@ -3,11 +3,13 @@ package netconfig
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -404,4 +406,139 @@ func TestPreview(t *testing.T) {
 			diffLines(t, "preview", PreviewChanges(st, tt.cfg).Lines(), tt.want)
 		})
 	}
+}
+
+// recordingDHCP is a DHCPControl that records its calls.
+type recordingDHCP struct {
+	calls []string
+	block chan struct{} // when set, Apply waits for it to close
+}
+
+func (r *recordingDHCP) Apply(ctx context.Context, cfg Config, trial bool) error {
+	r.calls = append(r.calls, fmt.Sprintf("apply %s %s trial=%v", cfg.Interface, cfg.Mode, trial))
+	if r.block != nil {
+		<-r.block
+	}
+	return nil
+}
+
+func (r *recordingDHCP) Restore(ctx context.Context, s *Snapshot) error {
+	r.calls = append(r.calls, "restore "+s.Interface)
+	return nil
+}
+
+func (r *recordingDHCP) Commit(ctx context.Context, cfg Config) error {
+	r.calls = append(r.calls, "commit "+cfg.Interface)
+	return nil
+}
+
+// TestPendingTrial: the Manager knows its open trial; a second Apply is
+// refused while it is open; RevertPending restores it exactly (as log-out
+// and signals do), and the DHCP control sees apply, restore and commit in
+// the right places.
+func TestPendingTrial(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulated()
+	dhcp := &recordingDHCP{}
+	m, err := NewManager(Options{Backend: sim, Reader: sim, StateDir: t.TempDir(), DHCP: dhcp,
+		After: func(time.Duration) <-chan time.Time { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sim.Render()
+	if reverted, err := m.RevertPending(ctx, "test"); reverted || err != nil {
+		t.Fatalf("RevertPending with nothing open = %v, %v", reverted, err)
+	}
+	tr, err := m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Pending() != tr {
+		t.Fatal("Pending is not the open trial")
+	}
+	if _, err := m.Apply(ctx, cfgStatic("eth1", "198.51.100.30/24", "198.51.100.1")); !errors.Is(err, ErrTrialPending) {
+		t.Fatalf("a second Apply = %v, want ErrTrialPending", err)
+	}
+	if reverted, err := m.RevertPending(ctx, "log out"); !reverted || err != nil {
+		t.Fatalf("RevertPending = %v, %v", reverted, err)
+	}
+	if o, err := tr.Outcome(); o != OutcomeCancelled || err != nil {
+		t.Errorf("outcome = %q, %v", o, err)
+	}
+	diffLines(t, "state after RevertPending", sim.Render(), before)
+	if m.Pending() != nil {
+		t.Error("the reverted trial is still pending")
+	}
+
+	// Confirm ends it too, and commits.
+	tr, err = m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m.Pending() != nil {
+		t.Error("a confirmed trial is still pending")
+	}
+	if reverted, err := m.RevertPending(ctx, "test"); reverted || err != nil {
+		t.Errorf("RevertPending after Confirm = %v, %v", reverted, err)
+	}
+	if _, err := m.ApplySaved(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "DHCP control calls", dhcp.calls, []string{
+		"apply eth0 static trial=true", "restore eth0",
+		"apply eth0 static trial=true", "commit eth0",
+		"apply eth0 static trial=false", "commit eth0",
+	})
+}
+
+// TestRevertPendingWaitsForApply: a stop that arrives while Apply runs
+// waits for it and reverts its trial, rather than leaving it applied.
+func TestRevertPendingWaitsForApply(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulated()
+	dhcp := &recordingDHCP{block: make(chan struct{})}
+	m, err := NewManager(Options{Backend: sim, Reader: sim, StateDir: t.TempDir(), DHCP: dhcp,
+		After: func(time.Duration) <-chan time.Time { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sim.Render()
+	applied := make(chan error, 1)
+	go func() {
+		_, err := m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1"))
+		applied <- err
+	}()
+	// Wait until Apply is inside the DHCP step.
+	for {
+		m.mu.Lock()
+		running := m.applying != nil
+		m.mu.Unlock()
+		if running {
+			break
+		}
+		runtime.Gosched()
+	}
+	// While Apply runs there is something to revert: RevertPending does
+	// not report "nothing pending"; it waits (here until its context ends).
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if r, err := m.RevertPending(stopped, "SIGTERM"); r || err == nil || !strings.Contains(err.Error(), "an apply is still running") {
+		t.Fatalf("RevertPending during Apply = %v, %v", r, err)
+	}
+	reverted := make(chan bool, 1)
+	go func() {
+		r, _ := m.RevertPending(ctx, "SIGTERM")
+		reverted <- r
+	}()
+	close(dhcp.block)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	if !<-reverted {
+		t.Fatal("RevertPending did not revert the trial that was being applied")
+	}
+	diffLines(t, "state", sim.Render(), before)
 }
