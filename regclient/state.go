@@ -39,6 +39,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
@@ -161,4 +162,31 @@ func (s Store) Writable() error {
 	f.Close()
 	os.Remove(name)
 	return nil
+}
+
+// StorageProblem turns a failed write in the state dir into one sentence an
+// operator can act on: a read-only file system, a full disk or missing
+// permission, naming the directory of the file that failed. It returns ""
+// for any other error.
+func StorageProblem(err error) string {
+	if err == nil {
+		return ""
+	}
+	dir := "the state dir"
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		dir = "the state dir " + filepath.Dir(pe.Path)
+		if fi, serr := os.Stat(pe.Path); serr == nil && fi.IsDir() {
+			dir = "the state dir " + pe.Path
+		}
+	}
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return "Cannot write to " + dir + ": it is on a read-only file system; remount it read-write or set --state-dir."
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "Cannot write to " + dir + ": the disk is full; free some space and try again."
+	case errors.Is(err, fs.ErrPermission):
+		return "Cannot write to " + dir + ": permission denied; fix its owner or set --state-dir."
+	}
+	return ""
 }

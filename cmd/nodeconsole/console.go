@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/screens/about"
 	"github.com/nodeconsole/nodeconsole/tui"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
@@ -40,7 +41,11 @@ func runConsole(ctx context.Context, g globals) error {
 		e.log.Warn("terminal", "notice", termNotice)
 	}
 	if e.stateErr != nil {
-		notices["state-dir"] = fmt.Sprintf("State dir %s is read-only: registration and settings cannot be saved.", g.stateDir)
+		msg := regclient.StorageProblem(e.stateErr)
+		if msg == "" {
+			msg = fmt.Sprintf("The state dir %s cannot be used: %s.", g.stateDir, e.stateErr)
+		}
+		notices["state-dir"] = msg + " Registration and settings cannot be saved."
 		e.log.Error("state dir not writable", "err", e.stateErr)
 	}
 	if n := len(e.cfgProbs); n > 0 {

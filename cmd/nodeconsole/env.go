@@ -149,7 +149,7 @@ func (e *env) collector() nodestatus.Collector {
 		probs = append(probs, "config: "+p.String())
 	}
 	if e.stateErr != nil {
-		probs = append(probs, "state dir: "+e.stateErr.Error())
+		probs = append(probs, "state dir: "+oneLine(e.stateErr))
 	}
 	return nodestatus.Collector{
 		NodeID: e.nodeID, Make: e.make_, Model: e.model, Version: version,

@@ -46,7 +46,7 @@ func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader,
 	}
 	defer e.close()
 	if e.stateErr != nil {
-		return fmt.Errorf("register: %w", e.stateErr)
+		return fmt.Errorf("register: %s", oneLine(e.stateErr))
 	}
 	r, err := e.registrar("register")
 	if err != nil {
@@ -176,6 +176,9 @@ func nameProject(name, project string) string {
 // oneLine is err's sentence without the package prefix, for the one line
 // on stderr.
 func oneLine(err error) string {
+	if p := regclient.StorageProblem(err); p != "" {
+		return p
+	}
 	var e *regclient.Error
 	if errors.As(err, &e) {
 		return e.Message

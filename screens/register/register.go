@@ -351,7 +351,9 @@ func (m *Model) setStep(i int, s stepState, detail, hint string) {
 
 func (m *Model) fail(i int, text, hint string, err error) (ui.Screen, tea.Cmd) {
 	detail := text
-	if err != nil {
+	if p := regclient.StorageProblem(err); p != "" {
+		detail, hint = p, "Nothing was registered; the node stays as it was."
+	} else if err != nil {
 		detail = firstSentence(err.Error())
 	}
 	m.setStep(i, stepFail, detail, hint)
