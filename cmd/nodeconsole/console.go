@@ -77,6 +77,10 @@ func runConsole(ctx context.Context, g globals) error {
 		tea.WithFilter(tui.SizeFilter(g.size, tui.FallbackSize(os.Getenv))),
 		tea.WithColorProfile(prof.Color),
 		tea.WithFPS(consoleFPS),
+		// Signals cancel ctx (main.go). bubbletea's own handler would race
+		// that: when ctx wins, the handler blocks sending QuitMsg to the
+		// stopped event loop and Run never returns (a SIGTERM hang).
+		tea.WithoutSignalHandler(),
 	)
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
