@@ -414,12 +414,20 @@ type Idle struct {
 	Bytes  int
 	// CPU is the program's CPU time (all threads) during the window.
 	CPU time.Duration
+	// Switches is the number of times the program's threads were switched
+	// out during the window (voluntary and involuntary context switches):
+	// about the number of wakeups.
+	Switches int64
 }
 
-// Measure waits d without typing and reports the bytes written and the CPU
-// time the program used meanwhile.
+// Measure waits d without typing and reports the bytes written, the CPU
+// time and the context switches of the program meanwhile.
 func (s *Session) Measure(d time.Duration) (Idle, error) {
 	c0, err := s.CPU()
+	if err != nil {
+		return Idle{}, err
+	}
+	w0, err := s.Switches()
 	if err != nil {
 		return Idle{}, err
 	}
@@ -430,34 +438,71 @@ func (s *Session) Measure(d time.Duration) (Idle, error) {
 	if err != nil {
 		return Idle{}, err
 	}
-	return Idle{Window: time.Since(t0), Bytes: s.Len() - from, CPU: c1 - c0}, nil
+	w1, err := s.Switches()
+	if err != nil {
+		return Idle{}, err
+	}
+	return Idle{Window: time.Since(t0), Bytes: s.Len() - from, CPU: c1 - c0, Switches: w1 - w0}, nil
 }
 
 // CPU is the program's CPU time so far: the sum over its threads of the
 // first field of /proc/PID/task/*/schedstat (ns on CPU). Only the direct
 // child is counted.
 func (s *Session) CPU() (time.Duration, error) {
-	dir := fmt.Sprintf("/proc/%d/task", s.Pid())
-	ents, err := os.ReadDir(dir)
+	var total int64
+	err := s.eachTask("schedstat", func(b []byte) {
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return
+		}
+		if ns, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			total += ns
+		}
+	})
 	if err != nil {
 		return 0, fmt.Errorf("ptyrun: read CPU time: %w", err)
 	}
+	return time.Duration(total), nil
+}
+
+// Switches is the program's context switches so far: the sum over its
+// threads of voluntary_ctxt_switches and nonvoluntary_ctxt_switches in
+// /proc/PID/task/*/status. Only the direct child is counted.
+func (s *Session) Switches() (int64, error) {
 	var total int64
+	err := s.eachTask("status", func(b []byte) {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || (k != "voluntary_ctxt_switches" && k != "nonvoluntary_ctxt_switches") {
+				continue
+			}
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				total += n
+			}
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ptyrun: read context switches: %w", err)
+	}
+	return total, nil
+}
+
+// eachTask calls f with the contents of /proc/PID/task/*/name; threads that
+// exit meanwhile are skipped.
+func (s *Session) eachTask(name string, f func([]byte)) error {
+	dir := fmt.Sprintf("/proc/%d/task", s.Pid())
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "schedstat"))
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), name))
 		if err != nil {
 			continue // thread exited
 		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			continue
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err == nil {
-			total += ns
-		}
+		f(b)
 	}
-	return time.Duration(total), nil
+	return nil
 }
 
 // Stop ends the program: SIGTERM, then SIGKILL after grace. It returns

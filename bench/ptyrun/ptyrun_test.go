@@ -64,3 +64,30 @@ func TestArrowKeysFollowCursorKeyMode(t *testing.T) {
 		t.Errorf("want CSI B before DECCKM and SS3 A after; output %q", out)
 	}
 }
+
+func TestMeasureCountsWakeups(t *testing.T) {
+	// A program asleep in one system call makes no context switches (the
+	// exec after "R" may still land in the window: a couple at most); a
+	// shell starting a 10 ms sleep over and over makes dozens in 300 ms.
+	for _, tc := range []struct {
+		name, script string
+		wakes        bool
+	}{
+		{"asleep", `printf R; exec sleep 60`, false},
+		{"polling", `printf R; while :; do sleep 0.01; done`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := shell(t, AnswerNone, tc.script)
+			if err := s.WaitFor(func(b []byte) bool { return bytes.Contains(b, []byte("R")) }, 20*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			idle, err := s.Measure(300 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := idle.Switches > 5; got != tc.wakes {
+				t.Errorf("%d context switches in %s, want wakeups: %v", idle.Switches, idle.Window, tc.wakes)
+			}
+		})
+	}
+}

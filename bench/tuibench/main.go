@@ -7,7 +7,11 @@
 //	go run ./bench/tuibench -idle 5s -only 'nodeconsole'
 //
 // Every program runs on a pseudo-terminal (bench/ptyrun) at -cols x -rows.
-// nodeconsole runs with --demo and a temporary HOME, on its home screen.
+// nodeconsole runs on its home screen with a temporary HOME, in two modes
+// (-modes): "demo" is --demo (embedded control plane, simulated network) with
+// the default build; "real" is the release build (-tags nodemo, as in the
+// .deb) with a temporary --state-dir and a --config that configures no
+// control plane, reading the host's real network status (read only).
 // dialog and whiptail show an equivalent 8-item --menu.
 package main
 
@@ -40,13 +44,16 @@ type options struct {
 	only       *regexp.Regexp
 	terms      []string
 	binary     string
+	release    string
+	modes      []string
+	starts     int
 	dump       string
 	label      string
 }
 
 func main() {
 	var o options
-	var only, terms string
+	var only, terms, modes string
 	flag.IntVar(&o.cols, "cols", 80, "terminal columns")
 	flag.IntVar(&o.rows, "rows", 24, "terminal rows")
 	flag.IntVar(&o.moves, "moves", 20, "menu moves per program (Down, Up, Down ...)")
@@ -56,11 +63,21 @@ func main() {
 	flag.DurationVar(&o.jitter, "jitter", 250*time.Millisecond, "random extra pause (0 to this) before each key, so keys land at random phases of the render ticker")
 	flag.StringVar(&only, "only", "", "run only rows whose name matches this regexp (e.g. 'nodeconsole|whiptail')")
 	flag.StringVar(&terms, "terms", "xterm-256color,linux,vt220", "TERM values, comma-separated")
-	flag.StringVar(&o.binary, "nodeconsole", "", "prebuilt nodeconsole binary (default: build ./cmd/nodeconsole stripped and static)")
+	flag.StringVar(&o.binary, "nodeconsole", "", "prebuilt nodeconsole binary for the demo rows (default: build ./cmd/nodeconsole stripped and static)")
+	flag.StringVar(&o.release, "release", "", "prebuilt nodeconsole binary for the real rows (default: build it like the .deb, with -tags nodemo)")
+	flag.StringVar(&modes, "modes", "demo,real", "nodeconsole modes, comma-separated: demo (--demo), real (release build, temporary state dir, no control plane)")
+	flag.IntVar(&o.starts, "starts", 1, "start each program this many times for the first-frame figures (moves and idle run on the first start only)")
 	flag.StringVar(&o.dump, "dump", "", "write each run's raw output to DIR/<row>.bin")
 	flag.StringVar(&o.label, "label", "nodeconsole", "name of the nodeconsole rows (for variants)")
 	flag.Parse()
 	o.terms = strings.Split(terms, ",")
+	o.modes = strings.Split(modes, ",")
+	for _, m := range o.modes {
+		if m != "demo" && m != "real" {
+			fatal(fmt.Errorf("-modes: %q is neither demo nor real", m))
+		}
+	}
+	o.starts = max(o.starts, 1)
 	if only != "" {
 		re, err := regexp.Compile(only)
 		if err != nil {
@@ -87,6 +104,9 @@ type target struct {
 	args   []string
 	size   int64  // binary size
 	note   string // binary note
+	// real: nodeconsole without --demo; measure adds --state-dir and
+	// --config in the run's temporary HOME.
+	real bool
 }
 
 // result is one row's figures.
@@ -95,10 +115,13 @@ type result struct {
 	firstBytes  int
 	firstByteAt time.Duration
 	firstFrame  time.Duration
-	moves       []ptyrun.Move
-	idle        ptyrun.Idle
-	rss         int64
-	err         error
+	// starts are the first frames of every start (-starts), the first
+	// one included.
+	starts []ptyrun.Span
+	moves  []ptyrun.Move
+	idle   ptyrun.Idle
+	rss    int64
+	err    error
 }
 
 func run(o options, w io.Writer) error {
@@ -108,14 +131,20 @@ func run(o options, w io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	bin := o.binary
-	if bin == "" {
+	bin, rel := o.binary, o.release
+	if bin == "" && slices.Contains(o.modes, "demo") {
 		bin = filepath.Join(tmp, "nodeconsole")
 		if err := BuildNodeconsole(bin); err != nil {
 			return err
 		}
 	}
-	targets, err := matrix(o, bin)
+	if rel == "" && slices.Contains(o.modes, "real") {
+		rel = filepath.Join(tmp, "nodeconsole-release")
+		if err := BuildNodeconsole(rel, "-tags", "nodemo"); err != nil {
+			return err
+		}
+	}
+	targets, err := matrix(o, bin, rel)
 	if err != nil {
 		return err
 	}
@@ -137,8 +166,9 @@ func run(o options, w io.Writer) error {
 	return nil
 }
 
-// BuildNodeconsole builds the console as shipped: static, stripped.
-func BuildNodeconsole(out string) error {
+// BuildNodeconsole builds the console static and stripped, with extra go
+// build flags (the .deb adds -tags nodemo).
+func BuildNodeconsole(out string, flags ...string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -147,7 +177,8 @@ func BuildNodeconsole(out string) error {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/nodeconsole")
+	args := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}, flags...)
+	cmd := exec.Command(gobin, append(args, "./cmd/nodeconsole")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stderr = os.Stderr
@@ -190,11 +221,7 @@ func menuArgs() []string {
 	return args
 }
 
-func matrix(o options, bin string) ([]target, error) {
-	st, err := os.Stat(bin)
-	if err != nil {
-		return nil, err
-	}
+func matrix(o options, bin, rel string) ([]target, error) {
 	var ts []target
 	add := func(t target) {
 		if o.only == nil || o.only.MatchString(t.name) {
@@ -202,19 +229,31 @@ func matrix(o options, bin string) ([]target, error) {
 		}
 	}
 	for _, term := range o.terms {
-		nc := target{term: term, answer: ptyrun.AnswerVT, path: bin, args: []string{"--demo"}, size: st.Size(), note: "static"}
-		t := nc
-		t.name = fmt.Sprintf("%s %s", o.label, term)
-		add(t)
-		t = nc
-		t.name = fmt.Sprintf("%s %s answer=none", o.label, term)
-		t.answer = ptyrun.AnswerNone
-		add(t)
-		if !strings.HasPrefix(term, "vt") {
-			t = nc
-			t.name = fmt.Sprintf("%s --profile serial %s", o.label, term)
-			t.args = []string{"--demo", "--profile", "serial"}
+		for _, mode := range o.modes {
+			nc := target{term: term, answer: ptyrun.AnswerVT, path: bin, args: []string{"--demo"}, note: "static"}
+			label := o.label
+			if mode == "real" {
+				nc.path, nc.args, nc.real, nc.note = rel, nil, true, "static, -tags nodemo"
+				label += " real"
+			}
+			st, err := os.Stat(nc.path)
+			if err != nil {
+				return nil, err
+			}
+			nc.size = st.Size()
+			t := nc
+			t.name = fmt.Sprintf("%s %s", label, term)
 			add(t)
+			t = nc
+			t.name = fmt.Sprintf("%s %s answer=none", label, term)
+			t.answer = ptyrun.AnswerNone
+			add(t)
+			if !strings.HasPrefix(term, "vt") {
+				t = nc
+				t.name = fmt.Sprintf("%s --profile serial %s", label, term)
+				t.args = append(slices.Clone(nc.args), "--profile", "serial")
+				add(t)
+			}
 		}
 		for _, prog := range []string{"dialog", "whiptail"} {
 			path, err := exec.LookPath(prog)
@@ -233,21 +272,52 @@ func matrix(o options, bin string) ([]target, error) {
 	return ts, nil
 }
 
-func measure(o options, t target, tmp string) (r result) {
-	r.t = t
+// realConfig is the config of the real rows: no control plane, and a
+// networkd dir of its own so that nothing could touch the host's.
+const realConfig = "network:\n  networkdDir: %s\n"
+
+// start runs t once in a fresh temporary HOME.
+func start(o options, t target, tmp string) (*ptyrun.Session, error) {
 	home, err := os.MkdirTemp(tmp, "home-*")
 	if err != nil {
-		r.err = err
-		return r
+		return nil, err
 	}
 	args := t.args
 	if t.path != "" && strings.Contains(t.name, o.label) {
 		args = append([]string{"--log", filepath.Join(home, "nodeconsole.log")}, args...)
 	}
-	s, err := ptyrun.Start(ptyrun.Config{
+	if t.real {
+		cfg := filepath.Join(home, "config.yaml")
+		if err := os.WriteFile(cfg, fmt.Appendf(nil, realConfig, filepath.Join(home, "networkd")), 0o644); err != nil {
+			return nil, err
+		}
+		args = append([]string{"--state-dir", filepath.Join(home, "state"), "--config", cfg}, args...)
+	}
+	return ptyrun.Start(ptyrun.Config{
 		Path: t.path, Args: args, Term: t.term, Cols: o.cols, Rows: o.rows, Answer: t.answer,
 		Env: []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"},
 	})
+}
+
+func measure(o options, t target, tmp string) (r result) {
+	r.t = t
+	// Extra starts first, first frame only, so that the start whose moves
+	// and idle are measured is the last one (its RSS is the row's).
+	for range o.starts - 1 {
+		s, err := start(o, t, tmp)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		first, err := s.WaitOutput(0, o.firstQuiet, 10*time.Second)
+		_ = s.Stop(5 * time.Second)
+		if err != nil {
+			r.err = fmt.Errorf("first frame: %w", err)
+			return r
+		}
+		r.starts = append(r.starts, first)
+	}
+	s, err := start(o, t, tmp)
 	if err != nil {
 		r.err = err
 		return r
@@ -266,6 +336,7 @@ func measure(o options, t target, tmp string) (r result) {
 		return r
 	}
 	r.firstBytes, r.firstByteAt, r.firstFrame = first.Len(), first.First, first.Last
+	r.starts = append(r.starts, first)
 	for i := range o.moves {
 		k := ptyrun.KeyDown
 		if i%2 == 1 {
@@ -291,7 +362,7 @@ func measure(o options, t target, tmp string) (r result) {
 }
 
 // stats of per-move bytes and latencies.
-func moveStats(ms []ptyrun.Move) (mean float64, lo, hi int, p50, p90 time.Duration) {
+func moveStats(ms []ptyrun.Move) (mean float64, lo, hi int, p50, p90, p99 time.Duration) {
 	if len(ms) == 0 {
 		return
 	}
@@ -304,7 +375,7 @@ func moveStats(ms []ptyrun.Move) (mean float64, lo, hi int, p50, p90 time.Durati
 		lat = append(lat, m.Latency)
 	}
 	slices.SortFunc(lat, cmp.Compare)
-	return float64(sum) / float64(len(ms)), lo, hi, Percentile(lat, 50), Percentile(lat, 90)
+	return float64(sum) / float64(len(ms)), lo, hi, Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99)
 }
 
 // Percentile is the nearest-rank percentile of sorted values.
@@ -319,30 +390,45 @@ func Percentile(sorted []time.Duration, p int) time.Duration {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 func printTable(w io.Writer, o options, rs []result) {
-	fmt.Fprintf(w, "%dx%d pty, %d moves (Down/Up alternating, each after %s silence + random 0-%s), idle %s, first frame ends at %s silence.\n\n",
-		o.cols, o.rows, o.moves, o.keyQuiet, o.jitter, o.idle, o.firstQuiet)
-	fmt.Fprintln(w, "| program | TERM | answer | 1st frame B | 1st byte ms | 1st frame ms | B/move mean (min-max) | key→last byte ms p50 / p90 | idle B | idle CPU ms (% core) | peak RSS KiB | binary B |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "%dx%d pty, %d start(s) per row, %d moves (Down/Up alternating, each after %s silence + random 0-%s), idle %s, first frame ends at %s silence.\n\n",
+		o.cols, o.rows, o.starts, o.moves, o.keyQuiet, o.jitter, o.idle, o.firstQuiet)
+	fmt.Fprintln(w, "| program | TERM | answer | 1st frame B | 1st byte ms | 1st frame ms p50 (max) | B/move mean (min-max) | key→last byte ms p50 / p90 / p99 | idle B | idle CPU ms (% core) | idle switches /s | peak RSS KiB | binary B |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		prog := strings.TrimSuffix(r.t.name, " answer=none")
 		prog = strings.TrimSpace(strings.TrimSuffix(prog, r.t.term))
 		if r.err != nil && r.firstBytes == 0 {
-			fmt.Fprintf(w, "| %s | %s | %s | error: %v |||||||||\n", prog, r.t.term, r.t.answer, r.err)
+			fmt.Fprintf(w, "| %s | %s | %s | error: %v ||||||||||\n", prog, r.t.term, r.t.answer, r.err)
 			continue
 		}
-		mean, lo, hi, p50, p90 := moveStats(r.moves)
-		idleB, idleCPU := "-", "-"
+		mean, lo, hi, p50, p90, p99 := moveStats(r.moves)
+		idleB, idleCPU, idleSw := "-", "-", "-"
 		if r.idle.Window > 0 {
 			idleB = fmt.Sprint(r.idle.Bytes)
 			idleCPU = fmt.Sprintf("%s (%.2f%%)", ms(r.idle.CPU), 100*float64(r.idle.CPU)/float64(r.idle.Window))
+			idleSw = fmt.Sprintf("%.1f", float64(r.idle.Switches)/r.idle.Window.Seconds())
+		}
+		firstB, firstT := fmt.Sprint(r.firstBytes), ms(r.firstFrame)
+		if len(r.starts) > 1 {
+			var times []time.Duration
+			lo, hi := r.starts[0].Len(), r.starts[0].Len()
+			for _, sp := range r.starts {
+				times = append(times, sp.Last)
+				lo, hi = min(lo, sp.Len()), max(hi, sp.Len())
+			}
+			slices.SortFunc(times, cmp.Compare)
+			firstT = fmt.Sprintf("%s (%s)", ms(Percentile(times, 50)), ms(times[len(times)-1]))
+			if lo != hi {
+				firstB = fmt.Sprintf("%d-%d", lo, hi)
+			}
 		}
 		size := fmt.Sprintf("%d %s", r.t.size, r.t.note)
 		errNote := ""
 		if r.err != nil {
 			errNote = fmt.Sprintf(" (error: %v)", r.err)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.1f (%d-%d) | %s / %s | %s | %s | %d | %s%s |\n",
-			prog, r.t.term, r.t.answer, r.firstBytes, ms(r.firstByteAt), ms(r.firstFrame),
-			mean, lo, hi, ms(p50), ms(p90), idleB, idleCPU, r.rss/1024, size, errNote)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.1f (%d-%d) | %s / %s / %s | %s | %s | %s | %d | %s%s |\n",
+			prog, r.t.term, r.t.answer, firstB, ms(r.firstByteAt), firstT,
+			mean, lo, hi, ms(p50), ms(p90), ms(p99), idleB, idleCPU, idleSw, r.rss/1024, size, errNote)
 	}
 }
