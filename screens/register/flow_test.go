@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
@@ -92,10 +94,17 @@ func TestFlowRegisterAgainstControlPlane(t *testing.T) {
 }
 
 // BenchmarkLicenseToRegistered measures License Node (admin API) to the
-// screen drawing "Registered", through the long-poll. Goal: under 1 s.
+// screen drawing "Registered", through the long-poll. Goal: p99 under 1 s.
+// It reports the mean (ms/activation) and, over all iterations, the p50 and
+// p99 (e.g. -benchtime=200x for a p99 worth the name).
 func BenchmarkLicenseToRegistered(b *testing.B) {
-	cp := cptest.New(b)
+	// Every node of the run enrolls from 127.0.0.1: lift the per-IP
+	// enrollment limit that stops a flood from one address.
+	limits := controlplane.DefaultRateLimits()
+	limits.EnrollPerIP = controlplane.Limit{Burst: 1 << 20, Every: time.Microsecond}
+	cp := cptest.NewWith(b, controlplane.Options{RateLimits: &limits})
 	b.StopTimer()
+	var samples []time.Duration
 	for i := 0; i < b.N; i++ {
 		m, store, _ := realScreen(b, cp)
 		tm := teatest.NewTestModel(b, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22))
@@ -103,15 +112,23 @@ func BenchmarkLicenseToRegistered(b *testing.B) {
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 		waitOut(b, tm, "Waiting for activation")
 		st, _ := store.Load()
+		start := time.Now()
 		b.StartTimer()
 		if _, err := cp.License(st.UserCode, "bench", ""); err != nil {
 			b.Fatal(err)
 		}
 		waitOut(b, tm, "Registered as bench")
 		b.StopTimer()
-		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(i+1), "ms/activation")
+		samples = append(samples, time.Since(start))
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
 		tm.WaitFinished(b, teatest.WithFinalTimeout(20*time.Second))
 	}
+	slices.Sort(samples)
+	pct := func(p float64) float64 {
+		return float64(samples[min(len(samples)-1, int(p*float64(len(samples))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/activation")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
 }
