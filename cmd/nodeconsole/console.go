@@ -16,10 +16,12 @@ import (
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
-// consoleFPS caps the renderer: frames are only written when the view
-// changed, but the ticker runs all the time, so this trades idle CPU against
-// key-to-screen latency (docs/performance.md).
-const consoleFPS = 30
+// consoleFPS caps the renderer's frame rate during bursts of changes. The
+// patched bubbletea (third_party/bubbletea) only ticks while frames are
+// pending: a change after a quiet spell (a key) is drawn at once, an idle
+// console makes no wakeups whatever this is, and the first frame is drawn on
+// the first tick, one interval after start (docs/performance.md).
+const consoleFPS = 60
 
 func runConsole(ctx context.Context, g globals) error {
 	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice == 0 {

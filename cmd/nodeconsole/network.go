@@ -94,14 +94,22 @@ const exitRevertTimeout = 2 * time.Minute
 // netRootCAs is the pool the TLS check verifies the control plane with: the
 // system roots plus --ca-file and site.caCerts (file paths or PEM blocks).
 // On an error it still returns the pool with what could be read.
+//
+// Without --ca-file and site.caCerts it is nil, which the TLS check takes as
+// the system roots: crypto/x509 then reads them on first use, not at start-up,
+// where they cost 20-35 ms and about 1 MiB before the console's first frame
+// (docs/performance.md).
 func (e *env) netRootCAs() (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
 	sources := append([]string{}, e.cfg.Site.CACerts...)
 	if e.g.caFile != "" {
 		sources = append(sources, e.g.caFile)
+	}
+	if len(sources) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
 	}
 	var errs []error
 	for _, s := range sources {
