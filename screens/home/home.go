@@ -417,14 +417,14 @@ func (m *Model) compactBlock(w, h int) string {
 	}
 	s := m.snap
 	lines := []string{" " + s.NodeID, " " + m.regStyled()}
-	for _, ifc := range s.Interfaces {
-		if ifc.Default {
-			lines = append(lines, " "+ifc.Name+" "+strings.Join(ifc.Addresses, " "))
-		}
-	}
 	if m.d.Panel != nil {
 		for _, l := range m.d.Panel.Lines(w, 0, false) {
 			lines = append(lines, " "+strings.TrimSpace(ansi.Strip(l)))
+		}
+	}
+	for _, ifc := range s.Interfaces {
+		if ifc.Default {
+			lines = append(lines, " "+ifc.Name+" "+strings.Join(ifc.Addresses, " "))
 		}
 	}
 	return joinFit(lines, w, h, st)
