@@ -23,9 +23,13 @@ type fakePanel struct {
 	changes []bool
 }
 
-func (p *fakePanel) Init() tea.Cmd            { p.active = true; return nil }
-func (p *fakePanel) Update(tea.Msg) tea.Cmd   { return nil }
-func (p *fakePanel) SetActive(a bool) tea.Cmd { p.active = a; p.changes = append(p.changes, a); return nil }
+func (p *fakePanel) Init() tea.Cmd          { p.active = true; return nil }
+func (p *fakePanel) Update(tea.Msg) tea.Cmd { return nil }
+func (p *fakePanel) SetActive(a bool) tea.Cmd {
+	p.active = a
+	p.changes = append(p.changes, a)
+	return nil
+}
 func (p *fakePanel) Block(w, h int) string {
 	if w < 41 || h < 21 {
 		return ""
