@@ -96,7 +96,16 @@ func New(o Options) *App {
 	for k, v := range o.Notices {
 		a.setNotice(k, v)
 	}
+	a.takeGuard(o.Home)
 	return a
+}
+
+// takeGuard keeps the QuitGuard of a screen that has one.
+func (a *App) takeGuard(s ui.Screen) {
+	if g, ok := s.(ui.Guarded); ok {
+		k, guard := g.QuitGuard()
+		a.guards[k] = guard
+	}
 }
 
 // Init implements tea.Model.
@@ -128,6 +137,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ui.PushMsg:
 		a.banner = ""
 		a.stack = append(a.stack, msg.Screen)
+		a.takeGuard(msg.Screen)
 		a.log.Info("screen opened", "screen", msg.Screen.Title())
 		return a, tea.Batch(msg.Screen.Init(), a.resizeTop())
 	case ui.BackMsg:
@@ -144,13 +154,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a.askQuit()
 		}
 		return a.leave()
-	case ui.GuardMsg:
-		if msg.Guard == nil {
-			delete(a.guards, msg.Key)
-		} else {
-			a.guards[msg.Key] = msg.Guard
-		}
-		return a, nil
 	case guardUndoneMsg:
 		return a.onUndone(msg)
 	case ui.ErrorMsg:

@@ -406,14 +406,15 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 		o, err := t.Wait(context.Background())
 		return outcomeMsg{gen: gen, outcome: o, err: err}
 	}
-	// The shell asks before logging out over the trial, and reverts it
-	// first, even once this screen is closed.
-	guard := ui.Guard(guardKey, trialGuard{m.d.Manager})
-	return tea.Batch(guard, wait, m.nextCheck(), m.tick())
+	return tea.Batch(wait, m.nextCheck(), m.tick())
 }
 
-// guardKey names the screen's QuitGuard in the shell.
-const guardKey = "network-trial"
+// QuitGuard implements ui.Guarded: the shell asks before logging out while
+// a change is on trial, and reverts it first, even once this screen is
+// closed.
+func (m *Model) QuitGuard() (string, ui.QuitGuard) {
+	return "network-trial", trialGuard{m.d.Manager}
+}
 
 // QuitWarning is what the log-out question says while a change is on
 // trial.

@@ -141,15 +141,11 @@ type QuitGuard interface {
 	Undo(ctx context.Context) error
 }
 
-// GuardMsg asks the shell to ask Guard before it logs out, until a GuardMsg
-// with the same Key and a nil Guard removes it. A guard outlives the screen
-// that set it: the change may still be on trial after the screen closed.
-type GuardMsg struct {
-	Key   string
-	Guard QuitGuard
-}
-
-// Guard returns a command that sets (or, with nil, removes) a QuitGuard.
-func Guard(key string, g QuitGuard) tea.Cmd {
-	return func() tea.Msg { return GuardMsg{Key: key, Guard: g} }
+// Guarded is implemented by screens that start work which can outlive them
+// and must be undone before log-out (the Network screen's trial). The shell
+// takes the guard when the screen opens, in the same Update, and keeps it
+// after the screen closes; Key identifies it, so reopening the screen
+// replaces rather than adds it.
+type Guarded interface {
+	QuitGuard() (key string, g QuitGuard)
 }
