@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -392,5 +393,126 @@ func TestTrySignalRevertsInNetns(t *testing.T) {
 				t.Error("a reverted trial saved the config")
 			}
 		})
+	}
+}
+
+// TestConsoleSignalRevertsTrialInNetns: the console, on a pty inside a
+// network namespace, applies a static address from the Network screen and
+// is stopped by SIGHUP (the serial line dropped) or SIGTERM while "Keep
+// these settings?" counts down. The previous kernel state and resolv.conf
+// are back when it has exited, and nothing was saved.
+func TestConsoleSignalRevertsTrialInNetns(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			l := newNSLab(t)
+			before, beforeResolv := l.kernel(), l.read(l.resolv)
+			cmd := exec.Command(l.ip, "netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state)
+			cmd.Env = []string{"NODECONSOLE_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
+				"TERM=xterm-256color", "LANG=C.UTF-8"}
+			r := startPty(t, cmd, 80, 24)
+			r.waitFor("Log out")
+			io.WriteString(r.tty, "\r") // Network settings
+			r.waitFor("Addresses")
+			io.WriteString(r.tty, "1") // veth0
+			r.waitFor("Netmask")
+			io.WriteString(r.tty, "\x15192.0.2.20/24\t\t\t\t\t\r") // ctrl+u, address, tab to Apply, preview
+			r.waitFor("unchanged")
+			io.WriteString(r.tty, "\r") // apply
+			l.waitAddr(t, "192.0.2.20/24")
+			r.waitFor("Keep these")
+
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.wait(); err != nil {
+				t.Errorf("console exit after %s: %v", sig, err)
+			}
+			if got := l.kernel(); got != before {
+				t.Errorf("kernel after %s:\n%s\nwant:\n%s", sig, got, before)
+			}
+			if got := l.read(l.resolv); got != beforeResolv {
+				t.Errorf("resolv.conf after %s: %q, want %q", sig, got, beforeResolv)
+			}
+			if _, err := os.Stat(filepath.Join(l.state, "network.json")); err == nil {
+				t.Error("a reverted trial saved the config")
+			}
+			if logData := l.read(filepath.Join(l.state, "nodeconsole.log")); !strings.Contains(logData, "network trial reverted at exit") {
+				t.Errorf("the log does not record the revert:\n%s", logData)
+			}
+		})
+	}
+}
+
+// startPty runs cmd on a pseudo-terminal of cols x rows.
+func startPty(t *testing.T, cmd *exec.Cmd, cols, rows uint16) *ptyRun {
+	t.Helper()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
+	if err != nil {
+		t.Fatalf("start on pty: %v", err)
+	}
+	r := &ptyRun{t: t, cmd: cmd, tty: f, more: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				r.mu.Lock()
+				r.out.Write(buf[:n])
+				r.mu.Unlock()
+				select {
+				case r.more <- struct{}{}:
+				default:
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		f.Close()
+	})
+	return r
+}
+
+// wait waits for the program to exit.
+func (r *ptyRun) wait() error {
+	errc := make(chan error, 1)
+	go func() { errc <- r.cmd.Wait() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(60 * time.Second): // only bounds a broken run
+		return fmt.Errorf("did not exit; output:\n%q", r.output())
+	}
+}
+
+// waitAddr waits, through netlink address events in the node namespace,
+// until veth0 has cidr.
+func (l *nsLab) waitAddr(t *testing.T, cidr string) {
+	t.Helper()
+	ns, err := netns.GetFromName(l.node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	ch, done := make(chan netlink.AddrUpdate, 64), make(chan struct{})
+	defer close(done)
+	if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{Namespace: &ns, ListExisting: true}); err != nil {
+		t.Fatal(err)
+	}
+	limit := time.After(60 * time.Second) // only bounds a broken run
+	for {
+		select {
+		case u := <-ch:
+			if u.NewAddr && u.LinkAddress.String() == cidr {
+				return
+			}
+		case <-limit:
+			t.Fatalf("%s never appeared; kernel:\n%s", cidr, l.kernel())
+		}
 	}
 }
