@@ -542,3 +542,42 @@ func TestRevertPendingWaitsForApply(t *testing.T) {
 	}
 	diffLines(t, "state", sim.Render(), before)
 }
+
+// TestDHCPChecks: after a DHCP apply the address check waits for the
+// lease and the gateway check asks the router the DHCP server gave; without
+// a lease (no carrier) both fail with a hint.
+func TestDHCPChecks(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	e.m.o.Prober.LeaseWait = 300 * time.Millisecond // the failing case only
+	tr, err := e.m.Apply(ctx, Config{Interface: "eth0", Mode: ModeDHCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range tr.RunChecks(ctx, nil) {
+		got = append(got, r.String())
+	}
+	diffLines(t, "checks on eth0", got, []string{
+		"OK   carrier  eth0 is up with a carrier",
+		"OK   address  192.0.2.100/24 is on eth0 (from DHCP)",
+		"OK   gateway  192.0.2.1 answers ARP (52:54:00:00:00:01)",
+	})
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	tr, err = e.m.Apply(ctx, Config{Interface: "eth1", Mode: ModeDHCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, r := range tr.RunChecks(ctx, nil) {
+		got = append(got, r.String())
+	}
+	diffLines(t, "checks on eth1 without carrier", got, []string{
+		"FAIL carrier  eth1 has no carrier (Check the cable and the switch port.)",
+		"FAIL address  no DHCP lease on eth1 within 300ms (Check that a DHCP server answers on this network, or set a static address.)",
+		"FAIL gateway  no default route through eth1 (The DHCP server gave no router; ask for one, or set a static address.)",
+	})
+}

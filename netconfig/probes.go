@@ -74,6 +74,9 @@ type Prober struct {
 	// MaxSkew is the clock difference the clock check tolerates; 0 means
 	// 5 minutes (certificates are backdated by the control plane).
 	MaxSkew time.Duration
+	// LeaseWait is how long the address check of a DHCP config waits for
+	// the lease; 0 means 20 s.
+	LeaseWait time.Duration
 }
 
 func (p *Prober) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -131,6 +134,58 @@ func (p *Prober) Address(ctx context.Context, ifname string, want netip.Prefix) 
 		}
 	}
 	return fail(name, want.String()+" is not on "+ifname, "Something else (a DHCP client?) changed the address.")
+}
+
+// Lease waits until ifname has an IPv4 address, as a DHCP client that
+// was just started needs a moment to get one (LeaseWait at most).
+func (p *Prober) Lease(ctx context.Context, ifname string) Result {
+	const name = "address"
+	wait := p.LeaseWait
+	if wait <= 0 {
+		wait = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ifc, err := p.readIf(ctx, ifname)
+		if err == nil {
+			for _, a := range ifc.Addrs {
+				if a.Addr().Is4() {
+					return ok(name, a.String()+" is on "+ifname+" (from DHCP)")
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fail(name, err.Error(), "Check the interface name.")
+			}
+			return fail(name, "no DHCP lease on "+ifname+" within "+wait.String(),
+				"Check that a DHCP server answers on this network, or set a static address.")
+		case <-tick.C:
+		}
+	}
+}
+
+// DHCPGateway checks the default gateway a DHCP server gave ifname: that
+// the default route goes through ifname and the gateway answers ARP.
+func (p *Prober) DHCPGateway(ctx context.Context, ifname string) Result {
+	const name = "gateway"
+	if p.Reader == nil {
+		return fail(name, "no status reader", "")
+	}
+	rctx, cancel := p.ctx(ctx)
+	st, err := p.Reader.Read(rctx)
+	cancel()
+	switch {
+	case err != nil:
+		return fail(name, err.Error(), "")
+	case !st.Gateway.IsValid() || st.GatewayInterface != ifname:
+		return fail(name, "no default route through "+ifname, "The DHCP server gave no router; ask for one, or set a static address.")
+	}
+	return p.Gateway(ctx, ifname, st.Gateway)
 }
 
 func (p *Prober) readIf(ctx context.Context, ifname string) (Interface, error) {
@@ -335,7 +390,8 @@ func absDuration(d time.Duration) time.Duration {
 // Checks returns the layered checks for cfg against the control-plane
 // endpoint URL (https://host[:port]; "" leaves out DNS, TCP, TLS and clock),
 // in the order a diagnostics screen shows them. For a DHCP config the
-// address and gateway are taken from the status when the check runs.
+// address check waits for the lease, and the gateway is the one the DHCP
+// server gave (read when the check runs).
 func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 	ifname := cfg.Interface
 	checks := []Check{{Name: "carrier", Run: func(ctx context.Context) Result { return p.Carrier(ctx, ifname) }}}
@@ -343,6 +399,11 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 		checks = append(checks,
 			Check{Name: "address", Run: func(ctx context.Context) Result { return p.Address(ctx, ifname, cfg.Address) }},
 			Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.Gateway(ctx, ifname, cfg.Gateway) }},
+		)
+	} else {
+		checks = append(checks,
+			Check{Name: "address", Run: func(ctx context.Context) Result { return p.Lease(ctx, ifname) }},
+			Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.DHCPGateway(ctx, ifname) }},
 		)
 	}
 	if endpoint == "" {

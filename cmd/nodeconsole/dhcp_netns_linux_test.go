@@ -38,9 +38,10 @@ type dhcpLab struct {
 }
 
 const udhcpcHook = `#!/bin/sh
-# udhcpc script for the test: apply the lease to $interface only.
+# udhcpc script for the test: apply the lease to $interface only. On
+# deconfig (at start) it keeps what is there, so that a restarted client
+# re-binding the same lease leaves the address in place throughout.
 case "$1" in
-deconfig) ip -4 addr flush dev "$interface" scope global ;;
 bound|renew)
 	ip addr replace "$ip/$mask" dev "$interface" valid_lft "$lease" preferred_lft "$lease"
 	for r in $router; do ip route replace default via "$r" dev "$interface" proto dhcp; break; done ;;
@@ -293,6 +294,10 @@ func TestDHCPClientStoppedAndStartedInNetns(t *testing.T) {
 				t.Fatalf("set dhcp: exit %d: %s\n%s", code, errs, out)
 			}
 			got := l.waitLease(t, "")
+			// udhcpc -b returns once it has the lease, so the checks see it.
+			if !strings.Contains(out, "OK   address  "+got+" is on veth0 (from DHCP)") || !strings.Contains(out, "OK   gateway  192.0.2.1 answers ARP") {
+				t.Errorf("checks after switching to DHCP:\n%s", out)
+			}
 			if k := l.kernel(); strings.Contains(k, "192.0.2.10/24") || !strings.Contains(k, "default via 192.0.2.1 dev veth0 proto dhcp") {
 				t.Errorf("kernel after DHCP (lease %s):\n%s", got, k)
 			}
@@ -328,7 +333,7 @@ func TestDHCPClientBackAfterRevertInNetns(t *testing.T) {
 	if len(c) != 1 || !strings.HasSuffix(c[0], argv) {
 		t.Fatalf("after the revert the stopped client must run again as %q; clients: %v", argv, c)
 	}
-	// The client is back and binds its lease again.
+	// The lease is back (restored exactly, then renewed by the client).
 	if got := l.waitLease(t, ""); got != lease {
 		t.Errorf("lease after revert = %s, want %s", got, lease)
 	}
