@@ -248,6 +248,12 @@ func TestDebConfig(t *testing.T) {
 	if !strings.Contains(string(sudoers), strings.Join(cfg.Console.RebootCommand[2:], " ")) {
 		t.Errorf("sudoers does not allow the reboot command %q:\n%s", cfg.Console.RebootCommand, sudoers)
 	}
+	if r := cfg.Network.NetworkdReloadCommand; len(r) < 3 || r[0] != "sudo" || !strings.Contains(string(sudoers), strings.Join(r[2:], " ")) {
+		t.Errorf("sudoers does not allow network.networkdReloadCommand %q:\n%s", r, sudoers)
+	}
+	if cfg.Network.DHCPClient != "auto" || cfg.Network.NetworkdRuntimeDir != "/run/systemd/network" {
+		t.Errorf("network.dhcpClient %q, networkdRuntimeDir %q", cfg.Network.DHCPClient, cfg.Network.NetworkdRuntimeDir)
+	}
 	if cfg.Network.NetworkdDir != "/etc/systemd/network" || !strings.HasPrefix(cfg.Network.ResolvConf, "/var/lib/nodeconsole/") {
 		t.Errorf("network paths %q, %q are not the ones the privilege model makes writable", cfg.Network.NetworkdDir, cfg.Network.ResolvConf)
 	}
@@ -298,8 +304,8 @@ func mkdir(t *testing.T, dir string) string {
 }
 
 // TestDebAccount applies the sysusers.d and tmpfiles.d entries to a scratch
-// root: the console user, its group, login shell and home, and the state
-// directory's owner and mode.
+// root: the console user, its group, login shell and home, the state
+// directory's owner and mode, and networkd's runtime directory.
 func TestDebAccount(t *testing.T) {
 	sysusers := testenv.RequireCommand(t, "systemd-sysusers")
 	tmpfiles := testenv.RequireCommand(t, "systemd-tmpfiles")
@@ -328,6 +334,11 @@ func TestDebAccount(t *testing.T) {
 	st := run(t, "", "stat", "-c", "%u %g %a", filepath.Join(root, "var/lib/nodeconsole"))
 	if want := uid + " " + gid + " 750"; strings.TrimSpace(st) != want {
 		t.Errorf("state dir uid gid mode = %q, want %q", strings.TrimSpace(st), want)
+	}
+	// A network change on trial goes to networkd's runtime directory.
+	st = run(t, "", "stat", "-c", "%u %g %a", filepath.Join(root, "run/systemd/network"))
+	if want := "0 " + gid + " 2775"; strings.TrimSpace(st) != want {
+		t.Errorf("/run/systemd/network uid gid mode = %q, want %q", strings.TrimSpace(st), want)
 	}
 }
 

@@ -22,11 +22,26 @@
 //
 // A Manager applies a Config through a Backend (NewNetlinkBackend, or a
 // Simulated): snapshot; stop the DHCP client (Options.DHCP); replace the
-// addresses; link up; replace the default route; write DNS. Any failure
-// restores the snapshot. Apply returns a Trial: run its Checks, then
-// Confirm (which saves STATE/network.json and the systemd-networkd file)
-// or Revert; Wait reverts by itself at the deadline or when its context
-// ends. ApplySaved re-applies the saved config at boot.
+// addresses; link up; replace the default route; write DNS (for DHCP:
+// remove the addresses and the default route, then start the client). Any
+// failure restores the snapshot. Apply returns a Trial: run its Checks,
+// then Confirm (which saves STATE/network.json and the systemd-networkd
+// file) or Revert; Wait reverts by itself at the deadline or when its
+// context ends. ApplySaved re-applies the saved config at boot.
+//
+// One Trial is open at a time. Manager.Pending returns it and
+// RevertPending reverts it: a program that stops (log-out, SIGTERM,
+// SIGHUP, SIGINT) calls it so that a change on trial never outlives it.
+//
+// The DHCP client is told through a DHCPControl: Apply before a static
+// config replaces the addresses (stop) or after a DHCP config cleared them
+// (start), Restore after a revert, Commit once saved. NewSystemDHCP is the
+// one of a node: systemd-networkd gets the trial's .network file in its
+// runtime directory and a reload; dhclient, dhcpcd and udhcpc processes
+// naming the interface are stopped with SIGTERM (waited for through a
+// pidfd) and started again on revert with their own command lines, or
+// configured commands run instead. It only looks at processes in its own
+// network namespace. DHCPHook adapts a function (Simulated.DHCP).
 //
 // A CLI (`nodeconsole network set ... --try 3s`):
 //
