@@ -472,9 +472,9 @@ func (t *Trial) Confirm(ctx context.Context) error {
 	}
 	t.outcome = OutcomeConfirmed
 	t.err = t.m.Save(t.cfg)
-	if t.err == nil {
-		t.m.commit(context.WithoutCancel(ctx), t.cfg)
-	}
+	// The settings stay in use even if saving failed: the DHCP client
+	// change is final either way.
+	t.m.commit(context.WithoutCancel(ctx), t.cfg)
 	t.m.o.Logger.Info("network settings confirmed", "interface", t.cfg.Interface, "saveErr", errString(t.err))
 	t.m.ended(t)
 	close(t.done)
