@@ -230,7 +230,7 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 			errs.add(FieldDNS, pos(i), "%s %s is IPv6; only IPv4 is supported.", name, a)
 		case !a.IsValid():
 			errs.add(FieldDNS, pos(i), "%s is missing.", name)
-		case a.IsUnspecified() || a.IsMulticast() || a.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		case a.IsUnspecified() || a.IsMulticast() || (a.Is4() && a.As4()[0] >= 240): // 240/4 is reserved, 255.255.255.255 broadcast
 			errs.add(FieldDNS, pos(i), "%s %s is not a unicast address.", name, a)
 		default:
 			for j := range i {

@@ -91,6 +91,7 @@ func TestParseForm(t *testing.T) {
 		{name: "dns multicast", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "224.0.0.251"), errs: []string{"DNS server 2 224.0.0.251 is not a unicast address."}},
 		{name: "dns unspecified", form: static("192.0.2.10/24", "192.0.2.1", "0.0.0.0"), errs: []string{"DNS server 1 0.0.0.0 is not a unicast address."}},
 		{name: "dns broadcast", form: static("192.0.2.10/24", "192.0.2.1", "255.255.255.255"), errs: []string{"DNS server 1 255.255.255.255 is not a unicast address."}},
+		{name: "dns reserved class E", form: static("192.0.2.10/24", "192.0.2.1", "250.1.2.3"), errs: []string{"DNS server 1 250.1.2.3 is not a unicast address."}},
 		{name: "dns duplicate keeps form positions", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "", "192.0.2.53"), errs: []string{"DNS server 3 192.0.2.53 duplicates DNS server 1."}},
 		{name: "dns ipv6 refused", form: static("192.0.2.10/24", "192.0.2.1", "2001:db8::53"), errs: []string{"DNS server 1 2001:db8::53 is IPv6; only IPv4 is supported."}},
 		{name: "too many dns", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"), errs: []string{"DNS takes at most 3 servers; 4 were given."}},
