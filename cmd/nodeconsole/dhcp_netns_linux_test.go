@@ -430,7 +430,7 @@ func TestConsoleSignalRevertsTrialInNetns(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := r.wait(); err != nil {
-				t.Errorf("console exit after %s: %v", sig, err)
+				t.Errorf("console exit after %s: %v\n%s", sig, err, r.output())
 			}
 			if got := l.kernel(); got != before {
 				t.Errorf("kernel after %s:\n%s\nwant:\n%s", sig, got, before)
