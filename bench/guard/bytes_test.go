@@ -27,6 +27,12 @@ const (
 	// idleWindow is longer than the home screen's 5 s status refresh, so a
 	// refresh that redraws unchanged content is caught.
 	idleWindow = 6 * time.Second
+	// idleSwitchesPerSecond bounds the context switches (about: wakeups) of
+	// the idle console. The patched renderer (third_party/bubbletea) sleeps
+	// while nothing changes: 5-12/s here, nearly all from the 5 s status
+	// refresh. Upstream's renderer ticks at the FPS for ever: 150-320/s at
+	// 30-60 fps. A count, not a time, so a loaded machine does not fail it.
+	idleSwitchesPerSecond = 30
 	// quiet ends a frame or a key's answer. It is part of the measurement
 	// (where a frame ends), not a wait for the UI: waiting is by reading.
 	quiet = 300 * time.Millisecond
@@ -158,6 +164,12 @@ func TestTerminalBytes(t *testing.T) {
 				if idle.Bytes != 0 {
 					out := s.Bytes()
 					t.Errorf("wrote %d B while idle for %s: %q", idle.Bytes, idleWindow, out[len(out)-idle.Bytes:])
+				}
+				perSecond := float64(idle.Switches) / idle.Window.Seconds()
+				t.Logf("idle: %d context switches in %s (%.1f/s)", idle.Switches, idle.Window, perSecond)
+				if perSecond > idleSwitchesPerSecond {
+					t.Errorf("the idle console woke up %.1f times a second (%d context switches in %s), budget %d/s: is the renderer ticking again?",
+						perSecond, idle.Switches, idle.Window, idleSwitchesPerSecond)
 				}
 			}
 		})
