@@ -65,7 +65,8 @@ type DHCPOptions struct {
 	// StopCommand stops the DHCP client of an interface, e.g. [sudo, -n,
 	// /usr/sbin/dhclient, -x, -pf, /run/dhclient.{interface}.pid]. Empty:
 	// SIGTERM to the dhclient, dhcpcd and udhcpc processes that name the
-	// interface. Either way no client may be left on the interface.
+	// interface. It runs on every static apply, so it must also succeed
+	// when no client runs; afterwards no client may be left.
 	StopCommand []string
 	// NetworkdRuntimeDir receives the trial's .network file (default
 	// /run/systemd/network: volatile, so a power cut mid-trial leaves
