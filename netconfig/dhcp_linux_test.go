@@ -198,3 +198,34 @@ func TestSystemDHCPNetworkd(t *testing.T) {
 		t.Errorf("failing reload: %v", err)
 	}
 }
+
+// TestSystemDHCPStopCommand: a configured stop command replaces the
+// signal, and the apply fails, naming the client, when a client is still
+// there afterwards.
+func TestSystemDHCPStopCommand(t *testing.T) {
+	busybox := testenv.RequireCommand(t, "busybox")
+	ns := namedNetns(t, "stop")
+	cmd, exited := startIn(t, ns, busybox, "udhcpc", "-f", "-i", "lo", "-s", "/bin/true")
+	waitArgv(t, cmd.Process.Pid, busybox+" udhcpc")
+	ctx, static := context.Background(), Config{Interface: "lo", Mode: ModeStatic}
+
+	noop, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, NetNS: "/run/netns/" + ns,
+		StopCommand: []string{"true", "{interface}"}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = noop.Apply(ctx, static, true)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("udhcpc (pid %d) still runs on lo after network.dhcpStopCommand", cmd.Process.Pid)) {
+		t.Fatalf("a stop command that stops nothing: %v", err)
+	}
+
+	kill, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, NetNS: "/run/netns/" + ns,
+		StopCommand: []string{"kill", fmt.Sprint(cmd.Process.Pid)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kill.Apply(ctx, static, true); err != nil {
+		t.Fatalf("stop command: %v", err)
+	}
+	<-exited
+}
