@@ -75,7 +75,6 @@ func runConsole(ctx context.Context, g globals) error {
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
 	})
 	p := tea.NewProgram(app,
-		tea.WithContext(ctx),
 		tea.WithFilter(tui.SizeFilter(g.size, tui.FallbackSize(os.Getenv))),
 		tea.WithColorProfile(prof.Color),
 		tea.WithFPS(consoleFPS),
@@ -84,9 +83,27 @@ func runConsole(ctx context.Context, g globals) error {
 		// stopped event loop and Run never returns (a SIGTERM hang).
 		tea.WithoutSignalHandler(),
 	)
+	// A signal (ctx) ends the program gracefully: Quit waits for the input
+	// reader to stop, where Kill (tea.WithContext) closes it under the
+	// read loop's feet. Kill is the fallback if the loop does not stop.
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-stopped:
+			return
+		case <-ctx.Done():
+		}
+		e.log.Info("stopped by signal")
+		p.Quit()
+		select {
+		case <-stopped:
+		case <-time.After(3 * time.Second):
+			p.Kill()
+		}
+	}()
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		e.log.Info("stopped by signal")
 		return nil
 	}
 	if err != nil {
