@@ -224,7 +224,7 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 	first := true
 	for {
 		now := s.now()
-		reg, pending, err := s.pollOnce(ctx, hash, ip, now, first)
+		reg, expires, pending, err := s.pollOnce(ctx, hash, ip, now, first)
 		if err != nil || !pending {
 			return reg, err
 		}
@@ -232,12 +232,6 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
 		}
 		first = false
-		var expires time.Time
-		_ = s.store.View(ctx, func(tx Tx) error {
-			cur, err := tx.EnrollmentByDeviceHash(hash)
-			expires = cur.ExpiresAt
-			return err
-		})
 		wait := min(hold, expires.Sub(now))
 		timer := time.NewTimer(max(wait, 0))
 		s.waiting.Add(1)
@@ -255,9 +249,9 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 }
 
 // pollOnce reads the enrollment and answers it; pending reports that the
-// poll should wait. When first is set it enforces the interval (slow_down)
-// and records the poll time.
-func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, first bool) (reg api.Registration, pending bool, err error) {
+// poll should wait, at most until expires. When first is set it enforces
+// the interval (slow_down) and records the poll time.
+func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, first bool) (reg api.Registration, expires time.Time, pending bool, err error) {
 	err = s.store.Update(ctx, func(tx Tx) error {
 		e, err := tx.EnrollmentByDeviceHash(hash)
 		if errors.Is(err, ErrNotFound) {
@@ -307,10 +301,10 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 				return errorf(api.CodeSlowDown, "polling faster than every %d s; add 5 s to the interval", s.intervalSeconds())
 			}
 		}
-		pending = true
+		pending, expires = true, e.ExpiresAt
 		return nil
 	})
-	return reg, pending, err
+	return reg, expires, pending, err
 }
 
 func (s *Server) registration(n Node, certPEM string, now time.Time) api.Registration {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -80,37 +82,129 @@ var migrations = []string{
 	);`,
 }
 
-// sqliteStore is the SQLite Store. It uses one connection, so transactions
-// run one at a time; nothing waits on the database while it holds it.
+// sqliteStore is the SQLite Store.
+//
+// Writes: one goroutine owns the only write connection and runs Update
+// calls one after another. Calls that queue up while a transaction commits
+// run together in the next one (group commit): each in its own SAVEPOINT,
+// rolled back alone if its function fails, and one COMMIT (one fsync) for
+// all; every caller gets its answer after that commit. This is the same
+// as running them one at a time, minus most of the fsyncs.
+//
+// Reads: a few goroutines, each owning a read-only connection, run View
+// calls; with WAL they read the last commit without waiting for the writer.
+//
+// Every statement is prepared once per connection, and runs on the
+// goroutine that owns the connection, so SQLite's deep call stacks stay
+// off the request goroutines (a held long-poll then costs a small stack).
+// Statements run without the caller's context: a request that goes away
+// never interrupts a transaction shared with others. The caller's context
+// is checked before its function runs.
 type sqliteStore struct {
-	db *sql.DB
+	wdb, rdb *sql.DB
+	writes   chan *storeCall
+	reads    chan *storeCall
+	quit     chan struct{}
+	workers  sync.WaitGroup
+	// mu guards closed: calls are handed over under RLock, so that after
+	// Close has set closed no call can be left in a queue unanswered.
+	mu       sync.RWMutex
+	closed   bool
+	close    sync.Once
+	closeErr error
 }
 
+// storeCall is one View or Update waiting for its worker.
+type storeCall struct {
+	ctx   context.Context
+	fn    func(Tx) error
+	err   error
+	panic any // re-raised on the caller's goroutine
+	done  chan struct{}
+}
+
+const (
+	// maxBatch bounds the Update calls committed together.
+	maxBatch = 128
+	// sqliteBusyMillis is how long a connection waits for a lock held by
+	// another connection (checkpoints, another process) before failing.
+	sqliteBusyMillis = 5000
+)
+
+// errStoreClosed answers calls after Close.
+var errStoreClosed = errors.New("controlplane: store is closed")
+
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
-// mode and applies pending migrations.
+// mode and applies pending migrations. path must be a file (":memory:"
+// would give each connection its own database).
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
+	wdb, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
-	s := &sqliteStore{db: db}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	s := &sqliteStore{wdb: wdb, writes: make(chan *storeCall, maxBatch), reads: make(chan *storeCall), quit: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		wdb.Close()
 		return nil, fmt.Errorf("controlplane: migrate %s: %w", path, err)
+	}
+	readers := max(2, runtime.GOMAXPROCS(0))
+	if s.rdb, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
+	}
+	s.rdb.SetMaxOpenConns(readers)
+	s.rdb.SetMaxIdleConns(readers)
+	s.rdb.SetConnMaxIdleTime(0)
+	w, err := newSQLiteConn(ctx, wdb, true)
+	if err != nil {
+		s.rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
+	}
+	conns := []*sqliteConn{w}
+	for range readers {
+		r, err := newSQLiteConn(ctx, s.rdb, false)
+		if err != nil {
+			for _, c := range conns {
+				c.close()
+			}
+			s.rdb.Close()
+			wdb.Close()
+			return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
+		}
+		conns = append(conns, r)
+	}
+	s.workers.Go(func() { s.writer(w) })
+	for _, r := range conns[1:] {
+		s.workers.Go(func() { s.reader(r) })
 	}
 	return s, nil
 }
 
+// sqliteDSN is the data source name of every connection to path.
+//
+// synchronous=FULL: a commit is on disk before any caller is told it
+// succeeded (an approval the server forgot after a power cut would leave a
+// node with a certificate the server refuses). Group commit keeps the
+// fsyncs few.
+func sqliteDSN(path string, readOnly bool) string {
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)",
+		path, sqliteBusyMillis)
+	if readOnly {
+		dsn += "&_pragma=query_only(1)"
+	}
+	return dsn
+}
+
 func (s *sqliteStore) migrate(ctx context.Context) error {
 	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	if err := s.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	for i := version; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.wdb.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -130,33 +224,333 @@ func (s *sqliteStore) migrate(ctx context.Context) error {
 }
 
 func (s *sqliteStore) View(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, true, fn)
+	return s.do(ctx, s.reads, fn)
 }
 
 func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, false, fn)
+	return s.do(ctx, s.writes, fn)
 }
 
-func (s *sqliteStore) run(ctx context.Context, readOnly bool, fn func(Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+// do hands fn to a worker and waits for its answer. Once a worker has
+// taken the call it runs to the end (the caller still waits: an Update
+// that committed must not look like it failed).
+func (s *sqliteStore) do(ctx context.Context, q chan *storeCall, fn func(Tx) error) error {
+	c := &storeCall{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errStoreClosed
+	}
+	select {
+	case q <- c:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	<-c.done
+	if c.panic != nil {
+		panic(c.panic)
+	}
+	return c.err
+}
+
+// writer runs Update calls on the write connection, committing the calls
+// that queued up meanwhile together.
+func (s *sqliteStore) writer(c *sqliteConn) {
+	defer c.close()
+	batch := make([]*storeCall, 0, maxBatch)
+	for {
+		select {
+		case first := <-s.writes:
+			batch = append(batch[:0], first)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case next := <-s.writes:
+				batch = append(batch, next)
+			default:
+				break more
+			}
+		}
+		c.commitBatch(batch)
+		for _, call := range batch {
+			close(call.done)
+		}
+	}
+}
+
+// reader runs View calls on a read-only connection.
+func (s *sqliteStore) reader(c *sqliteConn) {
+	defer c.close()
+	for {
+		select {
+		case call := <-s.reads:
+			c.view(call)
+			close(call.done)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+func (s *sqliteStore) Close() error {
+	s.close.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.quit)
+		s.workers.Wait()
+		for _, q := range []chan *storeCall{s.writes, s.reads} {
+		drain:
+			for {
+				select {
+				case c := <-q:
+					c.err = errStoreClosed
+					close(c.done)
+				default:
+					break drain
+				}
+			}
+		}
+		s.closeErr = errors.Join(s.rdb.Close(), s.wdb.Close())
+	})
+	return s.closeErr
+}
+
+// sqliteConn is one connection with its prepared statements, used only by
+// the goroutine that owns it.
+type sqliteConn struct {
+	conn *sql.Conn
+	st   [numStatements]*sql.Stmt
+}
+
+// ctx is the context of every statement: never cancelled (see sqliteStore).
+var sqliteCtx = context.Background()
+
+// Statement names; the SQL is in statementSQL.
+const (
+	qBegin = iota
+	qCommit
+	qRollback
+	qSavepoint
+	qRelease
+	qRollbackTo
+	qEnrollmentByID
+	qEnrollmentByHash
+	qEnrollmentByUserCode
+	qEnrollmentsForNode
+	qPutEnrollment
+	qDeleteEnrollmentsForNode
+	qNode
+	qNodes
+	qPutNode
+	qDeleteNode
+	qToken
+	qTokenByHash
+	qTokens
+	qPutToken
+	qSite
+	qSites
+	qPutSite
+	qDeleteSite
+	qAddEvent
+	qEvents
+	numStatements
+)
+
+const enrollmentCols = `id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
+	user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate`
+
+const nodeCols = `id, name, status, project, site, make, model, version, source_ip, tags, pre_added,
+	key_fingerprint, cert_serial, cert_not_after, created_at, registered_at, last_seen`
+
+const tokenCols = `id, name, project, hash, single_use, revoked, uses, created_at, expires_at`
+
+// statementSQL is indexed by the q* constants. The writer begins with
+// BEGIN IMMEDIATE (it takes the write lock at once); readers with BEGIN.
+var statementSQL = [numStatements]string{
+	qBegin:                `BEGIN`,
+	qCommit:               `COMMIT`,
+	qRollback:             `ROLLBACK`,
+	qSavepoint:            `SAVEPOINT call`,
+	qRelease:              `RELEASE call`,
+	qRollbackTo:           `ROLLBACK TO call`,
+	qEnrollmentByID:       `SELECT ` + enrollmentCols + ` FROM enrollments WHERE id = ? ORDER BY created_at DESC LIMIT 1`,
+	qEnrollmentByHash:     `SELECT ` + enrollmentCols + ` FROM enrollments WHERE device_code_hash = ? ORDER BY created_at DESC LIMIT 1`,
+	qEnrollmentByUserCode: `SELECT ` + enrollmentCols + ` FROM enrollments WHERE user_code = ? ORDER BY created_at DESC LIMIT 1`,
+	qEnrollmentsForNode:   `SELECT ` + enrollmentCols + ` FROM enrollments WHERE node_id = ? ORDER BY created_at DESC`,
+	qPutEnrollment: `INSERT INTO enrollments (` + enrollmentCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET node_id=excluded.node_id, make=excluded.make, model=excluded.model,
+		version=excluded.version, csr=excluded.csr, key_fingerprint=excluded.key_fingerprint,
+		device_code_hash=excluded.device_code_hash, user_code=excluded.user_code, state=excluded.state,
+		source_ip=excluded.source_ip, created_at=excluded.created_at, expires_at=excluded.expires_at,
+		last_poll_at=excluded.last_poll_at, decided_at=excluded.decided_at, delivered_at=excluded.delivered_at,
+		certificate=excluded.certificate`,
+	qDeleteEnrollmentsForNode: `DELETE FROM enrollments WHERE node_id = ?`,
+	qNode:                     `SELECT ` + nodeCols + ` FROM nodes WHERE id = ?`,
+	qNodes:                    `SELECT ` + nodeCols + ` FROM nodes ORDER BY name, id`,
+	qPutNode: `INSERT INTO nodes (` + nodeCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name=excluded.name, status=excluded.status, project=excluded.project,
+		site=excluded.site, make=excluded.make, model=excluded.model, version=excluded.version,
+		source_ip=excluded.source_ip, tags=excluded.tags, pre_added=excluded.pre_added,
+		key_fingerprint=excluded.key_fingerprint, cert_serial=excluded.cert_serial,
+		cert_not_after=excluded.cert_not_after, created_at=excluded.created_at,
+		registered_at=excluded.registered_at, last_seen=excluded.last_seen`,
+	qDeleteNode:  `DELETE FROM nodes WHERE id = ?`,
+	qToken:       `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`,
+	qTokenByHash: `SELECT ` + tokenCols + ` FROM tokens WHERE hash = ?`,
+	qTokens:      `SELECT ` + tokenCols + ` FROM tokens ORDER BY created_at DESC`,
+	qPutToken: `INSERT INTO tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project, hash=excluded.hash,
+		single_use=excluded.single_use, revoked=excluded.revoked, uses=excluded.uses,
+		created_at=excluded.created_at, expires_at=excluded.expires_at`,
+	qSite:  `SELECT id, name, project FROM sites WHERE id = ?`,
+	qSites: `SELECT id, name, project FROM sites ORDER BY name`,
+	qPutSite: `INSERT INTO sites (id, name, project) VALUES (?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project`,
+	qDeleteSite: `DELETE FROM sites WHERE id = ?`,
+	qAddEvent:   `INSERT INTO events (type, node_id, time, source_ip, message) VALUES (?, ?, ?, ?, ?)`,
+	qEvents:     `SELECT id, type, node_id, time, source_ip, message FROM events ORDER BY id DESC LIMIT ?`,
+}
+
+// newSQLiteConn takes a connection of db and prepares every statement on
+// it (the writer's BEGIN is BEGIN IMMEDIATE).
+func newSQLiteConn(ctx context.Context, db *sql.DB, writer bool) (*sqliteConn, error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("controlplane: begin transaction: %w", err)
+		return nil, err
 	}
-	if err := fn(&sqliteTx{ctx: ctx, tx: tx}); err != nil {
-		tx.Rollback()
-		return err
+	c := &sqliteConn{conn: conn}
+	for i, q := range statementSQL {
+		if i == qBegin && writer {
+			q = `BEGIN IMMEDIATE`
+		}
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.st[i] = st
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("controlplane: commit: %w", err)
-	}
-	return nil
+	return c, nil
 }
 
-func (s *sqliteStore) Close() error { return s.db.Close() }
+func (c *sqliteConn) stmt(q int) *sql.Stmt { return c.st[q] }
+
+func (c *sqliteConn) exec(q int) error {
+	_, err := c.stmt(q).ExecContext(sqliteCtx)
+	return err
+}
+
+func (c *sqliteConn) close() {
+	for _, st := range c.st {
+		if st != nil {
+			st.Close()
+		}
+	}
+	c.conn.Close()
+}
+
+// call runs call.fn, catching a panic for the caller's goroutine.
+func (c *sqliteConn) call(call *storeCall) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			call.panic = p
+			err = fmt.Errorf("controlplane: panic in a transaction: %v", p)
+		}
+	}()
+	return call.fn(&sqliteTx{c: c})
+}
+
+// view runs one read transaction.
+func (c *sqliteConn) view(call *storeCall) {
+	if call.err = call.ctx.Err(); call.err != nil {
+		return
+	}
+	if err := c.exec(qBegin); err != nil {
+		call.err = fmt.Errorf("controlplane: begin transaction: %w", err)
+		return
+	}
+	call.err = c.call(call)
+	if err := c.exec(qCommit); err != nil {
+		c.exec(qRollback)
+		if call.err == nil {
+			call.err = fmt.Errorf("controlplane: end read transaction: %w", err)
+		}
+	}
+}
+
+// commitBatch runs every call of batch in one write transaction, each in
+// a savepoint, and commits once.
+func (c *sqliteConn) commitBatch(batch []*storeCall) {
+	fail := func(err error) {
+		for _, call := range batch {
+			if call.err == nil && call.panic == nil {
+				call.err = err
+			}
+		}
+	}
+	if err := c.exec(qBegin); err != nil {
+		fail(fmt.Errorf("controlplane: begin transaction: %w", err))
+		return
+	}
+	ran := false
+	for _, call := range batch {
+		if call.err = call.ctx.Err(); call.err != nil {
+			continue
+		}
+		if err := c.exec(qSavepoint); err != nil {
+			c.exec(qRollback)
+			fail(fmt.Errorf("controlplane: savepoint: %w", err))
+			return
+		}
+		call.err = c.call(call)
+		if call.err != nil {
+			if err := c.exec(qRollbackTo); err != nil {
+				c.exec(qRollback)
+				fail(fmt.Errorf("controlplane: roll back to savepoint: %w", err))
+				return
+			}
+		} else {
+			ran = true
+		}
+		if err := c.exec(qRelease); err != nil {
+			c.exec(qRollback)
+			fail(fmt.Errorf("controlplane: release savepoint: %w", err))
+			return
+		}
+	}
+	if !ran {
+		c.exec(qRollback)
+		return
+	}
+	if err := c.exec(qCommit); err != nil {
+		c.exec(qRollback)
+		fail(fmt.Errorf("controlplane: commit: %w", err))
+	}
+}
 
 type sqliteTx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	c *sqliteConn
+}
+
+func (t *sqliteTx) queryRow(q int, args ...any) *sql.Row {
+	return t.c.stmt(q).QueryRowContext(sqliteCtx, args...)
+}
+
+func (t *sqliteTx) query(q int, args ...any) (*sql.Rows, error) {
+	return t.c.stmt(q).QueryContext(sqliteCtx, args...)
+}
+
+func (t *sqliteTx) exec(q int, args ...any) error {
+	_, err := t.c.stmt(q).ExecContext(sqliteCtx, args...)
+	return err
 }
 
 func unixNano(t time.Time) int64 {
@@ -187,9 +581,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-const enrollmentCols = `id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
-	user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate`
-
 type scanner interface{ Scan(...any) error }
 
 func scanEnrollment(row scanner) (Enrollment, error) {
@@ -208,23 +599,20 @@ func scanEnrollment(row scanner) (Enrollment, error) {
 	return e, nil
 }
 
-func (t *sqliteTx) enrollmentWhere(where string, arg any) (Enrollment, error) {
-	row := t.tx.QueryRowContext(t.ctx, "SELECT "+enrollmentCols+" FROM enrollments WHERE "+where+" ORDER BY created_at DESC LIMIT 1", arg)
-	return scanEnrollment(row)
+func (t *sqliteTx) Enrollment(id string) (Enrollment, error) {
+	return scanEnrollment(t.queryRow(qEnrollmentByID, id))
 }
 
-func (t *sqliteTx) Enrollment(id string) (Enrollment, error) { return t.enrollmentWhere("id = ?", id) }
-
 func (t *sqliteTx) EnrollmentByDeviceHash(hash string) (Enrollment, error) {
-	return t.enrollmentWhere("device_code_hash = ?", hash)
+	return scanEnrollment(t.queryRow(qEnrollmentByHash, hash))
 }
 
 func (t *sqliteTx) EnrollmentByUserCode(code string) (Enrollment, error) {
-	return t.enrollmentWhere("user_code = ?", code)
+	return scanEnrollment(t.queryRow(qEnrollmentByUserCode, code))
 }
 
 func (t *sqliteTx) EnrollmentsForNode(nodeID string) ([]Enrollment, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+enrollmentCols+" FROM enrollments WHERE node_id = ? ORDER BY created_at DESC", nodeID)
+	rows, err := t.query(qEnrollmentsForNode, nodeID)
 	if err != nil {
 		return nil, err
 	}
@@ -241,14 +629,7 @@ func (t *sqliteTx) EnrollmentsForNode(nodeID string) ([]Enrollment, error) {
 }
 
 func (t *sqliteTx) PutEnrollment(e Enrollment) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO enrollments (`+enrollmentCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET node_id=excluded.node_id, make=excluded.make, model=excluded.model,
-		version=excluded.version, csr=excluded.csr, key_fingerprint=excluded.key_fingerprint,
-		device_code_hash=excluded.device_code_hash, user_code=excluded.user_code, state=excluded.state,
-		source_ip=excluded.source_ip, created_at=excluded.created_at, expires_at=excluded.expires_at,
-		last_poll_at=excluded.last_poll_at, decided_at=excluded.decided_at, delivered_at=excluded.delivered_at,
-		certificate=excluded.certificate`,
+	err := t.exec(qPutEnrollment,
 		e.ID, e.NodeID, e.Make, e.Model, e.Version, e.CSR, e.KeyFingerprint, e.DeviceCodeHash, e.UserCode,
 		string(e.State), e.SourceIP, unixNano(e.CreatedAt), unixNano(e.ExpiresAt), unixNano(e.LastPollAt),
 		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate)
@@ -259,14 +640,11 @@ func (t *sqliteTx) PutEnrollment(e Enrollment) error {
 }
 
 func (t *sqliteTx) DeleteEnrollmentsForNode(nodeID string) error {
-	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM enrollments WHERE node_id = ?", nodeID); err != nil {
+	if err := t.exec(qDeleteEnrollmentsForNode, nodeID); err != nil {
 		return fmt.Errorf("delete enrollments of %s: %w", nodeID, err)
 	}
 	return nil
 }
-
-const nodeCols = `id, name, status, project, site, make, model, version, source_ip, tags, pre_added,
-	key_fingerprint, cert_serial, cert_not_after, created_at, registered_at, last_seen`
 
 func scanNode(row scanner) (Node, error) {
 	var n Node
@@ -290,11 +668,11 @@ func scanNode(row scanner) (Node, error) {
 }
 
 func (t *sqliteTx) Node(id string) (Node, error) {
-	return scanNode(t.tx.QueryRowContext(t.ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = ?", id))
+	return scanNode(t.queryRow(qNode, id))
 }
 
 func (t *sqliteTx) Nodes() ([]Node, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+nodeCols+" FROM nodes ORDER BY name, id")
+	rows, err := t.query(qNodes)
 	if err != nil {
 		return nil, err
 	}
@@ -319,14 +697,7 @@ func (t *sqliteTx) PutNode(n Node) error {
 		}
 		tags = string(b)
 	}
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO nodes (`+nodeCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET name=excluded.name, status=excluded.status, project=excluded.project,
-		site=excluded.site, make=excluded.make, model=excluded.model, version=excluded.version,
-		source_ip=excluded.source_ip, tags=excluded.tags, pre_added=excluded.pre_added,
-		key_fingerprint=excluded.key_fingerprint, cert_serial=excluded.cert_serial,
-		cert_not_after=excluded.cert_not_after, created_at=excluded.created_at,
-		registered_at=excluded.registered_at, last_seen=excluded.last_seen`,
+	err := t.exec(qPutNode,
 		n.ID, n.Name, n.Status, n.Project, n.Site, n.Make, n.Model, n.Version, n.SourceIP, tags, b2i(n.PreAdded),
 		n.KeyFingerprint, n.CertSerial, unixNano(n.CertNotAfter), unixNano(n.CreatedAt), unixNano(n.RegisteredAt),
 		unixNano(n.LastSeen))
@@ -337,13 +708,11 @@ func (t *sqliteTx) PutNode(n Node) error {
 }
 
 func (t *sqliteTx) DeleteNode(id string) error {
-	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM nodes WHERE id = ?", id); err != nil {
+	if err := t.exec(qDeleteNode, id); err != nil {
 		return fmt.Errorf("delete node %s: %w", id, err)
 	}
 	return nil
 }
-
-const tokenCols = `id, name, project, hash, single_use, revoked, uses, created_at, expires_at`
 
 func scanToken(row scanner) (Token, error) {
 	var tok Token
@@ -358,15 +727,15 @@ func scanToken(row scanner) (Token, error) {
 }
 
 func (t *sqliteTx) Token(id string) (Token, error) {
-	return scanToken(t.tx.QueryRowContext(t.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
+	return scanToken(t.queryRow(qToken, id))
 }
 
 func (t *sqliteTx) TokenByHash(hash string) (Token, error) {
-	return scanToken(t.tx.QueryRowContext(t.ctx, "SELECT "+tokenCols+" FROM tokens WHERE hash = ?", hash))
+	return scanToken(t.queryRow(qTokenByHash, hash))
 }
 
 func (t *sqliteTx) Tokens() ([]Token, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+tokenCols+" FROM tokens ORDER BY created_at DESC")
+	rows, err := t.query(qTokens)
 	if err != nil {
 		return nil, err
 	}
@@ -383,10 +752,7 @@ func (t *sqliteTx) Tokens() ([]Token, error) {
 }
 
 func (t *sqliteTx) PutToken(tok Token) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project, hash=excluded.hash,
-		single_use=excluded.single_use, revoked=excluded.revoked, uses=excluded.uses,
-		created_at=excluded.created_at, expires_at=excluded.expires_at`,
+	err := t.exec(qPutToken,
 		tok.ID, tok.Name, tok.Project, tok.Hash, b2i(tok.SingleUse), b2i(tok.Revoked), tok.Uses,
 		unixNano(tok.CreatedAt), unixNano(tok.ExpiresAt))
 	if err != nil {
@@ -397,12 +763,12 @@ func (t *sqliteTx) PutToken(tok Token) error {
 
 func (t *sqliteTx) Site(id string) (Site, error) {
 	var s Site
-	err := t.tx.QueryRowContext(t.ctx, "SELECT id, name, project FROM sites WHERE id = ?", id).Scan(&s.ID, &s.Name, &s.Project)
+	err := t.queryRow(qSite, id).Scan(&s.ID, &s.Name, &s.Project)
 	return s, notFound(err)
 }
 
 func (t *sqliteTx) Sites() ([]Site, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT id, name, project FROM sites ORDER BY name")
+	rows, err := t.query(qSites)
 	if err != nil {
 		return nil, err
 	}
@@ -419,32 +785,28 @@ func (t *sqliteTx) Sites() ([]Site, error) {
 }
 
 func (t *sqliteTx) PutSite(s Site) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sites (id, name, project) VALUES (?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project`, s.ID, s.Name, s.Project)
-	if err != nil {
+	if err := t.exec(qPutSite, s.ID, s.Name, s.Project); err != nil {
 		return fmt.Errorf("put site %s: %w", s.Name, err)
 	}
 	return nil
 }
 
 func (t *sqliteTx) DeleteSite(id string) error {
-	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sites WHERE id = ?", id); err != nil {
+	if err := t.exec(qDeleteSite, id); err != nil {
 		return fmt.Errorf("delete site %s: %w", id, err)
 	}
 	return nil
 }
 
 func (t *sqliteTx) AddEvent(e Event) error {
-	_, err := t.tx.ExecContext(t.ctx, "INSERT INTO events (type, node_id, time, source_ip, message) VALUES (?, ?, ?, ?, ?)",
-		e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message)
-	if err != nil {
+	if err := t.exec(qAddEvent, e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message); err != nil {
 		return fmt.Errorf("add event %s: %w", e.Type, err)
 	}
 	return nil
 }
 
 func (t *sqliteTx) Events(limit int) ([]Event, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT id, type, node_id, time, source_ip, message FROM events ORDER BY id DESC LIMIT ?", limit)
+	rows, err := t.query(qEvents, limit)
 	if err != nil {
 		return nil, err
 	}

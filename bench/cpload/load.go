@@ -21,10 +21,14 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
@@ -63,8 +67,11 @@ type config struct {
 	Settle time.Duration
 	// Log receives progress lines.
 	Log io.Writer
-	// OnPhase, if set, is called as phases start: "enroll", "waiting" (all
-	// polls held), "activate".
+	// Dump, if set, receives one CSV line per licensed node: when License
+	// was sent (ms since start), License API time and License -> answer.
+	Dump io.Writer
+	// OnPhase, if set, is called as phases start: "enroll", "ramp" (nodes
+	// start polling), "waiting" (all polls held), "activate".
 	OnPhase func(phase string)
 }
 
@@ -87,6 +94,8 @@ type serverStats struct {
 	HeapInuseKiB int64 `json:"heapInuseKiB"`
 	StackKiB     int64 `json:"stackInuseKiB"`
 	GoSysKiB     int64 `json:"goSysKiB"`
+	// CPU is the process's user+system CPU time so far.
+	CPU time.Duration `json:"cpuNs"`
 }
 
 // latencies summarises durations.
@@ -114,6 +123,80 @@ func (l latencies) String() string {
 	return fmt.Sprintf("p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)", l.P50, l.P90, l.P99, l.Max, l.N)
 }
 
+// cpuUse is the CPU both processes used over a phase.
+type cpuUse struct {
+	Wall   time.Duration `json:"wallNs"`
+	Server time.Duration `json:"serverCpuNs"`
+	Loader time.Duration `json:"loaderCpuNs"`
+	// Busy is the machine's busy CPU time over all CPUs (/proc/stat:
+	// everything but idle and iowait), other programs included; Steal is
+	// time the hypervisor gave to other guests.
+	Busy  time.Duration `json:"machineBusyNs"`
+	Steal time.Duration `json:"stealNs"`
+}
+
+func (c cpuUse) String() string {
+	if c.Wall <= 0 {
+		return "n/a"
+	}
+	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / c.Wall.Seconds() }
+	return fmt.Sprintf("control plane %.0f%% of a core, cpload %.0f%%; whole machine busy %.0f%% of %d00%%, steal %.0f%%",
+		pct(c.Server), pct(c.Loader), pct(c.Busy), runtime.NumCPU(), pct(c.Steal))
+}
+
+// cpuMark is a point to measure cpuUse from.
+type cpuMark struct {
+	at                          time.Time
+	server, loader, busy, steal time.Duration
+}
+
+func (l *loader) mark(ctx context.Context) cpuMark {
+	m := cpuMark{at: time.Now(), loader: selfCPU()}
+	m.busy, m.steal = machineCPU()
+	if l.t.Stats != nil {
+		if st, err := l.t.Stats(ctx); err == nil {
+			m.server = st.CPU
+		}
+	}
+	return m
+}
+
+func (l *loader) since(ctx context.Context, m cpuMark) cpuUse {
+	n := l.mark(ctx)
+	return cpuUse{Wall: n.at.Sub(m.at), Server: n.server - m.server, Loader: n.loader - m.loader,
+		Busy: n.busy - m.busy, Steal: n.steal - m.steal}
+}
+
+// machineCPU reads the "cpu" line of /proc/stat: busy time (all but idle
+// and iowait) and steal, over all CPUs.
+func machineCPU() (busy, steal time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
+	}
+	var ticks [8]int64
+	for i := range ticks {
+		ticks[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	b2 := ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+	return time.Duration(b2) * 10 * time.Millisecond, time.Duration(ticks[7]) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // result is what a run measured and checked.
 type result struct {
 	KeyGen time.Duration `json:"keyGenNs"`
@@ -124,9 +207,13 @@ type result struct {
 	EnrollPerSec   float64       `json:"enrollPerSec"`
 	EnrollLatency  latencies     `json:"enrollLatency"`
 	EnrollFirstErr string        `json:"enrollFirstError,omitempty"`
+	EnrollCPU      cpuUse        `json:"enrollCpu"`
 
 	Pollers       int           `json:"pollers"`
 	RampElapsed   time.Duration `json:"rampElapsedNs"`
+	RampCPU       cpuUse        `json:"rampCpu"`
+	Connect       latencies     `json:"tcpConnect"`
+	Handshake     latencies     `json:"tlsHandshake"`
 	MaxWaiting    int           `json:"maxWaiting"`
 	AllWaiting    bool          `json:"allWaiting"`
 	Idle          serverStats   `json:"atWaiting"`
@@ -146,6 +233,7 @@ type result struct {
 	CertFirstErr    string        `json:"certFirstError,omitempty"`
 	Activation      latencies     `json:"licenseToPollAnswer"`
 	ActivateElapsed time.Duration `json:"activateElapsedNs"`
+	ActivateCPU     cpuUse        `json:"activateCpu"`
 	// Unexpected counts nodes that were not licensed but got a
 	// certificate, or that stopped waiting for another reason.
 	Unexpected int `json:"unexpected"`
@@ -160,7 +248,10 @@ type node struct {
 	userCode string
 	sampled  bool
 
+	tcp, tls time.Duration // TCP connect and TLS handshake of the poll connection
+
 	licensedAt atomic.Int64 // ns since run start; 0 = not licensed
+	licenseOK  atomic.Int64 // ns since run start when License Node answered
 	answeredAt atomic.Int64 // ns since run start; 0 = no certificate yet
 	certErr    atomic.Pointer[string]
 	stopped    atomic.Pointer[string] // why the poller gave up, if it did
@@ -255,7 +346,7 @@ type loader struct {
 	start   time.Time
 }
 
-func (l *loader) since() int64 { return int64(time.Since(l.start)) }
+func (l *loader) now() int64 { return int64(time.Since(l.start)) }
 
 // transport is one client's connection pool (one connection is all a
 // node or an enrollment client uses).
@@ -380,6 +471,7 @@ func (l *loader) enrollPhase(ctx context.Context, nodes []*node, res *result) er
 	lat := make([]time.Duration, len(nodes))
 	var fail firstErr
 	l.cfg.OnPhase("enroll")
+	cpu := l.mark(ctx)
 	start := time.Now()
 	for _, c := range clients {
 		wg.Go(func() {
@@ -407,6 +499,7 @@ func (l *loader) enrollPhase(ctx context.Context, nodes []*node, res *result) er
 	}
 	wg.Wait()
 	res.EnrollElapsed = time.Since(start)
+	res.EnrollCPU = l.since(ctx, cpu)
 	var ok []time.Duration
 	for i, n := range nodes {
 		if n.device != "" {
@@ -450,6 +543,8 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	var ps pollStats
 	dial := make(chan struct{}, l.cfg.DialConc)
 	var wg sync.WaitGroup
+	l.cfg.OnPhase("ramp")
+	rampCPU := l.mark(ctx)
 	rampStart := time.Now()
 	for _, n := range nodes {
 		select {
@@ -489,6 +584,7 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 			time.Sleep(100 * time.Millisecond)
 		}
 		res.RampElapsed = time.Since(rampStart)
+		res.RampCPU = l.since(ctx, rampCPU)
 		if !res.AllWaiting {
 			res.Idle, _ = l.t.Stats(ctx)
 		}
@@ -511,7 +607,9 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	fmt.Fprintf(l.cfg.Log, "cpload: phase 3: License Node for %d of them (rate %g/s, %d in flight at most)\n",
 		len(sample), l.cfg.ActivateRate, l.cfg.ActivateConc)
 	l.cfg.OnPhase("activate")
+	actCPU := l.mark(ctx)
 	l.activate(ctx, sample, res)
+	res.ActivateCPU = l.since(ctx, actCPU)
 
 	// Wait for the licensed nodes' answers; the others keep waiting.
 	answerBy := time.Now().Add(30 * time.Second)
@@ -533,9 +631,15 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	stopPolls()
 	wg.Wait()
 
-	var lat []time.Duration
+	var lat, tcp, hs []time.Duration
 	var certFail firstErr
 	for _, n := range nodes {
+		if n.tcp > 0 {
+			tcp = append(tcp, n.tcp)
+		}
+		if n.tls > 0 {
+			hs = append(hs, n.tls)
+		}
 		at := n.answeredAt.Load()
 		switch {
 		case n.sampled && at != 0:
@@ -552,7 +656,17 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 			res.Unexpected++
 		}
 	}
+	if l.cfg.Dump != nil {
+		fmt.Fprintln(l.cfg.Dump, "license_sent_ms,license_api_ms,license_to_answer_ms")
+		for _, n := range sample {
+			lic, ok, at := n.licensedAt.Load(), n.licenseOK.Load(), n.answeredAt.Load()
+			if lic != 0 && at != 0 {
+				fmt.Fprintf(l.cfg.Dump, "%.1f,%.2f,%.2f\n", float64(lic)/1e6, float64(ok-lic)/1e6, float64(at-lic)/1e6)
+			}
+		}
+	}
 	res.CertFirstErr = certFail.get()
+	res.Connect, res.Handshake = summarise(tcp), summarise(hs)
 	res.Activation = summarise(lat)
 	res.PollsPending, res.PollsSlowDown = ps.pending.Load(), ps.slowDown.Load()
 	res.PollErrors, res.PollFirstErr = ps.fail.n.Load(), ps.fail.get()
@@ -570,7 +684,22 @@ func (l *loader) poller(ctx context.Context, n *node, dial chan struct{}, ps *po
 	var once sync.Once
 	release := func() { once.Do(func() { <-dial }) }
 	defer release()
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { release() }}
+	var tcpStart, tlsStart time.Time
+	trace := &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { tcpStart = time.Now() },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				n.tcp = time.Since(tcpStart)
+			}
+		},
+		TLSHandshakeStart: func() { tlsStart = time.Now() },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err == nil {
+				n.tls = time.Since(tlsStart)
+			}
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) { release() },
+	}
 	interval := 5 * time.Second
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -584,7 +713,7 @@ func (l *loader) poller(ctx context.Context, n *node, dial chan struct{}, ps *po
 		var ae *apiError
 		switch {
 		case err == nil:
-			n.answeredAt.Store(l.since())
+			n.answeredAt.Store(l.now())
 			if cerr := l.checkRegistration(n, reg); cerr != nil {
 				msg := cerr.Error()
 				n.certErr.Store(&msg)
@@ -680,10 +809,11 @@ func (l *loader) activate(ctx context.Context, sample []*node, res *result) {
 			defer func() { <-sem }()
 			var out api.LicenseResponse
 			t0 := time.Now()
-			n.licensedAt.Store(l.since())
+			n.licensedAt.Store(l.now())
 			err := call(ctx, c, http.MethodPost, l.t.URL+api.PathActivations+url.PathEscape(n.userCode), l.t.AdminToken,
 				api.LicenseRequest{Name: fmt.Sprintf("load-%d", i), Project: "cpload"}, &out)
 			lat[i] = time.Since(t0)
+			n.licenseOK.Store(l.now())
 			if err == nil && out.NodeID != n.id {
 				err = fmt.Errorf("licensed %q, want %q", out.NodeID, n.id)
 			}

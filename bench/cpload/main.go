@@ -65,10 +65,11 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop everything after this long")
 	bin := fs.String("controlplane", "", "controlplane binary to run (default: go build ./cmd/controlplane)")
 	cpFlags := fs.String("cp-flags", "", "extra flags for the controlplane, space-separated")
-	profDir := fs.String("profile", "", "save the control plane's CPU profiles (enrollment, activation) and heap profile (all waiting) in this directory")
+	profDir := fs.String("profile", "", "save the control plane's CPU profiles (enrollment, ramp, activation) and heap profile (all waiting) in this directory")
 	profSecs := fs.Int("profile-seconds", 5, "length of each CPU profile")
 	jsonOut := fs.Bool("json", false, "print the result as JSON instead of text")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data, log)")
+	dump := fs.String("dump", "", "write each activation's timings to this CSV file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,6 +140,8 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			switch phase {
 			case "enroll":
 				save(cpu, "cpu-enroll.pprof")
+			case "ramp":
+				save(cpu, "cpu-ramp.pprof")
 			case "waiting": // synchronously, before anything else runs
 				if err := cp.profile(ctx, "heap", filepath.Join(*profDir, "heap-waiting.pprof")); err != nil {
 					fmt.Fprintf(stderr, "cpload: heap profile: %v\n", err)
@@ -149,6 +152,14 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
+	if *dump != "" {
+		f, err := os.Create(*dump)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Dump = f
+	}
 	res, runErr := run(ctx, t, cfg)
 	profs.Wait()
 	stopErr := cp.stop(15 * time.Second)
@@ -214,6 +225,7 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 	fmt.Fprintf(w, "keys: %d ECDSA P-256 keys + CSRs in %v (not timed below)\n", cfg.Enrollments, r.KeyGen.Round(time.Millisecond))
 	fmt.Fprintf(w, "enroll: %d enrollments in %v = %.0f/s with %d keep-alive %s clients; per request %v; errors %d\n",
 		r.Enrolled, r.EnrollElapsed.Round(time.Millisecond), r.EnrollPerSec, cfg.Concurrency, proto, r.EnrollLatency, r.EnrollErrors)
+	fmt.Fprintf(w, "  CPU: %v\n", r.EnrollCPU)
 	if r.Pollers > 0 {
 		per := float64(0)
 		if r.Idle.Waiting > 0 {
@@ -221,6 +233,8 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		}
 		fmt.Fprintf(w, "long-poll: %d of %d nodes held at once (%s, one connection each; ramp %v)\n",
 			r.Idle.Waiting, r.Pollers, proto, r.RampElapsed.Round(time.Millisecond))
+		fmt.Fprintf(w, "  ramp CPU: %v\n", r.RampCPU)
+		fmt.Fprintf(w, "  TCP connect %v\n  TLS handshake %v\n", r.Connect, r.Handshake)
 		fmt.Fprintf(w, "  control plane RSS %.1f MiB (peak %.1f MiB) vs %.1f MiB before: %.1f KiB per waiting node\n",
 			mib(r.Idle.RSSKiB), mib(r.Idle.HWMKiB), mib(r.Before.RSSKiB), per)
 		fmt.Fprintf(w, "  Go heap in use %.1f MiB, stacks %.1f MiB, Go sys %.1f MiB; %d goroutines, %d fds\n",
@@ -234,6 +248,7 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		fmt.Fprintf(w, "activate: %d licensed in %v (%s, %d in flight at most) while %d waited\n",
 			r.Licensed, r.ActivateElapsed.Round(time.Millisecond), rate, cfg.ActivateConc, r.Pollers)
 		fmt.Fprintf(w, "  License -> poll answer: %v\n", r.Activation)
+		fmt.Fprintf(w, "  CPU: %v\n", r.ActivateCPU)
 		fmt.Fprintf(w, "  License API call alone: %v\n", r.LicenseAPI)
 		fmt.Fprintf(w, "  certificates verified %d/%d; license errors %d\n", r.CertsOK, r.Licensed, r.LicenseErrors)
 		fmt.Fprintf(w, "  after: RSS %.1f MiB (peak %.1f MiB), %d goroutines\n", mib(r.After.RSSKiB), mib(r.After.HWMKiB), r.After.Goroutines)

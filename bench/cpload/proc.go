@@ -116,6 +116,9 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 		return st, err
 	}
 	st.RSSKiB, st.HWMKiB = statusKiB(status, "VmRSS:"), statusKiB(status, "VmHWM:")
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		st.CPU = statCPU(stat)
+	}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		st.FDs = len(fds)
 	}
@@ -140,6 +143,23 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 	st.Waiting, st.Goroutines = vars.CP["waitingPolls"], vars.CP["goroutines"]
 	st.HeapInuseKiB, st.StackKiB, st.GoSysKiB = vars.MemStats.HeapInuse>>10, vars.MemStats.StackInuse>>10, vars.MemStats.Sys>>10
 	return st, nil
+}
+
+// statCPU is utime+stime of a /proc/PID/stat line (USER_HZ is 100 on
+// Linux).
+func statCPU(stat []byte) time.Duration {
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state); utime is field 14
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
 }
 
 // statusKiB reads a "Key:   123 kB" line of /proc/PID/status.

@@ -22,17 +22,41 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane"
 )
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--code-ttl", "-1m"}} {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--code-ttl", "-1m"},
+		{"--enroll-limit", "fast"}, {"--enroll-limit", "30/0s"}, {"--enroll-limit", "-1/2s"},
+		{"--pprof", "0.0.0.0:6060"}, {"--pprof", "192.0.2.1:6060"}, {"--pprof", "nohostport"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) {
 			t.Errorf("run(%q) = %v, want a usage error", args, err)
 		}
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	for in, want := range map[string]controlplane.Limit{
+		"off":     {},
+		"0":       {},
+		"30/2s":   {Burst: 30, Every: 2 * time.Second},
+		"1/100ms": {Burst: 1, Every: 100 * time.Millisecond},
+	} {
+		got, err := parseLimit(in)
+		if err != nil || got != want {
+			t.Errorf("parseLimit(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+		if back, err := parseLimit(formatLimit(got)); err != nil || back != got {
+			t.Errorf("parseLimit(formatLimit(%+v)) = %+v, %v", got, back, err)
+		}
+	}
+	if got := formatLimit(controlplane.DefaultRateLimits().EnrollPerIP); got != "30/2s" {
+		t.Errorf("default --enroll-limit is %q, want 30/2s (docs/protocol.md)", got)
 	}
 }
 
