@@ -353,7 +353,7 @@ func (l *loader) now() int64 { return int64(time.Since(l.start)) }
 func (l *loader) transport() *http.Transport {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     l.tlsConf,
+		TLSClientConfig:     l.tlsConf.Clone(), // net/http edits NextProtos
 		TLSHandshakeTimeout: 30 * time.Second,
 		ForceAttemptHTTP2:   l.cfg.HTTP2,
 		MaxIdleConns:        2,
