@@ -198,11 +198,17 @@ func (s *Server) TLSConfig() *tls.Config {
 // once). It returns nil after a graceful stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.SetListenAddr(ln.Addr())
+	// ReadTimeout runs from the first byte of a request to the end of its
+	// handler: over HTTP/1.1 net/http cancels a request still running when
+	// it passes, so it must outlast a held poll, like WriteTimeout.
+	// ReadHeaderTimeout and the 64 KiB body limit bound slow clients.
+	// TLS session tickets are on (crypto/tls default; one TLSConfig, so one
+	// ticket key), so a node that keeps a session cache resumes.
 	hs := &http.Server{
 		Handler:           s.handler,
 		TLSConfig:         s.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       s.opts.LongPoll + 30*time.Second,
 		WriteTimeout:      s.opts.LongPoll + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,

@@ -217,6 +217,8 @@ type result struct {
 	MaxWaiting    int           `json:"maxWaiting"`
 	AllWaiting    bool          `json:"allWaiting"`
 	Idle          serverStats   `json:"atWaiting"`
+	LoaderHWMKiB  int64         `json:"loaderHwmKiB"`
+	LoaderGCs     uint32        `json:"loaderGCs"`
 	Before        serverStats   `json:"beforeWaiting"`
 	After         serverStats   `json:"afterActivation"`
 	PollsPending  int64         `json:"pollsPending"`
@@ -595,6 +597,9 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		res.LoaderHWMKiB = statusKiB(b, "VmHWM:")
+	}
 	l.cfg.OnPhase("waiting")
 
 	// Phase 3.
@@ -608,8 +613,13 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 		len(sample), l.cfg.ActivateRate, l.cfg.ActivateConc)
 	l.cfg.OnPhase("activate")
 	actCPU := l.mark(ctx)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	gcs := ms.NumGC
 	l.activate(ctx, sample, res)
 	res.ActivateCPU = l.since(ctx, actCPU)
+	runtime.ReadMemStats(&ms)
+	res.LoaderGCs = ms.NumGC - gcs
 
 	// Wait for the licensed nodes' answers; the others keep waiting.
 	answerBy := time.Now().Add(30 * time.Second)

@@ -65,6 +65,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop everything after this long")
 	bin := fs.String("controlplane", "", "controlplane binary to run (default: go build ./cmd/controlplane)")
 	cpFlags := fs.String("cp-flags", "", "extra flags for the controlplane, space-separated")
+	cpEnv := fs.String("cp-env", "", "extra environment for the controlplane only, space-separated (e.g. GOMEMLIMIT=512MiB)")
 	profDir := fs.String("profile", "", "save the control plane's CPU profiles (enrollment, ramp, activation) and heap profile (all waiting) in this directory")
 	profSecs := fs.Int("profile-seconds", 5, "length of each CPU profile")
 	jsonOut := fs.Bool("json", false, "print the result as JSON instead of text")
@@ -107,7 +108,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	cp, err := startControlPlane(ctx, *bin, dir, strings.Fields(*cpFlags))
+	cp, err := startControlPlane(ctx, *bin, dir, strings.Fields(*cpFlags), strings.Fields(*cpEnv))
 	if err != nil {
 		return err
 	}
@@ -239,6 +240,7 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 			mib(r.Idle.RSSKiB), mib(r.Idle.HWMKiB), mib(r.Before.RSSKiB), per)
 		fmt.Fprintf(w, "  Go heap in use %.1f MiB, stacks %.1f MiB, Go sys %.1f MiB; %d goroutines, %d fds\n",
 			mib(r.Idle.HeapInuseKiB), mib(r.Idle.StackKiB), mib(r.Idle.GoSysKiB), r.Idle.Goroutines, r.Idle.FDs)
+		fmt.Fprintf(w, "  (cpload itself: peak RSS %.1f MiB)\n", mib(r.LoaderHWMKiB))
 	}
 	if r.Licensed+r.LicenseErrors > 0 {
 		rate := "as fast as possible"
@@ -248,7 +250,7 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		fmt.Fprintf(w, "activate: %d licensed in %v (%s, %d in flight at most) while %d waited\n",
 			r.Licensed, r.ActivateElapsed.Round(time.Millisecond), rate, cfg.ActivateConc, r.Pollers)
 		fmt.Fprintf(w, "  License -> poll answer: %v\n", r.Activation)
-		fmt.Fprintf(w, "  CPU: %v\n", r.ActivateCPU)
+		fmt.Fprintf(w, "  CPU: %v; cpload ran %d GCs meanwhile\n", r.ActivateCPU, r.LoaderGCs)
 		fmt.Fprintf(w, "  License API call alone: %v\n", r.LicenseAPI)
 		fmt.Fprintf(w, "  certificates verified %d/%d; license errors %d\n", r.CertsOK, r.Licensed, r.LicenseErrors)
 		fmt.Fprintf(w, "  after: RSS %.1f MiB (peak %.1f MiB), %d goroutines\n", mib(r.After.RSSKiB), mib(r.After.HWMKiB), r.After.Goroutines)
