@@ -1,7 +1,7 @@
 # The one command that runs every test is `make test`.
 GO ?= go
 
-.PHONY: test build bench deb
+.PHONY: test build bench bench-cp deb
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -15,6 +15,13 @@ build:
 # per row); e.g. `make bench BENCHFLAGS='-idle 5s -only nodeconsole'` for a quick look.
 bench:
 	$(GO) run ./bench/tuibench $(BENCHFLAGS)
+
+# Control plane at scale (docs/performance.md): starts cmd/controlplane on
+# 127.0.0.1, times 10,000 enrollments, holds 10,000 long-polls (RSS, fds) and
+# times License Node -> the node's poll answer for 1,000 of them. About 2
+# minutes; e.g. `make bench-cp CPLOADFLAGS='-nodes 2000 -activate 200'`.
+bench-cp:
+	$(GO) run ./bench/cpload $(CPLOADFLAGS)
 
 # Debian package: writes $(DIST)/nodeconsole_<version>_<arch>.deb (deploy/build-deb.sh).
 # Override e.g. `make deb VERSION=1.2.3 DEB_GOARCH=arm64 CONSOLE_USER=console`.
