@@ -130,25 +130,32 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 	}
 	var reg api.Registration
 	var wake []string
-	var rejected bool
+	var rejected, repeat bool
 	err = s.store.Update(ctx, func(tx Tx) error {
-		wake, rejected = nil, false
+		wake, rejected, repeat = nil, false, false
 		t, err := tx.TokenByHash(sha256Hex(value))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		node, nerr := tx.Node(req.NodeID)
+		if errors.Is(nerr, ErrNotFound) {
+			node = Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+		} else if nerr != nil {
+			return nerr
+		}
 		if err == nil && tokenStatus(t, now) != "active" {
-			err = ErrNotFound
+			// A node that registered with this token and crashed before
+			// it stored its certificate asks again with the same key: it
+			// gets a new certificate, and the token is not charged again.
+			// Only the holder of the registered key can do this.
+			repeat = !t.Revoked && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint
+			if !repeat {
+				err = ErrNotFound
+			}
 		}
 		if errors.Is(err, ErrNotFound) {
 			rejected = true
 			return errorf(api.CodeInvalidToken, "the registration token is unknown, expired, revoked or used")
-		}
-		if err != nil {
-			return err
-		}
-		node, err := tx.Node(req.NodeID)
-		if errors.Is(err, ErrNotFound) {
-			node = Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
-		} else if err != nil {
-			return err
 		}
 		if node.Status == api.StatusRegistered && node.KeyFingerprint != csr.fingerprint {
 			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
@@ -156,6 +163,15 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 		certPEM, cert, err := s.ca.signNode(csr, req.NodeID, now)
 		if err != nil {
 			return err
+		}
+		if repeat {
+			node.CertSerial, node.CertNotAfter, node.LastSeen, node.SourceIP = serialHex(cert.SerialNumber), cert.NotAfter, now, ip
+			if err := tx.PutNode(node); err != nil {
+				return err
+			}
+			reg = s.registration(node, certPEM, now)
+			return tx.AddEvent(Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
+				Message: fmt.Sprintf("registration with token %q repeated with the same key; certificate issued again", t.Name)})
 		}
 		t.Uses++
 		if err := tx.PutToken(t); err != nil {

@@ -178,3 +178,57 @@ func TestRevokeRacesRegistration(t *testing.T) {
 		wantCode(t, err, api.CodeInvalidToken)
 	}
 }
+
+// TestSingleUseTokenRepeatSameKey: a node that registered with a
+// single-use token and crashed before storing its certificate asks again
+// with the same key and gets a new certificate (the old one stops working);
+// the token is not charged again, and nobody else can use it: not another
+// node, not the same node ID with another key, and not after a revoke.
+func TestSingleUseTokenRepeatSameKey(t *testing.T) {
+	cp := cptest.New(t)
+	tok, err := cp.CreateToken("once", "retail", "1h", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newTestNode(t)
+	first, err := registerWithToken(t, cp, n, tok.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := registerWithToken(t, cp, n, tok.Token)
+	if err != nil {
+		t.Fatalf("the same node and key asking again: %v", err)
+	}
+	verifyNodeCert(t, cp, again.Certificate, n.id)
+	if again.Certificate == first.Certificate || again.Project != "retail" {
+		t.Errorf("repeat: a new certificate in project retail expected, got project %q, same cert %v",
+			again.Project, again.Certificate == first.Certificate)
+	}
+	_, err = call(t, n.mtlsClient(t, cp, first), "GET", cp.URL+api.PathNodeSelf, nil, nil)
+	wantCode(t, err, api.CodeCertificateRevoked)
+	if _, err := call(t, n.mtlsClient(t, cp, again), "GET", cp.URL+api.PathNodeSelf, nil, nil); err != nil {
+		t.Errorf("the certificate issued again is refused: %v", err)
+	}
+	node, err := cp.Node(n.id)
+	if err != nil || node.Status != api.StatusRegistered {
+		t.Fatalf("node after repeat: %+v, %v", node, err)
+	}
+	var list api.TokenList
+	if err := cp.Admin("GET", api.PathTokens, nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range list.Tokens {
+		if tk.ID == tok.ID && tk.Uses != 1 {
+			t.Errorf("token uses = %d after a repeat, want 1", tk.Uses)
+		}
+	}
+	_, err = registerWithToken(t, cp, newTestNode(t), tok.Token)
+	wantCode(t, err, api.CodeInvalidToken)
+	_, err = registerWithToken(t, cp, n.withNewKey(t), tok.Token)
+	wantCode(t, err, api.CodeInvalidToken)
+	if err := cp.RevokeToken(tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = registerWithToken(t, cp, n, tok.Token)
+	wantCode(t, err, api.CodeInvalidToken)
+}

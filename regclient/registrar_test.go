@@ -604,3 +604,38 @@ func TestStaleSessionLeavesNewerCodeAlone(t *testing.T) {
 			out.Kind, st.State, st.UserCode, second.UserCode, err)
 	}
 }
+
+// TestTokenCrashBeforeCertificateWritten: a crash after the server answered
+// a single-use token but before the certificate was on disk does not strand
+// the node: the next start asks again with the same key and the same token
+// and is registered.
+func TestTokenCrashBeforeCertificateWritten(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	tok, err := cp.CreateToken("once", "retail", "1h", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := newRegistrar(t, cp, dir)
+	crashAt(t, &finalizeHook, "received")
+	if _, err := r.RegisterWithToken(context.Background(), tok.Token, "", nil); err == nil {
+		t.Fatal("want the simulated crash")
+	}
+	finalizeHook = nil
+	r2 := newRegistrar(t, cp, dir)
+	if _, err := r2.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := r2.RegisterWithToken(context.Background(), tok.Token, "", nil)
+	if err != nil {
+		t.Fatalf("the same token after a crash: %v", err)
+	}
+	if reg.Project != "retail" {
+		t.Errorf("registration %+v", reg)
+	}
+	node, err := cp.Node(r2.NodeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRegisteredOnDisk(t, cp, r2.Store, node.Name)
+}
