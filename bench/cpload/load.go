@@ -65,6 +65,9 @@ type config struct {
 	HTTP2 bool
 	// Settle is how long phase 2 waits for all polls to be held.
 	Settle time.Duration
+	// Hold keeps the unlicensed nodes waiting this long after phase 3, to
+	// measure what waiting nodes cost in the steady state.
+	Hold time.Duration
 	// Log receives progress lines.
 	Log io.Writer
 	// Dump, if set, receives one CSV line per licensed node: when License
@@ -221,6 +224,8 @@ type result struct {
 	LoaderGCs     uint32        `json:"loaderGCs"`
 	Before        serverStats   `json:"beforeWaiting"`
 	After         serverStats   `json:"afterActivation"`
+	Held          serverStats   `json:"afterHold"`
+	HoldCPU       cpuUse        `json:"holdCpu"`
 	PollsPending  int64         `json:"pollsPending"`
 	PollsSlowDown int64         `json:"pollsSlowDown"`
 	PollErrors    int64         `json:"pollErrors"`
@@ -637,6 +642,17 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	}
 	if l.t.Stats != nil {
 		res.After, _ = l.t.Stats(ctx)
+	}
+	if l.cfg.Hold > 0 && ctx.Err() == nil {
+		// Steady state: the unlicensed nodes keep waiting, re-polling as
+		// their held polls end.
+		fmt.Fprintf(l.cfg.Log, "cpload: holding %d waiting nodes for %v\n", len(nodes)-len(sample), l.cfg.Hold)
+		m := l.mark(ctx)
+		sleep(ctx, l.cfg.Hold)
+		res.HoldCPU = l.since(ctx, m)
+		if l.t.Stats != nil {
+			res.Held, _ = l.t.Stats(ctx)
+		}
 	}
 	stopPolls()
 	wg.Wait()

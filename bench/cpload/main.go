@@ -62,6 +62,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.DialConc, "dial-conc", 64, "connections being set up at once while the nodes start polling")
 	fs.BoolVar(&cfg.HTTP2, "h2", true, "negotiate HTTP/2 as regclient does (false: HTTP/1.1)")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Minute, "how long to wait for every poll to be held")
+	fs.DurationVar(&cfg.Hold, "hold", 30*time.Second, "after the activations, keep the other nodes waiting this long (steady-state cost)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop everything after this long")
 	bin := fs.String("controlplane", "", "controlplane binary to run (default: go build ./cmd/controlplane)")
 	cpFlags := fs.String("cp-flags", "", "extra flags for the controlplane, space-separated")
@@ -254,6 +255,11 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		fmt.Fprintf(w, "  License API call alone: %v\n", r.LicenseAPI)
 		fmt.Fprintf(w, "  certificates verified %d/%d; license errors %d\n", r.CertsOK, r.Licensed, r.LicenseErrors)
 		fmt.Fprintf(w, "  after: RSS %.1f MiB (peak %.1f MiB), %d goroutines\n", mib(r.After.RSSKiB), mib(r.After.HWMKiB), r.After.Goroutines)
+	}
+	if r.HoldCPU.Wall > 0 {
+		fmt.Fprintf(w, "hold: %d nodes kept waiting for %v: %v\n", r.Held.Waiting, r.HoldCPU.Wall.Round(time.Second), r.HoldCPU)
+		fmt.Fprintf(w, "  then RSS %.1f MiB (peak %.1f MiB), Go heap in use %.1f MiB, stacks %.1f MiB, %d goroutines\n",
+			mib(r.Held.RSSKiB), mib(r.Held.HWMKiB), mib(r.Held.HeapInuseKiB), mib(r.Held.StackKiB), r.Held.Goroutines)
 	}
 	fmt.Fprintf(w, "polls: %d ended pending and were sent again, %d slow_down, %d errors; %d unlicensed nodes stopped waiting\n",
 		r.PollsPending, r.PollsSlowDown, r.PollErrors, r.Unexpected)
