@@ -93,7 +93,7 @@ func TestMainSmall(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	err := mainErr(context.Background(), []string{"-nodes", "200", "-enrollments", "200", "-activate", "200",
-		"-activate-rate", "0", "-concurrency", "8", "-timeout", "5m", "-json"}, &out, &errOut)
+		"-activate-rate", "0", "-concurrency", "8", "-hold", "1s", "-timeout", "5m", "-json"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("cpload: %v\n%s", err, errOut.String())
 	}
