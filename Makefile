@@ -11,8 +11,9 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
 
 # Terminal cost of the console side by side with dialog and whiptail
-# (docs/performance.md): prints one Markdown table. About 8 minutes (30 s idle
-# per row); e.g. `make bench BENCHFLAGS='-idle 5s -only nodeconsole'` for a quick look.
+# (docs/performance.md): prints one Markdown table, nodeconsole both --demo and as
+# the release build. About 15 minutes (30 s idle per row); e.g.
+# `make bench BENCHFLAGS='-idle 5s -only nodeconsole'` for a quick look.
 bench:
 	$(GO) run ./bench/tuibench $(BENCHFLAGS)
 
