@@ -67,6 +67,12 @@ type Prober struct {
 	// RootCAs verifies the control plane's certificate; nil means the
 	// system roots.
 	RootCAs *x509.CertPool
+	// Roots, when set, replaces RootCAs and is called on the first TLS
+	// check, not at start-up (reading the system roots costs tens of
+	// milliseconds before the console's first frame). It must be safe
+	// to call from several goroutines (e.g. sync.OnceValues). On an
+	// error the pool it returns, if any, is still used.
+	Roots func() (*x509.CertPool, error)
 	// Now is the local clock; nil means time.Now.
 	Now func() time.Time
 	// Timeout bounds each check; 0 means 5 s.
@@ -297,6 +303,15 @@ func (p *Prober) TCP(ctx context.Context, address string) Result {
 	return ok(name, "connected to "+address+" ("+c.RemoteAddr().String()+")")
 }
 
+// rootCAs is the pool to verify with (nil: the system roots).
+func (p *Prober) rootCAs() *x509.CertPool {
+	if p.Roots != nil {
+		pool, _ := p.Roots() // the caller logs the error; the check fails and says why
+		return pool
+	}
+	return p.RootCAs
+}
+
 // TLS checks a TLS handshake with address, verifying the certificate for
 // serverName against RootCAs. On a verification failure the detail names
 // the issuer that was presented (an intercepting proxy shows up here).
@@ -325,7 +340,7 @@ func (p *Prober) TLS(ctx context.Context, address, serverName string) Result {
 			for _, c := range cs.PeerCertificates[1:] {
 				inter.AddCert(c)
 			}
-			_, verr = leaf.Verify(x509.VerifyOptions{Roots: p.RootCAs, Intermediates: inter, DNSName: serverName, CurrentTime: p.now()})
+			_, verr = leaf.Verify(x509.VerifyOptions{Roots: p.rootCAs(), Intermediates: inter, DNSName: serverName, CurrentTime: p.now()})
 			return verr
 		},
 	}

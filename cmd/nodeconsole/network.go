@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/netconfig"
@@ -39,11 +40,15 @@ func (e *env) netManager() (*netconfig.Manager, error) { return e.netManagerTry(
 
 // netManagerTry is netManager with the trial length (0: 60 s).
 func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
-	roots, err := e.netRootCAs()
-	if err != nil {
-		// Not fatal: the TLS check then fails and says why.
-		e.log.Warn("network checks: CA bundle", "err", err)
-	}
+	// Read on the first TLS check, not before the first frame.
+	roots := sync.OnceValues(func() (*x509.CertPool, error) {
+		pool, err := e.netRootCAs()
+		if err != nil {
+			// Not fatal: the TLS check then fails and says why.
+			e.log.Warn("network checks: CA bundle", "err", err)
+		}
+		return pool, err
+	})
 	o := netconfig.Options{
 		StateDir:    e.g.stateDir,
 		NetworkdDir: e.cfg.Network.NetworkdDir,
@@ -70,7 +75,7 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 		}
 		o.DHCP = dhcp
 	}
-	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, RootCAs: roots}
+	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, Roots: roots}
 	m, err := netconfig.NewManager(o)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
