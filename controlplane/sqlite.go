@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -94,6 +95,14 @@ var migrations = []string{
 // Reads: a few goroutines, each owning a read-only connection, run View
 // calls; with WAL they read the last commit without waiting for the writer.
 //
+// Checkpoints (copying the WAL into the database file, with an fsync) run
+// on a goroutine and connection of their own after commits, at most every
+// checkpointEvery, instead of inside whichever commit crosses SQLite's
+// automatic threshold, so writes don't wait for them. Such a checkpoint
+// cannot finish while commits keep coming, and the WAL only restarts from
+// its beginning after one that finished: when it passes walCatchUpFrames
+// the writer runs one checkpoint itself between two batches.
+//
 // Every statement is prepared once per connection, and runs on the
 // goroutine that owns the connection, so SQLite's deep call stacks stay
 // off the request goroutines (a held long-poll then costs a small stack).
@@ -101,11 +110,13 @@ var migrations = []string{
 // never interrupts a transaction shared with others. The caller's context
 // is checked before its function runs.
 type sqliteStore struct {
-	wdb, rdb *sql.DB
-	writes   chan *storeCall
-	reads    chan *storeCall
-	quit     chan struct{}
-	workers  sync.WaitGroup
+	wdb, rdb, cdb *sql.DB
+	writes        chan *storeCall
+	reads         chan *storeCall
+	committed     chan struct{} // the checkpointer's doorbell
+	catchUp       atomic.Bool   // the writer should checkpoint (WAL too long)
+	quit          chan struct{}
+	workers       sync.WaitGroup
 	// mu guards closed: calls are handed over under RLock, so that after
 	// Close has set closed no call can be left in a queue unanswered.
 	mu       sync.RWMutex
@@ -129,6 +140,13 @@ const (
 	// sqliteBusyMillis is how long a connection waits for a lock held by
 	// another connection (checkpoints, another process) before failing.
 	sqliteBusyMillis = 5000
+	// checkpointEvery spaces WAL checkpoints.
+	checkpointEvery = 250 * time.Millisecond
+	// walCatchUpFrames is the WAL length (pages) at which the writer
+	// checkpoints itself (16 MiB of 4 KiB pages).
+	walCatchUpFrames = 4096
+	// walSizeLimit is what the WAL file is truncated to when it restarts.
+	walSizeLimit = 32 << 20
 )
 
 // errStoreClosed answers calls after Close.
@@ -144,7 +162,8 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetConnMaxIdleTime(0)
-	s := &sqliteStore{wdb: wdb, writes: make(chan *storeCall, maxBatch), reads: make(chan *storeCall), quit: make(chan struct{})}
+	s := &sqliteStore{wdb: wdb, writes: make(chan *storeCall, maxBatch), reads: make(chan *storeCall),
+		committed: make(chan struct{}, 1), quit: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("controlplane: migrate %s: %w", path, err)
@@ -157,8 +176,16 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	s.rdb.SetMaxOpenConns(readers)
 	s.rdb.SetMaxIdleConns(readers)
 	s.rdb.SetConnMaxIdleTime(0)
+	if s.cdb, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
+		s.rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
+	}
+	s.cdb.SetMaxOpenConns(1)
+	s.cdb.SetConnMaxIdleTime(0)
 	w, err := newSQLiteConn(ctx, wdb, true)
 	if err != nil {
+		s.cdb.Close()
 		s.rdb.Close()
 		wdb.Close()
 		return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
@@ -170,6 +197,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 			for _, c := range conns {
 				c.close()
 			}
+			s.cdb.Close()
 			s.rdb.Close()
 			wdb.Close()
 			return nil, fmt.Errorf("controlplane: open database %s: %w", path, err)
@@ -177,6 +205,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 		conns = append(conns, r)
 	}
 	s.workers.Go(func() { s.writer(w) })
+	s.workers.Go(s.checkpointer)
 	for _, r := range conns[1:] {
 		s.workers.Go(func() { s.reader(r) })
 	}
@@ -188,10 +217,10 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 // synchronous=FULL: a commit is on disk before any caller is told it
 // succeeded (an approval the server forgot after a power cut would leave a
 // node with a certificate the server refuses). Group commit keeps the
-// fsyncs few.
+// fsyncs few. No connection checkpoints by itself (the checkpointer does).
 func sqliteDSN(path string, readOnly bool) string {
-	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)",
-		path, sqliteBusyMillis)
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)", path, sqliteBusyMillis, walSizeLimit)
 	if readOnly {
 		dsn += "&_pragma=query_only(1)"
 	}
@@ -280,6 +309,47 @@ func (s *sqliteStore) writer(c *sqliteConn) {
 		for _, call := range batch {
 			close(call.done)
 		}
+		if s.catchUp.Swap(false) {
+			// Nothing writes meanwhile, so this one completes (unless a
+			// reader still needs old pages) and the next commit restarts
+			// the WAL. Errors: see checkpointer.
+			_ = c.exec(qCheckpoint)
+		}
+		select {
+		case s.committed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// checkpointer copies committed WAL frames into the database file after
+// commits, at most every checkpointEvery. PASSIVE never waits for readers
+// or the writer; what it cannot copy yet is copied the next time. On Close
+// the last connection checkpoints what is left.
+func (s *sqliteStore) checkpointer() {
+	t := time.NewTimer(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.committed:
+		case <-s.quit:
+			return
+		}
+		// A failed checkpoint (disk full, I/O error) is retried after the
+		// next commit; that commit's own fsync reports the disk's state.
+		// frames counts the WAL since it last restarted: all copied or not,
+		// a long WAL means commits never left a gap for a restart.
+		var busy, frames, copied int
+		err := s.cdb.QueryRowContext(sqliteCtx, statementSQL[qCheckpoint]).Scan(&busy, &frames, &copied)
+		if err == nil && frames >= walCatchUpFrames {
+			s.catchUp.Store(true)
+		}
+		t.Reset(checkpointEvery)
+		select {
+		case <-t.C:
+		case <-s.quit:
+			return
+		}
 	}
 }
 
@@ -316,7 +386,7 @@ func (s *sqliteStore) Close() error {
 				}
 			}
 		}
-		s.closeErr = errors.Join(s.rdb.Close(), s.wdb.Close())
+		s.closeErr = errors.Join(s.cdb.Close(), s.rdb.Close(), s.wdb.Close())
 	})
 	return s.closeErr
 }
@@ -339,6 +409,7 @@ const (
 	qSavepoint
 	qRelease
 	qRollbackTo
+	qCheckpoint
 	qEnrollmentByID
 	qEnrollmentByHash
 	qEnrollmentByUserCode
@@ -379,6 +450,7 @@ var statementSQL = [numStatements]string{
 	qSavepoint:            `SAVEPOINT call`,
 	qRelease:              `RELEASE call`,
 	qRollbackTo:           `ROLLBACK TO call`,
+	qCheckpoint:           `PRAGMA wal_checkpoint(PASSIVE)`,
 	qEnrollmentByID:       `SELECT ` + enrollmentCols + ` FROM enrollments WHERE id = ? ORDER BY created_at DESC LIMIT 1`,
 	qEnrollmentByHash:     `SELECT ` + enrollmentCols + ` FROM enrollments WHERE device_code_hash = ? ORDER BY created_at DESC LIMIT 1`,
 	qEnrollmentByUserCode: `SELECT ` + enrollmentCols + ` FROM enrollments WHERE user_code = ? ORDER BY created_at DESC LIMIT 1`,

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,8 @@ type serverStats struct {
 	GoSysKiB     int64 `json:"goSysKiB"`
 	// CPU is the process's user+system CPU time so far.
 	CPU time.Duration `json:"cpuNs"`
+	// NumGC counts the process's garbage collections so far.
+	NumGC uint32 `json:"numGC"`
 }
 
 // latencies summarises durations.
@@ -222,6 +225,7 @@ type result struct {
 	Idle          serverStats   `json:"atWaiting"`
 	LoaderHWMKiB  int64         `json:"loaderHwmKiB"`
 	LoaderGCs     uint32        `json:"loaderGCs"`
+	ServerGCs     uint32        `json:"serverGCs"`
 	Before        serverStats   `json:"beforeWaiting"`
 	After         serverStats   `json:"afterActivation"`
 	Held          serverStats   `json:"afterHold"`
@@ -616,15 +620,29 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	}
 	fmt.Fprintf(l.cfg.Log, "cpload: phase 3: License Node for %d of them (rate %g/s, %d in flight at most)\n",
 		len(sample), l.cfg.ActivateRate, l.cfg.ActivateConc)
+	// cpload is the instrument: its collector (10k client connections, a
+	// mark of ~1 s on two busy cores) must not stall the timestamps. Collect
+	// now, then let the heap grow during the phase (a few hundred MiB).
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(1000))
 	l.cfg.OnPhase("activate")
 	actCPU := l.mark(ctx)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	gcs := ms.NumGC
+	var before serverStats
+	if l.t.Stats != nil {
+		before, _ = l.t.Stats(ctx)
+	}
 	l.activate(ctx, sample, res)
 	res.ActivateCPU = l.since(ctx, actCPU)
 	runtime.ReadMemStats(&ms)
 	res.LoaderGCs = ms.NumGC - gcs
+	if l.t.Stats != nil {
+		if after, err := l.t.Stats(ctx); err == nil {
+			res.ServerGCs = after.NumGC - before.NumGC
+		}
+	}
 
 	// Wait for the licensed nodes' answers; the others keep waiting.
 	answerBy := time.Now().Add(30 * time.Second)

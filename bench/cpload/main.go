@@ -251,7 +251,7 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		fmt.Fprintf(w, "activate: %d licensed in %v (%s, %d in flight at most) while %d waited\n",
 			r.Licensed, r.ActivateElapsed.Round(time.Millisecond), rate, cfg.ActivateConc, r.Pollers)
 		fmt.Fprintf(w, "  License -> poll answer: %v\n", r.Activation)
-		fmt.Fprintf(w, "  CPU: %v; cpload ran %d GCs meanwhile\n", r.ActivateCPU, r.LoaderGCs)
+		fmt.Fprintf(w, "  CPU: %v; GCs meanwhile: control plane %d, cpload %d\n", r.ActivateCPU, r.ServerGCs, r.LoaderGCs)
 		fmt.Fprintf(w, "  License API call alone: %v\n", r.LicenseAPI)
 		fmt.Fprintf(w, "  certificates verified %d/%d; license errors %d\n", r.CertsOK, r.Licensed, r.LicenseErrors)
 		fmt.Fprintf(w, "  after: RSS %.1f MiB (peak %.1f MiB), %d goroutines\n", mib(r.After.RSSKiB), mib(r.After.HWMKiB), r.After.Goroutines)

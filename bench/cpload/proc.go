@@ -136,6 +136,7 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 		CP       map[string]int `json:"controlplane"`
 		MemStats struct {
 			HeapInuse, StackInuse, Sys int64
+			NumGC                      uint32
 		} `json:"memstats"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
@@ -143,6 +144,7 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 	}
 	st.Waiting, st.Goroutines = vars.CP["waitingPolls"], vars.CP["goroutines"]
 	st.HeapInuseKiB, st.StackKiB, st.GoSysKiB = vars.MemStats.HeapInuse>>10, vars.MemStats.StackInuse>>10, vars.MemStats.Sys>>10
+	st.NumGC = vars.MemStats.NumGC
 	return st, nil
 }
 
