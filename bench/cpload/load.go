@@ -102,6 +102,9 @@ type serverStats struct {
 	CPU time.Duration `json:"cpuNs"`
 	// NumGC counts the process's garbage collections so far.
 	NumGC uint32 `json:"numGC"`
+	// WALKiB is the size of the SQLite WAL file (it keeps its largest
+	// size, up to the control plane's journal_size_limit).
+	WALKiB int64 `json:"walKiB"`
 }
 
 // latencies summarises durations.

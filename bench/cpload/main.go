@@ -261,6 +261,13 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 		fmt.Fprintf(w, "  then RSS %.1f MiB (peak %.1f MiB), Go heap in use %.1f MiB, stacks %.1f MiB, %d goroutines\n",
 			mib(r.Held.RSSKiB), mib(r.Held.HWMKiB), mib(r.Held.HeapInuseKiB), mib(r.Held.StackKiB), r.Held.Goroutines)
 	}
+	last := r.Held
+	if r.HoldCPU.Wall <= 0 {
+		last = r.After
+	}
+	if last.WALKiB > 0 {
+		fmt.Fprintf(w, "SQLite WAL file at the end: %.1f MiB\n", mib(last.WALKiB))
+	}
 	fmt.Fprintf(w, "polls: %d ended pending and were sent again, %d slow_down, %d errors; %d unlicensed nodes stopped waiting\n",
 		r.PollsPending, r.PollsSlowDown, r.PollErrors, r.Unexpected)
 	if stopErr != nil {

@@ -120,6 +120,9 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
 		st.CPU = statCPU(stat)
 	}
+	if fi, err := os.Stat(filepath.Join(cp.data, "controlplane.db-wal")); err == nil {
+		st.WALKiB = fi.Size() >> 10
+	}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		st.FDs = len(fds)
 	}
