@@ -113,7 +113,9 @@ func New(opts Options) (*Client, error) {
 	if c.proxy, err = proxyFunc(opts.HTTPSProxy, opts.NoProxy); err != nil {
 		return nil, err
 	}
-	tlsConf := &tls.Config{RootCAs: c.roots, MinVersion: tls.VersionTLS12}
+	// A session cache lets a reconnect (a long-poll after an idle close, a
+	// restart of the control plane) resume TLS instead of a full handshake.
+	tlsConf := &tls.Config{RootCAs: c.roots, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(4)}
 	if opts.Certificate != nil {
 		cert := opts.Certificate
 		tlsConf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }

@@ -362,3 +362,28 @@ func TestQRURL(t *testing.T) {
 		t.Errorf("QRURL(registrationURL) = %q, want %q", got, want)
 	}
 }
+
+// TestClientResumesTLS: a new connection to the control plane (after an
+// idle close or a restart) resumes the TLS session instead of a full
+// handshake: 10,000 nodes reconnecting cost the server far less.
+func TestClientResumesTLS(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	c, err := New(Options{Endpoint: cp.URL, CAPEMs: [][]byte{cp.CAPEM}, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resumed []bool
+	for range 2 {
+		resp, err := c.hc.Get(cp.URL + "/api/v1/version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		resumed = append(resumed, resp.TLS.DidResume)
+		c.tr.CloseIdleConnections()
+	}
+	if resumed[0] || !resumed[1] {
+		t.Errorf("resumed %v on the first and second connection, want false then true", resumed)
+	}
+}
