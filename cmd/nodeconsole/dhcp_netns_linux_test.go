@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -446,41 +445,6 @@ func TestConsoleSignalRevertsTrialInNetns(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startPty runs cmd on a pseudo-terminal of cols x rows.
-func startPty(t *testing.T, cmd *exec.Cmd, cols, rows uint16) *ptyRun {
-	t.Helper()
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
-	if err != nil {
-		t.Fatalf("start on pty: %v", err)
-	}
-	r := &ptyRun{t: t, cmd: cmd, tty: f, more: make(chan struct{}, 1), done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := f.Read(buf)
-			if n > 0 {
-				r.mu.Lock()
-				r.out.Write(buf[:n])
-				r.mu.Unlock()
-				select {
-				case r.more <- struct{}{}:
-				default:
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		f.Close()
-	})
-	return r
 }
 
 // wait waits for the program to exit.

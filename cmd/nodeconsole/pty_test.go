@@ -36,6 +36,12 @@ func startConsole(t *testing.T, cols, rows uint16, env []string, args ...string)
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append([]string{"NODECONSOLE_TEST_MAIN=1", "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	return startPty(t, cmd, cols, rows)
+}
+
+// startPty runs cmd on a pseudo-terminal of cols x rows.
+func startPty(t *testing.T, cmd *exec.Cmd, cols, rows uint16) *ptyRun {
+	t.Helper()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
 	if err != nil {
 		t.Fatalf("start on pty: %v", err)
