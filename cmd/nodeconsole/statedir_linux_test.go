@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
@@ -33,11 +34,10 @@ func between(out, a, b string) string {
 	return part
 }
 
-// TestRegisterReadOnlyStateDir: on a read-only state dir, register exits
-// non-zero with one sentence that names the dir and the fix, contacts no
-// one, and leaves the single-use token unspent (it registers the node
-// later, once the dir is writable).
-func TestRegisterReadOnlyStateDir(t *testing.T) {
+// tokenNode is a node (state dir made, not yet a mount point) and a
+// single-use token of a real control plane.
+func tokenNode(t *testing.T) (*cptest.Server, cliNode, api.CreateTokenResponse) {
+	t.Helper()
 	cp := cptest.New(t)
 	tok, err := cp.CreateToken("site", "retail", "1h", true)
 	if err != nil {
@@ -47,6 +47,15 @@ func TestRegisterReadOnlyStateDir(t *testing.T) {
 	if err := os.MkdirAll(n.state, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return cp, n, tok
+}
+
+// TestRegisterReadOnlyStateDir: on a read-only state dir, register exits
+// non-zero with one sentence that names the dir and the fix, contacts no
+// one, and leaves the single-use token unspent (it registers the node
+// later, once the dir is writable).
+func TestRegisterReadOnlyStateDir(t *testing.T) {
+	cp, n, tok := tokenNode(t)
 	out := inMountNS(t, `
 mount -t tmpfs -o size=1m tmpfs "$ST"
 mount -o remount,ro "$ST"
@@ -87,15 +96,7 @@ echo "== end"
 // non-zero with one sentence, leaves no partial or temporary file behind,
 // and once space is freed the same single-use token registers the node.
 func TestRegisterFullStateDir(t *testing.T) {
-	cp := cptest.New(t)
-	tok, err := cp.CreateToken("site", "retail", "1h", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newCLINode(t, cp, "")
-	if err := os.MkdirAll(n.state, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	_, n, tok := tokenNode(t)
 	out := inMountNS(t, `
 mount -t tmpfs -o size=64k tmpfs "$ST"
 dd if=/dev/zero of="$ST/fill" bs=4k 2>/dev/null || true
