@@ -173,24 +173,13 @@ func (l *dhcpLab) waitLease(t *testing.T, not string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, done := make(chan netlink.AddrUpdate, 64), make(chan struct{})
-	defer close(done)
-	if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{Namespace: &ns, ListExisting: true}); err != nil {
-		t.Fatal(err)
-	}
-	limit := time.After(60 * time.Second) // only bounds a broken run
-	for {
-		select {
-		case u := <-ch:
-			a := u.LinkAddress.String()
-			if u.NewAddr && u.LinkIndex == veth.Attrs().Index && u.ValidLft > 0 && u.ValidLft != 0xFFFFFFFF &&
-				strings.HasPrefix(a, "192.0.2.1") && a != not {
-				return a
-			}
-		case <-limit:
-			t.Fatalf("no DHCP lease on veth0; kernel:\n%s", l.kernel())
-		}
-	}
+	idx := veth.Attrs().Index
+	u := l.awaitAddr(t, "a DHCP lease on veth0", func(u netlink.AddrUpdate) bool {
+		a := u.LinkAddress.String()
+		return u.NewAddr && u.LinkIndex == idx && u.ValidLft > 0 && u.ValidLft != 0xFFFFFFFF &&
+			strings.HasPrefix(a, "192.0.2.1") && a != not
+	})
+	return u.LinkAddress.String()
 }
 
 // netnsProcs lists the processes in the named network namespace.
@@ -463,6 +452,14 @@ func (r *ptyRun) wait() error {
 // until veth0 has cidr.
 func (l *nsLab) waitAddr(t *testing.T, cidr string) {
 	t.Helper()
+	l.awaitAddr(t, cidr, func(u netlink.AddrUpdate) bool { return u.NewAddr && u.LinkAddress.String() == cidr })
+}
+
+// awaitAddr waits for the first netlink address event in the node
+// namespace (existing addresses included) that match accepts, and returns
+// it; what names it when it never comes.
+func (l *nsLab) awaitAddr(t *testing.T, what string, match func(netlink.AddrUpdate) bool) netlink.AddrUpdate {
+	t.Helper()
 	ns, err := netns.GetFromName(l.node)
 	if err != nil {
 		t.Fatal(err)
@@ -477,11 +474,11 @@ func (l *nsLab) waitAddr(t *testing.T, cidr string) {
 	for {
 		select {
 		case u := <-ch:
-			if u.NewAddr && u.LinkAddress.String() == cidr {
-				return
+			if match(u) {
+				return u
 			}
 		case <-limit:
-			t.Fatalf("%s never appeared; kernel:\n%s", cidr, l.kernel())
+			t.Fatalf("%s never appeared; kernel:\n%s", what, l.kernel())
 		}
 	}
 }
