@@ -18,6 +18,10 @@ type EnrollRequest struct {
 	// P-256 or Ed25519). The server ignores its subject and extensions and
 	// issues a certificate whose subject common name is NodeID.
 	CSR string `json:"csr"`
+	// PairingKey optionally proves that this node is the one an admin
+	// pre-added with a pairing key (Add Edge Hosts); with a matching key the
+	// enrollment is approved at once. It is a secret: never logged.
+	PairingKey string `json:"pairing_key,omitempty"`
 }
 
 // EnrollResponse is the device authorization answer (RFC 8628 §3.2).
@@ -40,6 +44,9 @@ type EnrollResponse struct {
 	Status string `json:"status"`
 	// ServerTime is the server's clock when it answered.
 	ServerTime time.Time `json:"server_time"`
+	// KeyFingerprint is KeyFingerprint of the CSR's public key as the server
+	// saw it; the console shows it next to the code and Find shows the same.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
 }
 
 // PollRequest asks for the outcome of an enrollment (POST PathEnrollPoll).
