@@ -161,6 +161,16 @@ func Load(path string, missingOK bool) (Config, Problems) {
 	return cfg, probs
 }
 
+// Parse decodes one config document, data read from file (the name only
+// labels problems), onto Default(), with the same checks as Load: every
+// problem carries file, line and key. It reads nothing from disk; user data
+// and `config check` validate a document with it before writing it.
+func Parse(file string, data []byte) (Config, Problems) {
+	cfg := Default()
+	probs := mergeFile(&cfg, file, data)
+	return cfg, probs
+}
+
 func errText(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -183,3 +183,16 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestParse(t *testing.T) {
+	cfg, probs := Parse("user-data", []byte("site:\n  endpoint: https://cp.example.com\n  registrationToken: [1]\n"))
+	if cfg.Site.Endpoint != "https://cp.example.com" {
+		t.Errorf("endpoint = %q", cfg.Site.Endpoint)
+	}
+	if len(probs) != 1 || probs[0].String() != "user-data:3: site.registrationToken: must be a string" {
+		t.Errorf("problems = %v", probs)
+	}
+	if cfg.Network.ResolvConf != "/etc/resolv.conf" {
+		t.Errorf("defaults not applied: %+v", cfg.Network)
+	}
+}
