@@ -226,7 +226,9 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 	for i, a := range c.DNS {
 		name := fmt.Sprintf("DNS server %d", pos(i)+1)
 		switch {
-		case a.Is6() && !a.Is4In6():
+		case a.Is4In6():
+			errs.add(FieldDNS, pos(i), "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
+		case a.Is6():
 			errs.add(FieldDNS, pos(i), "%s %s is IPv6; only IPv4 is supported.", name, a)
 		case !a.IsValid():
 			errs.add(FieldDNS, pos(i), "%s is missing.", name)
@@ -315,8 +317,12 @@ func parseNetmask(s string, errs *fieldErrors) int {
 // p is valid and a is not p's own address), adding an error naming field
 // otherwise.
 func checkHost(errs *fieldErrors, f Field, name string, a netip.Addr, p netip.Prefix) bool {
-	a = a.Unmap()
 	switch {
+	case a.Is4In6():
+		// The kernel would take it as an IPv6 address (with an IPv6
+		// prefix length): refuse it rather than guess.
+		errs.add(f, -1, "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
+		return false
 	case a.Is6():
 		errs.add(f, -1, "%s %s is IPv6; only IPv4 is supported (IPv6 is not configured by this console).", name, a)
 		return false

@@ -166,3 +166,41 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 		t.Errorf("dhcp json %s, want %s", b, want)
 	}
 }
+
+// TestIPv4MappedRefused: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is
+// refused with a field error; the kernel would otherwise get an IPv6
+// address with an IPv6 prefix length (issue 12).
+func TestIPv4MappedRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		form  Form
+		field Field
+		index int
+		msg   string
+	}{
+		{"address with /120", static("::ffff:192.0.2.10/120", "192.0.2.1"), FieldAddress, -1,
+			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
+		{"address with netmask", Form{Interface: "eth0", Address: "::ffff:192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, FieldAddress, -1,
+			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
+		{"address with /24", static("::ffff:192.0.2.10/24", "192.0.2.1"), FieldAddress, -1,
+			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
+		{"gateway", static("192.0.2.10/24", "::ffff:192.0.2.1"), FieldGateway, -1,
+			"Gateway ::ffff:192.0.2.1 is an IPv4-mapped IPv6 address; write it as 192.0.2.1."},
+		{"dns", static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "::ffff:192.0.2.54"), FieldDNS, 1,
+			"DNS server 2 ::ffff:192.0.2.54 is an IPv4-mapped IPv6 address; write it as 192.0.2.54."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseForm(tt.form, testStatus)
+			fes := FieldErrors(err)
+			if len(fes) != 1 || fes[0].Field != tt.field || fes[0].Index != tt.index || fes[0].Message != tt.msg {
+				t.Fatalf("field errors = %+v, want one on %s[%d]: %q", fes, tt.field, tt.index, tt.msg)
+			}
+		})
+	}
+	// A typed Config (network.json, the CLI) is refused the same way.
+	cfg := Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("::ffff:192.0.2.10/120"), Gateway: netip.MustParseAddr("192.0.2.1")}
+	if fes := FieldErrors(cfg.Validate(testStatus)); len(fes) != 1 || fes[0].Field != FieldAddress {
+		t.Fatalf("typed config: %+v", fes)
+	}
+}
