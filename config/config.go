@@ -47,6 +47,11 @@ type Site struct {
 	RegistrationURL   string            `yaml:"registrationURL" json:"registrationURL,omitempty"`
 	CACerts           []string          `yaml:"caCerts" json:"caCerts,omitempty"`
 	Tags              map[string]string `yaml:"tags" json:"tags,omitempty"`
+
+	// PairingKey proves that this node is the one an admin pre-added with
+	// that pairing key (Add Edge Hosts). A secret like RegistrationToken:
+	// never log or print it (config check shows only whether it is set).
+	PairingKey string `yaml:"pairingKey" json:"-"`
 }
 
 // Network holds proxy settings, the paths network changes write to, and

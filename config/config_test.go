@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -194,5 +195,18 @@ func TestParse(t *testing.T) {
 	}
 	if cfg.Network.ResolvConf != "/etc/resolv.conf" {
 		t.Errorf("defaults not applied: %+v", cfg.Network)
+	}
+}
+
+// site.pairingKey is loaded like the token and, a secret, never appears in
+// the JSON form of the config (status output, logs).
+func TestPairingKeyLoadedNotShown(t *testing.T) {
+	cfg, probs := Parse("config.yaml", []byte("site:\n  pairingKey: pk_secret_pairing\n"))
+	if len(probs) != 0 || cfg.Site.PairingKey != "pk_secret_pairing" {
+		t.Fatalf("pairingKey = %q, problems %v", cfg.Site.PairingKey, probs)
+	}
+	out, err := json.Marshal(cfg)
+	if err != nil || strings.Contains(string(out), "pk_secret") {
+		t.Fatalf("JSON of the config shows the pairing key: %s (%v)", out, err)
 	}
 }

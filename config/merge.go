@@ -52,6 +52,8 @@ func mergeFile(cfg *Config, file string, data []byte) Problems {
 					}
 				case "registrationToken":
 					m.str(v, "site.registrationToken", &cfg.Site.RegistrationToken)
+				case "pairingKey":
+					m.str(v, "site.pairingKey", &cfg.Site.PairingKey)
 				case "project":
 					m.str(v, "site.project", &cfg.Site.Project)
 				case "registrationURL":

@@ -44,6 +44,10 @@ type Registration struct {
 	VerificationURI string          `json:"verificationUri,omitempty"`
 	ExpiresAt       *time.Time      `json:"expiresAt,omitempty"`
 	RegisteredAt    *time.Time      `json:"registeredAt,omitempty"`
+
+	// KeyFingerprint is the node key's short fingerprint while pending,
+	// shown next to the code so the admin can compare it with Find's.
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
 }
 
 // Interface is one interface in a Snapshot.
@@ -114,6 +118,7 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 	}
 	if st.State == regclient.Pending {
 		s.Registration.UserCode = st.UserCode
+		s.Registration.KeyFingerprint = st.KeyFingerprint
 		s.Registration.VerificationURI = st.VerificationURI
 		if !st.ExpiresAt.IsZero() {
 			t := st.ExpiresAt

@@ -22,6 +22,10 @@ var (
 	// ErrAlreadyRegistered: the control plane has this node ID registered
 	// with another key (409 conflict). Deregister or delete it first.
 	ErrAlreadyRegistered = errors.New("the control plane already has this node ID registered with another key; an admin must delete it first")
+	// ErrKeyMismatch: the control plane's answer names another key than
+	// this node's (EnrollResponse.KeyFingerprint): something on the network
+	// replaced the request. The code is not shown or saved.
+	ErrKeyMismatch = errors.New("the control plane saw a different key than this node's (a man-in-the-middle sign)")
 	// ErrUnauthorized: credentials missing or wrong (401 unauthorized).
 	ErrUnauthorized = errors.New("the control plane refused the credentials")
 	// ErrRevoked: the node certificate was revoked (deregistered, deleted

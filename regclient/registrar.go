@@ -41,6 +41,11 @@ type Registrar struct {
 	Make, Model string
 	// Version is this nodeconsole's version.
 	Version string
+	// PairingKey, when set (config site.pairingKey, register
+	// --pairing-key-file), is sent with the enrollment: it proves that this
+	// is the node an admin pre-added with that key, which is then approved
+	// at once. A secret: never logged, shown or stored in state.json.
+	PairingKey string
 	// Logger receives the detail; secrets are never logged. Default
 	// discards.
 	Logger *slog.Logger
@@ -81,6 +86,11 @@ type PendingCode struct {
 	ExpiresAt time.Time
 	// Interval is the minimum time between polls.
 	Interval time.Duration
+	// KeyFingerprint is the short fingerprint of this node's key
+	// (api.KeyFingerprint, grouped hex such as "3f2a 9c01 77be 0d4e a1c2").
+	// Show it next to UserCode: the admin compares it with the one Find
+	// shows before licensing the code.
+	KeyFingerprint string
 	// Approved reports that the node was pre-added by an admin: the next
 	// Next registers it with no code typed.
 	Approved bool
@@ -241,11 +251,12 @@ func (r *Registrar) Start(ctx context.Context) (PendingCode, error) {
 	now := r.now()
 	if st.State == Pending && !st.CertReceived && st.DeviceCode != "" && st.Endpoint == r.Client.Endpoint() &&
 		now.Before(st.ExpiresAt) && st.NodeID == r.NodeID {
-		if _, err := r.Store.LoadKey(); err == nil {
+		// The saved code is resumed only for the key it was asked with.
+		if fp, err := r.keyFingerprint(); err == nil && (st.KeyFingerprint == "" || st.KeyFingerprint == fp) {
 			p := PendingCode{
 				NodeID: r.NodeID, UserCode: st.UserCode, VerificationURI: st.VerificationURI,
 				VerificationURIComplete: st.VerificationURIComplete, ExpiresAt: st.ExpiresAt,
-				Interval: clampInterval(st.Interval), Resumed: true,
+				Interval: clampInterval(st.Interval), KeyFingerprint: fp, Resumed: true,
 			}
 			r.sess = &session{pending: p, deviceCode: st.DeviceCode, deadline: now.Add(st.ExpiresAt.Sub(now)), interval: p.Interval}
 			r.log().Info("resumed enrollment", "nodeId", r.NodeID, "expiresAt", st.ExpiresAt)
@@ -263,18 +274,38 @@ func clampInterval(sec int) time.Duration {
 	return min(time.Duration(sec)*time.Second, maxInterval)
 }
 
+// keyFingerprint is api.KeyFingerprint of the node's key on disk.
+func (r *Registrar) keyFingerprint() (string, error) {
+	key, err := r.Store.LoadKey()
+	if err != nil {
+		return "", err
+	}
+	return api.KeyFingerprint(&key.PublicKey)
+}
+
 func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 	key, err := r.Store.EnsureKey()
 	if err != nil {
 		return PendingCode{}, err
 	}
+	fp, err := api.KeyFingerprint(&key.PublicKey)
+	if err != nil {
+		return PendingCode{}, fmt.Errorf("regclient: enroll: %w", err)
+	}
 	csr, err := CreateCSR(key, r.NodeID)
 	if err != nil {
 		return PendingCode{}, err
 	}
-	resp, err := r.Client.Enroll(ctx, api.EnrollRequest{NodeID: r.NodeID, Make: r.Make, Model: r.Model, Version: r.Version, CSR: csr})
+	resp, err := r.Client.Enroll(ctx, api.EnrollRequest{NodeID: r.NodeID, Make: r.Make, Model: r.Model, Version: r.Version, CSR: csr, PairingKey: r.PairingKey})
 	if err != nil {
 		return PendingCode{}, err
+	}
+	if resp.KeyFingerprint != "" && resp.KeyFingerprint != fp {
+		// Something between the node and the control plane replaced the
+		// CSR: the code would license someone else's key. Nothing is saved.
+		r.log().Error("enroll: the control plane saw a different key", "nodeId", r.NodeID, "local", fp, "server", resp.KeyFingerprint)
+		return PendingCode{}, &Error{Op: "enroll", Status: 200, kind: ErrKeyMismatch,
+			Message: fmt.Sprintf("the control plane saw a different key (%s) than this node's (%s): something on the network may have replaced the request (a man-in-the-middle); do not use this code", resp.KeyFingerprint, fp)}
 	}
 	now := r.now()
 	if resp.ExpiresIn <= 0 && resp.Status != "approved" {
@@ -284,20 +315,21 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 		NodeID: r.NodeID, UserCode: resp.UserCode, VerificationURI: resp.VerificationURI,
 		VerificationURIComplete: resp.VerificationURIComplete,
 		ExpiresAt:               now.Add(time.Duration(resp.ExpiresIn) * time.Second).Round(time.Second),
-		Interval:                clampInterval(resp.Interval), Approved: resp.Status == "approved",
+		Interval:                clampInterval(resp.Interval), KeyFingerprint: fp, Approved: resp.Status == "approved",
 	}
 	// Save before showing: a restart shows the same code.
 	next := State{
 		NodeID: r.NodeID, State: Pending, Endpoint: r.Client.Endpoint(),
 		UserCode: p.UserCode, VerificationURI: p.VerificationURI, VerificationURIComplete: p.VerificationURIComplete,
 		DeviceCode: resp.DeviceCode, ExpiresAt: p.ExpiresAt, Interval: int(p.Interval / time.Second),
+		KeyFingerprint: fp,
 	}
 	if err := r.Store.Save(next); err != nil {
 		return PendingCode{}, fmt.Errorf("regclient: save pending enrollment: %w", err)
 	}
 	r.sess = &session{pending: p, deviceCode: resp.DeviceCode, deadline: now.Add(time.Duration(resp.ExpiresIn) * time.Second), interval: p.Interval}
 	r.log().Info("enrollment started", "nodeId", r.NodeID, "expiresIn", resp.ExpiresIn, "interval", resp.Interval,
-		"approved", p.Approved, "skew", resp.ServerTime.Sub(now).Round(time.Second))
+		"approved", p.Approved, "keyFingerprint", fp, "pairingKey", r.PairingKey != "", "skew", resp.ServerTime.Sub(now).Round(time.Second))
 	return p, nil
 }
 

@@ -80,6 +80,9 @@ type State struct {
 	DeviceCode              string    `json:"deviceCode,omitempty"` // secret; file is 0600
 	ExpiresAt               time.Time `json:"expiresAt,omitzero"`
 	Interval                int       `json:"interval,omitempty"`
+	// KeyFingerprint is api.KeyFingerprint of the key the code was asked
+	// with, shown next to the code.
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
 
 	// Registered (NodeName and Project are also set, with CertReceived,
 	// while the certificate is being written).
