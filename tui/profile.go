@@ -22,6 +22,8 @@ type TermInfo struct {
 	ForceASCII bool
 	// Profile is --profile: "", "auto", "default" or "serial".
 	Profile string
+	// VT is set on a Linux virtual terminal (ReadVT).
+	VT *VT
 }
 
 // knownTerms are TERM prefixes the console has been checked against.
@@ -42,6 +44,12 @@ func DetectProfile(ti TermInfo) (ui.Profile, string) {
 	}
 	term := get("TERM")
 	p := ui.Profile{ASCII: ti.ForceASCII || !utf8Locale(get)}
+	if ti.VT != nil {
+		// A VT decodes UTF-8 or not whatever the locale says (a minimal
+		// image has none), and draws only what its font has.
+		p.ASCII = ti.ForceASCII || !ti.VT.UTF8
+		p.Font = ti.VT.Font
+	}
 	p.Color = colorprofile.Env(ti.Env)
 	notice := ""
 	known := false

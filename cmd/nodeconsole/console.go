@@ -35,7 +35,7 @@ func runConsole(ctx context.Context, g globals) error {
 	g = e.g // --demo moves the state dir
 
 	tty := tui.TTYName()
-	prof, termNotice := tui.DetectProfile(tui.TermInfo{Env: os.Environ(), TTY: tty, Baud: tui.Baud(0), ForceASCII: g.ascii, Profile: g.profile})
+	prof, termNotice := tui.DetectProfile(tui.TermInfo{Env: os.Environ(), TTY: tty, Baud: tui.Baud(0), ForceASCII: g.ascii, Profile: g.profile, VT: tui.ReadVT(0, tty)})
 	styles := ui.NewStyles(prof)
 	notices := map[string]string{}
 	if termNotice != "" {

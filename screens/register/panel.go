@@ -69,9 +69,7 @@ type Panel struct {
 	retryAt  time.Time
 	failures int
 
-	qr    []string
-	qrW   int
-	qrFor string
+	qr qrCache
 }
 
 // NewPanel builds the panel; it starts working on Init.
@@ -272,21 +270,17 @@ func (p *Panel) failed(err error) tea.Cmd {
 
 // Block implements ui.Panel: the QR code with its caption, at most w cells
 // wide and h lines high, or "" when there is no code or it does not fit
-// (the ASCII profile's QR never fits a console; Lines has the code then).
+// (Lines has the code and URL then).
 func (p *Panel) Block(w, h int) string {
-	if p.ph != pnShowing || p.d.Styles.Profile.ASCII || p.code.QRURL == "" {
+	if p.ph != pnShowing || p.code.QRURL == "" {
 		return ""
 	}
-	if p.qrFor != p.code.QRURL {
-		p.qr, p.qrW = QR(p.code.QRURL, false)
-		p.qrFor = p.code.QRURL
-	}
-	if p.qrW > w || len(p.qr) > h {
+	lines, qrW := p.qr.draw(p.code.QRURL, p.d.Styles.Profile, w, h)
+	if lines == nil {
 		return ""
 	}
-	lines := p.qr
 	if len(lines) < h {
-		title := p.d.Styles.Title.Render(ansi.Truncate(" Scan to register", p.qrW, ""))
+		title := p.d.Styles.Title.Render(ansi.Truncate(" Scan to register", qrW, ""))
 		lines = append([]string{title}, lines...)
 	}
 	return strings.Join(lines, "\n")

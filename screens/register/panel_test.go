@@ -165,7 +165,11 @@ func TestPanelShowsQRForUnregisteredNode(t *testing.T) {
 	if got := strings.Join(f.calls, ","); got != "current,start,next" {
 		t.Fatalf("calls = %s, want current,start,next (a long-poll in flight)", got)
 	}
-	qr, qrW := QR(f.code.QRURL, false)
+	q, err := EncodeQR(f.code.QRURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qr, qrW := q.Draw(uitest.TrueColor, 80, 22)
 	block := r.p.Block(80, 22)
 	lines := strings.Split(block, "\n")
 	if ansi.Strip(lines[0]) != " Scan to register" || strings.Join(lines[1:], "\n") != strings.Join(qr, "\n") {
@@ -202,12 +206,19 @@ func TestPanelShowsQRForUnregisteredNode(t *testing.T) {
 	}
 }
 
-func TestPanelASCIIHasNoBlock(t *testing.T) {
+// TestPanelASCII: in ASCII the QR code takes two columns per module, so it
+// does not fit beside the menu at 80x24; on a large terminal it is drawn
+// with reverse-video spaces only, and the lines always carry the code.
+func TestPanelASCII(t *testing.T) {
 	f := newPanelFlow()
 	r := newPanel(t, f, uitest.MonoASCII)
 	r.run(r.p.Init())
-	if got := r.p.Block(200, 100); got != "" {
-		t.Errorf("ASCII profile: block = %q, want none (an ASCII QR code does not fit a console)", got)
+	if got := r.p.Block(80, 22); got != "" {
+		t.Errorf("ASCII profile at 80x24: block = %q, want none", got)
+	}
+	got := r.p.Block(200, 100)
+	if qr := ansi.Strip(strings.SplitN(got, "\n", 2)[1]); got == "" || strings.Trim(qr, " \n") != "" || !strings.Contains(got, "\x1b[7m") {
+		t.Errorf("ASCII profile on a large terminal: block = %q, want reverse-video spaces", got)
 	}
 	if !strings.Contains(r.lines(), "BCDF-GHJK") {
 		t.Errorf("ASCII profile: lines %q must carry the code", r.lines())

@@ -105,11 +105,7 @@ type Model struct {
 	width    int
 	height   int
 	errText  string
-	// qr caches the rendered QR code of qrFor: View runs every second
-	// while the code is shown, and encoding is the costly part.
-	qr    []string
-	qrW   int
-	qrFor string
+	qr       qrCache // the QR code of the shown code
 }
 
 type keyMap struct {
@@ -803,16 +799,11 @@ func (m *Model) viewCode() string {
 	// The QR code goes beside the text when it fits, else below, else not
 	// at all (the URL and code are always there as text).
 	if m.code.QRURL != "" {
-		if m.qrFor != m.code.QRURL {
-			m.qr, m.qrW = QR(m.code.QRURL, st.Profile.ASCII)
-			m.qrFor = m.code.QRURL
-		}
-		qr, qrW := m.qr, m.qrW
-		if textW+2+qrW <= m.width && len(qr)+2 <= m.height {
+		if qr, qrW := m.qr.draw(m.code.QRURL, st.Profile, m.width-textW-2, m.height-2); qr != nil {
 			qrBlock := strings.Join(qr, "\n")
 			return title + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-qrW-1).Render(textBlock), qrBlock)
 		}
-		if qrW <= m.width && len(text)+3+len(qr) <= m.height {
+		if qr, _ := m.qr.draw(m.code.QRURL, st.Profile, m.width, m.height-len(text)-3); qr != nil {
 			return title + "\n\n" + textBlock + "\n\n" + strings.Join(qr, "\n")
 		}
 	}

@@ -276,15 +276,4 @@ func TestBigLetters(t *testing.T) {
 	}
 }
 
-func TestQRFits80x24AndNeverQueries(t *testing.T) {
-	lines, w := QR("https://cp.example.com/activate?code=BCDF-GHJK", false)
-	if w > 45 || len(lines) > 22 {
-		t.Errorf("half-block QR is %dx%d, want it to fit beside the code at 80x24", w, len(lines))
-	}
-	alines, aw := QR("https://cp.example.com/activate?code=BCDF-GHJK", true)
-	if strings.ContainsAny(strings.Join(alines, ""), "█▀▄") || aw <= w {
-		t.Errorf("ASCII QR must use only ASCII (width %d)", aw)
-	}
-}
-
 var _ = errors.New

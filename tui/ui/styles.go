@@ -18,6 +18,28 @@ type Profile struct {
 	Serial bool
 	// Baud is the line speed of a real serial device, 0 when unknown.
 	Baud int
+	// Font is what the terminal's font can draw, when that is known (the
+	// console font of a Linux VT, tui/vtfont); nil means anything.
+	Font Charset
+}
+
+// Charset is a set of characters a terminal font has glyphs for.
+type Charset interface {
+	Has(r rune) bool
+}
+
+// CanDraw reports whether the terminal can show every character of s: not
+// in ASCII mode unless s is ASCII, and only with the font's glyphs.
+func (p Profile) CanDraw(s string) bool {
+	for _, r := range s {
+		if r < 0x80 {
+			continue
+		}
+		if p.ASCII || p.Font != nil && !p.Font.Has(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Glyphs are the characters that differ between UTF-8 and ASCII terminals.
@@ -64,13 +86,38 @@ type Styles struct {
 	Code       lipgloss.Style // activation code
 }
 
+// asciiGlyphs are the glyphs of an ASCII terminal.
+var asciiGlyphs = Glyphs{Marker: ">", Default: "*", Arrow: "->", Bullet: "-", Ellipsis: "...", Rule: "-", OK: "+", Fail: "x", Block: "#"}
+
+// fallbackGlyphs replaces each glyph of g the font cannot draw (a Linux
+// VT's font has no ✓, and draws it as its replacement glyph) with its
+// ASCII counterpart.
+func fallbackGlyphs(p Profile, g Glyphs) Glyphs {
+	pick := func(u, a string) string {
+		if p.CanDraw(u) {
+			return u
+		}
+		return a
+	}
+	a := asciiGlyphs
+	return Glyphs{Marker: pick(g.Marker, a.Marker), Default: pick(g.Default, a.Default), Arrow: pick(g.Arrow, a.Arrow),
+		Bullet: pick(g.Bullet, a.Bullet), Ellipsis: pick(g.Ellipsis, a.Ellipsis), Rule: pick(g.Rule, a.Rule),
+		OK: pick(g.OK, a.OK), Fail: pick(g.Fail, a.Fail), Block: pick(g.Block, a.Block)}
+}
+
 // NewStyles builds the styles for a terminal profile.
 func NewStyles(p Profile) Styles {
 	g := Glyphs{Marker: "▸", Default: "*", Arrow: "→", Bullet: "•", Ellipsis: "…", Rule: "─", OK: "✓", Fail: "✗", Block: "█"}
 	border := lipgloss.NormalBorder()
 	if p.ASCII {
-		g = Glyphs{Marker: ">", Default: "*", Arrow: "->", Bullet: "-", Ellipsis: "...", Rule: "-", OK: "+", Fail: "x", Block: "#"}
+		g = asciiGlyphs
 		border = lipgloss.ASCIIBorder()
+	} else if p.Font != nil {
+		g = fallbackGlyphs(p, g)
+		b := border
+		if !p.CanDraw(b.Top + b.Bottom + b.Left + b.Right + b.TopLeft + b.TopRight + b.BottomLeft + b.BottomRight) {
+			border = lipgloss.ASCIIBorder()
+		}
 	}
 	var accent, dim, good, bad, warn, headerBG, headerFG color.Color
 	if p.Color >= colorprofile.ANSI256 {
