@@ -30,6 +30,9 @@ type Snapshot struct {
 	Gateway          string       `json:"gateway,omitempty"`
 	GatewayInterface string       `json:"gatewayInterface,omitempty"`
 	DNS              []string     `json:"dns"`
+	// Notes are things worth knowing that are not problems ("Site
+	// settings loaded from CIDATA (USB) at 10:42: endpoint, ...").
+	Notes []string `json:"notes,omitempty"`
 	// Problems are things the operator should know (network unreadable,
 	// state file damaged, config problems).
 	Problems []string `json:"problems,omitempty"`
@@ -72,6 +75,9 @@ type Collector struct {
 	State    regclient.Store
 	// Problems are added to every snapshot (config problems found at start).
 	Problems []string
+	// UserData, when set, says what user data set and what went wrong
+	// with it (each "" when nothing); read at every collect.
+	UserData func() (note, problem string)
 }
 
 // Collect reads everything. It never fails: what cannot be read becomes a
@@ -80,6 +86,15 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 	s := Snapshot{NodeID: c.NodeID, Make: c.Make, Model: c.Model, Version: c.Version,
 		Endpoint: c.Endpoint, Interfaces: []Interface{}, DNS: []string{}}
 	s.Problems = append(s.Problems, c.Problems...)
+	if c.UserData != nil {
+		note, problem := c.UserData()
+		if note != "" {
+			s.Notes = append(s.Notes, note)
+		}
+		if problem != "" {
+			s.Problems = append(s.Problems, problem)
+		}
+	}
 	host := c.Hostname
 	if host == nil {
 		host = os.Hostname

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/userdata"
 )
 
 // env is what every command shares once flags and config are read.
@@ -154,5 +156,12 @@ func (e *env) collector() nodestatus.Collector {
 	return nodestatus.Collector{
 		NodeID: e.nodeID, Make: e.make_, Model: e.model, Version: version,
 		Endpoint: e.cfg.Site.Endpoint, Net: e.net, State: e.store, Problems: probs,
+		UserData: func() (string, string) {
+			rec, err := userdata.LoadRecord(e.g.stateDir)
+			if err != nil {
+				return "", "user data: " + oneLine(err)
+			}
+			return rec.Note(time.Local)
+		},
 	}
 }

@@ -86,6 +86,9 @@ Commands:
   network apply        re-apply the saved network config (boot)
   register [--token TOKEN] [--timeout DURATION]
   deregister --confirm DEREGISTER [--local]
+  userdata apply [--source DEV|IMAGE|DIR|imds] [--dry-run]
+                       apply site settings from a CIDATA volume or the cloud's user data (boot)
+  userdata show        where the applied user data came from, when, and what it set
   version              print the version
 `
 
@@ -102,6 +105,8 @@ func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, st
 		return cmdRegister(ctx, g, args[1:], stdin, stdout, stderr)
 	case "deregister":
 		return cmdDeregister(ctx, g, args[1:], stdin, stdout, stderr)
+	case "userdata":
+		return cmdUserdata(ctx, g, args[1:], stdout)
 	case "version":
 		if len(args) > 1 {
 			return usagef("version takes no arguments")

@@ -6,6 +6,7 @@ package home
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -288,7 +289,7 @@ func (m *Model) panelView() (string, bool) {
 	col := strings.Join(left, "\n")
 	if rest := m.height - lipgloss.Height(col) - 1; rest >= 1 {
 		var more []string
-		for _, n := range m.d.Notes {
+		for _, n := range slices.Concat(m.d.Notes, m.snap.Notes) {
 			more = append(more, " "+n)
 		}
 		more = append(more, strings.Split(m.compactNetwork(leftW, rest), "\n")...)
@@ -393,7 +394,7 @@ func (m *Model) networkBlock(w, h int) string {
 		// Before the notes: when room is short the last lines go first.
 		tail = append(tail, m.d.Panel.Lines(w, labelW, false)...)
 	}
-	for _, n := range m.d.Notes {
+	for _, n := range slices.Concat(m.d.Notes, s.Notes) {
 		tail = append(tail, " "+n)
 	}
 	for _, p := range s.Problems {

@@ -148,3 +148,21 @@ func TestPanelPausedWhileAnotherScreenIsOpen(t *testing.T) {
 		t.Errorf("the panel must resume when home is on top again (changes %v)", p.changes)
 	}
 }
+
+// TestUserDataNote: the snapshot's notes (what user data set) and its
+// problems (user data refused) show under the network, without a panel.
+func TestUserDataNote(t *testing.T) {
+	m := newHome(uitest.TrueColor, nil)
+	s := snapshot()
+	s.Notes = []string{"Site settings loaded from CIDATA (USB) at 10:42: endpoint, registration token, network"}
+	s.Problems = []string{"User data from CIDATA (CD) not applied: /dev/sr0/user-data:4: site.endpoint: must use https"}
+	m.Update(snapshotMsg{gen: m.gen, snap: s})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	v := ansi.Strip(m.View())
+	for _, want := range []string{"Site settings loaded from CIDATA (USB) at 10:42: endpoint, registration token, network",
+		"! User data from CIDATA (CD) not applied: /dev/sr0/user-data:4"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("home does not show %q:\n%s", want, v)
+		}
+	}
+}

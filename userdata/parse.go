@@ -1,0 +1,364 @@
+// Package userdata reads site settings that come with the node instead of
+// being typed at its console: a volume labelled CIDATA (ISO 9660 or FAT, as
+// cloud-init's NoCloud reads it) with a user-data file at its root, or the
+// cloud's instance metadata service (AWS IMDSv2, Azure IMDS).
+//
+// The user data is cloud-config YAML; nodeconsole's settings sit under a
+// top-level nodeconsole: key with the config file's schema (DESIGN.md
+// section 7), plus network.interface, which is applied like `nodeconsole
+// network set` rather than written to the config. Volumes are read in user
+// space (github.com/diskfs/go-diskfs) from a read-only file descriptor:
+// never mounted, never written.
+package userdata
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/netconfig"
+)
+
+// Section is the top-level key that holds nodeconsole's settings.
+const Section = "nodeconsole"
+
+// Header is the first line cloud-init requires of cloud-config user data.
+const Header = "#cloud-config"
+
+// Settings is validated user data, ready to apply.
+type Settings struct {
+	// DropIn is the config drop-in to write (the nodeconsole section
+	// without network.interface); nil when the section sets nothing the
+	// config holds.
+	DropIn []byte
+	// Keys are the dotted keys the section sets, in file order
+	// ("site.endpoint", "network.interface", ...).
+	Keys []string
+	// Network is the interface settings (network.interface), nil if none.
+	Network *netconfig.Form
+	// SHA256 identifies the user data: the same user data found again is
+	// not applied again.
+	SHA256 string
+
+	file     string
+	netLines map[netconfig.Field]int
+	netLine  int
+}
+
+// ErrNotOurs says user data holds nothing for nodeconsole (not
+// cloud-config, or no nodeconsole: key); it is ignored, not refused.
+type ErrNotOurs struct{ Reason string }
+
+func (e ErrNotOurs) Error() string { return e.Reason }
+
+// Parse validates user data read from file (the name labels problems). It
+// returns ErrNotOurs when there is nothing for nodeconsole, config.Problems
+// (every problem, with file and line) when anything is wrong, and
+// otherwise the Settings. The interface named in network.interface is
+// checked against the node's interfaces later, by NetworkProblems.
+func Parse(file string, data []byte) (*Settings, error) {
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	if strings.TrimSpace(string(first)) != Header {
+		return nil, ErrNotOurs{Reason: fmt.Sprintf("%s does not start with %s; it holds nothing for nodeconsole", file, Header)}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		// The config loader words YAML errors; let it.
+		_, probs := config.Parse(file, data)
+		if len(probs) == 0 {
+			probs = config.Problems{{File: file, Msg: "not valid YAML: " + err.Error()}}
+		}
+		return nil, probs
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, ErrNotOurs{Reason: file + " is not a cloud-config mapping; it holds nothing for nodeconsole"}
+	}
+	doc := root.Content[0]
+	idx := -1
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == Section {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil, ErrNotOurs{Reason: file + " has no " + Section + ": key; it holds nothing for nodeconsole"}
+	}
+	sum := sha256.Sum256(data)
+	s := &Settings{file: file, SHA256: hex.EncodeToString(sum[:])}
+	sec := doc.Content[idx+1]
+	if sec.Kind == yaml.ScalarNode && sec.Tag == "!!null" {
+		return nil, ErrNotOurs{Reason: file + ": the " + Section + ": key is empty"}
+	}
+	if sec.Kind != yaml.MappingNode {
+		return nil, config.Problems{{File: file, Line: sec.Line, Key: Section, Msg: "must be a mapping of sections (node, site, network, console, models)"}}
+	}
+	// The config loader validates the section in place: everything
+	// outside it is blanked, so its lines are the file's lines.
+	end := len(data)
+	if idx+2 < len(doc.Content) {
+		end = lineStart(data, doc.Content[idx+2].Line)
+	}
+	_, probs := config.Parse(file, isolate(data, sec, end))
+	var netNode *yaml.Node
+	for i := 0; i+1 < len(sec.Content); i += 2 {
+		k, v := sec.Content[i].Value, sec.Content[i+1]
+		if k == "network" && v.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value == "interface" {
+					netNode = v.Content[j+1]
+				}
+			}
+		}
+		s.Keys = append(s.Keys, keysOf(k, v)...)
+	}
+	// The loader does not know network.interface: it is ours.
+	probs = slices.DeleteFunc(probs, func(p config.Problem) bool {
+		return p.Key == "network.interface" || strings.HasPrefix(p.Key, "network.interface.")
+	})
+	if netNode != nil {
+		probs = append(probs, s.parseInterface(netNode)...)
+	}
+	if len(probs) > 0 {
+		slices.SortStableFunc(probs, func(a, b config.Problem) int { return a.Line - b.Line })
+		return nil, probs
+	}
+	dropIn, err := dropIn(sec)
+	if err != nil {
+		return nil, config.Problems{{File: file, Line: sec.Line, Key: Section, Msg: "cannot be rewritten as a config file: " + err.Error()}}
+	}
+	s.DropIn = dropIn
+	return s, nil
+}
+
+// isolate returns data with every byte before the section's value and
+// from end on blanked out (newlines kept), so that line numbers stay.
+// YAML allows an indented root mapping, so the result is the section
+// alone.
+func isolate(data []byte, sec *yaml.Node, end int) []byte {
+	start := lineStart(data, sec.Line)
+	// Column counts runes from 1.
+	col := 1
+	for start < len(data) && col < sec.Column && data[start] != '\n' {
+		_, n := utf8.DecodeRune(data[start:])
+		start += n
+		col++
+	}
+	out := bytes.Clone(data[:end])
+	for i := 0; i < start && i < len(out); i++ {
+		if out[i] != '\n' {
+			out[i] = ' '
+		}
+	}
+	return out
+}
+
+// lineStart is the byte offset of line (1-based) in data.
+func lineStart(data []byte, line int) int {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			return len(data)
+		}
+		off += i + 1
+	}
+	return off
+}
+
+// keysOf lists the dotted keys a section sets (one level deep: site.tags,
+// not site.tags.x).
+func keysOf(section string, v *yaml.Node) []string {
+	if v.Kind != yaml.MappingNode || section == "models" {
+		return []string{section}
+	}
+	var out []string
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		out = append(out, section+"."+v.Content[i].Value)
+	}
+	return out
+}
+
+// dropIn renders the section without network.interface as a config file;
+// nil when nothing is left.
+func dropIn(sec *yaml.Node) ([]byte, error) {
+	out := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(sec.Content); i += 2 {
+		k, v := sec.Content[i], sec.Content[i+1]
+		if k.Value == "network" && v.Kind == yaml.MappingNode {
+			nv := *v
+			nv.Content = nil
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value != "interface" {
+					nv.Content = append(nv.Content, v.Content[j], v.Content[j+1])
+				}
+			}
+			if len(nv.Content) == 0 {
+				continue
+			}
+			v = &nv
+		}
+		out.Content = append(out.Content, k, v)
+	}
+	if len(out.Content) == 0 {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// parseInterface reads network.interface: {name, dhcp, address, netmask,
+// gateway, dns}, the flags of `nodeconsole network set`.
+func (s *Settings) parseInterface(n *yaml.Node) config.Problems {
+	const key = "network.interface"
+	var probs config.Problems
+	add := func(n *yaml.Node, k, msg string) {
+		probs = append(probs, config.Problem{File: s.file, Line: n.Line, Key: k, Msg: msg})
+	}
+	if n.Kind != yaml.MappingNode {
+		add(n, key, "must be a mapping such as {name: eth0, dhcp: true}")
+		return probs
+	}
+	f := &netconfig.Form{}
+	s.netLine = n.Line
+	s.netLines = map[netconfig.Field]int{}
+	str := func(v *yaml.Node, k string, dst *string) {
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+			add(v, key+"."+k, "must be a string")
+			return
+		}
+		*dst = v.Value
+	}
+	var haveDHCP, haveStatic bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		switch k {
+		case "name":
+			str(v, k, &f.Interface)
+			s.netLines[netconfig.FieldInterface] = v.Line
+		case "dhcp":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				add(v, key+".dhcp", "must be true or false")
+				continue
+			}
+			f.DHCP = v.Value == "true"
+			haveDHCP = f.DHCP
+		case "address":
+			str(v, k, &f.Address)
+			s.netLines[netconfig.FieldAddress] = v.Line
+			haveStatic = true
+		case "netmask":
+			str(v, k, &f.Netmask)
+			s.netLines[netconfig.FieldNetmask] = v.Line
+			haveStatic = true
+		case "gateway":
+			str(v, k, &f.Gateway)
+			s.netLines[netconfig.FieldGateway] = v.Line
+			haveStatic = true
+		case "dns":
+			var dns []string
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+				dns = strings.Split(v.Value, ",")
+			} else if err := v.Decode(&dns); err != nil {
+				add(v, key+".dns", "must be a list of IP addresses")
+				continue
+			}
+			for i := range dns {
+				dns[i] = strings.TrimSpace(dns[i])
+			}
+			f.DNS = dns
+			s.netLines[netconfig.FieldDNS] = v.Line
+			haveStatic = true
+		default:
+			add(n.Content[i], key+"."+k, "unknown key (name, dhcp, address, netmask, gateway, dns)")
+		}
+	}
+	switch {
+	case f.Interface == "" && len(probs) == 0:
+		add(n, key+".name", "is required (the interface to configure, e.g. eth0)")
+	case haveDHCP && haveStatic:
+		add(n, key, "dhcp: true cannot be combined with address, netmask, gateway or dns")
+	case !haveDHCP && !haveStatic:
+		add(n, key, "give dhcp: true, or address and gateway")
+	}
+	if len(probs) == 0 {
+		// Syntax now; whether the interface exists is checked at apply.
+		if _, err := netconfig.ParseForm(*f, netconfig.Status{}); err != nil {
+			for _, p := range s.NetworkProblems(err) {
+				if p.Key != key+".name" {
+					probs = append(probs, p)
+				}
+			}
+		}
+	}
+	s.Network = f
+	return probs
+}
+
+// NetworkProblems turns the errors of netconfig.ParseForm for Network into
+// problems at the lines of the fields concerned.
+func (s *Settings) NetworkProblems(err error) config.Problems {
+	var probs config.Problems
+	for _, fe := range netconfig.FieldErrors(err) {
+		line, ok := s.netLines[fe.Field]
+		if !ok {
+			line = s.netLine
+		}
+		k := "network.interface." + string(fe.Field)
+		if fe.Field == netconfig.FieldInterface {
+			k = "network.interface.name"
+		}
+		probs = append(probs, config.Problem{File: s.file, Line: line, Key: k, Msg: fe.Message})
+	}
+	if len(probs) == 0 && err != nil {
+		probs = config.Problems{{File: s.file, Line: s.netLine, Key: "network.interface", Msg: err.Error()}}
+	}
+	return probs
+}
+
+// Summary names what keys set, for people: "endpoint, registration token,
+// network".
+func Summary(keys []string) string {
+	var out []string
+	for _, k := range keys {
+		name := k
+		switch {
+		case k == "site.endpoint":
+			name = "endpoint"
+		case k == "site.registrationToken":
+			name = "registration token"
+		case k == "site.pairingKey":
+			name = "pairing key"
+		case k == "site.caCerts":
+			name = "CA certificates"
+		case k == "site.registrationURL":
+			name = "registration URL"
+		case strings.HasPrefix(k, "site."):
+			name = strings.TrimPrefix(k, "site.")
+		case strings.HasPrefix(k, "network"):
+			name = "network"
+		case strings.HasPrefix(k, "node."):
+			name = "node " + strings.TrimPrefix(k, "node.")
+		case strings.HasPrefix(k, "console"):
+			name = "console"
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
