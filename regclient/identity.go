@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
@@ -224,6 +225,9 @@ func (s Store) Reset() error {
 	if err := s.removeIdentity(); err != nil {
 		return fmt.Errorf("regclient: reset: %w", err)
 	}
+	if err := s.removeTemps(); err != nil {
+		return fmt.Errorf("regclient: reset: %w", err)
+	}
 	st.Wiping = false
 	if err := s.Save(st); err != nil {
 		return fmt.Errorf("regclient: reset: %w", err)
@@ -246,11 +250,59 @@ const (
 	// RecoverCleaned: a stray certificate (from an unfinished write or
 	// wipe) was removed; the phase is unchanged.
 	RecoverCleaned RecoverAction = "cleaned"
-	// RecoverReset: state.json said registered but the certificate is
-	// missing or does not match the key; the node was reset to
-	// unregistered.
+	// RecoverReset: state.json said registered but the key is missing or
+	// unreadable; the node was reset to unregistered.
 	RecoverReset RecoverAction = "reset"
+	// RecoverKeptKey: state.json said registered but node.crt is missing,
+	// damaged or not for this node's key. The key is kept (the control
+	// plane may still trust it), the certificate removed, and the state is
+	// pending with State.Recovery saying so: register fetches the
+	// certificate again with the same key.
+	RecoverKeptKey RecoverAction = "kept-key"
 )
+
+// keepKey turns a registered state whose certificate is unusable into a
+// pending one that keeps the key: state.json first (a crash after it
+// leaves a stray certificate that the next Recover removes), then node.crt
+// and ca.crt go.
+func (s Store) keepKey(st State, certErr error) (State, error) {
+	what := "missing"
+	if _, err := os.Lstat(s.Path(CertFile)); err == nil {
+		what = "damaged or not for this node's key"
+	}
+	next := State{
+		NodeID: st.NodeID, State: Pending, Endpoint: st.Endpoint, NodeName: st.NodeName, Project: st.Project, Site: st.Site,
+		Recovery: "The node certificate (" + CertFile + ") was " + what + ". The node key was kept; register again to fetch the certificate for it.",
+	}
+	if err := s.Save(next); err != nil {
+		return st, fmt.Errorf("regclient: recover: %w", err)
+	}
+	for _, f := range []string{CertFile, CAFile} {
+		if _, err := os.Lstat(s.Path(f)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := atomicfile.Remove(s.Path(f)); err != nil {
+			return next, fmt.Errorf("regclient: recover: %w (certificate: %v)", err, certErr)
+		}
+	}
+	return next, nil
+}
+
+// removeTemps removes leftover temporary files (atomicfile's *.tmp-*) from
+// the identity directory: a crash mid-write leaves them, and one may hold a
+// private key.
+func (s Store) removeTemps() error {
+	tmps, err := filepath.Glob(filepath.Join(s.Path(IdentityDir), "*.tmp-*"))
+	if err != nil {
+		return fmt.Errorf("regclient: list temporary files: %w", err)
+	}
+	for _, f := range tmps {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("regclient: remove leftover %s: %w", f, err)
+		}
+	}
+	return nil
+}
 
 // Recover brings the state dir to a consistent state after a crash or
 // power cut, without the network: it finishes a registration whose
@@ -258,6 +310,9 @@ const (
 // finishes an interrupted Reset, and removes stray certificates. Call it
 // at start, before reading the state for display.
 func (s Store) Recover() (State, RecoverAction, error) {
+	if err := s.removeTemps(); err != nil {
+		return State{State: Unregistered}, RecoverNothing, err
+	}
 	st, err := s.Load()
 	if errors.Is(err, ErrNoState) {
 		return st, RecoverNothing, nil
@@ -279,6 +334,12 @@ func (s Store) Recover() (State, RecoverAction, error) {
 	case st.State == Registered:
 		if certErr == nil {
 			return st, RecoverNothing, nil
+		}
+		if _, kerr := s.LoadKey(); kerr == nil {
+			// The control plane may still trust this key: keep it, and let
+			// register fetch the certificate again (the resume path).
+			st, err = s.keepKey(st, certErr)
+			return st, RecoverKeptKey, err
 		}
 		if err := s.Reset(); err != nil {
 			return st, RecoverNothing, err

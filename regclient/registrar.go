@@ -96,6 +96,14 @@ type PendingCode struct {
 	Approved bool
 	// Resumed reports that the code came from state.json (a restart).
 	Resumed bool
+	// Redelivered reports an Approved enrollment that the control plane had
+	// approved before for this key: a certificate was received but not
+	// stored (a crash), or node.crt was lost. The next Next fetches it
+	// again. Not a sign that an admin pre-added the node.
+	Redelivered bool
+	// Recovery, when set, is one sentence saying why this node enrolls
+	// again with the key it already had (State.Recovery); show it.
+	Recovery string
 }
 
 // QRURL is the URL to encode in a QR code for p: registrationURL (config
@@ -256,7 +264,7 @@ func (r *Registrar) Start(ctx context.Context) (PendingCode, error) {
 			p := PendingCode{
 				NodeID: r.NodeID, UserCode: st.UserCode, VerificationURI: st.VerificationURI,
 				VerificationURIComplete: st.VerificationURIComplete, ExpiresAt: st.ExpiresAt,
-				Interval: clampInterval(st.Interval), KeyFingerprint: fp, Resumed: true,
+				Interval: clampInterval(st.Interval), KeyFingerprint: fp, Resumed: true, Recovery: st.Recovery,
 			}
 			r.sess = &session{pending: p, deviceCode: st.DeviceCode, deadline: now.Add(st.ExpiresAt.Sub(now)), interval: p.Interval}
 			r.log().Info("resumed enrollment", "nodeId", r.NodeID, "expiresAt", st.ExpiresAt)
@@ -298,6 +306,16 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 	}
 	resp, err := r.Client.Enroll(ctx, api.EnrollRequest{NodeID: r.NodeID, Make: r.Make, Model: r.Model, Version: r.Version, CSR: csr, PairingKey: r.PairingKey})
 	if err != nil {
+		if (st.Recovery != "" || st.CertReceived) && errors.Is(err, ErrAlreadyRegistered) {
+			var ae *Error
+			if errors.As(err, &ae) {
+				e := *ae
+				e.Message = "the control plane has this node registered and no code to deliver its certificate again: " +
+					"if it was registered with a registration token, register again with that token (the certificate is issued again for this key); " +
+					"otherwise an admin must delete the node in the portal first"
+				err = &e
+			}
+		}
 		return PendingCode{}, err
 	}
 	if resp.KeyFingerprint != "" && resp.KeyFingerprint != fp {
@@ -316,20 +334,22 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 		VerificationURIComplete: resp.VerificationURIComplete,
 		ExpiresAt:               now.Add(time.Duration(resp.ExpiresIn) * time.Second).Round(time.Second),
 		Interval:                clampInterval(resp.Interval), KeyFingerprint: fp, Approved: resp.Status == "approved",
+		Recovery: st.Recovery,
 	}
+	p.Redelivered = p.Approved && (st.CertReceived || st.Recovery != "")
 	// Save before showing: a restart shows the same code.
 	next := State{
 		NodeID: r.NodeID, State: Pending, Endpoint: r.Client.Endpoint(),
 		UserCode: p.UserCode, VerificationURI: p.VerificationURI, VerificationURIComplete: p.VerificationURIComplete,
 		DeviceCode: resp.DeviceCode, ExpiresAt: p.ExpiresAt, Interval: int(p.Interval / time.Second),
-		KeyFingerprint: fp,
+		KeyFingerprint: fp, Recovery: st.Recovery,
 	}
 	if err := r.Store.Save(next); err != nil {
 		return PendingCode{}, fmt.Errorf("regclient: save pending enrollment: %w", err)
 	}
 	r.sess = &session{pending: p, deviceCode: resp.DeviceCode, deadline: now.Add(time.Duration(resp.ExpiresIn) * time.Second), interval: p.Interval}
 	r.log().Info("enrollment started", "nodeId", r.NodeID, "expiresIn", resp.ExpiresIn, "interval", resp.Interval,
-		"approved", p.Approved, "keyFingerprint", fp, "pairingKey", r.PairingKey != "", "skew", resp.ServerTime.Sub(now).Round(time.Second))
+		"approved", p.Approved, "redelivered", p.Redelivered, "keyFingerprint", fp, "pairingKey", r.PairingKey != "", "skew", resp.ServerTime.Sub(now).Round(time.Second))
 	return p, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -527,18 +528,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// A registered state whose certificate is missing is not left registered.
+// A registered state whose certificate is missing is not left registered,
+// and keeps its key (the control plane may still trust it); without a key
+// it is reset.
 func TestRecoverRegisteredWithoutCertificate(t *testing.T) {
 	s := Store{Dir: t.TempDir()}
 	if _, err := s.EnsureKey(); err != nil {
 		t.Fatal(err)
 	}
+	key, _ := os.ReadFile(s.Path(KeyFile))
 	if err := s.Save(State{NodeID: testNodeID, State: Registered, NodeName: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	st, action, err := s.Recover()
-	if err != nil || action != RecoverReset || st.State != Unregistered || st.NodeID != testNodeID {
+	if err != nil || action != RecoverKeptKey || st.State != Pending || st.NodeID != testNodeID || !strings.Contains(st.Recovery, "was missing") {
 		t.Fatalf("Recover = %+v, %s, %v", st, action, err)
+	}
+	if now, _ := os.ReadFile(s.Path(KeyFile)); !bytes.Equal(now, key) {
+		t.Fatal("the key was not kept")
+	}
+	os.Remove(s.Path(KeyFile))
+	s.Save(State{NodeID: testNodeID, State: Registered, NodeName: "x"})
+	st, action, err = s.Recover()
+	if err != nil || action != RecoverReset || st.State != Unregistered || st.NodeID != testNodeID {
+		t.Fatalf("without a key: Recover = %+v, %s, %v", st, action, err)
 	}
 }
 

@@ -98,6 +98,11 @@ type State struct {
 	// DeregisterStartedAt is set on a registered state while the Deregister
 	// event is being sent.
 	DeregisterStartedAt time.Time `json:"deregisterStartedAt,omitzero"`
+	// Recovery, on a pending state, says why the node is enrolling again
+	// with the key it already had (Store.Recover kept the key of a
+	// registered node whose certificate was unusable); shown until the node
+	// is registered again.
+	Recovery string `json:"recovery,omitempty"`
 	// Wiping marks an unregistered state whose identity files are being
 	// removed: a start that finds it finishes the removal.
 	Wiping bool `json:"wiping,omitempty"`

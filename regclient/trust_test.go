@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 )
 
 // fakeEnroll is a control plane that answers enroll with answer(req) and
@@ -123,5 +126,161 @@ func TestEnrollFingerprintMismatch(t *testing.T) {
 	p, err := r.Start(context.Background())
 	if err != nil || p.KeyFingerprint != serverFP {
 		t.Fatalf("Start with the matching fingerprint: %+v, %v", p, err)
+	}
+}
+
+// registerByCode enrolls r and has an admin license the code.
+func registerByCode(t *testing.T, cp *cptest.Server, r *Registrar, name string) {
+	t.Helper()
+	p, err := r.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.License(p.UserCode, name, ""); err != nil {
+		t.Fatal(err)
+	}
+	if out := untilFinal(t, r); out.Kind != OutcomeRegistered {
+		t.Fatalf("outcome %+v", out)
+	}
+}
+
+// A damaged, foreign or missing node.crt never costs the node its key: the
+// next start keeps node.key, says what happened, and the resume path
+// (enroll again with the same key) delivers the certificate again.
+func TestDamagedCertificateKeepsKey(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	other := newRegistrar(t, cp, t.TempDir())
+	other.NodeID = "edge-0123456789abcdef0123456789abcdef"
+	registerByCode(t, cp, other, "other")
+	foreign, err := os.ReadFile(other.Store.Path(CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, damage := range map[string]func(path string) error{
+		"damaged": func(path string) error {
+			return os.WriteFile(path, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n"), 0o644)
+		},
+		"foreign": func(path string) error { return os.WriteFile(path, foreign, 0o644) },
+		"missing": os.Remove,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cp.DeleteNode(testNodeID) // free the ID from an earlier subtest
+			dir := t.TempDir()
+			r := newRegistrar(t, cp, dir)
+			registerByCode(t, cp, r, "store-"+name)
+			key, _ := os.ReadFile(r.Store.Path(KeyFile))
+			if err := damage(r.Store.Path(CertFile)); err != nil {
+				t.Fatal(err)
+			}
+			r2 := newRegistrar(t, cp, dir)
+			p, err := r2.Start(context.Background())
+			if err != nil {
+				t.Fatalf("Start with a %s certificate: %v", name, err)
+			}
+			if now, _ := os.ReadFile(r2.Store.Path(KeyFile)); !bytes.Equal(now, key) {
+				t.Fatal("node.key was replaced or removed")
+			}
+			if !p.Approved || !p.Redelivered || !strings.Contains(p.Recovery, CertFile) || !strings.Contains(p.Recovery, "key was kept") {
+				t.Fatalf("pending = %+v; want an approved redelivery saying what happened", p)
+			}
+			if out := untilFinal(t, r2); out.Kind != OutcomeRegistered {
+				t.Fatalf("outcome %+v", out)
+			}
+			checkRegisteredOnDisk(t, cp, r2.Store, "store-"+name)
+			if now, _ := os.ReadFile(r2.Store.Path(KeyFile)); !bytes.Equal(now, key) {
+				t.Fatal("registered again with another key")
+			}
+		})
+	}
+}
+
+// A token-registered node whose certificate is damaged keeps its key; the
+// code path cannot redeliver (no enrollment), so the error says to use the
+// token again, and the same (single-use, spent) token registers it again.
+func TestDamagedCertificateTokenNode(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	tok, err := cp.CreateToken("once", "retail", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := newRegistrar(t, cp, dir)
+	if _, err := r.RegisterWithToken(context.Background(), tok.Token, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := os.ReadFile(r.Store.Path(KeyFile))
+	os.WriteFile(r.Store.Path(CertFile), []byte("garbage"), 0o644)
+	r2 := newRegistrar(t, cp, dir)
+	_, err = r2.Start(context.Background())
+	if !errors.Is(err, ErrAlreadyRegistered) || !strings.Contains(err.Error(), "register again with that token") {
+		t.Fatalf("Start: %v; want advice to use the token again", err)
+	}
+	if now, _ := os.ReadFile(r2.Store.Path(KeyFile)); !bytes.Equal(now, key) {
+		t.Fatal("node.key was replaced or removed")
+	}
+	if _, err := r2.RegisterWithToken(context.Background(), tok.Token, "", nil); err != nil {
+		t.Fatalf("the same token again: %v", err)
+	}
+	node, _ := cp.Node(testNodeID)
+	checkRegisteredOnDisk(t, cp, r2.Store, node.Name)
+}
+
+// After a crash between the approval and the certificate write, the node
+// enrolls again and gets the certificate again: a redelivery, which the
+// screen must not word as "pre-added by an admin".
+func TestCrashAfterApprovalIsRedelivery(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	dir := t.TempDir()
+	r := newRegistrar(t, cp, dir)
+	p, err := r.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.License(p.UserCode, "store-30", ""); err != nil {
+		t.Fatal(err)
+	}
+	// What Finalize leaves when the power goes after "certificate
+	// received": pending, certReceived, no device code, no node.crt.
+	if err := r.Store.Save(State{NodeID: r.NodeID, State: Pending, Endpoint: r.Client.Endpoint(), NodeName: "store-30", CertReceived: true}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newRegistrar(t, cp, dir)
+	p2, err := r2.Start(context.Background())
+	if err != nil || !p2.Approved || !p2.Redelivered {
+		t.Fatalf("Start after the crash = %+v, %v; want an approved redelivery", p2, err)
+	}
+	if out := untilFinal(t, r2); out.Kind != OutcomeRegistered || out.Registration.Name != "store-30" {
+		t.Fatalf("outcome %+v", out)
+	}
+}
+
+// Leftover temporary files in identity/ (a crash mid-write; one may hold
+// a private key) are removed at start and by deregister.
+func TestLeftoverTempFilesRemoved(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if _, err := s.EnsureKey(); err != nil {
+		t.Fatal(err)
+	}
+	leftovers := func() []string {
+		m, _ := filepath.Glob(filepath.Join(s.Path(IdentityDir), "*.tmp-*"))
+		return m
+	}
+	plant := func() {
+		for _, f := range []string{".node.key.tmp-123456", ".node.crt.tmp-42"} {
+			if err := os.WriteFile(filepath.Join(s.Path(IdentityDir), f), []byte("-----BEGIN PRIVATE KEY-----"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	plant()
+	if _, _, err := s.Recover(); err != nil || len(leftovers()) != 0 {
+		t.Fatalf("after Recover (start): %v, leftovers %v", err, leftovers())
+	}
+	if _, err := s.LoadKey(); err != nil {
+		t.Fatalf("the key went with the leftovers: %v", err)
+	}
+	plant()
+	if err := s.Reset(); err != nil || len(leftovers()) != 0 {
+		t.Fatalf("after Reset (deregister): %v, leftovers %v", err, leftovers())
 	}
 }
