@@ -9,7 +9,7 @@
 //     NodeSelf and NodeDeregister with mutual TLS, presenting the certificate
 //     it received.
 //   - The admin API, authenticated with "Authorization: Bearer <admin token>".
-//     Its paths and camelCase fields are fixed by DESIGN.md section 6.
+//     Its paths and camelCase fields are fixed (docs/protocol.md).
 //
 // Every time in JSON is RFC 3339 (time.Time's encoding). The server also sends
 // an HTTP Date header on every answer; ServerTime fields and the Time endpoint

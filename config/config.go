@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -40,11 +42,11 @@ type Node struct {
 
 // Site holds what the site installer configures for registration.
 type Site struct {
-	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty" check:"https"`
 	// RegistrationToken is a secret: never log or print it (see Redact).
 	RegistrationToken string            `yaml:"registrationToken" json:"-"`
 	Project           string            `yaml:"project" json:"project,omitempty"`
-	RegistrationURL   string            `yaml:"registrationURL" json:"registrationURL,omitempty"`
+	RegistrationURL   string            `yaml:"registrationURL" json:"registrationURL,omitempty" check:"https"`
 	CACerts           []string          `yaml:"caCerts" json:"caCerts,omitempty"`
 	Tags              map[string]string `yaml:"tags" json:"tags,omitempty"`
 
@@ -59,37 +61,37 @@ type Site struct {
 type Network struct {
 	HTTPSProxy  string `yaml:"httpsProxy" json:"httpsProxy,omitempty"`
 	NoProxy     string `yaml:"noProxy" json:"noProxy,omitempty"`
-	ResolvConf  string `yaml:"resolvConf" json:"resolvConf"`
-	NetworkdDir string `yaml:"networkdDir" json:"networkdDir"`
+	ResolvConf  string `yaml:"resolvConf" json:"resolvConf" check:"abspath"`
+	NetworkdDir string `yaml:"networkdDir" json:"networkdDir" check:"abspath"`
 	// DHCPClient is what runs DHCP on the WAN interface: auto (networkd
 	// when systemd-networkd runs, else process), networkd, process
 	// (dhclient, dhcpcd or udhcpc processes) or none (leave it alone).
-	DHCPClient string `yaml:"dhcpClient" json:"dhcpClient"`
+	DHCPClient string `yaml:"dhcpClient" json:"dhcpClient" check:"oneof=auto|networkd|process|none"`
 	// DHCPStartCommand and DHCPStopCommand replace the built-in start and
 	// stop of a DHCP client process; {interface} is replaced.
 	DHCPStartCommand []string `yaml:"dhcpStartCommand" json:"dhcpStartCommand,omitempty"`
 	DHCPStopCommand  []string `yaml:"dhcpStopCommand" json:"dhcpStopCommand,omitempty"`
 	// NetworkdRuntimeDir receives the .network file of a change on trial
 	// (volatile: gone after a reboot).
-	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir"`
+	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir" check:"abspath"`
 	// NetworkdReloadCommand makes systemd-networkd re-read its files.
 	NetworkdReloadCommand []string `yaml:"networkdReloadCommand" json:"networkdReloadCommand"`
 }
 
-// DHCPClients are the values network.dhcpClient accepts.
-var DHCPClients = []string{"auto", "networkd", "process", "none"}
-
 // Console holds the commands the console runs on the operator's behalf.
 type Console struct {
-	RebootCommand  []string `yaml:"rebootCommand" json:"rebootCommand"`
-	UpgradeCommand []string `yaml:"upgradeCommand" json:"upgradeCommand,omitempty"`
+	// RebootCommand and PoweroffCommand run from the menu's Reboot and
+	// Shut down (and after a registration that needs a reboot).
+	RebootCommand   []string `yaml:"rebootCommand" json:"rebootCommand"`
+	PoweroffCommand []string `yaml:"poweroffCommand" json:"poweroffCommand"`
+	UpgradeCommand  []string `yaml:"upgradeCommand" json:"upgradeCommand,omitempty"`
 }
 
 // Model is a known make/model offered on the Register Node confirm screen.
 type Model struct {
 	Make     string `yaml:"make" json:"make"`
 	Model    string `yaml:"model" json:"model"`
-	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty" check:"https"`
 }
 
 // Default returns the configuration used when no file sets a value.
@@ -98,7 +100,7 @@ func Default() Config {
 		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "auto", NetworkdRuntimeDir: "/run/systemd/network",
 			NetworkdReloadCommand: []string{"networkctl", "reload"}},
-		Console: Console{RebootCommand: []string{"systemctl", "reboot"}},
+		Console: Console{RebootCommand: []string{"systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"}},
 	}
 }
 
@@ -146,22 +148,18 @@ func Load(path string, missingOK bool) (Config, Problems) {
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		probs = append(probs, mergeFile(&cfg, path, data)...)
+		probs = append(probs, MergeBytes(&cfg, path, data)...)
 	case errors.Is(err, fs.ErrNotExist) && missingOK:
 	default:
 		probs = append(probs, Problem{File: path, Msg: "cannot read: " + errText(err)})
 	}
-	dropins, err := filepath.Glob(filepath.Join(filepath.Dir(path), "config.d", "*.yaml"))
-	if err == nil {
-		sort.Strings(dropins)
-		for _, f := range dropins {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				probs = append(probs, Problem{File: f, Msg: "cannot read: " + errText(err)})
-				continue
-			}
-			probs = append(probs, mergeFile(&cfg, f, data)...)
+	for _, f := range Files(path)[1:] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			probs = append(probs, Problem{File: f, Msg: "cannot read: " + errText(err)})
+			continue
 		}
+		probs = append(probs, MergeBytes(&cfg, f, data)...)
 	}
 	return cfg, probs
 }
@@ -172,8 +170,16 @@ func Load(path string, missingOK bool) (Config, Problems) {
 // and `config check` validate a document with it before writing it.
 func Parse(file string, data []byte) (Config, Problems) {
 	cfg := Default()
-	probs := mergeFile(&cfg, file, data)
+	probs := MergeBytes(&cfg, file, data)
 	return cfg, probs
+}
+
+// Files returns the files Load reads for path, in order: path itself
+// (whether or not it exists), then the config.d/*.yaml drop-ins there are.
+func Files(path string) []string {
+	dropins, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "config.d", "*.yaml"))
+	sort.Strings(dropins)
+	return append([]string{path}, dropins...)
 }
 
 func errText(err error) string {
@@ -195,22 +201,77 @@ func Redact(secret string) string {
 	return secret[:4] + "…"
 }
 
-// validEndpoint reports why s is not an https URL with a host, or "".
-func validEndpoint(s string) string {
+// endpointProblem says what is wrong with s as a control-plane URL, or "":
+// it must be https://HOST[:PORT][/PATH] where HOST is a DNS name or a valid
+// IP literal and PORT is 1-65535. Nothing is looked up.
+func endpointProblem(s string) string {
+	const example = "https://cp.example.com"
+	if !strings.Contains(s, "://") {
+		return fmt.Sprintf("must start with https:// (such as https://%s)", strings.TrimPrefix(s, "//"))
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "must be an https URL such as https://cp.example.com"
+	if err != nil {
+		return "must be an https URL such as " + example
 	}
 	if u.Scheme != "https" {
 		return "must use https, not " + u.Scheme
 	}
+	if u.User != nil {
+		return "must not carry a user name or password"
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "has no host name (such as " + example + ")"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port %s is not between 1 and 65535", p)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return "has an empty port"
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() {
+			return fmt.Sprintf("%s is not a valid IPv6 address", host)
+		}
+		return ""
+	}
+	if looksNumeric(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Sprintf("%s is not a valid IP address", host)
+		}
+		return ""
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if !validLabel(label) {
+			return fmt.Sprintf("%q is not a valid host name", host)
+		}
+	}
 	return ""
 }
 
-// ValidEndpoint returns nil when s is an https URL with a host, or an error
-// sentence saying what is wrong.
+// looksNumeric reports whether host is digits and dots only: meant as an
+// IPv4 address (a DNS name's last label is never all digits).
+func looksNumeric(host string) bool {
+	return strings.Trim(host, "0123456789.") == ""
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, r := range l {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidEndpoint returns nil when s is an https URL with a valid host and
+// port, or an error sentence saying what is wrong. It does no DNS lookup.
 func ValidEndpoint(s string) error {
-	if msg := validEndpoint(s); msg != "" {
+	if msg := endpointProblem(s); msg != "" {
 		return errors.New("the control-plane endpoint " + msg)
 	}
 	return nil

@@ -45,7 +45,7 @@ models:
 		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "process", DHCPStopCommand: []string{"sudo", "-n", "/usr/sbin/dhclient", "-x", "{interface}"},
 			NetworkdRuntimeDir: "/run/systemd/network", NetworkdReloadCommand: []string{"networkctl", "reload"}},
-		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}},
+		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"}},
 		Models:  map[string]Model{"eb200": {Make: "Acme", Model: "EdgeBox 200", Endpoint: "https://cp.acme.example"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -147,3 +147,16 @@ func (s Store) EnsureNodeID(src IDSources) (string, IDSource, error) {
 	}
 	return id, from, nil
 }
+
+// ReadNodeID is EnsureNodeID without writing: the saved node ID, else the
+// derived one (not saved). For commands that must not create the state dir.
+func (s Store) ReadNodeID(src IDSources) (string, IDSource, error) {
+	st, err := s.Load()
+	if err != nil && !errors.Is(err, ErrNoState) {
+		return "", "", err
+	}
+	if ValidNodeID(st.NodeID) {
+		return st.NodeID, FromState, nil
+	}
+	return DeriveNodeID(src)
+}

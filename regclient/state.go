@@ -2,7 +2,7 @@
 // disk, the registration state machine (registrar.go, deregister.go) and
 // the control-plane client (client.go, probe.go, update.go).
 //
-// On disk, under the state dir (DESIGN.md section 5):
+// On disk, under the state dir (README.md, Files):
 //
 //	state.json            registration state: unregistered | pending | registered
 //	identity/node.key     ECDSA private key, mode 0600, directory 0700

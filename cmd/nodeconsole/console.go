@@ -27,7 +27,7 @@ func runConsole(ctx context.Context, g globals) error {
 	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice == 0 {
 		return usagef("the console needs a terminal; for scripts use 'nodeconsole status'")
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true})
 	if err != nil {
 		return err
 	}

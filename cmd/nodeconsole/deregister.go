@@ -28,7 +28,7 @@ func cmdDeregister(ctx context.Context, g globals, args []string, stdin io.Reade
 	confirm := fs.String("confirm", "", "")
 	local := fs.Bool("local", false, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("deregister: %s", flagError(err))
+		return usagef("deregister: %s", flagError(err, args))
 	}
 	if fs.NArg() > 0 {
 		return usagef("deregister takes no arguments, got %q", fs.Arg(0))
@@ -36,7 +36,7 @@ func cmdDeregister(ctx context.Context, g globals, args []string, stdin io.Reade
 	if *confirm != confirmWord {
 		return usagef("deregister: type --confirm %s exactly (nothing was changed)", confirmWord)
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
 		return err
 	}

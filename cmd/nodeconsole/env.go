@@ -18,23 +18,26 @@ import (
 
 // env is what every command shares once flags and config are read.
 type env struct {
-	g         globals
-	cfg       config.Config
-	cfgProbs  config.Problems
-	store     regclient.Store
-	nodeID    string
-	idSource  regclient.IDSource
-	stateErr  error // state dir not writable, or node ID not saved
-	net       netconfig.Reader
-	log       *slog.Logger
-	logFile   string
-	logCloser io.Closer
-	make_     string
-	model     string
-	dmiDir    string
-	demo      *demoEnv
-	cleanup   []func()
-	logw      lateWriter
+	g        globals
+	cfg      config.Config
+	cfgProbs config.Problems
+	// cfgOnStderr: the config problems went to stderr, so the status
+	// output (stdout, maybe JSON) does not repeat them.
+	cfgOnStderr bool
+	store       regclient.Store
+	nodeID      string
+	idSource    regclient.IDSource
+	stateErr    error // state dir not writable, or node ID not saved
+	net         netconfig.Reader
+	log         *slog.Logger
+	logFile     string
+	logCloser   io.Closer
+	make_       string
+	model       string
+	dmiDir      string
+	demo        *demoEnv
+	cleanup     []func()
+	logw        lateWriter
 }
 
 func (e *env) close() {
@@ -43,9 +46,26 @@ func (e *env) close() {
 	}
 }
 
+// envOpts says what a command needs from newEnv.
+type envOpts struct {
+	// log opens the log file (in the state dir unless --log).
+	log bool
+	// readOnly never creates the state dir or a file in it (status,
+	// network show): a missing state dir is an error, "not initialised".
+	readOnly bool
+	// problems, when set, receives each config problem as one line (the
+	// CLI commands' stderr); the console shows them itself.
+	problems io.Writer
+}
+
 // newEnv reads the config, the state dir and the node ID. It fails only on
-// what leaves nothing to show; everything else becomes a problem line.
-func newEnv(ctx context.Context, g globals, wantLog bool) (*env, error) {
+// what leaves nothing to show (and on a --config file that does not exist,
+// which is bad input); everything else becomes a problem line.
+func newEnv(ctx context.Context, g globals, o envOpts) (*env, error) {
+	wantLog := o.log && !o.readOnly
+	if err := g.checkConfigFlag(); err != nil {
+		return nil, err
+	}
 	e := &env{g: g, dmiDir: "/sys/class/dmi/id"}
 	if g.demo {
 		// The state dir moves into the demo dir, and so does the log.
@@ -67,8 +87,21 @@ func newEnv(ctx context.Context, g globals, wantLog bool) (*env, error) {
 	if g.endpoint != "" {
 		e.cfg.Site.Endpoint = g.endpoint
 	}
+	for _, p := range e.cfgProbs {
+		if o.problems != nil {
+			fmt.Fprintln(o.problems, "nodeconsole: config: "+p.String())
+			e.cfgOnStderr = true
+		}
+	}
 	e.store = regclient.Store{Dir: g.stateDir}
-	e.stateErr = e.store.Writable()
+	if o.readOnly {
+		if fi, err := os.Stat(g.stateDir); err != nil || !fi.IsDir() {
+			e.close()
+			return nil, fmt.Errorf("state dir %s not initialised (the console or 'nodeconsole register' creates it)", g.stateDir)
+		}
+	} else {
+		e.stateErr = e.store.Writable()
+	}
 
 	if wantLog {
 		e.openLog()
@@ -77,7 +110,11 @@ func newEnv(ctx context.Context, g globals, wantLog bool) (*env, error) {
 	}
 
 	src := regclient.DefaultIDSources(e.cfg.Node.Name)
-	id, from, err := e.store.EnsureNodeID(src)
+	ensure := e.store.EnsureNodeID
+	if o.readOnly {
+		ensure = e.store.ReadNodeID
+	}
+	id, from, err := ensure(src)
 	if err != nil && id == "" {
 		// The state file is unreadable: show a derived ID, and say so.
 		id, from, _ = regclient.DeriveNodeID(src)
@@ -147,8 +184,10 @@ func (e *env) openLog() {
 
 func (e *env) collector() nodestatus.Collector {
 	var probs []string
-	for _, p := range e.cfgProbs {
-		probs = append(probs, "config: "+p.String())
+	if !e.cfgOnStderr {
+		for _, p := range e.cfgProbs {
+			probs = append(probs, "config: "+p.String())
+		}
 	}
 	if e.stateErr != nil {
 		probs = append(probs, "state dir: "+oneLine(e.stateErr))

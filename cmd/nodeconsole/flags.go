@@ -5,13 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/tui"
 )
 
-// globals are the flags that go before the subcommand (DESIGN.md section 6).
+// globals are the flags that go before the subcommand.
 type globals struct {
 	configPath string
 	configSet  bool
@@ -46,7 +48,7 @@ func parseGlobal(args []string) (globals, []string, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return g, nil, errHelp
 		}
-		return g, nil, usagef("%s", flagError(err))
+		return g, nil, usagef("%s", flagError(err, args))
 	}
 	if size != "" {
 		s, err := tui.ParseSize(size)
@@ -68,11 +70,41 @@ func parseGlobal(args []string) (globals, []string, error) {
 	return g, fs.Args(), nil
 }
 
-// flagError turns the flag package's messages into one sentence.
-func flagError(err error) string {
+// flagError turns the flag package's messages into one sentence. An unknown
+// flag is named as the operator typed it (the flag package reports
+// --frobnicate as -frobnicate).
+func flagError(err error, args []string) string {
 	s := err.Error()
 	if name, ok := strings.CutPrefix(s, "flag provided but not defined: "); ok {
-		return fmt.Sprintf("unknown flag %s (run 'nodeconsole --help' for the list)", name)
+		return fmt.Sprintf("unknown flag %s (run 'nodeconsole --help' for the list)", asTyped(name, args))
 	}
 	return s
+}
+
+// asTyped finds the argument that the flag package calls name ("-x"), as
+// typed: "--x" or "-x", without any "=value".
+func asTyped(name string, args []string) string {
+	bare := strings.TrimLeft(name, "-")
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		flag, _, _ := strings.Cut(a, "=")
+		if strings.HasPrefix(flag, "-") && strings.TrimLeft(flag, "-") == bare {
+			return flag
+		}
+	}
+	return name
+}
+
+// checkConfigFlag fails, as bad input, when --config names a file that does
+// not exist (the default path may be missing: a laptop, a fresh image).
+func (g globals) checkConfigFlag() error {
+	if !g.configSet {
+		return nil
+	}
+	if _, err := os.Stat(g.configPath); errors.Is(err, fs.ErrNotExist) {
+		return usagef("--config %s: no such file", g.configPath)
+	}
+	return nil
 }

@@ -89,6 +89,7 @@ Commands:
   userdata apply [--source DEV|IMAGE|DIR|imds] [--dry-run]
                        apply site settings from a CIDATA volume or the cloud's user data (boot)
   userdata show        where the applied user data came from, when, and what it set
+  config check         print every config problem (FILE:LINE: KEY: what); exit 2 if any
   version              print the version
 `
 
@@ -98,7 +99,7 @@ func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, st
 	}
 	switch args[0] {
 	case "status":
-		return cmdStatus(ctx, g, args[1:], stdout)
+		return cmdStatus(ctx, g, args[1:], stdout, stderr)
 	case "network":
 		return cmdNetwork(ctx, g, args[1:], stdin, stdout, stderr)
 	case "register":
@@ -107,6 +108,8 @@ func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, st
 		return cmdDeregister(ctx, g, args[1:], stdin, stdout, stderr)
 	case "userdata":
 		return cmdUserdata(ctx, g, args[1:], stdout)
+	case "config":
+		return cmdConfig(g, args[1:], stdout)
 	case "version":
 		if len(args) > 1 {
 			return usagef("version takes no arguments")

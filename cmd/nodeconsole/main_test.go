@@ -32,6 +32,7 @@ func TestStatusJSON(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte("node: {name: lab-01, make: Acme, model: EdgeBox}\nsite: {endpoint: https://cp.example.com}\n"), 0o644)
 	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o755)
 	code, out, errs := runCmd(t, "--state-dir", state, "--config", cfg, "status", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -62,15 +63,9 @@ func TestStatusJSON(t *testing.T) {
 	if s.Interfaces == nil {
 		t.Error("interfaces must be a list, even when empty")
 	}
-	// The node ID is kept: a second call with another name gives the same ID.
-	os.WriteFile(cfg, []byte("node: {name: other}\n"), 0o644)
-	_, out2, _ := runCmd(t, "--state-dir", state, "--config", cfg, "status", "--json")
-	var s2 struct {
-		NodeID string `json:"nodeId"`
-	}
-	json.Unmarshal([]byte(out2), &s2)
-	if s2.NodeID != s.NodeID {
-		t.Errorf("node ID changed from %s to %s; it must be kept in the state dir", s.NodeID, s2.NodeID)
+	// status only reads: nothing was written to the state dir.
+	if ents, _ := os.ReadDir(state); len(ents) != 0 {
+		t.Errorf("status wrote %d files to the state dir", len(ents))
 	}
 	// And the human form names the same facts.
 	_, text, _ := runCmd(t, "--state-dir", state, "--config", cfg, "status")
@@ -82,7 +77,9 @@ func TestStatusJSON(t *testing.T) {
 func TestStatusRegisteredFromStateDir(t *testing.T) {
 	state := t.TempDir()
 	os.WriteFile(filepath.Join(state, "state.json"), []byte(`{"nodeId":"edge-0123456789abcdef0123456789abcdef","state":"registered","nodeName":"store-17","project":"retail"}`), 0o600)
-	code, out, errs := runCmd(t, "--state-dir", state, "--config", filepath.Join(state, "none.yaml"), "status", "--json")
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte("node: {colour: red}\n"), 0o644)
+	code, out, errs := runCmd(t, "--state-dir", state, "--config", cfg, "status", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -100,8 +97,13 @@ func TestStatusRegisteredFromStateDir(t *testing.T) {
 	if s.NodeID != "edge-0123456789abcdef0123456789abcdef" || s.Registration.State != "registered" || s.Registration.NodeName != "store-17" {
 		t.Errorf("status = %+v", s)
 	}
-	if len(s.Problems) != 1 || !strings.Contains(s.Problems[0], "none.yaml") {
-		t.Errorf("a missing --config file must be reported as a problem, got %v", s.Problems)
+	// A config problem goes to stderr with file:line:key, not into the
+	// JSON on stdout.
+	if len(s.Problems) != 0 {
+		t.Errorf("problems in the JSON = %v; config problems belong on stderr", s.Problems)
+	}
+	if want := "nodeconsole: config: " + cfg + ":1: node.colour: unknown key\n"; errs != want {
+		t.Errorf("stderr = %q, want %q", errs, want)
 	}
 }
 
@@ -110,12 +112,18 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--bogus"}, "unknown flag -bogus"},
+		{[]string{"--bogus"}, "unknown flag --bogus "},
+		{[]string{"-bogus=1"}, "unknown flag -bogus "},
+		{[]string{"--config", "/nonexistent/config.yaml", "status"}, "--config /nonexistent/config.yaml: no such file"},
+		{[]string{"--config", "/nonexistent/config.yaml", "config", "check"}, "--config /nonexistent/config.yaml: no such file"},
+		{[]string{"--endpoint", "https://999.1.2.3:8443", "status"}, "999.1.2.3 is not a valid IP address"},
+		{[]string{"--endpoint", "cp.example.com", "status"}, "must start with https://"},
+		{[]string{"config"}, "config needs a command: check"},
 		{[]string{"--size", "80"}, "--size must look like 80x24"},
 		{[]string{"--profile", "fancy"}, "--profile must be auto, default or serial"},
 		{[]string{"--endpoint", "http://cp.example.com", "status"}, "must use https"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"status", "--yaml"}, "status: unknown flag -yaml"},
+		{[]string{"status", "--yaml"}, "status: unknown flag --yaml "},
 		{[]string{"version", "extra"}, "version takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -148,5 +156,40 @@ func TestConsoleRefusesNonTerminal(t *testing.T) {
 	code, _, errs := runCmd(t, "--state-dir", t.TempDir())
 	if code != 2 || !strings.Contains(errs, "needs a terminal") {
 		t.Errorf("exit %d, %q", code, errs)
+	}
+}
+
+// TestReadOnlyCommandsNeverCreateTheStateDir: status and network show on a
+// node whose state dir does not exist say so (exit 1) and create nothing.
+func TestReadOnlyCommandsNeverCreateTheStateDir(t *testing.T) {
+	for _, args := range [][]string{{"status"}, {"status", "--json"}, {"network", "show"}, {"network", "show", "--json"}} {
+		state := filepath.Join(t.TempDir(), "state")
+		code, out, errs := runCmd(t, append([]string{"--state-dir", state}, args...)...)
+		if code != 1 || out != "" || !strings.Contains(errs, "state dir "+state+" not initialised") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line 'not initialised'", args, code, out, errs)
+		}
+		if _, err := os.Stat(state); !os.IsNotExist(err) {
+			t.Errorf("%v created the state dir", args)
+		}
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("site:\n  endpoint: https://999.1.2.3:8443\n"), 0o644)
+	os.Mkdir(filepath.Join(dir, "config.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "config.d", "10-x.yaml"), []byte("node:\n  name: a\n  colour: red\n"), 0o644)
+	code, out, errs := runCmd(t, "--config", cfg, "config", "check")
+	want := cfg + ":2: site.endpoint: 999.1.2.3 is not a valid IP address\n" +
+		filepath.Join(dir, "config.d", "10-x.yaml") + ":3: node.colour: unknown key\n"
+	if code != 2 || out != want || errs != "nodeconsole: config check: 2 problems\n" {
+		t.Errorf("exit %d\nstdout %q\nwant   %q\nstderr %q", code, out, want, errs)
+	}
+	os.Remove(filepath.Join(dir, "config.d", "10-x.yaml"))
+	os.WriteFile(cfg, []byte("site:\n  endpoint: https://192.0.2.1:8443\n"), 0o644)
+	code, out, errs = runCmd(t, "--config", cfg, "config", "check")
+	if code != 0 || out != "config OK: 1 file read\n" || errs != "" {
+		t.Errorf("clean config: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }

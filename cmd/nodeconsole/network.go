@@ -24,11 +24,11 @@ func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, 
 	}
 	switch args[0] {
 	case "show":
-		return netShow(ctx, g, args[1:], stdout)
+		return netShow(ctx, g, args[1:], stdout, stderr)
 	case "set":
-		return netSet(ctx, g, args[1:], stdin, stdout)
+		return netSet(ctx, g, args[1:], stdin, stdout, stderr)
 	case "apply":
-		return netApply(ctx, g, args[1:], stdout)
+		return netApply(ctx, g, args[1:], stdout, stderr)
 	}
 	return usagef("unknown network command %q (show, set or apply)", args[0])
 }
@@ -157,17 +157,17 @@ type showIf struct {
 	Default   bool     `json:"default"`
 }
 
-func netShow(ctx context.Context, g globals, args []string, stdout io.Writer) error {
+func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("network show", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("network show: %s", flagError(err))
+		return usagef("network show: %s", flagError(err, args))
 	}
 	if fs.NArg() > 0 {
 		return usagef("network show takes no arguments, got %q", fs.Arg(0))
 	}
-	e, err := newEnv(ctx, g, false)
+	e, err := newEnv(ctx, g, envOpts{readOnly: true, problems: stderr})
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func describeConfig(c netconfig.Config) string {
 	return s
 }
 
-func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdout io.Writer) error {
+func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("network set", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var form netconfig.Form
@@ -276,7 +276,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	})
 	fs.DurationVar(&try, "try", 0, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("network set: %s", flagError(err))
+		return usagef("network set: %s", flagError(err, args))
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -290,7 +290,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	case try < 0:
 		return usagef("network set: --try must be a positive duration like 60s")
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
 		return err
 	}
@@ -380,11 +380,11 @@ func netErrString(err error) string {
 	return err.Error()
 }
 
-func netApply(ctx context.Context, g globals, args []string, stdout io.Writer) error {
+func netApply(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		return usagef("network apply takes no arguments, got %q", args[0])
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 		{[]string{"--interface", "eth0"}, []string{"give --dhcp, or --address CIDR --gateway IP"}},
 		{[]string{"--interface", "eth0", "--dhcp", "--address", "192.0.2.20/24"}, []string{"--dhcp cannot be combined"}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--try", "soon"}, []string{"invalid value"}},
-		{[]string{"--interface", "eth0", "--bogus"}, []string{"unknown flag -bogus"}},
+		{[]string{"--interface", "eth0", "--bogus"}, []string{"unknown flag --bogus "}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "extra"}, []string{`takes no arguments, got "extra"`}},
 		{[]string{"--interface", "eth9", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1"}, []string{"Interface eth9 does not exist."}},
 		{[]string{"--interface", "wg0", "--dhcp"}, []string{"not Ethernet-like"}},

@@ -32,7 +32,7 @@ func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader,
 	token := fs.String("token", "", "")
 	timeout := fs.Duration("timeout", 0, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("register: %s", flagError(err))
+		return usagef("register: %s", flagError(err, args))
 	}
 	if fs.NArg() > 0 {
 		return usagef("register takes no arguments, got %q", fs.Arg(0))
@@ -40,7 +40,7 @@ func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader,
 	if *timeout < 0 {
 		return usagef("register: --timeout must be positive")
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
 		return err
 	}

@@ -10,17 +10,17 @@ import (
 	"time"
 )
 
-func cmdStatus(ctx context.Context, g globals, args []string, stdout io.Writer) error {
+func cmdStatus(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("status: %s", flagError(err))
+		return usagef("status: %s", flagError(err, args))
 	}
 	if fs.NArg() > 0 {
 		return usagef("status takes no arguments, got %q", fs.Arg(0))
 	}
-	e, err := newEnv(ctx, g, false)
+	e, err := newEnv(ctx, g, envOpts{readOnly: true, problems: stderr})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	source := fset.String("source", "", "")
 	dryRun := fset.Bool("dry-run", false, "")
 	if err := fset.Parse(args); err != nil {
-		return usagef("userdata apply: %s", flagError(err))
+		return usagef("userdata apply: %s", flagError(err, args))
 	}
 	if fset.NArg() > 0 {
 		return usagef("userdata apply takes no arguments, got %q", fset.Arg(0))
@@ -78,7 +78,7 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 			return usagef("userdata apply: --source %s: %s", *source, errText(err))
 		}
 	}
-	e, err := newEnv(ctx, g, true)
+	e, err := newEnv(ctx, g, envOpts{log: true})
 	if err != nil {
 		return err
 	}
