@@ -38,6 +38,30 @@ const (
 	EventTokenCreated = "token_created"
 	// EventTokenRevoked: an admin revoked a registration token.
 	EventTokenRevoked = "token_revoked"
+	// EventPairingKeyRejected: an enrollment brought a pairing key that does
+	// not match the node ID's; it was treated as an ordinary enrollment.
+	EventPairingKeyRejected = "pairing_key_rejected"
+	// EventPendingCapReached: new enrollments were refused because the
+	// global or a per-source cap on pending enrollments was reached
+	// (recorded at most once a minute).
+	EventPendingCapReached = "pending_cap_reached"
+	// EventAdminAuthFailed: a request to the admin API carried a wrong
+	// bearer token (summarised per source when many).
+	EventAdminAuthFailed = "admin_auth_failed"
+	// EventLoginFailed: a portal login failed (summarised per source when
+	// many).
+	EventLoginFailed = "login_failed"
+)
+
+// PairingKeyGenerate, as the value of AddNodesRequest.PairingKeys, asks the
+// server to generate the pairing key; it is returned once, in
+// NodeList.PairingKeys.
+const PairingKeyGenerate = "generate"
+
+// Pairing key length bounds (bytes) for keys an admin chooses.
+const (
+	MinPairingKeyLen = 16
+	MaxPairingKeyLen = 256
 )
 
 // Activation answers Find (GET PatternActivation): what the admin checks
@@ -57,6 +81,25 @@ type Activation struct {
 	RequestedAt time.Time `json:"requestedAt"`
 	// ExpiresAt is when the code stops working.
 	ExpiresAt time.Time `json:"expiresAt"`
+	// KeyFingerprint is KeyFingerprint of the enrolling key: the console
+	// shows the same string next to the code, so the admin can check that
+	// the key being licensed is the one on the node.
+	KeyFingerprint string `json:"keyFingerprint"`
+	// Competing lists the other live enrollments for the same node ID (other
+	// keys, other codes), oldest first. More than one means someone else may
+	// be trying to take this node ID: compare fingerprints with the console.
+	// Licensing one ends the others.
+	Competing []CompetingRequest `json:"competing,omitempty"`
+}
+
+// CompetingRequest is another live enrollment for the node ID of a Find.
+type CompetingRequest struct {
+	// KeyFingerprint is KeyFingerprint of its key.
+	KeyFingerprint string `json:"keyFingerprint"`
+	// SourceIP is the address it came from.
+	SourceIP string `json:"sourceIp"`
+	// RequestedAt is when it was made.
+	RequestedAt time.Time `json:"requestedAt"`
 }
 
 // LicenseRequest is the body of License Node (POST PatternActivation).
@@ -68,6 +111,10 @@ type LicenseRequest struct {
 	// Site optionally names a site (see PathSites); its project is used
 	// when Project is empty.
 	Site string `json:"site,omitempty"`
+	// KeyFingerprint, if set, must be the Activation.KeyFingerprint of the
+	// code (what the admin saw at Find); otherwise the license is refused
+	// with conflict, so the certificate is bound to the key that was shown.
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
 }
 
 // LicenseResponse answers License Node.
@@ -94,6 +141,10 @@ type CreateTokenRequest struct {
 	ExpiresIn string `json:"expiresIn,omitempty"`
 	// SingleUse makes the token work for one registration only.
 	SingleUse bool `json:"singleUse,omitempty"`
+	// AllowProjectOverride lets a node registering with the token choose
+	// another project (RegisterRequest.Project); without it such a
+	// registration is refused.
+	AllowProjectOverride bool `json:"allowProjectOverride,omitempty"`
 }
 
 // CreateTokenResponse answers POST PathTokens. Token is shown only here; the
@@ -115,6 +166,8 @@ type Token struct {
 	Project string `json:"project"`
 	// SingleUse reports whether the token works once only.
 	SingleUse bool `json:"singleUse"`
+	// AllowProjectOverride reports whether nodes may choose another project.
+	AllowProjectOverride bool `json:"allowProjectOverride,omitempty"`
 	// Status is "active", "used", "expired" or "revoked".
 	Status string `json:"status"`
 	// Uses counts registrations made with the token.
@@ -132,7 +185,10 @@ type TokenList struct {
 }
 
 // AddNodesRequest is the body of Add Edge Hosts (POST PathNodes). A node
-// whose ID was added is approved as soon as it enrolls.
+// whose ID was added is approved as soon as it enrolls with the ID's pairing
+// key (EnrollRequest.PairingKey) or registers with a registration token; an
+// enrollment without that proof gets a user code like any other, and takes
+// the admin's project and tags when licensed.
 type AddNodesRequest struct {
 	// IDs are node IDs ("edge-" + 32 lowercase hex).
 	IDs []string `json:"ids"`
@@ -140,6 +196,11 @@ type AddNodesRequest struct {
 	Tags map[string]string `json:"tags,omitempty"`
 	// Project is optional.
 	Project string `json:"project,omitempty"`
+	// PairingKeys optionally gives node IDs (each also in IDs) a pairing
+	// key: the key itself (MinPairingKeyLen to MaxPairingKeyLen printable
+	// characters, no spaces), or PairingKeyGenerate. Keys are stored hashed;
+	// generated ones are returned once in NodeList.PairingKeys.
+	PairingKeys map[string]string `json:"pairingKeys,omitempty"`
 }
 
 // Node is a row of the Nodes table.
@@ -166,6 +227,9 @@ type Node struct {
 	Tags map[string]string `json:"tags,omitempty"`
 	// PreAdded reports that an admin added the ID (Add Edge Hosts).
 	PreAdded bool `json:"preAdded,omitempty"`
+	// PairingKey reports that the ID has a pairing key (its value is never
+	// shown again).
+	PairingKey bool `json:"pairingKey,omitempty"`
 	// CreatedAt is when the server first heard of the node.
 	CreatedAt time.Time `json:"createdAt"`
 	// RegisteredAt is when its certificate was issued (zero if never).
@@ -178,6 +242,9 @@ type Node struct {
 type NodeList struct {
 	// Nodes are sorted by name.
 	Nodes []Node `json:"nodes"`
+	// PairingKeys holds, in the answer to POST PathNodes only, the pairing
+	// keys the server generated, by node ID. They are shown only here.
+	PairingKeys map[string]string `json:"pairingKeys,omitempty"`
 }
 
 // Event is an entry of the events log.

@@ -40,6 +40,12 @@ const (
 	// CodeCertificateRevoked: the client certificate belongs to a node that
 	// was deregistered or deleted, or has been replaced (401).
 	CodeCertificateRevoked ErrorCode = "certificate_revoked"
+	// CodeCertificateExpired: the client certificate is past its notAfter
+	// (or not yet valid); enroll again or renew (401).
+	CodeCertificateExpired ErrorCode = "certificate_expired"
+	// CodeUnknownCertificate: the client certificate was not issued by this
+	// control plane, or is not a node certificate (401).
+	CodeUnknownCertificate ErrorCode = "unknown_certificate"
 	// CodeNotFound: the node, token or site does not exist (404).
 	CodeNotFound ErrorCode = "not_found"
 	// CodeConflict: the request contradicts current state, for example a new
@@ -48,8 +54,9 @@ const (
 	CodeConflict ErrorCode = "conflict"
 	// CodeTooLarge: the request body is over the limit (413).
 	CodeTooLarge ErrorCode = "payload_too_large"
-	// CodeRateLimited: too many attempts; retry after the number of seconds
-	// in the Retry-After header (429).
+	// CodeRateLimited: too many attempts, too many live enrollments for a
+	// node ID or source, or the server's cap on pending enrollments; retry
+	// after the number of seconds in the Retry-After header (429).
 	CodeRateLimited ErrorCode = "rate_limited"
 	// CodeInternal: the server failed; retrying later may work (500).
 	CodeInternal ErrorCode = "internal_error"
@@ -62,7 +69,7 @@ func (c ErrorCode) Status() int {
 	case CodeInvalidRequest, CodeInvalidCSR, CodeAuthorizationPending, CodeSlowDown,
 		CodeExpiredToken, CodeAccessDenied, CodeInvalidGrant:
 		return 400
-	case CodeInvalidToken, CodeUnauthorized, CodeCertificateRevoked:
+	case CodeInvalidToken, CodeUnauthorized, CodeCertificateRevoked, CodeCertificateExpired, CodeUnknownCertificate:
 		return 401
 	case CodeInvalidCode, CodeNotFound:
 		return 404

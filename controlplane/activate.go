@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,11 +18,14 @@ func errBadCode() error {
 	return errorf(api.CodeInvalidCode, "no pending activation has this code; codes are single use and expire")
 }
 
-// lookup finds the live pending enrollment with code, enforcing the rate
-// limits on failed lookups. nodeID, if set, must match too (QR page).
+// lookup finds the live pending enrollment with code, enforcing the limit
+// on failed lookups of the caller's principal (RFC 8628 §5.1: an admin
+// credential cannot be used to guess codes; anonymous callers never reach
+// a lookup). nodeID, if set, must match too (QR page).
 func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollment, error) {
 	now := s.now()
-	if wait := max(s.failIP.wait(ip, now), s.failAll.wait("", now)); wait > 0 {
+	who := principalOf(ctx).key()
+	if wait := s.lookups.wait(who, now); wait > 0 {
 		return Enrollment{}, rateLimited(wait)
 	}
 	var e Enrollment
@@ -39,8 +44,7 @@ func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollmen
 	})
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == api.CodeInvalidCode {
-		s.failIP.charge(ip, now)
-		s.failAll.charge("", now)
+		s.lookups.charge(who, now)
 		s.event(ctx, Event{Type: api.EventCodeLookupFailed, NodeID: nodeID, Time: now, SourceIP: ip,
 			Message: "a wrong, expired or used activation code was entered"})
 	}
@@ -54,11 +58,44 @@ func (s *Server) event(ctx context.Context, e Event) {
 	}
 }
 
-func activationOf(e Enrollment) api.Activation {
-	return api.Activation{
-		NodeID: e.NodeID, Make: e.Make, Model: e.Model, Version: e.Version, SourceIP: e.SourceIP,
-		RequestedAt: e.CreatedAt.UTC(), ExpiresAt: e.ExpiresAt.UTC(),
+// shownFingerprint is api.FingerprintDER of the key in a stored CSR (which
+// passed checkCSR when it was stored).
+func shownFingerprint(csrPEM string) string {
+	block, _ := pem.Decode([]byte(csrPEM))
+	if block == nil {
+		return ""
 	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return ""
+	}
+	return api.FingerprintDER(csr.RawSubjectPublicKeyInfo)
+}
+
+// activation is what Find shows of e: what the node reported, its key's
+// fingerprint, and the other live enrollments for the same node ID.
+func (s *Server) activation(ctx context.Context, e Enrollment) (api.Activation, error) {
+	a := api.Activation{
+		NodeID: e.NodeID, Make: e.Make, Model: e.Model, Version: e.Version, SourceIP: e.SourceIP,
+		RequestedAt: e.CreatedAt.UTC(), ExpiresAt: e.ExpiresAt.UTC(), KeyFingerprint: shownFingerprint(e.CSR),
+	}
+	now := s.now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		all, err := tx.EnrollmentsForNode(e.NodeID)
+		a.Competing = nil
+		for i := len(all) - 1; i >= 0; i-- { // oldest first
+			o := all[i]
+			if o.ID != e.ID && o.State == EnrollPending && now.Before(o.ExpiresAt) {
+				a.Competing = append(a.Competing, api.CompetingRequest{
+					KeyFingerprint: shownFingerprint(o.CSR), SourceIP: o.SourceIP, RequestedAt: o.CreatedAt.UTC()})
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return api.Activation{}, fmt.Errorf("find %s: %w", e.NodeID, err)
+	}
+	return a, nil
 }
 
 // find is the portal's and admin API's Find.
@@ -67,11 +104,18 @@ func (s *Server) find(ctx context.Context, code, ip string) (api.Activation, err
 	if err != nil {
 		return api.Activation{}, err
 	}
-	return activationOf(e), nil
+	return s.activation(ctx, e)
 }
 
-// license approves the pending enrollment with code (License Node). nodeID,
-// if set, must match (QR page).
+// sameFingerprint compares fingerprints as people type them (case, spaces).
+func sameFingerprint(a, b string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), "")) }
+	return norm(a) == norm(b)
+}
+
+// license approves the pending enrollment with code (License Node) and ends
+// the node ID's competing enrollments. nodeID, if set, must match (QR page);
+// req.KeyFingerprint, if set, must be the key's (what Find showed).
 func (s *Server) license(ctx context.Context, code, nodeID string, req api.LicenseRequest, ip string) (api.LicenseResponse, error) {
 	req.Name, req.Project, req.Site = strings.TrimSpace(req.Name), strings.TrimSpace(req.Project), strings.TrimSpace(req.Site)
 	if err := checkField("name", req.Name, true); err != nil {
@@ -80,11 +124,19 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 	if err := checkField("project", req.Project, false); err != nil {
 		return api.LicenseResponse{}, err
 	}
+	if err := checkField("site", req.Site, false); err != nil {
+		return api.LicenseResponse{}, err
+	}
 	found, err := s.lookup(ctx, code, nodeID, ip)
 	if err != nil {
 		return api.LicenseResponse{}, err
 	}
+	if req.KeyFingerprint != "" && !sameFingerprint(req.KeyFingerprint, shownFingerprint(found.CSR)) {
+		return api.LicenseResponse{}, errorf(api.CodeConflict,
+			"the key of this code is not the one with fingerprint %q; Find the code again and compare with the node's console", req.KeyFingerprint)
+	}
 	var out api.LicenseResponse
+	var wake []string
 	err = s.store.Update(ctx, func(tx Tx) error {
 		e, err := tx.Enrollment(found.ID)
 		if err != nil {
@@ -111,12 +163,18 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 		} else if err != nil {
 			return err
 		}
-		node.Name, node.Project, node.Site = req.Name, req.Project, site
+		node.Name, node.Site = req.Name, site
+		if req.Project != "" || !node.PreAdded {
+			node.Project = req.Project // a pre-added node keeps the admin's project unless one is given
+		}
 		how := "Activate Node"
 		if nodeID != "" {
 			how = "QR registration"
 		}
 		if err := s.approve(tx, &e, &node, now, ip, how); err != nil {
+			return err
+		}
+		if wake, err = endOthers(tx, e.NodeID, e.ID, now); err != nil {
 			return err
 		}
 		out = api.LicenseResponse{NodeID: e.NodeID, Name: node.Name}
@@ -126,6 +184,9 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 		return api.LicenseResponse{}, fmt.Errorf("license %s: %w", found.NodeID, err)
 	}
 	s.notify.Publish(found.ID)
+	for _, id := range wake {
+		s.notify.Publish(id)
+	}
 	return out, nil
 }
 
@@ -171,8 +232,19 @@ func (s *Server) deny(ctx context.Context, code, ip string) (api.DenyResponse, e
 	return api.DenyResponse{NodeID: found.NodeID}, nil
 }
 
-// addNodes pre-adds node IDs (Add Edge Hosts). IDs with a live pending
-// enrollment are approved at once.
+// checkPairingKey checks a pairing key an admin chose.
+func checkPairingKey(id, key string) error {
+	if len(key) < api.MinPairingKeyLen || len(key) > api.MaxPairingKeyLen || strings.ContainsRune(key, ' ') || !printable(key) {
+		return errorf(api.CodeInvalidRequest, "pairing key of %s: %d to %d printable characters without spaces, or %q",
+			id, api.MinPairingKeyLen, api.MaxPairingKeyLen, api.PairingKeyGenerate)
+	}
+	return nil
+}
+
+// addNodes pre-adds node IDs (Add Edge Hosts), optionally with pairing keys.
+// Nothing is approved here: a pre-added node is approved when it enrolls
+// with its pairing key or registers with a token; otherwise its code is
+// licensed like any other (and it keeps the admin's project and tags).
 func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip string) (api.NodeList, error) {
 	if len(req.IDs) == 0 {
 		return api.NodeList{}, errorf(api.CodeInvalidRequest, "ids is empty")
@@ -180,23 +252,36 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 	if len(req.IDs) > 1000 {
 		return api.NodeList{}, errorf(api.CodeInvalidRequest, "at most 1000 ids at once")
 	}
+	ids := map[string]bool{}
 	for _, id := range req.IDs {
 		if err := checkNodeID(id); err != nil {
 			return api.NodeList{}, errorf(api.CodeInvalidRequest, "%q: node ID must be \"edge-\" followed by 32 lowercase hex digits", id)
 		}
+		ids[id] = true
 	}
 	if err := checkField("project", req.Project, false); err != nil {
 		return api.NodeList{}, err
 	}
-	for k, v := range req.Tags {
-		if err := checkField("tag "+k, k+v, true); err != nil {
+	if err := checkTags(req.Tags); err != nil {
+		return api.NodeList{}, err
+	}
+	hashes := map[string]string{}
+	generated := map[string]string{}
+	for id, key := range req.PairingKeys {
+		if !ids[id] {
+			return api.NodeList{}, errorf(api.CodeInvalidRequest, "pairingKeys: %q is not in ids", id)
+		}
+		if key == api.PairingKeyGenerate {
+			key = pairingKeyPrefix + randomString(24)
+			generated[id] = key
+		} else if err := checkPairingKey(id, key); err != nil {
 			return api.NodeList{}, err
 		}
+		hashes[id] = pairingKeyHash(s.secret, id, key)
 	}
 	var out api.NodeList
-	var wake []string
 	err := s.store.Update(ctx, func(tx Tx) error {
-		out.Nodes, wake = nil, nil
+		out.Nodes = nil
 		now := s.now()
 		for _, id := range req.IDs {
 			node, err := tx.Node(id)
@@ -206,6 +291,9 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 				return err
 			}
 			if node.Status == api.StatusRegistered {
+				if hashes[id] != "" {
+					return errorf(api.CodeConflict, "node %s is registered; a pairing key is only for a node that has not registered yet", id)
+				}
 				out.Nodes = append(out.Nodes, apiNode(node))
 				continue
 			}
@@ -218,29 +306,20 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 					node.Tags = map[string]string{}
 				}
 				maps.Copy(node.Tags, req.Tags)
+				if len(node.Tags) > maxTags {
+					return errorf(api.CodeInvalidRequest, "node %s would have more than %d tags", id, maxTags)
+				}
+			}
+			msg := "an admin pre-added the node ID"
+			if h := hashes[id]; h != "" {
+				node.PairingKeyHash = h
+				msg += " with a pairing key"
 			}
 			if err := tx.PutNode(node); err != nil {
 				return err
 			}
-			if err := tx.AddEvent(Event{Type: api.EventNodeAdded, NodeID: id, Time: now, SourceIP: ip,
-				Message: "an admin pre-added the node ID"}); err != nil {
+			if err := tx.AddEvent(Event{Type: api.EventNodeAdded, NodeID: id, Time: now, SourceIP: ip, Message: msg}); err != nil {
 				return err
-			}
-			enrollments, err := tx.EnrollmentsForNode(id)
-			if err != nil {
-				return err
-			}
-			for _, e := range enrollments {
-				if e.State == EnrollPending && now.Before(e.ExpiresAt) {
-					if err := s.approve(tx, &e, &node, now, ip, "pre-added by an admin"); err != nil {
-						return err
-					}
-					if err := tx.PutEnrollment(e); err != nil {
-						return err
-					}
-					wake = append(wake, e.ID)
-					break
-				}
 			}
 			out.Nodes = append(out.Nodes, apiNode(node))
 		}
@@ -249,8 +328,8 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 	if err != nil {
 		return api.NodeList{}, fmt.Errorf("add nodes: %w", err)
 	}
-	for _, id := range wake {
-		s.notify.Publish(id)
+	if len(generated) > 0 {
+		out.PairingKeys = generated
 	}
 	return out, nil
 }
@@ -258,7 +337,7 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 func apiNode(n Node) api.Node {
 	return api.Node{
 		ID: n.ID, Name: n.Name, Status: n.Status, Project: n.Project, Site: n.Site, Make: n.Make, Model: n.Model,
-		Version: n.Version, SourceIP: n.SourceIP, Tags: maps.Clone(n.Tags), PreAdded: n.PreAdded,
+		Version: n.Version, SourceIP: n.SourceIP, Tags: maps.Clone(n.Tags), PreAdded: n.PreAdded, PairingKey: n.PairingKeyHash != "",
 		CreatedAt: n.CreatedAt.UTC(), RegisteredAt: n.RegisteredAt.UTC(), LastSeen: n.LastSeen.UTC(),
 	}
 }

@@ -24,14 +24,28 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("DELETE "+api.PatternSite, s.handleDeleteSite)
 }
 
-// requireAdmin answers 401 unless the request carries the admin token.
+// requireAdmin answers 401 unless the request carries the admin token, and
+// passes the request on with its principal. Failed attempts are limited per
+// source: past the limit a wrong token gets 429. The right token is always
+// accepted (it has 256 bits, so the limit is not what stops guessing), so
+// failures from the admin's own address cannot lock the admin out.
 func (s *Server) requireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.isAdmin(bearer(r)) {
+		ip, now := sourceIP(r), s.now()
+		tok := bearer(r)
+		if !s.isAdmin(tok) {
+			if wait := s.failSource.wait(sourceKey(ip), now); wait > 0 {
+				writeError(w, s.log, r, rateLimited(wait))
+				return
+			}
+			s.failSource.charge(sourceKey(ip), now)
+			if tok != "" {
+				s.auditFailure(r.Context(), api.EventAdminAuthFailed, "", ip, "an admin API request with a wrong bearer token was refused")
+			}
 			writeError(w, s.log, r, errorf(api.CodeUnauthorized, "Authorization: Bearer <admin token> is required"))
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), adminPrincipal)))
 	})
 }
 

@@ -167,8 +167,10 @@ type checkedCSR struct {
 
 var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 
-// checkCSR parses and checks a PEM CSR: size limit, signature, key type
-// (ECDSA P-256 or Ed25519) and no request to be a CA.
+// checkCSR parses and checks a PEM CSR: size limit, key type (ECDSA P-256
+// or Ed25519), no request to be a CA, and then the signature (so a CSR
+// with a key that is costly to verify, RSA-8192, is refused before that
+// cost).
 func checkCSR(pemText string) (checkedCSR, error) {
 	if len(pemText) > maxCSRBytes {
 		return checkedCSR{}, fmt.Errorf("CSR is larger than %d bytes", maxCSRBytes)
@@ -183,9 +185,6 @@ func checkCSR(pemText string) (checkedCSR, error) {
 	csr, err := x509.ParseCertificateRequest(block.Bytes)
 	if err != nil {
 		return checkedCSR{}, fmt.Errorf("parse CSR: %w", err)
-	}
-	if err := csr.CheckSignature(); err != nil {
-		return checkedCSR{}, fmt.Errorf("CSR signature: %w", err)
 	}
 	switch k := csr.PublicKey.(type) {
 	case *ecdsa.PublicKey:
@@ -206,6 +205,11 @@ func checkCSR(pemText string) (checkedCSR, error) {
 		if _, err := asn1.Unmarshal(ext.Value, &bc); err != nil || bc.IsCA {
 			return checkedCSR{}, errors.New("CSR asks for a CA certificate")
 		}
+	}
+	// Last: the signature is the expensive check, and the key type is
+	// known to be cheap to verify by now.
+	if err := csr.CheckSignature(); err != nil {
+		return checkedCSR{}, fmt.Errorf("CSR signature: %w", err)
 	}
 	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
 	return checkedCSR{csr: csr, fingerprint: hex.EncodeToString(sum[:])}, nil

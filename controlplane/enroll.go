@@ -2,17 +2,52 @@ package controlplane
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nodeconsole/nodeconsole/api"
 )
 
 // maxFieldLen bounds make, model, version, names and projects.
 const maxFieldLen = 128
+
+// Tag bounds (api.RegisterRequest.Tags, api.AddNodesRequest.Tags).
+const (
+	maxTags        = 32
+	maxTagKeyLen   = 63
+	maxTagValueLen = 255
+)
+
+// maxLivePerNode is how many live pending enrollments (different keys) one
+// node ID may have at once; more get 429.
+const maxLivePerNode = 3
+
+// capRetryAfter is the Retry-After of an answer refused by a pending cap.
+const capRetryAfter = time.Minute
+
+// printable reports whether v is valid UTF-8 of printable characters (a
+// space is printable; tabs, newlines, other control and format characters
+// are not).
+func printable(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if r != ' ' && !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
 
 func checkField(name, v string, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
@@ -21,9 +56,27 @@ func checkField(name, v string, required bool) error {
 	if len(v) > maxFieldLen {
 		return errorf(api.CodeInvalidRequest, "%s is longer than %d bytes", name, maxFieldLen)
 	}
-	for _, r := range v {
-		if r < ' ' || r == 0x7f {
-			return errorf(api.CodeInvalidRequest, "%s contains control characters", name)
+	if !printable(v) {
+		return errorf(api.CodeInvalidRequest, "%s contains control or non-printable characters", name)
+	}
+	return nil
+}
+
+// checkTags bounds tags: at most maxTags; keys of 1 to maxTagKeyLen
+// characters of [A-Za-z0-9._/-]; printable values of at most maxTagValueLen
+// bytes.
+func checkTags(tags map[string]string) error {
+	if len(tags) > maxTags {
+		return errorf(api.CodeInvalidRequest, "at most %d tags", maxTags)
+	}
+	for k, v := range tags {
+		if k == "" || len(k) > maxTagKeyLen || strings.IndexFunc(k, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/-", r))
+		}) >= 0 {
+			return errorf(api.CodeInvalidRequest, "tag key %q must be 1 to %d characters of A-Z a-z 0-9 . _ / -", k, maxTagKeyLen)
+		}
+		if len(v) > maxTagValueLen || !printable(v) {
+			return errorf(api.CodeInvalidRequest, "tag %s: the value must be at most %d bytes of printable characters", k, maxTagValueLen)
 		}
 	}
 	return nil
@@ -41,8 +94,29 @@ func (s *Server) intervalSeconds() int {
 	return max(1, int((s.opts.PollInterval+time.Second-1)/time.Second))
 }
 
-// enroll starts or resumes an enrollment.
+// pairingKeyHash is how a pairing key is stored: an HMAC with the server
+// secret, bound to the node ID.
+func pairingKeyHash(secret []byte, nodeID, key string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("pairing-key\x00" + nodeID + "\x00" + key))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// pairingKeyMatches reports, in constant time, whether key is node's pairing
+// key.
+func (s *Server) pairingKeyMatches(node Node, key string) bool {
+	if node.PairingKeyHash == "" || key == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(pairingKeyHash(s.secret, node.ID, key)), []byte(node.PairingKeyHash)) == 1
+}
+
+// enroll starts or resumes an enrollment. Nothing is approved here unless
+// the request proves itself with the pre-added node ID's pairing key.
 func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base string) (api.EnrollResponse, error) {
+	// Cheap checks first: the body size is limited already; then the node
+	// ID and fields, the rate limit, and the CSR (key type before its
+	// signature).
 	if err := checkNodeID(req.NodeID); err != nil {
 		return api.EnrollResponse{}, err
 	}
@@ -51,18 +125,30 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			return api.EnrollResponse{}, err
 		}
 	}
+	if len(req.PairingKey) > api.MaxPairingKeyLen {
+		return api.EnrollResponse{}, errorf(api.CodeInvalidRequest, "pairing_key is longer than %d bytes", api.MaxPairingKeyLen)
+	}
+	now := s.now()
+	src := sourceKey(ip)
+	if wait := s.enrollSource.take(src, now); wait > 0 {
+		return api.EnrollResponse{}, rateLimited(wait)
+	}
+	if req.PairingKey != "" {
+		if wait := s.failSource.wait(src, now); wait > 0 {
+			return api.EnrollResponse{}, rateLimited(wait)
+		}
+	}
 	csr, err := checkCSR(req.CSR)
 	if err != nil {
 		return api.EnrollResponse{}, errorf(api.CodeInvalidCSR, "%v", err)
 	}
-	now := s.now()
-	if wait := s.enrollIP.take(ip, now); wait > 0 {
-		return api.EnrollResponse{}, rateLimited(wait)
-	}
+	target := "pairing-key:" + req.NodeID
 	var out Enrollment
 	var wake []string
+	var badKey bool
+	var capped string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		wake = wake[:0]
+		wake, badKey, capped = nil, false, ""
 		node, err := tx.Node(req.NodeID)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -72,14 +158,28 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		if err != nil {
 			return err
 		}
+		proof := false
+		if req.PairingKey != "" {
+			proof = exists && node.PreAdded && node.Status != api.StatusRegistered &&
+				s.failTarget.wait(target, now) == 0 && s.pairingKeyMatches(node, req.PairingKey)
+			badKey = !proof
+		}
 		// Resume: the same key with a live pending enrollment, or with the
 		// approved enrollment of the registration it produced.
 		for _, e := range enrollments {
 			if e.KeyFingerprint != csr.fingerprint {
 				continue
 			}
-			if (e.State == EnrollPending && now.Before(e.ExpiresAt)) ||
-				(e.State == EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint) {
+			if e.State == EnrollPending && now.Before(e.ExpiresAt) {
+				if proof {
+					if wake, err = s.approveProven(tx, &e, &node, now, ip); err != nil {
+						return err
+					}
+				}
+				out = e
+				return nil
+			}
+			if e.State == EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint {
 				out = e
 				return nil
 			}
@@ -87,18 +187,36 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		if exists && node.Status == api.StatusRegistered {
 			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
 		}
-		for _, e := range enrollments {
-			if e.State == EnrollPending {
-				e.State, e.DecidedAt = EnrollSuperseded, now
-				if err := tx.PutEnrollment(e); err != nil {
-					return err
+		if !proof {
+			// Another key for a pending ID competes; it never replaces the
+			// live ones, but their number is bounded.
+			var live []Enrollment
+			for _, e := range enrollments {
+				if e.State == EnrollPending && now.Before(e.ExpiresAt) {
+					live = append(live, e)
 				}
-				wake = append(wake, e.ID)
+			}
+			if len(live) >= maxLivePerNode {
+				first := live[0].ExpiresAt
+				for _, e := range live {
+					if e.ExpiresAt.Before(first) {
+						first = e.ExpiresAt
+					}
+				}
+				return &apiError{code: api.CodeRateLimited, retryAfter: first.Sub(now),
+					msg: fmt.Sprintf("node %s already has %d enrollments waiting for an admin; try again when one ends", req.NodeID, len(live))}
+			}
+			if capped, err = s.pendingCapped(tx, now, src); err != nil || capped != "" {
+				if err == nil {
+					err = &apiError{code: api.CodeRateLimited, retryAfter: capRetryAfter,
+						msg: "too many enrollments are waiting for an admin; try again later"}
+				}
+				return err
 			}
 		}
 		e := Enrollment{
 			ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
-			CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: EnrollPending, SourceIP: ip,
+			CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: EnrollPending, SourceIP: ip, SourceKey: src,
 			CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 		}
 		e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
@@ -111,12 +229,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		node.Status = api.StatusPending
 		node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
 		if err := tx.AddEvent(Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
-			Message: fmt.Sprintf("%s %s asked for an activation code", req.Make, req.Model)}); err != nil {
+			Message: fmt.Sprintf("%s %s asked for an activation code (key %s)", req.Make, req.Model, api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo))}); err != nil {
 			return err
 		}
-		if node.PreAdded {
-			// Add Edge Hosts: approve at once with what the admin gave.
-			if err := s.approve(tx, &e, &node, now, ip, "pre-added by an admin"); err != nil {
+		if proof {
+			if wake, err = s.approveProven(tx, &e, &node, now, ip); err != nil {
 				return err
 			}
 		} else if err := tx.PutNode(node); err != nil {
@@ -128,6 +245,15 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		out = e
 		return nil
 	})
+	if badKey {
+		s.failSource.charge(src, now)
+		s.failTarget.charge(target, now)
+		s.auditFailure(ctx, api.EventPairingKeyRejected, req.NodeID, ip,
+			"an enrollment brought a pairing key that is not this node ID's (or the ID has none); it needs an activation code instead")
+	}
+	if capped != "" {
+		s.auditFailure(ctx, api.EventPendingCapReached, "", "", capped)
+	}
 	if err != nil {
 		return api.EnrollResponse{}, fmt.Errorf("enroll %s: %w", req.NodeID, err)
 	}
@@ -148,7 +274,63 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		Interval:                s.intervalSeconds(),
 		Status:                  status,
 		ServerTime:              now.UTC(),
+		KeyFingerprint:          api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo),
 	}, nil
+}
+
+// pendingCapped checks the caps on live pending enrollments (in all, and
+// from src) and says which one is reached, or "".
+func (s *Server) pendingCapped(tx Tx, now time.Time, src string) (string, error) {
+	if s.opts.MaxPending > 0 {
+		n, err := tx.CountPending(now, "")
+		if err != nil {
+			return "", err
+		}
+		if n >= s.opts.MaxPending {
+			return fmt.Sprintf("new enrollments refused: %d are waiting for an admin (--max-pending %d)", n, s.opts.MaxPending), nil
+		}
+	}
+	if s.opts.MaxPendingPerSource > 0 {
+		n, err := tx.CountPending(now, src)
+		if err != nil {
+			return "", err
+		}
+		if n >= s.opts.MaxPendingPerSource {
+			return fmt.Sprintf("new enrollments from %s refused: %d of theirs are waiting for an admin (cap %d per source)", src, n, s.opts.MaxPendingPerSource), nil
+		}
+	}
+	return "", nil
+}
+
+// approveProven approves e of a pre-added node that proved itself with its
+// pairing key, and ends the node's other pending enrollments. It returns the
+// enrollments to wake (e and the ended ones); the caller stores e.
+func (s *Server) approveProven(tx Tx, e *Enrollment, node *Node, now time.Time, ip string) ([]string, error) {
+	if err := s.approve(tx, e, node, now, ip, "pre-added by an admin; the node proved it with its pairing key"); err != nil {
+		return nil, err
+	}
+	ended, err := endOthers(tx, e.NodeID, e.ID, now)
+	return append(ended, e.ID), err
+}
+
+// endOthers marks every pending enrollment of nodeID but keep superseded
+// (their polls get invalid_grant) and returns their IDs to wake.
+func endOthers(tx Tx, nodeID, keep string, now time.Time) ([]string, error) {
+	enrollments, err := tx.EnrollmentsForNode(nodeID)
+	if err != nil {
+		return nil, err
+	}
+	var ended []string
+	for _, e := range enrollments {
+		if e.ID != keep && e.State == EnrollPending {
+			e.State, e.DecidedAt = EnrollSuperseded, now
+			if err := tx.PutEnrollment(e); err != nil {
+				return nil, err
+			}
+			ended = append(ended, e.ID)
+		}
+	}
+	return ended, nil
 }
 
 // uniqueUserCode draws a code no live pending enrollment uses.
@@ -232,9 +414,14 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
 		}
 		first = false
+		if n := s.waiting.Add(1); s.opts.MaxHeldPolls > 0 && n > int64(s.opts.MaxHeldPolls) {
+			// Past the cap on held polls: answer at once; the node waits
+			// its interval and polls again.
+			s.waiting.Add(-1)
+			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
+		}
 		wait := min(hold, expires.Sub(now))
 		timer := time.NewTimer(max(wait, 0))
-		s.waiting.Add(1)
 		select {
 		case <-changed:
 		case <-timer.C:
@@ -285,8 +472,10 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 			return nil
 		case EnrollDenied:
 			return errorf(api.CodeAccessDenied, "an admin denied this activation code")
-		case EnrollCancelled, EnrollSuperseded:
-			return errorf(api.CodeInvalidGrant, "this enrollment was %s; start a new one", e.State)
+		case EnrollCancelled:
+			return errorf(api.CodeInvalidGrant, "this enrollment was cancelled; start a new one")
+		case EnrollSuperseded:
+			return errorf(api.CodeInvalidGrant, "another enrollment of this node ID was licensed or registered; start a new one")
 		}
 		if !now.Before(e.ExpiresAt) {
 			return errorf(api.CodeExpiredToken, "the activation code expired; start a new enrollment")

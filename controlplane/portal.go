@@ -39,6 +39,7 @@ type portal struct {
 type session struct {
 	csrf    string
 	expires time.Time
+	who     principal
 }
 
 // pageData is what every template gets.
@@ -162,7 +163,7 @@ func (p *portal) auth(h func(http.ResponseWriter, *http.Request, pageData)) http
 				return
 			}
 		}
-		h(w, r, pageData{CSRF: sess.csrf, LoggedIn: true})
+		h(w, r.WithContext(withPrincipal(r.Context(), sess.who)), pageData{CSRF: sess.csrf, LoggedIn: true})
 	}
 }
 
@@ -198,13 +199,16 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	ip, now := sourceIP(r), p.s.now()
-	if wait := p.s.failIP.wait(ip, now); wait > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(wait)))
-		p.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Log in", CSRF: c.Value, Error: "Too many attempts; wait a minute.", Data: loginData{Next: next}})
-		return
-	}
+	// As requireAdmin: past the limit a wrong token gets 429; the right one
+	// always works.
 	if !p.s.isAdmin(strings.TrimSpace(r.PostFormValue("token"))) {
-		p.s.failIP.charge(ip, now)
+		if wait := p.s.failSource.wait(sourceKey(ip), now); wait > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(wait)))
+			p.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Log in", CSRF: c.Value, Error: "Too many attempts; wait a minute.", Data: loginData{Next: next}})
+			return
+		}
+		p.s.failSource.charge(sourceKey(ip), now)
+		p.s.auditFailure(r.Context(), api.EventLoginFailed, "", ip, "a portal login with a wrong admin token failed")
 		p.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", CSRF: c.Value, Error: "That is not the admin token.", Data: loginData{Next: next}})
 		return
 	}
@@ -217,7 +221,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	p.sessions[sha256Hex(id)] = session{csrf: randomString(24), expires: now.Add(sessionTTL)}
+	p.sessions[sha256Hex(id)] = session{csrf: randomString(24), expires: now.Add(sessionTTL), who: adminPrincipal}
 	p.mu.Unlock()
 	setCookie(w, sessionCookie, id, int(sessionTTL.Seconds()))
 	setCookie(w, loginCSRF, "", -1)

@@ -71,7 +71,8 @@ func (p *portal) find(w http.ResponseWriter, r *http.Request, d pageData) {
 func (p *portal) license(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Activate Node", "activate"
 	code := r.PostFormValue("code")
-	req := api.LicenseRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project"), Site: r.PostFormValue("site")}
+	req := api.LicenseRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project"), Site: r.PostFormValue("site"),
+		KeyFingerprint: r.PostFormValue("keyFingerprint")}
 	resp, err := p.s.license(r.Context(), code, "", req, sourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
@@ -142,7 +143,10 @@ func (p *portal) revokeToken(w http.ResponseWriter, r *http.Request, d pageData)
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
 }
 
-type hostsData struct{ IDs, Tags string }
+type hostsData struct {
+	IDs, Tags string
+	Keys      map[string]string // generated pairing keys, shown once
+}
 
 func (p *portal) hostsPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav, d.Data = "Add Edge Hosts", "hosts", hostsData{}
@@ -177,15 +181,22 @@ func (p *portal) addHosts(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.render(w, r, http.StatusBadRequest, "hosts", d)
 		return
 	}
-	list, err := p.s.addNodes(r.Context(), api.AddNodesRequest{IDs: ids, Tags: tags, Project: r.PostFormValue("project")}, sourceIP(r))
+	req := api.AddNodesRequest{IDs: ids, Tags: tags, Project: r.PostFormValue("project")}
+	if r.PostFormValue("pairing") == api.PairingKeyGenerate {
+		req.PairingKeys = map[string]string{}
+		for _, id := range ids {
+			req.PairingKeys[id] = api.PairingKeyGenerate
+		}
+	}
+	list, err := p.s.addNodes(r.Context(), req, sourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
 		p.render(w, r, status, "hosts", d)
 		return
 	}
-	d.Notice = "Added " + plural(len(list.Nodes), "node ID") + ". Each is approved as soon as the node enrolls."
-	d.Data = hostsData{}
+	d.Notice = "Added " + plural(len(list.Nodes), "node ID") + "."
+	d.Data = hostsData{Keys: list.PairingKeys}
 	p.render(w, r, http.StatusOK, "hosts", d)
 }
 
@@ -249,8 +260,9 @@ func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData
 		d.Error, status = "The link is incomplete: it needs a node ID and a code.", http.StatusBadRequest
 	} else if e, err := p.s.lookup(r.Context(), code, node, sourceIP(r)); err != nil {
 		d.Error, status = p.message(r, err)
+	} else if a, err := p.s.activation(r.Context(), e); err != nil {
+		d.Error, status = p.message(r, err)
 	} else {
-		a := activationOf(e)
 		data.Found = &a
 		sites, _ := p.s.sites(r.Context())
 		data.Sites = sites.Sites
@@ -267,7 +279,8 @@ func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.render(w, r, http.StatusBadRequest, "register", d)
 		return
 	}
-	resp, err := p.s.license(r.Context(), code, node, api.LicenseRequest{Name: r.PostFormValue("name"), Site: site}, sourceIP(r))
+	resp, err := p.s.license(r.Context(), code, node, api.LicenseRequest{Name: r.PostFormValue("name"), Site: site,
+		KeyFingerprint: r.PostFormValue("keyFingerprint")}, sourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error, d.Data = msg, registerData{}

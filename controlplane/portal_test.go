@@ -166,6 +166,12 @@ func TestPortalQRRegistrationAndHosts(t *testing.T) {
 	if st != 200 || !strings.Contains(page, "Added 1 node ID") {
 		t.Fatalf("add hosts: %d\n%s", st, page)
 	}
+	// With generated pairing keys, shown once on the page.
+	k := newTestNode(t)
+	st, page = b.post("/hosts", url.Values{"csrf": {csrf}, "ids": {k.id}, "pairing": {"generate"}})
+	if st != 200 || !strings.Contains(page, `id="pairing-keys"`) || !strings.Contains(page, "ncpk_") {
+		t.Fatalf("add hosts with pairing keys: %d\n%s", st, page)
+	}
 	if st, _ := b.post("/hosts", url.Values{"csrf": {csrf}, "ids": {"bogus"}}); st != http.StatusBadRequest {
 		t.Fatalf("bad host ID: %d", st)
 	}

@@ -1,7 +1,9 @@
 package controlplane
 
 import (
+	"context"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -13,23 +15,84 @@ type Limit struct {
 	Every time.Duration
 }
 
-// RateLimits configures the limits on guessing. Failed user-code lookups and
-// failed token registrations are charged to the source IP and to a global
-// bucket; new enrollments are charged per source IP.
+// RateLimits configures the limits on guessing and on unauthenticated
+// load. No bucket is shared between anonymous and authenticated callers, so
+// anonymous traffic can never spend an admin's budget:
+//
+//   - anonymous callers are limited per source (an IPv4 address, or the
+//     /64 of an IPv6 address; see sourceKey) and per target (a registration
+//     token, a node ID's pairing key);
+//   - authenticated callers are limited per principal (the credential they
+//     proved; see principal), for failed user-code lookups (RFC 8628 §5.1).
 type RateLimits struct {
-	FailPerIP   Limit
-	FailGlobal  Limit
+	// FailPerIP: failures per source: bad, spent or revoked registration
+	// tokens, wrong pairing keys, wrong admin bearer tokens, failed portal
+	// logins. Past it the source gets 429 before its credential is checked.
+	FailPerIP Limit
+	// FailPerTarget: failures against one target (a registration token that
+	// exists but is spent, expired or revoked; the pairing key of a node ID),
+	// from any source.
+	FailPerTarget Limit
+	// LookupPerPrincipal: failed user-code lookups (Find, License, Deny, the
+	// QR page) per admin credential.
+	LookupPerPrincipal Limit
+	// EnrollPerIP: new enrollments per source.
 	EnrollPerIP Limit
 }
 
-// DefaultRateLimits: 10 failures per IP then one per 6 s; 100 failures in
-// all then 2 per second; 30 enrollments per IP then one per 2 s.
+// DefaultRateLimits: 10 failures per source then one per 6 s; 20 failures
+// per target then one per 30 s; 20 failed lookups per admin credential then
+// one per 3 s; 30 enrollments per source then one per 2 s.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		FailPerIP:   Limit{Burst: 10, Every: 6 * time.Second},
-		FailGlobal:  Limit{Burst: 100, Every: 500 * time.Millisecond},
-		EnrollPerIP: Limit{Burst: 30, Every: 2 * time.Second},
+		FailPerIP:          Limit{Burst: 10, Every: 6 * time.Second},
+		FailPerTarget:      Limit{Burst: 20, Every: 30 * time.Second},
+		LookupPerPrincipal: Limit{Burst: 20, Every: 3 * time.Second},
+		EnrollPerIP:        Limit{Burst: 30, Every: 2 * time.Second},
 	}
+}
+
+// sourceKey is the key an anonymous request from ip is limited and counted
+// under: an IPv4 address (also when written IPv4-mapped), or the /64 an IPv6
+// address is in (one host usually holds a whole /64).
+func sourceKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// principal is who an authenticated request acts as: the credential it
+// proved. Its key names its own rate-limit buckets. Today the only kind is
+// the break-glass admin token (bearer or portal session); users and their
+// personal tokens are principals of other kinds with their own keys.
+type principal struct {
+	kind string // "admin"
+	id   string // the user or token, for kinds that have several
+}
+
+// adminPrincipal is the admin token's principal.
+var adminPrincipal = principal{kind: "admin"}
+
+func (p principal) key() string { return p.kind + ":" + p.id }
+
+type principalKey struct{}
+
+// withPrincipal returns ctx carrying p.
+func withPrincipal(ctx context.Context, p principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// principalOf is the principal ctx carries (the zero principal if none).
+func principalOf(ctx context.Context) principal {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p
 }
 
 type bucket struct {
@@ -37,8 +100,8 @@ type bucket struct {
 	at     time.Time
 }
 
-// limiter is a set of token buckets keyed by string (source IP, or "" for a
-// global bucket).
+// limiter is a set of token buckets keyed by string (a source key, a
+// target, a principal key).
 type limiter struct {
 	limit Limit
 	mu    sync.Mutex

@@ -22,6 +22,8 @@ const (
 	// tokenPrefix marks registration tokens so they are recognisable in
 	// config files and secret scanners.
 	tokenPrefix = "ncrt_"
+	// pairingKeyPrefix marks generated pairing keys likewise.
+	pairingKeyPrefix = "ncpk_"
 )
 
 // randomString returns n random bytes, base64url-encoded without padding.

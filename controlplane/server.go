@@ -59,7 +59,35 @@ type Options struct {
 	Store Store
 	// Notifier overrides the in-process notifier (for replicated stores).
 	Notifier Notifier
+	// MaxPending caps live pending enrollments in all; past it new ones
+	// get 429. Default DefaultMaxPending; negative means no cap.
+	MaxPending int
+	// MaxPendingPerSource caps live pending enrollments per source (see
+	// sourceKey). Default DefaultMaxPendingPerSource; negative means no cap.
+	MaxPendingPerSource int
+	// MaxHeldPolls caps the long-polls held at once; past it a poll is
+	// answered at once (authorization_pending). Default MaxPending (or
+	// DefaultMaxPending when that is off); negative means no cap.
+	MaxHeldPolls int
+	// PendingRetention is how long expired, cancelled, denied and
+	// superseded enrollments (with their CSRs) and never-licensed pending
+	// nodes are kept. Default DefaultPendingRetention.
+	PendingRetention time.Duration
+	// EventRetention is how long events are kept. Default
+	// DefaultEventRetention.
+	EventRetention time.Duration
+	// MaxEvents caps the events kept (the newest). Default DefaultMaxEvents.
+	MaxEvents int
 }
+
+// Defaults of the caps and retention in Options.
+const (
+	DefaultMaxPending          = 10000
+	DefaultMaxPendingPerSource = 100
+	DefaultPendingRetention    = 24 * time.Hour
+	DefaultEventRetention      = 90 * 24 * time.Hour
+	DefaultMaxEvents           = 200000
+)
 
 const (
 	defaultCodeTTL      = 15 * time.Minute
@@ -81,11 +109,15 @@ type Server struct {
 	tlsCert    tls.Certificate
 	adminToken string
 	secret     []byte
-	failIP     *limiter
-	failAll    *limiter
-	enrollIP   *limiter
-	portal     *portal
-	handler    http.Handler
+	// failSource, failTarget and enrollSource limit anonymous callers;
+	// lookups limits authenticated ones per principal (ratelimit.go).
+	failSource   *limiter
+	failTarget   *limiter
+	enrollSource *limiter
+	lookups      *limiter
+	audit        auditThrottle
+	portal       *portal
+	handler      http.Handler
 	// waiting counts polls being held right now (Waiting).
 	waiting atomic.Int64
 
@@ -114,6 +146,27 @@ func Open(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxPending == 0 {
+		opts.MaxPending = DefaultMaxPending
+	}
+	if opts.MaxPendingPerSource == 0 {
+		opts.MaxPendingPerSource = DefaultMaxPendingPerSource
+	}
+	if opts.MaxHeldPolls == 0 {
+		opts.MaxHeldPolls = opts.MaxPending
+		if opts.MaxHeldPolls < 0 {
+			opts.MaxHeldPolls = DefaultMaxPending
+		}
+	}
+	if opts.PendingRetention <= 0 {
+		opts.PendingRetention = DefaultPendingRetention
+	}
+	if opts.EventRetention <= 0 {
+		opts.EventRetention = DefaultEventRetention
+	}
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = DefaultMaxEvents
+	}
 	limits := DefaultRateLimits()
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
@@ -122,13 +175,14 @@ func Open(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}
 	s := &Server{
-		opts:     opts,
-		log:      opts.Logger,
-		now:      opts.Now,
-		notify:   opts.Notifier,
-		failIP:   newLimiter(limits.FailPerIP),
-		failAll:  newLimiter(limits.FailGlobal),
-		enrollIP: newLimiter(limits.EnrollPerIP),
+		opts:         opts,
+		log:          opts.Logger,
+		now:          opts.Now,
+		notify:       opts.Notifier,
+		failSource:   newLimiter(limits.FailPerIP),
+		failTarget:   newLimiter(limits.FailPerTarget),
+		enrollSource: newLimiter(limits.EnrollPerIP),
+		lookups:      newLimiter(limits.LookupPerPrincipal),
 	}
 	if s.notify == nil {
 		s.notify = newLocalNotifier()

@@ -81,6 +81,15 @@ var migrations = []string{
 		source_ip TEXT NOT NULL,
 		message TEXT NOT NULL
 	);`,
+	// Issue 12: pairing keys, the source an enrollment is counted against
+	// (per-source caps), token project override, indexes for the caps and
+	// retention.
+	`ALTER TABLE nodes ADD COLUMN pairing_key_hash TEXT NOT NULL DEFAULT '';
+	ALTER TABLE enrollments ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tokens ADD COLUMN allow_project_override INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX enrollments_state_expires ON enrollments(state, expires_at);
+	CREATE INDEX enrollments_source_state ON enrollments(source_key, state, expires_at);
+	CREATE INDEX events_time ON events(time);`,
 }
 
 // sqliteStore is the SQLite Store.
@@ -430,16 +439,22 @@ const (
 	qDeleteSite
 	qAddEvent
 	qEvents
+	qCountPending
+	qCountPendingFromSource
+	qPruneEnrollments
+	qPruneNodes
+	qPruneEventsBefore
+	qPruneEventsOver
 	numStatements
 )
 
 const enrollmentCols = `id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
-	user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate`
+	user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate, source_key`
 
 const nodeCols = `id, name, status, project, site, make, model, version, source_ip, tags, pre_added,
-	key_fingerprint, cert_serial, cert_not_after, created_at, registered_at, last_seen`
+	key_fingerprint, cert_serial, cert_not_after, created_at, registered_at, last_seen, pairing_key_hash`
 
-const tokenCols = `id, name, project, hash, single_use, revoked, uses, created_at, expires_at`
+const tokenCols = `id, name, project, hash, single_use, revoked, uses, created_at, expires_at, allow_project_override`
 
 // statementSQL is indexed by the q* constants. The writer begins with
 // BEGIN IMMEDIATE (it takes the write lock at once); readers with BEGIN.
@@ -456,39 +471,55 @@ var statementSQL = [numStatements]string{
 	qEnrollmentByUserCode: `SELECT ` + enrollmentCols + ` FROM enrollments WHERE user_code = ? ORDER BY created_at DESC LIMIT 1`,
 	qEnrollmentsForNode:   `SELECT ` + enrollmentCols + ` FROM enrollments WHERE node_id = ? ORDER BY created_at DESC`,
 	qPutEnrollment: `INSERT INTO enrollments (` + enrollmentCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET node_id=excluded.node_id, make=excluded.make, model=excluded.model,
 		version=excluded.version, csr=excluded.csr, key_fingerprint=excluded.key_fingerprint,
 		device_code_hash=excluded.device_code_hash, user_code=excluded.user_code, state=excluded.state,
 		source_ip=excluded.source_ip, created_at=excluded.created_at, expires_at=excluded.expires_at,
 		last_poll_at=excluded.last_poll_at, decided_at=excluded.decided_at, delivered_at=excluded.delivered_at,
-		certificate=excluded.certificate`,
+		certificate=excluded.certificate, source_key=excluded.source_key`,
 	qDeleteEnrollmentsForNode: `DELETE FROM enrollments WHERE node_id = ?`,
 	qNode:                     `SELECT ` + nodeCols + ` FROM nodes WHERE id = ?`,
 	qNodes:                    `SELECT ` + nodeCols + ` FROM nodes ORDER BY name, id`,
 	qPutNode: `INSERT INTO nodes (` + nodeCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name=excluded.name, status=excluded.status, project=excluded.project,
 		site=excluded.site, make=excluded.make, model=excluded.model, version=excluded.version,
 		source_ip=excluded.source_ip, tags=excluded.tags, pre_added=excluded.pre_added,
 		key_fingerprint=excluded.key_fingerprint, cert_serial=excluded.cert_serial,
 		cert_not_after=excluded.cert_not_after, created_at=excluded.created_at,
-		registered_at=excluded.registered_at, last_seen=excluded.last_seen`,
+		registered_at=excluded.registered_at, last_seen=excluded.last_seen, pairing_key_hash=excluded.pairing_key_hash`,
 	qDeleteNode:  `DELETE FROM nodes WHERE id = ?`,
 	qToken:       `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`,
 	qTokenByHash: `SELECT ` + tokenCols + ` FROM tokens WHERE hash = ?`,
 	qTokens:      `SELECT ` + tokenCols + ` FROM tokens ORDER BY created_at DESC`,
-	qPutToken: `INSERT INTO tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qPutToken: `INSERT INTO tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project, hash=excluded.hash,
 		single_use=excluded.single_use, revoked=excluded.revoked, uses=excluded.uses,
-		created_at=excluded.created_at, expires_at=excluded.expires_at`,
+		created_at=excluded.created_at, expires_at=excluded.expires_at,
+		allow_project_override=excluded.allow_project_override`,
 	qSite:  `SELECT id, name, project FROM sites WHERE id = ?`,
 	qSites: `SELECT id, name, project FROM sites ORDER BY name`,
 	qPutSite: `INSERT INTO sites (id, name, project) VALUES (?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project`,
-	qDeleteSite: `DELETE FROM sites WHERE id = ?`,
-	qAddEvent:   `INSERT INTO events (type, node_id, time, source_ip, message) VALUES (?, ?, ?, ?, ?)`,
-	qEvents:     `SELECT id, type, node_id, time, source_ip, message FROM events ORDER BY id DESC LIMIT ?`,
+	qDeleteSite:   `DELETE FROM sites WHERE id = ?`,
+	qAddEvent:     `INSERT INTO events (type, node_id, time, source_ip, message) VALUES (?, ?, ?, ?, ?)`,
+	qEvents:       `SELECT id, type, node_id, time, source_ip, message FROM events ORDER BY id DESC LIMIT ?`,
+	qCountPending: `SELECT count(*) FROM enrollments WHERE state = 'pending' AND expires_at > ?`,
+	qCountPendingFromSource: `SELECT count(*) FROM enrollments
+		WHERE source_key = ? AND state = 'pending' AND expires_at > ?`,
+	// Enrollments that are over (not approved: an approved one is how a
+	// node that lost the answer gets its certificate again) and older
+	// than the cutoff.
+	qPruneEnrollments: `DELETE FROM enrollments WHERE
+		(state = 'pending' AND expires_at < ?1) OR
+		(state IN ('cancelled', 'denied', 'superseded') AND decided_at < ?1)`,
+	// Nodes the server only heard of through enrollments that never led
+	// anywhere: pending, not pre-added, never registered, no enrollment left.
+	qPruneNodes: `DELETE FROM nodes WHERE status = 'pending' AND pre_added = 0 AND registered_at = 0
+		AND last_seen < ? AND NOT EXISTS (SELECT 1 FROM enrollments WHERE enrollments.node_id = nodes.id)`,
+	qPruneEventsBefore: `DELETE FROM events WHERE time < ?`,
+	qPruneEventsOver:   `DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?`,
 }
 
 // newSQLiteConn takes a connection of db and prepares every statement on
@@ -660,7 +691,8 @@ func scanEnrollment(row scanner) (Enrollment, error) {
 	var state string
 	var created, expires, lastPoll, decided, delivered int64
 	err := row.Scan(&e.ID, &e.NodeID, &e.Make, &e.Model, &e.Version, &e.CSR, &e.KeyFingerprint,
-		&e.DeviceCodeHash, &e.UserCode, &state, &e.SourceIP, &created, &expires, &lastPoll, &decided, &delivered, &e.Certificate)
+		&e.DeviceCodeHash, &e.UserCode, &state, &e.SourceIP, &created, &expires, &lastPoll, &decided, &delivered, &e.Certificate,
+		&e.SourceKey)
 	if err != nil {
 		return Enrollment{}, notFound(err)
 	}
@@ -704,7 +736,7 @@ func (t *sqliteTx) PutEnrollment(e Enrollment) error {
 	err := t.exec(qPutEnrollment,
 		e.ID, e.NodeID, e.Make, e.Model, e.Version, e.CSR, e.KeyFingerprint, e.DeviceCodeHash, e.UserCode,
 		string(e.State), e.SourceIP, unixNano(e.CreatedAt), unixNano(e.ExpiresAt), unixNano(e.LastPollAt),
-		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate)
+		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate, e.SourceKey)
 	if err != nil {
 		return fmt.Errorf("put enrollment %s: %w", e.ID, err)
 	}
@@ -724,7 +756,7 @@ func scanNode(row scanner) (Node, error) {
 	var preAdded int
 	var notAfter, created, registered, lastSeen int64
 	err := row.Scan(&n.ID, &n.Name, &n.Status, &n.Project, &n.Site, &n.Make, &n.Model, &n.Version, &n.SourceIP,
-		&tags, &preAdded, &n.KeyFingerprint, &n.CertSerial, &notAfter, &created, &registered, &lastSeen)
+		&tags, &preAdded, &n.KeyFingerprint, &n.CertSerial, &notAfter, &created, &registered, &lastSeen, &n.PairingKeyHash)
 	if err != nil {
 		return Node{}, notFound(err)
 	}
@@ -772,7 +804,7 @@ func (t *sqliteTx) PutNode(n Node) error {
 	err := t.exec(qPutNode,
 		n.ID, n.Name, n.Status, n.Project, n.Site, n.Make, n.Model, n.Version, n.SourceIP, tags, b2i(n.PreAdded),
 		n.KeyFingerprint, n.CertSerial, unixNano(n.CertNotAfter), unixNano(n.CreatedAt), unixNano(n.RegisteredAt),
-		unixNano(n.LastSeen))
+		unixNano(n.LastSeen), n.PairingKeyHash)
 	if err != nil {
 		return fmt.Errorf("put node %s: %w", n.ID, err)
 	}
@@ -788,12 +820,12 @@ func (t *sqliteTx) DeleteNode(id string) error {
 
 func scanToken(row scanner) (Token, error) {
 	var tok Token
-	var single, revoked int
+	var single, revoked, override int
 	var created, expires int64
-	if err := row.Scan(&tok.ID, &tok.Name, &tok.Project, &tok.Hash, &single, &revoked, &tok.Uses, &created, &expires); err != nil {
+	if err := row.Scan(&tok.ID, &tok.Name, &tok.Project, &tok.Hash, &single, &revoked, &tok.Uses, &created, &expires, &override); err != nil {
 		return Token{}, notFound(err)
 	}
-	tok.SingleUse, tok.Revoked = single != 0, revoked != 0
+	tok.SingleUse, tok.Revoked, tok.AllowProjectOverride = single != 0, revoked != 0, override != 0
 	tok.CreatedAt, tok.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
 	return tok, nil
 }
@@ -826,7 +858,7 @@ func (t *sqliteTx) Tokens() ([]Token, error) {
 func (t *sqliteTx) PutToken(tok Token) error {
 	err := t.exec(qPutToken,
 		tok.ID, tok.Name, tok.Project, tok.Hash, b2i(tok.SingleUse), b2i(tok.Revoked), tok.Uses,
-		unixNano(tok.CreatedAt), unixNano(tok.ExpiresAt))
+		unixNano(tok.CreatedAt), unixNano(tok.ExpiresAt), b2i(tok.AllowProjectOverride))
 	if err != nil {
 		return fmt.Errorf("put token %s: %w", tok.ID, err)
 	}
@@ -894,4 +926,50 @@ func (t *sqliteTx) Events(limit int) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func (t *sqliteTx) CountPending(now time.Time, sourceKey string) (int, error) {
+	var n int
+	var err error
+	if sourceKey == "" {
+		err = t.queryRow(qCountPending, unixNano(now)).Scan(&n)
+	} else {
+		err = t.queryRow(qCountPendingFromSource, sourceKey, unixNano(now)).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count pending enrollments: %w", err)
+	}
+	return n, nil
+}
+
+func (t *sqliteTx) Prune(p Prune) (PruneResult, error) {
+	var out PruneResult
+	run := func(q int, n *int64, args ...any) error {
+		res, err := t.c.stmt(q).ExecContext(sqliteCtx, args...)
+		if err != nil {
+			return fmt.Errorf("prune: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		*n += k
+		return nil
+	}
+	if !p.EnrollmentsBefore.IsZero() {
+		if err := run(qPruneEnrollments, &out.Enrollments, unixNano(p.EnrollmentsBefore)); err != nil {
+			return out, err
+		}
+		if err := run(qPruneNodes, &out.Nodes, unixNano(p.EnrollmentsBefore)); err != nil {
+			return out, err
+		}
+	}
+	if !p.EventsBefore.IsZero() {
+		if err := run(qPruneEventsBefore, &out.Events, unixNano(p.EventsBefore)); err != nil {
+			return out, err
+		}
+	}
+	if p.MaxEvents > 0 {
+		if err := run(qPruneEventsOver, &out.Events, p.MaxEvents); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

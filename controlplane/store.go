@@ -55,6 +55,30 @@ type Tx interface {
 	AddEvent(e Event) error
 	// Events returns up to limit events, newest first.
 	Events(limit int) ([]Event, error)
+
+	// CountPending counts live (pending, not expired at now) enrollments;
+	// with sourceKey set, only those whose SourceKey it is.
+	CountPending(now time.Time, sourceKey string) (int, error)
+	// Prune deletes what retention no longer keeps (see Prune).
+	Prune(p Prune) (PruneResult, error)
+}
+
+// Prune says what Tx.Prune deletes. Zero fields delete nothing.
+type Prune struct {
+	// EnrollmentsBefore: enrollments that expired (pending) or ended
+	// (cancelled, denied, superseded) before it, then nodes that are
+	// pending, not pre-added, never registered, not seen since it and left
+	// without enrollments. Approved enrollments are kept.
+	EnrollmentsBefore time.Time
+	// EventsBefore: events older than it.
+	EventsBefore time.Time
+	// MaxEvents: keep only the newest MaxEvents events.
+	MaxEvents int
+}
+
+// PruneResult counts what Prune deleted.
+type PruneResult struct {
+	Enrollments, Nodes, Events int64
 }
 
 // EnrollmentState is the server-side state of an enrollment.
@@ -78,11 +102,12 @@ type Enrollment struct {
 	Model          string
 	Version        string
 	CSR            string // PEM
-	KeyFingerprint string // hex SHA-256 of the CSR's SubjectPublicKeyInfo
+	KeyFingerprint string // hex SHA-256 of the CSR's SubjectPublicKeyInfo (api.FingerprintDER shows its start)
 	DeviceCodeHash string // hex SHA-256 of the device code
 	UserCode       string // normalised, without dash
 	State          EnrollmentState
 	SourceIP       string
+	SourceKey      string // the source it counts against (IPv4 address, IPv6 /64)
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 	LastPollAt     time.Time
@@ -104,6 +129,7 @@ type Node struct {
 	SourceIP       string
 	Tags           map[string]string
 	PreAdded       bool
+	PairingKeyHash string // pairingKeyHash of the pairing key Add Edge Hosts gave, or ""
 	KeyFingerprint string // of the registered key
 	CertSerial     string // hex serial of the only certificate accepted for mTLS
 	CertNotAfter   time.Time
@@ -120,9 +146,12 @@ type Token struct {
 	Hash      string
 	SingleUse bool
 	Revoked   bool
-	Uses      int
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	// AllowProjectOverride lets a node registering with it choose another
+	// project.
+	AllowProjectOverride bool
+	Uses                 int
+	CreatedAt            time.Time
+	ExpiresAt            time.Time
 }
 
 // Site is a place a node can be registered under from the QR page.

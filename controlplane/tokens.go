@@ -51,7 +51,7 @@ func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip
 	now := s.now()
 	value := tokenPrefix + randomString(32)
 	t := Token{ID: newID(), Name: req.Name, Project: req.Project, Hash: sha256Hex(value), SingleUse: req.SingleUse,
-		CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		AllowProjectOverride: req.AllowProjectOverride, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutToken(t); err != nil {
 			return err
@@ -77,7 +77,8 @@ func (s *Server) tokens(ctx context.Context) (api.TokenList, error) {
 		toks, err := tx.Tokens()
 		for _, t := range toks {
 			out.Tokens = append(out.Tokens, api.Token{ID: t.ID, Name: t.Name, Project: t.Project, SingleUse: t.SingleUse,
-				Status: tokenStatus(t, now), Uses: t.Uses, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC()})
+				AllowProjectOverride: t.AllowProjectOverride,
+				Status:               tokenStatus(t, now), Uses: t.Uses, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC()})
 		}
 		return err
 	})
@@ -113,16 +114,21 @@ func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
 // registerWithToken registers a node at once with a registration token.
 func (s *Server) registerWithToken(ctx context.Context, value string, req api.RegisterRequest, ip string) (api.Registration, error) {
 	now := s.now()
-	if wait := max(s.failIP.wait(ip, now), s.failAll.wait("", now)); wait > 0 {
+	src := sourceKey(ip)
+	if wait := s.failSource.wait(src, now); wait > 0 {
 		return api.Registration{}, rateLimited(wait)
 	}
 	if err := checkNodeID(req.NodeID); err != nil {
 		return api.Registration{}, err
 	}
-	for _, f := range []struct{ name, v string }{{"make", req.Make}, {"model", req.Model}, {"version", req.Version}, {"name", req.Name}} {
+	for _, f := range []struct{ name, v string }{{"make", req.Make}, {"model", req.Model}, {"version", req.Version},
+		{"name", req.Name}, {"project", req.Project}} {
 		if err := checkField(f.name, f.v, false); err != nil {
 			return api.Registration{}, err
 		}
+	}
+	if err := checkTags(req.Tags); err != nil {
+		return api.Registration{}, err
 	}
 	csr, err := checkCSR(req.CSR)
 	if err != nil {
@@ -131,8 +137,9 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 	var reg api.Registration
 	var wake []string
 	var rejected, repeat bool
+	var target string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		wake, rejected, repeat = nil, false, false
+		wake, rejected, repeat, target = nil, false, false, ""
 		t, err := tx.TokenByHash(sha256Hex(value))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
@@ -150,6 +157,12 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			// Only the holder of the registered key can do this.
 			repeat = !t.Revoked && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint
 			if !repeat {
+				// A known token that no longer works: its failures are
+				// also limited per token, whatever the source.
+				target = "token:" + t.ID
+				if wait := s.failTarget.wait(target, now); wait > 0 {
+					return rateLimited(wait)
+				}
 				err = ErrNotFound
 			}
 		}
@@ -173,29 +186,24 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			return tx.AddEvent(Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
 				Message: fmt.Sprintf("registration with token %q repeated with the same key; certificate issued again", t.Name)})
 		}
+		project := strings.TrimSpace(req.Project)
+		if project != "" && project != t.Project && !t.AllowProjectOverride {
+			return errorf(api.CodeInvalidRequest, "the registration token is for project %q and does not allow choosing project %q", t.Project, project)
+		}
 		t.Uses++
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
-		enrollments, err := tx.EnrollmentsForNode(req.NodeID)
-		if err != nil {
+		// A valid token proves the node: its pending enrollments end.
+		if wake, err = endOthers(tx, req.NodeID, "", now); err != nil {
 			return err
-		}
-		for _, e := range enrollments {
-			if e.State == EnrollPending {
-				e.State, e.DecidedAt = EnrollSuperseded, now
-				if err := tx.PutEnrollment(e); err != nil {
-					return err
-				}
-				wake = append(wake, e.ID)
-			}
 		}
 		if req.Name != "" {
 			node.Name = req.Name
 		}
 		switch {
-		case strings.TrimSpace(req.Project) != "":
-			node.Project = strings.TrimSpace(req.Project) // site.project overrides the token's
+		case project != "":
+			node.Project = project // site.project overrides the token's (if it allows)
 		case node.Project == "" || !node.PreAdded:
 			node.Project = t.Project
 		}
@@ -204,6 +212,9 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 				node.Tags = map[string]string{}
 			}
 			maps.Copy(node.Tags, req.Tags)
+			if len(node.Tags) > maxTags {
+				return errorf(api.CodeInvalidRequest, "node %s would have more than %d tags", req.NodeID, maxTags)
+			}
 		}
 		node.Status, node.Make, node.Model, node.Version, node.SourceIP = api.StatusRegistered, req.Make, req.Model, req.Version, ip
 		node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.fingerprint, serialHex(cert.SerialNumber), cert.NotAfter
@@ -216,10 +227,11 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			Message: fmt.Sprintf("registered with token %q", t.Name)})
 	})
 	if rejected {
-		s.failIP.charge(ip, now)
-		s.failAll.charge("", now)
-		s.event(ctx, Event{Type: api.EventTokenRejected, NodeID: req.NodeID, Time: now, SourceIP: ip,
-			Message: "registration with an unknown, expired, revoked or used token refused"})
+		s.failSource.charge(src, now)
+		if target != "" {
+			s.failTarget.charge(target, now)
+		}
+		s.auditFailure(ctx, api.EventTokenRejected, req.NodeID, ip, "registration with an unknown, expired, revoked or used token refused")
 	}
 	if err != nil {
 		return api.Registration{}, fmt.Errorf("register %s with token: %w", req.NodeID, err)

@@ -155,6 +155,8 @@ func TestCodePath(t *testing.T) {
 	}
 }
 
+// A pre-added ID without a pairing key is not a credential (issue 12): the
+// node gets a code like any other; licensing it keeps the admin's tags.
 func TestManualID(t *testing.T) {
 	cp := fastCP(t, controlplane.Options{})
 	r := newRegistrar(t, cp, t.TempDir())
@@ -165,12 +167,19 @@ func TestManualID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Approved {
-		t.Fatalf("a pre-added node must be approved at enroll: %+v", p)
+	if p.Approved {
+		t.Fatalf("a pre-added node without its pairing key was approved at enroll: %+v", p)
 	}
-	out, err := r.Next(context.Background())
-	if err != nil || out.Kind != OutcomeRegistered {
-		t.Fatalf("first Next = %+v, %v; want registered at once", out, err)
+	done := nextAsync(r)
+	if _, err := cp.License(p.UserCode, "store-4", ""); err != nil {
+		t.Fatal(err)
+	}
+	out := <-done
+	for out.Kind == OutcomeWaiting { // licensed between two polls
+		out = <-nextAsync(r)
+	}
+	if out.Kind != OutcomeRegistered {
+		t.Fatalf("outcome = %+v", out)
 	}
 	if out.Registration.Tags["rack"] != "4" {
 		t.Errorf("tags = %v", out.Registration.Tags)

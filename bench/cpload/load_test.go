@@ -19,7 +19,7 @@ import (
 func TestRunSmall(t *testing.T) {
 	limits := controlplane.DefaultRateLimits()
 	limits.EnrollPerIP = controlplane.Limit{} // every node is 127.0.0.1 here
-	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits})
+	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits, MaxPendingPerSource: -1})
 	tg := target{URL: cp.URL, CAPEM: cp.CAPEM, AdminToken: cp.AdminToken,
 		Stats: func(context.Context) (serverStats, error) {
 			return serverStats{Waiting: cp.Control().Waiting(), Goroutines: runtime.NumGoroutine()}, nil

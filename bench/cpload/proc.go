@@ -39,12 +39,13 @@ func buildControlPlane(ctx context.Context, dir string, log io.Writer) (string, 
 }
 
 // startControlPlane runs bin on 127.0.0.1 with a fresh data directory under
-// dir, the per-IP enrollment limit off (every simulated node comes from
-// 127.0.0.1) and pprof/expvar on another loopback port.
+// dir, the per-IP enrollment limit and the pending caps off (every
+// simulated node comes from 127.0.0.1) and pprof/expvar on another loopback
+// port.
 func startControlPlane(ctx context.Context, bin, dir string, extra, env []string) (*controlPlane, error) {
 	data := filepath.Join(dir, "data")
 	args := append([]string{"--listen", "127.0.0.1:0", "--data", data, "--log", filepath.Join(dir, "controlplane.log"),
-		"--enroll-limit", "off", "--pprof", "127.0.0.1:0"}, extra...)
+		"--enroll-limit", "off", "--max-pending", "0", "--max-pending-per-source", "0", "--pprof", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	cmd.Env = append(os.Environ(), env...)

@@ -2,7 +2,8 @@
 // with: HTTPS API and web portal, SQLite in --data.
 //
 //	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
-//	             [--enroll-limit BURST/EVERY|off] [--pprof LOOPBACK-ADDR]
+//	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
+//	             [--pprof LOOPBACK-ADDR]
 //
 // On first start it creates a CA (DATA/ca.pem) and an admin token
 // (DATA/admin-token, mode 0600). It stops gracefully on SIGTERM or SIGINT.
@@ -78,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	def := controlplane.DefaultRateLimits().EnrollPerIP
 	enrollLimit := fs.String("enroll-limit", formatLimit(def),
 		"new enrollments allowed per source IP: BURST/EVERY (BURST at once, then one per EVERY), or off")
+	maxPending := fs.Int("max-pending", controlplane.DefaultMaxPending,
+		"cap on enrollments waiting for an admin; past it new ones get 429 (0: no cap)")
+	maxPerSource := fs.Int("max-pending-per-source", controlplane.DefaultMaxPendingPerSource,
+		"cap on waiting enrollments from one source address (IPv6: one /64) (0: no cap)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -91,6 +96,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := checkLoopback(*pprofAddr); err != nil {
 			return usageError{fmt.Errorf("--pprof: %w", err)}
 		}
+	}
+	if *maxPending < 0 || *maxPerSource < 0 {
+		return usageError{errors.New("--max-pending and --max-pending-per-source must be 0 (no cap) or more")}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
@@ -116,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cp, err := controlplane.Open(controlplane.Options{
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
-		RateLimits: &limits,
+		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
 	})
 	if err != nil {
 		return err
@@ -142,6 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = cp.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// noCap maps a flag's 0 (no cap) to the Options' negative.
+func noCap(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // formatLimit writes l as parseLimit reads it.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/testenv"
@@ -232,8 +233,10 @@ func TestTerminalsShowSelection(t *testing.T) {
 // the token never reaches the screen or the log.
 func TestConsoleRegistersWithSiteTokenAtStart(t *testing.T) {
 	cp := cptest.New(t)
-	tok, err := cp.CreateToken("site", "default-project", "1h", true)
-	if err != nil {
+	// The token lets the node choose its project (site.project below).
+	var tok api.CreateTokenResponse
+	if err := cp.Admin("POST", api.PathTokens, api.CreateTokenRequest{Name: "site", Project: "default-project", ExpiresIn: "1h",
+		SingleUse: true, AllowProjectOverride: true}, &tok); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -124,18 +124,28 @@ func TestRegisterTokenFlagSpentToken(t *testing.T) {
 	}
 }
 
+// A pre-added ID without a pairing key is not a credential (issue 12): the
+// node shows a code like any other, and licensing it keeps the admin's tags.
 func TestRegisterManualID(t *testing.T) {
 	cp := cptest.New(t)
-	if _, err := cp.AddNodes([]string{cliNodeID}, nil); err != nil {
+	if _, err := cp.AddNodes([]string{cliNodeID}, map[string]string{"rack": "4"}); err != nil {
 		t.Fatal(err)
 	}
 	n := newCLINode(t, cp, "")
-	code, out, errs := n.run(t, "register", "--timeout", "30s")
-	if code != 0 || !strings.Contains(out, "no code needs to be entered") || !strings.Contains(out, "Registered as") {
-		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	lines, done := startRegister(t, n)
+	if _, err := cp.License(codeFrom(t, lines), "store-4", ""); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	if res := <-done; res[0] != "0" {
+		t.Fatalf("exit %s, stderr %q", res[0], res[1])
 	}
 	if st, _ := n.status(t); st != "registered" {
 		t.Errorf("status %s", st)
+	}
+	if node, err := cp.Node(cliNodeID); err != nil || node.Tags["rack"] != "4" {
+		t.Errorf("node = %+v, %v", node, err)
 	}
 }
 
