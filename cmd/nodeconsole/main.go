@@ -84,7 +84,8 @@ Commands:
   network show [--json]
   network set --interface IF (--dhcp | --address CIDR --gateway IP [--dns IP[,IP...]]) [--try DURATION]
   network apply        re-apply the saved network config (boot)
-  register [--token TOKEN] [--timeout DURATION]
+  register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
+                       (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)
   deregister --confirm DEREGISTER [--local]
   userdata apply [--source DEV|IMAGE|DIR|imds] [--dry-run]
                        apply site settings from a CIDATA volume or the cloud's user data (boot)

@@ -105,7 +105,8 @@ func TestRegisterTokenFlagSpentToken(t *testing.T) {
 	cp := cptest.New(t)
 	tok, _ := cp.CreateToken("once", "", "", true)
 	first := newCLINode(t, cp, "")
-	if code, _, errs := first.run(t, "register", "--token", tok.Token); code != 0 {
+	tokFile := secretFile(t, tok.Token+"\n")
+	if code, _, errs := first.run(t, "register", "--token-file", tokFile); code != 0 {
 		t.Fatalf("first: %s", errs)
 	}
 	// The same single-use token on another node (another state dir, but
@@ -114,7 +115,7 @@ func TestRegisterTokenFlagSpentToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := newCLINode(t, cp, "")
-	code, out, errs := second.run(t, "register", "--token", tok.Token)
+	code, out, errs := second.run(t, "register", "--token-file", tokFile)
 	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "unknown, expired, revoked or already used") {
 		t.Fatalf("spent token: exit %d, stderr %q", code, errs)
 	}

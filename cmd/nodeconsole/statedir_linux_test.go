@@ -60,7 +60,7 @@ func TestRegisterReadOnlyStateDir(t *testing.T) {
 mount -t tmpfs -o size=1m tmpfs "$ST"
 mount -o remount,ro "$ST"
 echo "== run"
-NODECONSOLE_TEST_MAIN=1 "$NC" --state-dir "$ST" --config "$CFG" register --token "$TOK" 2>&1 && echo "exit=0" || echo "exit=$?"
+NODECONSOLE_TEST_MAIN=1 NODECONSOLE_REGISTRATION_TOKEN="$TOK" "$NC" --state-dir "$ST" --config "$CFG" register 2>&1 && echo "exit=0" || echo "exit=$?"
 echo "== files"
 ls -A "$ST"
 echo "== end"
@@ -101,12 +101,12 @@ func TestRegisterFullStateDir(t *testing.T) {
 mount -t tmpfs -o size=64k tmpfs "$ST"
 dd if=/dev/zero of="$ST/fill" bs=4k 2>/dev/null || true
 echo "== run"
-NODECONSOLE_TEST_MAIN=1 "$NC" --state-dir "$ST" --config "$CFG" register --token "$TOK" 2>&1 && echo "exit=0" || echo "exit=$?"
+NODECONSOLE_TEST_MAIN=1 NODECONSOLE_REGISTRATION_TOKEN="$TOK" "$NC" --state-dir "$ST" --config "$CFG" register 2>&1 && echo "exit=0" || echo "exit=$?"
 echo "== files"
 ls -A "$ST"
 rm "$ST/fill"
 echo "== again"
-NODECONSOLE_TEST_MAIN=1 "$NC" --state-dir "$ST" --config "$CFG" register --token "$TOK" 2>&1 && echo "exit=0" || echo "exit=$?"
+NODECONSOLE_TEST_MAIN=1 NODECONSOLE_REGISTRATION_TOKEN="$TOK" "$NC" --state-dir "$ST" --config "$CFG" register 2>&1 && echo "exit=0" || echo "exit=$?"
 echo "== status"
 NODECONSOLE_TEST_MAIN=1 "$NC" --state-dir "$ST" --config "$CFG" status --json
 echo "== end"

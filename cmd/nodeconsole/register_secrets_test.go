@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/regclient"
+)
+
+// secretFile writes content to a 0600 file and returns its path.
+func secretFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Each way to pass a token registers the node and never shows the token;
+// only --token (readable by other users in ps) warns, once, on stderr.
+func TestRegisterTokenSources(t *testing.T) {
+	cp := cptest.New(t)
+	for _, src := range []string{"file", "env", "flag"} {
+		t.Run(src, func(t *testing.T) {
+			cp.DeleteNode(cliNodeID) // free the ID from an earlier subtest
+			tok, err := cp.CreateToken("t-"+src, "retail", "", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := newCLINode(t, cp, "")
+			args := []string{"register"}
+			switch src {
+			case "file":
+				args = append(args, "--token-file", secretFile(t, "  "+tok.Token+"\n"))
+			case "env":
+				t.Setenv(TokenEnv, tok.Token)
+			case "flag":
+				args = append(args, "--token", tok.Token)
+			}
+			code, out, errs := n.run(t, args...)
+			if code != 0 || !strings.Contains(out, "Registered as "+cliNodeID+" (project retail)") {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+			}
+			n.noSecret(t, tok.Token, out, errs)
+			warn := strings.Count(errs, "process list (ps)")
+			if src == "flag" && (warn != 1 || strings.Count(errs, "\n") != 1) || src != "flag" && errs != "" {
+				t.Errorf("%s: stderr %q; want exactly one ps warning for --token and nothing otherwise", src, errs)
+			}
+			if st, _ := n.status(t); st != "registered" {
+				t.Errorf("status %s", st)
+			}
+		})
+	}
+}
+
+// Bad secret input exits 2 with one line, shows no secret and changes
+// nothing.
+func TestRegisterSecretBadInput(t *testing.T) {
+	cp := cptest.New(t)
+	n := newCLINode(t, cp, "")
+	const secret = "tok_do_not_print_me_0123456789"
+	for name, args := range map[string][]string{
+		"missing token file":   {"register", "--token-file", filepath.Join(t.TempDir(), "nope")},
+		"empty token file":     {"register", "--token-file", secretFile(t, "\n \n")},
+		"two-line token file":  {"register", "--token-file", secretFile(t, secret+"\n"+secret+"\n")},
+		"huge token file":      {"register", "--token-file", secretFile(t, strings.Repeat(secret, 200))},
+		"token file and flag":  {"register", "--token-file", secretFile(t, secret), "--token", secret},
+		"missing pairing file": {"register", "--pairing-key-file", filepath.Join(t.TempDir(), "nope")},
+		"empty pairing file":   {"register", "--pairing-key-file", secretFile(t, "")},
+		"token file is a dir":  {"register", "--token-file", t.TempDir()},
+	} {
+		code, out, errs := n.run(t, args...)
+		if code != 2 || !strings.HasPrefix(errs, "nodeconsole: register: ") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errs)
+		}
+		if strings.Contains(out+errs, secret[4:]) {
+			t.Errorf("%s: the secret shows: %q %q", name, out, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(n.state, "identity")); err == nil {
+		t.Error("bad input created the node identity")
+	}
+}
+
+// The code path prints this node key's fingerprint next to the code (the
+// admin compares it with Find's); a pairing key from a file is used and
+// never shown or logged.
+func TestRegisterPrintsFingerprintKeepsPairingKeySecret(t *testing.T) {
+	cp := cptest.New(t)
+	const pairingKey = "pk_never_print_this_key_42"
+	n := newCLINode(t, cp, "")
+	code, out, errs := n.run(t, "register", "--pairing-key-file", secretFile(t, pairingKey+"\n"), "--timeout", "200ms")
+	if code != 1 || !strings.Contains(errs, "timed out") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	key, err := regclient.Store{Dir: n.state}.LoadKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, _ := api.KeyFingerprint(&key.PublicKey)
+	if !strings.Contains(out, "Key fingerprint: "+fp+" ") {
+		t.Errorf("stdout lacks the key fingerprint %q:\n%s", fp, out)
+	}
+	n.noSecret(t, pairingKey, out, errs)
+	// status --json carries it too (the home panel reads the same state).
+	_, js, _ := n.run(t, "status", "--json")
+	if !strings.Contains(js, fmt.Sprintf(`"keyFingerprint": %q`, fp)) {
+		t.Errorf("status --json lacks the fingerprint:\n%s", js)
+	}
+}
+
+// A redelivered certificate (a crash after approval, a lost node.crt) is
+// never worded as an admin having pre-added the node.
+func TestPrintCodeRedelivery(t *testing.T) {
+	var b bytes.Buffer
+	printCode(&b, regclient.PendingCode{Approved: true, Redelivered: true}, "", false)
+	if strings.Contains(b.String(), "admin") || !strings.Contains(b.String(), "already approved") {
+		t.Errorf("redelivery says %q", b.String())
+	}
+	b.Reset()
+	printCode(&b, regclient.PendingCode{Approved: true}, "", true)
+	if !strings.Contains(b.String(), "pairing key") {
+		t.Errorf("approval with a pairing key says %q", b.String())
+	}
+}
+
+// A damaged node.crt does not make register delete node.key: it says what
+// happened and the same token registers the same key again.
+func TestRegisterDamagedCertificateKeepsKey(t *testing.T) {
+	cp := cptest.New(t)
+	tok, err := cp.CreateToken("once", "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newCLINode(t, cp, "")
+	tokFile := secretFile(t, tok.Token)
+	if code, _, errs := n.run(t, "register", "--token-file", tokFile); code != 0 {
+		t.Fatalf("register: %s", errs)
+	}
+	store := regclient.Store{Dir: n.state}
+	key, _ := os.ReadFile(store.Path(regclient.KeyFile))
+	os.WriteFile(store.Path(regclient.CertFile), []byte("not a certificate"), 0o644)
+	code, out, errs := n.run(t, "register", "--token-file", tokFile)
+	if code != 0 || !strings.Contains(out, "was damaged or not for this node's key") || !strings.Contains(out, "Registered as") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	if now, _ := os.ReadFile(store.Path(regclient.KeyFile)); !bytes.Equal(now, key) {
+		t.Error("node.key was replaced")
+	}
+	if st, _ := n.status(t); st != "registered" {
+		t.Errorf("status %s", st)
+	}
+}
