@@ -116,6 +116,7 @@ type Server struct {
 	enrollSource *limiter
 	lookups      *limiter
 	audit        auditThrottle
+	hashes       hashCache
 	portal       *portal
 	handler      http.Handler
 	// waiting counts polls being held right now (Waiting).
@@ -271,6 +272,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(tls.NewListener(ln, hs.TLSConfig)) }()
+	pctx, stopPruner := context.WithCancel(ctx)
+	var pruning sync.WaitGroup
+	pruning.Go(func() { s.pruner(pctx) })
+	defer pruning.Wait()
+	defer stopPruner()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("controlplane: serve: %w", err)

@@ -431,3 +431,60 @@ func TestTokenScopeAndFieldValidation(t *testing.T) {
 	_, err = cp.License(er.UserCode, "bad\x1bname", "")
 	wantCode(t, err, api.CodeInvalidRequest)
 }
+
+// Retention deletes what was never licensed (with its CSR) and old events;
+// pre-added and registered nodes stay.
+func TestRetention(t *testing.T) {
+	clock := newFakeClock()
+	cp := cptest.NewWith(t, controlplane.Options{Now: clock.Now, PendingRetention: time.Hour, EventRetention: 2 * time.Hour, MaxEvents: 1000})
+	never, cancelled, added, licensed := newTestNode(t), newTestNode(t), newTestNode(t), newTestNode(t)
+	first := never.enroll(t, cp)
+	ce := cancelled.enroll(t, cp)
+	if _, err := call(t, cp.Client(), "POST", cp.URL+api.PathEnrollCancel, api.CancelRequest{DeviceCode: ce.DeviceCode}, nil); err != nil {
+		t.Fatal(err)
+	}
+	addNodes(t, cp, api.AddNodesRequest{IDs: []string{added.id}})
+	le := licensed.enroll(t, cp)
+	if _, err := cp.License(le.UserCode, "kept", ""); err != nil {
+		t.Fatal(err)
+	}
+	prune := func() {
+		if err := cp.Control().Prune(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prune()
+	if nodes, _ := cp.Nodes(); len(nodes) != 4 {
+		t.Fatalf("retention deleted too early: %+v", nodes)
+	}
+	clock.Advance(15*time.Minute + time.Hour + time.Second) // codes expired an hour ago
+	prune()
+	nodes, _ := cp.Nodes()
+	ids := map[string]bool{}
+	for _, n := range nodes {
+		ids[n.ID] = true
+	}
+	if len(nodes) != 2 || !ids[added.id] || !ids[licensed.id] {
+		t.Fatalf("after retention: %+v", nodes)
+	}
+	// The never-licensed enrollment is gone: the same key gets a new code.
+	if again := never.enroll(t, cp); again.UserCode == first.UserCode {
+		t.Error("an expired enrollment outlived the retention")
+	}
+	clock.Advance(3 * time.Hour)
+	prune()
+	if evs, _ := cp.Events(); len(evs) != 0 {
+		t.Fatalf("events older than the retention: %+v", evs)
+	}
+	// The count cap keeps the newest.
+	small := cptest.NewWith(t, controlplane.Options{MaxEvents: 3})
+	for range 5 {
+		newTestNode(t).enroll(t, small)
+	}
+	if err := small.Control().Prune(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := small.Events(); len(evs) != 3 {
+		t.Fatalf("%d events kept, want 3", len(evs))
+	}
+}

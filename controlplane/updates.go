@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 )
@@ -84,7 +86,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	sum, err := fileSHA256(filepath.Join(s.opts.UpdatesDir, best))
+	sum, err := s.hashes.sum(filepath.Join(s.opts.UpdatesDir, best))
 	if err != nil {
 		writeError(w, s.log, r, err)
 		return
@@ -99,6 +101,43 @@ func (s *Server) handleUpdateFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.ServeFile(w, r, filepath.Join(s.opts.UpdatesDir, name))
+}
+
+// hashCache remembers the SHA-256 of offered builds, so a build is hashed
+// once, not on every request (an unauthenticated one could otherwise make
+// the server read a large file per request). An entry is reused while the
+// file's size and modification time are unchanged.
+type hashCache struct {
+	mu sync.Mutex
+	m  map[string]hashEntry
+}
+
+type hashEntry struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+// sum is the hex SHA-256 of the file at path.
+func (c *hashCache) sum(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock() // one hash at a time: concurrent requests wait for it
+	if e, ok := c.m[path]; ok && e.size == fi.Size() && e.mod.Equal(fi.ModTime()) {
+		return e.sum, nil
+	}
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return "", err
+	}
+	if c.m == nil || len(c.m) > 1000 {
+		c.m = map[string]hashEntry{}
+	}
+	c.m[path] = hashEntry{size: fi.Size(), mod: fi.ModTime(), sum: sum}
+	return sum, nil
 }
 
 func fileSHA256(path string) (string, error) {

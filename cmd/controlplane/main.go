@@ -3,7 +3,7 @@
 //
 //	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
 //	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
-//	             [--pprof LOOPBACK-ADDR]
+//	             [--pending-retention DURATION] [--event-retention DURATION] [--pprof LOOPBACK-ADDR]
 //
 // On first start it creates a CA (DATA/ca.pem) and an admin token
 // (DATA/admin-token, mode 0600). It stops gracefully on SIGTERM or SIGINT.
@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"cap on enrollments waiting for an admin; past it new ones get 429 (0: no cap)")
 	maxPerSource := fs.Int("max-pending-per-source", controlplane.DefaultMaxPendingPerSource,
 		"cap on waiting enrollments from one source address (IPv6: one /64) (0: no cap)")
+	pendingRetention := fs.Duration("pending-retention", controlplane.DefaultPendingRetention,
+		"how long expired or cancelled enrollments and never-licensed pending nodes are kept")
+	eventRetention := fs.Duration("event-retention", controlplane.DefaultEventRetention, "how long events are kept")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -96,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := checkLoopback(*pprofAddr); err != nil {
 			return usageError{fmt.Errorf("--pprof: %w", err)}
 		}
+	}
+	if *pendingRetention <= 0 || *eventRetention <= 0 {
+		return usageError{errors.New("--pending-retention and --event-retention must be positive")}
 	}
 	if *maxPending < 0 || *maxPerSource < 0 {
 		return usageError{errors.New("--max-pending and --max-pending-per-source must be 0 (no cap) or more")}
@@ -125,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cp, err := controlplane.Open(controlplane.Options{
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
 		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
+		PendingRetention: *pendingRetention, EventRetention: *eventRetention,
 	})
 	if err != nil {
 		return err

@@ -32,7 +32,8 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--code-ttl", "-1m"},
 		{"--enroll-limit", "fast"}, {"--enroll-limit", "30/0s"}, {"--enroll-limit", "-1/2s"},
 		{"--pprof", "0.0.0.0:6060"}, {"--pprof", "192.0.2.1:6060"}, {"--pprof", "nohostport"},
-		{"--max-pending", "-1"}, {"--max-pending-per-source", "-5"}} {
+		{"--max-pending", "-1"}, {"--max-pending-per-source", "-5"},
+		{"--pending-retention", "0s"}, {"--event-retention", "-1h"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) {
