@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -99,13 +98,9 @@ func Parse(file string, data []byte) (*Settings, error) {
 	if sec.Kind != yaml.MappingNode {
 		return nil, config.Problems{{File: file, Line: sec.Line, Key: Section, Msg: "must be a mapping of sections (node, site, network, console, models)"}}
 	}
-	// The config loader validates the section in place: everything
-	// outside it is blanked, so its lines are the file's lines.
-	end := len(data)
-	if idx+2 < len(doc.Content) {
-		end = lineStart(data, doc.Content[idx+2].Line)
-	}
-	_, probs := config.Parse(file, isolate(data, sec, end))
+	// The config loader validates the section, lines and all.
+	cfg := config.Default()
+	probs := config.MergeNode(&cfg, file, sec)
 	var netNode *yaml.Node
 	for i := 0; i+1 < len(sec.Content); i += 2 {
 		k, v := sec.Content[i].Value, sec.Content[i+1]
@@ -135,41 +130,6 @@ func Parse(file string, data []byte) (*Settings, error) {
 	}
 	s.DropIn = dropIn
 	return s, nil
-}
-
-// isolate returns data with every byte before the section's value and
-// from end on blanked out (newlines kept), so that line numbers stay.
-// YAML allows an indented root mapping, so the result is the section
-// alone.
-func isolate(data []byte, sec *yaml.Node, end int) []byte {
-	start := lineStart(data, sec.Line)
-	// Column counts runes from 1.
-	col := 1
-	for start < len(data) && col < sec.Column && data[start] != '\n' {
-		_, n := utf8.DecodeRune(data[start:])
-		start += n
-		col++
-	}
-	out := bytes.Clone(data[:end])
-	for i := 0; i < start && i < len(out); i++ {
-		if out[i] != '\n' {
-			out[i] = ' '
-		}
-	}
-	return out
-}
-
-// lineStart is the byte offset of line (1-based) in data.
-func lineStart(data []byte, line int) int {
-	off := 0
-	for l := 1; l < line; l++ {
-		i := bytes.IndexByte(data[off:], '\n')
-		if i < 0 {
-			return len(data)
-		}
-		off += i + 1
-	}
-	return off
 }
 
 // keysOf lists the dotted keys a section sets (one level deep: site.tags,
