@@ -79,16 +79,20 @@ subst "$here/lib/register-condition" "$pkg/usr/lib/nodeconsole/register-conditio
 units=$pkg/lib/systemd/system
 subst "$here/systemd/nodeconsole-network.service" "$units/nodeconsole-network.service" 0644
 subst "$here/systemd/nodeconsole-register.service" "$units/nodeconsole-register.service" 0644
+subst "$here/systemd/nodeconsole-userdata.service" "$units/nodeconsole-userdata.service" 0644
 subst "$here/systemd/getty-tty1.conf" "$units/getty@tty1.service.d/10-nodeconsole.conf" 0644
 subst "$here/systemd/serial-getty-ttyS0.conf" "$units/serial-getty@ttyS0.service.d/10-nodeconsole.conf" 0644
 subst "$here/lib/sysusers.conf" "$pkg/usr/lib/sysusers.d/nodeconsole.conf" 0644
 subst "$here/lib/tmpfiles.conf" "$pkg/usr/lib/tmpfiles.d/nodeconsole.conf" 0644
 subst "$here/lib/sysctl.conf" "$pkg/usr/lib/sysctl.d/60-nodeconsole.conf" 0644
+subst "$here/lib/cidata.rules" "$pkg/lib/udev/rules.d/61-nodeconsole-cidata.rules" 0644
 
 # Conffiles.
 subst "$here/config.yaml" "$pkg/etc/nodeconsole/config.yaml" 0640
 mkdir -p "$pkg/etc/nodeconsole/config.d"
-chmod 0750 "$pkg/etc/nodeconsole" "$pkg/etc/nodeconsole/config.d"
+chmod 0750 "$pkg/etc/nodeconsole"
+# nodeconsole-userdata.service (the console user) writes 50-user-data.yaml here.
+chmod 2770 "$pkg/etc/nodeconsole/config.d"
 subst "$here/lib/sudoers" "$pkg/etc/sudoers.d/nodeconsole" 0440
 subst "$here/lib/issue" "$pkg/etc/issue.d/nodeconsole.issue" 0644
 

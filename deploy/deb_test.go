@@ -113,6 +113,8 @@ var wantFiles = map[string]string{
 	"./usr/lib/nodeconsole/register-condition":                              "-rwxr-xr-x",
 	"./lib/systemd/system/nodeconsole-network.service":                      "-rw-r--r--",
 	"./lib/systemd/system/nodeconsole-register.service":                     "-rw-r--r--",
+	"./lib/systemd/system/nodeconsole-userdata.service":                     "-rw-r--r--",
+	"./lib/udev/rules.d/61-nodeconsole-cidata.rules":                        "-rw-r--r--",
 	"./lib/systemd/system/getty@tty1.service.d/10-nodeconsole.conf":         "-rw-r--r--",
 	"./lib/systemd/system/serial-getty@ttyS0.service.d/10-nodeconsole.conf": "-rw-r--r--",
 	"./usr/lib/sysusers.d/nodeconsole.conf":                                 "-rw-r--r--",
@@ -278,7 +280,7 @@ func TestDebUnits(t *testing.T) {
 	}
 	run(t, "", "cp", "-a", stock+"/.", mkdir(t, filepath.Join(root, "usr/lib/systemd/system")))
 	run(t, "", sa, "verify", "--root="+root,
-		"nodeconsole-network.service", "nodeconsole-register.service",
+		"nodeconsole-network.service", "nodeconsole-register.service", "nodeconsole-userdata.service",
 		"getty@tty1.service", "serial-getty@ttyS0.service")
 }
 

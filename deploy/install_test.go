@@ -45,6 +45,7 @@ echo "bin=$(mode /usr/bin/nodeconsole)"
 echo "caps=$(c getcap /usr/bin/nodeconsole)"
 echo "config=$(mode /etc/nodeconsole/config.yaml)"
 echo "etcdir=$(mode /etc/nodeconsole)"
+echo "confdir=$(mode /etc/nodeconsole/config.d)"
 echo "netdir=$(mode /etc/systemd/network)"
 echo "state=$(mode /var/lib/nodeconsole)"
 echo "sudoers=$(mode /etc/sudoers.d/nodeconsole)"
@@ -52,6 +53,7 @@ echo "enabled=$(ls "$m/etc/systemd/system/multi-user.target.wants" | grep nodeco
 echo "visudo=$(c visudo -c 2>&1 | grep -c 'nodeconsole: parsed OK')"
 echo "sudo=$(c sudo -l -U nodeadmin | grep NOPASSWD | tr -s ' ')"
 echo "runas.console=$(c runuser -u nodeadmin -- /usr/bin/nodeconsole version 2>&1 | head -n 1)"
+echo "userdata.write=$(c runuser -u nodeadmin -- sh -c 'echo "site: {}" >/etc/nodeconsole/config.d/50-user-data.yaml' 2>&1 && echo ok)"
 echo "runas.nobody=$(c runuser -u nobody -- /usr/bin/nodeconsole version >/dev/null 2>&1 && echo allowed || echo denied)"
 
 echo "== dpkg --purge"
@@ -98,14 +100,16 @@ func TestDebInstallPurge(t *testing.T) {
 		"caps":               "/usr/bin/nodeconsole cap_net_admin,cap_net_raw=ep",
 		"config":             "root:nodeconsole:640",
 		"etcdir":             "root:nodeconsole:750",
+		"confdir":            "root:nodeconsole:2770",
 		"netdir":             "root:nodeconsole:2775",
 		"state":              "nodeadmin:nodeconsole:750",
 		"sudoers":            "root:root:440",
-		"enabled":            "nodeconsole-network.service nodeconsole-register.service",
+		"enabled":            "nodeconsole-network.service nodeconsole-register.service nodeconsole-userdata.service",
 		"visudo":             "1",
 		"sudo":               "(root) NOPASSWD: /usr/bin/systemctl reboot, /usr/bin/networkctl reload",
 		"runas.console":      "", // checked below
 		"runas.nobody":       "denied",
+		"userdata.write":     "ok", // nodeconsole-userdata.service writes config.d; purge removes it
 		"purge.rc":           "0",
 		"passwd.after":       "none",
 		"group.after":        "none",

@@ -41,13 +41,17 @@ type Finder struct {
 	IMDS string
 	// Timeout bounds each metadata request (default 2 s).
 	Timeout time.Duration
+	// Wait is how long to keep trying while the metadata service cannot
+	// be reached at all (no address or route yet, early at boot). A
+	// service that does not answer is not retried.
+	Wait time.Duration
 	Log     *slog.Logger
 }
 
 // DefaultFinder reads the host's devices and metadata service.
 func DefaultFinder(log *slog.Logger) Finder {
 	return Finder{SysBlock: "/sys/block", DevDir: "/dev", DMIDir: "/sys/class/dmi/id",
-		IMDS: "http://169.254.169.254", Timeout: 2 * time.Second, Log: log}
+		IMDS: "http://169.254.169.254", Timeout: 2 * time.Second, Wait: 20 * time.Second, Log: log}
 }
 
 func (f Finder) log() *slog.Logger {
@@ -247,7 +251,12 @@ func (f Finder) FromIMDS(ctx context.Context, cloud string) (*Found, error) {
 	switch cloud {
 	case "aws":
 		const what = "AWS instance metadata"
-		tok, code, err := do(http.MethodPut, "/latest/api/token", map[string]string{"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+		var tok []byte
+		var code int
+		err := f.retryUnreachable(ctx, func() (err error) {
+			tok, code, err = do(http.MethodPut, "/latest/api/token", map[string]string{"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+			return err
+		})
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("token request answered %d", code)
 		}
@@ -271,7 +280,12 @@ func (f Finder) FromIMDS(ctx context.Context, cloud string) (*Found, error) {
 		return &Found{Data: data, Name: "AWS user data", Source: what, Where: f.IMDS}, nil
 	case "azure":
 		const what = "Azure instance metadata"
-		body, code, err := do(http.MethodGet, "/metadata/instance/compute/userData?api-version=2021-01-01&format=text", map[string]string{"Metadata": "true"})
+		var body []byte
+		var code int
+		err := f.retryUnreachable(ctx, func() (err error) {
+			body, code, err = do(http.MethodGet, "/metadata/instance/compute/userData?api-version=2021-01-01&format=text", map[string]string{"Metadata": "true"})
+			return err
+		})
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("userData answered %d", code)
 		}
@@ -293,6 +307,25 @@ func (f Finder) FromIMDS(ctx context.Context, cloud string) (*Found, error) {
 		return &Found{Data: data, Name: "Azure user data", Source: what, Where: f.IMDS}, nil
 	}
 	return nil, fmt.Errorf("userdata: unknown cloud %q", cloud)
+}
+
+// retryUnreachable runs try until it succeeds, fails other than with an
+// unreachable network, or f.Wait has passed.
+func (f Finder) retryUnreachable(ctx context.Context, try func() error) error {
+	deadline := time.Now().Add(f.Wait)
+	for {
+		err := try()
+		var op *net.OpError
+		if err == nil || !errors.As(err, &op) || op.Op != "dial" || op.Timeout() || !time.Now().Before(deadline) {
+			return err
+		}
+		f.log().Info("user data: metadata service not reachable yet; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // gunzip decompresses gzip'd user data (cloud-init accepts it), bounded.
