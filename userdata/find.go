@@ -45,7 +45,7 @@ type Finder struct {
 	// be reached at all (no address or route yet, early at boot). A
 	// service that does not answer is not retried.
 	Wait time.Duration
-	Log     *slog.Logger
+	Log  *slog.Logger
 }
 
 // DefaultFinder reads the host's devices and metadata service.
