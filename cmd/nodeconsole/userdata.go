@@ -99,6 +99,14 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	}
 	if found == nil {
 		e.log.Info("user data: none found")
+		// User data refused earlier is gone (the stick was taken out):
+		// the home screen stops saying why it was refused.
+		if rec, err := userdata.LoadRecord(g.stateDir); err == nil && rec.Refused != nil && !*dryRun {
+			rec.Refused = nil
+			if err := rec.Save(g.stateDir); err != nil {
+				e.log.Warn("user data: cannot update the record", "err", err)
+			}
+		}
 		fmt.Fprintln(stdout, "No user data found: no CIDATA volume with a user-data file, and no instance metadata with user data.")
 		return nil
 	}

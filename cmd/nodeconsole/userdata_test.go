@@ -255,6 +255,13 @@ func TestUserDataBadChangesNothing(t *testing.T) {
 			if !strings.Contains(st, "not applied: "+filepath.Join(dir, "user-data:")) {
 				t.Errorf("status does not say why:\n%s", st)
 			}
+			// The bad user data is gone at the next boot: so is the warning.
+			if code, out, _ := n.run(t, "userdata", "apply"); code != 0 || !strings.Contains(out, "No user data found") {
+				t.Errorf("no user data: exit %d %s", code, out)
+			}
+			if _, st, _ = n.run(t, "status", "--json"); strings.Contains(st, "not applied") {
+				t.Errorf("status still warns:\n%s", st)
+			}
 		})
 	}
 	t.Run("fat without user-data", func(t *testing.T) {
