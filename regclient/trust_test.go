@@ -284,3 +284,55 @@ func TestLeftoverTempFilesRemoved(t *testing.T) {
 		t.Fatalf("after Reset (deregister): %v, leftovers %v", err, leftovers())
 	}
 }
+
+// addWithPairingKey pre-adds id with a generated pairing key and returns it.
+func addWithPairingKey(t *testing.T, cp *cptest.Server, id string) string {
+	t.Helper()
+	var nl api.NodeList
+	if err := cp.Admin(http.MethodPost, api.PathNodes, api.AddNodesRequest{IDs: []string{id}, Tags: map[string]string{"rack": "9"},
+		PairingKeys: map[string]string{id: api.PairingKeyGenerate}}, &nl); err != nil {
+		t.Fatal(err)
+	}
+	if nl.PairingKeys[id] == "" {
+		t.Fatalf("no generated pairing key in %+v", nl)
+	}
+	return nl.PairingKeys[id]
+}
+
+// End to end against the real control plane: a pre-added node with the
+// wrong pairing key gets a code (an admin must compare the fingerprint,
+// which Find shows the same as the node); with the right key it is
+// approved at once and registered with the admin's tags.
+func TestPairingKeyEndToEnd(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	dir := t.TempDir()
+	r := newRegistrar(t, cp, dir)
+	key := addWithPairingKey(t, cp, r.NodeID)
+
+	r.PairingKey = "wrong-pairing-key-0123456789"
+	p, err := r.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Approved || p.UserCode == "" || p.KeyFingerprint == "" {
+		t.Fatalf("a wrong pairing key: %+v; want a code to license", p)
+	}
+	act, err := cp.FindCode(p.UserCode)
+	if err != nil || act.KeyFingerprint != p.KeyFingerprint {
+		t.Fatalf("Find shows fingerprint %q (%v), the node %q", act.KeyFingerprint, err, p.KeyFingerprint)
+	}
+	if err := r.Cancel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	r.PairingKey = key
+	p, err = r.Start(context.Background())
+	if err != nil || !p.Approved || p.Redelivered {
+		t.Fatalf("the right pairing key: %+v, %v; want approved at once", p, err)
+	}
+	out, err := r.Next(context.Background())
+	if err != nil || out.Kind != OutcomeRegistered || out.Registration.Tags["rack"] != "9" {
+		t.Fatalf("Next = %+v, %v", out, err)
+	}
+	checkRegisteredOnDisk(t, cp, r.Store, out.Registration.Name)
+}

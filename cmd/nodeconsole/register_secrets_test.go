@@ -158,3 +158,24 @@ func TestRegisterDamagedCertificateKeepsKey(t *testing.T) {
 		t.Errorf("status %s", st)
 	}
 }
+
+// register --pairing-key-file: a node pre-added with that pairing key is
+// approved with no code, and the key never shows.
+func TestRegisterPairingKeyFile(t *testing.T) {
+	cp := cptest.New(t)
+	var nl api.NodeList
+	if err := cp.Admin("POST", api.PathNodes, api.AddNodesRequest{IDs: []string{cliNodeID},
+		PairingKeys: map[string]string{cliNodeID: api.PairingKeyGenerate}}, &nl); err != nil {
+		t.Fatal(err)
+	}
+	key := nl.PairingKeys[cliNodeID]
+	n := newCLINode(t, cp, "")
+	code, out, errs := n.run(t, "register", "--pairing-key-file", secretFile(t, key+"\n"), "--timeout", "30s")
+	if code != 0 || !strings.Contains(out, "accepted the pairing key") || !strings.Contains(out, "Registered as") || strings.Contains(out, "Activation code") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	n.noSecret(t, key, out, errs)
+	if st, _ := n.status(t); st != "registered" {
+		t.Errorf("status %s", st)
+	}
+}
