@@ -78,36 +78,26 @@ func (n udNode) attach(t *testing.T, dev, kind string) {
 // plane.
 func TestUserDataLoopDevicesRegister(t *testing.T) {
 	testenv.RequireRoot(t)
-	cp := cptest.New(t)
-	for _, tc := range []struct {
-		name string
-		make func(*testing.T, map[string]string) string
-	}{{"iso", makeISO}, {"fat", makeFAT}} {
-		t.Run(tc.name, func(t *testing.T) {
-			tok, err := cp.CreateToken("loop-"+tc.name, "retail", "", true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := newUDNode(t, cpNodeConfig(cp, "edge-loop-"+tc.name))
-			// Optical drives are looked at first: a disc with another
-			// label, then a CIDATA stick without user-data.
-			other := makeFAT(t, map[string]string{"user-data": "#cloud-config\nnodeconsole: {site: {endpoint: https://wrong.example.com}}\n"})
-			mustRun(t, testenv.RequireCommand(t, "fatlabel"), other, "OTHER")
-			n.attach(t, loopDevice(t, other), "cd")
-			empty := loopDevice(t, makeFAT(t, map[string]string{"meta-data": "instance-id: x\n"}))
-			n.attach(t, empty, "cd")
-			n.attach(t, loopDevice(t, tc.make(t, map[string]string{"user-data": siteUserData(cp, tok.Token)})), "usb")
+	forEachImage(t, cptest.New(t), func(t *testing.T, cp *cptest.Server, kind string, make imageMaker, token string) {
+		n := newUDNode(t, cpNodeConfig(cp, "edge-loop-"+kind))
+		// Optical drives are looked at first: a disc with another
+		// label, then a CIDATA stick without user-data.
+		other := makeFAT(t, map[string]string{"user-data": "#cloud-config\nnodeconsole: {site: {endpoint: https://wrong.example.com}}\n"})
+		mustRun(t, testenv.RequireCommand(t, "fatlabel"), other, "OTHER")
+		n.attach(t, loopDevice(t, other), "cd")
+		empty := loopDevice(t, makeFAT(t, map[string]string{"meta-data": "instance-id: x\n"}))
+		n.attach(t, empty, "cd")
+		n.attach(t, loopDevice(t, make(t, map[string]string{"user-data": siteUserData(cp, token)})), "usb")
 
-			applyThenRegister(t, cp, n, "CIDATA (USB)")
-			if b, _ := os.ReadFile(n.dropIn()); strings.Contains(string(b), "wrong.example.com") {
-				t.Error("the volume labelled OTHER was used")
-			}
-			log, _ := os.ReadFile(filepath.Join(n.state, "nodeconsole.log"))
-			if !bytes.Contains(log, []byte("CIDATA volume without a user-data file ignored")) || !bytes.Contains(log, []byte(empty)) {
-				t.Errorf("no log line for the CIDATA stick without user-data:\n%s", log)
-			}
-		})
-	}
+		applyThenRegister(t, cp, n, "CIDATA (USB)")
+		if b, _ := os.ReadFile(n.dropIn()); strings.Contains(string(b), "wrong.example.com") {
+			t.Error("the volume labelled OTHER was used")
+		}
+		log, _ := os.ReadFile(filepath.Join(n.state, "nodeconsole.log"))
+		if !bytes.Contains(log, []byte("CIDATA volume without a user-data file ignored")) || !bytes.Contains(log, []byte(empty)) {
+			t.Errorf("no log line for the CIDATA stick without user-data:\n%s", log)
+		}
+	})
 }
 
 // fakeIMDS is AWS's instance metadata service as far as user data goes:

@@ -173,19 +173,29 @@ func (n udNode) noSecret(t *testing.T, secret string, outs ...string) {
 // with mkfs.vfat, each named with --source, are applied, and the token they
 // carry registers the node with the real control plane.
 func TestUserDataImagesRegister(t *testing.T) {
-	cp := cptest.New(t)
-	for _, tc := range []struct {
+	forEachImage(t, cptest.New(t), func(t *testing.T, cp *cptest.Server, kind string, make imageMaker, token string) {
+		img := make(t, map[string]string{"user-data": siteUserData(cp, token), "meta-data": "instance-id: x\n"})
+		n := newUDNode(t, cpNodeConfig(cp, "edge-img-"+kind))
+		applyThenRegister(t, cp, n, "CIDATA (image)", "--source", img)
+	})
+}
+
+// imageMaker makes a CIDATA volume image holding files.
+type imageMaker func(*testing.T, map[string]string) string
+
+// forEachImage runs fn as a subtest for an ISO and a FAT volume, each
+// with a new single-use token from cp.
+func forEachImage(t *testing.T, cp *cptest.Server, fn func(t *testing.T, cp *cptest.Server, kind string, make imageMaker, token string)) {
+	for _, k := range []struct {
 		name string
-		make func(*testing.T, map[string]string) string
+		make imageMaker
 	}{{"iso", makeISO}, {"fat", makeFAT}} {
-		t.Run(tc.name, func(t *testing.T) {
-			tok, err := cp.CreateToken("img-"+tc.name, "retail", "", true)
+		t.Run(k.name, func(t *testing.T) {
+			tok, err := cp.CreateToken(t.Name(), "retail", "", true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			img := tc.make(t, map[string]string{"user-data": siteUserData(cp, tok.Token), "meta-data": "instance-id: x\n"})
-			n := newUDNode(t, cpNodeConfig(cp, "edge-img-"+tc.name))
-			applyThenRegister(t, cp, n, "CIDATA (image)", "--source", img)
+			fn(t, cp, k.name, k.make, tok.Token)
 		})
 	}
 }
