@@ -44,7 +44,17 @@ func (v *Volume) Close() error { return v.f.Close() }
 // OpenVolume reads the filesystem on path (a block device or an image
 // file) without mounting it. The file is opened read-only, so nothing
 // can be written to it.
-func OpenVolume(path string) (*Volume, error) {
+func OpenVolume(path string) (v *Volume, err error) {
+	// The volume may be anything someone plugged in: a reader that
+	// panics on a malformed filesystem makes it "not a filesystem".
+	defer func() {
+		if r := recover(); r != nil {
+			if v != nil {
+				v.f.Close()
+			}
+			v, err = nil, fmt.Errorf("userdata: %s: unreadable filesystem: %v", path, r)
+		}
+	}()
 	// O_NONBLOCK: an optical drive without a disc answers at once.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -59,7 +69,7 @@ func OpenVolume(path string) (*Volume, error) {
 		return nil, fmt.Errorf("userdata: read %s: %w", path, err)
 	}
 	b := file.New(f, true)
-	v := &Volume{Path: path, f: f}
+	v = &Volume{Path: path, f: f}
 	// Each reader checks its own signature first; the first that accepts
 	// the volume wins. FAT12/16 refuse FAT32 volumes and the reverse.
 	if fsys, err := iso9660.Read(b, size, 0, 0); err == nil {
@@ -83,8 +93,13 @@ func (v *Volume) IsCIDATA() bool { return strings.EqualFold(v.Label, Label) }
 
 // ReadUserData reads the user-data file at the volume's root
 // (ErrNoUserData when there is none).
-func (v *Volume) ReadUserData() ([]byte, error) {
-	data, err := readLimited(v.fs, FileName)
+func (v *Volume) ReadUserData() (data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			data, err = nil, fmt.Errorf("userdata: read %s on %s: unreadable filesystem: %v", FileName, v.Path, r)
+		}
+	}()
+	data, err = readLimited(v.fs, FileName)
 	if err != nil && !v.hasUserData() {
 		// The readers word "not found" each their own way.
 		return nil, ErrNoUserData
