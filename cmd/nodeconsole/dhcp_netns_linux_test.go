@@ -224,14 +224,45 @@ func killNetns(t *testing.T, name string) {
 
 // clientsIn lists the DHCP client processes in the node namespace.
 func (l *dhcpLab) clients(t *testing.T) []string {
-	var out []string
-	for pid, argv := range netnsProcs(t, l.node) {
+	procs := netnsProcs(t, l.node)
+	isClient := func(argv string) bool {
 		f := strings.Fields(argv)
-		if name := filepath.Base(f[0]); name == "dhclient" || name == "udhcpc" || (name == "busybox" && len(f) > 1 && f[1] == "udhcpc") {
-			out = append(out, fmt.Sprintf("%d %s", pid, argv))
+		name := filepath.Base(f[0])
+		return name == "dhclient" || name == "udhcpc" || (name == "busybox" && len(f) > 1 && f[1] == "udhcpc")
+	}
+	var out []string
+	for pid, argv := range procs {
+		if !isClient(argv) {
+			continue
 		}
+		// A client forks to run its hook script; until the child execs it
+		// has the client's command line. It is not a second client.
+		if pp, ok := procs[parentPID(pid)]; ok && isClient(pp) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%d %s", pid, argv))
 	}
 	return out
+}
+
+// parentPID reads the parent of pid from /proc (0 when it is gone).
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may hold spaces: the fields start
+	// after the last ')'. They are: state, ppid, ...
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	pp, _ := strconv.Atoi(f[1])
+	return pp
 }
 
 func (l *dhcpLab) waitExit(t *testing.T, p *proc, what string) {
