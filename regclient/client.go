@@ -412,6 +412,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 func (c *Client) transportError(op string, err error, timeout time.Duration, ctx context.Context) *Error {
 	e := &Error{Op: op, Err: err, kind: ErrUnreachable, retryable: true}
 	host := c.base.Hostname()
+	if kind := c.refusedCertificate(err); kind != nil {
+		// An older control plane refuses a client certificate in the TLS
+		// handshake instead of answering JSON.
+		e.kind, e.retryable, e.Message = kind, false, kind.Error()
+		return e
+	}
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var uaErr x509.UnknownAuthorityError
@@ -455,6 +461,28 @@ func (c *Client) transportError(op string, err error, timeout time.Duration, ctx
 		e.Message = fmt.Sprintf("cannot reach %s: %v", c.base.Host, rootCause(err))
 	}
 	return e
+}
+
+// refusedCertificate maps a TLS alert from the server about the client
+// certificate to ErrCertificateExpired, ErrRevoked or ErrUnknownCertificate;
+// nil when err is not one or no certificate was presented.
+func (c *Client) refusedCertificate(err error) error {
+	if c.opts.Certificate == nil {
+		return nil
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
+		return nil
+	}
+	switch oe.Err.Error() {
+	case "tls: expired certificate":
+		return ErrCertificateExpired
+	case "tls: revoked certificate":
+		return ErrRevoked
+	case "tls: bad certificate", "tls: unknown certificate", "tls: unknown certificate authority", "tls: unsupported certificate":
+		return ErrUnknownCertificate
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {

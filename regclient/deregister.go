@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/api"
 )
 
 // DeregisterStep names a step of Deregister, for a screen's progress list.
@@ -137,4 +139,64 @@ func (r *Registrar) DeregisterLocal(reason string) error {
 		"nodeId", r.NodeID, "name", st.NodeName, "reason", reason)
 	r.Disconnect()
 	return r.Wipe()
+}
+
+// CheckCertificate asks the control plane, over mutual TLS with the node's
+// certificate, who this node is (GET node/self). When the control plane no
+// longer accepts the certificate the error matches StaleCertificate
+// (ErrRevoked, ErrCertificateExpired, ErrUnknownCertificate, whether the
+// server answers JSON or, an older one, refuses the TLS handshake): call
+// Reenroll. A node that is not registered gets ErrNotRegistered.
+func (r *Registrar) CheckCertificate(ctx context.Context) (api.NodeSelf, error) {
+	st, err := r.Recover()
+	if err != nil {
+		return api.NodeSelf{}, err
+	}
+	if st.State != Registered {
+		return api.NodeSelf{}, ErrNotRegistered
+	}
+	cert, ca, err := r.Store.LoadCertificate()
+	if err != nil {
+		return api.NodeSelf{}, err
+	}
+	mc, err := r.Client.WithCertificate(cert, ca)
+	if err != nil {
+		return api.NodeSelf{}, err
+	}
+	defer mc.CloseIdleConnections()
+	return mc.Self(ctx)
+}
+
+// Reenroll lets a registered node whose certificate the control plane
+// refused (StaleCertificate(reason)) register again without losing its key
+// (the control plane may still know it): node.crt and ca.crt are removed
+// and state.json goes pending with State.Recovery naming reason, so that
+// Start (a code) or RegisterWithToken follows. Other errors, and a node
+// that is not registered, change nothing.
+func (r *Registrar) Reenroll(reason error) error {
+	if !StaleCertificate(reason) {
+		return fmt.Errorf("regclient: re-enroll: the certificate was not refused (%w)", reason)
+	}
+	st, err := r.Recover()
+	if err != nil {
+		return err
+	}
+	if st.State != Registered {
+		return nil
+	}
+	var why string
+	switch {
+	case errors.Is(reason, ErrCertificateExpired):
+		why = "The control plane refused this node's certificate: it expired."
+	case errors.Is(reason, ErrRevoked):
+		why = "The control plane refused this node's certificate: it was revoked (the node was deregistered or deleted)."
+	default:
+		why = "The control plane does not know this node's certificate (another control plane, or its CA changed)."
+	}
+	r.sess = nil
+	if _, err := r.Store.keepKey(st, why+" The node key was kept; register again."); err != nil {
+		return err
+	}
+	r.log().Warn("certificate refused; enrolling again with the same key", "nodeId", r.NodeID, "reason", reason)
+	return nil
 }

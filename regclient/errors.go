@@ -31,6 +31,15 @@ var (
 	// ErrRevoked: the node certificate was revoked (deregistered, deleted
 	// or replaced).
 	ErrRevoked = errors.New("the control plane revoked this node's certificate")
+	// ErrCertificateExpired: the control plane refused this node's
+	// certificate because it expired (certificate_expired, or the TLS alert
+	// of an older server). Register again (Registrar.Reenroll).
+	ErrCertificateExpired = errors.New("this node's certificate expired — register again")
+	// ErrUnknownCertificate: the control plane does not know this node's
+	// certificate (unknown_certificate, or a TLS "bad certificate" alert of
+	// an older server): another control plane, or its CA changed. Register
+	// again (Registrar.Reenroll).
+	ErrUnknownCertificate = errors.New("the control plane does not know this node's certificate — register again")
 	// ErrInvalidToken: the registration token is unknown, expired, revoked
 	// or already used.
 	ErrInvalidToken = errors.New("the registration token is unknown, expired, revoked or already used")
@@ -119,6 +128,10 @@ func kindForCode(c api.ErrorCode) error {
 		return ErrUnauthorized
 	case api.CodeCertificateRevoked:
 		return ErrRevoked
+	case api.CodeCertificateExpired:
+		return ErrCertificateExpired
+	case api.CodeUnknownCertificate:
+		return ErrUnknownCertificate
 	case api.CodeInvalidToken:
 		return ErrInvalidToken
 	case api.CodeRateLimited:
@@ -137,4 +150,13 @@ func messageForCode(c api.ErrorCode, serverMsg string) string {
 		return serverMsg
 	}
 	return string(c)
+}
+
+// StaleCertificate reports whether err says that the control plane no
+// longer accepts this node's certificate: revoked, expired or unknown
+// (as JSON from a current server, or as a TLS alert from an older one).
+// The node cannot use its identity any more; Registrar.Reenroll lets it
+// enroll again.
+func StaleCertificate(err error) bool {
+	return errors.Is(err, ErrRevoked) || errors.Is(err, ErrCertificateExpired) || errors.Is(err, ErrUnknownCertificate)
 }

@@ -262,17 +262,13 @@ const (
 )
 
 // keepKey turns a registered state whose certificate is unusable into a
-// pending one that keeps the key: state.json first (a crash after it
-// leaves a stray certificate that the next Recover removes), then node.crt
-// and ca.crt go.
-func (s Store) keepKey(st State, certErr error) (State, error) {
-	what := "missing"
-	if _, err := os.Lstat(s.Path(CertFile)); err == nil {
-		what = "damaged or not for this node's key"
-	}
+// pending one that keeps the key, with recovery (State.Recovery) saying
+// why: state.json first (a crash after it leaves a stray certificate that
+// the next Recover removes), then node.crt and ca.crt go.
+func (s Store) keepKey(st State, recovery string) (State, error) {
 	next := State{
 		NodeID: st.NodeID, State: Pending, Endpoint: st.Endpoint, NodeName: st.NodeName, Project: st.Project, Site: st.Site,
-		Recovery: "The node certificate (" + CertFile + ") was " + what + ". The node key was kept; register again to fetch the certificate for it.",
+		Recovery: recovery,
 	}
 	if err := s.Save(next); err != nil {
 		return st, fmt.Errorf("regclient: recover: %w", err)
@@ -282,7 +278,7 @@ func (s Store) keepKey(st State, certErr error) (State, error) {
 			continue
 		}
 		if err := atomicfile.Remove(s.Path(f)); err != nil {
-			return next, fmt.Errorf("regclient: recover: %w (certificate: %v)", err, certErr)
+			return next, fmt.Errorf("regclient: remove %s: %w", f, err)
 		}
 	}
 	return next, nil
@@ -338,7 +334,14 @@ func (s Store) Recover() (State, RecoverAction, error) {
 		if _, kerr := s.LoadKey(); kerr == nil {
 			// The control plane may still trust this key: keep it, and let
 			// register fetch the certificate again (the resume path).
-			st, err = s.keepKey(st, certErr)
+			what := "missing"
+			if _, err := os.Lstat(s.Path(CertFile)); err == nil {
+				what = "damaged or not for this node's key"
+			}
+			st, err = s.keepKey(st, "The node certificate ("+CertFile+") was "+what+". The node key was kept; register again to fetch the certificate for it.")
+			if err != nil {
+				err = fmt.Errorf("%w (certificate: %v)", err, certErr)
+			}
 			return st, RecoverKeptKey, err
 		}
 		if err := s.Reset(); err != nil {

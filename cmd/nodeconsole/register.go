@@ -91,8 +91,19 @@ func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader,
 		return fmt.Errorf("register: %w", err)
 	}
 	if st.State == regclient.Registered {
-		fmt.Fprintf(stdout, "This node is already registered as %s. Run 'nodeconsole deregister --confirm DEREGISTER' first to register it again.\n", nameProject(st.NodeName, st.Project))
-		return nil
+		// Registered here; but a control plane that no longer accepts the
+		// certificate (expired, revoked, unknown) lets the node enroll again.
+		_, cerr := r.CheckCertificate(ctx)
+		if !regclient.StaleCertificate(cerr) {
+			fmt.Fprintf(stdout, "This node is already registered as %s. Run 'nodeconsole deregister --confirm DEREGISTER' first to register it again.\n", nameProject(st.NodeName, st.Project))
+			return nil
+		}
+		if err := r.Reenroll(cerr); err != nil {
+			return fmt.Errorf("register: %s", oneLine(err))
+		}
+		if st, err = r.Recover(); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
 	}
 	if st.Recovery != "" {
 		fmt.Fprintln(stdout, st.Recovery)

@@ -179,3 +179,33 @@ func TestRegisterPairingKeyFile(t *testing.T) {
 		t.Errorf("status %s", st)
 	}
 }
+
+// register on a node whose certificate the control plane refuses (the
+// node was deleted in the portal) says why and enrolls again with the
+// same key, instead of "already registered".
+func TestRegisterStaleCertificateEnrollsAgain(t *testing.T) {
+	cp := cptest.New(t)
+	tok, err := cp.CreateToken("reusable", "", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newCLINode(t, cp, "")
+	tokFile := secretFile(t, tok.Token)
+	if code, _, errs := n.run(t, "register", "--token-file", tokFile); code != 0 {
+		t.Fatalf("register: %s", errs)
+	}
+	key, _ := os.ReadFile(regclient.Store{Dir: n.state}.Path(regclient.KeyFile))
+	if code, out, _ := n.run(t, "register", "--token-file", tokFile); code != 0 || !strings.Contains(out, "already registered") {
+		t.Fatalf("register on a good certificate: exit %d %q", code, out)
+	}
+	if err := cp.DeleteNode(cliNodeID); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := n.run(t, "register", "--token-file", tokFile)
+	if code != 0 || !strings.Contains(out, "refused this node's certificate") || !strings.Contains(out, "Registered as") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	if now, _ := os.ReadFile(regclient.Store{Dir: n.state}.Path(regclient.KeyFile)); !bytes.Equal(now, key) {
+		t.Error("node.key was replaced")
+	}
+}
