@@ -24,7 +24,7 @@ func cmdConfig(g globals, args []string, stdout io.Writer) error {
 	if err := g.checkConfigFlag(); err != nil {
 		return err
 	}
-	_, probs := config.Load(g.configPath, !g.configSet)
+	cfg, probs := config.Load(g.configPath, !g.configSet)
 	for _, p := range probs {
 		fmt.Fprintln(stdout, p.String())
 	}
@@ -37,8 +37,17 @@ func cmdConfig(g globals, args []string, stdout io.Writer) error {
 			n++
 		}
 	}
-	fmt.Fprintf(stdout, "config OK: %d %s read\n", n, plural(n, "file", "files"))
+	fmt.Fprintf(stdout, "config OK: %d %s read; site.registrationToken %s, site.pairingKey %s\n", n, plural(n, "file", "files"),
+		isSet(cfg.Site.RegistrationToken), isSet(cfg.Site.PairingKey))
 	return nil
+}
+
+// isSet says whether a secret is configured without showing any of it.
+func isSet(secret string) string {
+	if secret == "" {
+		return "not set"
+	}
+	return "set"
 }
 
 func plural(n int, one, many string) string {

@@ -187,9 +187,10 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("exit %d\nstdout %q\nwant   %q\nstderr %q", code, out, want, errs)
 	}
 	os.Remove(filepath.Join(dir, "config.d", "10-x.yaml"))
-	os.WriteFile(cfg, []byte("site:\n  endpoint: https://192.0.2.1:8443\n"), 0o644)
+	os.WriteFile(cfg, []byte("site:\n  endpoint: https://192.0.2.1:8443\n  pairingKey: pk_secret_pairing_key\n"), 0o644)
 	code, out, errs = runCmd(t, "--config", cfg, "config", "check")
-	if code != 0 || out != "config OK: 1 file read\n" || errs != "" {
+	// Secrets show only as set or not set.
+	if code != 0 || out != "config OK: 1 file read; site.registrationToken not set, site.pairingKey set\n" || errs != "" {
 		t.Errorf("clean config: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
