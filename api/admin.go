@@ -51,6 +51,28 @@ const (
 	// EventLoginFailed: a portal login failed (summarised per source when
 	// many).
 	EventLoginFailed = "login_failed"
+	// EventSiteCreated: a site was added.
+	EventSiteCreated = "site_created"
+	// EventSiteDeleted: a site was removed.
+	EventSiteDeleted = "site_deleted"
+	// EventLogin: a portal user logged in.
+	EventLogin = "login"
+	// EventTOTPFailed: a wrong two-factor code was entered.
+	EventTOTPFailed = "totp_failed"
+	// EventLogout: a portal session was ended by its user or an admin.
+	EventLogout = "logout"
+	// EventUserCreated, EventUserChanged, EventUserDeleted: user changes
+	// (role, sites, disabled, password reset, TOTP).
+	EventUserCreated = "user_created"
+	EventUserChanged = "user_changed"
+	EventUserDeleted = "user_deleted"
+	// EventPasswordChanged: a user changed their password.
+	EventPasswordChanged = "password_changed"
+	// EventAPITokenCreated, EventAPITokenRevoked: personal API tokens.
+	EventAPITokenCreated = "api_token_created"
+	EventAPITokenRevoked = "api_token_revoked"
+	// EventAdminTokenRotated: DATA/admin-token was replaced.
+	EventAdminTokenRotated = "admin_token_rotated"
 )
 
 // PairingKeyGenerate, as the value of AddNodesRequest.PairingKeys, asks the
@@ -245,6 +267,9 @@ type NodeList struct {
 	// PairingKeys holds, in the answer to POST PathNodes only, the pairing
 	// keys the server generated, by node ID. They are shown only here.
 	PairingKeys map[string]string `json:"pairingKeys,omitempty"`
+	// Next is the cursor of the next page (GET PathNodes with limit);
+	// empty on the last.
+	Next string `json:"next,omitempty"`
 }
 
 // Event is an entry of the events log.
@@ -259,6 +284,11 @@ type Event struct {
 	Time time.Time `json:"time"`
 	// SourceIP is the address of the request that caused it, if any.
 	SourceIP string `json:"sourceIp,omitempty"`
+	// Actor is who did it: a user name, "admin-token", a personal token
+	// ("alice (token ci)"), or "node" for the node itself.
+	Actor string `json:"actor,omitempty"`
+	// NodeName is the node's name when the event concerns a known node.
+	NodeName string `json:"nodeName,omitempty"`
 	// Message is a sentence for people (never holds a secret).
 	Message string `json:"message,omitempty"`
 }
@@ -267,6 +297,8 @@ type Event struct {
 type EventList struct {
 	// Events are newest first.
 	Events []Event `json:"events"`
+	// Next is the cursor of the next (older) page; empty on the last.
+	Next string `json:"next,omitempty"`
 }
 
 // Site is a place nodes can be registered under on the QR registration page.

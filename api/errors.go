@@ -60,6 +60,9 @@ const (
 	CodeRateLimited ErrorCode = "rate_limited"
 	// CodeInternal: the server failed; retrying later may work (500).
 	CodeInternal ErrorCode = "internal_error"
+	// CodeForbidden: the credential is valid but its role does not allow
+	// the call.
+	CodeForbidden ErrorCode = "forbidden"
 )
 
 // Status is the HTTP status code that travels with c. Unknown codes map to
@@ -73,6 +76,8 @@ func (c ErrorCode) Status() int {
 		return 401
 	case CodeInvalidCode, CodeNotFound:
 		return 404
+	case CodeForbidden:
+		return 403
 	case CodeConflict:
 		return 409
 	case CodeTooLarge:

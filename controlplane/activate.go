@@ -24,7 +24,7 @@ func errBadCode() error {
 // a lookup). nodeID, if set, must match too (QR page).
 func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollment, error) {
 	now := s.now()
-	who := principalOf(ctx).key()
+	who := budgetKey(ctx)
 	if wait := s.lookups.wait(who, now); wait > 0 {
 		return Enrollment{}, rateLimited(wait)
 	}

@@ -6,47 +6,26 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 )
 
-func (s *Server) adminRoutes(mux *http.ServeMux) {
-	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, s.requireAdmin(fn)) }
-	h("GET "+api.PatternActivation, s.handleFind)
-	h("POST "+api.PatternActivation, s.handleLicense)
-	h("POST "+api.PatternActivationDeny, s.handleDeny)
-	h("POST "+api.PathTokens, s.handleCreateToken)
-	h("GET "+api.PathTokens, s.handleTokens)
-	h("DELETE "+api.PatternToken, s.handleRevokeToken)
-	h("POST "+api.PathNodes, s.handleAddNodes)
-	h("GET "+api.PathNodes, s.handleNodes)
-	h("GET "+api.PatternNode, s.handleNode)
-	h("DELETE "+api.PatternNode, s.handleDeleteNode)
-	h("GET "+api.PathEvents, s.handleEvents)
-	h("GET "+api.PathSites, s.handleSites)
-	h("POST "+api.PathSites, s.handleCreateSite)
-	h("DELETE "+api.PatternSite, s.handleDeleteSite)
-}
-
-// requireAdmin answers 401 unless the request carries the admin token, and
-// passes the request on with its principal. Failed attempts are limited per
-// source: past the limit a wrong token gets 429. The right token is always
-// accepted (it has 256 bits, so the limit is not what stops guessing), so
-// failures from the admin's own address cannot lock the admin out.
-func (s *Server) requireAdmin(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, now := sourceIP(r), s.now()
-		tok := bearer(r)
-		if !s.isAdmin(tok) {
-			if wait := s.failSource.wait(sourceKey(ip), now); wait > 0 {
-				writeError(w, s.log, r, rateLimited(wait))
-				return
-			}
-			s.failSource.charge(sourceKey(ip), now)
-			if tok != "" {
-				s.auditFailure(r.Context(), api.EventAdminAuthFailed, "", ip, "an admin API request with a wrong bearer token was refused")
-			}
-			writeError(w, s.log, r, errorf(api.CodeUnauthorized, "Authorization: Bearer <admin token> is required"))
-			return
-		}
-		h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), adminPrincipal)))
-	})
+// adminRoutes registers the admin API; each route names the permission it
+// needs (roles.go), checked by requireAPI.
+func (s *Server) adminRoutes(mux *routeMux) {
+	h := func(pattern string, perm Perm, fn http.HandlerFunc) {
+		mux.handle(pattern, perm, s.requireAPI(perm, fn))
+	}
+	h("GET "+api.PatternActivation, PermOperate, s.handleFind)
+	h("POST "+api.PatternActivation, PermOperate, s.handleLicense)
+	h("POST "+api.PatternActivationDeny, PermOperate, s.handleDeny)
+	h("POST "+api.PathTokens, PermAdmin, s.handleCreateToken)
+	h("GET "+api.PathTokens, PermAdmin, s.handleTokens)
+	h("DELETE "+api.PatternToken, PermAdmin, s.handleRevokeToken)
+	h("POST "+api.PathNodes, PermOperate, s.handleAddNodes)
+	h("GET "+api.PathNodes, PermRead, s.handleNodes)
+	h("GET "+api.PatternNode, PermRead, s.handleNode)
+	h("DELETE "+api.PatternNode, PermOperate, s.handleDeleteNode)
+	h("GET "+api.PathEvents, PermRead, s.handleEvents)
+	h("GET "+api.PathSites, PermRead, s.handleSites)
+	h("POST "+api.PathSites, PermAdmin, s.handleCreateSite)
+	h("DELETE "+api.PatternSite, PermAdmin, s.handleDeleteSite)
 }
 
 // answer writes v with status, or err.
@@ -111,8 +90,21 @@ func (s *Server) handleAddNodes(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, http.StatusOK, resp, err)
 }
 
+// handleNodes lists every node, or a page of them with ?limit= (and
+// ?cursor= from the previous page's next).
 func (s *Server) handleNodes(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.nodes(r.Context())
+	q := r.URL.Query()
+	if q.Get("limit") == "" && q.Get("cursor") == "" {
+		resp, err := s.nodes(r.Context())
+		s.answer(w, r, http.StatusOK, resp, err)
+		return
+	}
+	limit, err := pageLimit(q, defaultPageLimit)
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	resp, err := s.nodePage(r.Context(), limit, q.Get("cursor"))
 	s.answer(w, r, http.StatusOK, resp, err)
 }
 
@@ -125,8 +117,15 @@ func (s *Server) handleDeleteNode(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, http.StatusNoContent, nil, s.deleteNode(r.Context(), r.PathValue("id"), sourceIP(r)))
 }
 
+// handleEvents pages through events: ?limit= (default 100), ?cursor=,
+// and filters ?actor=, ?node=, ?type=.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.events(r.Context(), 500)
+	q, err := eventQuery(r.URL.Query(), defaultPageLimit)
+	if err != nil {
+		writeError(w, s.log, r, err)
+		return
+	}
+	resp, err := s.eventPage(r.Context(), q)
 	s.answer(w, r, http.StatusOK, resp, err)
 }
 

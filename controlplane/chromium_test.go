@@ -93,8 +93,9 @@ func TestPortalInChromium(t *testing.T) {
 	// The verification_uri_complete sends the admin to the login form first.
 	step("log in",
 		chromedp.Navigate(er.VerificationURIComplete),
-		chromedp.WaitVisible(id("token")),
-		chromedp.SendKeys(id("token"), cp.AdminToken),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), "admin-token"),
+		chromedp.SendKeys(id("password"), cp.AdminToken),
 		chromedp.Click(id("login")),
 		chromedp.WaitVisible(id("code")),
 	)

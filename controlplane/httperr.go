@@ -24,6 +24,23 @@ type apiError struct {
 
 func (e *apiError) Error() string { return string(e.code) + ": " + e.msg }
 
+// IsInputError reports whether err is about the input (invalid, not
+// found, conflicting) rather than the server failing.
+func IsInputError(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && (ae.code == api.CodeInvalidRequest || ae.code == api.CodeNotFound || ae.code == api.CodeConflict)
+}
+
+// ErrorMessage is the sentence for people carried by err (without the
+// stable code), or err's text.
+func ErrorMessage(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.msg
+	}
+	return err.Error()
+}
+
 func errorf(code api.ErrorCode, format string, args ...any) *apiError {
 	return &apiError{code: code, msg: fmt.Sprintf(format, args...)}
 }

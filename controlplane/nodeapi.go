@@ -11,7 +11,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 )
 
-func (s *Server) nodeRoutes(mux *http.ServeMux) {
+func (s *Server) nodeRoutes(mux registrar) {
 	mux.HandleFunc("POST "+api.PathEnroll, s.handleEnroll)
 	mux.HandleFunc("POST "+api.PathEnrollPoll, s.handlePoll)
 	mux.HandleFunc("POST "+api.PathEnrollCancel, s.handleCancel)

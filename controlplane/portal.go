@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
@@ -21,25 +20,17 @@ var webFS embed.FS
 const (
 	sessionCookie  = "nc_session"
 	loginCSRF      = "nc_login_csrf"
-	sessionTTL     = 12 * time.Hour
-	maxSessions    = 10000
-	pageEventLimit = 200
+	pageEventLimit = 100
 )
 
 // portal is the server-rendered web portal. It works without JavaScript:
-// every action is a form with a CSRF token, posted to the server.
+// every action is a form with a CSRF token, posted to the server. Every
+// page names the permission it needs (roles.go); the templates show only
+// the actions the principal may take.
 type portal struct {
 	s     *Server
 	pages map[string]*template.Template
-
-	mu       sync.Mutex
-	sessions map[string]session // key: sha256Hex(session ID)
-}
-
-type session struct {
-	csrf    string
-	expires time.Time
-	who     principal
+	login *loginThrottle
 }
 
 // pageData is what every template gets.
@@ -48,13 +39,21 @@ type pageData struct {
 	Nav      string
 	CSRF     string
 	LoggedIn bool
-	Notice   string
-	Error    string
-	Data     any
+	// Who is the logged-in principal (zero when logged out).
+	Who    Principal
+	Notice string
+	Error  string
+	// Back is a link for error pages.
+	Back string
+	Data any
 }
 
+// Can reports whether the logged-in principal has perm (templates hide
+// what it cannot do).
+func (d pageData) Can(perm string) bool { return d.LoggedIn && d.Who.Role.Can(Perm(perm)) }
+
 func newPortal(s *Server) (*portal, error) {
-	p := &portal{s: s, pages: map[string]*template.Template{}, sessions: map[string]session{}}
+	p := &portal{s: s, pages: map[string]*template.Template{}, login: newLoginThrottle()}
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string {
 			if t.IsZero() {
@@ -68,8 +67,10 @@ func newPortal(s *Server) (*portal, error) {
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
+		"eventLabel": eventLabel,
 	}
-	for _, name := range []string{"login", "nodes", "activate", "tokens", "hosts", "sites", "register", "events"} {
+	for _, name := range []string{"login", "totp", "password", "account", "message", "nodes", "activate", "tokens",
+		"hosts", "sites", "register", "events"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("controlplane: parse portal template %s: %w", name, err)
@@ -79,30 +80,47 @@ func newPortal(s *Server) (*portal, error) {
 	return p, nil
 }
 
-func (p *portal) routes(mux *http.ServeMux) {
+// pageHandler is a portal page; d has the session's CSRF token and
+// principal.
+type pageHandler func(http.ResponseWriter, *http.Request, pageData)
+
+func (p *portal) routes(mux *routeMux) {
 	static, _ := fs.Sub(webFS, "web/static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/nodes", http.StatusSeeOther) })
-	mux.HandleFunc("GET /login", p.loginPage)
-	mux.HandleFunc("POST /login", p.login)
-	mux.HandleFunc("POST /logout", p.auth(p.logout))
-	mux.HandleFunc("GET /nodes", p.auth(p.nodesPage))
-	mux.HandleFunc("POST /nodes/delete", p.auth(p.deleteNode))
-	mux.HandleFunc("GET "+api.PathActivatePage, p.auth(p.activatePage))
-	mux.HandleFunc("POST "+api.PathActivatePage, p.auth(p.find))
-	mux.HandleFunc("POST /activate/license", p.auth(p.license))
-	mux.HandleFunc("POST /activate/deny", p.auth(p.deny))
-	mux.HandleFunc("GET /tokens", p.auth(p.tokensPage))
-	mux.HandleFunc("POST /tokens", p.auth(p.createToken))
-	mux.HandleFunc("POST /tokens/revoke", p.auth(p.revokeToken))
-	mux.HandleFunc("GET /hosts", p.auth(p.hostsPage))
-	mux.HandleFunc("POST /hosts", p.auth(p.addHosts))
-	mux.HandleFunc("GET /sites", p.auth(p.sitesPage))
-	mux.HandleFunc("POST /sites", p.auth(p.createSite))
-	mux.HandleFunc("POST /sites/delete", p.auth(p.deleteSite))
-	mux.HandleFunc("GET "+api.PathRegisterPage, p.auth(p.registerPage))
-	mux.HandleFunc("POST "+api.PathRegisterPage, p.auth(p.register))
-	mux.HandleFunc("GET /events", p.auth(p.eventsPage))
+	mux.handle("GET /static/", PermPublic, http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.handle("GET /{$}", PermPublic, http.HandlerFunc(p.home))
+	mux.handle("GET /login", PermPublic, http.HandlerFunc(p.loginPage))
+	mux.handle("POST /login", PermPublic, http.HandlerFunc(p.loginSubmit))
+	page := func(pattern string, perm Perm, h pageHandler) {
+		mux.handle(pattern, perm, p.auth(perm, SessionActive, h))
+	}
+	step := func(pattern string, stage SessionStage, h pageHandler) {
+		mux.handle(pattern, PermPublic, p.auth(PermPublic, stage, h))
+	}
+	step("GET /login/totp", SessionTOTP, p.totpPage)
+	step("POST /login/totp", SessionTOTP, p.totpSubmit)
+	step("GET /login/password", SessionPassword, p.passwordPage)
+	step("POST /login/password", SessionPassword, p.passwordSubmit)
+	mux.handle("POST /logout", PermPublic, http.HandlerFunc(p.logout))
+	page("GET /account", PermSelf, p.accountPage)
+	page("POST /account/password", PermSelf, p.accountPassword)
+	page("POST /account/sessions/end", PermSelf, p.endSessionSubmit)
+	page("GET /nodes", PermRead, p.nodesPage)
+	page("POST /nodes/delete", PermOperate, p.deleteNode)
+	page("GET "+api.PathActivatePage, PermOperate, p.activatePage)
+	page("POST "+api.PathActivatePage, PermOperate, p.find)
+	page("POST /activate/license", PermOperate, p.license)
+	page("POST /activate/deny", PermOperate, p.deny)
+	page("GET /tokens", PermAdmin, p.tokensPage)
+	page("POST /tokens", PermAdmin, p.createToken)
+	page("POST /tokens/revoke", PermAdmin, p.revokeToken)
+	page("GET /hosts", PermOperate, p.hostsPage)
+	page("POST /hosts", PermOperate, p.addHosts)
+	page("GET /sites", PermRead, p.sitesPage)
+	page("POST /sites", PermAdmin, p.createSite)
+	page("POST /sites/delete", PermAdmin, p.deleteSite)
+	page("GET "+api.PathRegisterPage, PermRegister, p.registerPage)
+	page("POST "+api.PathRegisterPage, PermRegister, p.register)
+	page("GET /events", PermRead, p.eventsPage)
 }
 
 // render writes a page with security headers.
@@ -119,120 +137,107 @@ func (p *portal) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 }
 
+// renderMessage is a page that says what happened and links back.
+func (p *portal) renderMessage(w http.ResponseWriter, r *http.Request, status int, d pageData, title, msg, back string) {
+	d.Title, d.Nav, d.Error, d.Back = title, "", msg, back
+	p.render(w, r, status, "message", d)
+}
+
 func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 }
 
-// current returns the request's live session.
-func (p *portal) current(r *http.Request) (session, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return session{}, false
+// stagePage is where a session at stage continues.
+func stagePage(stage SessionStage) string {
+	switch stage {
+	case SessionTOTP:
+		return "/login/totp"
+	case SessionPassword:
+		return "/login/password"
 	}
-	key := sha256Hex(c.Value)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, ok := p.sessions[key]
-	if !ok || !p.s.now().Before(s.expires) {
-		delete(p.sessions, key)
-		return session{}, false
-	}
-	return s, true
+	return "/"
 }
 
-// auth requires a session, and a matching CSRF token on POST.
-func (p *portal) auth(h func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
+// auth requires a session at stage whose principal has perm, and a
+// matching CSRF token on POST; it puts the principal on the context.
+func (p *portal) auth(perm Perm, stage SessionStage, h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := p.current(r)
+		ss, who, ok := p.sessionOf(r)
 		if !ok {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet && stage == SessionActive {
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			p.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: "Your session ended; log in again.", Data: loginData{Next: "/nodes"}})
+			p.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: "Your session ended; log in again.", Data: loginData{Next: "/"}})
+			return
+		}
+		d := pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == SessionActive, Who: who}
+		if ss.Stage != stage {
+			http.Redirect(w, r, stagePage(ss.Stage)+"?next="+urlQueryEscape(safeNext(r.URL.Query().Get("next"))), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost {
 			if err := r.ParseForm(); err != nil {
-				http.Error(w, "bad form", http.StatusBadRequest)
+				p.renderMessage(w, r, http.StatusBadRequest, d, "Bad request", "The form could not be read.", "/")
 				return
 			}
-			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.csrf)) != 1 {
-				http.Error(w, "invalid CSRF token; reload the page and try again", http.StatusForbidden)
+			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(ss.CSRF)) != 1 {
+				p.csrfFailed(w, r, d)
 				return
 			}
 		}
-		h(w, r.WithContext(withPrincipal(r.Context(), sess.who)), pageData{CSRF: sess.csrf, LoggedIn: true})
+		if !who.Role.Can(perm) {
+			p.renderMessage(w, r, http.StatusForbidden, d, "Not allowed",
+				"Your role ("+string(who.Role)+") does not allow this page or action. Ask an admin if you need it.", "/")
+			return
+		}
+		h(w, r.WithContext(WithPrincipal(r.Context(), who)), d)
 	}
 }
 
-type loginData struct{ Next string }
+// csrfFailed is the page for a form whose CSRF token does not match
+// (usually a form left open across a log-in or a server restart).
+func (p *portal) csrfFailed(w http.ResponseWriter, r *http.Request, d pageData) {
+	back := "/"
+	if ref := safeNext(r.URL.Path); ref != "/" && r.URL.Path != "/logout" {
+		back = ref
+	}
+	p.renderMessage(w, r, http.StatusForbidden, d, "The form expired",
+		"The form was sent without a valid security token: it may be from before your last log-in, or from another site. Nothing was changed. Go back, reload the page and try again.", back)
+}
+
+// home sends each role to its start page.
+func (p *portal) home(w http.ResponseWriter, r *http.Request) {
+	_, who, ok := p.sessionOf(r)
+	switch {
+	case !ok:
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case who.Role.Can(PermRead):
+		http.Redirect(w, r, "/nodes", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	}
+}
+
+type loginData struct{ Next, User string }
 
 // safeNext keeps redirects on this site.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/nodes"
+		return "/"
 	}
 	return next
 }
 
-func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.current(r); ok {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-		return
-	}
-	tok := randomString(24)
-	setCookie(w, loginCSRF, tok, 3600)
-	p.render(w, r, http.StatusOK, "login", pageData{Title: "Log in", CSRF: tok, Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
-}
-
-func (p *portal) login(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(loginCSRF)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		http.Error(w, "invalid CSRF token; reload the login page", http.StatusForbidden)
-		return
-	}
-	next := safeNext(r.PostFormValue("next"))
-	ip, now := sourceIP(r), p.s.now()
-	// As requireAdmin: past the limit a wrong token gets 429; the right one
-	// always works.
-	if !p.s.isAdmin(strings.TrimSpace(r.PostFormValue("token"))) {
-		if wait := p.s.failSource.wait(sourceKey(ip), now); wait > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(wait)))
-			p.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Log in", CSRF: c.Value, Error: "Too many attempts; wait a minute.", Data: loginData{Next: next}})
+// logout ends the session, from any login stage.
+func (p *portal) logout(w http.ResponseWriter, r *http.Request) {
+	if ss, who, ok := p.sessionOf(r); ok {
+		if r.ParseForm() != nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(ss.CSRF)) != 1 {
+			p.csrfFailed(w, r, pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == SessionActive, Who: who})
 			return
 		}
-		p.s.failSource.charge(sourceKey(ip), now)
-		p.s.auditFailure(r.Context(), api.EventLoginFailed, "", ip, "a portal login with a wrong admin token failed")
-		p.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", CSRF: c.Value, Error: "That is not the admin token.", Data: loginData{Next: next}})
-		return
-	}
-	id := randomString(32)
-	p.mu.Lock()
-	if len(p.sessions) >= maxSessions {
-		for k, s := range p.sessions {
-			if !now.Before(s.expires) {
-				delete(p.sessions, k)
-			}
-		}
-	}
-	p.sessions[sha256Hex(id)] = session{csrf: randomString(24), expires: now.Add(sessionTTL), who: adminPrincipal}
-	p.mu.Unlock()
-	setCookie(w, sessionCookie, id, int(sessionTTL.Seconds()))
-	setCookie(w, loginCSRF, "", -1)
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (p *portal) logout(w http.ResponseWriter, r *http.Request, _ pageData) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		p.mu.Lock()
-		delete(p.sessions, sha256Hex(c.Value))
-		p.mu.Unlock()
+		p.endSession(r.Context(), ss.Hash)
 	}
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

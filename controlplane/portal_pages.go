@@ -249,6 +249,18 @@ type registerData struct {
 	Sites []api.Site
 }
 
+// sitesFor lists the sites the principal may register nodes at.
+func (p *portal) sitesFor(r *http.Request, who Principal) []api.Site {
+	all, _ := p.s.sites(r.Context())
+	var out []api.Site
+	for _, st := range all.Sites {
+		if who.MaySite(st.Name) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // registerPage is the QR registration page: /register?node=ID&code=CODE.
 func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Register node", ""
@@ -257,15 +269,15 @@ func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData
 	status := http.StatusOK
 	data := registerData{Code: code}
 	if !api.ValidNodeID(node) {
-		d.Error, status = "The link is incomplete: it needs a node ID and a code.", http.StatusBadRequest
+		d.Error, status = "The link is incomplete: it needs a node ID and a code. Scan the QR code on the node's screen.", http.StatusBadRequest
+	} else if data.Sites = p.sitesFor(r, d.Who); len(data.Sites) == 0 {
+		d.Error, status = "There is no site you may register nodes at. Ask an admin to add one.", http.StatusForbidden
 	} else if e, err := p.s.lookup(r.Context(), code, node, sourceIP(r)); err != nil {
 		d.Error, status = p.message(r, err)
 	} else if a, err := p.s.activation(r.Context(), e); err != nil {
 		d.Error, status = p.message(r, err)
 	} else {
 		data.Found = &a
-		sites, _ := p.s.sites(r.Context())
-		data.Sites = sites.Sites
 	}
 	d.Data = data
 	p.render(w, r, status, "register", d)
@@ -277,6 +289,11 @@ func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 	if site == "" {
 		d.Error, d.Data = "Choose a site.", registerData{}
 		p.render(w, r, http.StatusBadRequest, "register", d)
+		return
+	}
+	if !d.Who.MaySite(site) {
+		p.renderMessage(w, r, http.StatusForbidden, d, "Not allowed",
+			"You may not register nodes at site “"+site+"”. Ask an admin if you need it.", "/")
 		return
 	}
 	resp, err := p.s.license(r.Context(), code, node, api.LicenseRequest{Name: r.PostFormValue("name"), Site: site,
@@ -292,14 +309,47 @@ func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.render(w, r, http.StatusOK, "register", d)
 }
 
-type eventsData struct{ Events []api.Event }
+type eventsData struct {
+	Events []api.Event
+	Filter EventQuery
+	Types  []string
+	// Older is the link to the next page, empty on the last.
+	Older string
+}
 
+// eventTypes are the types the events page filter offers.
+var eventTypes = []string{api.EventEnrollmentStarted, api.EventActivated, api.EventDenied, api.EventRegistered,
+	api.EventDeregistered, api.EventCancelled, api.EventCodeLookupFailed, api.EventTokenRejected, api.EventNodeAdded,
+	api.EventNodeDeleted, api.EventTokenCreated, api.EventTokenRevoked, api.EventSiteCreated, api.EventSiteDeleted,
+	api.EventLogin, api.EventLoginFailed, api.EventTOTPFailed, api.EventLogout, api.EventUserCreated,
+	api.EventUserChanged, api.EventUserDeleted, api.EventPasswordChanged, api.EventAPITokenCreated,
+	api.EventAPITokenRevoked, api.EventAdminTokenRotated}
+
+// eventsPage shows events, filtered by actor, node and type, a page at a
+// time.
 func (p *portal) eventsPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Events", "events"
-	list, err := p.s.events(r.Context(), pageEventLimit)
-	if err != nil {
-		d.Error, _ = p.message(r, err)
+	data := eventsData{Types: eventTypes}
+	status := http.StatusOK
+	q, err := eventQuery(r.URL.Query(), pageEventLimit)
+	if err == nil {
+		data.Filter = q
+		var list api.EventList
+		list, err = p.s.eventPage(r.Context(), q)
+		data.Events = list.Events
+		if list.Next != "" {
+			v := url.Values{"cursor": {list.Next}}
+			for k, f := range map[string]string{"actor": q.Actor, "node": q.NodeID, "type": q.Type} {
+				if f != "" {
+					v.Set(k, f)
+				}
+			}
+			data.Older = "/events?" + v.Encode()
+		}
 	}
-	d.Data = eventsData{Events: list.Events}
-	p.render(w, r, http.StatusOK, "events", d)
+	if err != nil {
+		d.Error, status = p.message(r, err)
+	}
+	d.Data = data
+	p.render(w, r, status, "events", d)
 }

@@ -16,9 +16,10 @@ import (
 // browser is a cookie-keeping HTTP client for portal tests without a real
 // browser.
 type browser struct {
-	t  *testing.T
-	cp *cptest.Server
-	c  *http.Client
+	t    *testing.T
+	cp   *cptest.Server
+	c    *http.Client
+	csrf string // of the session (loginAs)
 }
 
 func newBrowser(t *testing.T, cp *cptest.Server) *browser {
@@ -64,7 +65,7 @@ func csrfOf(t *testing.T, page string) string {
 func (b *browser) login() string {
 	b.t.Helper()
 	_, page := b.get("/login")
-	st, page := b.post("/login", url.Values{"csrf": {csrfOf(b.t, page)}, "token": {b.cp.AdminToken}, "next": {"/nodes"}})
+	st, page := b.post("/login", url.Values{"csrf": {csrfOf(b.t, page)}, "username": {"admin-token"}, "password": {b.cp.AdminToken}, "next": {"/nodes"}})
 	if st != 200 || !strings.Contains(page, "<h1>Nodes</h1>") {
 		b.t.Fatalf("login: %d\n%s", st, page)
 	}
@@ -76,21 +77,21 @@ func TestPortalLoginAndCSRF(t *testing.T) {
 	b := newBrowser(t, cp)
 	// Not logged in: pages redirect to the login form, which keeps the target.
 	st, page := b.get("/activate?code=BBBB-BBBB")
-	if st != 200 || !strings.Contains(page, `name="token"`) || !strings.Contains(page, `value="/activate?code=BBBB-BBBB"`) {
+	if st != 200 || !strings.Contains(page, `name="password"`) || !strings.Contains(page, `value="/activate?code=BBBB-BBBB"`) {
 		t.Fatalf("anonymous /activate: %d\n%s", st, page)
 	}
 	// A wrong token is refused.
-	st, _ = b.post("/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {"wrong"}})
+	st, _ = b.post("/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin-token"}, "password": {"wrong"}})
 	if st != http.StatusUnauthorized {
 		t.Fatalf("wrong token: %d", st)
 	}
 	// Login without the CSRF token is refused.
 	b2 := newBrowser(t, cp)
-	if st, _ := b2.post("/login", url.Values{"token": {cp.AdminToken}}); st != http.StatusForbidden {
+	if st, _ := b2.post("/login", url.Values{"username": {"admin-token"}, "password": {cp.AdminToken}}); st != http.StatusForbidden {
 		t.Fatalf("login without CSRF: %d", st)
 	}
 
-	resp, err := b.c.PostForm(cp.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {cp.AdminToken}, "next": {"https://evil.example/"}})
+	resp, err := b.c.PostForm(cp.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin-token"}, "password": {cp.AdminToken}, "next": {"https://evil.example/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,9 +100,11 @@ func TestPortalLoginAndCSRF(t *testing.T) {
 		t.Fatalf("login redirected to %v", resp.Request.URL)
 	}
 	var sc *http.Cookie
-	for _, c := range resp.Request.Response.Cookies() {
-		if c.Name == "nc_session" {
-			sc = c
+	for r := resp.Request; r.Response != nil; r = r.Response.Request {
+		for _, c := range r.Response.Cookies() {
+			if c.Name == "nc_session" {
+				sc = c
+			}
 		}
 	}
 	if sc == nil || !sc.HttpOnly || !sc.Secure || sc.SameSite != http.SameSiteStrictMode {
@@ -126,7 +129,7 @@ func TestPortalLoginAndCSRF(t *testing.T) {
 
 	// Log out ends the session.
 	b.post("/logout", url.Values{"csrf": {csrf}})
-	if _, page := b.get("/nodes"); !strings.Contains(page, `name="token"`) {
+	if _, page := b.get("/nodes"); !strings.Contains(page, `name="password"`) {
 		t.Fatal("still logged in after logout")
 	}
 }
@@ -182,7 +185,7 @@ func TestPortalQRRegistrationAndHosts(t *testing.T) {
 		}
 	}
 	_, page = b.get("/events")
-	for _, want := range []string{"activated", "node_added", "QR registration"} {
+	for _, want := range []string{"Activated", "Node pre-added", "QR registration", "admin-token", "berlin-1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("events page lacks %q", want)
 		}

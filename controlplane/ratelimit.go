@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"math"
 	"net/netip"
 	"sync"
@@ -23,7 +22,7 @@ type Limit struct {
 //     /64 of an IPv6 address; see sourceKey) and per target (a registration
 //     token, a node ID's pairing key);
 //   - authenticated callers are limited per principal (the credential they
-//     proved; see principal), for failed user-code lookups (RFC 8628 §5.1).
+//     proved; see Principal.Key), for failed user-code lookups (RFC 8628 §5.1).
 type RateLimits struct {
 	// FailPerIP: failures per source: bad, spent or revoked registration
 	// tokens, wrong pairing keys, wrong admin bearer tokens, failed portal
@@ -66,33 +65,6 @@ func sourceKey(ip string) string {
 	}
 	p, _ := a.Prefix(64)
 	return p.String()
-}
-
-// principal is who an authenticated request acts as: the credential it
-// proved. Its key names its own rate-limit buckets. Today the only kind is
-// the break-glass admin token (bearer or portal session); users and their
-// personal tokens are principals of other kinds with their own keys.
-type principal struct {
-	kind string // "admin"
-	id   string // the user or token, for kinds that have several
-}
-
-// adminPrincipal is the admin token's principal.
-var adminPrincipal = principal{kind: "admin"}
-
-func (p principal) key() string { return p.kind + ":" + p.id }
-
-type principalKey struct{}
-
-// withPrincipal returns ctx carrying p.
-func withPrincipal(ctx context.Context, p principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// principalOf is the principal ctx carries (the zero principal if none).
-func principalOf(ctx context.Context) principal {
-	p, _ := ctx.Value(principalKey{}).(principal)
-	return p
 }
 
 type bucket struct {

@@ -9,7 +9,6 @@ package controlplane
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -107,7 +106,7 @@ type Server struct {
 	notify     Notifier
 	ca         *authority
 	tlsCert    tls.Certificate
-	adminToken string
+	adminToken *adminTokenFileState
 	secret     []byte
 	// failSource, failTarget and enrollSource limit anonymous callers;
 	// lookups limits authenticated ones per principal (ratelimit.go).
@@ -118,7 +117,9 @@ type Server struct {
 	audit        auditThrottle
 	hashes       hashCache
 	portal       *portal
+	accounts     *Accounts
 	handler      http.Handler
+	mux          *routeMux
 	// waiting counts polls being held right now (Waiting).
 	waiting atomic.Int64
 
@@ -195,7 +196,7 @@ func Open(opts Options) (*Server, error) {
 	if s.tlsCert, err = s.ca.serverCertificate(s.hostnames(), s.now()); err != nil {
 		return nil, err
 	}
-	if s.adminToken, err = loadOrCreateSecret(opts.DataDir, adminTokenFile); err != nil {
+	if s.adminToken, err = newAdminTokenFileState(opts.DataDir); err != nil {
 		return nil, err
 	}
 	secret, err := loadOrCreateSecret(opts.DataDir, secretFile)
@@ -203,12 +204,14 @@ func Open(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.secret = []byte(secret)
-	s.store = opts.Store
-	if s.store == nil {
-		if s.store, err = OpenSQLite(context.Background(), filepath.Join(opts.DataDir, dbFile)); err != nil {
+	st := opts.Store
+	if st == nil {
+		if st, err = OpenSQLite(context.Background(), filepath.Join(opts.DataDir, dbFile)); err != nil {
 			return nil, err
 		}
 	}
+	s.store = actorStore{st}
+	s.accounts = &Accounts{store: s.store, dataDir: opts.DataDir, now: s.now}
 	if s.portal, err = newPortal(s); err != nil {
 		s.store.Close()
 		return nil, err
@@ -336,8 +339,12 @@ func (s *Server) baseURL(r *http.Request) string {
 // (nodes waiting for an admin), for monitoring and load tests.
 func (s *Server) Waiting() int { return int(s.waiting.Load()) }
 
-// AdminToken is the admin API bearer token (also the portal password).
-func (s *Server) AdminToken() string { return s.adminToken }
+// AdminToken is the admin API bearer token (also the portal password of
+// the user name "admin-token").
+func (s *Server) AdminToken() string { return s.adminToken.current() }
+
+// Accounts manages the server's users and personal API tokens.
+func (s *Server) Accounts() *Accounts { return s.accounts }
 
 // AdminTokenPath is the file holding the admin token.
 func (s *Server) AdminTokenPath() string { return filepath.Join(s.opts.DataDir, adminTokenFile) }
@@ -353,13 +360,14 @@ func (s *Server) Close() error { return s.store.Close() }
 
 // routes builds the handler tree.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	s.nodeRoutes(mux)
+	mux := newRouteMux()
+	s.mux = mux
+	s.nodeRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
 	s.adminRoutes(mux)
 	s.portal.routes(mux)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("/api/", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, errorf(api.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
+	}))
 	return s.logRequests(limitBody(mux))
 }
 
@@ -421,9 +429,4 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(h[len(prefix):])
 	}
 	return ""
-}
-
-// isAdmin reports whether tok is the admin token (constant time).
-func (s *Server) isAdmin(tok string) bool {
-	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) == 1
 }

@@ -90,6 +90,45 @@ var migrations = []string{
 	CREATE INDEX enrollments_state_expires ON enrollments(state, expires_at);
 	CREATE INDEX enrollments_source_state ON enrollments(source_key, state, expires_at);
 	CREATE INDEX events_time ON events(time);`,
+	// Issue 13: users, personal API tokens, portal sessions; who did each
+	// event.
+	`CREATE TABLE users (
+		name TEXT PRIMARY KEY,
+		role TEXT NOT NULL,
+		sites TEXT NOT NULL,
+		disabled INTEGER NOT NULL,
+		password_hash TEXT NOT NULL,
+		must_change_password INTEGER NOT NULL,
+		totp_secret TEXT NOT NULL,
+		totp_last_step INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_login INTEGER NOT NULL
+	);
+	CREATE TABLE api_tokens (
+		id TEXT PRIMARY KEY,
+		user TEXT NOT NULL,
+		label TEXT NOT NULL,
+		hash TEXT NOT NULL UNIQUE,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		last_used INTEGER NOT NULL
+	);
+	CREATE INDEX api_tokens_user ON api_tokens(user);
+	CREATE TABLE sessions (
+		hash TEXT PRIMARY KEY,
+		user TEXT NOT NULL,
+		csrf TEXT NOT NULL,
+		stage TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL,
+		source_ip TEXT NOT NULL,
+		user_agent TEXT NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions(user);
+	ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+	CREATE INDEX events_actor ON events(actor, id);
+	CREATE INDEX events_node ON events(node_id, id);
+	CREATE INDEX events_type ON events(type, id);`,
 }
 
 // sqliteStore is the SQLite Store.
@@ -445,6 +484,24 @@ const (
 	qPruneNodes
 	qPruneEventsBefore
 	qPruneEventsOver
+	qUser
+	qUsers
+	qPutUser
+	qDeleteUser
+	qAPIToken
+	qAPITokenByHash
+	qAPITokensForUser
+	qPutAPIToken
+	qDeleteAPIToken
+	qDeleteAPITokensForUser
+	qSession
+	qSessionsForUser
+	qPutSession
+	qDeleteSession
+	qDeleteSessionsForUser
+	qDeleteSessionsBefore
+	qEventsPage
+	qNodesAfter
 	numStatements
 )
 
@@ -502,9 +559,6 @@ var statementSQL = [numStatements]string{
 	qSites: `SELECT id, name, project FROM sites ORDER BY name`,
 	qPutSite: `INSERT INTO sites (id, name, project) VALUES (?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name=excluded.name, project=excluded.project`,
-	qDeleteSite:   `DELETE FROM sites WHERE id = ?`,
-	qAddEvent:     `INSERT INTO events (type, node_id, time, source_ip, message) VALUES (?, ?, ?, ?, ?)`,
-	qEvents:       `SELECT id, type, node_id, time, source_ip, message FROM events ORDER BY id DESC LIMIT ?`,
 	qCountPending: `SELECT count(*) FROM enrollments WHERE state = 'pending' AND expires_at > ?`,
 	qCountPendingFromSource: `SELECT count(*) FROM enrollments
 		WHERE source_key = ? AND state = 'pending' AND expires_at > ?`,
@@ -520,7 +574,48 @@ var statementSQL = [numStatements]string{
 		AND last_seen < ? AND NOT EXISTS (SELECT 1 FROM enrollments WHERE enrollments.node_id = nodes.id)`,
 	qPruneEventsBefore: `DELETE FROM events WHERE time < ?`,
 	qPruneEventsOver:   `DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?`,
+	qDeleteSite:        `DELETE FROM sites WHERE id = ?`,
+	qAddEvent:          `INSERT INTO events (type, node_id, time, source_ip, message, actor) VALUES (?, ?, ?, ?, ?, ?)`,
+	qEvents:            `SELECT ` + eventCols + ` FROM events ORDER BY id DESC LIMIT ?`,
+	qUser:              `SELECT ` + userCols + ` FROM users WHERE name = ?`,
+	qUsers:             `SELECT ` + userCols + ` FROM users ORDER BY name`,
+	qPutUser: `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET role=excluded.role, sites=excluded.sites, disabled=excluded.disabled,
+		password_hash=excluded.password_hash, must_change_password=excluded.must_change_password,
+		totp_secret=excluded.totp_secret, totp_last_step=excluded.totp_last_step,
+		created_at=excluded.created_at, last_login=excluded.last_login`,
+	qDeleteUser:       `DELETE FROM users WHERE name = ?`,
+	qAPIToken:         `SELECT ` + apiTokenCols + ` FROM api_tokens WHERE id = ?`,
+	qAPITokenByHash:   `SELECT ` + apiTokenCols + ` FROM api_tokens WHERE hash = ?`,
+	qAPITokensForUser: `SELECT ` + apiTokenCols + ` FROM api_tokens WHERE user = ? ORDER BY created_at DESC`,
+	qPutAPIToken: `INSERT INTO api_tokens (` + apiTokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET user=excluded.user, label=excluded.label, hash=excluded.hash,
+		created_at=excluded.created_at, expires_at=excluded.expires_at, last_used=excluded.last_used`,
+	qDeleteAPIToken:         `DELETE FROM api_tokens WHERE id = ?`,
+	qDeleteAPITokensForUser: `DELETE FROM api_tokens WHERE user = ?`,
+	qSession:                `SELECT ` + sessionCols + ` FROM sessions WHERE hash = ?`,
+	qSessionsForUser:        `SELECT ` + sessionCols + ` FROM sessions WHERE user = ? ORDER BY last_seen DESC`,
+	qPutSession: `INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(hash) DO UPDATE SET user=excluded.user, csrf=excluded.csrf, stage=excluded.stage,
+		created_at=excluded.created_at, last_seen=excluded.last_seen, source_ip=excluded.source_ip,
+		user_agent=excluded.user_agent`,
+	qDeleteSession:         `DELETE FROM sessions WHERE hash = ?`,
+	qDeleteSessionsForUser: `DELETE FROM sessions WHERE user = ?`,
+	qDeleteSessionsBefore:  `DELETE FROM sessions WHERE last_seen < ?`,
+	qEventsPage: `SELECT ` + eventCols + ` FROM events
+		WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR actor = ?2) AND (?3 = '' OR node_id = ?3) AND (?4 = '' OR type = ?4)
+		ORDER BY id DESC LIMIT ?5`,
+	qNodesAfter: `SELECT ` + nodeCols + ` FROM nodes WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`,
 }
+
+const eventCols = `id, type, node_id, time, source_ip, message, actor`
+
+const userCols = `name, role, sites, disabled, password_hash, must_change_password, totp_secret, totp_last_step,
+	created_at, last_login`
+
+const apiTokenCols = `id, user, label, hash, created_at, expires_at, last_used`
+
+const sessionCols = `hash, user, csrf, stage, created_at, last_seen, source_ip, user_agent`
 
 // newSQLiteConn takes a connection of db and prepares every statement on
 // it (the writer's BEGIN is BEGIN IMMEDIATE).
@@ -903,29 +998,14 @@ func (t *sqliteTx) DeleteSite(id string) error {
 }
 
 func (t *sqliteTx) AddEvent(e Event) error {
-	if err := t.exec(qAddEvent, e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message); err != nil {
+	if err := t.exec(qAddEvent, e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message, e.Actor); err != nil {
 		return fmt.Errorf("add event %s: %w", e.Type, err)
 	}
 	return nil
 }
 
 func (t *sqliteTx) Events(limit int) ([]Event, error) {
-	rows, err := t.query(qEvents, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var tm int64
-		if err := rows.Scan(&e.ID, &e.Type, &e.NodeID, &tm, &e.SourceIP, &e.Message); err != nil {
-			return nil, err
-		}
-		e.Time = fromUnixNano(tm)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(t.query(qEvents, limit))
 }
 
 func (t *sqliteTx) CountPending(now time.Time, sourceKey string) (int, error) {

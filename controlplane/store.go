@@ -28,6 +28,8 @@ type Store interface {
 // Getters return ErrNotFound for missing records. Put* insert or replace by
 // primary key.
 type Tx interface {
+	userTx // users_store.go
+
 	Enrollment(id string) (Enrollment, error)
 	EnrollmentByDeviceHash(hash string) (Enrollment, error)
 	// EnrollmentByUserCode returns the newest enrollment with that code.
@@ -168,5 +170,8 @@ type Event struct {
 	NodeID   string
 	Time     time.Time
 	SourceIP string
-	Message  string
+	// Actor is who caused it (Principal.Actor); set from the request's
+	// principal when empty (see actorStore).
+	Actor   string
+	Message string
 }

@@ -4,6 +4,14 @@
 //	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
 //	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
 //	             [--pending-retention DURATION] [--event-retention DURATION] [--pprof LOOPBACK-ADDR]
+//	controlplane [--data DIR] user add NAME --role admin|operator|site|viewer [--sites S1,S2] [--password-stdin]
+//	controlplane [--data DIR] user (list [--json] | disable | enable | reset-password | delete | totp) NAME
+//	controlplane [--data DIR] user token NAME [--expires DURATION] [--name LABEL]
+//	controlplane [--data DIR] user (tokens NAME | revoke-token ID)
+//	controlplane [--data DIR] admin-token rotate
+//
+// The user and admin-token subcommands work on the database in --data while
+// the server runs (see docs/portal.md).
 //
 // On first start it creates a CA (DATA/ca.pem) and an admin token
 // (DATA/admin-token, mode 0600). It stops gracefully on SIGTERM or SIGINT.
@@ -105,6 +113,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *maxPending < 0 || *maxPerSource < 0 {
 		return usageError{errors.New("--max-pending and --max-pending-per-source must be 0 (no cap) or more")}
+	}
+	if fs.NArg() > 0 && (fs.Arg(0) == "user" || fs.Arg(0) == "admin-token") {
+		return runAccounts(ctx, *data, fs.Args(), stdout)
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}

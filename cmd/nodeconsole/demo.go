@@ -63,7 +63,8 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 	go func() { <-cp.done; close(d.served) }()
 	d.notes = []string{
 		"Demo portal  " + cp.url + "/",
-		"Admin token  " + cp.adminToken,
+		"Log in as    admin-token",
+		"Password     " + cp.adminToken,
 	}
 	d.dir = dir
 	return d, nil

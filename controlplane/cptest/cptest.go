@@ -257,11 +257,37 @@ func (s *Server) DeleteNode(id string) error {
 	return s.Admin(http.MethodDelete, api.PathNodes+"/"+url.PathEscape(id), nil, nil)
 }
 
-// Events lists the events, newest first.
+// Events lists every event, newest first (following the pages).
 func (s *Server) Events() ([]api.Event, error) {
-	var r api.EventList
-	err := s.Admin(http.MethodGet, api.PathEvents, nil, &r)
-	return r.Events, err
+	var all []api.Event
+	cursor := ""
+	for {
+		var r api.EventList
+		path := api.PathEvents + "?limit=1000"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		if err := s.Admin(http.MethodGet, path, nil, &r); err != nil {
+			return all, err
+		}
+		all = append(all, r.Events...)
+		if r.Next == "" {
+			return all, nil
+		}
+		cursor = r.Next
+	}
+}
+
+// AddUser creates a portal user with a password (at least 10 characters)
+// and, for role "site", its sites (which must exist).
+func (s *Server) AddUser(name, role, password string, sites ...string) error {
+	cp := s.Control()
+	r, err := controlplane.ParseRole(role)
+	if err != nil {
+		return err
+	}
+	_, err = cp.Accounts().AddUser(context.Background(), name, r, sites, password)
+	return err
 }
 
 // HasEvent reports whether an event of type typ for nodeID was recorded.

@@ -1,0 +1,246 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/api"
+)
+
+// routeMux is the server's ServeMux that also records, for every pattern
+// registered, the permission it needs (routeRules; the role table test
+// derives the route list from it and fails on a route without a rule).
+type routeMux struct {
+	*http.ServeMux
+	rules    map[string]Perm
+	patterns []string
+}
+
+func newRouteMux() *routeMux {
+	return &routeMux{ServeMux: http.NewServeMux(), rules: map[string]Perm{}}
+}
+
+// Handle registers h for pattern (its rule is set with handle or ruleMux).
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers fn for pattern.
+func (m *routeMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(fn))
+}
+
+// handle registers h for pattern with the permission it needs.
+func (m *routeMux) handle(pattern string, perm Perm, h http.Handler) {
+	m.rules[pattern] = perm
+	m.Handle(pattern, h)
+}
+
+// registrar is what route-registering functions need of a mux.
+type registrar interface {
+	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request))
+}
+
+// ruleMux registers every route on m with one permission, wrapping each
+// handler with wrap.
+type ruleMux struct {
+	m    *routeMux
+	perm Perm
+	wrap func(http.Handler) http.Handler
+}
+
+func (r ruleMux) Handle(pattern string, h http.Handler) { r.m.handle(pattern, r.perm, r.wrap(h)) }
+
+func (r ruleMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	r.Handle(pattern, http.HandlerFunc(fn))
+}
+
+// RouteRule is a registered route and the permission it needs ("" when
+// it was registered without one).
+type RouteRule struct {
+	Pattern string
+	Perm    Perm
+}
+
+// Routes lists every registered route with its rule, in registration order.
+func (s *Server) Routes() []RouteRule {
+	out := make([]RouteRule, 0, len(s.mux.patterns))
+	for _, p := range s.mux.patterns {
+		out = append(out, RouteRule{Pattern: p, Perm: s.mux.rules[p]})
+	}
+	return out
+}
+
+// asNode marks requests of the node API: their events are by "node".
+func asNode(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), Principal{Kind: KindNode})))
+	})
+}
+
+func public(h http.Handler) http.Handler { return h }
+
+// requireAPI authenticates a bearer credential (the admin token or a
+// personal API token), answers 401 without a valid one and 403 when its
+// role lacks perm, and puts the principal on the request context.
+func (s *Server) requireAPI(perm Perm, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		p, err := s.authenticateBearer(r.Context(), tok)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.code == api.CodeUnauthorized {
+			// Failed credentials are limited per source: past the limit
+			// they get 429. A valid credential is always accepted (256
+			// bits: the limit is not what stops guessing), so failures
+			// from an admin's own address cannot lock the admin out.
+			ip, now := sourceIP(r), s.now()
+			if wait := s.failSource.wait(sourceKey(ip), now); wait > 0 {
+				err = rateLimited(wait)
+			} else {
+				s.failSource.charge(sourceKey(ip), now)
+				if tok != "" {
+					s.auditFailure(r.Context(), api.EventAdminAuthFailed, "", ip, "an admin API request with a wrong, expired or disabled bearer token was refused")
+				}
+			}
+		}
+		if err != nil {
+			writeError(w, s.log, r, err)
+			return
+		}
+		if !p.Role.Can(perm) {
+			writeError(w, s.log, r, errForbidden())
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+func errForbidden() error {
+	return errorf(api.CodeForbidden, "your role does not allow this")
+}
+
+// apiTokenTouchEvery spaces the writes of a personal token's LastUsed.
+const apiTokenTouchEvery = time.Minute
+
+// authenticateBearer resolves a bearer token to its principal.
+func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal, error) {
+	if tok == "" {
+		return Principal{}, errorf(api.CodeUnauthorized, "Authorization: Bearer <token> is required (the admin token or a personal API token)")
+	}
+	if s.isAdmin(tok) {
+		return Principal{Kind: KindAdminToken, User: adminTokenActor, Role: RoleAdmin}, nil
+	}
+	bad := errorf(api.CodeUnauthorized, "the bearer token is not valid")
+	if !strings.HasPrefix(tok, apiTokenPrefix) {
+		return Principal{}, bad
+	}
+	var t APIToken
+	var u User
+	now := s.now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if t, err = tx.APITokenByHash(sha256Hex(tok)); err != nil {
+			return err
+		}
+		u, err = tx.User(t.User)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Principal{}, bad
+	case err != nil:
+		return Principal{}, err
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		return Principal{}, errorf(api.CodeUnauthorized, "the personal API token expired; create a new one")
+	case u.Disabled:
+		return Principal{}, errorf(api.CodeUnauthorized, "the token's user is disabled")
+	}
+	if now.Sub(t.LastUsed) >= apiTokenTouchEvery {
+		err := s.store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.APIToken(t.ID)
+			if err != nil {
+				return err
+			}
+			cur.LastUsed = now
+			return tx.PutAPIToken(cur)
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Warn("record API token use", "id", t.ID, "err", err)
+		}
+	}
+	return Principal{Kind: KindAPIToken, User: u.Name, Role: u.Role, Sites: u.Sites, TokenID: t.ID, TokenLabel: t.Label}, nil
+}
+
+// adminTokenFileState re-reads DATA/admin-token when the file changes, so
+// `controlplane admin-token rotate` takes effect on the running server.
+type adminTokenFileState struct {
+	path string
+
+	mu    sync.Mutex
+	value string
+	mod   time.Time
+	size  int64
+}
+
+func newAdminTokenFileState(dir string) (*adminTokenFileState, error) {
+	v, err := loadOrCreateSecret(dir, adminTokenFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &adminTokenFileState{path: filepath.Join(dir, adminTokenFile), value: v}
+	if fi, err := os.Stat(a.path); err == nil {
+		a.mod, a.size = fi.ModTime(), fi.Size()
+	}
+	return a, nil
+}
+
+// current is the admin token, re-read if the file changed. If the file
+// is unreadable or empty, the last value stays.
+func (a *adminTokenFileState) current() string {
+	fi, err := os.Stat(a.path)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err == nil && (!fi.ModTime().Equal(a.mod) || fi.Size() != a.size) {
+		if b, err := os.ReadFile(a.path); err == nil {
+			if v := strings.TrimSpace(string(b)); v != "" {
+				a.value, a.mod, a.size = v, fi.ModTime(), fi.Size()
+			}
+		}
+	}
+	return a.value
+}
+
+// isAdmin reports whether tok is the admin token (constant time).
+func (s *Server) isAdmin(tok string) bool {
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken.current())) == 1
+}
+
+// actorStore records the request's principal (actorOf) on every event
+// added without an actor.
+type actorStore struct{ Store }
+
+func (s actorStore) Update(ctx context.Context, fn func(Tx) error) error {
+	actor := actorOf(ctx)
+	return s.Store.Update(ctx, func(tx Tx) error { return fn(actorTx{Tx: tx, actor: actor}) })
+}
+
+type actorTx struct {
+	Tx
+	actor string
+}
+
+func (t actorTx) AddEvent(e Event) error {
+	if e.Actor == "" {
+		e.Actor = t.actor
+	}
+	return t.Tx.AddEvent(e)
+}
