@@ -53,6 +53,9 @@ func cmdStatus(ctx context.Context, g globals, args []string, stdout, stderr io.
 		w("Gateway", s.Gateway+" via "+s.GatewayInterface)
 	}
 	w("DNS", strings.Join(s.DNS, ", "))
+	for _, n := range s.Notes {
+		w("Note", n)
+	}
 	for _, p := range s.Problems {
 		w("Problem", p)
 	}

@@ -292,7 +292,11 @@ func userdataShow(ctx context.Context, g globals, stdout io.Writer) error {
 	if a == nil {
 		w("User data", "none applied")
 	} else {
-		w("Source", a.Source+" ("+a.Where+")")
+		if strings.Contains(a.Source, a.Where) {
+			w("Source", a.Source)
+		} else {
+			w("Source", a.Source+" ("+a.Where+")")
+		}
 		w("Applied", a.Time.Local().Format("2006-01-02 15:04:05 MST"))
 		w("Keys", strings.Join(a.Keys, ", "))
 		setOrNot := func(key string) string {

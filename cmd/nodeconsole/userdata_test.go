@@ -234,6 +234,9 @@ func TestUserDataDirAndReplace(t *testing.T) {
 	if !strings.Contains(st, `"endpoint": "https://cp2.example.com"`) || !strings.Contains(st, "Site settings loaded from directory") {
 		t.Errorf("status does not show the user data:\n%s", st)
 	}
+	if _, st, _ = n.run(t, "status"); !strings.Contains(st, "Note:         Site settings loaded from directory "+dir+" at ") {
+		t.Errorf("status does not note the user data:\n%s", st)
+	}
 }
 
 // TestUserDataBadChangesNothing: bad user data is reported with file and
