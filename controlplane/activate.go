@@ -458,7 +458,14 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 		if _, err := siteByName(tx, req.Name); err == nil {
 			return errorf(api.CodeConflict, "a site named %q exists", req.Name)
 		}
-		return tx.PutSite(st)
+		if err := tx.PutSite(st); err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("site %q added", st.Name)
+		if st.Project != "" {
+			msg += fmt.Sprintf(" with project %q", st.Project)
+		}
+		return tx.AddEvent(Event{Type: api.EventSiteCreated, Time: s.now(), Message: msg})
 	})
 	if err != nil {
 		return api.Site{}, fmt.Errorf("create site: %w", err)
@@ -469,12 +476,16 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 // deleteSite removes a site.
 func (s *Server) deleteSite(ctx context.Context, id string) error {
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.Site(id); errors.Is(err, ErrNotFound) {
+		st, err := tx.Site(id)
+		if errors.Is(err, ErrNotFound) {
 			return errorf(api.CodeNotFound, "no site %q", id)
 		} else if err != nil {
 			return err
 		}
-		return tx.DeleteSite(id)
+		if err := tx.DeleteSite(id); err != nil {
+			return err
+		}
+		return tx.AddEvent(Event{Type: api.EventSiteDeleted, Time: s.now(), Message: fmt.Sprintf("site %q removed", st.Name)})
 	})
 	if err != nil {
 		return fmt.Errorf("delete site: %w", err)

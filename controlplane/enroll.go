@@ -373,8 +373,15 @@ func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, ho
 	if err := tx.PutNode(*node); err != nil {
 		return err
 	}
+	msg := fmt.Sprintf("licensed as %q", node.Name)
+	if node.Project != "" {
+		msg += fmt.Sprintf(", project %q", node.Project)
+	}
+	if node.Site != "" {
+		msg += fmt.Sprintf(", site %q", node.Site)
+	}
 	return tx.AddEvent(Event{Type: api.EventActivated, NodeID: e.NodeID, Time: now, SourceIP: ip,
-		Message: fmt.Sprintf("licensed as %q (%s)", node.Name, how)})
+		Message: msg + " (" + how + ")"})
 }
 
 // poll answers a node's poll, holding it while the enrollment is pending.
