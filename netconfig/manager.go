@@ -76,6 +76,10 @@ type Options struct {
 	Endpoint string
 	// TryTimeout is how long a Trial waits for Confirm; 0 means 60 s.
 	TryTimeout time.Duration
+	// LinkWait is how long ApplySaved waits for the saved interface to
+	// appear (a slow driver, or udev renaming it at boot); 0 means
+	// DefaultLinkWait, negative means not at all.
+	LinkWait time.Duration
 	// Now and After are the clock (nil: time.Now, time.After); tests
 	// replace them to drive the deadline without waiting.
 	Now   func() time.Time
@@ -116,6 +120,9 @@ func NewManager(o Options) (*Manager, error) {
 	}
 	if o.TryTimeout <= 0 {
 		o.TryTimeout = DefaultTryTimeout
+	}
+	if o.LinkWait == 0 {
+		o.LinkWait = DefaultLinkWait
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -346,12 +353,49 @@ func (m *Manager) ApplySaved(ctx context.Context) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	if err := m.waitLink(ctx, cfg.Interface); err != nil {
+		return cfg, err
+	}
 	if _, err := m.apply(ctx, cfg, false); err != nil {
 		return cfg, err
 	}
 	m.commit(ctx, cfg)
 	m.o.Logger.Info("saved network config applied", "interface", cfg.Interface)
 	return cfg, nil
+}
+
+// DefaultLinkWait is how long ApplySaved waits for a missing interface.
+const DefaultLinkWait = 90 * time.Second
+
+// waitLink waits until the interface name exists, at most LinkWait: at
+// boot a NIC can appear late (slow driver) or under its final name only
+// once udev has renamed it, and applying before that would fail for good.
+func (m *Manager) waitLink(ctx context.Context, name string) error {
+	deadline := m.o.Now().Add(m.o.LinkWait)
+	delay := 100 * time.Millisecond
+	for logged := false; ; logged = true {
+		st, err := m.o.Reader.Read(ctx)
+		if err == nil {
+			if _, ok := st.Interface(name); ok {
+				if logged {
+					m.o.Logger.Info("interface appeared", "interface", name)
+				}
+				return nil
+			}
+		}
+		if m.o.LinkWait < 0 || !m.o.Now().Before(deadline) {
+			return fmt.Errorf("netconfig: interface %s does not exist (waited %s for it to appear)", name, max(m.o.LinkWait, 0))
+		}
+		if !logged {
+			m.o.Logger.Info("waiting for the interface to appear", "interface", name, "upTo", m.o.LinkWait.String())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("netconfig: waiting for interface %s: %w", name, ctx.Err())
+		case <-m.o.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
 }
 
 // Try applies cfg, reports each check result to report (may be nil), and

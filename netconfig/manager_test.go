@@ -581,3 +581,73 @@ func TestDHCPChecks(t *testing.T) {
 		"FAIL gateway  no default route through eth1 (The DHCP server gave no router; ask for one, or set a static address.)",
 	})
 }
+
+// lateReader hides an interface for the first reads, as a NIC that appears
+// late (or under its final name only after udev renamed it) at boot.
+type lateReader struct {
+	Reader
+	hide  string
+	reads int
+	until int
+}
+
+func (r *lateReader) Read(ctx context.Context) (Status, error) {
+	st, err := r.Reader.Read(ctx)
+	r.reads++
+	if r.reads <= r.until {
+		var keep []Interface
+		for _, i := range st.Interfaces {
+			if i.Name != r.hide {
+				keep = append(keep, i)
+			}
+		}
+		st.Interfaces = keep
+	}
+	return st, err
+}
+
+// TestApplySavedWaitsForLateInterface: at boot the saved interface may not
+// exist yet; ApplySaved waits for it (bounded) and then applies, instead of
+// failing for good; an interface that never comes is a clear error after
+// LinkWait.
+func TestApplySavedWaitsForLateInterface(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	cfg := cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53")
+	if err := e.m.Save(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		until   int
+		wantErr bool
+	}{{until: 3}, {until: 1000, wantErr: true}} {
+		sim := NewSimulated()
+		r := &lateReader{Reader: sim, hide: "eth0", until: tc.until}
+		now := time.Unix(0, 0)
+		m, err := NewManager(Options{Backend: sim, Reader: r, StateDir: e.stateDir, LinkWait: 30 * time.Second,
+			Now: func() time.Time { return now },
+			After: func(d time.Duration) <-chan time.Time {
+				now = now.Add(d)
+				c := make(chan time.Time, 1)
+				c <- now
+				return c
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.ApplySaved(ctx)
+		switch {
+		case tc.wantErr:
+			if err == nil || !strings.Contains(err.Error(), "interface eth0 does not exist (waited 30s") {
+				t.Errorf("an interface that never appears: err = %v", err)
+			}
+			if now.Sub(time.Unix(0, 0)) < 30*time.Second || now.Sub(time.Unix(0, 0)) > 33*time.Second {
+				t.Errorf("gave up after %s, want about 30s", now.Sub(time.Unix(0, 0)))
+			}
+		case err != nil:
+			t.Errorf("interface appearing after %d reads: %v", tc.until, err)
+		case r.reads != tc.until+2 || !strings.Contains(strings.Join(sim.Render(), "\n"), "198.51.100.10/24"):
+			t.Errorf("reads %d; applied state:\n%s", r.reads, strings.Join(sim.Render(), "\n"))
+		}
+	}
+}
