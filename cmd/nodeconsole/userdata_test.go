@@ -286,3 +286,16 @@ func TestUserDataBadChangesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestUserDataNoteOnHome: the console's home screen notes what user data
+// set, and where it came from.
+func TestUserDataNoteOnHome(t *testing.T) {
+	n := newUDNode(t, "")
+	dir := cidataDir(t, map[string]string{"user-data": "#cloud-config\nnodeconsole:\n  site: {endpoint: https://cp.example.com, registrationToken: tok-1}\n"})
+	if code, out, errs := n.run(t, "userdata", "apply", "--source", dir); code != 0 {
+		t.Fatalf("apply: exit %d %s %s", code, out, errs)
+	}
+	r := startConsole(t, 160, 40, []string{"TERM=xterm-256color", "LANG=C.UTF-8"}, "--config", n.config, "--state-dir", n.state)
+	r.waitFor("Site settings loaded from directory", "endpoint, registration token")
+	r.exit("q")
+}
