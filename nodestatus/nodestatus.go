@@ -51,6 +51,9 @@ type Registration struct {
 	// KeyFingerprint is the node key's short fingerprint while pending,
 	// shown next to the code so the admin can compare it with Find's.
 	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	// Recovery, while pending, says why the node enrolls again with the
+	// key it kept (its certificate was lost, damaged or refused).
+	Recovery string `json:"recovery,omitempty"`
 }
 
 // Interface is one interface in a Snapshot.
@@ -134,6 +137,7 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 	if st.State == regclient.Pending {
 		s.Registration.UserCode = st.UserCode
 		s.Registration.KeyFingerprint = st.KeyFingerprint
+		s.Registration.Recovery = st.Recovery
 		s.Registration.VerificationURI = st.VerificationURI
 		if !st.ExpiresAt.IsZero() {
 			t := st.ExpiresAt
@@ -187,6 +191,9 @@ func (r Registration) RegistrationLine(now time.Time) string {
 		}
 		if r.UserCode != "" {
 			return "Awaiting activation (code " + r.UserCode + ")"
+		}
+		if r.Recovery != "" {
+			return "Certificate lost; key kept (register again)"
 		}
 		return "Awaiting activation"
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -207,5 +208,38 @@ func TestRegisterStaleCertificateEnrollsAgain(t *testing.T) {
 	}
 	if now, _ := os.ReadFile(regclient.Store{Dir: n.state}.Path(regclient.KeyFile)); !bytes.Equal(now, key) {
 		t.Error("node.key was replaced")
+	}
+}
+
+// The console's automatic registration with site.registrationToken also
+// recovers a node whose certificate was damaged (the key kept, pending
+// with a recovery note): the same token issues the certificate again.
+func TestAutoRegisterRecoversDamagedCertificate(t *testing.T) {
+	cp := cptest.New(t)
+	tok, err := cp.CreateToken("site", "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newCLINode(t, cp, "  registrationToken: "+tok.Token+"\n")
+	if code, _, errs := n.run(t, "register"); code != 0 {
+		t.Fatalf("register: %s", errs)
+	}
+	store := regclient.Store{Dir: n.state}
+	os.WriteFile(store.Path(regclient.CertFile), []byte("damaged"), 0o644)
+	if _, _, err := store.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEnv(context.Background(), globals{configPath: n.config, configSet: true, stateDir: n.state}, envOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	cmd := e.autoRegisterCmd()
+	if cmd == nil {
+		t.Fatal("no automatic registration for a node recovering its certificate")
+	}
+	cmd()
+	if st, _ := n.status(t); st != "registered" {
+		t.Errorf("status %s after the automatic registration", st)
 	}
 }

@@ -62,7 +62,10 @@ func (e *env) autoRegisterCmd() tea.Cmd {
 		return nil
 	}
 	st, err := e.store.Load()
-	if err == nil && st.State != regclient.Unregistered || err != nil && !errors.Is(err, regclient.ErrNoState) {
+	// Unregistered, or pending only because a lost certificate is being
+	// recovered with the kept key (the token issues it again).
+	idle := st.State == regclient.Unregistered || st.State == regclient.Pending && st.Recovery != ""
+	if err == nil && !idle || err != nil && !errors.Is(err, regclient.ErrNoState) {
 		return nil
 	}
 	r, err := e.registrar("register")
