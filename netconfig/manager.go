@@ -367,6 +367,11 @@ func (m *Manager) ApplySaved(ctx context.Context) (Config, error) {
 // DefaultLinkWait is how long ApplySaved waits for a missing interface.
 const DefaultLinkWait = 90 * time.Second
 
+// WaitLink waits until the interface name exists, at most
+// Options.LinkWait (user data naming an interface at boot waits as
+// ApplySaved does). The error says it does not exist.
+func (m *Manager) WaitLink(ctx context.Context, name string) error { return m.waitLink(ctx, name) }
+
 // waitLink waits until the interface name exists, at most LinkWait: at
 // boot a NIC can appear late (slow driver) or under its final name only
 // once udev has renamed it, and applying before that would fail for good.

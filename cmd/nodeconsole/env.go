@@ -35,6 +35,7 @@ type env struct {
 	make_       string
 	model       string
 	dmiDir      string
+	linkWait    time.Duration // how long network changes wait for a missing interface (0: netconfig's default)
 	demo        *demoEnv
 	cleanup     []func()
 	logw        lateWriter

@@ -55,6 +55,7 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 		Logger:      e.log,
 		Endpoint:    e.cfg.Site.Endpoint,
 		TryTimeout:  try,
+		LinkWait:    e.linkWait,
 	}
 	var nb netconfig.NeighborResolver
 	if e.demo != nil {

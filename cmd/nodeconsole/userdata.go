@@ -135,6 +135,18 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	// Everything is checked before anything changes: the interface too.
 	var netCfg *netconfig.Config
 	if s.Network != nil {
+		// At boot the NIC may appear late (slow driver, udev renaming
+		// it): wait for it as `network apply` does.
+		if d, err := time.ParseDuration(os.Getenv("NODECONSOLE_USERDATA_LINK_WAIT")); err == nil {
+			e.linkWait = d
+		}
+		m, err := e.netManager()
+		if err != nil {
+			return fmt.Errorf("userdata apply: %w", err)
+		}
+		if err := m.WaitLink(ctx, s.Network.Interface); err != nil && ctx.Err() != nil {
+			return fmt.Errorf("userdata apply: %w", err)
+		}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		st, err := e.net.Read(rctx)
 		cancel()

@@ -272,6 +272,7 @@ func TestUserDataIMDSInNetns(t *testing.T) {
 func TestUserDataNetworkInNetns(t *testing.T) {
 	l := newNSLab(t)
 	t.Setenv("NODECONSOLE_USERDATA_SYS_BLOCK", t.TempDir())
+	t.Setenv("NODECONSOLE_USERDATA_LINK_WAIT", "300ms") // a missing interface is waited for; not long here
 	dir := t.TempDir()
 	write := func(s string) {
 		if err := os.WriteFile(filepath.Join(dir, "user-data"), []byte("#cloud-config\nnodeconsole:\n"+s), 0o644); err != nil {
@@ -284,6 +285,9 @@ func TestUserDataNetworkInNetns(t *testing.T) {
 	code, out, errs := l.nodeconsole("userdata", "apply", "--source", dir)
 	if code != 2 || !strings.Contains(out, filepath.Join(dir, "user-data")+":5: network.interface.name: Interface veth9 does not exist.") {
 		t.Errorf("missing interface: exit %d\n%s\n%s", code, out, errs)
+	}
+	if log := l.read(filepath.Join(l.state, "nodeconsole.log")); !strings.Contains(log, "waiting for the interface to appear") {
+		t.Errorf("did not wait for the interface:\n%s", log)
 	}
 	if l.kernel() != before {
 		t.Error("refused user data changed the kernel")
