@@ -132,11 +132,12 @@ func TestPrintCodeRedelivery(t *testing.T) {
 	}
 }
 
-// A damaged node.crt does not make register delete node.key: it says what
-// happened and the same token registers the same key again.
-func TestRegisterDamagedCertificateKeepsKey(t *testing.T) {
+// registeredByTokenFile is a node registered with a token from a file on a
+// fresh control plane; it returns the token file and the node key.
+func registeredByTokenFile(t *testing.T, singleUse bool) (*cptest.Server, cliNode, string, []byte) {
+	t.Helper()
 	cp := cptest.New(t)
-	tok, err := cp.CreateToken("once", "", "", true)
+	tok, err := cp.CreateToken("t", "", "", singleUse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +146,18 @@ func TestRegisterDamagedCertificateKeepsKey(t *testing.T) {
 	if code, _, errs := n.run(t, "register", "--token-file", tokFile); code != 0 {
 		t.Fatalf("register: %s", errs)
 	}
+	key, err := os.ReadFile(regclient.Store{Dir: n.state}.Path(regclient.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp, n, tokFile, key
+}
+
+// A damaged node.crt does not make register delete node.key: it says what
+// happened and the same token registers the same key again.
+func TestRegisterDamagedCertificateKeepsKey(t *testing.T) {
+	_, n, tokFile, key := registeredByTokenFile(t, true)
 	store := regclient.Store{Dir: n.state}
-	key, _ := os.ReadFile(store.Path(regclient.KeyFile))
 	os.WriteFile(store.Path(regclient.CertFile), []byte("not a certificate"), 0o644)
 	code, out, errs := n.run(t, "register", "--token-file", tokFile)
 	if code != 0 || !strings.Contains(out, "was damaged or not for this node's key") || !strings.Contains(out, "Registered as") {
@@ -185,17 +196,7 @@ func TestRegisterPairingKeyFile(t *testing.T) {
 // node was deleted in the portal) says why and enrolls again with the
 // same key, instead of "already registered".
 func TestRegisterStaleCertificateEnrollsAgain(t *testing.T) {
-	cp := cptest.New(t)
-	tok, err := cp.CreateToken("reusable", "", "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newCLINode(t, cp, "")
-	tokFile := secretFile(t, tok.Token)
-	if code, _, errs := n.run(t, "register", "--token-file", tokFile); code != 0 {
-		t.Fatalf("register: %s", errs)
-	}
-	key, _ := os.ReadFile(regclient.Store{Dir: n.state}.Path(regclient.KeyFile))
+	cp, n, tokFile, key := registeredByTokenFile(t, false)
 	if code, out, _ := n.run(t, "register", "--token-file", tokFile); code != 0 || !strings.Contains(out, "already registered") {
 		t.Fatalf("register on a good certificate: exit %d %q", code, out)
 	}
