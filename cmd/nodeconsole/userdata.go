@@ -128,9 +128,16 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	if err != nil {
 		e.log.Warn("user data: record unreadable; starting a new one", "err", err)
 	}
+	// The same user data again changes nothing, except that network
+	// settings not kept last time (the control plane did not answer) are
+	// tried again.
+	retryNetwork := false
 	if a := rec.Applied; a != nil && a.SHA256 == s.SHA256 {
-		fmt.Fprintf(stdout, "The user data from %s is already applied (since %s); nothing to do.\n", found.Source, a.Time.Local().Format("2006-01-02 15:04"))
-		return nil
+		if s.Network == nil || a.NetworkKept || *dryRun {
+			fmt.Fprintf(stdout, "The user data from %s is already applied (since %s); nothing to do.\n", found.Source, a.Time.Local().Format("2006-01-02 15:04"))
+			return nil
+		}
+		retryNetwork = true
 	}
 	// Everything is checked before anything changes: the interface too.
 	var netCfg *netconfig.Config
@@ -173,6 +180,16 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 		}
 		fmt.Fprintln(stdout, "Dry run: nothing was changed.")
 		return nil
+	}
+	if retryNetwork {
+		a := rec.Applied
+		fmt.Fprintf(stdout, "The user data from %s is applied (since %s); its network settings were not kept, trying them again.\n", found.Source, a.Time.Local().Format("2006-01-02 15:04"))
+		var netErr error
+		a.Network, a.NetworkKept, netErr = e.userdataNetwork(ctx, *netCfg, stdout)
+		if err := rec.Save(g.stateDir); err != nil {
+			return fmt.Errorf("userdata apply: %w", err)
+		}
+		return netErr
 	}
 	now := time.Now()
 	replaced, err := userdata.WriteDropIn(g.configDropInDir(), s, found, now)

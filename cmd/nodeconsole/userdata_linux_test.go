@@ -315,6 +315,15 @@ func TestUserDataNetworkInNetns(t *testing.T) {
 	if got := l.kernel(); got != kept {
 		t.Errorf("kernel not restored:\n%s\nwant:\n%s", got, kept)
 	}
+	// The next boot finds the same user data: only the network settings
+	// are tried again.
+	code, out, errs = l.nodeconsole("userdata", "apply", "--source", dir)
+	if code != 1 || !strings.Contains(out, "its network settings were not kept, trying them again") || !strings.Contains(out, "FAIL tcp") || strings.Contains(out, "Replaced") {
+		t.Errorf("retry: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got := l.kernel(); got != kept {
+		t.Errorf("kernel not restored after the retry:\n%s\nwant:\n%s", got, kept)
+	}
 	_, show, _ := l.nodeconsole("userdata", "show")
 	if !strings.Contains(show, "veth0 static 192.0.2.70/24 gateway 192.0.2.1 not kept (FAIL tcp") {
 		t.Errorf("userdata show:\n%s", show)
