@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -32,9 +34,7 @@ const (
 	maxCSRBytes = 8 << 10
 	// certBackdate tolerates nodes whose clock is behind the server's.
 	certBackdate = time.Hour
-	// nodeCertLifetime is how long a node certificate is valid.
-	nodeCertLifetime = 5 * 365 * 24 * time.Hour
-	caLifetime       = 20 * 365 * 24 * time.Hour
+	caLifetime   = 20 * 365 * 24 * time.Hour
 )
 
 // authority is the control plane's certificate authority: it signs the
@@ -215,13 +215,47 @@ func checkCSR(pemText string) (checkedCSR, error) {
 	return checkedCSR{csr: csr, fingerprint: hex.EncodeToString(sum[:])}, nil
 }
 
+// nodeProfile is what every node certificate carries besides its key and
+// subject: its lifetime (Options.CertTTL) and the SPIFFE trust domain of
+// its URI SAN.
+type nodeProfile struct {
+	ttl         time.Duration
+	trustDomain string
+}
+
+// spiffeID is the URI SAN of nodeID's certificate:
+// spiffe://TRUST-DOMAIN/node/NODE-ID.
+func (p nodeProfile) spiffeID(nodeID string) *url.URL {
+	return &url.URL{Scheme: "spiffe", Host: p.trustDomain, Path: "/node/" + nodeID}
+}
+
+// subjectKeyID is the RFC 5280 §4.2.1.2 method 1 key identifier: SHA-1 of
+// the subjectPublicKey bit string of spki.
+func subjectKeyID(spki []byte) ([]byte, error) {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(spki, &info); err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	sum := sha1.Sum(info.PublicKey.Bytes)
+	return sum[:], nil
+}
+
 // signNode issues a client certificate for nodeID with the CSR's public key.
-// Only the key is taken from the CSR: the subject is the node ID, and no
-// requested extension is copied.
-func (a *authority) signNode(c checkedCSR, nodeID string, now time.Time) (certPEM string, cert *x509.Certificate, err error) {
-	notAfter := now.Add(nodeCertLifetime)
+// Only the key is taken from the CSR: the subject is the node ID, the URI
+// SAN its SPIFFE ID, and no requested extension is copied. The Authority
+// Key Identifier is the CA's Subject Key Identifier (crypto/x509 copies
+// it).
+func (a *authority) signNode(c checkedCSR, nodeID string, p nodeProfile, now time.Time) (certPEM string, cert *x509.Certificate, err error) {
+	notAfter := now.Add(p.ttl)
 	if notAfter.After(a.cert.NotAfter) {
 		notAfter = a.cert.NotAfter
+	}
+	ski, err := subjectKeyID(c.csr.RawSubjectPublicKeyInfo)
+	if err != nil {
+		return "", nil, fmt.Errorf("controlplane: sign certificate for %s: %w", nodeID, err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),
@@ -230,6 +264,8 @@ func (a *authority) signNode(c checkedCSR, nodeID string, now time.Time) (certPE
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		URIs:         []*url.URL{p.spiffeID(nodeID)},
+		SubjectKeyId: ski,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, c.csr.PublicKey.(crypto.PublicKey), a.key)
 	if err != nil {

@@ -355,7 +355,7 @@ func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, ho
 	if err != nil {
 		return fmt.Errorf("approve %s: stored CSR: %w", e.NodeID, err)
 	}
-	certPEM, cert, err := s.ca.signNode(csr, e.NodeID, now)
+	certPEM, cert, err := s.issueNode(tx, csr, e.NodeID, now)
 	if err != nil {
 		return err
 	}

@@ -110,8 +110,12 @@ func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Cer
 		n, err = tx.Node(id)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) || (err == nil && (n.Status != api.StatusRegistered || n.CertSerial != serialHex(cert.SerialNumber))) {
+	if errors.Is(err, ErrNotFound) {
 		return Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted or replaced)", id)
+	}
+	if err == nil {
+		// The current certificate, or one a renewal replaced, in its grace.
+		err = s.checkCert(ctx, n, serialHex(cert.SerialNumber), s.now())
 	}
 	if err != nil {
 		return Node{}, nil, fmt.Errorf("authenticate node %s: %w", id, err)

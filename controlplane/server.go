@@ -77,6 +77,20 @@ type Options struct {
 	EventRetention time.Duration
 	// MaxEvents caps the events kept (the newest). Default DefaultMaxEvents.
 	MaxEvents int
+	// CertTTL is how long a node certificate is valid. Default
+	// DefaultCertTTL.
+	CertTTL time.Duration
+	// TrustDomain is the SPIFFE trust domain of node certificates' URI SAN
+	// (spiffe://TRUST-DOMAIN/node/NODE-ID). Default the first of
+	// Hostnames, else "localhost".
+	TrustDomain string
+	// RenewGrace is how long the certificate a node renewed still works
+	// when the new one is not used. Default DefaultRenewGrace.
+	RenewGrace time.Duration
+	// ReenrollGrace is how long after its certificate expired a node may
+	// enroll again with its registered key and be registered again at once
+	// under its old name. Default DefaultReenrollGrace.
+	ReenrollGrace time.Duration
 }
 
 // Defaults of the caps and retention in Options.
@@ -86,6 +100,9 @@ const (
 	DefaultPendingRetention    = 24 * time.Hour
 	DefaultEventRetention      = 90 * 24 * time.Hour
 	DefaultMaxEvents           = 200000
+	DefaultCertTTL             = 90 * 24 * time.Hour
+	DefaultRenewGrace          = time.Hour
+	DefaultReenrollGrace       = 30 * 24 * time.Hour
 )
 
 const (
@@ -118,6 +135,7 @@ type Server struct {
 	hashes       hashCache
 	portal       *portal
 	accounts     *Accounts
+	crl          crlCache
 	handler      http.Handler
 	mux          *routeMux
 	// waiting counts polls being held right now (Waiting).
@@ -169,6 +187,7 @@ func Open(opts Options) (*Server, error) {
 	if opts.MaxEvents <= 0 {
 		opts.MaxEvents = DefaultMaxEvents
 	}
+	setCertDefaults(&opts)
 	limits := DefaultRateLimits()
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
@@ -363,6 +382,7 @@ func (s *Server) routes() http.Handler {
 	mux := newRouteMux()
 	s.mux = mux
 	s.nodeRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
+	s.certRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
 	s.adminRoutes(mux)
 	s.portal.routes(mux)
 	mux.handle("/api/", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

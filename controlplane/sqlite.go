@@ -129,6 +129,20 @@ var migrations = []string{
 	CREATE INDEX events_actor ON events(actor, id);
 	CREATE INDEX events_node ON events(node_id, id);
 	CREATE INDEX events_type ON events(type, id);`,
+	// Issue 15: every node certificate issued, for renewal grace and the CRL.
+	`CREATE TABLE node_certs (
+		serial TEXT PRIMARY KEY,
+		node_id TEXT NOT NULL,
+		key_fingerprint TEXT NOT NULL,
+		certificate TEXT NOT NULL,
+		issued_at INTEGER NOT NULL,
+		not_after INTEGER NOT NULL,
+		grace_until INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL,
+		reason INTEGER NOT NULL
+	);
+	CREATE INDEX node_certs_node ON node_certs(node_id, issued_at);
+	CREATE INDEX node_certs_not_after ON node_certs(not_after);`,
 }
 
 // sqliteStore is the SQLite Store.
@@ -502,6 +516,11 @@ const (
 	qDeleteSessionsBefore
 	qEventsPage
 	qNodesAfter
+	qNodeCert
+	qNodeCertsForNode
+	qLiveNodeCerts
+	qPutNodeCert
+	qPruneNodeCerts
 	numStatements
 )
 
@@ -606,6 +625,14 @@ var statementSQL = [numStatements]string{
 		WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR actor = ?2) AND (?3 = '' OR node_id = ?3) AND (?4 = '' OR type = ?4)
 		ORDER BY id DESC LIMIT ?5`,
 	qNodesAfter: `SELECT ` + nodeCols + ` FROM nodes WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`,
+	qNodeCert:          `SELECT ` + nodeCertCols + ` FROM node_certs WHERE serial = ?`,
+	qNodeCertsForNode:  `SELECT ` + nodeCertCols + ` FROM node_certs WHERE node_id = ? ORDER BY issued_at DESC`,
+	qLiveNodeCerts:     `SELECT ` + nodeCertCols + ` FROM node_certs WHERE not_after > ? ORDER BY issued_at`,
+	qPutNodeCert: `INSERT INTO node_certs (` + nodeCertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(serial) DO UPDATE SET node_id=excluded.node_id, key_fingerprint=excluded.key_fingerprint,
+		certificate=excluded.certificate, issued_at=excluded.issued_at, not_after=excluded.not_after,
+		grace_until=excluded.grace_until, revoked_at=excluded.revoked_at, reason=excluded.reason`,
+	qPruneNodeCerts: `DELETE FROM node_certs WHERE not_after < ?`,
 }
 
 const eventCols = `id, type, node_id, time, source_ip, message, actor`

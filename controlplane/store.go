@@ -58,6 +58,16 @@ type Tx interface {
 	// Events returns up to limit events, newest first.
 	Events(limit int) ([]Event, error)
 
+	// NodeCert returns the certificate with that serial (serialHex).
+	NodeCert(serial string) (NodeCert, error)
+	// NodeCertsForNode returns the node's certificates, newest first.
+	NodeCertsForNode(nodeID string) ([]NodeCert, error)
+	// LiveNodeCerts returns the certificates that are not expired at now.
+	LiveNodeCerts(now time.Time) ([]NodeCert, error)
+	PutNodeCert(c NodeCert) error
+	// PruneNodeCerts deletes the certificates that expired before t.
+	PruneNodeCerts(before time.Time) (int64, error)
+
 	// CountPending counts live (pending, not expired at now) enrollments;
 	// with sourceKey set, only those whose SourceKey it is.
 	CountPending(now time.Time, sourceKey string) (int, error)

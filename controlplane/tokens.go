@@ -173,7 +173,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 		if node.Status == api.StatusRegistered && node.KeyFingerprint != csr.fingerprint {
 			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
 		}
-		certPEM, cert, err := s.ca.signNode(csr, req.NodeID, now)
+		certPEM, cert, err := s.issueNode(tx, csr, req.NodeID, now)
 		if err != nil {
 			return err
 		}

@@ -94,6 +94,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pendingRetention := fs.Duration("pending-retention", controlplane.DefaultPendingRetention,
 		"how long expired or cancelled enrollments and never-licensed pending nodes are kept")
 	eventRetention := fs.Duration("event-retention", controlplane.DefaultEventRetention, "how long events are kept")
+	certTTL := fs.Duration("cert-ttl", controlplane.DefaultCertTTL, "how long a node certificate is valid (nodes renew at 2/3 of it)")
+	trustDomain := fs.String("trust-domain", "", "SPIFFE trust domain of node certificates (default the first --hostname, else localhost)")
+	renewGrace := fs.Duration("renew-grace", controlplane.DefaultRenewGrace, "how long a renewed certificate still works if the new one is not used")
+	reenrollGrace := fs.Duration("reenroll-grace", controlplane.DefaultReenrollGrace,
+		"how long after its certificate expired a node may enroll again with its key and be registered again without an admin")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -116,6 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 && (fs.Arg(0) == "user" || fs.Arg(0) == "admin-token") {
 		return runAccounts(ctx, *data, fs.Args(), stdout)
+	}
+	if *certTTL < 10*time.Second || *renewGrace <= 0 || *reenrollGrace <= 0 {
+		return usageError{errors.New("--cert-ttl must be at least 10s; --renew-grace and --reenroll-grace must be positive")}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
@@ -143,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
 		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
 		PendingRetention: *pendingRetention, EventRetention: *eventRetention,
+		CertTTL: *certTTL, TrustDomain: *trustDomain, RenewGrace: *renewGrace, ReenrollGrace: *reenrollGrace,
 	})
 	if err != nil {
 		return err
