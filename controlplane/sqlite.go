@@ -624,10 +624,10 @@ var statementSQL = [numStatements]string{
 	qEventsPage: `SELECT ` + eventCols + ` FROM events
 		WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR actor = ?2) AND (?3 = '' OR node_id = ?3) AND (?4 = '' OR type = ?4)
 		ORDER BY id DESC LIMIT ?5`,
-	qNodesAfter: `SELECT ` + nodeCols + ` FROM nodes WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`,
-	qNodeCert:          `SELECT ` + nodeCertCols + ` FROM node_certs WHERE serial = ?`,
-	qNodeCertsForNode:  `SELECT ` + nodeCertCols + ` FROM node_certs WHERE node_id = ? ORDER BY issued_at DESC`,
-	qLiveNodeCerts:     `SELECT ` + nodeCertCols + ` FROM node_certs WHERE not_after > ? ORDER BY issued_at`,
+	qNodesAfter:       `SELECT ` + nodeCols + ` FROM nodes WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`,
+	qNodeCert:         `SELECT ` + nodeCertCols + ` FROM node_certs WHERE serial = ?`,
+	qNodeCertsForNode: `SELECT ` + nodeCertCols + ` FROM node_certs WHERE node_id = ? ORDER BY issued_at DESC`,
+	qLiveNodeCerts:    `SELECT ` + nodeCertCols + ` FROM node_certs WHERE not_after > ? ORDER BY issued_at`,
 	qPutNodeCert: `INSERT INTO node_certs (` + nodeCertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(serial) DO UPDATE SET node_id=excluded.node_id, key_fingerprint=excluded.key_fingerprint,
 		certificate=excluded.certificate, issued_at=excluded.issued_at, not_after=excluded.not_after,
