@@ -37,6 +37,9 @@ type Options struct {
 	// Startup are commands run once at start, beside the home screen's
 	// (automatic token registration).
 	Startup []tea.Cmd
+	// Size is the size to draw at until the terminal reports one (--size,
+	// or COLUMNS x LINES on a serial line); zero means DefaultSize.
+	Size Size
 }
 
 // App is the root tea.Model.
@@ -91,8 +94,11 @@ func New(o Options) *App {
 		h.ShortSeparator = " | "
 	}
 	a := &App{st: o.Styles, stack: []ui.Screen{o.Home}, node: o.Node, demo: o.Demo, log: log,
-		keys: ui.DefaultGlobalKeys(), help: h, width: 80, height: 24, startup: o.Startup,
+		keys: ui.DefaultGlobalKeys(), help: h, width: DefaultSize.Width, height: DefaultSize.Height, startup: o.Startup,
 		guards: map[string]ui.QuitGuard{}}
+	if o.Size.Width > 0 && o.Size.Height > 0 {
+		a.width, a.height = o.Size.Width, o.Size.Height
+	}
 	for k, v := range o.Notices {
 		a.setNotice(k, v)
 	}

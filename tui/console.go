@@ -38,6 +38,8 @@ type ConsoleDeps struct {
 	Registration *Registration
 	// Startup are commands run once at start (automatic registration).
 	Startup []tea.Cmd
+	// Size is the size to draw at until the terminal reports one.
+	Size Size
 }
 
 // Registration is what the Register Node and Deregister Node screens need.
@@ -99,5 +101,5 @@ func NewConsole(d ConsoleDeps) *App {
 		Notes:   d.Notes,
 		Panel:   panel,
 	})
-	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup})
+	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup, Size: d.Size})
 }

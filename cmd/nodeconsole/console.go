@@ -65,7 +65,14 @@ func runConsole(ctx context.Context, g globals) error {
 	if err != nil {
 		return err
 	}
+	// The first frame is drawn before the terminal reports its size: draw
+	// it at the size the size filter will settle on for 0x0 (serial).
+	initial := tui.FallbackSize(os.Getenv)
+	if g.size != nil {
+		initial = *g.size
+	}
 	app := tui.NewConsole(tui.ConsoleDeps{
+		Size:    initial,
 		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(),
 		Startup:   []tea.Cmd{e.autoRegisterCmd()},
 		Styles:    &styles,
@@ -75,7 +82,7 @@ func runConsole(ctx context.Context, g globals) error {
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
 	})
 	p := tea.NewProgram(app,
-		tea.WithFilter(tui.SizeFilter(g.size, tui.FallbackSize(os.Getenv))),
+		tea.WithFilter(tui.SizeFilter(g.size, initial)),
 		tea.WithColorProfile(prof.Color),
 		tea.WithFPS(consoleFPS),
 		// Signals cancel ctx (main.go). bubbletea's own handler would race

@@ -161,7 +161,8 @@ func screen(t *testing.T, raw []byte, cols, rows int) []string {
 // draw a full 80x24 screen (bubbletea v2.0.10 alone draws nothing).
 func TestZeroSizeDrawsFullScreen(t *testing.T) {
 	r := startConsole(t, 0, 0, []string{"TERM=vt220", "LANG=C.UTF-8"}, "--demo")
-	r.waitFor("Log out", "help")
+	// The status arrives after the first frame: wait for it too.
+	r.waitFor("Log out", "help", "Node ID", "eth0")
 	raw := r.output()
 	r.exit("q")
 	lines := screen(t, raw, 80, 24)
