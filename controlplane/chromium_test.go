@@ -99,6 +99,23 @@ func TestPortalInChromium(t *testing.T) {
 		chromedp.Click(id("login")),
 		chromedp.WaitVisible(id("code")),
 	)
+	// An admin logging in from a crafted /login?next=/%09/evil.example link
+	// stays on the portal (Chromium drops the TAB, so "/\t/x" would become
+	// "//x"). Log out first (the logout form is on every page).
+	step("open redirect",
+		chromedp.Click(id("logout")),
+		chromedp.WaitVisible(id("username")),
+		chromedp.Navigate(cp.URL+"/login?next=/%09/evil.example"),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), "admin-token"),
+		chromedp.SendKeys(id("password"), cp.AdminToken),
+		chromedp.Click(id("login")),
+		chromedp.WaitVisible(id("nodes")),
+	)
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, cp.URL+"/") {
+		t.Errorf("after logging in from /login?next=/%%09/evil.example the browser is at %q (%v)", loc, err)
+	}
+	step("back to the code", chromedp.Navigate(er.VerificationURIComplete), chromedp.WaitVisible(id("code")))
 	codeValue, err := chromedp.Run(ctx, chromedp.Value(id("code")))
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,21 @@ func retryAfterSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
 }
 
+// wwwAuthenticate is the WWW-Authenticate header of a 401 with code (RFC
+// 6750 §3 for bearer tokens; the node endpoints authenticate with a TLS
+// client certificate, which has no registered HTTP scheme, so their
+// challenge names one, ClientCertificate, with the error code in the same
+// form).
+func wwwAuthenticate(code api.ErrorCode) string {
+	switch code {
+	case api.CodeInvalidToken:
+		return `Bearer realm="nodeconsole", error="invalid_token"`
+	case api.CodeCertificateExpired, api.CodeCertificateRevoked, api.CodeUnknownCertificate:
+		return `ClientCertificate realm="nodeconsole", error="` + string(code) + `"`
+	}
+	return `Bearer realm="nodeconsole"`
+}
+
 // writeJSON answers v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -72,8 +87,8 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	if ae.code == api.CodeRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ae.retryAfter)))
 	}
-	if ae.code == api.CodeUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="nodeconsole"`)
+	if ae.code.Status() == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", wwwAuthenticate(ae.code))
 	}
 	writeJSON(w, ae.code.Status(), api.Error{Code: ae.code, Message: ae.msg})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 )
@@ -101,7 +102,12 @@ func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Cer
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: s.ca.pool(), Intermediates: inter, CurrentTime: s.now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
-		return Node{}, nil, errorf(api.CodeUnauthorized, "the client certificate does not verify: %v", err)
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Reason == x509.Expired {
+			return Node{}, nil, errorf(api.CodeCertificateExpired,
+				"the client certificate is outside its validity (%s to %s); enroll again", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+		return Node{}, nil, errorf(api.CodeUnknownCertificate, "the client certificate was not issued to a node by this control plane: %v", err)
 	}
 	id := cert.Subject.CommonName
 	var n Node

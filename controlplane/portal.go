@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -131,6 +132,9 @@ func (p *portal) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Cookie realm="nodeconsole", form-action="/login"`)
+	}
 	w.WriteHeader(status)
 	if err := p.pages[page].ExecuteTemplate(w, "layout", d); err != nil {
 		p.s.log.Error("render portal page", "page", page, "err", err)
@@ -222,12 +226,33 @@ func (p *portal) home(w http.ResponseWriter, r *http.Request) {
 
 type loginData struct{ Next, User string }
 
-// safeNext keeps redirects on this site.
+// badInNext reports characters a browser may drop or treat as "/" in a
+// URL (tabs, newlines and other controls, backslashes), which could turn a
+// path into another host ("/\t/evil.example" becomes "//evil.example").
+func badInNext(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+
+// safeNext keeps redirects on this site: next must parse as a URL that is
+// only a path (no scheme, host, user or opaque part) starting with one "/",
+// and neither it nor its decoded path may hold a control character or a
+// backslash. It returns the path (and query) re-encoded, or "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/"
+	const home = "/"
+	if next == "" || strings.IndexFunc(next, badInNext) >= 0 {
+		return home
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.IndexFunc(u.Path, badInNext) >= 0 {
+		return home
+	}
+	out := u.EscapedPath()
+	if strings.HasPrefix(out, "//") || !strings.HasPrefix(out, "/") {
+		return home
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
 }
 
 // logout ends the session, from any login stage.

@@ -1,6 +1,7 @@
 package controlplane_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -188,6 +189,88 @@ func TestPortalQRRegistrationAndHosts(t *testing.T) {
 	for _, want := range []string{"Activated", "Node pre-added", "QR registration", "admin-token", "berlin-1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("events page lacks %q", want)
+		}
+	}
+}
+
+// next in the log-in flow never leads off the portal's origin, however it
+// is encoded: the log-in answer's Location is the path or "/", and a
+// logged-in admin sent to /login?next=... stays on the origin at every hop.
+func TestLoginNextStaysOnOrigin(t *testing.T) {
+	cp := cptest.New(t)
+	base, _ := url.Parse(cp.URL)
+	onOrigin := func(what, loc string) {
+		t.Helper()
+		to, err := base.Parse(loc)
+		if err != nil || to.Host != base.Host || strings.ContainsAny(loc, "\t\r\n\\") || strings.HasPrefix(loc, "//") {
+			t.Errorf("%s: Location %q leaves the origin", what, loc)
+		}
+	}
+	cases := []struct{ next, want string }{
+		{"/activate?code=BBBB-BBBB", "/activate?code=BBBB-BBBB"},
+		{"/events", "/events"},
+		{"/\t/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\r\n/evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/%09/evil.example", "/"},
+		{"/%0a/evil.example", "/"},
+		{"/%2F/evil.example", "/"},
+		{"/%2f%2fevil.example", "/"},
+		{"/%5Cevil.example", "/"},
+		{"//evil.example", "/"},
+		{"///evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"\\/evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"https:/evil.example", "/"},
+		{"http:evil.example", "/"},
+		{"//user@evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{" /evil.example", "/"},
+		{"evil.example", "/"},
+		{"", "/"},
+	}
+	// The log-in form's next (what a crafted /login?next= link puts there).
+	for _, tc := range cases {
+		b := newBrowser(t, cp)
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		_, page := b.get("/login")
+		resp, err := b.c.PostForm(cp.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin-token"},
+			"password": {cp.AdminToken}, "next": {tc.next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		onOrigin(fmt.Sprintf("log in with next %q", tc.next), loc)
+		if loc != tc.want {
+			t.Errorf("log in with next %q: Location %q, want %q", tc.next, loc, tc.want)
+		}
+	}
+	// Logged in, sent to /login?next=... (raw in the query, the form the
+	// issue found, and query-escaped): every hop stays on the origin.
+	b := newBrowser(t, cp)
+	b.login()
+	b.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		onOrigin("redirect hop", req.URL.String())
+		if len(via) > 5 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	for _, tc := range cases {
+		for _, raw := range []string{"/login?next=" + tc.next, "/login?next=" + url.QueryEscape(tc.next)} {
+			u, err := url.Parse(cp.URL + raw)
+			if err != nil {
+				continue // not even a request Go would send
+			}
+			resp, err := b.c.Do(&http.Request{Method: "GET", URL: u, Header: http.Header{}})
+			if err != nil {
+				continue // refused by the client: nothing was followed
+			}
+			resp.Body.Close()
+			onOrigin(raw, resp.Request.URL.String())
 		}
 	}
 }

@@ -225,7 +225,11 @@ func Open(opts Options) (*Server, error) {
 	s.secret = []byte(secret)
 	st := opts.Store
 	if st == nil {
-		if st, err = OpenSQLite(context.Background(), filepath.Join(opts.DataDir, dbFile)); err != nil {
+		path := filepath.Join(opts.DataDir, dbFile)
+		if err := privateDBFiles(path); err != nil {
+			return nil, err
+		}
+		if st, err = OpenSQLite(context.Background(), path); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +241,24 @@ func Open(opts Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// privateDBFiles makes the database file and its WAL and shared-memory
+// files mode 0600 whatever the data directory's mode or the umask: the
+// database is created here first with 0600, and SQLite gives the files it
+// creates beside it the database file's mode.
+func privateDBFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("controlplane: create database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("controlplane: make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // hostnames is the server certificate's name list.
@@ -258,14 +280,27 @@ func (s *Server) hostnames() []string {
 // cookies.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// TLSConfig is the server side TLS configuration: the server certificate
-// and optional client certificates verified against the CA.
+// aeadSuites are the TLS 1.2 cipher suites offered: ECDHE with AEAD
+// ciphers only (TLS 1.3 suites are all AEAD and not configurable).
+var aeadSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// TLSConfig is the server side TLS configuration: TLS 1.2 or newer with
+// AEAD suites only, the server certificate, and client certificates
+// requested but never verified in the handshake: a node whose certificate
+// expired, was revoked or comes from another CA still connects (and can
+// enroll again); the node endpoints check the certificate and answer JSON
+// 401 certificate_expired, certificate_revoked or unknown_certificate.
 func (s *Server) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: aeadSuites,
 		Certificates: []tls.Certificate{s.tlsCert},
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		ClientCAs:    s.ca.pool(),
+		ClientAuth:   tls.RequestClientCert,
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
 }
@@ -391,8 +426,15 @@ func (s *Server) routes() http.Handler {
 	return s.logRequests(limitBody(mux))
 }
 
+// hstsMaxAge is the Strict-Transport-Security max-age (one year).
+const hstsMaxAge = 365 * 24 * 60 * 60
+
+// limitBody bounds request bodies and sets Strict-Transport-Security on
+// every answer (the server speaks only HTTPS; browsers then never try the
+// portal over plain HTTP).
 func limitBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d", hstsMaxAge))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		h.ServeHTTP(w, r)
 	})
