@@ -157,22 +157,28 @@ func (s Store) NodeCertificate() (*x509.Certificate, error) {
 // checkCertificate verifies that certPEM is a certificate for key and
 // nodeID (it must not be used otherwise).
 func checkCertificate(certPEM string, key *ecdsa.PrivateKey, nodeID string) error {
+	_, err := parseNodeCertificate(certPEM, key, nodeID)
+	return err
+}
+
+// parseNodeCertificate is checkCertificate that also returns the leaf.
+func parseNodeCertificate(certPEM string, key *ecdsa.PrivateKey, nodeID string) (*x509.Certificate, error) {
 	block, _ := pem.Decode([]byte(certPEM))
 	if block == nil || block.Type != "CERTIFICATE" {
-		return errors.New("the certificate is not PEM")
+		return nil, errors.New("the certificate is not PEM")
 	}
 	c, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return fmt.Errorf("parse certificate: %w", err)
+		return nil, fmt.Errorf("parse certificate: %w", err)
 	}
 	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
 	if !ok || !pub.Equal(&key.PublicKey) {
-		return errors.New("the certificate is not for this node's key")
+		return nil, errors.New("the certificate is not for this node's key")
 	}
 	if nodeID != "" && c.Subject.CommonName != nodeID {
-		return fmt.Errorf("the certificate names %q, not %s", c.Subject.CommonName, nodeID)
+		return nil, fmt.Errorf("the certificate names %q, not %s", c.Subject.CommonName, nodeID)
 	}
-	return nil
+	return c, nil
 }
 
 // writeCertificates writes ca.crt, then node.crt, each atomically.

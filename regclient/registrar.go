@@ -24,6 +24,9 @@ const (
 	// backoffBase and backoffCap bound the wait after a failed poll.
 	backoffBase = time.Second
 	backoffCap  = 30 * time.Second
+	// approvedCollectTime is how long the node keeps trying to collect
+	// the certificate of an approved enrollment.
+	approvedCollectTime = 15 * time.Minute
 )
 
 // Registrar runs registration for one node: the activation-code flow
@@ -326,13 +329,19 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 			Message: fmt.Sprintf("the control plane saw a different key (%s) than this node's (%s): something on the network may have replaced the request (a man-in-the-middle); do not use this code", resp.KeyFingerprint, fp)}
 	}
 	now := r.now()
-	if resp.ExpiresIn <= 0 && resp.Status != "approved" {
+	ttl := time.Duration(resp.ExpiresIn) * time.Second
+	if resp.Status == "approved" {
+		// An approval does not expire: one resumed long after its code
+		// expired (a lost certificate delivered again) still has to be
+		// collected.
+		ttl = max(ttl, approvedCollectTime)
+	} else if ttl <= 0 {
 		return PendingCode{}, &Error{Op: "enroll", Status: 200, Message: "the control plane sent an activation code that has already expired", kind: ErrExpired}
 	}
 	p := PendingCode{
 		NodeID: r.NodeID, UserCode: resp.UserCode, VerificationURI: resp.VerificationURI,
 		VerificationURIComplete: resp.VerificationURIComplete,
-		ExpiresAt:               now.Add(time.Duration(resp.ExpiresIn) * time.Second).Round(time.Second),
+		ExpiresAt:               now.Add(ttl).Round(time.Second),
 		Interval:                clampInterval(resp.Interval), KeyFingerprint: fp, Approved: resp.Status == "approved",
 		Recovery: st.Recovery,
 	}
@@ -347,7 +356,7 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 	if err := r.Store.Save(next); err != nil {
 		return PendingCode{}, fmt.Errorf("regclient: save pending enrollment: %w", err)
 	}
-	r.sess = &session{pending: p, deviceCode: resp.DeviceCode, deadline: now.Add(time.Duration(resp.ExpiresIn) * time.Second), interval: p.Interval}
+	r.sess = &session{pending: p, deviceCode: resp.DeviceCode, deadline: now.Add(ttl), interval: p.Interval}
 	r.log().Info("enrollment started", "nodeId", r.NodeID, "expiresIn", resp.ExpiresIn, "interval", resp.Interval,
 		"approved", p.Approved, "redelivered", p.Redelivered, "keyFingerprint", fp, "pairingKey", r.PairingKey != "", "skew", resp.ServerTime.Sub(now).Round(time.Second))
 	return p, nil
@@ -519,8 +528,16 @@ func (r *Registrar) Finalize(reg api.Registration) (Registration, error) {
 	if err != nil {
 		return Registration{}, err
 	}
-	if err := checkCertificate(reg.Certificate, key, r.NodeID); err != nil {
+	cert, err := parseNodeCertificate(reg.Certificate, key, r.NodeID)
+	if err != nil {
 		return Registration{}, fmt.Errorf("regclient: finalize: %w", err)
+	}
+	if !reg.ServerTime.IsZero() && !cert.NotAfter.After(reg.ServerTime) {
+		// Expired by the control plane's own clock (not ours, which may be
+		// wrong): storing it would leave a node that cannot authenticate.
+		return Registration{}, &Error{Op: "finalize", Status: 200, kind: ErrCertificateExpired,
+			Message: fmt.Sprintf("the control plane delivered a certificate that expired at %s (its clock says %s); an admin must delete the node in the portal so that it can register again",
+				cert.NotAfter.UTC().Format(time.RFC3339), reg.ServerTime.UTC().Format(time.RFC3339))}
 	}
 	out := Registration{NodeID: r.NodeID, Name: reg.NodeName, Project: reg.Project, Site: reg.Site, Tags: maps.Clone(reg.Tags)}
 	if out.Name == "" {

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,3 +184,41 @@ func TestStaleCertificateEnrollsAgain(t *testing.T) {
 		t.Error("Reenroll accepted a reason that is not a refused certificate")
 	}
 }
+
+// A certificate that has already expired by the control plane's own clock
+// (an old approval delivered again) is refused instead of stored: the node
+// would be registered with a certificate that cannot authenticate.
+func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
+	var offset atomicDuration
+	cp := fastCP(t, controlplane.Options{Now: func() time.Time { return time.Now().Add(offset.Load()) }})
+	r := newRegistrar(t, cp, t.TempDir())
+	registerByCode(t, cp, r, "store-50")
+	c, err := r.Store.NodeCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(time.Until(c.NotAfter) + 24*time.Hour)
+	if err := r.Reenroll(&Error{Op: "node self", Status: 401, Code: api.CodeCertificateExpired, kind: ErrCertificateExpired}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Approved {
+		t.Skipf("the control plane starts a new enrollment for an expired certificate (%+v); nothing to refuse", p)
+	}
+	out, err := r.Next(context.Background())
+	if !errors.Is(err, ErrCertificateExpired) || !strings.Contains(err.Error(), "expired at") {
+		t.Fatalf("Next with an expired certificate delivered: %+v, %v", out, err)
+	}
+	if st, _ := r.Store.Load(); st.State == Registered {
+		t.Fatal("registered with an expired certificate")
+	}
+}
+
+// atomicDuration is a time offset shared with the control plane's clock.
+type atomicDuration struct{ v atomic.Int64 }
+
+func (a *atomicDuration) Load() time.Duration   { return time.Duration(a.v.Load()) }
+func (a *atomicDuration) Store(d time.Duration) { a.v.Store(int64(d)) }

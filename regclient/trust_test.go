@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
@@ -335,4 +336,25 @@ func TestPairingKeyEndToEnd(t *testing.T) {
 		t.Fatalf("Next = %+v, %v", out, err)
 	}
 	checkRegisteredOnDisk(t, cp, r.Store, out.Registration.Name)
+}
+
+// A certificate lost long after the approval (its code expired weeks ago)
+// is still delivered again: an approval does not expire.
+func TestDamagedCertificateLongAfterApproval(t *testing.T) {
+	var offset atomicDuration
+	cp := fastCP(t, controlplane.Options{Now: func() time.Time { return time.Now().Add(offset.Load()) }})
+	dir := t.TempDir()
+	r := newRegistrar(t, cp, dir)
+	registerByCode(t, cp, r, "store-60")
+	offset.Store(30 * 24 * time.Hour)
+	os.Remove(r.Store.Path(CertFile))
+	r2 := newRegistrar(t, cp, dir)
+	p, err := r2.Start(context.Background())
+	if err != nil || !p.Redelivered {
+		t.Fatalf("Start = %+v, %v; want a redelivery", p, err)
+	}
+	if out := untilFinal(t, r2); out.Kind != OutcomeRegistered {
+		t.Fatalf("outcome %+v; want the certificate delivered again", out)
+	}
+	checkRegisteredOnDisk(t, cp, r2.Store, "store-60")
 }
