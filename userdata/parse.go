@@ -4,8 +4,8 @@
 // cloud's instance metadata service (AWS IMDSv2, Azure IMDS).
 //
 // The user data is cloud-config YAML; nodeconsole's settings sit under a
-// top-level nodeconsole: key with the config file's schema (DESIGN.md
-// section 7), plus network.interface, which is applied like `nodeconsole
+// top-level nodeconsole: key with the config file's schema
+// (docs/config.md), plus network.interface, which is applied like `nodeconsole
 // network set` rather than written to the config. Volumes are read in user
 // space (github.com/diskfs/go-diskfs) from a read-only file descriptor:
 // never mounted, never written.
