@@ -101,11 +101,19 @@ func (f Finder) Find(ctx context.Context) (*Found, error) {
 // CIDATA.
 func (f Finder) FromSource(ctx context.Context, source string) (*Found, error) {
 	if source == "imds" {
-		cloud := f.Cloud()
-		if cloud == "" {
-			cloud = "aws"
+		if cloud := f.Cloud(); cloud != "" {
+			return f.FromIMDS(ctx, cloud)
 		}
-		return f.FromIMDS(ctx, cloud)
+		// DMI does not say: AWS, then Azure.
+		found, err := f.FromIMDS(ctx, "aws")
+		if err == nil {
+			return found, nil
+		}
+		found, err2 := f.FromIMDS(ctx, "azure")
+		if err2 == nil {
+			return found, nil
+		}
+		return nil, errors.Join(err, err2)
 	}
 	fi, err := os.Stat(source)
 	if err != nil {

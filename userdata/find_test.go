@@ -26,8 +26,9 @@ func TestFromIMDSAzure(t *testing.T) {
 		w.Write([]byte(base64.StdEncoding.EncodeToString(gz.Bytes())))
 	}))
 	defer srv.Close()
-	f := Finder{IMDS: srv.URL}
-	got, err := f.FromIMDS(context.Background(), "azure")
+	// DMI says nothing: --source imds tries AWS (404 here), then Azure.
+	f := Finder{IMDS: srv.URL, DMIDir: t.TempDir()}
+	got, err := f.FromSource(context.Background(), "imds")
 	if err != nil || string(got.Data) != "#cloud-config\nnodeconsole: {}\n" || got.Source != "Azure instance metadata" {
 		t.Fatalf("got %+v, %v", got, err)
 	}
