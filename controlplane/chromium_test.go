@@ -37,14 +37,16 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// TestPortalInChromium clicks through Activate Node in headless Chromium:
-// log in, Find the node's code, name it, License Node, and see it in Nodes.
-func TestPortalInChromium(t *testing.T) {
-	exe := findChromium(t)
-	cp := cptest.New(t)
-	n := newTestNode(t)
-	er := n.enroll(t, cp)
+// chromium is a headless Chromium tab on a viewport of w x h pixels; its
+// steps fail the test. Screenshots go to artifactDir (logged).
+type chromium struct {
+	t   *testing.T
+	ctx context.Context
+}
 
+func newChromium(t *testing.T, w, h int) *chromium {
+	t.Helper()
+	exe := findChromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -59,39 +61,84 @@ func TestPortalInChromium(t *testing.T) {
 		// The control plane's CA is not in Chromium's trust store.
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
+		chromedp.WindowSize(w, h),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	defer cancelBrowser()
+	t.Cleanup(cancelBrowser)
 	// Start the browser on a context without a deadline (chromedp ties the
 	// browser's life to it), then bound the steps so a wedged browser cannot
 	// hang the suite. No step's duration is asserted.
-	if err := chromedp.Do(bctx); err != nil {
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(w), int64(h))); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
+	return &chromium{t: t, ctx: ctx}
+}
 
+func (c *chromium) step(what string, steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, steps...); err != nil {
+		c.t.Fatalf("chromium: %s: %v", what, err)
+	}
+}
+
+func (c *chromium) text(sel string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.ID(sel)))
+	if err != nil {
+		c.t.Fatalf("chromium: read #%s: %v", sel, err)
+	}
+	return v
+}
+
+// eval runs a JavaScript expression (promises awaited).
+func eval[T any](c *chromium, js string) T {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatalf("chromium: %s: %v", js, err)
+	}
+	return v
+}
+
+// screenshot saves the whole page as name in the artifact directory.
+func (c *chromium) screenshot(name string) {
+	c.t.Helper()
+	shot, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		c.t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(artifactDir(c.t), name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Logf("screenshot: %s", path)
+}
+
+// noHorizontalScroll fails when the page is wider than the viewport.
+func (c *chromium) noHorizontalScroll(where string) {
+	c.t.Helper()
+	if wide := eval[bool](c, `document.documentElement.scrollWidth > window.innerWidth`); wide {
+		w := eval[int](c, `document.documentElement.scrollWidth`)
+		c.t.Errorf("%s: the page is %d px wide, more than the viewport", where, w)
+	}
+}
+
+// TestPortalInChromium clicks through Activate Node in headless Chromium
+// with the break-glass admin token: log in, Find the node's code, name it,
+// License Node, and see it in Nodes, whose table fits 1280 px.
+func TestPortalInChromium(t *testing.T) {
+	c := newChromium(t, 1280, 800)
+	cp := cptest.New(t)
+	n := newTestNode(t)
+	er := n.enroll(t, cp)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("chromium: %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(id(sel)))
-		if err != nil {
-			t.Fatalf("chromium: read #%s: %v", sel, err)
-		}
-		return v
-	}
 
 	// The verification_uri_complete sends the admin to the login form first.
-	step("log in",
+	c.step("log in",
 		chromedp.Navigate(er.VerificationURIComplete),
 		chromedp.WaitVisible(id("username")),
 		chromedp.SendKeys(id("username"), "admin-token"),
@@ -102,7 +149,7 @@ func TestPortalInChromium(t *testing.T) {
 	// An admin logging in from a crafted /login?next=/%09/evil.example link
 	// stays on the portal (Chromium drops the TAB, so "/\t/x" would become
 	// "//x"). Log out first (the logout form is on every page).
-	step("open redirect",
+	c.step("open redirect",
 		chromedp.Click(id("logout")),
 		chromedp.WaitVisible(id("username")),
 		chromedp.Navigate(cp.URL+"/login?next=/%09/evil.example"),
@@ -112,29 +159,27 @@ func TestPortalInChromium(t *testing.T) {
 		chromedp.Click(id("login")),
 		chromedp.WaitVisible(id("nodes")),
 	)
-	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, cp.URL+"/") {
+	if loc, err := chromedp.Run(c.ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, cp.URL+"/") {
 		t.Errorf("after logging in from /login?next=/%%09/evil.example the browser is at %q (%v)", loc, err)
 	}
-	step("back to the code", chromedp.Navigate(er.VerificationURIComplete), chromedp.WaitVisible(id("code")))
-	codeValue, err := chromedp.Run(ctx, chromedp.Value(id("code")))
+	c.step("back to the code", chromedp.Navigate(er.VerificationURIComplete), chromedp.WaitVisible(id("code")))
+	codeValue, err := chromedp.Run(c.ctx, chromedp.Value(id("code")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	step("find", chromedp.Click(id("find")), chromedp.WaitVisible(id("found-node")))
-	foundNode := text("found-node")
-	step("license",
-		chromedp.SendKeys(id("name"), "store-7"),
-		chromedp.SendKeys(id("project"), "retail"),
+	c.step("find", chromedp.Click(id("find")), chromedp.WaitVisible(id("found-node")))
+	foundNode := c.text("found-node")
+	c.step("license",
+		// Long values: the table must still fit (Delete not clipped).
+		chromedp.SendKeys(id("name"), "store-7 Berlin Mitte loading dock"),
+		chromedp.SendKeys(id("project"), "retail-central-europe-2026"),
 		chromedp.Click(id("license")),
 		chromedp.WaitVisible(id("notice")),
 	)
-	notice := text("notice")
-	step("nodes", chromedp.Navigate(cp.URL+"/nodes"), chromedp.WaitVisible(id("nodes")))
-	table := text("nodes")
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
+	notice := c.text("notice")
+	c.step("nodes", chromedp.Navigate(cp.URL+"/nodes"), chromedp.WaitVisible(id("nodes")))
+	table := c.text("nodes")
+	c.screenshot("portal-nodes.png")
 	if codeValue != er.UserCode {
 		t.Errorf("code field = %q, want %q from the verification URL", codeValue, er.UserCode)
 	}
@@ -147,15 +192,16 @@ func TestPortalInChromium(t *testing.T) {
 	if !strings.Contains(table, "store-7") || !strings.Contains(table, n.id) || !strings.Contains(table, "Registered") || !strings.Contains(table, "retail") {
 		t.Errorf("nodes table = %q", table)
 	}
-	path := filepath.Join(artifactDir(t), "portal-nodes.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
+	// The Delete button is inside the 1280 px window, not clipped.
+	right := eval[float64](c, `document.querySelector('#nodes button.danger').getBoundingClientRect().right`)
+	if vw := eval[float64](c, `document.documentElement.clientWidth`); right > vw {
+		t.Errorf("the Delete button ends at %.0f px, past the %.0f px window", right, vw)
 	}
-	t.Logf("screenshot: %s", path)
+	c.noHorizontalScroll("nodes at 1280 px")
 
 	// The node's poll now returns its certificate.
 	reg, err := poll(t, cp, er.DeviceCode, 0)
-	if err != nil || reg.NodeName != "store-7" {
+	if err != nil || reg.NodeName != "store-7 Berlin Mitte loading dock" {
 		t.Fatalf("poll after portal license = %+v, %v", reg, err)
 	}
 	if ok, _ := cp.HasEvent(api.EventActivated, n.id); !ok {

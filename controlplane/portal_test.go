@@ -113,8 +113,10 @@ func TestPortalLoginAndCSRF(t *testing.T) {
 	}
 
 	// Every form needs the session's CSRF token.
-	if st, _ := b.post("/tokens", url.Values{"name": {"x"}}); st != http.StatusForbidden {
-		t.Fatalf("POST without CSRF: %d", st)
+	// A form without the CSRF token gets a page that says so and links back.
+	if st, page := b.post("/tokens", url.Values{"name": {"x"}}); st != http.StatusForbidden ||
+		!strings.Contains(page, "The form expired") || !strings.Contains(page, `<a href="/tokens" id="back">`) {
+		t.Fatalf("POST without CSRF: %d\n%s", st, page)
 	}
 	_, page = b.get("/tokens")
 	csrf := csrfOf(t, page)
