@@ -382,3 +382,42 @@ func TestNetlinkGatewayProbeFails(t *testing.T) {
 		t.Errorf("absent gateway 192.0.2.99 answered: %s", r)
 	}
 }
+
+// TestNetlinkSecondNICKeepsDefaultRoute: in a namespace with the default
+// route on eth0, a static address on eth1 without the default-route choice
+// leaves the default route on eth0; with the choice on, eth1 takes it.
+func TestNetlinkSecondNICKeepsDefaultRoute(t *testing.T) {
+	ctx := context.Background()
+	g := newGatewayNet(t)
+	g.setLease(t)
+	g.addVeth(t, "eth1", "02:00:00:00:00:11", "gw1", true)
+	m, _ := g.manager(t, t.TempDir(), t.TempDir(), nil)
+	defaults := func() []string {
+		var out []string
+		for _, l := range kernelLines(t, g.nodeH, "eth1") {
+			if strings.HasPrefix(l, "route 0.0.0.0/0 ") {
+				out = append(out, strings.Join(strings.Fields(l)[:6], " "))
+			}
+		}
+		return out
+	}
+	cfg := Config{Interface: "eth1", Mode: ModeStatic, Address: netip.MustParsePrefix("203.0.113.10/24")}
+	tr, err := m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "default routes, choice off", defaults(), []string{"route 0.0.0.0/0 via 192.0.2.1 dev eth0"})
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Gateway, cfg.DefaultRoute = netip.MustParseAddr("203.0.113.1"), true
+	tr, err = m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "default routes, choice on", defaults(), []string{"route 0.0.0.0/0 via 203.0.113.1 dev eth1"})
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "default routes, reverted", defaults(), []string{"route 0.0.0.0/0 via 192.0.2.1 dev eth0"})
+}

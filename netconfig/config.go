@@ -2,6 +2,7 @@ package netconfig
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -31,10 +32,38 @@ type Config struct {
 	Mode      Mode   `json:"mode"`
 	// Address is the host address with its prefix length (static only).
 	Address netip.Prefix `json:"address,omitzero"`
-	// Gateway is the IPv4 default gateway (static only).
+	// Gateway is the IPv4 default gateway (static only); required with
+	// DefaultRoute, refused without it.
 	Gateway netip.Addr `json:"gateway,omitzero"`
+	// DefaultRoute (static only) makes this interface carry the IPv4
+	// default route, via Gateway, replacing any other. Off, the default
+	// route stays where it is (or, when it was on this interface, is
+	// removed): a static address on a second NIC leaves it alone.
+	DefaultRoute bool `json:"defaultRoute,omitempty"`
 	// DNS are the nameservers, in order (static only).
 	DNS []netip.Addr `json:"dns,omitempty"`
+}
+
+// UnmarshalJSON reads a Config. Without "defaultRoute" (false, or a file
+// saved before the choice existed), a static gateway means the default
+// route: a gateway is only ever there for it.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	type plain Config
+	var v struct {
+		plain
+		DefaultRoute *bool `json:"defaultRoute"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*c = Config(v.plain)
+	switch {
+	case v.DefaultRoute != nil:
+		c.DefaultRoute = *v.DefaultRoute
+	default:
+		c.DefaultRoute = c.Mode == ModeStatic && c.Gateway.IsValid()
+	}
+	return nil
 }
 
 // OnLink reports whether the gateway lies outside the address's subnet and
@@ -56,6 +85,9 @@ type Form struct {
 	// "255.255.255.0", "24" or "/24".
 	Netmask string
 	Gateway string
+	// DefaultRoute is the "Default route via this interface" choice
+	// (static only; see Config.DefaultRoute).
+	DefaultRoute bool
 	// DNS are the nameserver fields in order; blank entries are skipped.
 	DNS []string
 }
@@ -138,9 +170,9 @@ func ParseForm(f Form, st Status) (Config, error) {
 		n := len(errs)
 		cfg.Address = parseAddress(f.Address, f.Netmask, &errs)
 		reported[FieldAddress] = len(errs) > n
+		cfg.DefaultRoute = f.DefaultRoute
 		if s := strings.TrimSpace(f.Gateway); s == "" {
-			errs.add(FieldGateway, -1, "Gateway is required for a static address.")
-			reported[FieldGateway] = true
+			// validate says whether one is needed.
 		} else if gw, err := netip.ParseAddr(s); err != nil || gw.Zone() != "" {
 			errs.add(FieldGateway, -1, "Gateway %q is not an IP address.", s)
 			reported[FieldGateway] = true
@@ -203,9 +235,11 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 	}
 	switch gw := c.Gateway; {
 	case !gw.IsValid():
-		if !reported[FieldGateway] {
-			errs.add(FieldGateway, -1, "Gateway is required for a static address.")
+		if c.DefaultRoute && !reported[FieldGateway] {
+			errs.add(FieldGateway, -1, "Gateway is required for the default route; give one, or turn off the default route via this interface.")
 		}
+	case !c.DefaultRoute:
+		errs.add(FieldGateway, -1, "Gateway %s is used only for the default route; turn on the default route via this interface, or leave Gateway empty.", gw)
 	case checkHost(&errs, FieldGateway, "Gateway", gw, p) && p.IsValid():
 		switch {
 		case gw == p.Addr():

@@ -15,7 +15,7 @@ var testStatus = Status{Interfaces: []Interface{
 }}
 
 func static(addr, gw string, dns ...string) Form {
-	return Form{Interface: "eth0", Address: addr, Gateway: gw, DNS: dns}
+	return Form{Interface: "eth0", Address: addr, Gateway: gw, DefaultRoute: true, DNS: dns}
 }
 
 func TestParseForm(t *testing.T) {
@@ -29,31 +29,30 @@ func TestParseForm(t *testing.T) {
 	}{
 		{name: "static ok", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "198.51.100.53"),
 			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
-				Gateway: netip.MustParseAddr("192.0.2.1"),
-				DNS:     []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")}}},
+				Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true,
+				DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")}}},
 		{name: "dhcp ignores static fields", form: Form{Interface: "eth0", DHCP: true, Address: "junk", Gateway: "junk"},
 			want: &Config{Interface: "eth0", Mode: ModeDHCP}},
-		{name: "spaces trimmed and blank dns skipped", form: Form{Interface: " eth0 ", Address: " 192.0.2.10/24 ", Gateway: " 192.0.2.1", DNS: []string{"", " 192.0.2.53 "}},
+		{name: "spaces trimmed and blank dns skipped", form: Form{Interface: " eth0 ", Address: " 192.0.2.10/24 ", Gateway: " 192.0.2.1", DefaultRoute: true, DNS: []string{"", " 192.0.2.53 "}},
 			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
-				Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}},
-		{name: "netmask instead of prefix", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1"},
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
-		{name: "netmask as /n", form: Form{Interface: "eth0", Address: "198.51.100.7", Netmask: "/25", Gateway: "198.51.100.1"},
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.7/25"), Gateway: netip.MustParseAddr("198.51.100.1")}},
-		{name: "netmask agreeing with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/24", Netmask: "255.255.255.0", Gateway: "192.0.2.1"},
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+				Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true, DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}},
+		{name: "netmask instead of prefix", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1", DefaultRoute: true},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true}},
+		{name: "netmask as /n", form: Form{Interface: "eth0", Address: "198.51.100.7", Netmask: "/25", Gateway: "198.51.100.1", DefaultRoute: true},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.7/25"), Gateway: netip.MustParseAddr("198.51.100.1"), DefaultRoute: true}},
+		{name: "netmask agreeing with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/24", Netmask: "255.255.255.0", Gateway: "192.0.2.1", DefaultRoute: true},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true}},
 		{name: "slash 31 both ends usable", form: static("192.0.2.0/31", "192.0.2.1"),
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.0/31"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.0/31"), Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true}},
 		{name: "slash 32 with on-link gateway", form: static("198.51.100.10/32", "198.51.100.1"),
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.10/32"), Gateway: netip.MustParseAddr("198.51.100.1")}},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.10/32"), Gateway: netip.MustParseAddr("198.51.100.1"), DefaultRoute: true}},
 		{name: "slash 30 host", form: static("192.0.2.9/30", "192.0.2.10"),
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.9/30"), Gateway: netip.MustParseAddr("192.0.2.10")}},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.9/30"), Gateway: netip.MustParseAddr("192.0.2.10"), DefaultRoute: true}},
 		{name: "loopback dns allowed (local stub)", form: static("192.0.2.10/24", "192.0.2.1", "127.0.0.53"),
-			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("127.0.0.53")}}},
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true, DNS: []netip.Addr{netip.MustParseAddr("127.0.0.53")}}},
 
 		{name: "everything empty", form: Form{}, errs: []string{
 			"Address is required for a static configuration.",
-			"Gateway is required for a static address.",
 			"Interface is required."}},
 		{name: "dhcp without interface", form: Form{DHCP: true}, errs: []string{"Interface is required."}},
 		{name: "missing interface", form: Form{Interface: "eth9", DHCP: true}, errs: []string{"Interface eth9 does not exist."}},
@@ -61,7 +60,7 @@ func TestParseForm(t *testing.T) {
 		{name: "address garbage", form: static("192.0.2.300/24", "192.0.2.1"), errs: []string{`Address "192.0.2.300/24" is not an address with a prefix length, like 192.0.2.10/24.`}},
 		{name: "prefix too long", form: static("192.0.2.10/33", "192.0.2.1"), errs: []string{`Address "192.0.2.10/33" is not an address with a prefix length, like 192.0.2.10/24.`}},
 		{name: "address without prefix or netmask", form: static("192.0.2.10", "192.0.2.1"), errs: []string{"Address 192.0.2.10 needs a prefix length (like 192.0.2.10/24) or a netmask."}},
-		{name: "address not an ip", form: Form{Interface: "eth0", Address: "node", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, errs: []string{`Address "node" is not an IP address.`}},
+		{name: "address not an ip", form: Form{Interface: "eth0", Address: "node", Netmask: "255.255.255.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{`Address "node" is not an IP address.`}},
 		{name: "prefix zero", form: static("192.0.2.10/0", "192.0.2.1"), errs: []string{"Address 192.0.2.10/0 has prefix /0; use a prefix length from /1 to /32."}},
 		{name: "network address", form: static("192.0.2.0/24", "192.0.2.1"), errs: []string{"Address 192.0.2.0 is the network address of 192.0.2.0/24; choose a host address."}},
 		{name: "broadcast address", form: static("192.0.2.255/24", "192.0.2.1"), errs: []string{"Address 192.0.2.255 is the broadcast address of 192.0.2.0/24; choose a host address."}},
@@ -75,11 +74,11 @@ func TestParseForm(t *testing.T) {
 		{name: "ipv6 address refused", form: static("2001:db8::10/64", "2001:db8::1"), errs: []string{
 			"Address 2001:db8::10 is IPv6; only IPv4 is supported (IPv6 is not configured by this console).",
 			"Gateway 2001:db8::1 is IPv6; only IPv4 is supported (IPv6 is not configured by this console)."}},
-		{name: "bad netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.256.0", Gateway: "192.0.2.1"}, errs: []string{`Netmask "255.255.256.0" is not a netmask like 255.255.255.0.`}},
-		{name: "non-contiguous netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.0.255.0", Gateway: "192.0.2.1"}, errs: []string{"Netmask 255.0.255.0 is not contiguous (its one bits must come first)."}},
-		{name: "netmask out of range", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "40", Gateway: "192.0.2.1"}, errs: []string{"Netmask /40 is out of range; use /1 to /32."}},
-		{name: "netmask disagrees with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/16", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, errs: []string{"Netmask 255.255.255.0 disagrees with the address prefix /16; give one or the other."}},
-		{name: "gateway missing", form: static("192.0.2.10/24", ""), errs: []string{"Gateway is required for a static address."}},
+		{name: "bad netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.256.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{`Netmask "255.255.256.0" is not a netmask like 255.255.255.0.`}},
+		{name: "non-contiguous netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.0.255.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{"Netmask 255.0.255.0 is not contiguous (its one bits must come first)."}},
+		{name: "netmask out of range", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "40", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{"Netmask /40 is out of range; use /1 to /32."}},
+		{name: "netmask disagrees with prefix", form: Form{Interface: "eth0", Address: "192.0.2.10/16", Netmask: "255.255.255.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{"Netmask 255.255.255.0 disagrees with the address prefix /16; give one or the other."}},
+		{name: "gateway missing", form: static("192.0.2.10/24", ""), errs: []string{"Gateway is required for the default route; give one, or turn off the default route via this interface."}},
 		{name: "gateway garbage", form: static("192.0.2.10/24", "gw"), errs: []string{`Gateway "gw" is not an IP address.`}},
 		{name: "gateway outside subnet", form: static("192.0.2.10/24", "198.51.100.1"), errs: []string{"Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
 		{name: "gateway equals address", form: static("192.0.2.10/24", "192.0.2.10"), errs: []string{"Gateway 192.0.2.10 is the same as the address; it must be another host."}},
@@ -95,7 +94,7 @@ func TestParseForm(t *testing.T) {
 		{name: "dns duplicate keeps form positions", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "", "192.0.2.53"), errs: []string{"DNS server 3 192.0.2.53 duplicates DNS server 1."}},
 		{name: "dns ipv6 refused", form: static("192.0.2.10/24", "192.0.2.1", "2001:db8::53"), errs: []string{"DNS server 1 2001:db8::53 is IPv6; only IPv4 is supported."}},
 		{name: "too many dns", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"), errs: []string{"DNS takes at most 3 servers; 4 were given."}},
-		{name: "every field wrong at once", form: Form{Interface: "wg0", Address: "192.0.2.255/24", Netmask: "255.255.0.0", Gateway: "198.51.100.1", DNS: []string{"x", "224.0.0.1"}}, errs: []string{
+		{name: "every field wrong at once", form: Form{Interface: "wg0", Address: "192.0.2.255/24", Netmask: "255.255.0.0", Gateway: "198.51.100.1", DefaultRoute: true, DNS: []string{"x", "224.0.0.1"}}, errs: []string{
 			"Netmask 255.255.0.0 disagrees with the address prefix /24; give one or the other.",
 			`DNS server 1 "x" is not an IP address.`,
 			"Interface wg0 is not Ethernet-like; choose a wired interface.",
@@ -137,7 +136,7 @@ func TestFieldErrorsCarryFieldAndIndex(t *testing.T) {
 }
 
 func TestConfigValidateTyped(t *testing.T) {
-	cfg := Config{Interface: "eth0", Mode: ModeStatic}
+	cfg := Config{Interface: "eth0", Mode: ModeStatic, DefaultRoute: true}
 	got := FieldErrors(cfg.Validate(testStatus))
 	if len(got) != 2 || got[0].Field != FieldAddress || got[1].Field != FieldGateway {
 		t.Errorf("typed config without address and gateway: %v", got)
@@ -149,12 +148,12 @@ func TestConfigValidateTyped(t *testing.T) {
 
 func TestConfigJSONRoundTrip(t *testing.T) {
 	cfg := Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"),
-		Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}
+		Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true, DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"interface":"eth0","mode":"static","address":"192.0.2.10/24","gateway":"192.0.2.1","dns":["192.0.2.53"]}`; string(b) != want {
+	if want := `{"interface":"eth0","mode":"static","address":"192.0.2.10/24","gateway":"192.0.2.1","defaultRoute":true,"dns":["192.0.2.53"]}`; string(b) != want {
 		t.Errorf("json %s, want %s", b, want)
 	}
 	var back Config
@@ -180,7 +179,7 @@ func TestIPv4MappedRefused(t *testing.T) {
 	}{
 		{"address with /120", static("::ffff:192.0.2.10/120", "192.0.2.1"), FieldAddress, -1,
 			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
-		{"address with netmask", Form{Interface: "eth0", Address: "::ffff:192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1"}, FieldAddress, -1,
+		{"address with netmask", Form{Interface: "eth0", Address: "::ffff:192.0.2.10", Netmask: "255.255.255.0", Gateway: "192.0.2.1", DefaultRoute: true}, FieldAddress, -1,
 			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
 		{"address with /24", static("::ffff:192.0.2.10/24", "192.0.2.1"), FieldAddress, -1,
 			"Address ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write it as 192.0.2.10."},
@@ -199,8 +198,58 @@ func TestIPv4MappedRefused(t *testing.T) {
 		})
 	}
 	// A typed Config (network.json, the CLI) is refused the same way.
-	cfg := Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("::ffff:192.0.2.10/120"), Gateway: netip.MustParseAddr("192.0.2.1")}
+	cfg := Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("::ffff:192.0.2.10/120"), Gateway: netip.MustParseAddr("192.0.2.1"), DefaultRoute: true}
 	if fes := FieldErrors(cfg.Validate(testStatus)); len(fes) != 1 || fes[0].Field != FieldAddress {
 		t.Fatalf("typed config: %+v", fes)
+	}
+}
+
+// TestDefaultRouteChoice: a static address needs a gateway only with the
+// default route, and a gateway without the default route is refused (it
+// would do nothing).
+func TestDefaultRouteChoice(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		form Form
+		errs []string
+	}{
+		{"second NIC without gateway", Form{Interface: "eth0", Address: "198.51.100.20/24"}, nil},
+		{"default route needs a gateway", Form{Interface: "eth0", Address: "198.51.100.20/24", DefaultRoute: true},
+			[]string{"Gateway is required for the default route; give one, or turn off the default route via this interface."}},
+		{"gateway without default route", Form{Interface: "eth0", Address: "198.51.100.20/24", Gateway: "198.51.100.1"},
+			[]string{"Gateway 198.51.100.1 is used only for the default route; turn on the default route via this interface, or leave Gateway empty."}},
+	} {
+		cfg, err := ParseForm(tt.form, testStatus)
+		var got []string
+		for _, fe := range FieldErrors(err) {
+			got = append(got, fe.Message)
+		}
+		if !reflect.DeepEqual(got, tt.errs) {
+			t.Errorf("%s: errors %q, want %q", tt.name, got, tt.errs)
+		}
+		if tt.errs == nil && (cfg.DefaultRoute || cfg.Gateway.IsValid()) {
+			t.Errorf("%s: config %+v", tt.name, cfg)
+		}
+	}
+}
+
+// A network.json saved before the choice existed meant the default route.
+func TestConfigJSONWithoutDefaultRoute(t *testing.T) {
+	var c Config
+	if err := json.Unmarshal([]byte(`{"interface":"eth0","mode":"static","address":"192.0.2.10/24","gateway":"192.0.2.1"}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.DefaultRoute {
+		t.Error("an old static config with a gateway must keep the default route")
+	}
+	if err := json.Unmarshal([]byte(`{"interface":"eth1","mode":"static","address":"198.51.100.2/24","defaultRoute":false}`), &c); err != nil || c.DefaultRoute || c.Gateway.IsValid() {
+		t.Errorf("config %+v, %v", c, err)
+	}
+}
+
+func TestRenderNetworkdWithoutDefaultRoute(t *testing.T) {
+	got := string(RenderNetworkd(Config{Interface: "eth1", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.2/24")}))
+	if strings.Contains(got, "Gateway") || !strings.Contains(got, "Address=198.51.100.2/24") {
+		t.Errorf("networkd file:\n%s", got)
 	}
 }

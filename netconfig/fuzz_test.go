@@ -18,7 +18,7 @@ func FuzzParseForm(f *testing.F) {
 	f.Add("wg0", true, "junk", "255.0.255.0", "gw", "x")
 	f.Add(" eth0 ", false, " 0.0.0.0/0 ", "0", "255.255.255.255", "224.0.0.1")
 	f.Fuzz(func(t *testing.T, ifname string, dhcp bool, addr, mask, gw, dns string) {
-		form := Form{Interface: ifname, DHCP: dhcp, Address: addr, Netmask: mask, Gateway: gw, DNS: strings.Split(dns, ",")}
+		form := Form{Interface: ifname, DHCP: dhcp, Address: addr, Netmask: mask, Gateway: gw, DNS: strings.Split(dns, ","), DefaultRoute: true}
 		cfg, err := ParseForm(form, testStatus)
 		if err != nil {
 			if len(FieldErrors(err)) == 0 {

@@ -305,7 +305,13 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 	if err := b.LinkUp(ctx, ifname); err != nil {
 		return err
 	}
-	if err := b.ReplaceDefaultRoute(ctx, ifname, cfg.Gateway, cfg.OnLink()); err != nil {
+	// Off, only a default route through this interface is removed
+	// (ReplaceDefaultRoute with no gateway); another interface's stays.
+	gw := netip.Addr{}
+	if cfg.DefaultRoute {
+		gw = cfg.Gateway
+	}
+	if err := b.ReplaceDefaultRoute(ctx, ifname, gw, cfg.OnLink()); err != nil {
 		return err
 	}
 	if len(cfg.DNS) > 0 {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func newSimEnv(t *testing.T) *simEnv {
 }
 
 func cfgStatic(ifname, addr, gw string, dns ...string) Config {
-	c := Config{Interface: ifname, Mode: ModeStatic, Address: netip.MustParsePrefix(addr), Gateway: netip.MustParseAddr(gw)}
+	c := Config{Interface: ifname, Mode: ModeStatic, Address: netip.MustParsePrefix(addr), Gateway: netip.MustParseAddr(gw), DefaultRoute: true}
 	for _, d := range dns {
 		c.DNS = append(c.DNS, netip.MustParseAddr(d))
 	}
@@ -381,24 +382,42 @@ func TestPreview(t *testing.T) {
 	}{
 		"static on the default-route interface": {cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1", "198.51.100.53"), []string{
 			"Interface eth0",
-			"Address   192.0.2.10/24 -> 198.51.100.10/24",
-			"Gateway   192.0.2.1 -> 198.51.100.1",
-			"DNS       192.0.2.53 -> 198.51.100.53",
+			"Mode          static (unchanged)",
+			"Address       192.0.2.10/24 -> 198.51.100.10/24",
+			"Default route 192.0.2.1 via eth0 -> 198.51.100.1 via eth0",
+			"DNS           192.0.2.53 -> 198.51.100.53",
 			"Warning: eth0 carries the default route; a mistake can cut this node off, so the change reverts by itself unless you confirm it.",
 		}},
 		"static moving the default route, dns kept": {cfgStatic("eth1", "198.51.100.30/24", "198.51.100.1"), []string{
 			"Interface eth1",
-			"Address   none -> 198.51.100.30/24",
-			"Gateway   192.0.2.1 via eth0 -> 198.51.100.1",
-			"DNS       192.0.2.53 (unchanged)",
+			"Mode          none -> static",
+			"Address       none -> 198.51.100.30/24",
+			"Default route 192.0.2.1 via eth0 -> 198.51.100.1 via eth1",
+			"DNS           192.0.2.53 (unchanged)",
 			"Warning: The default route moves from eth0 to eth1.",
+		}},
+		"static on a second NIC without the default route": {Config{Interface: "mgmt0", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.21/24")}, []string{
+			"Interface mgmt0",
+			"Mode          static (unchanged)",
+			"Address       198.51.100.20/24 -> 198.51.100.21/24",
+			"Default route 192.0.2.1 via eth0 (unchanged)",
+			"DNS           192.0.2.53 (unchanged)",
+		}},
+		"default route turned off where it is": {Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24")}, []string{
+			"Interface eth0",
+			"Mode          static (unchanged)",
+			"Address       192.0.2.10/24 (unchanged)",
+			"Default route 192.0.2.1 via eth0 -> none",
+			"DNS           192.0.2.53 (unchanged)",
+			"Warning: The default route via eth0 is removed and none replaces it: this node reaches only its local subnets until another interface gets one.",
 		}},
 		"dhcp": {Config{Interface: "mgmt0", Mode: ModeDHCP}, []string{
 			"Interface mgmt0",
-			"Mode      current -> DHCP",
-			"Address   198.51.100.20/24 -> from DHCP",
-			"Gateway   192.0.2.1 via eth0 -> from DHCP",
-			"DNS       192.0.2.53 -> from DHCP",
+			"Mode          static -> DHCP",
+			"Address       198.51.100.20/24 -> from DHCP",
+			"Default route 192.0.2.1 via eth0 -> from DHCP",
+			"DNS           192.0.2.53 -> from DHCP",
+			"Warning: A DHCP server on mgmt0 may move the default route from eth0 to mgmt0.",
 		}},
 	}
 	for name, tt := range tests {
@@ -649,5 +668,42 @@ func TestApplySavedWaitsForLateInterface(t *testing.T) {
 		case r.reads != tc.until+2 || !strings.Contains(strings.Join(sim.Render(), "\n"), "198.51.100.10/24"):
 			t.Errorf("reads %d; applied state:\n%s", r.reads, strings.Join(sim.Render(), "\n"))
 		}
+	}
+}
+
+// TestStaticSecondNICKeepsDefaultRoute: a static address without the default
+// route on eth1 leaves the default route on eth0, applied and saved; with
+// the choice on, it moves.
+func TestStaticSecondNICKeepsDefaultRoute(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	cfg := Config{Interface: "eth1", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.30/24")}
+	tr, err := e.m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "state", e.sim.Render(), []string{
+		"link eth0 up", "link eth1 up", "link mgmt0 up", "link wg0 up",
+		"addr 192.0.2.10/24 dev eth0",
+		"addr 198.51.100.30/24 dev eth1",
+		"addr 198.51.100.20/24 dev mgmt0",
+		"route default via 192.0.2.1 dev eth0",
+		"resolv nameserver 192.0.2.53",
+	})
+	netd, err := os.ReadFile(filepath.Join(e.netdDir, NetworkdFileName("eth1")))
+	if err != nil || strings.Contains(string(netd), "Gateway") {
+		t.Errorf("saved networkd file has a gateway (%v):\n%s", err, netd)
+	}
+	cfg.Gateway, cfg.DefaultRoute = netip.MustParseAddr("198.51.100.1"), true
+	tr, err = e.m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Revert(ctx)
+	if got := e.sim.Render(); !slices.Contains(got, "route default via 198.51.100.1 dev eth1") || slices.Contains(got, "route default via 192.0.2.1 dev eth0") {
+		t.Errorf("with the choice on, the default route must move to eth1:\n%s", strings.Join(got, "\n"))
 	}
 }

@@ -33,13 +33,13 @@ func RenderNetworkd(cfg Config) []byte {
 		return b.Bytes()
 	}
 	fmt.Fprintf(&b, "Address=%s\n", cfg.Address)
-	if !cfg.OnLink() {
+	if cfg.DefaultRoute && !cfg.OnLink() {
 		fmt.Fprintf(&b, "Gateway=%s\n", cfg.Gateway)
 	}
 	for _, d := range cfg.DNS {
 		fmt.Fprintf(&b, "DNS=%s\n", d)
 	}
-	if cfg.OnLink() {
+	if cfg.DefaultRoute && cfg.OnLink() {
 		fmt.Fprintf(&b, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", cfg.Gateway)
 	}
 	return b.Bytes()

@@ -15,13 +15,13 @@ type Change struct {
 // Changed reports whether the value changes.
 func (c Change) Changed() bool { return c.Current != c.New }
 
-// String renders "Address   192.0.2.10/24 -> 198.51.100.10/24", or the
+// String renders "Address       192.0.2.10/24 -> 198.51.100.10/24", or the
 // value followed by "(unchanged)".
 func (c Change) String() string {
 	if !c.Changed() {
-		return fmt.Sprintf("%-9s %s (unchanged)", c.Field, c.Current)
+		return fmt.Sprintf("%-13s %s (unchanged)", c.Field, c.Current)
 	}
-	return fmt.Sprintf("%-9s %s -> %s", c.Field, c.Current, c.New)
+	return fmt.Sprintf("%-13s %s -> %s", c.Field, c.Current, c.New)
 }
 
 // Preview is what applying a Config would change, for a "current -> new"
@@ -59,19 +59,16 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 		}
 	}
 	curAddr := orNone(strings.Join(v4, ", "))
-	curGw := "none"
+	curRoute := "none"
 	if cur.Gateway.IsValid() {
-		curGw = cur.Gateway.String()
-		if cur.GatewayInterface != cfg.Interface {
-			curGw += " via " + cur.GatewayInterface
-		}
+		curRoute = cur.Gateway.String() + " via " + cur.GatewayInterface
 	}
 	curDNS := orNone(joinAddrs(cur.DNS))
 	if cfg.Mode == ModeDHCP {
 		p.Changes = []Change{
-			{"Mode", "current", "DHCP"},
+			{"Mode", ifc.Mode(), "DHCP"},
 			{"Address", curAddr, "from DHCP"},
-			{"Gateway", curGw, "from DHCP"},
+			{"Default route", curRoute, "from DHCP"},
 			{"DNS", curDNS, "from DHCP"},
 		}
 	} else {
@@ -79,21 +76,32 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 		if len(cfg.DNS) > 0 {
 			newDNS = joinAddrs(cfg.DNS)
 		}
-		gw := cfg.Gateway.String()
-		if cfg.OnLink() {
-			gw += " (on-link)"
+		newRoute := curRoute
+		switch {
+		case cfg.DefaultRoute:
+			newRoute = cfg.Gateway.String() + " via " + cfg.Interface
+			if cfg.OnLink() {
+				newRoute += " (on-link)"
+			}
+		case cur.GatewayInterface == cfg.Interface:
+			newRoute = "none"
 		}
 		p.Changes = []Change{
+			{"Mode", ifc.Mode(), "static"},
 			{"Address", curAddr, cfg.Address.String()},
-			{"Gateway", curGw, gw},
+			{"Default route", curRoute, newRoute},
 			{"DNS", curDNS, newDNS},
 		}
 	}
 	switch {
+	case cfg.Mode == ModeStatic && !cfg.DefaultRoute && cur.GatewayInterface == cfg.Interface:
+		p.Warning = "The default route via " + cfg.Interface + " is removed and none replaces it: this node reaches only its local subnets until another interface gets one."
 	case ifc.Default:
 		p.Warning = cfg.Interface + " carries the default route; a mistake can cut this node off, so the change reverts by itself unless you confirm it."
-	case cfg.Mode == ModeStatic && cur.GatewayInterface != "" && cur.GatewayInterface != cfg.Interface:
+	case cfg.Mode == ModeStatic && cfg.DefaultRoute && cur.GatewayInterface != "" && cur.GatewayInterface != cfg.Interface:
 		p.Warning = "The default route moves from " + cur.GatewayInterface + " to " + cfg.Interface + "."
+	case cfg.Mode == ModeDHCP && cur.GatewayInterface != "" && cur.GatewayInterface != cfg.Interface:
+		p.Warning = "A DHCP server on " + cfg.Interface + " may move the default route from " + cur.GatewayInterface + " to " + cfg.Interface + "."
 	}
 	return p
 }

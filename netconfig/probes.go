@@ -413,8 +413,10 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 	if cfg.Mode == ModeStatic {
 		checks = append(checks,
 			Check{Name: "address", Run: func(ctx context.Context) Result { return p.Address(ctx, ifname, cfg.Address) }},
-			Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.Gateway(ctx, ifname, cfg.Gateway) }},
 		)
+		if cfg.DefaultRoute {
+			checks = append(checks, Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.Gateway(ctx, ifname, cfg.Gateway) }})
+		}
 	} else {
 		checks = append(checks,
 			Check{Name: "address", Run: func(ctx context.Context) Result { return p.Lease(ctx, ifname) }},

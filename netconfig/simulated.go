@@ -91,6 +91,11 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 				}
 			}
 		}
+		for a, dyn := range l.dynamic {
+			if dyn && a.Addr().Is4() && slices.Contains(l.addrs, a) {
+				ifc.DHCP = true
+			}
+		}
 		sortAddrs(ifc.Addrs)
 		st.Interfaces = append(st.Interfaces, ifc)
 	}

@@ -42,6 +42,21 @@ type Interface struct {
 	Addrs []netip.Prefix
 	// Default reports whether the interface carries a default route.
 	Default bool
+	// DHCP reports whether its IPv4 address is a DHCP lease (a finite
+	// lifetime), so the current mode can be told: DHCP, static or none.
+	DHCP bool
+}
+
+// Mode is how the interface gets its IPv4 address now: "DHCP", "static",
+// or "none" without one.
+func (i Interface) Mode() string {
+	switch {
+	case i.DHCP:
+		return "DHCP"
+	case slices.ContainsFunc(i.Addrs, func(p netip.Prefix) bool { return p.Addr().Is4() }):
+		return "static"
+	}
+	return "none"
 }
 
 // Status is a read-only picture of the node's network.

@@ -65,6 +65,9 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 			}
 			if p, ok := ipNetPrefix(ad.IPNet); ok {
 				ifc.Addrs = append(ifc.Addrs, p)
+				if p.Addr().Is4() && ad.ValidLft > 0 && ad.ValidLft != lifetimeForever {
+					ifc.DHCP = true
+				}
 			}
 		}
 		sortAddrs(ifc.Addrs)

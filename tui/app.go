@@ -449,7 +449,12 @@ func (a *App) footer(w int) string {
 		return strings.Join(lines, "\n")
 	}
 	a.help.SetWidth(w - 1)
-	return ansi.Truncate(" "+a.help.ShortHelpView(append(a.top().ShortHelp(), a.keys.Help)), w, "")
+	hints := a.top().ShortHelp()
+	if !a.capturing() {
+		// In a text field ? is text, so it is not offered as help.
+		hints = append(hints, a.keys.Help)
+	}
+	return ansi.Truncate(" "+a.help.ShortHelpView(hints), w, "")
 }
 
 func (a *App) globalHelp() []key.Binding {

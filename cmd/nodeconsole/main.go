@@ -82,7 +82,9 @@ Global flags:
 Commands:
   status [--json]      print the node status
   network show [--json]
-  network set --interface IF (--dhcp | --address CIDR --gateway IP [--dns IP[,IP...]]) [--try DURATION]
+  network set --interface IF (--dhcp | --address CIDR [--gateway IP] [--dns IP[,IP...]]) [--try DURATION]
+                       [--default-route|--no-default-route]: a gateway takes the default route
+                       unless --no-default-route; without one the default route stays where it is
   network apply        re-apply the saved network config (boot)
   register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
                        (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)

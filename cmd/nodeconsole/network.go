@@ -250,7 +250,12 @@ func describeConfig(c netconfig.Config) string {
 	for i, d := range c.DNS {
 		dns[i] = d.String()
 	}
-	s := fmt.Sprintf("%s static %s gateway %s", c.Interface, c.Address, c.Gateway)
+	s := fmt.Sprintf("%s static %s", c.Interface, c.Address)
+	if c.DefaultRoute {
+		s += fmt.Sprintf(" gateway %s", c.Gateway)
+	} else {
+		s += " (no default route)"
+	}
 	if len(dns) > 0 {
 		s += " dns " + strings.Join(dns, ",")
 	}
@@ -268,6 +273,11 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	fs.StringVar(&form.Address, "address", "", "")
 	fs.StringVar(&form.Netmask, "netmask", "", "")
 	fs.StringVar(&form.Gateway, "gateway", "", "")
+	// A gateway means the default route (as before the choice existed)
+	// unless --no-default-route; --default-route without one is refused.
+	var defRoute, noDefRoute bool
+	fs.BoolVar(&defRoute, "default-route", false, "")
+	fs.BoolVar(&noDefRoute, "no-default-route", false, "")
 	fs.Func("dns", "", func(s string) error {
 		dnsSet = true
 		for _, d := range strings.Split(s, ",") {
@@ -287,10 +297,15 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	case form.DHCP && (form.Address != "" || form.Netmask != "" || form.Gateway != "" || dnsSet):
 		return usagef("network set: --dhcp cannot be combined with --address, --netmask, --gateway or --dns")
 	case !form.DHCP && form.Address == "":
-		return usagef("network set: give --dhcp, or --address CIDR --gateway IP")
+		return usagef("network set: give --dhcp, or --address CIDR [--gateway IP]")
+	case defRoute && noDefRoute:
+		return usagef("network set: --default-route and --no-default-route contradict each other")
+	case form.DHCP && (defRoute || noDefRoute):
+		return usagef("network set: --default-route and --no-default-route apply to a static address; DHCP takes the route the server gives")
 	case try < 0:
 		return usagef("network set: --try must be a positive duration like 60s")
 	}
+	form.DefaultRoute = defRoute || (form.Gateway != "" && !noDefRoute)
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
 		return err

@@ -165,7 +165,7 @@ func TestNetworkCLIInNetns(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s\n%s", code, errs, out)
 		}
-		if !strings.Contains(out, "Address   192.0.2.50/24 -> 192.0.2.10/24") || !strings.Contains(out, "Kept and saved.") {
+		if !strings.Contains(out, "Address       192.0.2.50/24 -> 192.0.2.10/24") || !strings.Contains(out, "Kept and saved.") {
 			t.Errorf("output:\n%s", out)
 		}
 		want := "addr 192.0.2.10/24\ndefault via 192.0.2.1 dev veth0 proto static \n192.0.2.0/24 dev veth0 proto kernel scope link src 192.0.2.10 \n"

@@ -54,7 +54,10 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 		want []string
 	}{
 		{[]string{}, []string{"--interface is required"}},
-		{[]string{"--interface", "eth0"}, []string{"give --dhcp, or --address CIDR --gateway IP"}},
+		{[]string{"--interface", "eth0"}, []string{"give --dhcp, or --address CIDR [--gateway IP]"}},
+		{[]string{"--interface", "eth1", "--address", "198.51.100.40/24", "--default-route"}, []string{"Gateway is required for the default route"}},
+		{[]string{"--interface", "eth1", "--address", "198.51.100.40/24", "--default-route", "--no-default-route"}, []string{"contradict"}},
+		{[]string{"--interface", "eth1", "--dhcp", "--no-default-route"}, []string{"apply to a static address"}},
 		{[]string{"--interface", "eth0", "--dhcp", "--address", "192.0.2.20/24"}, []string{"--dhcp cannot be combined"}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--try", "soon"}, []string{"invalid value"}},
 		{[]string{"--interface", "eth0", "--bogus"}, []string{"unknown flag --bogus "}},
@@ -99,11 +102,28 @@ func TestNetworkSetDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"Address   192.0.2.10/24 -> 192.0.2.20/24", "Warning: eth0 carries the default route",
+	for _, want := range []string{"Address       192.0.2.10/24 -> 192.0.2.20/24", "Warning: eth0 carries the default route",
 		"OK   carrier", "OK   gateway  192.0.2.1 answers ARP", "Kept and saved."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestNetworkSetSecondNICDemo: a static address without a gateway on a
+// second interface leaves the default route where it is, and says so.
+func TestNetworkSetSecondNICDemo(t *testing.T) {
+	code, out, errs := runNet(t, "y\n", "--demo", "network", "set", "--interface", "mgmt0", "--address", "198.51.100.30/24", "--try", "60s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Default route 192.0.2.1 via eth0 (unchanged)", "Kept and saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Warning") {
+		t.Errorf("no warning expected: the default route does not move:\n%s", out)
 	}
 }
 

@@ -235,7 +235,7 @@ func Layers(p *netconfig.Prober, st netconfig.Status, endpoint string) (string, 
 		return "", []netconfig.Check{failCheck("carrier", "no Ethernet interface found", "Check that the network card is detected.")}
 	}
 	ifc, _ := st.Interface(ifname)
-	cfg := netconfig.Config{Interface: ifname, Mode: netconfig.ModeStatic, Gateway: st.Gateway, DNS: st.DNS}
+	cfg := netconfig.Config{Interface: ifname, Mode: netconfig.ModeStatic, Gateway: st.Gateway, DefaultRoute: true, DNS: st.DNS}
 	for _, a := range ifc.Addrs {
 		if a.Addr().Is4() {
 			cfg.Address = a

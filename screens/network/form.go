@@ -17,12 +17,13 @@ const (
 	rowAddress
 	rowNetmask
 	rowGateway
+	rowDefaultRoute
 	rowDNS1
 	rowDNS2
 	rowApply
 )
 
-// textRows are the rows holding a text field; inputs[row-rowAddress].
+// textRows are the rows holding a text field, in the order of inputs.
 var textRows = []int{rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2}
 
 var rowLabels = map[int]string{
@@ -36,7 +37,7 @@ var rowLabels = map[int]string{
 var rowHints = map[int]string{
 	rowAddress: "CIDR, e.g. 192.0.2.10/24",
 	rowNetmask: "optional, e.g. 255.255.255.0",
-	rowGateway: "default gateway",
+	rowGateway: "for the default route",
 	rowDNS1:    "optional",
 	rowDNS2:    "optional",
 }
@@ -44,12 +45,15 @@ var rowHints = map[int]string{
 // form is the DHCP/static editor for one interface. It re-validates with
 // netconfig.ParseForm on every edit.
 type form struct {
-	ifc     netconfig.Interface
-	status  netconfig.Status
-	dhcp    bool
-	inputs  []textinput.Model
-	focus   int
-	initial netconfig.Form
+	ifc    netconfig.Interface
+	status netconfig.Status
+	dhcp   bool
+	// defRoute is "Default route via this interface": on when the
+	// interface carries it now.
+	defRoute bool
+	inputs   []textinput.Model
+	focus    int
+	initial  netconfig.Form
 
 	cfg  netconfig.Config
 	err  error
@@ -64,16 +68,17 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) fo
 	}
 	for _, a := range ifc.Addrs {
 		if a.Addr().Is4() {
-			f.inputs[rowAddress-rowAddress].SetValue(a.String())
+			f.input(rowAddress).SetValue(a.String())
 			break
 		}
 	}
 	if status.Gateway.IsValid() && status.GatewayInterface == ifc.Name {
-		f.inputs[rowGateway-rowAddress].SetValue(status.Gateway.String())
+		f.input(rowGateway).SetValue(status.Gateway.String())
+		f.defRoute = true
 	}
 	for i, d := range status.DNS {
 		if i < 2 {
-			f.inputs[rowDNS1-rowAddress+i].SetValue(d.String())
+			f.input([]int{rowDNS1, rowDNS2}[i]).SetValue(d.String())
 		}
 	}
 	f.initial = f.values()
@@ -82,16 +87,22 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) fo
 	return f
 }
 
+// input returns the text field of a text row.
+func (f *form) input(row int) *textinput.Model {
+	return &f.inputs[slices.Index(textRows, row)]
+}
+
 // values returns what the operator typed.
 func (f *form) values() netconfig.Form {
-	v := func(row int) string { return f.inputs[row-rowAddress].Value() }
+	v := func(row int) string { return f.input(row).Value() }
 	return netconfig.Form{
-		Interface: f.ifc.Name,
-		DHCP:      f.dhcp,
-		Address:   v(rowAddress),
-		Netmask:   v(rowNetmask),
-		Gateway:   v(rowGateway),
-		DNS:       []string{v(rowDNS1), v(rowDNS2)},
+		Interface:    f.ifc.Name,
+		DHCP:         f.dhcp,
+		Address:      v(rowAddress),
+		Netmask:      v(rowNetmask),
+		Gateway:      v(rowGateway),
+		DefaultRoute: f.defRoute,
+		DNS:          []string{v(rowDNS1), v(rowDNS2)},
 	}
 }
 
@@ -107,7 +118,7 @@ func (f *form) valid() bool { return f.err == nil }
 // dirty reports whether anything differs from the current settings.
 func (f *form) dirty() bool {
 	v := f.values()
-	return v.DHCP != f.initial.DHCP || v.Address != f.initial.Address || v.Netmask != f.initial.Netmask ||
+	return v.DHCP != f.initial.DHCP || v.DefaultRoute != f.initial.DefaultRoute || v.Address != f.initial.Address || v.Netmask != f.initial.Netmask ||
 		v.Gateway != f.initial.Gateway || !slices.Equal(v.DNS, f.initial.DNS)
 }
 
@@ -116,11 +127,11 @@ func (f *form) rows() []int {
 	if f.dhcp {
 		return []int{rowMode, rowApply}
 	}
-	return []int{rowMode, rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2, rowApply}
+	return []int{rowMode, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2, rowApply}
 }
 
 // textFocused reports whether a text field has the focus.
-func (f *form) textFocused() bool { return f.focus >= rowAddress && f.focus <= rowDNS2 && !f.dhcp }
+func (f *form) textFocused() bool { return slices.Contains(textRows, f.focus) && !f.dhcp }
 
 // move moves the focus by delta rows, wrapping around.
 func (f *form) move(delta int) tea.Cmd {
@@ -152,14 +163,20 @@ func (f *form) toggleMode() {
 	f.validate()
 }
 
+// toggleDefaultRoute turns "Default route via this interface" on or off.
+func (f *form) toggleDefaultRoute() {
+	f.defRoute = !f.defRoute
+	f.validate()
+}
+
 // update sends msg to the focused text field and re-validates.
 func (f *form) update(msg tea.Msg) tea.Cmd {
 	if !f.textFocused() {
 		return nil
 	}
-	i := f.focus - rowAddress
+	in := f.input(f.focus)
 	var cmd tea.Cmd
-	f.inputs[i], cmd = f.inputs[i].Update(msg)
+	*in, cmd = in.Update(msg)
 	f.validate()
 	return cmd
 }

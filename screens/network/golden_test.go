@@ -2,6 +2,7 @@ package network_test
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -146,6 +147,7 @@ func TestGolden(t *testing.T) {
 			fill(a, "192.0.2.255/24")
 			fill(a, "")
 			fill(a, "198.51.100.1")
+			keys(a, tab) // Default route via this interface: on
 			fill(a, "224.0.0.1")
 			fill(a, "192.0.2.53")
 		}, []string{"broadcast address", "not a unicast address", "disabled: fix the 2 problems"}},
@@ -154,28 +156,54 @@ func TestGolden(t *testing.T) {
 			fill(a, "198.51.100.10/24")
 			fill(a, "")
 			fill(a, "198.51.100.1")
+			keys(a, tab)
 			fill(a, "198.51.100.53")
 			fill(a, "")
 			keys(a, enter) // on Preview and apply
 		}, []string{"198.51.100.1", "Warning: eth0 carries the default route"}},
+		// mgmt0: an address, no gateway, the default route on eth0.
+		{"form_second_nic", func(a *tui.App) {
+			keys(a, typed("3")...)
+		}, []string{"[ ] Default route via this interface", "Preview and apply"}},
+		{"preview_second_nic", func(a *tui.App) {
+			keys(a, typed("3")...)
+			fill(a, "198.51.100.21/24")
+			keys(a, tab, tab, tab, tab, tab, enter)
+		}, []string{"Default route", "(unchanged)"}},
+		// eth1 has no carrier: the checks fail and Revert is selected.
+		{"trial_failed", func(a *tui.App) {
+			keys(a, typed("2")...)
+			fill(a, "198.51.100.40/24")
+			keys(a, tab, tab, tab, tab, tab, enter)
+			keys(a, enter)
+		}, []string{"FAIL", "[ Revert ]"}},
 	}
-	for _, pr := range profiles {
-		for _, pic := range pictures {
-			t.Run(pic.name+"_"+pr.name, func(t *testing.T) {
-				a, _, _, _ := demoConsole(t, pr.p)
-				drive(a, tea.WindowSizeMsg{Width: 80, Height: 24})
-				runCmd(a, a.Init(), 0)
-				pic.prep(a)
-				view := a.View().Content
-				assertFits(t, view, 80, 24)
-				plain := ansi.Strip(view)
-				for _, w := range pic.want {
-					if !strings.Contains(plain, w) {
-						t.Errorf("view lacks %q:\n%s", w, plain)
-					}
+	sizes := []struct{ w, h int }{{80, 24}, {40, 12}}
+	for _, sz := range sizes {
+		for _, pr := range profiles {
+			for _, pic := range pictures {
+				name := pic.name + "_" + pr.name
+				if sz.w != 80 {
+					name = fmt.Sprintf("%s_%dx%d", name, sz.w, sz.h)
 				}
-				golden.RequireEqual(t, uitest.Render(view, pr.p.Color))
-			})
+				t.Run(name, func(t *testing.T) {
+					a, _, _, _ := demoConsole(t, pr.p)
+					drive(a, tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+					runCmd(a, a.Init(), 0)
+					pic.prep(a)
+					view := a.View().Content
+					assertFits(t, view, sz.w, sz.h)
+					plain := ansi.Strip(view)
+					if sz.w == 80 {
+						for _, w := range pic.want {
+							if !strings.Contains(plain, w) {
+								t.Errorf("view lacks %q:\n%s", w, plain)
+							}
+						}
+					}
+					golden.RequireEqual(t, uitest.Render(view, pr.p.Color))
+				})
+			}
 		}
 	}
 }
@@ -228,6 +256,7 @@ func TestFlowEditApplyKeep(t *testing.T) {
 	sendFill(tm, "192.0.2.20/24")
 	sendFill(tm, "")
 	sendFill(tm, "192.0.2.1")
+	send(tm, tab)
 	sendFill(tm, "192.0.2.53")
 	sendFill(tm, "")
 	send(tm, enter)
@@ -263,7 +292,7 @@ func TestFlowCountdownExpires(t *testing.T) {
 	sendFill(tm, "198.51.100.10/24")
 	sendFill(tm, "")
 	sendFill(tm, "198.51.100.1")
-	send(tm, enter, enter) // DNS fields kept; Enter moves on to Apply
+	send(tm, enter, enter, enter) // default route and DNS fields kept; Enter moves on to Apply
 	send(tm, enter)
 	waitFor(t, tm, "current")
 	send(tm, enter)
@@ -281,5 +310,64 @@ func TestFlowCountdownExpires(t *testing.T) {
 	}
 	if _, err := mgr.Saved(); err == nil {
 		t.Error("an expired trial must not save")
+	}
+}
+
+// TestFlowSecondNICKeepsDefaultRoute: a static address without a gateway on
+// eth1 keeps the default route on eth0: the preview says so, and after Keep
+// the simulated network and the saved config agree.
+func TestFlowSecondNICKeepsDefaultRoute(t *testing.T) {
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	sim.SetCarrier("eth1", true)
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitFor(t, tm, "Choose the interface")
+	send(tm, typed("2")...) // eth1
+	waitFor(t, tm, "[ ] Default route via this interface")
+	sendFill(tm, "198.51.100.40/24")
+	send(tm, tab, tab, tab, tab, tab) // netmask, gateway, default route, DNS 1, DNS 2 as they are
+	send(tm, enter)
+	waitFor(t, tm, "192.0.2.1 via eth0", "(unchanged)")
+	send(tm, enter)
+	waitFor(t, tm, "Keep these settings?")
+	send(tm, typed("y")...)
+	waitFor(t, tm, "again at boot")
+	finalText(t, tm)
+	got := sim.Render()
+	for _, want := range []string{"addr 198.51.100.40/24 dev eth1", "route default via 192.0.2.1 dev eth0"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("simulated network lacks %q:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if c, err := mgr.Saved(); err != nil || c.DefaultRoute || c.Gateway.IsValid() {
+		t.Errorf("saved %+v, %v; want no default route", c, err)
+	}
+}
+
+// TestFlowFailedChecksSelectRevert: a check fails (eth1 has no carrier), so
+// Revert is selected and Enter restores the previous settings.
+func TestFlowFailedChecksSelectRevert(t *testing.T) {
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	before := sim.Render()
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitFor(t, tm, "Choose the interface")
+	send(tm, typed("2")...)
+	waitFor(t, tm, "Preview and apply")
+	sendFill(tm, "198.51.100.40/24")
+	send(tm, tab, tab, tab, tab, tab, enter)
+	waitFor(t, tm, "current")
+	send(tm, enter)
+	waitFor(t, tm, "has no carrier", "Keep these settings?")
+	send(tm, enter)
+	waitFor(t, tm, "were restored.")
+	if text := finalText(t, tm); !strings.Contains(text, "Reverted: the previous settings were restored.") {
+		t.Errorf("final screen:\n%s", text)
+	}
+	if got := sim.Render(); !slices.Equal(got, before) {
+		t.Errorf("not restored:\n%s", strings.Join(got, "\n"))
+	}
+	if _, err := mgr.Saved(); err == nil {
+		t.Error("a reverted trial must not save")
 	}
 }

@@ -159,6 +159,11 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.menu.SetWidth(msg.Width)
+		for i, ifc := range m.status.Interfaces {
+			if i < len(m.menu.Items) {
+				m.menu.Items[i].Label = m.ifaceRow(ifc) // the columns follow the width
+			}
+		}
 	case statusMsg:
 		return m, m.onStatus(msg)
 	case previewMsg:
@@ -177,6 +182,11 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 			return m, nil
 		}
 		m.results = append(m.results, msg.r)
+		if !msg.r.OK {
+			// A failed check: Revert is the safe answer, so it is the
+			// one Enter chooses; Keep needs a deliberate move.
+			m.keepSel = false
+		}
 		return m, m.nextCheck()
 	case tickMsg:
 		if msg.gen != m.gen || m.phase != phaseTrial {
@@ -322,6 +332,9 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 	case f.focus == rowMode && key.Matches(k, m.keys.Toggle, m.keys.Enter):
 		f.toggleMode()
 		return nil
+	case f.focus == rowDefaultRoute && key.Matches(k, m.keys.Toggle):
+		f.toggleDefaultRoute()
+		return nil
 	case f.focus == rowApply && key.Matches(k, m.keys.Enter):
 		if !f.valid() {
 			return nil
@@ -367,7 +380,7 @@ func cfgAttrs(cfg netconfig.Config) []any {
 		for i, d := range cfg.DNS {
 			dns[i] = d.String()
 		}
-		attrs = append(attrs, "address", cfg.Address.String(), "gateway", cfg.Gateway.String(), "dns", strings.Join(dns, ","))
+		attrs = append(attrs, "address", cfg.Address.String(), "gateway", cfg.Gateway.String(), "defaultRoute", cfg.DefaultRoute, "dns", strings.Join(dns, ","))
 	}
 	return attrs
 }
@@ -523,6 +536,8 @@ func (m *Model) ShortHelp() []key.Binding {
 		switch m.form.focus {
 		case rowMode:
 			b = append(b, k.Toggle)
+		case rowDefaultRoute:
+			b = append(b, withHelp(k.Toggle, "on/off"))
 		case rowApply:
 			b = append(b, withHelp(k.Enter, "preview"))
 		}

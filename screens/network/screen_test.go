@@ -67,8 +67,8 @@ func TestStaticApplyKeepSaves(t *testing.T) {
 	h.key("enter")
 	h.until("the preview", func() bool { return h.m.preview.Interface != "" })
 	text := h.text()
-	for _, want := range []string{"Address   192.0.2.10/24 → 192.0.2.20/24", "Gateway   192.0.2.1 (unchanged)",
-		"DNS       192.0.2.53 → 192.0.2.53, 198.51.100.53", "Warning: eth0 carries the default route", "after 60 s"} {
+	for _, want := range []string{"Mode          static (unchanged)", "Address       192.0.2.10/24 → 192.0.2.20/24", "Default route 192.0.2.1 via eth0 (unchanged)",
+		"DNS           192.0.2.53 → 192.0.2.53, 198.51.100.53", "Warning: eth0 carries the default route", "after 60 s"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("preview lacks %q:\n%s", want, text)
 		}
@@ -204,7 +204,7 @@ func TestFormErrorsAsYouType(t *testing.T) {
 		{"network address", "192.0.2.0/24", "", "192.0.2.1", "", []string{"network address of 192.0.2.0/24"}, rowAddress},
 		{"gateway outside", "192.0.2.20/24", "", "198.51.100.1", "", []string{"outside the subnet 192.0.2.0/24"}, rowGateway},
 		{"gateway is address", "192.0.2.20/24", "", "192.0.2.20", "", []string{"same as the address"}, rowGateway},
-		{"no gateway", "192.0.2.20/24", "", "", "", []string{"Gateway is required"}, rowGateway},
+		{"no gateway", "192.0.2.20/24", "", "", "", []string{"Gateway is required for the default route"}, rowGateway},
 		{"dns multicast", "192.0.2.20/24", "", "192.0.2.1", "224.0.0.1", []string{"not a unicast address"}, rowDNS1},
 		{"ipv6", "2001:db8::5/64", "", "192.0.2.1", "", []string{"only IPv4 is supported"}, rowAddress},
 		{"several at once", "192.0.2.255/24", "", "10.0.0.1", "x", []string{"broadcast address", `DNS server 1 "x"`}, rowAddress},
@@ -369,5 +369,52 @@ func TestSmallSizesNeverPanic(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDefaultRouteChoiceFollowsTheInterface: the choice starts on for the
+// interface that carries the default route and off for another, whose own
+// live settings (an address, no gateway) are valid as they stand.
+func TestDefaultRouteChoiceFollowsTheInterface(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.openForm("mgmt0")
+	if h.m.form.defRoute || !h.m.form.valid() {
+		t.Fatalf("mgmt0: default route %v, errors %v; want off and valid", h.m.form.defRoute, h.m.form.err)
+	}
+	text := h.text()
+	if !strings.Contains(text, "[ ] Default route via this interface") || strings.Contains(text, "Gateway is required") {
+		t.Errorf("mgmt0 form:\n%s", text)
+	}
+	// Turning it on asks for a gateway; Space on the row toggles it.
+	h.m.form.setFocus(rowDefaultRoute)
+	h.key("space")
+	if !h.m.form.defRoute || h.m.form.valid() || !strings.Contains(h.text(), "[x] Default route via this interface") {
+		t.Errorf("after space: default route %v, valid %v\n%s", h.m.form.defRoute, h.m.form.valid(), h.text())
+	}
+	if got := h.m.form.errorsFor(rowGateway); len(got) != 1 || !strings.Contains(got[0], "Gateway is required for the default route") {
+		t.Errorf("gateway errors %q", got)
+	}
+
+	h2 := newHarness(t, harnessOpts{})
+	h2.openForm("eth0")
+	if !h2.m.form.defRoute || !h2.m.form.valid() {
+		t.Errorf("eth0: default route %v, errors %v; want on and valid", h2.m.form.defRoute, h2.m.form.err)
+	}
+}
+
+// TestFailedCheckSelectsRevert: when a check after apply fails, Enter
+// reverts; Keep needs a deliberate move.
+func TestFailedCheckSelectsRevert(t *testing.T) {
+	h := newHarness(t, harnessOpts{tryTimeout: 60 * time.Second})
+	h.openForm("eth1") // no carrier in the simulated network: the carrier check fails
+	h.setField(rowAddress, "198.51.100.40/24")
+	applyAndCheck(h)
+	if h.m.keepSel {
+		t.Fatalf("Keep is selected after a failed check:\n%s", h.text())
+	}
+	h.key("enter")
+	h.until("the outcome", func() bool { return h.m.phase == phaseDone })
+	if h.m.outcome != netconfig.OutcomeReverted {
+		t.Errorf("Enter after a failed check: outcome %q, want reverted", h.m.outcome)
 	}
 }

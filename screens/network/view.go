@@ -83,14 +83,22 @@ func (m *Model) ifaceRow(ifc netconfig.Interface) string {
 		a = "no address"
 	}
 	row := fmt.Sprintf("%-8s %-10s %-17s  %-18s", ifc.Name, string(ifc.State), mac, a)
+	if m.narrow() {
+		row = fmt.Sprintf("%-7s %-10s %s", ifc.Name, string(ifc.State), a)
+	}
 	switch {
+	case m.narrow() && ifc.Default:
+		row = strings.TrimRight(row, " ") + " " + m.st.Glyphs.Default
 	case ifc.Default:
 		row += " " + m.st.Glyphs.Default + " default"
-	case !ifc.Ethernet:
+	case !ifc.Ethernet && !m.narrow():
 		row += " (not Ethernet)"
 	}
 	return strings.TrimRight(row, " ")
 }
+
+// narrow reports a screen too narrow for the MAC column (under 70 cells).
+func (m *Model) narrow() bool { return m.width < 70 }
 
 func (m *Model) listView() ([]string, int) {
 	st := m.st
@@ -101,7 +109,11 @@ func (m *Model) listView() ([]string, int) {
 	if len(m.status.Interfaces) == 0 {
 		return append(lines, " No network interfaces were found."), 0
 	}
-	lines = append(lines, st.Label.Render(fmt.Sprintf("       %-8s %-10s %-17s  %s", "Name", "Link", "MAC", "Addresses")))
+	head := fmt.Sprintf("%-8s %-10s %-17s  %s", "Name", "Link", "MAC", "Addresses")
+	if m.narrow() {
+		head = fmt.Sprintf("%-7s %-10s %s", "Name", "Link", "Addresses")
+	}
+	lines = append(lines, st.Label.Render(strings.Repeat(" ", ui.MenuIndent)+head))
 	focus := len(lines) + m.menu.Cursor
 	lines = append(lines, m.menu.View(), "")
 	gw := "none"
@@ -193,11 +205,28 @@ func (m *Model) formView() ([]string, int) {
 	if f.dhcp {
 		lines = append(lines, "", st.Muted.Render("   The address, gateway and DNS servers come from the DHCP server."))
 	} else {
-		for i, row := range textRows {
+		for _, row := range f.rows()[1 : len(f.rows())-1] {
 			if f.focus == row {
 				focus = len(lines)
 			}
-			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, rowLabels[row])) + f.inputs[i].View()
+			if row == rowDefaultRoute {
+				box := "[ ]"
+				if f.defRoute {
+					box = "[x]"
+				}
+				choice := box + " Default route via this interface"
+				if f.focus == row {
+					choice = st.Selected.Render(choice)
+				}
+				indent := labelW
+				if 3+labelW+lipgloss.Width(choice) > m.width {
+					indent = 0 // narrow: under the marker rather than cut
+				}
+				lines = append(lines, marker(row)+strings.Repeat(" ", indent)+choice)
+				lines = append(lines, errLines(row)...)
+				continue
+			}
+			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, rowLabels[row])) + f.input(row).View()
 			if hint := rowHints[row]; lipgloss.Width(line)+2+len(hint) <= m.width {
 				line += "  " + st.Muted.Render(hint)
 			}
@@ -245,15 +274,22 @@ func (m *Model) previewView() []string {
 	if m.preview.Interface == "" {
 		return append(lines, st.Muted.Render(" Reading the current settings"+st.Glyphs.Ellipsis))
 	}
-	lines = append(lines, st.Label.Render(fmt.Sprintf("   %-*s %s", labelW, "", "current "+st.Glyphs.Arrow+" new")))
+	const previewW = len("Default route")
+	lines = append(lines, st.Label.Render(fmt.Sprintf("   %-*s %s", previewW, "", "current "+st.Glyphs.Arrow+" new")))
 	for _, c := range m.preview.Changes {
-		row := "   " + st.Label.Render(fmt.Sprintf("%-*s", labelW, c.Field)) + " "
+		row := "   " + st.Label.Render(fmt.Sprintf("%-*s", previewW, c.Field)) + " "
+		var rest string
 		if c.Changed() {
-			row += c.Current + " " + st.Glyphs.Arrow + " " + st.Value.Bold(true).Render(c.New)
+			rest = st.Glyphs.Arrow + " " + st.Value.Bold(true).Render(c.New)
 		} else {
-			row += c.Current + st.Muted.Render(" (unchanged)")
+			rest = st.Muted.Render("(unchanged)")
 		}
-		lines = append(lines, row)
+		if lipgloss.Width(row+c.Current+" "+rest) > m.width {
+			// Narrow: the new value goes on a line of its own, never cut.
+			lines = append(lines, row+c.Current, strings.Repeat(" ", 4+previewW)+rest)
+			continue
+		}
+		lines = append(lines, row+c.Current+" "+rest)
 	}
 	if m.preview.Warning != "" {
 		lines = append(lines, "")
@@ -312,8 +348,13 @@ func (m *Model) trialView() ([]string, int) {
 	lines = append(lines, "")
 	switch m.phase {
 	case phaseTrial:
-		q := fmt.Sprintf(" Keep these settings?  Reverting in %s.", seconds(m.remaining()))
-		lines = append(lines, st.Warn.Render(q), "")
+		q, r := "Keep these settings?", fmt.Sprintf("Reverting in %s.", seconds(m.remaining()))
+		if lipgloss.Width(q+r)+3 <= m.width {
+			lines = append(lines, st.Warn.Render(" "+q+"  "+r))
+		} else {
+			lines = append(lines, st.Warn.Render(" "+q), st.Warn.Render(" "+r))
+		}
+		lines = append(lines, "")
 		keep, revert := "[ Keep ]", "[ Revert ]"
 		mk, mr := "  ", "  "
 		if m.keepSel {

@@ -65,6 +65,10 @@ func (m Menu) Update(msg tea.Msg) (Menu, tea.Cmd) {
 }
 
 // View renders one row per item: marker, digit, label.
+// MenuIndent is the width of what comes before a row's label (" 1 ▸ "), so
+// that a column header lines up with the labels.
+const MenuIndent = 5
+
 func (m Menu) View() string {
 	st := m.styles
 	rows := make([]string, len(m.Items))

@@ -158,7 +158,9 @@ func NewStyles(p Profile) Styles {
 	s.HelpKey = plain.Bold(true)
 	s.HelpDesc = fg(plain, dim)
 	s.Input = plain.Underline(true)
-	s.InputFocus = plain.Reverse(true)
+	// Underlined like a blurred field, bold; the caret is the one reverse-video
+	// cell, so it shows in monochrome too.
+	s.InputFocus = plain.Underline(true).Bold(true)
 	s.Code = plain.Bold(true)
 	if p.Serial || p.Color < colorprofile.ANSI {
 		// Monochrome and serial: the header is plain reverse video, and
