@@ -247,6 +247,8 @@ func (s *Settings) parseInterface(n *yaml.Node) config.Problems {
 			add(n.Content[i], key+"."+k, "unknown key (name, dhcp, address, netmask, gateway, dns)")
 		}
 	}
+	// A gateway means the default route, as with network set --gateway.
+	f.DefaultRoute = f.Gateway != ""
 	switch {
 	case f.Interface == "" && len(probs) == 0:
 		add(n, key+".name", "is required (the interface to configure, e.g. eth0)")
