@@ -185,9 +185,11 @@ func TestStaleCertificateEnrollsAgain(t *testing.T) {
 	}
 }
 
-// A certificate that has already expired by the control plane's own clock
-// (an old approval delivered again) is refused instead of stored: the node
-// would be registered with a certificate that cannot authenticate.
+// Against the real control plane past the certificate's notAfter: the
+// certificate is refused as expired (JSON), and a certificate that has
+// already expired by the control plane's own clock (the old approval
+// delivered again) is refused instead of stored: the node would be
+// registered with a certificate that cannot authenticate.
 func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
 	var offset atomicDuration
 	cp := fastCP(t, controlplane.Options{Now: func() time.Time { return time.Now().Add(offset.Load()) }})
@@ -198,7 +200,13 @@ func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	offset.Store(time.Until(c.NotAfter) + 24*time.Hour)
-	if err := r.Reenroll(&Error{Op: "node self", Status: 401, Code: api.CodeCertificateExpired, kind: ErrCertificateExpired}); err != nil {
+	// The control plane answers the expired certificate with JSON (the
+	// handshake succeeds), typed for the screen.
+	_, err = r.CheckCertificate(context.Background())
+	if !errors.Is(err, ErrCertificateExpired) || !strings.Contains(err.Error(), "register again") {
+		t.Fatalf("CheckCertificate with an expired certificate: %v", err)
+	}
+	if err := r.Reenroll(err); err != nil {
 		t.Fatal(err)
 	}
 	p, err := r.Start(context.Background())
@@ -222,3 +230,27 @@ type atomicDuration struct{ v atomic.Int64 }
 
 func (a *atomicDuration) Load() time.Duration   { return time.Duration(a.v.Load()) }
 func (a *atomicDuration) Store(d time.Duration) { a.v.Store(int64(d)) }
+
+// A node moved to another control plane (another CA) gets
+// unknown_certificate as JSON, and enrolls there again with the same key.
+func TestUnknownCertificateEnrollsAgain(t *testing.T) {
+	first := fastCP(t, controlplane.Options{})
+	dir := t.TempDir()
+	r := newRegistrar(t, first, dir)
+	registerByCode(t, first, r, "store-70")
+	key, _ := os.ReadFile(r.Store.Path(KeyFile))
+	second := fastCP(t, controlplane.Options{})
+	r = newRegistrar(t, second, dir)
+	_, err := r.CheckCertificate(context.Background())
+	if !errors.Is(err, ErrUnknownCertificate) || Code(err) != api.CodeUnknownCertificate {
+		t.Fatalf("CheckCertificate against another control plane: %v (code %q)", err, Code(err))
+	}
+	if err := r.Reenroll(err); err != nil {
+		t.Fatal(err)
+	}
+	registerByCode(t, second, r, "store-71")
+	checkRegisteredOnDisk(t, second, r.Store, "store-71")
+	if now, _ := os.ReadFile(r.Store.Path(KeyFile)); !bytes.Equal(now, key) {
+		t.Error("the key was replaced")
+	}
+}

@@ -50,6 +50,9 @@ func runConsole(ctx context.Context, g globals) error {
 		notices["state-dir"] = msg + " Registration and settings cannot be saved."
 		e.log.Error("state dir not writable", "err", e.stateErr)
 	}
+	if msg := e.recoverAtStart(); msg != "" {
+		notices["recovery"] = msg
+	}
 	if n := len(e.cfgProbs); n > 0 {
 		notices["config"] = fmt.Sprintf("Config: %s (About this node lists all %d).", e.cfgProbs[0].String(), n)
 	}
@@ -131,4 +134,27 @@ func termDesc(p ui.Profile, tty string) string {
 		parts = append(parts, tty)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// recoverAtStart finishes what a crash left in the state dir before the
+// first frame reads it (regclient.Store.Recover: leftover temporary files in
+// identity/, an unfinished registration or wipe, a lost certificate whose
+// key is kept) and returns the sentence to show when the node must
+// register again, or "".
+func (e *env) recoverAtStart() string {
+	if e.stateErr != nil {
+		return ""
+	}
+	st, action, err := e.store.Recover()
+	if err != nil {
+		e.log.Error("recover the registration state", "err", err)
+		return ""
+	}
+	if action != regclient.RecoverNothing {
+		e.log.Info("recovered registration state", "action", string(action), "state", string(st.State))
+	}
+	if st.State == regclient.Pending && st.Recovery != "" {
+		return st.Recovery
+	}
+	return ""
 }

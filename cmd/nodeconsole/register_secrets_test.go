@@ -244,3 +244,28 @@ func TestAutoRegisterRecoversDamagedCertificate(t *testing.T) {
 		t.Errorf("status %s after the automatic registration", st)
 	}
 }
+
+// The console recovers the state dir at start: leftover temporary files in
+// identity/ go, and a damaged certificate keeps the key and becomes a
+// notice saying what happened.
+func TestConsoleRecoversAtStart(t *testing.T) {
+	_, n, _, key := registeredByTokenFile(t, true)
+	store := regclient.Store{Dir: n.state}
+	tmp := store.Path(regclient.IdentityDir) + "/.node.key.tmp-1234"
+	os.WriteFile(tmp, []byte("partial key"), 0o600)
+	os.WriteFile(store.Path(regclient.CertFile), []byte("damaged"), 0o644)
+	e, err := newEnv(context.Background(), globals{configPath: n.config, configSet: true, stateDir: n.state}, envOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	if msg := e.recoverAtStart(); !strings.Contains(msg, "was damaged") {
+		t.Errorf("notice %q", msg)
+	}
+	if _, err := os.Stat(tmp); err == nil {
+		t.Error("the leftover temporary file is still there")
+	}
+	if now, _ := os.ReadFile(store.Path(regclient.KeyFile)); !bytes.Equal(now, key) {
+		t.Error("node.key was not kept")
+	}
+}
