@@ -411,23 +411,6 @@ func (s *Server) deleteNode(ctx context.Context, id, ip string) error {
 	return nil
 }
 
-// events lists the newest events.
-func (s *Server) events(ctx context.Context, limit int) (api.EventList, error) {
-	out := api.EventList{Events: []api.Event{}}
-	err := s.store.View(ctx, func(tx Tx) error {
-		evs, err := tx.Events(limit)
-		for _, e := range evs {
-			out.Events = append(out.Events, api.Event{ID: e.ID, Type: e.Type, NodeID: e.NodeID, Time: e.Time.UTC(),
-				SourceIP: e.SourceIP, Message: e.Message})
-		}
-		return err
-	})
-	if err != nil {
-		return api.EventList{}, fmt.Errorf("list events: %w", err)
-	}
-	return out, nil
-}
-
 // sites lists the sites.
 func (s *Server) sites(ctx context.Context) (api.SiteList, error) {
 	out := api.SiteList{Sites: []api.Site{}}

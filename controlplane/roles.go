@@ -42,14 +42,11 @@ func (r Role) Can(p Perm) bool {
 	return false
 }
 
-// parseRole reads a role name.
-func parseRole(s string) (Role, error) {
+// ParseRole reads a role name (admin, operator, site, viewer).
+func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if _, ok := roleGrants[r]; !ok {
 		return "", fmt.Errorf("role %q is not one of admin, operator, site, viewer", s)
 	}
 	return r, nil
 }
-
-// ParseRole reads a role name (admin, operator, site, viewer).
-func ParseRole(s string) (Role, error) { return parseRole(s) }

@@ -130,7 +130,7 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role Role, sites []
 	if err := checkUserName(name); err != nil {
 		return "", err
 	}
-	if _, err := parseRole(string(role)); err != nil {
+	if _, err := ParseRole(string(role)); err != nil {
 		return "", errorf(api.CodeInvalidRequest, "%v", err)
 	}
 	oneTime := ""
@@ -187,8 +187,9 @@ func (a *Accounts) Users(ctx context.Context) ([]UserInfo, error) {
 	return out, nil
 }
 
-// changeUser applies fn to a user and records what changed.
-func (a *Accounts) changeUser(ctx context.Context, name, what string, fn func(*User) error) error {
+// changeUser applies fn to a user and records what changed; with
+// endSessions it also ends the user's portal sessions.
+func (a *Accounts) changeUser(ctx context.Context, name, what string, endSessions bool, fn func(*User) error) error {
 	err := a.store.Update(ctx, func(tx Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -199,6 +200,11 @@ func (a *Accounts) changeUser(ctx context.Context, name, what string, fn func(*U
 		}
 		if err := tx.PutUser(u); err != nil {
 			return err
+		}
+		if endSessions {
+			if err := tx.DeleteSessionsForUser(name); err != nil {
+				return err
+			}
 		}
 		return a.record(ctx, tx, api.EventUserChanged, "user "+name+": "+what)
 	})
@@ -215,7 +221,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 	if disabled {
 		what = "disabled; sessions ended"
 	}
-	return a.changeUser(ctx, name, what, func(u *User) error {
+	return a.changeUser(ctx, name, what, disabled, func(u *User) error {
 		u.Disabled = disabled
 		return nil
 	})
@@ -226,7 +232,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 func (a *Accounts) ResetPassword(ctx context.Context, name string) (string, error) {
 	pw := oneTimePassword()
 	hash := hashPassword(pw)
-	err := a.changeUser(ctx, name, "password reset; sessions ended", func(u *User) error {
+	err := a.changeUser(ctx, name, "password reset; sessions ended", true, func(u *User) error {
 		u.PasswordHash, u.MustChangePassword = hash, true
 		return nil
 	})
@@ -258,7 +264,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, name string) error {
 // code.
 func (a *Accounts) EnableTOTP(ctx context.Context, name, issuer string) (string, error) {
 	secret := newTOTPSecret()
-	err := a.changeUser(ctx, name, "two-factor login set up", func(u *User) error {
+	err := a.changeUser(ctx, name, "two-factor login set up", false, func(u *User) error {
 		u.TOTPSecret, u.TOTPLastStep = secret, 0
 		return nil
 	})
