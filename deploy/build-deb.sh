@@ -80,6 +80,8 @@ units=$pkg/lib/systemd/system
 subst "$here/systemd/nodeconsole-network.service" "$units/nodeconsole-network.service" 0644
 subst "$here/systemd/nodeconsole-register.service" "$units/nodeconsole-register.service" 0644
 subst "$here/systemd/nodeconsole-userdata.service" "$units/nodeconsole-userdata.service" 0644
+subst "$here/systemd/nodeconsole-renew.service" "$units/nodeconsole-renew.service" 0644
+subst "$here/systemd/nodeconsole-renew.timer" "$units/nodeconsole-renew.timer" 0644
 subst "$here/systemd/getty-tty1.conf" "$units/getty@tty1.service.d/10-nodeconsole.conf" 0644
 subst "$here/systemd/serial-getty-ttyS0.conf" "$units/serial-getty@ttyS0.service.d/10-nodeconsole.conf" 0644
 subst "$here/lib/sysusers.conf" "$pkg/usr/lib/sysusers.d/nodeconsole.conf" 0644

@@ -114,6 +114,8 @@ var wantFiles = map[string]string{
 	"./lib/systemd/system/nodeconsole-network.service":                      "-rw-r--r--",
 	"./lib/systemd/system/nodeconsole-register.service":                     "-rw-r--r--",
 	"./lib/systemd/system/nodeconsole-userdata.service":                     "-rw-r--r--",
+	"./lib/systemd/system/nodeconsole-renew.service":                        "-rw-r--r--",
+	"./lib/systemd/system/nodeconsole-renew.timer":                          "-rw-r--r--",
 	"./lib/udev/rules.d/61-nodeconsole-cidata.rules":                        "-rw-r--r--",
 	"./lib/systemd/system/getty@tty1.service.d/10-nodeconsole.conf":         "-rw-r--r--",
 	"./lib/systemd/system/serial-getty@ttyS0.service.d/10-nodeconsole.conf": "-rw-r--r--",
@@ -281,7 +283,7 @@ func TestDebUnits(t *testing.T) {
 	run(t, "", "cp", "-a", stock+"/.", mkdir(t, filepath.Join(root, "usr/lib/systemd/system")))
 	run(t, "", sa, "verify", "--root="+root,
 		"nodeconsole-network.service", "nodeconsole-register.service", "nodeconsole-userdata.service",
-		"getty@tty1.service", "serial-getty@ttyS0.service")
+		"nodeconsole-renew.service", "nodeconsole-renew.timer", "getty@tty1.service", "serial-getty@ttyS0.service")
 }
 
 // runAny is run for commands that report progress on stderr: only the exit

@@ -30,6 +30,8 @@ type Snapshot struct {
 	Gateway          string       `json:"gateway,omitempty"`
 	GatewayInterface string       `json:"gatewayInterface,omitempty"`
 	DNS              []string     `json:"dns"`
+	// Certificate is the node certificate's lifetime, when registered.
+	Certificate *Certificate `json:"certificate,omitempty"`
 	// Notes are things worth knowing that are not problems ("Site
 	// settings loaded from CIDATA (USB) at 10:42: endpoint, ...").
 	Notes []string `json:"notes,omitempty"`
@@ -147,6 +149,11 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 	if st.State == regclient.Registered && !st.RegisteredAt.IsZero() {
 		t := st.RegisteredAt
 		s.Registration.RegisteredAt = &t
+	}
+	if st.State == regclient.Registered {
+		if info, err := c.State.CertificateInfo(); err == nil {
+			s.Certificate = &Certificate{NotAfter: info.NotAfter, RenewAfter: info.RenewAfter}
+		}
 	}
 	if st.Endpoint != "" && s.Endpoint == "" {
 		s.Endpoint = st.Endpoint

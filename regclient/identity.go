@@ -74,8 +74,10 @@ func (s Store) EnsureKey() (*ecdsa.PrivateKey, error) {
 
 // LoadKey reads identity/node.key. A missing file gives an error matching
 // fs.ErrNotExist.
-func (s Store) LoadKey() (*ecdsa.PrivateKey, error) {
-	path := s.Path(KeyFile)
+func (s Store) LoadKey() (*ecdsa.PrivateKey, error) { return loadKeyFile(s.Path(KeyFile)) }
+
+// loadKeyFile reads the ECDSA P-256 key at path.
+func loadKeyFile(path string) (*ecdsa.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("regclient: read node key: %w", err)
@@ -118,11 +120,16 @@ func CreateCSR(key *ecdsa.PrivateKey, nodeID string) (string, error) {
 // tls.Certificate for mutual TLS, and the CA bundle (identity/ca.crt, nil
 // if missing). It fails unless the certificate matches the key.
 func (s Store) LoadCertificate() (*tls.Certificate, []byte, error) {
-	certPEM, err := os.ReadFile(s.Path(CertFile))
+	return s.loadPair(KeyFile, CertFile)
+}
+
+// loadPair is LoadCertificate for another key and certificate file.
+func (s Store) loadPair(keyFile, certFile string) (*tls.Certificate, []byte, error) {
+	certPEM, err := os.ReadFile(s.Path(certFile))
 	if err != nil {
 		return nil, nil, fmt.Errorf("regclient: read node certificate: %w", err)
 	}
-	keyPEM, err := os.ReadFile(s.Path(KeyFile))
+	keyPEM, err := os.ReadFile(s.Path(keyFile))
 	if err != nil {
 		return nil, nil, fmt.Errorf("regclient: read node key: %w", err)
 	}
@@ -200,7 +207,7 @@ func (s Store) writeCertificates(certPEM, caPEM string) error {
 // removeIdentity removes node.crt, ca.crt and then node.key: never a
 // certificate without its key.
 func (s Store) removeIdentity() error {
-	for _, f := range []string{CertFile, CAFile, KeyFile} {
+	for _, f := range []string{RenewCertFile, CertFile, CAFile, RenewKeyFile, KeyFile} {
 		if _, err := os.Lstat(s.Path(f)); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -313,6 +320,9 @@ func (s Store) removeTemps() error {
 // at start, before reading the state for display.
 func (s Store) Recover() (State, RecoverAction, error) {
 	if err := s.removeTemps(); err != nil {
+		return State{State: Unregistered}, RecoverNothing, err
+	}
+	if err := s.finishRenewal(); err != nil {
 		return State{State: Unregistered}, RecoverNothing, err
 	}
 	st, err := s.Load()

@@ -89,6 +89,7 @@ Commands:
   register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
                        (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)
   deregister --confirm DEREGISTER [--local]
+  renew [--force]      renew the node certificate when 2/3 of its life passed (daily timer)
   userdata apply [--source DEV|IMAGE|DIR|imds] [--dry-run]
                        apply site settings from a CIDATA volume or the cloud's user data (boot)
   userdata show        where the applied user data came from, when, and what it set
@@ -109,6 +110,8 @@ func dispatch(ctx context.Context, g globals, args []string, stdin io.Reader, st
 		return cmdRegister(ctx, g, args[1:], stdin, stdout, stderr)
 	case "deregister":
 		return cmdDeregister(ctx, g, args[1:], stdin, stdout, stderr)
+	case "renew":
+		return cmdRenew(ctx, g, args[1:], stdout, stderr)
 	case "userdata":
 		return cmdUserdata(ctx, g, args[1:], stdout)
 	case "config":

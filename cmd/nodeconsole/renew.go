@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/regclient"
+)
+
+// cmdRenew is `nodeconsole renew [--force]`: it renews the node
+// certificate over mutual TLS with a new key when two thirds of its life
+// have passed (always with --force), and finishes a renewal a crash
+// interrupted. Exit 0 when nothing was due or the renewal worked (one line
+// on stdout says which); 1 with one line on stderr otherwise (the node
+// keeps the certificate it had). A node that is not registered exits 0
+// with nothing to do. The .deb's nodeconsole-renew.timer runs it daily.
+func cmdRenew(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("renew", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	force := fs.Bool("force", false, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef("renew: %s", flagError(err, args))
+	}
+	if fs.NArg() > 0 {
+		return usagef("renew takes no arguments, got %q", fs.Arg(0))
+	}
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	st, _, err := e.store.Recover()
+	if err != nil {
+		return fmt.Errorf("renew: %w", err)
+	}
+	if st.State != regclient.Registered {
+		fmt.Fprintln(stdout, "This node is not registered; nothing to renew.")
+		return nil
+	}
+	if e.cfg.Site.Endpoint == "" {
+		e.cfg.Site.Endpoint = st.Endpoint
+	}
+	r, err := e.registrar("renew")
+	if err != nil {
+		return err
+	}
+	rn := &regclient.Renewer{Client: r.Client, Store: e.store, NodeID: e.nodeID, Logger: e.log}
+	res, err := rn.Renew(ctx, *force)
+	if err != nil {
+		if errors.Is(err, regclient.ErrCertificateExpired) || errors.Is(err, regclient.ErrRevoked) || errors.Is(err, regclient.ErrUnknownCertificate) {
+			return fmt.Errorf("renew: %s; register the node again (Register Node)", oneLine(err))
+		}
+		return fmt.Errorf("renew: %s; the current certificate is kept", oneLine(err))
+	}
+	when := res.Cert.NotAfter.Local().Format(time.DateTime)
+	if res.Renewed {
+		fmt.Fprintf(stdout, "Certificate renewed; valid until %s.\n", when)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Certificate valid until %s; renewal due from %s.\n", when, res.Cert.RenewAfter.Local().Format(time.DateTime))
+	return nil
+}
