@@ -94,8 +94,10 @@ type PendingCode struct {
 	// Show it next to UserCode: the admin compares it with the one Find
 	// shows before licensing the code.
 	KeyFingerprint string
-	// Approved reports that the node was pre-added by an admin: the next
-	// Next registers it with no code typed.
+	// Approved reports that the control plane approved the enrollment at
+	// once (the pairing key of a pre-added node, or an approval of this
+	// key delivered again: see Redelivered): the next Next registers it
+	// with no code typed.
 	Approved bool
 	// Resumed reports that the code came from state.json (a restart).
 	Resumed bool
