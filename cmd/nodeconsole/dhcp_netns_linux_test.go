@@ -348,7 +348,16 @@ func TestDHCPClientBackAfterRevertInNetns(t *testing.T) {
 		t.Fatalf("set --try answered n: %v\n%s", err, out)
 	}
 	l.waitExit(t, client, "the first DHCP client")
-	c := l.clients(t)
+	// A snapshot of /proc can catch the client's short-lived fork for its
+	// hook script (same command line until it execs, and gone before its
+	// parent can be read): wait for one client, bounded.
+	var c []string
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		c = l.clients(t)
+		if len(c) == 1 || time.Now().After(end) {
+			break
+		}
+	}
 	if len(c) != 1 || !strings.HasSuffix(c[0], argv) {
 		t.Fatalf("after the revert the stopped client must run again as %q; clients: %v", argv, c)
 	}
