@@ -249,8 +249,13 @@ func TestDebConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(sudoers), strings.Join(cfg.Console.RebootCommand[2:], " ")) {
-		t.Errorf("sudoers does not allow the reboot command %q:\n%s", cfg.Console.RebootCommand, sudoers)
+	if got, want := cfg.Console.PoweroffCommand, []string{"sudo", "-n", "/usr/bin/systemctl", "poweroff"}; !slices.Equal(got, want) {
+		t.Errorf("console.poweroffCommand = %q, want %q", got, want)
+	}
+	for _, c := range [][]string{cfg.Console.RebootCommand, cfg.Console.PoweroffCommand} {
+		if len(c) < 3 || !strings.Contains(string(sudoers), strings.Join(c[2:], " ")) {
+			t.Errorf("sudoers does not allow the command %q:\n%s", c, sudoers)
+		}
 	}
 	if r := cfg.Network.NetworkdReloadCommand; len(r) < 3 || r[0] != "sudo" || !strings.Contains(string(sudoers), strings.Join(r[2:], " ")) {
 		t.Errorf("sudoers does not allow network.networkdReloadCommand %q:\n%s", r, sudoers)

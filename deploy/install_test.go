@@ -106,7 +106,7 @@ func TestDebInstallPurge(t *testing.T) {
 		"sudoers":            "root:root:440",
 		"enabled":            "nodeconsole-network.service nodeconsole-register.service nodeconsole-userdata.service",
 		"visudo":             "1",
-		"sudo":               "(root) NOPASSWD: /usr/bin/systemctl reboot, /usr/bin/networkctl reload",
+		"sudo":               "(root) NOPASSWD: /usr/bin/systemctl reboot, /usr/bin/systemctl poweroff, /usr/bin/networkctl reload",
 		"runas.console":      "", // checked below
 		"runas.nobody":       "denied",
 		"userdata.write":     "ok", // nodeconsole-userdata.service writes config.d; purge removes it

@@ -7,8 +7,10 @@ package nodestatus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +52,10 @@ type Registration struct {
 	ExpiresAt       *time.Time      `json:"expiresAt,omitempty"`
 	RegisteredAt    *time.Time      `json:"registeredAt,omitempty"`
 
+	// RebootPending: registered during this boot; the reboot that makes
+	// the node use its new certificate has not happened yet.
+	RebootPending bool `json:"rebootPending,omitempty"`
+
 	// KeyFingerprint is the node key's short fingerprint while pending,
 	// shown next to the code so the admin can compare it with Find's.
 	KeyFingerprint string `json:"keyFingerprint,omitempty"`
@@ -83,6 +89,31 @@ type Collector struct {
 	// UserData, when set, says what user data set and what went wrong
 	// with it (each "" when nothing); read at every collect.
 	UserData func() (note, problem string)
+	// BootTime returns when this boot started; nil reads btime from
+	// /proc/stat. A registration after it needs a reboot to finish.
+	BootTime func() (time.Time, error)
+}
+
+// RebootNote is the home screen's note while a registration made during
+// this boot waits for the reboot that finishes it.
+const RebootNote = "Reboot to finish registration: the node uses its new certificate after a restart (menu: Reboot)."
+
+// ProcBootTime reads when this boot started from /proc/stat (btime).
+func ProcBootTime() (time.Time, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("nodestatus: read boot time: %w", err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "btime "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				break
+			}
+			return time.Unix(n, 0), nil
+		}
+	}
+	return time.Time{}, errors.New("nodestatus: no btime in /proc/stat")
 }
 
 // Collect reads everything. It never fails: what cannot be read becomes a
@@ -149,6 +180,14 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 	if st.State == regclient.Registered && !st.RegisteredAt.IsZero() {
 		t := st.RegisteredAt
 		s.Registration.RegisteredAt = &t
+		boot := c.BootTime
+		if boot == nil {
+			boot = ProcBootTime
+		}
+		if bt, err := boot(); err == nil && t.After(bt) {
+			s.Registration.RebootPending = true
+			s.Notes = append([]string{RebootNote}, s.Notes...)
+		}
 	}
 	if st.State == regclient.Registered {
 		if info, err := c.State.CertificateInfo(); err == nil {

@@ -1,6 +1,8 @@
 package nodestatus
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,5 +27,29 @@ func TestRegistrationLine(t *testing.T) {
 		if got := tt.r.RegistrationLine(now); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.r, got, tt.want)
 		}
+	}
+}
+
+// TestRebootNote: a registration made during this boot keeps the home note
+// "Reboot to finish registration" until the next boot.
+func TestRebootNote(t *testing.T) {
+	store := regclient.Store{Dir: t.TempDir()}
+	reg := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	if err := store.Save(regclient.State{NodeID: "edge-0123456789abcdef0123456789abcdef", State: regclient.Registered, NodeName: "n1", RegisteredAt: reg}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		boot time.Time
+		want bool
+	}{{reg.Add(-time.Hour), true}, {reg.Add(time.Hour), false}} {
+		c := Collector{State: store, Hostname: func() (string, error) { return "h", nil },
+			BootTime: func() (time.Time, error) { return tc.boot, nil }}
+		s := c.Collect(context.Background())
+		if s.Registration.RebootPending != tc.want || slices.Contains(s.Notes, RebootNote) != tc.want {
+			t.Errorf("boot %s: pending %v, notes %q; want %v", tc.boot, s.Registration.RebootPending, s.Notes, tc.want)
+		}
+	}
+	if bt, err := ProcBootTime(); err != nil || bt.After(time.Now()) || bt.Year() < 2000 {
+		t.Errorf("ProcBootTime = %s, %v", bt, err)
 	}
 }

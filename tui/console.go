@@ -14,6 +14,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/screens/diagnostics"
 	"github.com/nodeconsole/nodeconsole/screens/home"
 	"github.com/nodeconsole/nodeconsole/screens/network"
+	"github.com/nodeconsole/nodeconsole/screens/power"
 	"github.com/nodeconsole/nodeconsole/screens/register"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
@@ -40,6 +41,9 @@ type ConsoleDeps struct {
 	Startup []tea.Cmd
 	// Size is the size to draw at until the terminal reports one.
 	Size Size
+	// Reboot and Poweroff, when set, add Reboot and Shut down to the menu
+	// (each behind a confirmation); see power.Deps.Run.
+	Reboot, Poweroff func(ctx context.Context) (string, error)
 }
 
 // Registration is what the Register Node and Deregister Node screens need.
@@ -93,6 +97,16 @@ func NewConsole(d ConsoleDeps) *App {
 	actions = append(actions, home.Action{Label: "About this node", Open: func() ui.Screen {
 		return about.New(about.Deps{Styles: d.Styles, Facts: d.About, Collect: collect})
 	}})
+	if d.Reboot != nil {
+		actions = append(actions, home.Action{Label: "Reboot", Open: func() ui.Screen {
+			return power.New(power.Deps{Styles: d.Styles, Action: power.Reboot, Run: d.Reboot})
+		}})
+	}
+	if d.Poweroff != nil {
+		actions = append(actions, home.Action{Label: "Shut down", Open: func() ui.Screen {
+			return power.New(power.Deps{Styles: d.Styles, Action: power.Poweroff, Run: d.Poweroff})
+		}})
+	}
 	h := home.New(home.Deps{
 		Styles:  d.Styles,
 		Collect: func(ctx context.Context) nodestatus.Snapshot { return collect(ctx) },

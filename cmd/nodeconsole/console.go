@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/screens/about"
 	"github.com/nodeconsole/nodeconsole/tui"
@@ -83,6 +84,8 @@ func runConsole(ctx context.Context, g globals) error {
 		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,
 			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
+		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
+		Poweroff: e.powerCmd("shut-down", e.cfg.Console.PoweroffCommand, mgr),
 	})
 	p := tea.NewProgram(app,
 		tea.WithFilter(tui.SizeFilter(g.size, initial)),
@@ -157,4 +160,32 @@ func (e *env) recoverAtStart() string {
 		return st.Recovery
 	}
 	return ""
+}
+
+// powerCmd is what the menu's Reboot or Shut down runs: a network change on
+// trial is reverted first, then argv (console.rebootCommand or
+// console.poweroffCommand) runs. In --demo nothing runs. nil (no menu entry)
+// when the command is configured empty.
+func (e *env) powerCmd(what string, argv []string, mgr *netconfig.Manager) func(context.Context) (string, error) {
+	if e.demo != nil {
+		return func(context.Context) (string, error) {
+			e.log.Info(what+" simulated", "audit", true)
+			return "Simulated (demo): nothing was restarted or switched off.", nil
+		}
+	}
+	if len(argv) == 0 {
+		return nil
+	}
+	return func(ctx context.Context) (string, error) {
+		if mgr != nil {
+			if _, err := mgr.RevertPending(ctx, what); err != nil {
+				return "", fmt.Errorf("%s: revert the network change on trial: %w", what, err)
+			}
+		}
+		e.log.Info(what, "audit", true, "command", strings.Join(argv, " "))
+		if err := regclient.ExecRunner(ctx, argv); err != nil {
+			return "", fmt.Errorf("%s with %q: %w", what, strings.Join(argv, " "), err)
+		}
+		return "Started: the node goes down in a moment.", nil
+	}
 }

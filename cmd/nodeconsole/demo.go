@@ -76,6 +76,7 @@ func (d *demoEnv) apply(c *config.Config) {
 	c.Network.ResolvConf = filepath.Join(d.stateDir, "resolv.conf")
 	c.Network.NetworkdDir = filepath.Join(d.stateDir, "network")
 	c.Console.RebootCommand = nil // simulated
+	c.Console.PoweroffCommand = nil
 	c.Console.UpgradeCommand = nil
 	if d.cp != nil {
 		c.Site.Endpoint = d.cp.url

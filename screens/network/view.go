@@ -355,14 +355,11 @@ func (m *Model) trialView() ([]string, int) {
 			lines = append(lines, st.Warn.Render(" "+q), st.Warn.Render(" "+r))
 		}
 		lines = append(lines, "")
-		keep, revert := "[ Keep ]", "[ Revert ]"
-		mk, mr := "  ", "  "
+		sel := 1
 		if m.keepSel {
-			keep, mk = st.Selected.Render(keep), st.MarkerOn.Render(st.Glyphs.Marker)+" "
-		} else {
-			revert, mr = st.Selected.Render(revert), st.MarkerOn.Render(st.Glyphs.Marker)+" "
+			sel = 0
 		}
-		lines = append(lines, "  "+mk+keep+"   "+mr+revert)
+		lines = append(lines, st.Buttons([]string{"Keep", "Revert"}, sel))
 		return lines, len(lines) - 1
 	case phaseDeciding:
 		lines = append(lines, st.Muted.Render(" Working"+st.Glyphs.Ellipsis))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -177,4 +178,24 @@ func NewStyles(p Profile) Styles {
 		s.Rule = plain
 	}
 	return s
+}
+
+// Buttons renders a row of buttons ("[ Keep ]   [ Revert ]") with sel
+// selected: a marker before it and the Selected style, so the choice shows
+// without colour. Every screen draws its buttons with it.
+func (s *Styles) Buttons(labels []string, sel int) string {
+	var b strings.Builder
+	b.WriteString("  ")
+	for i, l := range labels {
+		if i > 0 {
+			b.WriteString("   ")
+		}
+		btn := "[ " + l + " ]"
+		if i == sel {
+			b.WriteString(s.MarkerOn.Render(s.Glyphs.Marker) + " " + s.Selected.Render(btn))
+		} else {
+			b.WriteString("  " + btn)
+		}
+	}
+	return b.String()
 }
