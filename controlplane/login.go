@@ -355,6 +355,7 @@ type accountData struct {
 	User     string
 	Role     Role
 	Sites    []string
+	TOTP     bool // two-factor login is on
 	Sessions []sessionRow
 }
 
@@ -363,6 +364,13 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 	who := d.Who
 	data := accountData{User: who.User, Role: who.Role, Sites: who.Sites}
 	err := p.s.store.View(r.Context(), func(tx Tx) error {
+		if who.Kind == KindUser {
+			u, err := tx.User(who.User)
+			if err != nil {
+				return err
+			}
+			data.TOTP = u.TOTPSecret != ""
+		}
 		list, err := tx.SessionsForUser(who.User)
 		now := p.s.now()
 		for _, ss := range list {

@@ -70,7 +70,7 @@ func newPortal(s *Server) (*portal, error) {
 		},
 		"eventLabel": eventLabel,
 	}
-	for _, name := range []string{"login", "totp", "password", "account", "message", "nodes", "activate", "tokens",
+	for _, name := range []string{"login", "totp", "password", "account", "totpsetup", "users", "message", "nodes", "activate", "tokens",
 		"hosts", "sites", "register", "events"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+name+".html")
 		if err != nil {
@@ -105,6 +105,10 @@ func (p *portal) routes(mux *routeMux) {
 	page("GET /account", PermSelf, p.accountPage)
 	page("POST /account/password", PermSelf, p.accountPassword)
 	page("POST /account/sessions/end", PermSelf, p.endSessionSubmit)
+	page("POST /account/totp", PermSelf, p.totpSetup)
+	page("GET /users", PermAdmin, p.usersPage)
+	page("POST /users", PermAdmin, p.userAdd)
+	page("POST /users/action", PermAdmin, p.userAction)
 	page("GET /nodes", PermRead, p.nodesPage)
 	page("POST /nodes/delete", PermOperate, p.deleteNode)
 	page("GET "+api.PathActivatePage, PermOperate, p.activatePage)

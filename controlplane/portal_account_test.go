@@ -1,0 +1,94 @@
+package controlplane_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+)
+
+var newPassword = regexp.MustCompile(`id="new-password">([^<]+)<`)
+
+// TestPortalUsersPage: an admin adds a site user (one-time password shown
+// once), disables, enables, resets and deletes users from the portal.
+func TestPortalUsersPage(t *testing.T) {
+	cp := cptest.New(t)
+	if _, err := cptestSite(cp, "S1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.AddUser("ada", "admin", "ada-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	admin := newBrowser(t, cp)
+	admin.loginAs("ada", "ada-password-1")
+	st, page := admin.post("/users", url.Values{"csrf": {admin.csrf}, "name": {"sid"}, "role": {"site"}, "sites": {"S1"}})
+	m := newPassword.FindStringSubmatch(page)
+	if st != 200 || m == nil {
+		t.Fatalf("add user: %d\n%s", st, page)
+	}
+	if st, _ := admin.post("/users", url.Values{"csrf": {admin.csrf}, "name": {"x"}, "role": {"site"}}); st != http.StatusBadRequest {
+		t.Fatalf("a site user without sites: %d", st)
+	}
+	sid := newBrowser(t, cp)
+	if st, page := sid.submitLogin("sid", m[1], "/"); st != 200 || !strings.Contains(page, `id="again"`) {
+		t.Fatalf("first login of sid: %d", st)
+	}
+	_, page = sid.get("/login/password")
+	sid.post("/login/password", url.Values{"csrf": {csrfOf(t, page)}, "password": {"sid-password-1"}, "again": {"sid-password-1"}, "next": {"/account"}})
+	if _, page := sid.get("/account"); !strings.Contains(page, `id="account-role">site<`) {
+		t.Fatalf("sid's account:\n%s", page)
+	}
+	act := func(name, action string) (int, string) {
+		return admin.post("/users/action", url.Values{"csrf": {admin.csrf}, "name": {name}, "action": {action}})
+	}
+	if st, _ := act("sid", "disable"); st != 200 {
+		t.Fatalf("disable: %d", st)
+	}
+	if _, page := sid.get("/account"); strings.Contains(page, "account-user") {
+		t.Fatal("a disabled user is still logged in")
+	}
+	act("sid", "enable")
+	st, page = act("sid", "reset")
+	if m := newPassword.FindStringSubmatch(page); st != 200 || m == nil {
+		t.Fatalf("reset: %d", st)
+	}
+	if st, _ := act("ada", "disable"); st != http.StatusBadRequest {
+		t.Fatalf("an admin disabling themselves: %d", st)
+	}
+	act("sid", "delete")
+	if _, page := admin.get("/users"); strings.Contains(page, "<td>sid</td>") {
+		t.Fatal("sid is still listed after delete")
+	}
+}
+
+// TestPortalTOTPEnrolment: a user turns on two-factor login in the portal;
+// the next login asks for a code.
+func TestPortalTOTPEnrolment(t *testing.T) {
+	cp := cptest.New(t)
+	if err := cp.AddUser("tom", "viewer", "tom-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, cp)
+	b.loginAs("tom", "tom-password-1")
+	st, page := b.post("/account/totp", url.Values{"csrf": {b.csrf}})
+	secret := regexp.MustCompile(`id="totp-secret" class="wrap">([A-Z2-7]{32})<`).FindStringSubmatch(page)
+	if st != 200 || secret == nil || !strings.Contains(page, "<svg") {
+		t.Fatalf("setup page: %d\n%s", st, page)
+	}
+	if st, _ := b.post("/account/totp", url.Values{"csrf": {b.csrf}, "secret": {secret[1]}, "code": {"000000"}}); st != http.StatusBadRequest {
+		t.Fatalf("wrong first code: %d", st)
+	}
+	code, _ := controlplane.TOTPCode(secret[1], time.Now())
+	st, page = b.post("/account/totp", url.Values{"csrf": {b.csrf}, "secret": {secret[1]}, "code": {code}})
+	if st != 200 || !strings.Contains(page, "Two-factor login is on") {
+		t.Fatalf("confirm: %d\n%s", st, page)
+	}
+	if st, page := newBrowser(t, cp).submitLogin("tom", "tom-password-1", "/"); st != 200 || !strings.Contains(page, `id="code"`) {
+		t.Fatalf("login after enrolment: %d", st)
+	}
+}
