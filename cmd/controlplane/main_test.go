@@ -62,15 +62,27 @@ func TestParseLimit(t *testing.T) {
 	}
 }
 
+// buildBinary builds this command into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "controlplane")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
 // proc is a running controlplane binary.
 type proc struct {
 	cmd *exec.Cmd
 	url string
 }
 
-func startBinary(t *testing.T, bin, data, listen string) *proc {
+func startBinary(t *testing.T, bin, data, listen string, extra ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "--data", data, "--listen", listen, "--log", filepath.Join(filepath.Dir(data), "log.json"))
+	cmd := exec.Command(bin, append([]string{"--data", data, "--listen", listen, "--log", filepath.Join(filepath.Dir(data), "log.json")}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -136,12 +148,7 @@ func TestBinaryRestartMidEnrollment(t *testing.T) {
 		t.Skip("builds a binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "controlplane")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
+	bin := buildBinary(t, dir)
 	data := filepath.Join(dir, "data")
 	p := startBinary(t, bin, data, "127.0.0.1:0")
 	u, _ := url.Parse(p.url)
