@@ -286,7 +286,8 @@ func (s *Server) AddUser(name, role, password string, sites ...string) error {
 	if err != nil {
 		return err
 	}
-	_, err = cp.Accounts().AddUser(context.Background(), name, r, sites, password)
+	ctx := controlplane.WithPrincipal(context.Background(), controlplane.Principal{Kind: controlplane.KindCommandLine, User: "cptest"})
+	_, err = cp.Accounts().AddUser(ctx, name, r, sites, password)
 	return err
 }
 
