@@ -188,7 +188,9 @@ func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
 		if err := tx.DeleteEnrollmentsForNode(n.ID); err != nil {
 			return err
 		}
-		msg := "Device was deregistered from the console"
+		// The node's reason finishes the sentence once: "Device was
+		// deregistered: the operator confirmed it at the node's console".
+		msg := "Device was deregistered"
 		if reason != "" {
 			msg += ": " + reason
 		}

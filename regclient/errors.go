@@ -3,6 +3,7 @@ package regclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
@@ -159,4 +160,22 @@ func messageForCode(c api.ErrorCode, serverMsg string) string {
 // enroll again.
 func StaleCertificate(err error) bool {
 	return errors.Is(err, ErrRevoked) || errors.Is(err, ErrCertificateExpired) || errors.Is(err, ErrUnknownCertificate)
+}
+
+// Sentence is what a screen shows for err: the sentence of the *Error in its
+// chain, capitalised and without the "regclient: op:" prefix (that, and the
+// underlying cause, are for the log); err.Error() for any other error.
+func Sentence(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Message == "" {
+		return err.Error()
+	}
+	s := strings.ToUpper(e.Message[:1]) + e.Message[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

@@ -107,7 +107,7 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 	cancel()
 	if err != nil {
 		rep.DNS = ProbeResult{Status: ProbeFailed, Detail: fmt.Sprintf("cannot resolve %s", host),
-			Hint: "Check the DNS servers (Network setup) and the endpoint's host name.",
+			Hint: "Check the DNS servers (Network settings) and the endpoint's host name.",
 			Err:  &Error{Op: "probe DNS", Message: fmt.Sprintf("cannot resolve %s (DNS): check the DNS servers and the endpoint", host), Err: err, kind: ErrUnreachable, retryable: true}}
 		return rep
 	}

@@ -53,7 +53,7 @@ func testConsole(t *testing.T, p ui.Profile, state *regclient.State) *App {
 			Hostname: func() (string, error) { return "node-lab-01", nil },
 			Net:      fakeNet{testNet()}, State: store,
 		},
-		About:   about.Facts{ConfigFile: "/etc/nodeconsole/config.yaml", StateDir: store.Dir},
+		About:   about.Facts{ConfigFiles: []about.FileFact{{Path: "/etc/nodeconsole/config.yaml"}}, StateDir: store.Dir},
 		Refresh: time.Hour,
 	})
 }

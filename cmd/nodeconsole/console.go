@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/screens/about"
@@ -81,7 +82,7 @@ func runConsole(ctx context.Context, g globals) error {
 		Startup:   []tea.Cmd{e.autoRegisterCmd()},
 		Styles:    &styles,
 		Collector: e.collector(),
-		About: about.Facts{ConfigFile: g.configPath, StateDir: g.stateDir, LogFile: e.logFile,
+		About: about.Facts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,
 			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
 		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
@@ -188,4 +189,15 @@ func (e *env) powerCmd(what string, argv []string, mgr *netconfig.Manager) func(
 		}
 		return "Started: the node goes down in a moment.", nil
 	}
+}
+
+// configFiles lists the files the config is read from, each marked found or
+// not, for About this node.
+func configFiles(path string) []about.FileFact {
+	var out []about.FileFact
+	for _, f := range config.Files(path) {
+		_, err := os.Stat(f)
+		out = append(out, about.FileFact{Path: f, Found: err == nil})
+	}
+	return out
 }

@@ -19,13 +19,21 @@ import (
 
 // Facts are the fixed facts shown on the screen.
 type Facts struct {
-	ConfigFile   string
+	// ConfigFiles are the files the config is read from, in order (the
+	// primary file, then the config.d drop-ins), each marked found or not.
+	ConfigFiles  []FileFact
 	StateDir     string
 	LogFile      string
 	NodeIDSource string
 	Terminal     string
 	// ConfigProblems are config problems in file:line: key: message form.
 	ConfigProblems []string
+}
+
+// FileFact is a file and whether it exists.
+type FileFact struct {
+	Path  string
+	Found bool
 }
 
 // Deps are the screen's dependencies.
@@ -96,7 +104,18 @@ func (m *Model) content() string {
 	f := m.d.Facts
 	kv := func(k, v string) string { return " " + st.Label.Render(fmt.Sprintf("%-14s", k)) + v }
 	lines := []string{st.Title.Render(" Files")}
-	lines = append(lines, kv("Config file", f.ConfigFile), kv("State dir", f.StateDir), kv("Log file", f.LogFile))
+	for i, c := range f.ConfigFiles {
+		label := ""
+		if i == 0 {
+			label = "Config files"
+		}
+		v := c.Path
+		if !c.Found {
+			v += st.Muted.Render(" (not found)")
+		}
+		lines = append(lines, kv(label, v))
+	}
+	lines = append(lines, kv("State dir", f.StateDir), kv("Log file", f.LogFile))
 	lines = append(lines, st.Title.Render(" Identity"))
 	if m.snap != nil {
 		lines = append(lines, kv("Node ID", m.snap.NodeID))
@@ -121,15 +140,33 @@ func (m *Model) content() string {
 		lines = append(lines, "  none")
 	}
 	for _, p := range f.ConfigProblems {
-		lines = append(lines, "  "+p)
+		for i, l := range ui.Wrap(p, m.width-4) {
+			if i == 0 {
+				lines = append(lines, "  "+l)
+			} else {
+				lines = append(lines, "    "+l)
+			}
+		}
 	}
 	return strings.Join(lines, "\n")
 }
 
+// scrolls reports whether the content is taller than the screen; the
+// scroll keys are offered only then.
+func (m *Model) scrolls() bool { return m.vp.TotalLineCount() > m.vp.Height() }
+
 // ShortHelp implements help.KeyMap.
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.nav.Down, m.nav.Back} }
+func (m *Model) ShortHelp() []key.Binding {
+	if !m.scrolls() {
+		return []key.Binding{m.nav.Back}
+	}
+	return []key.Binding{m.nav.Down, m.nav.Back}
+}
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
+	if !m.scrolls() {
+		return [][]key.Binding{{m.nav.Back}}
+	}
 	return [][]key.Binding{{m.nav.Up, m.nav.Down, m.nav.Back}}
 }

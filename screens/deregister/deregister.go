@@ -299,7 +299,7 @@ func (m *Model) View() string {
 		switch m.ph {
 		case phUnreachable:
 			out = append(out, "", " "+st.Fail.Render("The control plane could not be reached."))
-			for _, l := range ui.Wrap(firstLine(m.sendErr.Error()), m.width-2) {
+			for _, l := range ui.Wrap(regclient.Sentence(m.sendErr), m.width-2) {
 				out = append(out, " "+st.Muted.Render(l))
 			}
 			out = append(out, "",
@@ -338,9 +338,4 @@ func (m *Model) word(s string) string {
 		return st.Warn.Render(w)
 	}
 	return st.Muted.Render(w)
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
 }

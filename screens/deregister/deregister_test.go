@@ -124,7 +124,8 @@ func TestGolden(t *testing.T) {
 			},
 			"unreachable": func(t *testing.T) ui.Screen {
 				f := registered()
-				f.sendErr = errors.New("regclient: deregister: dial tcp 192.0.2.80:443: connect: connection refused")
+				f.sendErr = &regclient.Error{Op: "deregister", Message: "192.0.2.80:443 refused the connection: check the endpoint's port, or whether the control plane is running",
+					Err: errors.New("dial tcp 192.0.2.80:443: connect: connection refused")}
 				s := run(newScreen(p.prof, f), press("y"))
 				s = typeWord(s, "DEREGISTER")
 				return run(s, press("enter"))
@@ -202,7 +203,8 @@ func hasBack(cmd tea.Cmd) bool {
 
 func TestUnreachableNeedsSecondConfirmation(t *testing.T) {
 	f := registered()
-	f.sendErr = errors.New("dial tcp: connection refused")
+	f.sendErr = &regclient.Error{Op: "deregister", Message: "127.0.0.1:38744 refused the connection: check the endpoint's port, or whether the control plane is running",
+		Err: errors.New("dial tcp 127.0.0.1:38744: connect: connection refused")}
 	s := run(newScreen(uitest.TrueColor, f), press("y"))
 	s = typeWord(s, "DEREGISTER")
 	s = run(s, press("enter"))
@@ -210,7 +212,10 @@ func TestUnreachableNeedsSecondConfirmation(t *testing.T) {
 		t.Fatalf("calls %q; nothing may be wiped before the second confirmation", f.Calls())
 	}
 	v := ansi.Strip(s.View())
-	if !strings.Contains(v, "could not be reached") || !strings.Contains(v, "portal keeps") {
+	// A sentence and the next step; no package prefix or dial detail.
+	if !strings.Contains(v, "could not be reached") || !strings.Contains(v, "portal keeps") ||
+		!strings.Contains(strings.Join(strings.Fields(v), " "), "127.0.0.1:38744 refused the connection: check the endpoint's port") ||
+		strings.Contains(v, "regclient") || strings.Contains(v, "dial tcp") {
 		t.Errorf("unreachable screen:\n%s", v)
 	}
 	s = run(s, press("y"))

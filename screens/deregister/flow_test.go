@@ -80,6 +80,14 @@ func TestFlowDeregisterAgainstControlPlane(t *testing.T) {
 	if ok, err := cp.HasEvent("deregistered", id); err != nil || !ok {
 		t.Errorf("no deregistered event for %s (%v)", id, err)
 	}
+	// The event reads as one sentence, not "...from the console: Device
+	// was deregistered from the console".
+	evs, _ := cp.Events()
+	for _, e := range evs {
+		if e.Type == "deregistered" && e.NodeID == id && e.Message != "Device was deregistered: the operator confirmed it at the node's console" {
+			t.Errorf("event message %q", e.Message)
+		}
+	}
 	n, err := cp.Node(id)
 	if err != nil || n.Status != "deregistered" {
 		t.Errorf("portal status %q (%v), want deregistered", n.Status, err)

@@ -8,7 +8,7 @@ import (
 )
 
 // Reason is recorded with the Deregister event.
-const Reason = "Device was deregistered from the console"
+const Reason = "the operator confirmed it at the node's console"
 
 // FlowDeps are what the real Flow needs.
 type FlowDeps struct {
