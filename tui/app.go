@@ -311,6 +311,9 @@ func (a *App) quit() (tea.Model, tea.Cmd) {
 func (a *App) pop() {
 	if len(a.stack) > 1 {
 		a.log.Info("screen closed", "screen", a.top().Title())
+		if c, ok := a.top().(ui.Closer); ok {
+			c.Closed()
+		}
 		a.stack = a.stack[:len(a.stack)-1]
 		a.banner = ""
 	}

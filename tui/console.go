@@ -75,7 +75,7 @@ func NewConsole(d ConsoleDeps) *App {
 	if r := d.Registration; r != nil {
 		regDeps := func() register.Deps {
 			return register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.Register),
-				Choices: r.Choices, Endpoint: d.Endpoint, RegistrationURL: r.Register.RegistrationURL}
+				Choices: r.Choices, Endpoint: d.Endpoint}
 		}
 		actions = append(actions,
 			home.Action{Label: "Register Node", Open: func() ui.Screen { return register.New(regDeps()) }},

@@ -12,16 +12,16 @@ import (
 // for golden snapshots, next to the flow test against the real server.
 // Every method is called from inside a tea.Cmd.
 type Flow interface {
-	// Current returns the registration state on disk.
-	Current() (regclient.State, error)
+	// Current returns the registration state on disk, with the code to
+	// show again when an enrollment is pending.
+	Current(ctx context.Context) (Status, error)
 	// Connectivity checks DNS, TCP, TLS and clock skew against endpoint.
 	Connectivity(ctx context.Context, endpoint string) []Check
 	// PrepareKey creates (or reuses) the node key and its CSR.
 	PrepareKey(ctx context.Context) error
 	// Update checks for a newer version and installs it through
-	// console.upgradeCommand; it returns a one-line result such as
-	// "skipped" or "up to date".
-	Update(ctx context.Context, endpoint string) (string, error)
+	// console.upgradeCommand.
+	Update(ctx context.Context, endpoint string) (UpdateResult, error)
 	// Start requests an activation code, or resumes the unexpired one.
 	Start(ctx context.Context, req Request) (Code, error)
 	// Next does one waiting step (a long-poll, or a pause after an error).
@@ -30,6 +30,21 @@ type Flow interface {
 	Cancel(ctx context.Context) error
 	// Reboot runs console.rebootCommand (simulated in --demo).
 	Reboot(ctx context.Context) (string, error)
+}
+
+// Status is the registration state on disk.
+type Status struct {
+	State regclient.State
+	// Code is the saved code of a pending enrollment (nil otherwise).
+	Code *Code
+}
+
+// UpdateResult is how the update step ended.
+type UpdateResult struct {
+	// Skipped: no console.upgradeCommand, so nothing was checked.
+	Skipped bool
+	// Text is one line such as "up to date" or "installed 1.4.0".
+	Text string
 }
 
 // Request is what the operator confirmed.
@@ -56,6 +71,10 @@ type Code struct {
 	// or site.registrationURL with node ID and code).
 	QRURL     string
 	ExpiresAt time.Time
+	// KeyFingerprint is the node key's short fingerprint
+	// (api.KeyFingerprint), which the portal's Find shows too; "" when
+	// the key cannot be read.
+	KeyFingerprint string
 }
 
 // OutcomeKind says how a waiting step ended.

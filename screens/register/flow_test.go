@@ -2,11 +2,14 @@ package register
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/regclient"
@@ -131,4 +135,101 @@ func BenchmarkLicenseToRegistered(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/activation")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// gated is the real flow with a gate before one step: the step waits there
+// (parked, for the driver) until the test releases it, and then goes on
+// with the context it was given, as it would have.
+type gated struct {
+	Flow
+	d       *uitest.Driver
+	at      string
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (g *gated) gate(step string) {
+	if step == g.at {
+		g.d.Park(func() { close(g.reached); <-g.release })
+	}
+}
+
+func (g *gated) Connectivity(ctx context.Context, ep string) []Check {
+	g.gate("connectivity")
+	return g.Flow.Connectivity(ctx, ep)
+}
+
+func (g *gated) PrepareKey(ctx context.Context) error {
+	g.gate("key")
+	return g.Flow.PrepareKey(ctx)
+}
+
+func (g *gated) Update(ctx context.Context, ep string) (UpdateResult, error) {
+	g.gate("update")
+	return g.Flow.Update(ctx, ep)
+}
+
+func (g *gated) Start(ctx context.Context, req Request) (Code, error) {
+	g.gate("start")
+	return g.Flow.Start(ctx, req)
+}
+
+// Next does not wait while a gate is set: a code shown after Esc is a
+// failure the test reports, not a long-poll to wait out.
+func (g *gated) Next(ctx context.Context) Outcome {
+	if g.at != "" {
+		return Outcome{Kind: Failed, Err: errors.New("polled after Esc")}
+	}
+	return g.Flow.Next(ctx)
+}
+
+// TestEscDuringStepsEnrollsNothing: Enter, then Esc while a step runs.
+// The step's context is cancelled and its result dropped, so no later step
+// runs and no enrollment reaches the control plane; Enter again then
+// enrolls (the check would see one).
+func TestEscDuringStepsEnrollsNothing(t *testing.T) {
+	cp := cptest.New(t)
+	for _, at := range []string{"connectivity", "key", "update", "start"} {
+		t.Run(at, func(t *testing.T) {
+			m, store, id := realScreen(t, cp)
+			g := &gated{Flow: m.d.Flow, at: at, reached: make(chan struct{}), release: make(chan struct{})}
+			m.d.Flow = g
+			d := uitest.NewScreenDriver(t, m)
+			g.d = d
+			d.Init(m.Init())
+			d.Keys("enter")
+			<-g.reached // Settle returned: the step waits at its gate
+			d.Keys("esc")
+			if !strings.Contains(d.Text(), "Check these values") {
+				t.Fatalf("Esc during %s must go back to the values:\n%s", at, d.Text())
+			}
+			close(g.release)
+			d.Drain()
+			if !strings.Contains(d.Text(), "Check these values") {
+				t.Errorf("the %s result moved the screen on after Esc:\n%s", at, d.Text())
+			}
+			if st, err := store.Load(); err == nil && st.State != regclient.Unregistered {
+				t.Errorf("state after Esc during %s: %+v", at, st)
+			}
+			nodes, err := cp.Nodes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range nodes {
+				if n.ID == id {
+					t.Fatalf("Esc during %s: an enrollment reached the control plane: %+v", at, n)
+				}
+			}
+			// Without Esc the same steps do enroll.
+			g.at = ""
+			d.Deliver(uitest.Key("enter"))
+			d.Until("the code is shown", func() bool { return m.ph == phCode })
+			nodes, _ = cp.Nodes()
+			if !slices.ContainsFunc(nodes, func(n api.Node) bool { return n.ID == id }) {
+				t.Errorf("after Enter the node is not on the control plane: %+v", nodes)
+			}
+			m.Closed() // ends the long-poll
+			d.Drain()
+		})
+	}
 }

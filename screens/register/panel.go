@@ -126,9 +126,11 @@ func (p *Panel) restart() tea.Cmd {
 		p.ph = pnRequesting
 	}
 	flow, gen := p.d.Flow, p.gen
+	ctx, cancel := p.ctx(DefaultTimeouts.State)
 	return func() tea.Msg {
-		st, err := flow.Current()
-		return panelStateMsg{gen, st, err}
+		defer cancel()
+		st, err := flow.Current(ctx)
+		return panelStateMsg{gen, st.State, err}
 	}
 }
 
@@ -237,7 +239,7 @@ func (p *Panel) request() tea.Cmd {
 	p.stop()
 	p.ph = pnRequesting
 	flow, req, gen := p.d.Flow, p.d.Request, p.gen
-	ctx, cancel := p.ctx(time.Minute)
+	ctx, cancel := p.ctx(DefaultTimeouts.Start)
 	return func() tea.Msg {
 		defer cancel()
 		c, err := flow.Start(ctx, req)
@@ -248,7 +250,7 @@ func (p *Panel) request() tea.Cmd {
 // next does one waiting step (a long-poll).
 func (p *Panel) next() tea.Cmd {
 	flow, gen := p.d.Flow, p.gen
-	ctx, cancel := p.ctx(2 * time.Minute)
+	ctx, cancel := p.ctx(DefaultTimeouts.Poll)
 	return func() tea.Msg {
 		defer cancel()
 		return panelOutcomeMsg{gen, flow.Next(ctx)}
@@ -315,6 +317,10 @@ func (p *Panel) Lines(w, label int, blockShown bool) []string {
 			} else {
 				out = []string{kv("Register", "open "+p.code.VerificationURI), pad + "and enter " + code + " " + until}
 			}
+		}
+		if fp := p.code.KeyFingerprint; fp != "" {
+			// The admin compares it with the one Find shows in the portal.
+			out = append(out, kv("Key", fp))
 		}
 	case pnFailed:
 		out = []string{kv("Register", st.Warn.Render("no code: "+p.errText)),

@@ -31,14 +31,14 @@ type panelFlow struct {
 	codes    int
 }
 
-func (f *panelFlow) Current() (regclient.State, error) {
+func (f *panelFlow) Current(context.Context) (Status, error) {
 	f.calls = append(f.calls, "current")
-	return f.state, nil
+	return Status{State: f.state}, nil
 }
 func (f *panelFlow) Connectivity(context.Context, string) []Check { return nil }
 func (f *panelFlow) PrepareKey(context.Context) error             { return nil }
-func (f *panelFlow) Update(context.Context, string) (string, error) {
-	return "skipped", nil
+func (f *panelFlow) Update(context.Context, string) (UpdateResult, error) {
+	return UpdateResult{Skipped: true}, nil
 }
 func (f *panelFlow) Start(_ context.Context, req Request) (Code, error) {
 	f.calls = append(f.calls, "start")

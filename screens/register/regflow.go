@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/regclient"
 )
 
@@ -67,9 +68,31 @@ func (f *regFlow) client(endpoint string) (*regclient.Client, error) {
 	return regclient.New(o)
 }
 
-func (f *regFlow) Current() (regclient.State, error) {
+func (f *regFlow) Current(ctx context.Context) (Status, error) {
 	st, _, err := f.d.Store.Recover()
-	return st, err
+	out := Status{State: st}
+	if err == nil && st.State == regclient.Pending {
+		out.Code = &Code{UserCode: st.UserCode, VerificationURI: st.VerificationURI,
+			VerificationURIComplete: st.VerificationURIComplete, ExpiresAt: st.ExpiresAt,
+			QRURL:          regclient.QRURL(f.d.RegistrationURL, st.NodeID, st.UserCode, st.VerificationURIComplete, st.VerificationURI),
+			KeyFingerprint: f.fingerprint()}
+	}
+	return out, err
+}
+
+// fingerprint is the node key's fingerprint, "" when there is no key yet.
+func (f *regFlow) fingerprint() string {
+	key, err := f.d.Store.LoadKey()
+	if err != nil {
+		f.d.Logger.Warn("register: node key fingerprint", "err", err)
+		return ""
+	}
+	fp, err := api.KeyFingerprint(key.Public())
+	if err != nil {
+		f.d.Logger.Warn("register: node key fingerprint", "err", err)
+		return ""
+	}
+	return fp
 }
 
 func (f *regFlow) Connectivity(ctx context.Context, endpoint string) []Check {
@@ -100,23 +123,23 @@ func (f *regFlow) PrepareKey(ctx context.Context) error {
 	return err
 }
 
-func (f *regFlow) Update(ctx context.Context, endpoint string) (string, error) {
+func (f *regFlow) Update(ctx context.Context, endpoint string) (UpdateResult, error) {
 	if len(f.d.UpgradeCommand) == 0 {
-		return "skipped", nil
+		return UpdateResult{Skipped: true}, nil
 	}
 	c, err := f.client(endpoint)
 	if err != nil {
-		return "", err
+		return UpdateResult{}, err
 	}
 	r := regclient.Updater{Client: c, Version: f.d.Version, Arch: runtime.GOARCH, Command: f.d.UpgradeCommand,
 		Dir: f.d.UpdateDir, Run: f.d.Run}.Update(ctx)
 	switch r.Status {
 	case regclient.UpdateFailed:
-		return "", r.Err
+		return UpdateResult{}, r.Err
 	case regclient.UpdateInstalled:
-		return "installed " + r.Version, nil
+		return UpdateResult{Text: "installed " + r.Version}, nil
 	}
-	return string(r.Status), nil
+	return UpdateResult{Text: string(r.Status)}, nil
 }
 
 func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
@@ -134,7 +157,7 @@ func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
 		return Code{}, err
 	}
 	return Code{UserCode: p.UserCode, VerificationURI: p.VerificationURI, VerificationURIComplete: p.VerificationURIComplete,
-		QRURL: p.QRURL(f.d.RegistrationURL), ExpiresAt: p.ExpiresAt}, nil
+		QRURL: p.QRURL(f.d.RegistrationURL), ExpiresAt: p.ExpiresAt, KeyFingerprint: f.fingerprint()}, nil
 }
 
 func (f *regFlow) Next(ctx context.Context) Outcome {

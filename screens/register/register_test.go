@@ -2,15 +2,15 @@ package register
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
@@ -21,6 +21,7 @@ var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 // fakeFlow answers from fields; the real flow is tested against the real
 // control plane in flow_test.go.
 type fakeFlow struct {
+	mu       sync.Mutex
 	state    regclient.State
 	checks   []Check
 	code     Code
@@ -29,22 +30,46 @@ type fakeFlow struct {
 	calls    []string
 }
 
-func (f *fakeFlow) Current() (regclient.State, error) { return f.state, nil }
+func (f *fakeFlow) call(c string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+}
+
+func (f *fakeFlow) called() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.calls, ",")
+}
+
+func (f *fakeFlow) Current(context.Context) (Status, error) {
+	st := Status{State: f.state}
+	if f.state.State == regclient.Pending {
+		st.Code = &Code{UserCode: f.state.UserCode, VerificationURI: f.state.VerificationURI,
+			VerificationURIComplete: f.state.VerificationURIComplete, ExpiresAt: f.state.ExpiresAt,
+			QRURL: f.state.VerificationURIComplete}
+	}
+	return st, nil
+}
 func (f *fakeFlow) Connectivity(context.Context, string) []Check {
-	f.calls = append(f.calls, "connectivity")
+	f.call("connectivity")
 	return f.checks
 }
-func (f *fakeFlow) PrepareKey(context.Context) error { f.calls = append(f.calls, "key"); return nil }
-func (f *fakeFlow) Update(context.Context, string) (string, error) {
-	f.calls = append(f.calls, "update")
-	return "skipped", nil
+func (f *fakeFlow) PrepareKey(context.Context) error { f.call("key"); return nil }
+func (f *fakeFlow) Update(context.Context, string) (UpdateResult, error) {
+	f.call("update")
+	return UpdateResult{Skipped: true}, nil
 }
 func (f *fakeFlow) Start(context.Context, Request) (Code, error) {
-	f.calls = append(f.calls, "start")
+	f.call("start")
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.code, f.startErr
 }
 func (f *fakeFlow) Next(context.Context) Outcome {
-	f.calls = append(f.calls, "next")
+	f.call("next")
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(f.outcomes) == 0 {
 		return Outcome{Kind: Waiting, LastCheck: t0}
 	}
@@ -52,10 +77,29 @@ func (f *fakeFlow) Next(context.Context) Outcome {
 	f.outcomes = f.outcomes[1:]
 	return o
 }
-func (f *fakeFlow) Cancel(context.Context) error { f.calls = append(f.calls, "cancel"); return nil }
+func (f *fakeFlow) Cancel(context.Context) error { f.call("cancel"); return nil }
 func (f *fakeFlow) Reboot(context.Context) (string, error) {
-	f.calls = append(f.calls, "reboot")
+	f.call("reboot")
 	return "Reboot simulated (demo).", nil
+}
+
+// parked is a fakeFlow whose Next waits for its context, as a long-poll
+// does, so that a test can look at the code screen while it waits.
+type parked struct {
+	*fakeFlow
+	d *uitest.Driver
+}
+
+func (f *parked) Next(ctx context.Context) Outcome {
+	f.mu.Lock()
+	more := len(f.outcomes) > 0
+	f.mu.Unlock()
+	if more {
+		return f.fakeFlow.Next(ctx)
+	}
+	f.call("next")
+	f.d.Park(func() { <-ctx.Done() })
+	return Outcome{Kind: Failed, Err: ctx.Err()}
 }
 
 func newFake() *fakeFlow {
@@ -63,56 +107,26 @@ func newFake() *fakeFlow {
 		checks: []Check{{Name: "DNS", OK: true}, {Name: "TCP", OK: true}, {Name: "TLS", OK: true}, {Name: "clock", OK: true}},
 		code: Code{UserCode: "BCDF-GHJK", VerificationURI: "https://cp.example.com/activate",
 			VerificationURIComplete: "https://cp.example.com/activate?code=BCDF-GHJK",
-			QRURL:                   "https://cp.example.com/activate?code=BCDF-GHJK", ExpiresAt: t0.Add(15 * time.Minute)},
+			QRURL:                   "https://cp.example.com/activate?code=BCDF-GHJK", ExpiresAt: t0.Add(15 * time.Minute),
+			KeyFingerprint: "3f2a 9c01 77be 0d4e a1c2"},
 	}
 }
 
-// drive runs cmd and feeds the resulting messages back into the screen,
-// following batches, skipping ticks and messages for the shell. It stops
-// after max messages.
-func drive(s ui.Screen, cmd tea.Cmd, max int) (ui.Screen, []tea.Msg) {
-	var shell []tea.Msg
-	queue := []tea.Cmd{cmd}
-	for n := 0; len(queue) > 0 && n < max; n++ {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		msg := runWithoutTicks(c)
-		switch msg := msg.(type) {
-		case nil:
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-		case ui.AuditMsg, ui.StatusChangedMsg, ui.BackMsg, ui.ErrorMsg:
-			shell = append(shell, msg)
-		default:
-			var next tea.Cmd
-			s, next = s.Update(msg)
-			queue = append(queue, next)
-		}
-	}
-	return s, shell
-}
-
-// runWithoutTicks runs c unless it is a tea.Tick (which would sleep).
-func runWithoutTicks(c tea.Cmd) tea.Msg {
-	done := make(chan tea.Msg, 1)
-	go func() { done <- c() }()
-	select {
-	case m := <-done:
-		return m
-	case <-time.After(200 * time.Millisecond):
-		return nil // a tick: the screen's timers are driven by hand below
-	}
-}
-
-func newScreen(p ui.Profile, f *fakeFlow) *Model {
+// newDriver builds the screen with flow f at 80x22 and runs its Init.
+func newDriver(t *testing.T, p ui.Profile, f Flow) (*uitest.Driver, *Model) {
+	t.Helper()
+	var d *uitest.Driver
 	m := New(Deps{Styles: uitest.Styles(p), Flow: f, Now: func() time.Time { return t0 },
 		Choices:  []Choice{{Make: "Acme", Model: "EdgeBox 200"}, {Make: "Acme", Model: "EdgeBox 400", Endpoint: "https://cp.acme.example"}},
-		Endpoint: "https://cp.example.com"})
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 22})
-	return m
+		Endpoint: "https://cp.example.com",
+		Tick:     func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) }})
+	d = uitest.NewScreenDriver(t, m)
+	if p, ok := f.(*parked); ok {
+		p.d = d
+	}
+	d.Send(tea.WindowSizeMsg{Width: 80, Height: 22})
+	d.Init(m.Init())
+	return d, m
 }
 
 func TestGolden(t *testing.T) {
@@ -121,62 +135,69 @@ func TestGolden(t *testing.T) {
 		prof ui.Profile
 	}{{"truecolor", uitest.TrueColor}, {"mono", uitest.MonoASCII}} {
 		t.Run("confirm_"+p.name, func(t *testing.T) {
-			m := newScreen(p.prof, newFake())
-			s, _ := drive(m, m.Init(), 10)
-			golden.RequireEqual(t, uitest.Render(s.View(), p.prof.Color))
+			d, _ := newDriver(t, p.prof, newFake())
+			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
 		})
 		t.Run("code_"+p.name, func(t *testing.T) {
 			f := newFake()
 			f.outcomes = []Outcome{{Kind: Waiting, LastCheck: t0.Add(3 * time.Second)}}
-			m := newScreen(p.prof, f)
-			s, _ := drive(m, m.Init(), 10)
-			s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 30)
+			d, m := newDriver(t, p.prof, &parked{fakeFlow: f})
+			d.Keys("enter")
 			if m.ph != phCode {
-				t.Fatalf("phase = %d, want the code; calls %v", m.ph, f.calls)
+				t.Fatalf("phase = %d, want the code; calls %v", m.ph, f.called())
 			}
-			golden.RequireEqual(t, uitest.Render(s.View(), p.prof.Color))
+			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
+			d.Keys("esc", "y") // ends the parked poll
+			d.Drain()
 		})
 		t.Run("activated_"+p.name, func(t *testing.T) {
 			f := newFake()
 			f.outcomes = []Outcome{{Kind: Registered, NodeName: "store-17", Project: "retail"}}
-			m := newScreen(p.prof, f)
-			s, _ := drive(m, m.Init(), 10)
-			s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 30)
-			golden.RequireEqual(t, uitest.Render(s.View(), p.prof.Color))
+			d, _ := newDriver(t, p.prof, f)
+			d.Keys("enter")
+			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
+		})
+		t.Run("failed_"+p.name, func(t *testing.T) {
+			f := newFake()
+			f.startErr = &regclient.Error{Op: "enroll", Status: 503, Message: "the control plane is unavailable"}
+			d, _ := newDriver(t, p.prof, f)
+			d.Keys("enter")
+			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
 		})
 	}
 }
 
 func TestCodeScreenShowsEverything(t *testing.T) {
 	f := newFake()
-	m := newScreen(uitest.TrueColor, f)
-	s, _ := drive(m, m.Init(), 10)
-	s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 12)
-	v := ansi.Strip(s.View())
-	for _, want := range []string{"BCDF-GHJK", "https://cp.example.com/activate", "Time left  15:00", "Waiting for activation", "█"} {
+	d, _ := newDriver(t, uitest.TrueColor, &parked{fakeFlow: f})
+	d.Keys("enter")
+	v := d.Text()
+	for _, want := range []string{"BCDF-GHJK", "https://cp.example.com/activate", "Time left  15:00", "Waiting for activation", "█",
+		"Key   3f2a 9c01 77be 0d4e a1c2"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("code screen lacks %q:\n%s", want, v)
 		}
 	}
-	if strings.Join(f.calls[:4], ",") != "connectivity,key,update,start" {
-		t.Errorf("steps ran as %v", f.calls)
+	if got := f.called(); got != "connectivity,key,update,start,next" {
+		t.Errorf("steps ran as %v", got)
 	}
-	if lines := strings.Split(s.View(), "\n"); len(lines) > 22 {
+	if lines := strings.Split(d.View(), "\n"); len(lines) > 22 {
 		t.Errorf("code screen has %d lines, more than the 22 available", len(lines))
 	}
+	d.Keys("esc", "y")
+	d.Drain()
 }
 
 func TestAlreadyRegistered(t *testing.T) {
 	f := newFake()
 	f.state = regclient.State{State: regclient.Registered, NodeName: "store-17", Project: "retail"}
-	m := newScreen(uitest.TrueColor, f)
-	s, _ := drive(m, m.Init(), 5)
-	v := ansi.Strip(s.View())
+	d, _ := newDriver(t, uitest.TrueColor, f)
+	v := d.Text()
 	if !strings.Contains(v, "already registered as store-17 (retail)") || !strings.Contains(v, "Deregister Node") {
 		t.Errorf("want a pointer to Deregister Node:\n%s", v)
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("a registered node must not start registering: %v", f.calls)
+	if f.called() != "" {
+		t.Errorf("a registered node must not start registering: %v", f.called())
 	}
 }
 
@@ -184,32 +205,34 @@ func TestResumePendingShowsSameCodeAtOnce(t *testing.T) {
 	f := newFake()
 	f.state = regclient.State{State: regclient.Pending, UserCode: "WXZB-CDFG", VerificationURI: "https://cp/activate",
 		VerificationURIComplete: "https://cp/activate?code=WXZB-CDFG", ExpiresAt: t0.Add(5 * time.Minute)}
-	m := newScreen(uitest.TrueColor, f)
-	s, _ := drive(m, m.Init(), 3)
-	if v := ansi.Strip(s.View()); !strings.Contains(v, "WXZB-CDFG") || !strings.Contains(v, "5:00") {
+	d, _ := newDriver(t, uitest.TrueColor, &parked{fakeFlow: f})
+	if v := d.Text(); !strings.Contains(v, "WXZB-CDFG") || !strings.Contains(v, "5:00") {
 		t.Errorf("resume must show the saved code and its time left:\n%s", v)
 	}
-	for _, c := range f.calls {
-		if c == "start" || c == "connectivity" {
-			t.Errorf("resume must not request a new code: %v", f.calls)
-		}
+	if got := f.called(); got != "next" {
+		t.Errorf("resume must only wait, not request a new code: %v", got)
 	}
+	d.Keys("esc", "y")
+	d.Drain()
 }
 
 func TestInvalidEndpointBlocksContinue(t *testing.T) {
-	f := newFake()
-	m := newScreen(uitest.TrueColor, f)
-	drive(m, m.Init(), 3)
+	d, m := newDriver(t, uitest.TrueColor, newFake())
 	m.endpoint.SetValue("http://cp.example.com")
 	m.validate()
-	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
-	if m.ph != phConfirm || !strings.Contains(ansi.Strip(m.View()), "must use https") {
-		t.Errorf("an http endpoint must be refused with a sentence:\n%s", ansi.Strip(m.View()))
+	d.Keys("enter")
+	if m.ph != phConfirm || !strings.Contains(d.Text(), "must use https") {
+		t.Errorf("an http endpoint must be refused with a sentence:\n%s", d.Text())
 	}
 	// Choosing a known model fills in its endpoint.
-	m.Update(tea.KeyPressMsg{Code: tea.KeyRight})
+	d.Keys("right")
 	if got := m.endpoint.Value(); got != "https://cp.acme.example" || m.epErr != "" {
 		t.Errorf("endpoint after choosing EdgeBox 400 = %q (%s)", got, m.epErr)
+	}
+	// Backspace edits the endpoint; it does not leave the screen.
+	d.Keys("tab", "backspace")
+	if got := m.endpoint.Value(); len(got) != len("https://cp.acme.example")-1 || uitest.Sent[ui.BackMsg](d) {
+		t.Errorf("backspace in the endpoint: %q, back sent %v", got, uitest.Sent[ui.BackMsg](d))
 	}
 }
 
@@ -217,47 +240,99 @@ func TestConnectivityFailureShowsHint(t *testing.T) {
 	f := newFake()
 	f.checks = []Check{{Name: "DNS", OK: true}, {Name: "TLS", OK: false, Detail: "certificate signed by unknown authority (issuer: Corp Proxy CA)",
 		Hint: "Add the proxy's CA to site.caCerts."}}
-	m := newScreen(uitest.TrueColor, f)
-	s, _ := drive(m, m.Init(), 3)
-	s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 10)
-	v := ansi.Strip(s.View())
+	d, _ := newDriver(t, uitest.TrueColor, f)
+	d.Keys("enter")
+	v := d.Text()
 	if !strings.Contains(v, "FAIL") || !strings.Contains(v, "Corp Proxy CA") || !strings.Contains(v, "site.caCerts") {
 		t.Errorf("want FAIL with the issuer and a hint:\n%s", v)
+	}
+	if !strings.Contains(v, "enter: try again   esc: change the values") {
+		t.Errorf("the hint line must come from the key bindings:\n%s", v)
+	}
+}
+
+// TestRetryableFromRegclient: whether trying again may help comes from
+// regclient's error, not from a guess of the screen's.
+func TestRetryableFromRegclient(t *testing.T) {
+	// Nothing listens on port 1 of loopback: a retryable *regclient.Error.
+	c, err := regclient.New(regclient.Options{Endpoint: "https://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, unreachable := c.Enroll(context.Background(), api.EnrollRequest{})
+	if !regclient.Retryable(unreachable) {
+		t.Fatalf("%v is not retryable", unreachable)
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{unreachable, "busy or unreachable"},
+		{&regclient.Error{Op: "enroll", Status: 503, Message: "the control plane is unavailable"}, "will not help"},
+	} {
+		f := newFake()
+		f.startErr = tc.err
+		d, _ := newDriver(t, uitest.TrueColor, f)
+		d.Keys("enter")
+		if !strings.Contains(d.Text(), tc.want) {
+			t.Errorf("%v: want %q:\n%s", tc.err, tc.want, d.Text())
+		}
 	}
 }
 
 func TestExpiryOffersNewCodeAndCancelAsks(t *testing.T) {
 	f := newFake()
 	f.outcomes = []Outcome{{Kind: Expired}}
-	m := newScreen(uitest.TrueColor, f)
-	s, _ := drive(m, m.Init(), 3)
-	s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 12)
-	if !strings.Contains(ansi.Strip(s.View()), "Press Enter for a new code") {
-		t.Fatalf("want the expiry message:\n%s", ansi.Strip(s.View()))
+	d, _ := newDriver(t, uitest.TrueColor, &parked{fakeFlow: f})
+	d.Keys("enter")
+	if !strings.Contains(d.Text(), "The activation code expired") || !strings.Contains(d.Text(), "enter: new code") {
+		t.Fatalf("want the expiry message:\n%s", d.Text())
 	}
+	f.mu.Lock()
 	f.code.UserCode = "ZZZZ-XXXX"
-	s, _ = drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyEnter} }, 5)
-	if !strings.Contains(ansi.Strip(s.View()), "ZZZZ-XXXX") {
-		t.Fatalf("Enter must show a new code:\n%s", ansi.Strip(s.View()))
+	f.mu.Unlock()
+	d.Keys("enter")
+	if !strings.Contains(d.Text(), "ZZZZ-XXXX") {
+		t.Fatalf("Enter must show a new code:\n%s", d.Text())
 	}
 	// Esc asks; y cancels on the server and goes back.
-	s.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
-	if !strings.Contains(ansi.Strip(s.View()), "Cancel the registration?") {
-		t.Fatal("Esc on the code must ask before cancelling")
+	d.Keys("esc")
+	if !strings.Contains(d.Text(), "Cancel the registration?") || !strings.Contains(d.Text(), "y: yes, cancel") {
+		t.Fatalf("Esc on the code must ask before cancelling:\n%s", d.Text())
 	}
-	_, shell := drive(s, func() tea.Msg { return tea.KeyPressMsg{Code: 'y', Text: "y"} }, 12)
-	if f.calls[len(f.calls)-1] != "cancel" {
-		t.Errorf("y must cancel the enrollment: %v", f.calls)
+	d.Keys("y")
+	if c := f.called(); !strings.HasSuffix(c, ",cancel") {
+		t.Errorf("y must cancel the enrollment: %v", c)
 	}
-	back := false
-	for _, m := range shell {
-		if _, ok := m.(ui.BackMsg); ok {
-			back = true
-		}
-	}
-	if !back {
+	if !uitest.Sent[ui.BackMsg](d) {
 		t.Error("after cancelling the screen must go back")
 	}
+}
+
+// TestTicksCountDownAndExpire: the time left is redrawn on each tick and
+// the code expires when its time is up.
+func TestTicksCountDownAndExpire(t *testing.T) {
+	now := t0
+	f := newFake()
+	var d *uitest.Driver
+	pf := &parked{fakeFlow: f}
+	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Flow: pf, Now: func() time.Time { return now },
+		Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}}, Endpoint: "https://cp.example.com",
+		Tick: func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) }})
+	d = uitest.NewScreenDriver(t, m)
+	pf.d = d
+	d.Init(m.Init())
+	d.Keys("enter")
+	now = now.Add(61 * time.Second)
+	if d.Fire() != 1 || !strings.Contains(d.Text(), "Time left  13:59") {
+		t.Fatalf("after a tick 61 s later:\n%s", d.Text())
+	}
+	now = f.code.ExpiresAt
+	d.Fire()
+	if m.ph != phExpired || d.Timers() != 0 {
+		t.Errorf("phase %d with %d timers, want expired and no timer", m.ph, d.Timers())
+	}
+	d.Drain() // the expiry cancelled the parked poll
 }
 
 func TestBigLetters(t *testing.T) {
@@ -275,5 +350,3 @@ func TestBigLetters(t *testing.T) {
 		}
 	}
 }
-
-var _ = errors.New

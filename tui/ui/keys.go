@@ -1,6 +1,10 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // NavKeys are the bindings every screen shares. Screens embed them in their
 // own key maps so the footer help is generated from one definition.
@@ -53,4 +57,18 @@ func (s *Styles) NavKeys() NavKeys {
 		k.Down.SetHelp("down/j", "down")
 	}
 	return k
+}
+
+// Hints renders bindings as an inline hint line, "enter: try again   esc:
+// back", from their help, so a hint in a screen's body can never disagree
+// with the keys the screen handles. Disabled bindings are left out.
+func Hints(bs ...key.Binding) string {
+	var parts []string
+	for _, b := range bs {
+		if !b.Enabled() || b.Help().Key == "" {
+			continue
+		}
+		parts = append(parts, b.Help().Key+": "+b.Help().Desc)
+	}
+	return strings.Join(parts, "   ")
 }

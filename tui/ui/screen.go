@@ -149,3 +149,11 @@ type QuitGuard interface {
 type Guarded interface {
 	QuitGuard() (key string, g QuitGuard)
 }
+
+// Closer is implemented by screens that start work in the background: the
+// shell calls Closed when it removes the screen from the stack (Back, Home,
+// or its own keys), so the screen cancels that work and ignores its
+// results.
+type Closer interface {
+	Closed()
+}

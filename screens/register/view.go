@@ -1,0 +1,207 @@
+package register
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// View implements ui.Screen.
+func (m *Model) View() string {
+	st := m.d.Styles
+	var s string
+	switch m.ph {
+	case phAlready:
+		s = m.viewAlready()
+	case phConfirm:
+		s = m.viewConfirm()
+	case phSteps:
+		s = m.viewSteps()
+	case phCode, phCancelling:
+		s = m.viewCode()
+	case phExpired:
+		s = m.viewMessage(st.Warn.Render("The activation code expired."),
+			"A new code keeps the node's key. "+ui.Hints(m.ShortHelp()...))
+	case phDenied:
+		s = m.viewMessage(st.Fail.Render("The registration was denied in the portal."),
+			"Ask the portal admin, then run Register Node again.")
+	case phStopped:
+		s = m.viewMessage(st.Fail.Render(m.final), "Run Register Node again once it is fixed.")
+	case phActivated, phRebooting, phLater:
+		s = m.viewActivated()
+	}
+	return ui.Fit(s, m.width, m.height, st)
+}
+
+func (m *Model) viewAlready() string {
+	line := "This node is already registered"
+	if m.state.NodeName != "" {
+		line += " as " + m.state.NodeName
+	}
+	if m.state.Project != "" {
+		line += " (" + m.state.Project + ")"
+	}
+	return m.viewMessage(m.d.Styles.OK.Render(line+"."),
+		"To register it again (another account, a new name), use Deregister Node first.")
+}
+
+func (m *Model) viewMessage(lines ...string) string {
+	out := []string{m.d.Styles.Title.Render(" Register Node"), ""}
+	for _, l := range lines {
+		out = append(out, " "+l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m *Model) viewConfirm() string {
+	st := m.d.Styles
+	c := m.d.Choices[m.choice]
+	unknown := func(s string) string {
+		if s == "" {
+			return st.Muted.Render("unknown")
+		}
+		return s
+	}
+	marker := func(f field) string {
+		if m.focus == f {
+			return st.MarkerOn.Render(st.Glyphs.Marker)
+		}
+		return " "
+	}
+	choose := ""
+	if len(m.d.Choices) > 1 {
+		choose = st.Muted.Render(fmt.Sprintf("  (%d of %d; %s to change)", m.choice+1, len(m.d.Choices), m.keys.Choose.Help().Key))
+	}
+	lines := []string{
+		st.Title.Render(" Register Node"),
+		" Check these values; " + ui.Hints(m.keys.Continue) + ".",
+		"",
+		" " + marker(fieldModel) + " " + st.Label.Render("Make      ") + unknown(c.Make) + choose,
+		"   " + st.Label.Render("Model     ") + unknown(c.Model),
+		" " + marker(fieldEndpoint) + " " + st.Label.Render("Endpoint  ") + m.endpoint.View(),
+	}
+	if m.epErr != "" {
+		lines = append(lines, "   "+st.Fail.Render(m.epErr))
+	}
+	if m.errText != "" {
+		lines = append(lines, "", " "+st.Warn.Render(m.errText))
+	}
+	lines = append(lines, "", st.Muted.Render(" The node creates a key, asks for a short code, and waits until an admin"),
+		st.Muted.Render(" enters the code in the portal (Activate Node)."))
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) stepWord(s stepState) string {
+	st := m.d.Styles
+	switch s {
+	case stepOK:
+		return st.OK.Render(fmt.Sprintf("%-7s", "OK"))
+	case stepFail:
+		return st.Fail.Render(fmt.Sprintf("%-7s", "FAIL"))
+	case stepRunning:
+		return st.Warn.Render(fmt.Sprintf("%-7s", "..."))
+	case stepSkipped:
+		return st.Muted.Render(fmt.Sprintf("%-7s", "skipped"))
+	}
+	return fmt.Sprintf("%-7s", "")
+}
+
+func (m *Model) viewSteps() string {
+	st := m.d.Styles
+	lines := []string{st.Title.Render(" Register Node"), ""}
+	for i, s := range m.steps {
+		name := stepID(i).String()
+		if s.state == stepFail {
+			lines = append(lines, fmt.Sprintf("  %s %s", m.stepWord(s.state), name))
+			for _, l := range ui.Wrap(s.detail, m.width-12) {
+				lines = append(lines, "          "+l)
+			}
+			for _, l := range ui.Wrap(s.hint, m.width-12) {
+				lines = append(lines, "          "+st.Warn.Render(l))
+			}
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  %s %-18s %s", m.stepWord(s.state), name, st.Muted.Render(s.detail)))
+	}
+	if _, failed := m.failed(); failed {
+		lines = append(lines, "", " "+ui.Hints(m.ShortHelp()...))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) viewCode() string {
+	st := m.d.Styles
+	left := max(m.code.ExpiresAt.Sub(m.d.Now()).Truncate(time.Second), 0)
+	code := m.code.UserCode
+	parts := strings.SplitN(code, "-", 2)
+	var big string
+	if len(parts) == 2 && BigWidth(code)+2 > m.width-38 {
+		big = Big(parts[0], st.Glyphs.Block) + "\n\n" + Big(parts[1], st.Glyphs.Block)
+	} else {
+		big = Big(code, st.Glyphs.Block)
+	}
+	title := st.Title.Render(" Enter this code in the portal: Activate Node")
+	var text []string
+	for _, l := range strings.Split(big, "\n") {
+		text = append(text, "  "+st.Code.Render(l))
+	}
+	text = append(text, "", " Code  "+st.Code.Render(code))
+	if m.code.KeyFingerprint != "" {
+		// The admin compares it with the one Find shows in the portal.
+		text = append(text, " Key   "+m.code.KeyFingerprint)
+	}
+	text = append(text, " At    "+m.code.VerificationURI,
+		fmt.Sprintf(" Time left  %d:%02d", int(left.Minutes()), int(left.Seconds())%60))
+	status := "Waiting for activation"
+	if !m.out.LastCheck.IsZero() {
+		status += ", last check " + m.out.LastCheck.Format("15:04:05")
+	}
+	switch {
+	case m.ph == phCancelling:
+		status = "Cancelling the registration" + st.Glyphs.Ellipsis
+	case m.out.Kind == Retrying:
+		status = st.Warn.Render(fmt.Sprintf("Cannot reach the control plane; retrying in %s", m.out.RetryIn.Round(time.Second)))
+	}
+	text = append(text, " "+status)
+	if m.asking {
+		text = append(text, "", " "+st.Warn.Render("Cancel the registration? The code stops working."), " "+ui.Hints(m.ShortHelp()...))
+	}
+	textBlock := strings.Join(text, "\n")
+	textW := lipgloss.Width(textBlock)
+	// The QR code goes beside the text when it fits, else below, else not
+	// at all (the URL and code are always there as text).
+	if m.code.QRURL != "" {
+		if qr, qrW := m.qr.draw(m.code.QRURL, st.Profile, m.width-textW-2, m.height-2); qr != nil {
+			qrBlock := strings.Join(qr, "\n")
+			return title + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.width-qrW-1).Render(textBlock), qrBlock)
+		}
+		if qr, _ := m.qr.draw(m.code.QRURL, st.Profile, m.width, m.height-len(text)-3); qr != nil {
+			return title + "\n\n" + textBlock + "\n\n" + strings.Join(qr, "\n")
+		}
+	}
+	return title + "\n\n" + textBlock
+}
+
+func (m *Model) viewActivated() string {
+	st := m.d.Styles
+	who := m.out.NodeName
+	if m.out.Project != "" {
+		who += " (" + m.out.Project + ")"
+	}
+	lines := []string{st.Title.Render(" Register Node"), "", " " + st.OK.Render("Registered as "+who), ""}
+	switch m.ph {
+	case phActivated:
+		left := max(m.deadline.Sub(m.d.Now()).Round(time.Second), 0)
+		lines = append(lines, fmt.Sprintf(" The node reboots in %d s to finish.", int(left.Seconds())),
+			" "+ui.Hints(m.ShortHelp()...))
+	case phRebooting:
+		lines = append(lines, " Rebooting"+st.Glyphs.Ellipsis)
+	case phLater:
+		lines = append(lines, " "+m.final)
+	}
+	return strings.Join(lines, "\n")
+}
