@@ -244,6 +244,12 @@ func (p *Prober) Lookup(ctx context.Context, servers []netip.Addr, host string) 
 		if err == nil {
 			return addrs, srv, nil
 		}
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			// The resolver names the host's own resolv.conf server; the one
+			// asked is srv.
+			de.Server = target
+		}
 		errs = append(errs, fmt.Errorf("%s: %w", srv, err))
 	}
 	return nil, netip.Addr{}, errors.Join(errs...)
@@ -257,15 +263,34 @@ func dnsName(host string) string {
 	return host + "."
 }
 
-// DNS checks that host resolves through servers. An IP address passes
-// without asking.
+// dnsCheckName is asked of the DNS servers when the endpoint needs no
+// lookup: .invalid never exists (RFC 6761), so a working server answers at
+// once that it does not.
+const dnsCheckName = "nodeconsole-check.invalid"
+
+// DNS checks that host resolves through servers. When host is an IP
+// address no lookup is needed, and the check tests that the configured
+// servers answer at all.
 func (p *Prober) DNS(ctx context.Context, servers []netip.Addr, host string) Result {
 	const name = "dns"
-	if _, err := netip.ParseAddr(host); err == nil {
-		return ok(name, host+" is an IP address; no lookup needed")
-	}
 	ctx, cancel := p.ctx(ctx)
 	defer cancel()
+	if _, err := netip.ParseAddr(host); err == nil {
+		if len(servers) == 0 {
+			return ok(name, "no DNS server configured; the endpoint is an IP address, so none is needed")
+		}
+		var errs []error
+		for _, srv := range servers {
+			_, _, err := p.Lookup(ctx, []netip.Addr{srv}, dnsCheckName)
+			var de *net.DNSError
+			if err == nil || errors.As(err, &de) && de.IsNotFound {
+				return ok(name, "DNS server "+srv.String()+" answers (the endpoint is an IP address: no lookup needed)")
+			}
+			errs = append(errs, err)
+		}
+		return fail(name, "DNS servers "+joinAddrs(servers)+" do not answer: "+errors.Join(errs...).Error(),
+			"The endpoint is an IP address, so registration works without DNS; other names will not resolve. Check the DNS server addresses.")
+	}
 	addrs, srv, err := p.Lookup(ctx, servers, host)
 	if err != nil {
 		var de *net.DNSError

@@ -77,6 +77,11 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 		o.DHCP = dhcp
 	}
 	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, Roots: roots}
+	if e.demo != nil {
+		// Every probe runs against the simulated network (DNS, TCP, TLS,
+		// clock); only the embedded control plane on loopback answers.
+		o.Prober.Dial = e.demo.net.Dial
+	}
 	m, err := netconfig.NewManager(o)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)

@@ -1,0 +1,134 @@
+package netconfig
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// simHosts are the names the simulated DNS servers know.
+var simHosts = map[string]netip.Addr{
+	"controlplane.example.com.": netip.MustParseAddr("203.0.113.10"),
+	"www.example.com.":          netip.MustParseAddr("203.0.113.20"),
+}
+
+// simDNSServers are the simulated network's DNS servers (see NewSimulated
+// and DHCP).
+var simDNSServers = []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")}
+
+// Dial is a DialFunc for Prober in --demo: every probe runs against the
+// simulated network, never the host's. Loopback addresses are dialled for
+// real (the demo's embedded control plane listens there); port 53 of a
+// simulated DNS server that the simulated routes reach answers DNS
+// questions over the connection; anything else gets no answer.
+func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s %s: simulated network: not an IP address and port", network, address)
+	}
+	ip := ap.Addr().Unmap()
+	if ip.IsLoopback() {
+		var d net.Dialer
+		return d.DialContext(ctx, network, address)
+	}
+	s.mu.Lock()
+	reach := s.reachableLocked(ip)
+	s.mu.Unlock()
+	if !reach {
+		return nil, fmt.Errorf("dial %s %s: no route to host (simulated network)", network, address)
+	}
+	if ap.Port() == 53 && slices.Contains(simDNSServers, ip) {
+		client, server := net.Pipe()
+		go serveSimDNS(server)
+		return client, nil
+	}
+	return nil, fmt.Errorf("dial %s %s: i/o timeout (simulated network: only the demo control plane answers)", network, address)
+}
+
+// reachableLocked reports whether ip is on the subnet of a link that is up
+// with a carrier, or a default route leaves through such a link.
+func (s *Simulated) reachableLocked(ip netip.Addr) bool {
+	usable := func(l simLink) bool { return l.up && l.carrier }
+	for _, l := range s.links {
+		if usable(l) && onSubnet(l.addrs, ip) {
+			return true
+		}
+	}
+	for _, r := range s.routes {
+		if r.dst.Bits() != 0 {
+			continue
+		}
+		for _, l := range s.links {
+			if l.name == r.dev && usable(l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serveSimDNS answers DNS questions on c in the TCP framing (a 2-byte
+// length before each message), which Go's resolver uses on a connection
+// that is not a net.PacketConn: an A record from simHosts, or NXDOMAIN.
+func serveSimDNS(c net.Conn) {
+	defer c.Close()
+	for {
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			return
+		}
+		q := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(c, q); err != nil || len(q) < 12 {
+			return
+		}
+		resp := simDNSAnswer(q)
+		if resp == nil {
+			return
+		}
+		out := binary.BigEndian.AppendUint16(nil, uint16(len(resp)))
+		if _, err := c.Write(append(out, resp...)); err != nil {
+			return
+		}
+	}
+}
+
+// simDNSAnswer builds the answer to query q, or nil when q is malformed.
+func simDNSAnswer(q []byte) []byte {
+	var labels []string
+	i := 12
+	for i < len(q) && q[i] != 0 {
+		n := int(q[i])
+		if n > 63 || i+1+n > len(q) {
+			return nil
+		}
+		labels = append(labels, string(q[i+1:i+1+n]))
+		i += n + 1
+	}
+	if i+5 > len(q) {
+		return nil
+	}
+	qtype := binary.BigEndian.Uint16(q[i+1:])
+	end := i + 5
+	resp := append([]byte{}, q[:end]...)
+	binary.BigEndian.PutUint16(resp[2:], 0x8180) // response, RD, RA, no error
+	binary.BigEndian.PutUint16(resp[4:], 1)      // one question
+	binary.BigEndian.PutUint16(resp[6:], 0)
+	binary.BigEndian.PutUint16(resp[8:], 0)
+	binary.BigEndian.PutUint16(resp[10:], 0)
+	addr, ok := simHosts[strings.ToLower(strings.Join(labels, "."))+"."]
+	switch {
+	case !ok:
+		binary.BigEndian.PutUint16(resp[2:], 0x8183) // NXDOMAIN
+	case qtype == 1:
+		binary.BigEndian.PutUint16(resp[6:], 1)
+		a := addr.As4()
+		resp = append(resp, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+		resp = append(resp, a[:]...)
+	}
+	return resp
+}
