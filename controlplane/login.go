@@ -78,9 +78,14 @@ func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, stagePage(ss.Stage)+"?next="+urlQueryEscape(next), http.StatusSeeOther)
 		return
 	}
+	p.loginForm(w, r, http.StatusOK, "", next)
+}
+
+// loginForm renders the login form with a fresh login CSRF token.
+func (p *portal) loginForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
 	tok := randomString(24)
 	setCookie(w, loginCSRF, tok, 3600)
-	p.render(w, r, http.StatusOK, "login", pageData{Title: "Log in", CSRF: tok, Data: loginData{Next: next}})
+	p.render(w, r, status, "login", pageData{Title: "Log in", CSRF: tok, Error: msg, Data: loginData{Next: next}})
 }
 
 // throttled answers 429 on the login form.

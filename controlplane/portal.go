@@ -177,7 +177,7 @@ func (p *portal) auth(perm Perm, stage SessionStage, h pageHandler) http.Handler
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			p.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: "Your session ended; log in again.", Data: loginData{Next: "/"}})
+			p.loginForm(w, r, http.StatusUnauthorized, "Your session ended; log in again.", "/")
 			return
 		}
 		d := pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == SessionActive, Who: who}

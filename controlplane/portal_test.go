@@ -135,6 +135,16 @@ func TestPortalLoginAndCSRF(t *testing.T) {
 	if _, page := b.get("/nodes"); !strings.Contains(page, `name="password"`) {
 		t.Fatal("still logged in after logout")
 	}
+	// A form sent after the session ended answers with a login form that
+	// works.
+	st, page = b.post("/tokens", url.Values{"csrf": {csrf}, "name": {"late"}})
+	if st != http.StatusUnauthorized || !strings.Contains(page, "Your session ended") {
+		t.Fatalf("POST after logout: %d\n%s", st, page)
+	}
+	st, page = b.post("/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin-token"}, "password": {cp.AdminToken}, "next": {"/tokens"}})
+	if st != 200 || !strings.Contains(page, "<h1>Registration Tokens</h1>") {
+		t.Fatalf("login from the session-ended form: %d\n%s", st, page)
+	}
 }
 
 func TestPortalQRRegistrationAndHosts(t *testing.T) {

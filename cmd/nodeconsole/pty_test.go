@@ -185,7 +185,8 @@ func TestZeroSizeDrawsFullScreen(t *testing.T) {
 
 func TestZeroSizeUsesColumnsLines(t *testing.T) {
 	r := startConsole(t, 0, 0, []string{"TERM=xterm-256color", "LANG=C.UTF-8", "COLUMNS=100", "LINES=30"}, "--demo")
-	r.waitFor("Log out", "help")
+	// The home screen tells a newcomer how to log in to the demo portal.
+	r.waitFor("Log out", "help", "Demo portal  https://", "Log in as    admin-token", "Password     ")
 	raw := r.output()
 	r.exit("q")
 	lines := screen(t, raw, 100, 30)
