@@ -193,7 +193,8 @@ func (m *Model) choose(id string) tea.Cmd {
 }
 
 func headerLabel(s nodestatus.Snapshot) string {
-	if s.Registration.NodeName != "" {
+	// A node licensed under its own ID shows the ID once.
+	if s.Registration.NodeName != "" && s.Registration.NodeName != s.NodeID {
 		return s.Registration.NodeName + " (" + s.NodeID + ")"
 	}
 	return s.NodeID
@@ -376,6 +377,11 @@ func (m *Model) networkBlock(w, h int) string {
 		if mac == "" {
 			mac = "-"
 		}
+		if w < 70 {
+			// No room for the MAC: name, link and addresses.
+			ifLines = append(ifLines, fmt.Sprintf(" %s %-7s %s %s", mark, ifc.Name, state, addrs))
+			continue
+		}
 		ifLines = append(ifLines, fmt.Sprintf(" %s %-8s %s %-17s  %s", mark, ifc.Name, state, mac, addrs))
 	}
 	if len(ifLines) == 0 {
@@ -422,6 +428,10 @@ func (m *Model) compactBlock(w, h int) string {
 		for _, l := range m.d.Panel.Lines(w, 0, false) {
 			lines = append(lines, " "+strings.TrimSpace(ansi.Strip(l)))
 		}
+	}
+	if rest := h - len(lines) - 1; rest >= 4 {
+		// Room for the network table (60x20): it keeps its place.
+		return joinFit(lines, w, h, st) + "\n\n" + m.networkBlock(w, rest)
 	}
 	for _, ifc := range s.Interfaces {
 		if ifc.Default {

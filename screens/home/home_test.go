@@ -2,6 +2,7 @@ package home
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -163,6 +164,41 @@ func TestUserDataNote(t *testing.T) {
 		"! User data from CIDATA (CD) not applied: /dev/sr0/user-data:4"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("home does not show %q:\n%s", want, v)
+		}
+	}
+}
+
+// TestHeaderShowsTheIDOnce: a node licensed under its own ID is not labelled
+// "edge-8021… (edge-8021…)".
+func TestHeaderShowsTheIDOnce(t *testing.T) {
+	const id = "edge-0123456789abcdef0123456789abcdef"
+	for name, want := range map[string]string{id: id, "store-17": "store-17 (" + id + ")", "": id} {
+		s := nodestatus.Snapshot{NodeID: id, Registration: nodestatus.Registration{NodeName: name}}
+		if got := headerLabel(s); got != want {
+			t.Errorf("name %q: header %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestSmallLayouts: at 60x20 the home screen keeps the network table; at
+// 40x12 the menu and what fits of the status. Golden files in colour and
+// mono.
+func TestSmallLayouts(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{60, 18}, {40, 10}} {
+		for _, p := range []struct {
+			name string
+			p    ui.Profile
+		}{{"truecolor", uitest.TrueColor}, {"mono", uitest.MonoASCII}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", p.name, sz.w, sz.h), func(t *testing.T) {
+				m := newHome(p.p, nil)
+				m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+				v := m.View()
+				fits(t, v, sz.w, sz.h)
+				if sz.w == 60 && !strings.Contains(ansi.Strip(v), "eth1    no-carrier no address") {
+					t.Errorf("60x18 lacks the network table:\n%s", ansi.Strip(v))
+				}
+				golden.RequireEqual(t, uitest.Render(v, p.p.Color))
+			})
 		}
 	}
 }
