@@ -41,6 +41,14 @@ ppc64le) ARCH=ppc64el ;;
 *) die "no Debian architecture known for GOARCH=$GOARCH" ;;
 esac
 
+# Reproducible: file times and the changelog date from the commit (or
+# SOURCE_DATE_EPOCH).
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(cd "$root" && git log -1 --format=%ct 2>/dev/null || date +%s)
+fi
+export SOURCE_DATE_EPOCH
+CHANGELOG_DATE=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
+
 mkdir -p "$DIST"
 out="$(cd "$DIST" && pwd)/nodeconsole_${VERSION}_${ARCH}.deb"
 
@@ -57,6 +65,7 @@ subst() {
 		-e "s/@INITIAL_PASSWORD@/$INITIAL_PASSWORD/g" \
 		-e "s/@VERSION@/$VERSION/g" \
 		-e "s/@ARCH@/$ARCH/g" \
+		-e "s/@DATE@/$CHANGELOG_DATE/g" \
 		-e "s/@INSTALLED_SIZE@/${INSTALLED_SIZE:-0}/g" \
 		"$1" >"$2"
 	chmod "$3" "$2"
@@ -76,7 +85,7 @@ fi
 # Helpers, units, system configuration.
 subst "$here/lib/login-shell" "$pkg/usr/lib/nodeconsole/login-shell" 0755
 subst "$here/lib/register-condition" "$pkg/usr/lib/nodeconsole/register-condition" 0755
-units=$pkg/lib/systemd/system
+units=$pkg/usr/lib/systemd/system
 subst "$here/systemd/nodeconsole-network.service" "$units/nodeconsole-network.service" 0644
 subst "$here/systemd/nodeconsole-register.service" "$units/nodeconsole-register.service" 0644
 subst "$here/systemd/nodeconsole-userdata.service" "$units/nodeconsole-userdata.service" 0644
@@ -87,7 +96,7 @@ subst "$here/systemd/serial-getty-ttyS0.conf" "$units/serial-getty@ttyS0.service
 subst "$here/lib/sysusers.conf" "$pkg/usr/lib/sysusers.d/nodeconsole.conf" 0644
 subst "$here/lib/tmpfiles.conf" "$pkg/usr/lib/tmpfiles.d/nodeconsole.conf" 0644
 subst "$here/lib/sysctl.conf" "$pkg/usr/lib/sysctl.d/60-nodeconsole.conf" 0644
-subst "$here/lib/cidata.rules" "$pkg/lib/udev/rules.d/61-nodeconsole-cidata.rules" 0644
+subst "$here/lib/cidata.rules" "$pkg/usr/lib/udev/rules.d/61-nodeconsole-cidata.rules" 0644
 
 # Conffiles.
 subst "$here/config.yaml" "$pkg/etc/nodeconsole/config.yaml" 0640
@@ -103,6 +112,16 @@ doc=$pkg/usr/share/doc/nodeconsole
 install -D -m 0644 "$root/docs/deploy.md" "$doc/deploy.md"
 subst "$here/systemd/autologin.conf" "$doc/examples/autologin.conf" 0644
 subst "$here/config.yaml" "$doc/examples/config.yaml" 0644
+install -m 0644 "$here/debian/copyright" "$doc/copyright"
+# A native package: the changelog is changelog.gz, in Debian's format.
+subst "$here/debian/changelog" "$work/changelog" 0644
+gzip -9n <"$work/changelog" >"$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
+man=$pkg/usr/share/man/man1
+mkdir -p "$man"
+subst "$here/nodeconsole.1" "$work/nodeconsole.1" 0644
+gzip -9n <"$work/nodeconsole.1" >"$man/nodeconsole.1.gz"
+chmod 0644 "$man/nodeconsole.1.gz"
 
 # Control area.
 mkdir -p "$pkg/DEBIAN"
@@ -115,10 +134,6 @@ done
 (cd "$pkg" && find . -type f ! -path './DEBIAN/*' | sed 's|^\./||' | sort | xargs md5sum) >"$pkg/DEBIAN/md5sums"
 
 # Reproducible: file times from the commit (or SOURCE_DATE_EPOCH), root owner.
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-	SOURCE_DATE_EPOCH=$(cd "$root" && git log -1 --format=%ct 2>/dev/null || date +%s)
-fi
-export SOURCE_DATE_EPOCH
 find "$pkg" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null

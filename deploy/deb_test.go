@@ -108,26 +108,29 @@ func run(t *testing.T, dir, name string, args ...string) string {
 // wantFiles is every regular file in the package with its mode as dpkg-deb -c
 // prints it. Anything missing, extra or with another mode fails the test.
 var wantFiles = map[string]string{
-	"./usr/bin/nodeconsole":                                                 "-rwxr-xr-x",
-	"./usr/lib/nodeconsole/login-shell":                                     "-rwxr-xr-x",
-	"./usr/lib/nodeconsole/register-condition":                              "-rwxr-xr-x",
-	"./lib/systemd/system/nodeconsole-network.service":                      "-rw-r--r--",
-	"./lib/systemd/system/nodeconsole-register.service":                     "-rw-r--r--",
-	"./lib/systemd/system/nodeconsole-userdata.service":                     "-rw-r--r--",
-	"./lib/systemd/system/nodeconsole-renew.service":                        "-rw-r--r--",
-	"./lib/systemd/system/nodeconsole-renew.timer":                          "-rw-r--r--",
-	"./lib/udev/rules.d/61-nodeconsole-cidata.rules":                        "-rw-r--r--",
-	"./lib/systemd/system/getty@tty1.service.d/10-nodeconsole.conf":         "-rw-r--r--",
-	"./lib/systemd/system/serial-getty@ttyS0.service.d/10-nodeconsole.conf": "-rw-r--r--",
-	"./usr/lib/sysusers.d/nodeconsole.conf":                                 "-rw-r--r--",
-	"./usr/lib/tmpfiles.d/nodeconsole.conf":                                 "-rw-r--r--",
-	"./usr/lib/sysctl.d/60-nodeconsole.conf":                                "-rw-r--r--",
-	"./etc/nodeconsole/config.yaml":                                         "-rw-r-----",
-	"./etc/sudoers.d/nodeconsole":                                           "-r--r-----",
-	"./etc/issue.d/nodeconsole.issue":                                       "-rw-r--r--",
-	"./usr/share/doc/nodeconsole/deploy.md":                                 "-rw-r--r--",
-	"./usr/share/doc/nodeconsole/examples/autologin.conf":                   "-rw-r--r--",
-	"./usr/share/doc/nodeconsole/examples/config.yaml":                      "-rw-r--r--",
+	"./usr/bin/nodeconsole":                                                     "-rwxr-xr-x",
+	"./usr/lib/nodeconsole/login-shell":                                         "-rwxr-xr-x",
+	"./usr/lib/nodeconsole/register-condition":                                  "-rwxr-xr-x",
+	"./usr/lib/systemd/system/nodeconsole-network.service":                      "-rw-r--r--",
+	"./usr/lib/systemd/system/nodeconsole-register.service":                     "-rw-r--r--",
+	"./usr/lib/systemd/system/nodeconsole-userdata.service":                     "-rw-r--r--",
+	"./usr/lib/systemd/system/nodeconsole-renew.service":                        "-rw-r--r--",
+	"./usr/lib/systemd/system/nodeconsole-renew.timer":                          "-rw-r--r--",
+	"./usr/lib/udev/rules.d/61-nodeconsole-cidata.rules":                        "-rw-r--r--",
+	"./usr/lib/systemd/system/getty@tty1.service.d/10-nodeconsole.conf":         "-rw-r--r--",
+	"./usr/lib/systemd/system/serial-getty@ttyS0.service.d/10-nodeconsole.conf": "-rw-r--r--",
+	"./usr/lib/sysusers.d/nodeconsole.conf":                                     "-rw-r--r--",
+	"./usr/lib/tmpfiles.d/nodeconsole.conf":                                     "-rw-r--r--",
+	"./usr/lib/sysctl.d/60-nodeconsole.conf":                                    "-rw-r--r--",
+	"./etc/nodeconsole/config.yaml":                                             "-rw-r-----",
+	"./etc/sudoers.d/nodeconsole":                                               "-r--r-----",
+	"./etc/issue.d/nodeconsole.issue":                                           "-rw-r--r--",
+	"./usr/share/doc/nodeconsole/deploy.md":                                     "-rw-r--r--",
+	"./usr/share/doc/nodeconsole/examples/autologin.conf":                       "-rw-r--r--",
+	"./usr/share/doc/nodeconsole/examples/config.yaml":                          "-rw-r--r--",
+	"./usr/share/doc/nodeconsole/copyright":                                     "-rw-r--r--",
+	"./usr/share/doc/nodeconsole/changelog.gz":                                  "-rw-r--r--",
+	"./usr/share/man/man1/nodeconsole.1.gz":                                     "-rw-r--r--",
 }
 
 // TestDebContents checks the file list of `dpkg-deb -c`: every file with its
@@ -346,7 +349,7 @@ func TestDebAccount(t *testing.T) {
 	}
 	// A network change on trial goes to networkd's runtime directory.
 	st = run(t, "", "stat", "-c", "%u %g %a", filepath.Join(root, "run/systemd/network"))
-	if want := "0 " + gid + " 2775"; strings.TrimSpace(st) != want {
+	if want := "0 " + gid + " 3775"; strings.TrimSpace(st) != want { // sticky: the group replaces only its own files
 		t.Errorf("/run/systemd/network uid gid mode = %q, want %q", strings.TrimSpace(st), want)
 	}
 }

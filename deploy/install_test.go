@@ -101,7 +101,7 @@ func TestDebInstallPurge(t *testing.T) {
 		"config":             "root:nodeconsole:640",
 		"etcdir":             "root:nodeconsole:750",
 		"confdir":            "root:nodeconsole:2770",
-		"netdir":             "root:nodeconsole:2775",
+		"netdir":             "root:nodeconsole:3775",
 		"state":              "nodeadmin:nodeconsole:750",
 		"sudoers":            "root:root:440",
 		"enabled":            "nodeconsole-network.service nodeconsole-register.service nodeconsole-userdata.service",
