@@ -70,6 +70,10 @@ func runConsole(ctx context.Context, g globals) error {
 	if err != nil {
 		return err
 	}
+	if n := netconfig.ShadowedNotice(mgr.Shadowed()); n != "" {
+		notices["networkd"] = "Network: " + n
+		e.log.Warn("saved network settings shadowed", "notice", n)
+	}
 	// The first frame is drawn before the terminal reports its size: draw
 	// it at the size the size filter will settle on for 0x0 (serial).
 	initial := tui.FallbackSize(os.Getenv)

@@ -152,6 +152,9 @@ type showJSON struct {
 	GatewayInterface string            `json:"gatewayInterface,omitempty"`
 	DNS              []string          `json:"dns"`
 	Saved            *netconfig.Config `json:"saved"`
+	// ShadowedBy are .network files systemd-networkd uses instead of the
+	// saved settings' file (netconfig.ShadowingFiles).
+	ShadowedBy []string `json:"shadowedBy,omitempty"`
 }
 
 type showIf struct {
@@ -195,7 +198,7 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	case !errors.Is(err, netconfig.ErrNoSavedConfig):
 		return fmt.Errorf("network show: %w", err)
 	}
-	doc := showJSON{Interfaces: []showIf{}, DNS: []string{}, Saved: saved}
+	doc := showJSON{Interfaces: []showIf{}, DNS: []string{}, Saved: saved, ShadowedBy: m.Shadowed()}
 	for _, ifc := range st.Interfaces {
 		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default, Addresses: []string{}}
 		for _, a := range ifc.Addrs {
@@ -235,6 +238,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		w("Saved", "none")
 	} else {
 		w("Saved", describeConfig(*saved))
+	}
+	if n := netconfig.ShadowedNotice(doc.ShadowedBy); n != "" {
+		w("Warning", n)
 	}
 	return nil
 }
