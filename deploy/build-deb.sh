@@ -117,6 +117,7 @@ install -m 0644 "$here/debian/copyright" "$doc/copyright"
 subst "$here/debian/changelog" "$work/changelog" 0644
 gzip -9n <"$work/changelog" >"$doc/changelog.gz"
 chmod 0644 "$doc/changelog.gz"
+install -D -m 0644 "$here/debian/lintian-overrides" "$pkg/usr/share/lintian/overrides/nodeconsole"
 man=$pkg/usr/share/man/man1
 mkdir -p "$man"
 subst "$here/nodeconsole.1" "$work/nodeconsole.1" 0644

@@ -131,6 +131,7 @@ var wantFiles = map[string]string{
 	"./usr/share/doc/nodeconsole/copyright":                                     "-rw-r--r--",
 	"./usr/share/doc/nodeconsole/changelog.gz":                                  "-rw-r--r--",
 	"./usr/share/man/man1/nodeconsole.1.gz":                                     "-rw-r--r--",
+	"./usr/share/lintian/overrides/nodeconsole":                                 "-rw-r--r--",
 }
 
 // TestDebContents checks the file list of `dpkg-deb -c`: every file with its
