@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultPath is where the config file lives on a node.
@@ -85,6 +86,10 @@ type Console struct {
 	RebootCommand   []string `yaml:"rebootCommand" json:"rebootCommand"`
 	PoweroffCommand []string `yaml:"poweroffCommand" json:"poweroffCommand"`
 	UpgradeCommand  []string `yaml:"upgradeCommand" json:"upgradeCommand,omitempty"`
+	// IdleLogout ends the console session after this long without a key,
+	// never while a network change is on trial or a registration waits;
+	// 0 turns it off.
+	IdleLogout time.Duration `yaml:"idleLogout" json:"idleLogout"`
 }
 
 // Model is a known make/model offered on the Register Node confirm screen.
@@ -100,7 +105,8 @@ func Default() Config {
 		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "auto", NetworkdRuntimeDir: "/run/systemd/network",
 			NetworkdReloadCommand: []string{"networkctl", "reload"}},
-		Console: Console{RebootCommand: []string{"systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"}},
+		Console: Console{RebootCommand: []string{"systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"},
+			IdleLogout: 15 * time.Minute},
 	}
 }
 

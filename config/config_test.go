@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, dir, name, body string) string {
@@ -45,8 +46,9 @@ models:
 		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "process", DHCPStopCommand: []string{"sudo", "-n", "/usr/sbin/dhclient", "-x", "{interface}"},
 			NetworkdRuntimeDir: "/run/systemd/network", NetworkdReloadCommand: []string{"networkctl", "reload"}},
-		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"}},
-		Models:  map[string]Model{"eb200": {Make: "Acme", Model: "EdgeBox 200", Endpoint: "https://cp.acme.example"}},
+		Console: Console{RebootCommand: []string{"sudo", "-n", "systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"},
+			IdleLogout: 15 * time.Minute},
+		Models: map[string]Model{"eb200": {Make: "Acme", Model: "EdgeBox 200", Endpoint: "https://cp.acme.example"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config =\n%+v\nwant\n%+v", cfg, want)

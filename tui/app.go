@@ -40,6 +40,15 @@ type Options struct {
 	// Size is the size to draw at until the terminal reports one (--size,
 	// or COLUMNS x LINES on a serial line); zero means DefaultSize.
 	Size Size
+	// IdleLogout logs the operator out after this long without a key
+	// (console.idleLogout); 0 never does. See idle.go.
+	IdleLogout time.Duration
+	// Busy reports work that must not be cut short by an idle log-out
+	// besides a network trial (which the screens' guards report): a
+	// registration waiting for activation. Nil: none.
+	Busy func() bool
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // App is the root tea.Model.
@@ -64,6 +73,7 @@ type App struct {
 	undoFails []string
 	quitting  bool
 	startup   []tea.Cmd
+	idle      idleState
 }
 
 // guardUndoTimeout bounds one guard's Undo on the way out.
@@ -95,7 +105,7 @@ func New(o Options) *App {
 	}
 	a := &App{st: o.Styles, stack: []ui.Screen{o.Home}, node: o.Node, demo: o.Demo, log: log,
 		keys: ui.DefaultGlobalKeys(), help: h, width: DefaultSize.Width, height: DefaultSize.Height, startup: o.Startup,
-		guards: map[string]ui.QuitGuard{}}
+		guards: map[string]ui.QuitGuard{}, idle: newIdle(o)}
 	if o.Size.Width > 0 && o.Size.Height > 0 {
 		a.width, a.height = o.Size.Width, o.Size.Height
 	}
@@ -115,7 +125,9 @@ func (a *App) takeGuard(s ui.Screen) {
 }
 
 // Init implements tea.Model.
-func (a *App) Init() tea.Cmd { return tea.Batch(append([]tea.Cmd{a.top().Init()}, a.startup...)...) }
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(append([]tea.Cmd{a.top().Init(), a.idle.arm(a.idle.after)}, a.startup...)...)
+}
 
 func (a *App) top() ui.Screen { return a.stack[len(a.stack)-1] }
 
@@ -131,7 +143,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.width, a.height = msg.Width, msg.Height
 		return a, a.resizeTop()
 	case tea.KeyPressMsg:
+		a.idle.last = a.idle.now()
 		return a.key(msg)
+	case idleMsg:
+		return a.idleCheck()
 	case tea.PasteMsg:
 		if !a.capturing() {
 			return a, nil // a pasted blob must not drive the menus

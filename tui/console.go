@@ -44,6 +44,9 @@ type ConsoleDeps struct {
 	// Reboot and Poweroff, when set, add Reboot and Shut down to the menu
 	// (each behind a confirmation); see power.Deps.Run.
 	Reboot, Poweroff func(ctx context.Context) (string, error)
+	// IdleLogout and Busy: see Options.
+	IdleLogout time.Duration
+	Busy       func() bool
 }
 
 // Registration is what the Register Node and Deregister Node screens need.
@@ -115,5 +118,6 @@ func NewConsole(d ConsoleDeps) *App {
 		Notes:   d.Notes,
 		Panel:   panel,
 	})
-	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup, Size: d.Size})
+	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup, Size: d.Size,
+		IdleLogout: d.IdleLogout, Busy: d.Busy})
 }

@@ -91,6 +91,12 @@ func runConsole(ctx context.Context, g globals) error {
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
 		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
 		Poweroff: e.powerCmd("shut-down", e.cfg.Console.PoweroffCommand, mgr),
+		// Idle log-out waits while a registration waits for activation.
+		IdleLogout: e.cfg.Console.IdleLogout,
+		Busy: func() bool {
+			st, err := e.store.Load()
+			return err == nil && st.State == regclient.Pending
+		},
 	})
 	p := tea.NewProgram(app,
 		tea.WithFilter(tui.SizeFilter(g.size, initial)),
