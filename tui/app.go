@@ -216,12 +216,10 @@ func (a *App) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if a.confirmQuit {
 		a.confirmQuit = false
-		switch k.String() {
-		case "y", "Y", "enter":
+		if key.Matches(k, a.keys.LogOut) {
 			return a.leave()
-		default:
-			return a, a.resizeTop()
 		}
+		return a, a.resizeTop()
 	}
 	switch {
 	case key.Matches(k, a.keys.Inert):
@@ -454,7 +452,7 @@ func (a *App) footer(w int) string {
 		for _, warn := range a.quitWarnings() {
 			lines = append(lines, a.st.Warn.Render(ansi.Truncate(" "+warn, w, "")))
 		}
-		lines = append(lines, a.st.Warn.Render(ansi.Truncate(" Log out? y: yes, any other key: no", w, "")))
+		lines = append(lines, a.st.Warn.Render(ansi.Truncate(" Log out? "+ui.Hints(a.keys.LogOut, a.keys.Stay), w, "")))
 		return strings.Join(lines, "\n")
 	}
 	if a.help.ShowAll {

@@ -154,7 +154,7 @@ func TestLogoutRevertsTrial(t *testing.T) {
 			tt.quit(tm, f)
 			frame := waitFrame(t, tm, f, "Log out? y: yes")
 			lines := strings.Split(frame, "\n")
-			if len(lines) != 24 || lines[22] != " "+network.QuitWarning || !strings.HasPrefix(lines[23], " Log out? y: yes, any other key: no") {
+			if len(lines) != 24 || lines[22] != " "+network.QuitWarning || !strings.HasPrefix(lines[23], " Log out? y: yes   any other key: no") {
 				t.Fatalf("the log-out question must say the trial is reverted:\n%s", frame)
 			}
 			tm.Type("n") // not now: nothing changes
@@ -248,7 +248,7 @@ func TestQuitGuards(t *testing.T) {
 		if !a.confirmQuit {
 			t.Fatal("QuitMsg with something at stake must ask first")
 		}
-		if got := footer(a); got != " A change is on trial; logging out reverts it.\n Log out? y: yes, any other key: no" {
+		if got := footer(a); got != " A change is on trial; logging out reverts it.\n Log out? y: yes   any other key: no" {
 			t.Errorf("footer:\n%s", got)
 		}
 		if n := strings.Count(a.View().Content, "\n") + 1; n != 24 {

@@ -268,7 +268,7 @@ func (m *Model) View() string {
 	out := []string{st.Title.Render(" Deregister Node"), ""}
 	switch m.ph {
 	case phNotRegistered:
-		out = append(out, " This node is not registered: there is nothing to deregister.", "", " Esc: back")
+		out = append(out, " This node is not registered: there is nothing to deregister.", "", " "+ui.Hints(m.ShortHelp()...))
 	case phWarning:
 		who := m.state.NodeName
 		if who == "" {
@@ -285,12 +285,12 @@ func (m *Model) View() string {
 		}
 		out = append(out, "", " Deregister this node?  "+m.yesNo())
 	case phTyped:
-		out = append(out, " Type "+st.Code.Render(ConfirmWord)+" to confirm, then press Enter.", "",
+		out = append(out, " Type "+st.Code.Render(ConfirmWord)+" to confirm.", "",
 			"   "+m.input.View())
 		if m.wrong {
 			out = append(out, "", " "+st.Fail.Render("Type DEREGISTER exactly (capital letters, nothing else)."))
 		}
-		out = append(out, "", st.Muted.Render(" Esc cancels; nothing has changed yet."))
+		out = append(out, "", " "+ui.Hints(m.ShortHelp()...), st.Muted.Render(" Nothing has changed yet."))
 	case phWorking, phDone, phFailed, phUnreachable:
 		names := []string{"Send the Deregister event", "Close connections", "Remove the identity"}
 		for i, n := range names {
@@ -307,9 +307,9 @@ func (m *Model) View() string {
 				" listing the node until an admin deletes it there.",
 				"", " Remove locally anyway?  "+m.yesNo())
 		case phDone:
-			out = append(out, "", " "+st.OK.Render("Deregistered. This node can be registered again."), "", " Esc: back")
+			out = append(out, "", " "+st.OK.Render("Deregistered. This node can be registered again."), "", " "+ui.Hints(m.ShortHelp()...))
 		case phFailed:
-			out = append(out, "", " "+st.Fail.Render("The identity could not be removed: ")+m.detail, " The node is still registered.", "", " Esc: back")
+			out = append(out, "", " "+st.Fail.Render("The identity could not be removed: ")+m.detail, " The node is still registered.", "", " "+ui.Hints(m.ShortHelp()...))
 		}
 	}
 	return ui.Fit(strings.Join(out, "\n"), m.width, m.height, st)

@@ -2,7 +2,6 @@ package register
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -164,14 +163,7 @@ func (m *Model) fail(i stepID, err error) (ui.Screen, tea.Cmd) {
 
 // sentence is what the operator reads of err: a regclient error's own
 // sentence (the log keeps the whole error), else the first line of err.
-func sentence(err error) string {
-	var e *regclient.Error
-	if errors.As(err, &e) && e.Message != "" {
-		r := []rune(e.Message)
-		return strings.ToUpper(string(r[0])) + string(r[1:]) + "."
-	}
-	return firstSentence(errString(err))
-}
+func sentence(err error) string { return firstSentence(regclient.Sentence(err)) }
 
 func firstSentence(s string) string {
 	if i := strings.Index(s, "\n"); i >= 0 {

@@ -36,6 +36,9 @@ type GlobalKeys struct {
 	Quit    key.Binding
 	Inert   key.Binding // keys that must never drop the operator to a shell
 	Suspend key.Binding
+	// LogOut answers the log-out question; any other key stays.
+	LogOut key.Binding
+	Stay   key.Binding
 }
 
 // DefaultGlobalKeys returns the shell's bindings.
@@ -45,6 +48,8 @@ func DefaultGlobalKeys() GlobalKeys {
 		Redraw: key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
 		Quit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "log out")),
 		Inert:  key.NewBinding(key.WithKeys("ctrl+z", "ctrl+\\", "ctrl+s", "ctrl+q")),
+		LogOut: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "yes")),
+		Stay:   key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("any other key", "no")),
 	}
 }
 
