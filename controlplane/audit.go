@@ -49,9 +49,16 @@ func (a *auditThrottle) note(key string, now time.Time) (write bool, suppressed 
 // ip: the first one per type, source and minute is written, later ones are
 // summarised in the next one written.
 func (s *Server) auditFailure(ctx context.Context, typ, nodeID, ip, msg string) {
+	s.auditFailureOf(ctx, typ, "", nodeID, ip, msg)
+}
+
+// auditFailureOf is auditFailure counted per source and subject (e.g. the
+// user name of a failed login), so failures against different users from
+// one source each get their event.
+func (s *Server) auditFailureOf(ctx context.Context, typ, subject, nodeID, ip, msg string) {
 	now := s.now()
 	src := sourceKey(ip)
-	write, n := s.audit.note(typ+" "+src, now)
+	write, n := s.audit.note(typ+" "+src+" "+subject, now)
 	if !write {
 		return
 	}

@@ -132,7 +132,7 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		if reason != "unknown user" {
 			actor = name
 		}
-		p.s.auditFailure(WithPrincipal(r.Context(), Principal{Kind: KindUser, User: actor}), api.EventLoginFailed, "", ip,
+		p.s.auditFailureOf(WithPrincipal(r.Context(), Principal{Kind: KindUser, User: actor}), api.EventLoginFailed, actor, "", ip,
 			"a portal login as "+actor+" failed: "+reason)
 		w.Header().Set("Cache-Control", "no-store")
 		d.Error = loginFailedMessage
@@ -267,8 +267,8 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 	}
 	if !ok {
 		p.login.totp.charge(name, now)
-		p.s.event(r.Context(), Event{Type: api.EventTOTPFailed, Time: now, SourceIP: sourceIP(r), Actor: name,
-			Message: "a wrong two-factor code was entered"})
+		p.s.auditFailureOf(WithPrincipal(r.Context(), Principal{Kind: KindUser, User: name}), api.EventTOTPFailed, name, "",
+			sourceIP(r), "a wrong two-factor code was entered for "+name)
 		d.Error = "That code is not right. Enter the 6 digits your authenticator app shows now."
 		p.render(w, r, http.StatusUnauthorized, "totp", d)
 		return
