@@ -214,6 +214,11 @@ func New(d Deps) *Model {
 	m.run = run{m: m}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.validate()
+	if len(d.Choices) == 1 {
+		// Make and model cannot be changed: start where the operator can.
+		m.focus = fieldEndpoint
+		m.endpoint.Focus()
+	}
 	return m
 }
 

@@ -150,6 +150,30 @@ func TestGolden(t *testing.T) {
 			d.Keys("esc", "y") // ends the parked poll
 			d.Drain()
 		})
+		// 40x12 terminal: the code and the time left as plain text, no big
+		// letters that do not fit.
+		t.Run("code_40x10_"+p.name, func(t *testing.T) {
+			f := newFake()
+			f.outcomes = []Outcome{{Kind: Waiting, LastCheck: t0.Add(3 * time.Second)}}
+			d, m := newDriver(t, p.prof, &parked{fakeFlow: f})
+			d.Send(tea.WindowSizeMsg{Width: 40, Height: 10})
+			d.Keys("enter")
+			if m.ph != phCode {
+				t.Fatalf("phase = %d, want the code", m.ph)
+			}
+			v := d.Text()
+			for _, want := range []string{"Code       BCDF-GHJK", "Time left  15:00", "Activate", "https://cp.example.com/activate"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("40x10 code screen lacks %q:\n%s", want, v)
+				}
+			}
+			if strings.Contains(v, "█") || strings.Contains(v, "#") {
+				t.Errorf("big letters that do not fit:\n%s", v)
+			}
+			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
+			d.Keys("esc", "y")
+			d.Drain()
+		})
 		t.Run("activated_"+p.name, func(t *testing.T) {
 			f := newFake()
 			f.outcomes = []Outcome{{Kind: Registered, NodeName: "store-17", Project: "retail"}}
@@ -173,7 +197,7 @@ func TestCodeScreenShowsEverything(t *testing.T) {
 	d.Keys("enter")
 	v := d.Text()
 	for _, want := range []string{"BCDF-GHJK", "https://cp.example.com/activate", "Time left  15:00", "Waiting for activation", "█",
-		"Key   3f2a 9c01 77be 0d4e a1c2"} {
+		"Key        3f2a 9c01 77be 0d4e a1c2"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("code screen lacks %q:\n%s", want, v)
 		}
@@ -348,5 +372,19 @@ func TestBigLetters(t *testing.T) {
 		if _, ok := font[r]; !ok {
 			t.Errorf("font lacks %q", r)
 		}
+	}
+}
+
+// TestConfirmFocusStartsOnAChangeableField: with one make/model (nothing to
+// choose) the confirm step starts on the endpoint; with several, on the
+// choice.
+func TestConfirmFocusStartsOnAChangeableField(t *testing.T) {
+	one := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}}})
+	if one.focus != fieldEndpoint {
+		t.Errorf("one choice: focus %v; want the endpoint field", one.focus)
+	}
+	two := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}, {Make: "Acme", Model: "EdgeBox 400"}}})
+	if two.focus != fieldModel {
+		t.Errorf("two choices: focus %v; want the make/model choice", two.focus)
 	}
 }

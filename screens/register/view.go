@@ -90,8 +90,10 @@ func (m *Model) viewConfirm() string {
 	if m.errText != "" {
 		lines = append(lines, "", " "+st.Warn.Render(m.errText))
 	}
-	lines = append(lines, "", st.Muted.Render(" The node creates a key, asks for a short code, and waits until an admin"),
-		st.Muted.Render(" enters the code in the portal (Activate Node)."))
+	lines = append(lines, "")
+	for _, l := range wrapIndent("The node creates a key, asks for a short code, and waits until an admin enters the code in the portal (Activate Node).", m.width) {
+		lines = append(lines, st.Muted.Render(l))
+	}
 	return strings.Join(lines, "\n")
 }
 
@@ -137,25 +139,20 @@ func (m *Model) viewCode() string {
 	st := m.d.Styles
 	left := max(m.code.ExpiresAt.Sub(m.d.Now()).Truncate(time.Second), 0)
 	code := m.code.UserCode
-	parts := strings.SplitN(code, "-", 2)
-	var big string
-	if len(parts) == 2 && BigWidth(code)+2 > m.width-38 {
-		big = Big(parts[0], st.Glyphs.Block) + "\n\n" + Big(parts[1], st.Glyphs.Block)
-	} else {
-		big = Big(code, st.Glyphs.Block)
-	}
-	title := st.Title.Render(" Enter this code in the portal: Activate Node")
-	var text []string
-	for _, l := range strings.Split(big, "\n") {
-		text = append(text, "  "+st.Code.Render(l))
-	}
-	text = append(text, "", " Code  "+st.Code.Render(code))
+	// The code and the time left come first and are always there as plain
+	// text; the big letters only where they fit (not at 40x12).
+	text := []string{" Code       " + st.Code.Render(code),
+		fmt.Sprintf(" Time left  %d:%02d", int(left.Minutes()), int(left.Seconds())%60)}
 	if m.code.KeyFingerprint != "" {
 		// The admin compares it with the one Find shows in the portal.
-		text = append(text, " Key   "+m.code.KeyFingerprint)
+		text = append(text, " Key        "+m.code.KeyFingerprint)
 	}
-	text = append(text, " At    "+m.code.VerificationURI,
-		fmt.Sprintf(" Time left  %d:%02d", int(left.Minutes()), int(left.Seconds())%60))
+	if at := " At         " + m.code.VerificationURI; lipgloss.Width(at) <= m.width {
+		text = append(text, at)
+	} else {
+		// Narrow: the address on a line of its own rather than cut.
+		text = append(text, " At", "  "+m.code.VerificationURI)
+	}
 	status := "Waiting for activation"
 	if !m.out.LastCheck.IsZero() {
 		status += ", last check " + m.out.LastCheck.Format("15:04:05")
@@ -166,10 +163,16 @@ func (m *Model) viewCode() string {
 	case m.out.Kind == Retrying:
 		status = st.Warn.Render(fmt.Sprintf("Cannot reach the control plane; retrying in %s", m.out.RetryIn.Round(time.Second)))
 	}
-	text = append(text, " "+status)
+	text = append(text, wrapIndent(status, m.width)...)
 	if m.asking {
 		text = append(text, "", " "+st.Warn.Render("Cancel the registration? The code stops working."), " "+ui.Hints(m.ShortHelp()...))
 	}
+	title := strings.Join(wrapIndent("Enter this code in the portal: Activate Node", m.width), "\n")
+	titleH := lipgloss.Height(title)
+	if big := m.bigCode(code, m.width, m.height-titleH-1-len(text)-1); big != "" {
+		text = append(strings.Split(big, "\n"), append([]string{""}, text...)...)
+	}
+	title = st.Title.Render(title)
 	textBlock := strings.Join(text, "\n")
 	textW := lipgloss.Width(textBlock)
 	// The QR code goes beside the text when it fits, else below, else not
@@ -184,6 +187,40 @@ func (m *Model) viewCode() string {
 		}
 	}
 	return title + "\n\n" + textBlock
+}
+
+// bigCode is the code in big letters, on one line or two, within w cells
+// and h lines, or "" when it does not fit.
+func (m *Model) bigCode(code string, w, h int) string {
+	st := m.d.Styles
+	render := func(big string) string {
+		var out []string
+		for _, l := range strings.Split(big, "\n") {
+			out = append(out, "  "+st.Code.Render(l))
+		}
+		return strings.Join(out, "\n")
+	}
+	if BigWidth(code)+2 <= w-38 || BigWidth(code)+2 <= w && m.code.QRURL == "" {
+		if b := Big(code, st.Glyphs.Block); lipgloss.Height(b) <= h {
+			return render(b)
+		}
+	}
+	if parts := strings.SplitN(code, "-", 2); len(parts) == 2 && BigWidth(parts[0])+2 <= w {
+		b := Big(parts[0], st.Glyphs.Block) + "\n\n" + Big(parts[1], st.Glyphs.Block)
+		if lipgloss.Height(b) <= h {
+			return render(b)
+		}
+	}
+	return ""
+}
+
+// wrapIndent wraps s to w cells with one space before each line.
+func wrapIndent(s string, w int) []string {
+	var out []string
+	for _, l := range ui.Wrap(s, w-1) {
+		out = append(out, " "+l)
+	}
+	return out
 }
 
 func (m *Model) viewActivated() string {
