@@ -64,12 +64,15 @@ const (
 	// DenyResponse; the node's poll then gets access_denied.
 	PatternActivationDeny = "/api/v1/activations/{code}/deny"
 	// PathTokens: POST CreateTokenRequest answers 201 CreateTokenResponse
-	// (the only time the token value is shown); GET answers TokenList.
+	// (the only time the token value is shown) with Location
+	// PatternToken; GET answers TokenList.
 	PathTokens = "/api/v1/tokens"
-	// PatternToken: DELETE revokes the token, answer 204.
+	// PatternToken: DELETE revokes the token, answer 204 (404 when it is
+	// already revoked: every DELETE of something gone answers 404).
 	PatternToken = "/api/v1/tokens/{id}"
 	// PathNodes: POST AddNodesRequest ("Add Edge Hosts") answers
-	// 200 NodeList; GET answers NodeList.
+	// 201 NodeList (with Location PatternNode for one node); GET answers
+	// NodeList.
 	PathNodes = "/api/v1/nodes"
 	// PatternNode: GET answers Node; DELETE deletes the node (its certificate
 	// is refused from then on), answer 204.
@@ -77,7 +80,7 @@ const (
 	// PathEvents: GET answers EventList, newest first.
 	PathEvents = "/api/v1/events"
 	// PathSites: GET answers SiteList; POST CreateSiteRequest answers
-	// 201 Site.
+	// 201 Site with Location PatternSite.
 	PathSites = "/api/v1/sites"
 	// PatternSite: DELETE removes a site, answer 204.
 	PatternSite = "/api/v1/sites/{id}"

@@ -63,6 +63,9 @@ const (
 	// CodeForbidden: the credential is valid but its role does not allow
 	// the call.
 	CodeForbidden ErrorCode = "forbidden"
+	// CodeMethodNotAllowed: the path exists but not with this method; the
+	// Allow header lists the methods it has (405).
+	CodeMethodNotAllowed ErrorCode = "method_not_allowed"
 )
 
 // Status is the HTTP status code that travels with c. Unknown codes map to
@@ -78,6 +81,8 @@ func (c ErrorCode) Status() int {
 		return 404
 	case CodeForbidden:
 		return 403
+	case CodeMethodNotAllowed:
+		return 405
 	case CodeConflict:
 		return 409
 	case CodeTooLarge:

@@ -68,6 +68,9 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.createToken(r.Context(), req, sourceIP(r))
+	if err == nil {
+		w.Header().Set("Location", api.PathTokens+"/"+resp.ID)
+	}
 	s.answer(w, r, http.StatusCreated, resp, err)
 }
 
@@ -87,7 +90,10 @@ func (s *Server) handleAddNodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.addNodes(r.Context(), req, sourceIP(r))
-	s.answer(w, r, http.StatusOK, resp, err)
+	if err == nil && len(resp.Nodes) == 1 {
+		w.Header().Set("Location", api.PathNodes+"/"+resp.Nodes[0].ID)
+	}
+	s.answer(w, r, http.StatusCreated, resp, err)
 }
 
 // handleNodes lists every node, or a page of them with ?limit= (and
@@ -141,6 +147,9 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.createSite(r.Context(), req)
+	if err == nil {
+		w.Header().Set("Location", api.PathSites+"/"+resp.ID)
+	}
 	s.answer(w, r, http.StatusCreated, resp, err)
 }
 

@@ -123,13 +123,10 @@ func randomSerial() *big.Int {
 	return new(big.Int).SetBytes(b)
 }
 
-// serverCertificate issues a fresh TLS certificate for hosts (DNS names or IP
-// addresses), kept in memory only.
-func (a *authority) serverCertificate(hosts []string, now time.Time) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("controlplane: generate server key: %w", err)
-	}
+// serverCertificate issues a TLS certificate for key and hosts (DNS names
+// or IP addresses), kept in memory only (the key is kept in DATA, see
+// loadOrCreateServerKey).
+func (a *authority) serverCertificate(key *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),
 		Subject:      pkix.Name{CommonName: hosts[0]},

@@ -36,6 +36,7 @@ var routeAccess = map[string]string{
 	"/api/": anyone, "GET /static/": anyone, "GET /{$}": anyone, "GET /login": anyone, "POST /login": anyone,
 	"GET /login/totp": anyone, "POST /login/totp": anyone, "GET /login/password": anyone,
 	"POST /login/password": anyone, "POST /logout": anyone,
+	"GET /healthz": anyone, "GET /readyz": anyone, "GET /metrics": admins,
 	// Admin API.
 	"GET " + api.PatternActivation: ops, "POST " + api.PatternActivation: ops, "POST " + api.PatternActivationDeny: ops,
 	"POST " + api.PathTokens: admins, "GET " + api.PathTokens: admins, "DELETE " + api.PatternToken: admins,
@@ -129,7 +130,7 @@ func TestRoleTable(t *testing.T) {
 			continue
 		}
 		method, path := concrete(rt.Pattern)
-		if strings.HasPrefix(path, "/api/") {
+		if strings.HasPrefix(path, "/api/") || path == "/metrics" { // bearer credentials
 			apiStatus := func(tok string) (int, string) {
 				req, _ := http.NewRequest(method, cp.URL+path, strings.NewReader("{}"))
 				if tok != "" {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,18 @@ type Options struct {
 	// enroll again with its registered key and be registered again at once
 	// under its old name. Default DefaultReenrollGrace.
 	ReenrollGrace time.Duration
+	// TLSCertFile and TLSKeyFile, if set, are the server certificate
+	// (chain) and key, read again when they change. Without them the
+	// server signs its own certificate with its CA, for a key kept in
+	// DATA/server-key.pem.
+	TLSCertFile, TLSKeyFile string
+	// TrustedProxies are the peers whose X-Forwarded-For header gives the
+	// client address (ops.go); without them the header is ignored.
+	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves /metrics off the main handler (it is served
+	// on its own listener with MetricsHandler). Otherwise /metrics needs an
+	// admin credential.
+	MetricsElsewhere bool
 }
 
 // Defaults of the caps and retention in Options.
@@ -123,6 +136,8 @@ type Server struct {
 	notify     Notifier
 	ca         *authority
 	tlsCert    tls.Certificate
+	certFiles  *certFiles
+	metrics    *metrics
 	adminToken *adminTokenFileState
 	secret     []byte
 	// failSource, failTarget and enrollSource limit anonymous callers;
@@ -212,8 +227,18 @@ func Open(opts Options) (*Server, error) {
 	if s.ca, err = loadOrCreateCA(opts.DataDir, s.now()); err != nil {
 		return nil, err
 	}
-	if s.tlsCert, err = s.ca.serverCertificate(s.hostnames(), s.now()); err != nil {
-		return nil, err
+	if opts.TLSCertFile != "" || opts.TLSKeyFile != "" {
+		if s.certFiles, err = newCertFiles(opts.TLSCertFile, opts.TLSKeyFile); err != nil {
+			return nil, err
+		}
+	} else {
+		key, err := loadOrCreateServerKey(opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if s.tlsCert, err = s.ca.serverCertificate(key, s.hostnames(), s.now()); err != nil {
+			return nil, err
+		}
 	}
 	if s.adminToken, err = newAdminTokenFileState(opts.DataDir); err != nil {
 		return nil, err
@@ -233,7 +258,8 @@ func Open(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.store = actorStore{st}
+	s.metrics = newMetrics(s)
+	s.store = actorStore{metricsStore{Store: st, m: s.metrics}}
 	s.accounts = &Accounts{store: s.store, dataDir: opts.DataDir, now: s.now}
 	if s.portal, err = newPortal(s); err != nil {
 		s.store.Close()
@@ -296,13 +322,18 @@ var aeadSuites = []uint16{
 // enroll again); the node endpoints check the certificate and answer JSON
 // 401 certificate_expired, certificate_revoked or unknown_certificate.
 func (s *Server) TLSConfig() *tls.Config {
-	return &tls.Config{
+	c := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		CipherSuites: aeadSuites,
-		Certificates: []tls.Certificate{s.tlsCert},
 		ClientAuth:   tls.RequestClientCert,
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
+	if s.certFiles != nil {
+		c.GetCertificate = s.certFiles.get
+	} else {
+		c.Certificates = []tls.Certificate{s.tlsCert}
+	}
+	return c
 }
 
 // Serve answers HTTPS on ln until ctx is done, then stops gracefully
@@ -419,11 +450,17 @@ func (s *Server) routes() http.Handler {
 	s.nodeRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
 	s.certRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
 	s.adminRoutes(mux)
+	s.opsRoutes(mux)
 	s.portal.routes(mux)
 	mux.handle("/api/", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeError(w, s.log, r, errorf(api.CodeMethodNotAllowed, "%s does not take %s (only %s)", r.URL.Path, r.Method, allow))
+			return
+		}
 		writeError(w, s.log, r, errorf(api.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))
-	return s.logRequests(limitBody(mux))
+	return s.fromProxies(s.metrics.observe(s.logRequests(limitBody(mux))))
 }
 
 // hstsMaxAge is the Strict-Transport-Security max-age (one year).
@@ -473,8 +510,8 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 	})
 }
 
-// sourceIP is the peer address of r without the port. Forwarding headers are
-// not trusted.
+// sourceIP is the peer address of r without the port: the TCP peer, or the
+// X-Forwarded-For client when the peer is a trusted proxy (fromProxies).
 func sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

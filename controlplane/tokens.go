@@ -98,6 +98,9 @@ func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
 		if err != nil {
 			return err
 		}
+		if t.Revoked { // a repeated DELETE answers 404, as for nodes and sites
+			return errorf(api.CodeNotFound, "token %q is already revoked", id)
+		}
 		t.Revoked = true
 		if err := tx.PutToken(t); err != nil {
 			return err

@@ -4,11 +4,14 @@
 //	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
 //	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
 //	             [--pending-retention DURATION] [--event-retention DURATION] [--pprof LOOPBACK-ADDR]
+//	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR,...] [--metrics-listen ADDR]
 //	controlplane [--data DIR] user add NAME --role admin|operator|site|viewer [--sites S1,S2] [--password-stdin]
 //	controlplane [--data DIR] user (list [--json] | disable | enable | reset-password | delete | totp) NAME
 //	controlplane [--data DIR] user token NAME [--expires DURATION] [--name LABEL]
 //	controlplane [--data DIR] user (tokens NAME | revoke-token ID)
 //	controlplane [--data DIR] admin-token rotate
+//	controlplane [--data DIR] backup --out FILE
+//	controlplane restore --from FILE --data DIR
 //
 // The user and admin-token subcommands work on the database in --data while
 // the server runs (see docs/portal.md).
@@ -99,6 +102,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	renewGrace := fs.Duration("renew-grace", controlplane.DefaultRenewGrace, "how long a renewed certificate still works if the new one is not used")
 	reenrollGrace := fs.Duration("reenroll-grace", controlplane.DefaultReenrollGrace,
 		"how long after its certificate expired a node may enroll again with its key and be registered again without an admin")
+	tlsCert := fs.String("tls-cert", "", "server certificate chain (PEM) to serve instead of one signed by the control plane's CA; re-read when it changes")
+	tlsKey := fs.String("tls-key", "", "key of --tls-cert (PEM)")
+	trustedProxy := fs.String("trusted-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus /metrics without authentication on this address (plain HTTP); otherwise /metrics is on --listen behind the admin credential")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -122,6 +129,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 && (fs.Arg(0) == "user" || fs.Arg(0) == "admin-token") {
 		return runAccounts(ctx, *data, fs.Args(), stdout)
 	}
+	if fs.NArg() > 0 && (fs.Arg(0) == "backup" || fs.Arg(0) == "restore") {
+		return runBackup(ctx, *data, fs.Args(), stdout, stderr)
+	}
 	if *certTTL < 10*time.Second || *renewGrace <= 0 || *reenrollGrace <= 0 {
 		return usageError{errors.New("--cert-ttl must be at least 10s; --renew-grace and --reenroll-grace must be positive")}
 	}
@@ -130,6 +140,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *codeTTL <= 0 {
 		return usageError{errors.New("--code-ttl must be positive")}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{errors.New("--tls-cert and --tls-key go together")}
+	}
+	proxies, err := controlplane.ParseCIDRs(*trustedProxy)
+	if err != nil {
+		return usageError{fmt.Errorf("--trusted-proxy: %w", err)}
 	}
 	logOut := stderr
 	if *logFile != "" {
@@ -152,6 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
 		PendingRetention: *pendingRetention, EventRetention: *eventRetention,
 		CertTTL: *certTTL, TrustDomain: *trustDomain, RenewGrace: *renewGrace, ReenrollGrace: *reenrollGrace,
+		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TrustedProxies: proxies, MetricsElsewhere: *metricsListen != "",
 	})
 	if err != nil {
 		return err
@@ -170,6 +188,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer stopDebug()
 	}
+	if *metricsListen != "" {
+		stopMetrics, err := serveMetrics(*metricsListen, cp, stdout, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	fmt.Fprintf(stdout, "controlplane: serving %s\n", cp.URL())
 	fmt.Fprintf(stdout, "controlplane: CA certificate %s\n", cp.CAPath())
 	fmt.Fprintf(stdout, "controlplane: admin token in %s\n", cp.AdminTokenPath())
@@ -177,6 +203,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = cp.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// runBackup runs "backup --out FILE" (online, beside a running server) and
+// "restore --from FILE --data DIR" (into an empty or new directory).
+func runBackup(ctx context.Context, data string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("controlplane "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "archive to write (mode 0600; it holds the CA key and secrets)")
+	from := fs.String("from", "", "archive to restore")
+	fs.StringVar(&data, "data", data, "data directory")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if args[0] == "backup" {
+		if *out == "" || *from != "" {
+			return usageError{errors.New("backup needs --out FILE")}
+		}
+		if err := controlplane.Backup(ctx, data, *out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "controlplane: backup of %s written to %s\n", data, *out)
+		return nil
+	}
+	if *from == "" || *out != "" {
+		return usageError{errors.New("restore needs --from FILE --data DIR")}
+	}
+	if err := controlplane.Restore(*from, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "controlplane: %s restored into %s\n", *from, data)
+	return nil
 }
 
 // noCap maps a flag's 0 (no cap) to the Options' negative.
@@ -230,6 +290,24 @@ var (
 	debugCP     atomic.Pointer[controlplane.Server]
 	publishOnce sync.Once
 )
+
+// serveMetrics serves /metrics (plain HTTP, no authentication) on addr.
+func serveMetrics(addr string, cp *controlplane.Server, stdout io.Writer, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", cp.MetricsHandler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+		}
+	}()
+	fmt.Fprintf(stdout, "controlplane: metrics on http://%s/metrics\n", ln.Addr())
+	return func() { hs.Close() }, nil
+}
 
 // serveDebug serves http.DefaultServeMux (net/http/pprof, expvar) on addr
 // and publishes the control plane's gauges; it prints the URL it serves.

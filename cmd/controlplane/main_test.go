@@ -33,12 +33,43 @@ func TestUsageErrors(t *testing.T) {
 		{"--enroll-limit", "fast"}, {"--enroll-limit", "30/0s"}, {"--enroll-limit", "-1/2s"},
 		{"--pprof", "0.0.0.0:6060"}, {"--pprof", "192.0.2.1:6060"}, {"--pprof", "nohostport"},
 		{"--max-pending", "-1"}, {"--max-pending-per-source", "-5"},
-		{"--pending-retention", "0s"}, {"--event-retention", "-1h"}} {
+		{"--pending-retention", "0s"}, {"--event-retention", "-1h"},
+		{"--tls-cert", "c.pem"}, {"--trusted-proxy", "10.0.0.0/8,proxy.example"},
+		{"backup"}, {"restore"}, {"backup", "--out", "x", "extra"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) {
 			t.Errorf("run(%q) = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestBackupCommand: backup of a data directory, restore into a new one:
+// same CA, key and admin token; restoring over it again is refused.
+func TestBackupCommand(t *testing.T) {
+	data := t.TempDir()
+	cp, err := controlplane.Open(controlplane.Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Close()
+	archive := filepath.Join(t.TempDir(), "b.tgz")
+	if err := run(context.Background(), []string{"--data", data, "backup", "--out", archive}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "new")
+	if err := run(context.Background(), []string{"restore", "--from", archive, "--data", dst}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"ca.pem", "ca-key.pem", "admin-token", "secret", "server-key.pem"} {
+		a, _ := os.ReadFile(filepath.Join(data, f))
+		b, err := os.ReadFile(filepath.Join(dst, f))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s not restored: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), []string{"restore", "--from", archive, "--data", dst}, io.Discard, io.Discard); err == nil {
+		t.Error("restore into a non-empty directory succeeded")
 	}
 }
 

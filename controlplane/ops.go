@@ -1,0 +1,260 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/atomicfile"
+)
+
+// serverKeyFile holds the key of the server certificate the control plane
+// makes itself (without --tls-cert): it survives restarts, so a client
+// that pinned the server key keeps working.
+const serverKeyFile = "server-key.pem"
+
+// readyTimeout bounds the store check of /readyz.
+const readyTimeout = 2 * time.Second
+
+// loadOrCreateServerKey reads DATA/server-key.pem, creating it (0600) on
+// first start.
+func loadOrCreateServerKey(dir string) (*ecdsa.PrivateKey, error) {
+	path := filepath.Join(dir, serverKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, fmt.Errorf("controlplane: load server key %s: not PEM", path)
+		}
+		key, err := x509.ParseECPrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("controlplane: parse server key %s: %w", path, err)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("controlplane: read server key: %w", err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: generate server key: %w", err)
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: encode server key: %w", err)
+	}
+	if err := atomicfile.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, fmt.Errorf("controlplane: write server key: %w", err)
+	}
+	return key, nil
+}
+
+// certFiles serves the certificate of --tls-cert/--tls-key, read again
+// when either file changes (a renewed certificate is used without a
+// restart; a broken pair keeps the last good one).
+type certFiles struct {
+	certPath, keyPath string
+
+	mu       sync.Mutex
+	cert     *tls.Certificate
+	certStat fileStamp
+	keyStat  fileStamp
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func stamp(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{fi.ModTime(), fi.Size()}
+}
+
+func newCertFiles(certPath, keyPath string) (*certFiles, error) {
+	c := &certFiles{certPath: certPath, keyPath: keyPath}
+	if err := c.load(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *certFiles) load() error {
+	cs, ks := stamp(c.certPath), stamp(c.keyPath)
+	cert, err := tls.LoadX509KeyPair(c.certPath, c.keyPath)
+	if err != nil {
+		return fmt.Errorf("controlplane: load TLS certificate %s and key %s: %w", c.certPath, c.keyPath, err)
+	}
+	c.cert, c.certStat, c.keyStat = &cert, cs, ks
+	return nil
+}
+
+// get is tls.Config.GetCertificate.
+func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stamp(c.certPath) != c.certStat || stamp(c.keyPath) != c.keyStat {
+		c.load() // on failure the last good pair stays
+	}
+	return c.cert, nil
+}
+
+// opsRoutes registers the health checks and, unless it has its own
+// listener, /metrics (admin credential).
+func (s *Server) opsRoutes(mux *routeMux) {
+	mux.handle("GET /healthz", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plain(w, http.StatusOK, "ok")
+	}))
+	mux.handle("GET /readyz", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Ready(r.Context()); err != nil {
+			s.log.Warn("not ready", "err", err)
+			plain(w, http.StatusServiceUnavailable, "not ready")
+			return
+		}
+		plain(w, http.StatusOK, "ready")
+	}))
+	if !s.opts.MetricsElsewhere {
+		mux.handle("GET /metrics", PermAdmin, s.requireAPI(PermAdmin, s.metrics.handler()))
+	}
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, msg)
+}
+
+// Ready reports whether the store answers (its migrations are applied
+// before Open returns).
+func (s *Server) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	return s.store.View(ctx, func(tx Tx) error {
+		_, err := tx.CountPending(s.now(), "")
+		return err
+	})
+}
+
+// MetricsHandler serves the Prometheus metrics without authentication,
+// for a separate listener (--metrics-listen).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// ParseCIDRs reads a comma-separated list of CIDR prefixes or single IP
+// addresses (--trusted-proxy).
+func ParseCIDRs(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR prefix or an IP address", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// trusted reports whether a is inside one of prefixes.
+func trusted(prefixes []netip.Prefix, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedClient is the client address a request from peer carried in
+// X-Forwarded-For, or "" to keep the peer: only a peer in proxies is
+// believed, and the client is the right-most address that is not itself
+// a trusted proxy (left of it anyone could have written anything). A
+// malformed entry ends the walk at the last trusted hop.
+func forwardedClient(proxies []netip.Prefix, peer string, xff []string) string {
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	pa, err := netip.ParseAddr(host)
+	if err != nil || !trusted(proxies, pa) || len(xff) == 0 {
+		return ""
+	}
+	var hops []string
+	for _, v := range xff {
+		for _, h := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	client := ""
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break
+		}
+		client = a.Unmap().String()
+		if !trusted(proxies, a) {
+			break
+		}
+	}
+	return client
+}
+
+// fromProxies makes the X-Forwarded-For client the request's RemoteAddr
+// (so sourceIP, the per-source limits and events see it) when the peer is
+// a trusted proxy. Without trusted proxies the header is ignored.
+func (s *Server) fromProxies(h http.Handler) http.Handler {
+	if len(s.opts.TrustedProxies) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := forwardedClient(s.opts.TrustedProxies, r.RemoteAddr, r.Header.Values("X-Forwarded-For")); c != "" {
+			r2 := r.WithContext(r.Context())
+			r2.RemoteAddr = net.JoinHostPort(c, "0")
+			r = r2
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// allowedMethods lists the methods r's path is registered with, for the
+// Allow header of a 405 ("" when the path has no route but the catch-all).
+func (s *Server) allowedMethods(r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
