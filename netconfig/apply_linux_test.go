@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -420,4 +421,97 @@ func TestNetlinkSecondNICKeepsDefaultRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	diffLines(t, "default routes, reverted", defaults(), []string{"route 0.0.0.0/0 via 192.0.2.1 dev eth0"})
+}
+
+// TestNetlinkMTUAndRoutes: an MTU and static routes are applied, reverted
+// exactly (including a static route that was there before and is not in
+// the new config), and reproduced from the saved config in a fresh
+// namespace; the networkd file carries them.
+func TestNetlinkMTUAndRoutes(t *testing.T) {
+	ctx := context.Background()
+	g := newGatewayNet(t)
+	g.setLease(t)
+	eth0, err := g.nodeH.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An operator's earlier static route, which the new config drops.
+	old := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: prefixIPNet(netip.MustParsePrefix("10.99.0.0/16")),
+		Gw: net.ParseIP("192.0.2.1"), Protocol: unix.RTPROT_STATIC}
+	if err := g.nodeH.RouteAdd(old); err != nil {
+		t.Fatal(err)
+	}
+	stateDir, netdDir := t.TempDir(), t.TempDir()
+	m, _ := g.manager(t, stateDir, netdDir, nil)
+	mtu := func(h *netlink.Handle) int {
+		l, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Attrs().MTU
+	}
+	before := kernelLines(t, g.nodeH, "eth0")
+	cfg := staticConfig()
+	cfg.MTU = 1400
+	cfg.Routes = []Route{
+		{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParseAddr("198.51.100.254")},
+		{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParseAddr("198.51.100.1")},
+	}
+	want := append(slices.Clone(staticLines),
+		"route 10.20.0.0/16 via 198.51.100.254 dev eth0 proto 4 scope 0",
+		"route 203.0.113.0/24 via 198.51.100.1 dev eth0 proto 4 scope 0")
+	slices.Sort(want[1:])
+
+	tr, err := m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kernelLines(t, g.nodeH, "eth0")
+	slices.Sort(got[1:])
+	diffLines(t, "kernel after apply", got, want)
+	if n := mtu(g.nodeH); n != 1400 {
+		t.Errorf("MTU after apply = %d, want 1400", n)
+	}
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "kernel after revert", kernelLines(t, g.nodeH, "eth0"), before)
+	if n := mtu(g.nodeH); n != 1500 {
+		t.Errorf("MTU after revert = %d, want 1500", n)
+	}
+
+	tr, err = m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	netd, err := os.ReadFile(filepath.Join(netdDir, "10-nodeconsole-eth0.network"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"[Link]\nMTUBytes=1400\n", "[Route]\nDestination=10.20.0.0/16\nGateway=198.51.100.254\n", "[Route]\nDestination=203.0.113.0/24\nGateway=198.51.100.1\n"} {
+		if !strings.Contains(string(netd), w) {
+			t.Errorf("networkd file lacks %q:\n%s", w, netd)
+		}
+	}
+	fresh := newGatewayNet(t)
+	m2, _ := fresh.manager(t, stateDir, "", nil)
+	if _, err := m2.ApplySaved(ctx); err != nil {
+		t.Fatalf("ApplySaved: %v", err)
+	}
+	got = kernelLines(t, fresh.nodeH, "eth0")
+	slices.Sort(got[1:])
+	diffLines(t, "fresh namespace", got, want)
+	if n := mtu(fresh.nodeH); n != 1400 {
+		t.Errorf("fresh MTU = %d, want 1400", n)
+	}
+	st, err := NewReaderAt(fresh.nodeH, fresh.resolv).Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifc, _ := st.Interface("eth0"); ifc.MTU != 1400 || !slices.Equal(ifc.Routes, cfg.Routes) {
+		t.Errorf("status eth0 MTU %d routes %v, want 1400 %v", ifc.MTU, ifc.Routes, cfg.Routes)
+	}
 }

@@ -32,6 +32,12 @@ type Backend interface {
 	// default route (onlink: the gateway is outside the subnet). A zero gw
 	// removes the default routes through ifname instead.
 	ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error
+	// SetMTU sets the MTU of ifname.
+	SetMTU(ctx context.Context, ifname string, mtu int) error
+	// ReplaceRoutes makes routes the exact set of static IPv4 gateway
+	// routes (not default routes) through ifname, removing other static
+	// ones (onlink: the gateways are outside the subnet).
+	ReplaceRoutes(ctx context.Context, ifname string, routes []Route, onlink bool) error
 	// WriteDNS atomically replaces the nameserver lines of resolv.conf with
 	// servers, keeping its other lines.
 	WriteDNS(ctx context.Context, servers []netip.Addr) error
@@ -43,7 +49,9 @@ type Backend interface {
 type Snapshot struct {
 	Interface string
 	// Up reports whether the link was administratively up.
-	Up     bool
+	Up bool
+	// MTU is the link's MTU.
+	MTU    int
 	Addrs  []SnapshotAddr
 	Routes []SnapshotRoute
 	// ResolvConf is the resolv.conf content; ResolvConfExists is false when
@@ -126,6 +134,9 @@ func (s *Snapshot) Lines() []string {
 		up = "up"
 	}
 	out := []string{"link " + s.Interface + " " + up}
+	if s.MTU != 0 {
+		out[0] += fmt.Sprintf(" mtu %d", s.MTU)
+	}
 	for _, a := range s.Addrs {
 		l := "addr " + a.Prefix.String() + " dev " + s.Interface
 		if a.Dynamic() {

@@ -53,7 +53,7 @@ func (b *NetlinkBackend) Snapshot(ctx context.Context, ifname string) (*Snapshot
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Interface: ifname, Up: l.Attrs().Flags&net.FlagUp != 0}
+	s := &Snapshot{Interface: ifname, Up: l.Attrs().Flags&net.FlagUp != 0, MTU: l.Attrs().MTU}
 	addrs, err := b.h.AddrList(l, netlink.FAMILY_V4)
 	if err != nil {
 		return nil, fmt.Errorf("netconfig: snapshot addresses of %s: %w", ifname, err)
@@ -215,6 +215,61 @@ func (b *NetlinkBackend) ReplaceDefaultRoute(ctx context.Context, ifname string,
 	return nil
 }
 
+// SetMTU implements Backend.
+func (b *NetlinkBackend) SetMTU(ctx context.Context, ifname string, mtu int) error {
+	l, err := b.link(ifname)
+	if err != nil {
+		return err
+	}
+	if l.Attrs().MTU == mtu {
+		return nil
+	}
+	if err := b.h.LinkSetMTU(l, mtu); err != nil {
+		return fmt.Errorf("netconfig: set MTU %d on %s: %w", mtu, ifname, err)
+	}
+	b.log.Info("set MTU", "interface", ifname, "mtu", mtu)
+	return nil
+}
+
+// ReplaceRoutes implements Backend.
+func (b *NetlinkBackend) ReplaceRoutes(ctx context.Context, ifname string, want []Route, onlink bool) error {
+	l, err := b.link(ifname)
+	if err != nil {
+		return err
+	}
+	idx := l.Attrs().Index
+	routes, err := b.routes(idx)
+	if err != nil {
+		return fmt.Errorf("netconfig: list routes: %w", err)
+	}
+	for _, r := range routes {
+		if r.LinkIndex != idx || isDefaultDst(r.Dst) || r.Gw == nil || r.Protocol != unix.RTPROT_STATIC {
+			continue
+		}
+		dst, _ := ipNetPrefix(r.Dst)
+		gw, _ := netip.AddrFromSlice(r.Gw)
+		if slices.Contains(want, Route{Dst: dst, Gateway: gw.Unmap()}) {
+			continue
+		}
+		if err := b.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("netconfig: remove route %s: %w", r, err)
+		}
+		b.log.Info("removed route", "interface", ifname, "route", dst.String()+"@"+gw.Unmap().String())
+	}
+	for _, rt := range want {
+		r := &netlink.Route{LinkIndex: idx, Dst: prefixIPNet(rt.Dst), Gw: rt.Gateway.AsSlice(),
+			Protocol: unix.RTPROT_STATIC, Table: unix.RT_TABLE_MAIN}
+		if onlink {
+			r.Flags = int(netlink.FLAG_ONLINK)
+		}
+		if err := b.h.RouteReplace(r); err != nil {
+			return fmt.Errorf("netconfig: add route %s on %s: %w", rt, ifname, err)
+		}
+		b.log.Info("set route", "interface", ifname, "route", rt.String())
+	}
+	return nil
+}
+
 // WriteDNS implements Backend.
 func (b *NetlinkBackend) WriteDNS(ctx context.Context, servers []netip.Addr) error {
 	return b.resolv.writeDNS(servers)
@@ -228,6 +283,11 @@ func (b *NetlinkBackend) Restore(ctx context.Context, s *Snapshot) error {
 		return err
 	}
 	var errs []error
+	if s.MTU != 0 && l.Attrs().MTU != s.MTU {
+		if err := b.h.LinkSetMTU(l, s.MTU); err != nil {
+			errs = append(errs, fmt.Errorf("netconfig: restore MTU %d on %s: %w", s.MTU, s.Interface, err))
+		}
+	}
 	// Addresses: remove what the snapshot lacks, then put back its own.
 	cur, err := b.h.AddrList(l, netlink.FAMILY_V4)
 	if err != nil {

@@ -38,6 +38,14 @@ func (*NetlinkBackend) ReplaceDefaultRoute(context.Context, string, netip.Addr, 
 	return errNoNetlink
 }
 
+// SetMTU implements Backend.
+func (*NetlinkBackend) SetMTU(context.Context, string, int) error { return errNoNetlink }
+
+// ReplaceRoutes implements Backend.
+func (*NetlinkBackend) ReplaceRoutes(context.Context, string, []Route, bool) error {
+	return errNoNetlink
+}
+
 // WriteDNS implements Backend.
 func (*NetlinkBackend) WriteDNS(context.Context, []netip.Addr) error { return errNoNetlink }
 

@@ -42,7 +42,28 @@ type Config struct {
 	DefaultRoute bool `json:"defaultRoute,omitempty"`
 	// DNS are the nameservers, in order (static only).
 	DNS []netip.Addr `json:"dns,omitempty"`
+	// MTU is the interface MTU in bytes (MinMTU to MaxMTU); 0 leaves it
+	// as it is.
+	MTU int `json:"mtu,omitempty"`
+	// Routes are static IPv4 routes through the interface (static only):
+	// applying makes them the exact set of static gateway routes on it.
+	Routes []Route `json:"routes,omitempty"`
 }
+
+// MTU bounds: 68 is the IPv4 minimum (RFC 791), 9000 a jumbo frame.
+const (
+	MinMTU = 68
+	MaxMTU = 9000
+)
+
+// Route is a static route: Dst reached via Gateway on the interface.
+type Route struct {
+	Dst     netip.Prefix `json:"destination"`
+	Gateway netip.Addr   `json:"gateway"`
+}
+
+// String renders the route as the CLI takes it: "10.20.0.0/16@192.0.2.254".
+func (r Route) String() string { return r.Dst.String() + "@" + r.Gateway.String() }
 
 // UnmarshalJSON reads a Config. Without "defaultRoute" (false, or a file
 // saved before the choice existed), a static gateway means the default
@@ -90,6 +111,11 @@ type Form struct {
 	DefaultRoute bool
 	// DNS are the nameserver fields in order; blank entries are skipped.
 	DNS []string
+	// MTU is the MTU in bytes; blank leaves it as it is.
+	MTU string
+	// Routes are static routes, each "DESTINATION@GATEWAY" like
+	// "10.20.0.0/16@192.0.2.254"; blank entries are skipped.
+	Routes []string
 }
 
 // Field names a form field that an error is about.
@@ -102,6 +128,8 @@ const (
 	FieldNetmask   Field = "netmask"
 	FieldGateway   Field = "gateway"
 	FieldDNS       Field = "dns"
+	FieldMTU       Field = "mtu"
+	FieldRoute     Field = "route"
 )
 
 // FieldError is one validation problem with one field, described by a
@@ -109,7 +137,8 @@ const (
 // joined with errors.Join; FieldErrors splits them again.
 type FieldError struct {
 	Field Field
-	// Index is the position of the DNS entry concerned, -1 otherwise.
+	// Index is the position of the DNS or route entry concerned, -1
+	// otherwise.
 	Index int
 	// Message is a sentence naming the field, e.g. "Gateway 198.51.100.1
 	// is outside the subnet 192.0.2.0/24."
@@ -166,6 +195,27 @@ func ParseForm(f Form, st Status) (Config, error) {
 		cfg.Mode = ModeDHCP
 	}
 	var dnsPos []int
+	if s := strings.TrimSpace(f.MTU); s != "" {
+		if n, err := strconv.Atoi(s); err != nil {
+			errs.add(FieldMTU, -1, "MTU %q is not a whole number of bytes.", s)
+		} else {
+			cfg.MTU = n
+		}
+	}
+	var routePos []int
+	for i, s := range f.Routes {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		r, ok := parseRoute(s)
+		if !ok {
+			errs.add(FieldRoute, i, "Route %d %q is not DESTINATION@GATEWAY, like 10.20.0.0/16@192.0.2.254.", i+1, s)
+			continue
+		}
+		cfg.Routes = append(cfg.Routes, r)
+		routePos = append(routePos, i)
+	}
 	if cfg.Mode == ModeStatic {
 		n := len(errs)
 		cfg.Address = parseAddress(f.Address, f.Netmask, &errs)
@@ -193,20 +243,37 @@ func ParseForm(f Form, st Status) (Config, error) {
 			dnsPos = append(dnsPos, i)
 		}
 	}
-	errs = append(errs, cfg.validate(st, reported, dnsPos)...)
+	errs = append(errs, cfg.validate(st, reported, dnsPos, routePos)...)
 	return cfg, errors.Join(errs...)
+}
+
+// parseRoute parses "DESTINATION@GATEWAY".
+func parseRoute(s string) (Route, bool) {
+	dst, gw, ok := strings.Cut(s, "@")
+	if !ok {
+		return Route{}, false
+	}
+	p, err := netip.ParsePrefix(strings.TrimSpace(dst))
+	if err != nil || p.Addr().Zone() != "" {
+		return Route{}, false
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(gw))
+	if err != nil || a.Zone() != "" {
+		return Route{}, false
+	}
+	return Route{Dst: p, Gateway: a}, true
 }
 
 // Validate checks a typed Config against the interfaces in st and reports
 // every problem at once, joined with errors.Join (see FieldErrors).
 func (c Config) Validate(st Status) error {
-	return errors.Join(c.validate(st, nil, nil)...)
+	return errors.Join(c.validate(st, nil, nil, nil)...)
 }
 
 // validate does the semantic checks. reported marks fields whose input
 // ParseForm already rejected; dnsPos maps c.DNS entries to form positions
-// (nil: identity).
-func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) fieldErrors {
+// and routePos c.Routes entries to form positions (nil: identity).
+func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos []int) fieldErrors {
 	var errs fieldErrors
 	switch ifc, ok := st.Interface(c.Interface); {
 	case c.Interface == "":
@@ -216,8 +283,14 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 	case !ifc.Ethernet:
 		errs.add(FieldInterface, -1, "Interface %s is not Ethernet-like; choose a wired interface.", c.Interface)
 	}
+	if c.MTU != 0 && (c.MTU < MinMTU || c.MTU > MaxMTU) {
+		errs.add(FieldMTU, -1, "MTU %d is out of range; use %d to %d.", c.MTU, MinMTU, MaxMTU)
+	}
 	switch c.Mode {
 	case ModeDHCP:
+		if len(c.Routes) > 0 {
+			errs.add(FieldRoute, -1, "Routes need a static address; with DHCP the server's routes are used.")
+		}
 		return errs
 	case ModeStatic:
 	default:
@@ -227,7 +300,7 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 	p := c.Address
 	switch {
 	case p.IsValid():
-		if !checkHost(&errs, FieldAddress, "Address", p.Addr(), p) {
+		if !checkHost(&errs, FieldAddress, -1, "Address", p.Addr(), p) {
 			p = netip.Prefix{} // no subnet checks against a bad address
 		}
 	case !reported[FieldAddress]:
@@ -240,7 +313,7 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 		}
 	case !c.DefaultRoute:
 		errs.add(FieldGateway, -1, "Gateway %s is used only for the default route; turn on the default route via this interface, or leave Gateway empty.", gw)
-	case checkHost(&errs, FieldGateway, "Gateway", gw, p) && p.IsValid():
+	case checkHost(&errs, FieldGateway, -1, "Gateway", gw, p) && p.IsValid():
 		switch {
 		case gw == p.Addr():
 			errs.add(FieldGateway, -1, "Gateway %s is the same as the address; it must be another host.", gw)
@@ -277,7 +350,58 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos []int) field
 			}
 		}
 	}
+	c.validateRoutes(&errs, p, routePos)
 	return errs
+}
+
+// validateRoutes checks the static routes against the address's subnet p
+// (invalid: the address was refused, so no subnet checks).
+func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int) {
+	posOf := func(i int) int {
+		if routePos != nil {
+			return routePos[i]
+		}
+		return i
+	}
+	for i, r := range c.Routes {
+		pos := posOf(i)
+		name := fmt.Sprintf("Route %d", pos+1)
+		switch d := r.Dst; {
+		case !d.IsValid():
+			errs.add(FieldRoute, pos, "%s has no destination.", name)
+		case d.Addr().Is4In6():
+			errs.add(FieldRoute, pos, "%s destination %s is an IPv4-mapped IPv6 address; write it as %s.", name, d, netip.PrefixFrom(d.Addr().Unmap(), max(d.Bits()-96, 0)))
+		case d.Addr().Is6():
+			errs.add(FieldRoute, pos, "%s destination %s is IPv6; only IPv4 routes are supported.", name, d)
+		case d.Bits() == 0:
+			errs.add(FieldRoute, pos, "%s destination %s is the default route; use the default route via this interface instead.", name, d)
+		case d != d.Masked():
+			errs.add(FieldRoute, pos, "%s destination %s has host bits set; write %s.", name, d, d.Masked())
+		case d.Addr().IsLoopback() || d.Addr().IsMulticast() || d.Addr().As4()[0] >= 240:
+			errs.add(FieldRoute, pos, "%s destination %s is not a unicast network.", name, d)
+		default:
+			for j := range i {
+				if c.Routes[j].Dst == d {
+					errs.add(FieldRoute, pos, "%s destination %s duplicates route %d.", name, d, posOf(j)+1)
+					break
+				}
+			}
+		}
+		gw := r.Gateway
+		if !gw.IsValid() {
+			errs.add(FieldRoute, pos, "%s has no gateway.", name)
+			continue
+		}
+		if !checkHost(errs, FieldRoute, pos, name+" gateway", gw, p) || !p.IsValid() {
+			continue
+		}
+		switch {
+		case gw == p.Addr():
+			errs.add(FieldRoute, pos, "%s gateway %s is the address itself; it must be another host.", name, gw)
+		case p.Bits() < 32 && !p.Masked().Contains(gw):
+			errs.add(FieldRoute, pos, "%s gateway %s is outside the subnet %s.", name, gw, p.Masked())
+		}
+	}
 }
 
 // parseAddress parses the address field, with the netmask field as an
@@ -350,44 +474,44 @@ func parseNetmask(s string, errs *fieldErrors) int {
 // checkHost reports whether a is a usable IPv4 host address (within p, when
 // p is valid and a is not p's own address), adding an error naming field
 // otherwise.
-func checkHost(errs *fieldErrors, f Field, name string, a netip.Addr, p netip.Prefix) bool {
+func checkHost(errs *fieldErrors, f Field, idx int, name string, a netip.Addr, p netip.Prefix) bool {
 	switch {
 	case a.Is4In6():
 		// The kernel would take it as an IPv6 address (with an IPv6
 		// prefix length): refuse it rather than guess.
-		errs.add(f, -1, "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
+		errs.add(f, idx, "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
 		return false
 	case a.Is6():
-		errs.add(f, -1, "%s %s is IPv6; only IPv4 is supported (IPv6 is not configured by this console).", name, a)
+		errs.add(f, idx, "%s %s is IPv6; only IPv4 is supported (IPv6 is not configured by this console).", name, a)
 		return false
 	case a.IsUnspecified():
-		errs.add(f, -1, "%s %s is the unspecified address.", name, a)
+		errs.add(f, idx, "%s %s is the unspecified address.", name, a)
 		return false
 	case a.IsLoopback():
-		errs.add(f, -1, "%s %s is a loopback address.", name, a)
+		errs.add(f, idx, "%s %s is a loopback address.", name, a)
 		return false
 	case a.IsMulticast():
-		errs.add(f, -1, "%s %s is a multicast address.", name, a)
+		errs.add(f, idx, "%s %s is a multicast address.", name, a)
 		return false
 	case a.IsLinkLocalUnicast():
-		errs.add(f, -1, "%s %s is a link-local address.", name, a)
+		errs.add(f, idx, "%s %s is a link-local address.", name, a)
 		return false
 	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.As4()[0] >= 240:
-		errs.add(f, -1, "%s %s is a reserved or broadcast address.", name, a)
+		errs.add(f, idx, "%s %s is a reserved or broadcast address.", name, a)
 		return false
 	}
 	if f == FieldAddress && p.Bits() == 0 {
-		errs.add(f, -1, "%s %s has prefix /0; use a prefix length from /1 to /32.", name, p)
+		errs.add(f, idx, "%s %s has prefix /0; use a prefix length from /1 to /32.", name, p)
 		return false
 	}
 	if p.IsValid() && p.Addr().Is4() && p.Bits() > 0 && p.Bits() <= 30 && p.Masked().Contains(a) {
 		net := p.Masked()
 		if a == net.Addr() {
-			errs.add(f, -1, "%s %s is the network address of %s; choose a host address.", name, a, net)
+			errs.add(f, idx, "%s %s is the network address of %s; choose a host address.", name, a, net)
 			return false
 		}
 		if a == broadcast(net) {
-			errs.add(f, -1, "%s %s is the broadcast address of %s; choose a host address.", name, a, net)
+			errs.add(f, idx, "%s %s is the broadcast address of %s; choose a host address.", name, a, net)
 			return false
 		}
 	}

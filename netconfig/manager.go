@@ -285,10 +285,16 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 		if err := b.ReplaceAddrs(ctx, ifname, nil); err != nil {
 			return err
 		}
+		if err := m.setMTU(ctx, cfg); err != nil {
+			return err
+		}
 		if err := b.LinkUp(ctx, ifname); err != nil {
 			return err
 		}
 		if err := b.ReplaceDefaultRoute(ctx, ifname, netip.Addr{}, false); err != nil {
+			return err
+		}
+		if err := b.ReplaceRoutes(ctx, ifname, nil, false); err != nil {
 			return err
 		}
 		if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
@@ -300,6 +306,9 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 		return fmt.Errorf("netconfig: stop DHCP client on %s: %w", ifname, err)
 	}
 	if err := b.ReplaceAddrs(ctx, ifname, []netip.Prefix{cfg.Address}); err != nil {
+		return err
+	}
+	if err := m.setMTU(ctx, cfg); err != nil {
 		return err
 	}
 	if err := b.LinkUp(ctx, ifname); err != nil {
@@ -314,12 +323,23 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 	if err := b.ReplaceDefaultRoute(ctx, ifname, gw, cfg.OnLink()); err != nil {
 		return err
 	}
+	if err := b.ReplaceRoutes(ctx, ifname, cfg.Routes, cfg.OnLink()); err != nil {
+		return err
+	}
 	if len(cfg.DNS) > 0 {
 		if err := b.WriteDNS(ctx, cfg.DNS); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setMTU sets the configured MTU, if any (0 leaves it alone).
+func (m *Manager) setMTU(ctx context.Context, cfg Config) error {
+	if cfg.MTU == 0 {
+		return nil
+	}
+	return m.o.Backend.SetMTU(ctx, cfg.Interface, cfg.MTU)
 }
 
 // restore puts the snapshot back and the DHCP client as it was.

@@ -27,7 +27,11 @@ func NetworkdFileName(ifname string) string { return "10-nodeconsole-" + ifname 
 func RenderNetworkd(cfg Config) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Written by nodeconsole (network settings); changes here are overwritten.\n")
-	fmt.Fprintf(&b, "[Match]\nName=%s\n\n[Network]\n", cfg.Interface)
+	fmt.Fprintf(&b, "[Match]\nName=%s\n\n", cfg.Interface)
+	if cfg.MTU != 0 {
+		fmt.Fprintf(&b, "[Link]\nMTUBytes=%d\n\n", cfg.MTU)
+	}
+	b.WriteString("[Network]\n")
 	if cfg.Mode == ModeDHCP {
 		b.WriteString("DHCP=ipv4\n")
 		return b.Bytes()
@@ -41,6 +45,12 @@ func RenderNetworkd(cfg Config) []byte {
 	}
 	if cfg.DefaultRoute && cfg.OnLink() {
 		fmt.Fprintf(&b, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", cfg.Gateway)
+	}
+	for _, r := range cfg.Routes {
+		fmt.Fprintf(&b, "\n[Route]\nDestination=%s\nGateway=%s\n", r.Dst, r.Gateway)
+		if cfg.OnLink() {
+			b.WriteString("GatewayOnLink=yes\n")
+		}
 	}
 	return b.Bytes()
 }

@@ -92,6 +92,16 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 			{"Default route", curRoute, newRoute},
 			{"DNS", curDNS, newDNS},
 		}
+		if curR, newR := joinRoutes(ifc.Routes), joinRoutes(cfg.Routes); curR != "none" || newR != "none" {
+			p.Changes = append(p.Changes, Change{"Routes", curR, newR})
+		}
+	}
+	if cfg.MTU != 0 {
+		cur := "unknown"
+		if ifc.MTU != 0 {
+			cur = fmt.Sprint(ifc.MTU)
+		}
+		p.Changes = append(p.Changes, Change{"MTU", cur, fmt.Sprint(cfg.MTU)})
 	}
 	switch {
 	case cfg.Mode == ModeStatic && !cfg.DefaultRoute && cur.GatewayInterface == cfg.Interface:
@@ -104,6 +114,15 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 		p.Warning = "A DHCP server on " + cfg.Interface + " may move the default route from " + cur.GatewayInterface + " to " + cfg.Interface + "."
 	}
 	return p
+}
+
+// joinRoutes renders routes as "DST@GW, ..." or "none".
+func joinRoutes(rs []Route) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return orNone(strings.Join(out, ", "))
 }
 
 func orNone(s string) string {

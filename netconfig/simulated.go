@@ -32,6 +32,15 @@ type simLink struct {
 	ethernet bool
 	addrs    []netip.Prefix
 	dynamic  map[netip.Prefix]bool // addresses that are DHCP leases
+	mtu      int                   // 0 means 1500
+}
+
+// linkMTU returns the MTU of l.
+func (l *simLink) linkMTU() int {
+	if l.mtu == 0 {
+		return 1500
+	}
+	return l.mtu
 }
 
 type simRoute struct {
@@ -74,7 +83,7 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 	defer s.mu.Unlock()
 	var st Status
 	for _, l := range s.links {
-		ifc := Interface{Name: l.name, Index: l.index, MAC: l.mac, Ethernet: l.ethernet, Addrs: slices.Clone(l.addrs)}
+		ifc := Interface{Name: l.name, Index: l.index, MAC: l.mac, Ethernet: l.ethernet, Addrs: slices.Clone(l.addrs), MTU: l.linkMTU()}
 		switch {
 		case !l.up:
 			ifc.State = LinkDown
@@ -84,6 +93,9 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 			ifc.State = LinkUp
 		}
 		for _, r := range s.routes {
+			if r.dev == l.name && r.dst.Bits() != 0 && r.gw.IsValid() {
+				ifc.Routes = append(ifc.Routes, Route{Dst: r.dst, Gateway: r.gw})
+			}
 			if r.dev == l.name && r.dst.Bits() == 0 {
 				ifc.Default = true
 				if r.dst.Addr().Is4() && !st.Gateway.IsValid() {
@@ -118,7 +130,11 @@ func (s *Simulated) Render() []string {
 		if l.up {
 			state = "up"
 		}
-		out = append(out, fmt.Sprintf("link %s %s", l.name, state))
+		line := fmt.Sprintf("link %s %s", l.name, state)
+		if l.linkMTU() != 1500 {
+			line += fmt.Sprintf(" mtu %d", l.mtu)
+		}
+		out = append(out, line)
 	}
 	for _, l := range links {
 		for _, a := range l.addrs {

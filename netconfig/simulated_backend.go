@@ -80,7 +80,7 @@ func (s *Simulated) Snapshot(ctx context.Context, ifname string) (*Snapshot, err
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Interface: ifname, Up: l.up, ResolvConf: slices.Clone(s.resolv), ResolvConfExists: s.resolv != nil}
+	snap := &Snapshot{Interface: ifname, Up: l.up, MTU: l.linkMTU(), ResolvConf: slices.Clone(s.resolv), ResolvConfExists: s.resolv != nil}
 	for _, a := range l.addrs {
 		lft := lifetimeForever
 		if l.dynamic[a] {
@@ -151,6 +151,41 @@ func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw n
 	return nil
 }
 
+// SetMTU implements Backend.
+func (s *Simulated) SetMTU(ctx context.Context, ifname string, mtu int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "SetMTU", ifname)
+	if err != nil {
+		return err
+	}
+	l.mtu = mtu
+	return nil
+}
+
+// ReplaceRoutes implements Backend. Like the kernel, it refuses a gateway
+// that is not on a subnet of the interface unless onlink.
+func (s *Simulated) ReplaceRoutes(ctx context.Context, ifname string, routes []Route, onlink bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "ReplaceRoutes", ifname)
+	if err != nil {
+		return err
+	}
+	for _, r := range routes {
+		if !onlink && !onSubnet(l.addrs, r.Gateway) {
+			return fmt.Errorf("netconfig: add route %s on %s: network is unreachable", r, ifname)
+		}
+	}
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
+		return r.dev == ifname && r.dst.Bits() != 0 && r.gw.IsValid()
+	})
+	for _, r := range routes {
+		s.routes = append(s.routes, simRoute{dst: r.Dst, gw: r.Gateway, dev: ifname, onlink: onlink})
+	}
+	return nil
+}
+
 // WriteDNS implements Backend.
 func (s *Simulated) WriteDNS(ctx context.Context, servers []netip.Addr) error {
 	s.mu.Lock()
@@ -171,6 +206,9 @@ func (s *Simulated) Restore(ctx context.Context, snap *Snapshot) error {
 		return err
 	}
 	l.up = snap.Up
+	if snap.MTU != 0 {
+		l.mtu = snap.MTU
+	}
 	l.addrs, l.dynamic = nil, nil
 	for _, a := range snap.Addrs {
 		l.addrs = append(l.addrs, a.Prefix)

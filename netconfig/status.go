@@ -45,6 +45,11 @@ type Interface struct {
 	// DHCP reports whether its IPv4 address is a DHCP lease (a finite
 	// lifetime), so the current mode can be told: DHCP, static or none.
 	DHCP bool
+	// MTU is the link MTU in bytes.
+	MTU int
+	// Routes are the IPv4 gateway routes through it other than default
+	// routes (main table), in kernel order.
+	Routes []Route
 }
 
 // Mode is how the interface gets its IPv4 address now: "DHCP", "static",

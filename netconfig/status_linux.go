@@ -51,6 +51,7 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 			Index:    a.Index,
 			State:    linkState(a),
 			Ethernet: ethernetLike(l),
+			MTU:      a.MTU,
 		}
 		if len(a.HardwareAddr) > 0 {
 			ifc.MAC = a.HardwareAddr.String()
@@ -82,6 +83,12 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 		bestMetric := -1
 		for _, rt := range routes {
 			if !isDefaultDst(rt.Dst) {
+				i, ok := byIndex[rt.LinkIndex]
+				dst, dok := ipNetPrefix(rt.Dst)
+				gw, gok := netip.AddrFromSlice(rt.Gw)
+				if fam == netlink.FAMILY_V4 && ok && dok && gok && (rt.Table == 0 || rt.Table == unix.RT_TABLE_MAIN) {
+					st.Interfaces[i].Routes = append(st.Interfaces[i].Routes, Route{Dst: dst, Gateway: gw.Unmap()})
+				}
 				continue
 			}
 			hops := []*netlink.NexthopInfo{{LinkIndex: rt.LinkIndex, Gw: rt.Gw}}

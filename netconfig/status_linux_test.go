@@ -47,9 +47,9 @@ func TestReaderInNamespace(t *testing.T) {
 		Interfaces: []Interface{
 			{Name: "eth0", Index: eth0.Attrs().Index, MAC: "02:00:00:00:00:10", State: LinkUp, Ethernet: true,
 				Addrs:   []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24"), netip.MustParsePrefix("2001:db8::10/64")},
-				Default: true},
+				Default: true, MTU: 1500},
 			{Name: "eth1", Index: eth1.Attrs().Index, MAC: "02:00:00:00:00:11", State: LinkNoCarrier, Ethernet: true,
-				Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.20/24")}},
+				Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.20/24")}, MTU: 1500},
 		},
 		Gateway:          netip.MustParseAddr("192.0.2.1"),
 		GatewayInterface: "eth0",

@@ -164,6 +164,9 @@ type showIf struct {
 	Ethernet  bool     `json:"ethernet"`
 	Addresses []string `json:"addresses"`
 	Default   bool     `json:"default"`
+	MTU       int      `json:"mtu,omitempty"`
+	// Routes are the static routes through it, "DST@GATEWAY".
+	Routes []string `json:"routes"`
 }
 
 func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
@@ -200,9 +203,13 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	}
 	doc := showJSON{Interfaces: []showIf{}, DNS: []string{}, Saved: saved, ShadowedBy: m.Shadowed()}
 	for _, ifc := range st.Interfaces {
-		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default, Addresses: []string{}}
+		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default,
+			MTU: ifc.MTU, Addresses: []string{}, Routes: []string{}}
 		for _, a := range ifc.Addrs {
 			si.Addresses = append(si.Addresses, a.String())
+		}
+		for _, r := range ifc.Routes {
+			si.Routes = append(si.Routes, r.String())
 		}
 		doc.Interfaces = append(doc.Interfaces, si)
 	}
@@ -220,6 +227,12 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	w := func(k, v string) { fmt.Fprintf(stdout, "%-10s %s\n", k+":", v) }
 	for _, ifc := range doc.Interfaces {
 		line := fmt.Sprintf("%s %s %s %s", ifc.Name, ifc.State, orDash(ifc.MAC), orDash(strings.Join(ifc.Addresses, " ")))
+		if ifc.MTU != 0 && ifc.MTU != 1500 {
+			line += fmt.Sprintf(" mtu %d", ifc.MTU)
+		}
+		if len(ifc.Routes) > 0 {
+			line += " routes " + strings.Join(ifc.Routes, ",")
+		}
 		if ifc.Default {
 			line += " (default route)"
 		}
@@ -254,8 +267,12 @@ func orDash(s string) string {
 
 // describeConfig renders a config on one line.
 func describeConfig(c netconfig.Config) string {
+	mtu := ""
+	if c.MTU != 0 {
+		mtu = fmt.Sprintf(" mtu %d", c.MTU)
+	}
 	if c.Mode == netconfig.ModeDHCP {
-		return c.Interface + " DHCP"
+		return c.Interface + " DHCP" + mtu
 	}
 	dns := make([]string, len(c.DNS))
 	for i, d := range c.DNS {
@@ -270,7 +287,10 @@ func describeConfig(c netconfig.Config) string {
 	if len(dns) > 0 {
 		s += " dns " + strings.Join(dns, ",")
 	}
-	return s
+	for _, r := range c.Routes {
+		s += " route " + r.String()
+	}
+	return s + mtu
 }
 
 func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -294,6 +314,11 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		for _, d := range strings.Split(s, ",") {
 			form.DNS = append(form.DNS, strings.TrimSpace(d))
 		}
+		return nil
+	})
+	fs.StringVar(&form.MTU, "mtu", "", "")
+	fs.Func("route", "", func(s string) error {
+		form.Routes = append(form.Routes, s)
 		return nil
 	})
 	fs.DurationVar(&try, "try", 0, "")

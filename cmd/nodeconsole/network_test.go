@@ -70,6 +70,10 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 				"DNS server 2 224.0.0.1 is not a unicast address."}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.10/24", "--gateway", "198.51.100.1"}, []string{"Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
 		{[]string{"--interface", "eth0", "--address", "2001:db8::5/64", "--gateway", "2001:db8::1"}, []string{"only IPv4 is supported"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--mtu", "60", "--route", "10.0.0.0/8@192.0.2.1"},
+			[]string{"MTU 60 is out of range; use 68 to 9000.", "Routes need a static address"}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--route", "10.0.0.0/8", "--route", "10.1.0.0/16@198.51.100.1"},
+			[]string{`Route 1 "10.0.0.0/8" is not DESTINATION@GATEWAY`, "Route 2 gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
 	}
 	for _, tt := range tests {
 		args := append([]string{"--demo", "network", "set"}, tt.args...)
@@ -124,6 +128,21 @@ func TestNetworkSetSecondNICDemo(t *testing.T) {
 	}
 	if strings.Contains(out, "Warning") {
 		t.Errorf("no warning expected: the default route does not move:\n%s", out)
+	}
+}
+
+// TestNetworkSetMTURoutesDemo: --mtu and --route are previewed and applied
+// (the netns test checks the kernel and the saved files).
+func TestNetworkSetMTURoutesDemo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "set", "--interface", "mgmt0", "--address", "198.51.100.30/24",
+		"--mtu", "1400", "--route", "10.20.0.0/16@198.51.100.254", "--route", "203.0.113.0/24@198.51.100.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Routes        none -> 10.20.0.0/16@198.51.100.254, 203.0.113.0/24@198.51.100.1", "MTU           1500 -> 1400", "Kept and saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
 
