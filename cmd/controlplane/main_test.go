@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -268,9 +269,41 @@ func TestBinaryRestartMidEnrollment(t *testing.T) {
 	if st, code := post(t, client, p.url+api.PathNodes, "", nil, nil); st != 401 || code != api.CodeUnauthorized {
 		t.Fatalf("GET nodes without token: %d %s", st, code)
 	}
+
+	// The user commands, run as another process on the same data
+	// directory, change what the running server accepts at once.
+	userCmd := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"--data", data}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("controlplane %q: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	userCmd("op-password-1\n", "user", "add", "op", "--role", "operator", "--password-stdin")
+	personal := regexp.MustCompile(`ncat_\S+`).FindString(userCmd("", "user", "token", "op", "--name", "ci"))
+	if st, code := post(t, client, p.url+api.PathActivations+"BBBB-BBBB", personal, nil, nil); st != 404 {
+		t.Fatalf("operator token on Find: %d %s, want 404 (allowed, no such code)", st, code)
+	}
+	if st, code := post(t, client, p.url+api.PathTokens, personal, api.CreateTokenRequest{Name: "x"}, nil); st != 403 || code != api.CodeForbidden {
+		t.Fatalf("operator token creating a registration token: %d %s, want 403 forbidden", st, code)
+	}
+	userCmd("", "user", "disable", "op")
+	if st, _ := post(t, client, p.url+api.PathActivations+"BBBB-BBBB", personal, nil, nil); st != 401 {
+		t.Fatalf("token of a user disabled by another process: %d, want 401", st)
+	}
+	userCmd("", "admin-token", "rotate")
+	if st, _ := post(t, client, p.url+api.PathActivations+"BBBB-BBBB", admin, nil, nil); st != 401 {
+		t.Fatalf("admin token after rotate: %d, want 401", st)
+	}
+
 	// Secrets never reach the log.
 	logData, _ := os.ReadFile(filepath.Join(dir, "log.json"))
-	if strings.Contains(string(logData), admin) || strings.Contains(string(logData), er.DeviceCode) {
-		t.Fatal("a secret is in the log")
+	for _, secret := range []string{admin, er.DeviceCode, personal, "op-password-1"} {
+		if strings.Contains(string(logData), secret) {
+			t.Fatal("a secret is in the log")
+		}
 	}
 }
