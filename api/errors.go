@@ -28,6 +28,9 @@ const (
 	// CodeInvalidGrant: the device code is unknown, cancelled or replaced by
 	// a newer enrollment; stop and start again (400).
 	CodeInvalidGrant ErrorCode = "invalid_grant"
+	// CodeUnsupportedGrantType: RFC 6749 §5.2, a poll's grant_type is not
+	// urn:ietf:params:oauth:grant-type:device_code (400).
+	CodeUnsupportedGrantType ErrorCode = "unsupported_grant_type"
 	// CodeInvalidCode: a user code lookup found nothing usable. Wrong,
 	// expired and already used codes all get this same answer (404).
 	CodeInvalidCode ErrorCode = "invalid_code"
@@ -73,7 +76,7 @@ const (
 func (c ErrorCode) Status() int {
 	switch c {
 	case CodeInvalidRequest, CodeInvalidCSR, CodeAuthorizationPending, CodeSlowDown,
-		CodeExpiredToken, CodeAccessDenied, CodeInvalidGrant:
+		CodeExpiredToken, CodeAccessDenied, CodeInvalidGrant, CodeUnsupportedGrantType:
 		return 400
 	case CodeInvalidToken, CodeUnauthorized, CodeCertificateRevoked, CodeCertificateExpired, CodeUnknownCertificate:
 		return 401
@@ -101,6 +104,9 @@ type Error struct {
 	Code ErrorCode `json:"error"`
 	// Message explains the error to a person; do not parse it.
 	Message string `json:"message"`
+	// Description is Message again under its RFC 6749 §5.2 name, for
+	// OAuth clients.
+	Description string `json:"error_description,omitempty"`
 }
 
 // Error implements the error interface.

@@ -58,6 +58,9 @@ type PollRequest struct {
 	// Wait optionally shortens how long, in seconds, the server may hold the
 	// request; 0 or absent means the server's default (about 25 s).
 	Wait int `json:"wait,omitempty"`
+	// GrantType, when present, must be RFC 8628's
+	// urn:ietf:params:oauth:grant-type:device_code.
+	GrantType string `json:"grant_type,omitempty"`
 }
 
 // CancelRequest abandons a pending enrollment (POST PathEnrollCancel).
@@ -107,6 +110,15 @@ type Registration struct {
 	CABundle string `json:"ca_bundle"`
 	// ServerTime is the server's clock when it answered.
 	ServerTime time.Time `json:"server_time"`
+	// AccessToken, in the answer to a successful poll (RFC 6749 §5.1), is
+	// an opaque bearer token for this node's API (Authorization: Bearer)
+	// where mutual TLS cannot pass; it is revoked with the certificate and
+	// expires with it (ExpiresIn seconds). A secret: never logged.
+	AccessToken string `json:"access_token,omitempty"`
+	// TokenType is "Bearer" with AccessToken.
+	TokenType string `json:"token_type,omitempty"`
+	// ExpiresIn is AccessToken's lifetime in seconds.
+	ExpiresIn int `json:"expires_in,omitempty"`
 }
 
 // NodeSelf answers GET PathNodeSelf.

@@ -22,10 +22,20 @@ type RenewRequest struct {
 	CSR string `json:"csr"`
 }
 
+// CertBackdate is how far the control plane backdates a node
+// certificate's notBefore, to tolerate nodes whose clock is behind.
+const CertBackdate = time.Hour
+
 // RenewAfter is when a certificate valid from notBefore to notAfter is due
-// for renewal: two thirds of its life.
+// for renewal: two thirds of its life, counted from its issue
+// (notBefore + CertBackdate), so that the backdating does not make a short
+// certificate due at once.
 func RenewAfter(notBefore, notAfter time.Time) time.Time {
-	return notBefore.Add(notAfter.Sub(notBefore) * 2 / 3)
+	issued := notBefore
+	if notAfter.Sub(notBefore) > CertBackdate {
+		issued = notBefore.Add(CertBackdate)
+	}
+	return issued.Add(notAfter.Sub(issued) * 2 / 3)
 }
 
 // Certificate lifecycle event types (GET PathEvents).

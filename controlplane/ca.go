@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 )
 
@@ -33,7 +34,7 @@ const (
 	// maxCSRBytes bounds the PEM CSR a node may send.
 	maxCSRBytes = 8 << 10
 	// certBackdate tolerates nodes whose clock is behind the server's.
-	certBackdate = time.Hour
+	certBackdate = api.CertBackdate
 	caLifetime   = 20 * 365 * 24 * time.Hour
 )
 

@@ -32,6 +32,9 @@ const (
 	// than crlMaxAge, so a client that fetches daily never holds a stale
 	// one.
 	crlValidity = 2 * 24 * time.Hour
+	// crlRecheck is how long a CRL is served without looking for new
+	// revocations (renewals and deregistrations invalidate it at once).
+	crlRecheck = 30 * time.Second
 )
 
 // NodeCert is a certificate issued to a node. The node's current one is
@@ -240,13 +243,15 @@ type crlCache struct {
 	mu      sync.Mutex
 	der     []byte
 	serials []string
-	at      time.Time
+	at      time.Time // last checked for revocations
+	signed  time.Time
 	number  int64
 }
 
+// invalidate makes the next request look for revocations.
 func (c *crlCache) invalidate() {
 	c.mu.Lock()
-	c.der = nil
+	c.at = time.Time{}
 	c.mu.Unlock()
 }
 
@@ -255,6 +260,16 @@ func (c *crlCache) invalidate() {
 // than a day.
 func (s *Server) CRL(ctx context.Context) ([]byte, error) {
 	now := s.now()
+	s.crl.mu.Lock()
+	if s.crl.der != nil && now.Sub(s.crl.at) < crlRecheck && !now.Before(s.crl.at) {
+		// Anonymous callers must not make every request a scan: the
+		// revocations this server makes itself invalidate the cache at
+		// once; others (an admin deleting a node) show within crlRecheck.
+		der := s.crl.der
+		s.crl.mu.Unlock()
+		return der, nil
+	}
+	s.crl.mu.Unlock()
 	revoked, err := s.revokedCerts(ctx, now)
 	if err != nil {
 		return nil, err
@@ -266,7 +281,8 @@ func (s *Server) CRL(ctx context.Context) ([]byte, error) {
 	slices.Sort(serials)
 	s.crl.mu.Lock()
 	defer s.crl.mu.Unlock()
-	if s.crl.der != nil && slices.Equal(serials, s.crl.serials) && now.Sub(s.crl.at) < crlMaxAge {
+	if s.crl.der != nil && slices.Equal(serials, s.crl.serials) && now.Sub(s.crl.signed) < crlMaxAge {
+		s.crl.at = now
 		return s.crl.der, nil
 	}
 	entries := make([]x509.RevocationListEntry, 0, len(revoked))
@@ -289,7 +305,7 @@ func (s *Server) CRL(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: sign CRL: %w", err)
 	}
-	s.crl.der, s.crl.serials, s.crl.at, s.crl.number = der, serials, now, number
+	s.crl.der, s.crl.serials, s.crl.at, s.crl.signed, s.crl.number = der, serials, now, now, number
 	return der, nil
 }
 
@@ -297,6 +313,7 @@ func (s *Server) certRoutes(mux registrar) {
 	mux.HandleFunc("GET "+api.PathCA, s.handleCA)
 	mux.HandleFunc("GET "+api.PathCACRL, s.handleCRL)
 	mux.HandleFunc("POST "+api.PathNodeRenew, s.handleRenew)
+	mux.HandleFunc("GET "+PathOAuthMetadata, s.handleOAuthMetadata)
 }
 
 func (s *Server) handleCA(w http.ResponseWriter, r *http.Request) {

@@ -179,12 +179,22 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 				out = e
 				return nil
 			}
-			if e.State == EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint {
+			if e.State == EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint &&
+				certSerial(e.Certificate) == node.CertSerial && now.Before(node.CertNotAfter) {
 				out = e
 				return nil
 			}
 		}
-		if exists && node.Status == api.StatusRegistered {
+		if exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint {
+			// The registered key again (renew.go): its certificate is
+			// delivered again, or issued again within --reenroll-grace
+			// of its expiry.
+			var done bool
+			if out, done, err = s.reenroll(tx, req, csr, &node, now, ip, src); err != nil || done {
+				return err
+			}
+		}
+		if exists && node.Status == api.StatusRegistered && now.Before(node.CertNotAfter) {
 			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
 		}
 		if !proof {
@@ -385,7 +395,10 @@ func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, ho
 }
 
 // poll answers a node's poll, holding it while the enrollment is pending.
-func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.Registration, error) {
+//
+// held false (an RFC 8628 client that did not ask to wait) answers at
+// once.
+func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held bool) (api.Registration, error) {
 	if req.DeviceCode == "" || len(req.DeviceCode) > 256 {
 		return api.Registration{}, errorf(api.CodeInvalidRequest, "device_code is required")
 	}
@@ -417,7 +430,7 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string) (api.
 		if err != nil || !pending {
 			return reg, err
 		}
-		if !first {
+		if !first || !held {
 			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
 		}
 		first = false

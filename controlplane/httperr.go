@@ -90,7 +90,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	if ae.code.Status() == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate(ae.code))
 	}
-	writeJSON(w, ae.code.Status(), api.Error{Code: ae.code, Message: ae.msg})
+	writeJSON(w, ae.code.Status(), api.Error{Code: ae.code, Message: ae.msg, Description: ae.msg})
 }
 
 // decodeJSON reads a JSON body into v (the body size is already limited).

@@ -26,7 +26,7 @@ func (s *Server) nodeRoutes(mux registrar) {
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	var req api.EnrollRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeEnroll(r, &req); err != nil {
 		writeError(w, s.log, r, err)
 		return
 	}
@@ -40,11 +40,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 	var req api.PollRequest
-	if err := decodeJSON(r, &req); err != nil {
+	held, err := decodePoll(r, &req)
+	if err != nil {
 		writeError(w, s.log, r, err)
 		return
 	}
-	reg, err := s.poll(r.Context(), req, sourceIP(r))
+	reg, err := s.poll(r.Context(), req, sourceIP(r), held)
 	if err != nil && r.Context().Err() != nil {
 		// The server is stopping (or the node hung up): nothing was
 		// decided, so the node should simply poll again.
@@ -54,7 +55,7 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, reg)
+	writeJSON(w, http.StatusOK, s.withAccessToken(reg, s.now()))
 }
 
 func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +93,10 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 // authNode identifies the node from its client certificate. Only the
 // certificate most recently issued to a registered node is accepted.
 func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Certificate, error) {
+	if tok := bearer(r); tok != "" && (r.TLS == nil || len(r.TLS.PeerCertificates) == 0) {
+		// The access token of a successful poll, where mTLS cannot pass.
+		return s.authNodeToken(ctx, tok)
+	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return Node{}, nil, errorf(api.CodeUnauthorized, "a client certificate issued by this control plane is required")
 	}
@@ -200,6 +205,7 @@ func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, fmt.Errorf("deregister %s: %w", n.ID, err))
 		return
 	}
+	s.crl.invalidate()
 	writeJSON(w, http.StatusOK, api.DeregisterResponse{NodeID: n.ID, Status: api.StatusDeregistered})
 }
 

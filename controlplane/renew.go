@@ -2,11 +2,13 @@ package controlplane
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 )
@@ -94,4 +96,65 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 	}
 	s.crl.invalidate()
 	writeJSON(w, http.StatusOK, reg)
+}
+
+// certSerial is the serialHex of a PEM certificate, or "".
+func certSerial(certPEM string) string {
+	b, _ := pem.Decode([]byte(certPEM))
+	if b == nil {
+		return ""
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return ""
+	}
+	return serialHex(c.SerialNumber)
+}
+
+// reenroll answers an enrollment by a registered node's registered key
+// (its key proves it is the same node): while the certificate is valid it
+// is delivered again (a node that lost it, or the answer of a renewal);
+// when it expired less than ReenrollGrace ago a new one is issued at once
+// under the old name, project and tags, without an admin. done is false
+// past the grace: the enrollment then waits for an admin as usual.
+func (s *Server) reenroll(tx Tx, req api.EnrollRequest, csr checkedCSR, node *Node, now time.Time, ip, src string) (Enrollment, bool, error) {
+	expired := !now.Before(node.CertNotAfter)
+	if expired && now.Sub(node.CertNotAfter) >= s.opts.ReenrollGrace {
+		return Enrollment{}, false, nil
+	}
+	e := Enrollment{
+		ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
+		CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: EnrollPending, SourceIP: ip, SourceKey: src,
+		CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
+	}
+	e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
+	var err error
+	if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
+		return Enrollment{}, false, err
+	}
+	if !expired {
+		c, err := tx.NodeCert(node.CertSerial)
+		if errors.Is(err, ErrNotFound) {
+			// Issued before certificates were recorded: not ours to
+			// deliver again; an admin decides.
+			return Enrollment{}, false, nil
+		}
+		if err != nil {
+			return Enrollment{}, false, err
+		}
+		e.State, e.DecidedAt, e.Certificate = EnrollApproved, now, c.Certificate
+	} else {
+		ago := now.Sub(node.CertNotAfter).Round(time.Minute)
+		if err := s.approve(tx, &e, node, now, ip, fmt.Sprintf("its certificate expired %s ago; it enrolled again with its registered key within --reenroll-grace", ago)); err != nil {
+			return Enrollment{}, false, err
+		}
+		if err := tx.AddEvent(Event{Type: api.EventReregistered, NodeID: node.ID, Time: now, SourceIP: ip,
+			Message: fmt.Sprintf("re-registered as %q without an admin: its certificate expired %s ago and it proved its registered key", node.Name, ago)}); err != nil {
+			return Enrollment{}, false, err
+		}
+	}
+	if _, err := endOthers(tx, node.ID, e.ID, now); err != nil {
+		return Enrollment{}, false, err
+	}
+	return e, true, tx.PutEnrollment(e)
 }

@@ -249,3 +249,54 @@ func TestCRLListsDeregistered(t *testing.T) {
 		t.Fatalf("CRL = %v, want %s (cessationOfOperation)", got, serial)
 	}
 }
+
+// TestReenrollWithRegisteredKey: the registered key enrolling again gets
+// its current certificate while it is valid (also the key of a renewal),
+// a new one at once within --reenroll-grace of its expiry (old name kept,
+// no admin), and a code for an admin after the grace; another key is
+// refused while the certificate is valid.
+func TestReenrollWithRegisteredKey(t *testing.T) {
+	clock := newFakeClock()
+	cp := cptest.NewWith(t, controlplane.Options{Now: clock.Now, CertTTL: time.Hour, ReenrollGrace: 24 * time.Hour, PollInterval: time.Millisecond})
+	a := newTestNode(t)
+	regA := a.registerWithToken(t, cp)
+	b := a.withNewKey(t)
+	regB, err := renew(t, cp, a.mtlsClient(t, cp, regA), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflict api.EnrollResponse
+	_, err = call(t, cp.Client(), "POST", cp.URL+api.PathEnroll, a.enrollRequest(), &conflict)
+	wantCode(t, err, api.CodeConflict) // the key a renewal replaced
+
+	again := b.enroll(t, cp)
+	if again.Status != "approved" {
+		t.Fatalf("the renewed key enrolling again: status %q, want approved", again.Status)
+	}
+	reg, err := poll(t, cp, again.DeviceCode, 0)
+	if err != nil || reg.Certificate != regB.Certificate {
+		t.Fatalf("redelivery: %v, same certificate %v", err, reg.Certificate == regB.Certificate)
+	}
+
+	clock.Advance(3 * time.Hour) // expired 2h ago
+	late := b.enroll(t, cp)
+	if late.Status != "approved" {
+		t.Fatalf("within --reenroll-grace: status %q, want approved", late.Status)
+	}
+	reg, err = poll(t, cp, late.DeviceCode, 0)
+	if err != nil || reg.Certificate == regB.Certificate || reg.NodeName != regA.NodeName {
+		t.Fatalf("re-registration: %+v, %v", reg, err)
+	}
+	if cert := parseCert(t, reg.Certificate); !cert.NotAfter.After(clock.Now()) {
+		t.Fatalf("re-issued certificate expires %v", cert.NotAfter)
+	}
+	if ok, _ := cp.HasEvent(api.EventReregistered, a.id); !ok {
+		t.Error("no reregistered event")
+	}
+
+	clock.Advance(26 * time.Hour) // expired a day and more ago
+	tooLate := b.enroll(t, cp)
+	if tooLate.Status != api.StatusPending {
+		t.Fatalf("past --reenroll-grace: status %q, want pending (an admin decides)", tooLate.Status)
+	}
+}

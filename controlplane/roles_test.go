@@ -32,7 +32,7 @@ var routeAccess = map[string]string{
 	"POST " + api.PathEnroll: anyone, "POST " + api.PathEnrollPoll: anyone, "POST " + api.PathEnrollCancel: anyone,
 	"POST " + api.PathRegister: anyone, "GET " + api.PathNodeSelf: anyone, "POST " + api.PathNodeDeregister: anyone,
 	"GET " + api.PathTime: anyone, "GET " + api.PathUpdate: anyone, "GET /updates/{file}": anyone,
-	"GET " + api.PathCA: anyone, "GET " + api.PathCACRL: anyone, "POST " + api.PathNodeRenew: anyone,
+	"GET " + api.PathCA: anyone, "GET " + api.PathCACRL: anyone, "POST " + api.PathNodeRenew: anyone, "GET /.well-known/oauth-authorization-server": anyone,
 	"/api/": anyone, "GET /static/": anyone, "GET /{$}": anyone, "GET /login": anyone, "POST /login": anyone,
 	"GET /login/totp": anyone, "POST /login/totp": anyone, "GET /login/password": anyone,
 	"POST /login/password": anyone, "POST /logout": anyone,

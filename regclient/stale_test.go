@@ -186,11 +186,11 @@ func TestStaleCertificateEnrollsAgain(t *testing.T) {
 }
 
 // Against the real control plane past the certificate's notAfter: the
-// certificate is refused as expired (JSON), and a certificate that has
-// already expired by the control plane's own clock (the old approval
-// delivered again) is refused instead of stored: the node would be
-// registered with a certificate that cannot authenticate.
-func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
+// certificate is refused as expired (JSON); the node keeps its key and
+// enrolls again, and since the certificate expired less than
+// --reenroll-grace ago the control plane registers it again at once with a
+// new certificate (never the expired one delivered again).
+func TestExpiredCertificateReregistersWithinGrace(t *testing.T) {
 	var offset atomicDuration
 	cp := fastCP(t, controlplane.Options{Now: func() time.Time { return time.Now().Add(offset.Load()) }})
 	r := newRegistrar(t, cp, t.TempDir())
@@ -199,6 +199,7 @@ func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	key, _ := os.ReadFile(r.Store.Path(KeyFile))
 	offset.Store(time.Until(c.NotAfter) + 24*time.Hour)
 	// The control plane answers the expired certificate with JSON (the
 	// handshake succeeds), typed for the screen.
@@ -210,18 +211,19 @@ func TestFinalizeRefusesExpiredCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := r.Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !p.Approved {
-		t.Skipf("the control plane starts a new enrollment for an expired certificate (%+v); nothing to refuse", p)
+	if err != nil || !p.Approved {
+		t.Fatalf("Start a day after the expiry: %+v, %v; want approved at once (within --reenroll-grace)", p, err)
 	}
 	out, err := r.Next(context.Background())
-	if !errors.Is(err, ErrCertificateExpired) || !strings.Contains(err.Error(), "expired at") {
-		t.Fatalf("Next with an expired certificate delivered: %+v, %v", out, err)
+	if err != nil || out.Kind != OutcomeRegistered || out.Registration.Name != "store-50" {
+		t.Fatalf("Next: %+v, %v; want registered again as store-50", out, err)
 	}
-	if st, _ := r.Store.Load(); st.State == Registered {
-		t.Fatal("registered with an expired certificate")
+	c2, err := r.Store.NodeCertificate()
+	if err != nil || c2.SerialNumber.Cmp(c.SerialNumber) == 0 || !c2.NotAfter.After(time.Now().Add(offset.Load())) {
+		t.Fatalf("stored certificate %v (expires %v), %v; want a new, valid one", c2.SerialNumber, c2.NotAfter, err)
+	}
+	if now, _ := os.ReadFile(r.Store.Path(KeyFile)); !bytes.Equal(now, key) {
+		t.Error("the key was replaced")
 	}
 }
 

@@ -195,9 +195,10 @@ func TestDamagedCertificateKeepsKey(t *testing.T) {
 	}
 }
 
-// A token-registered node whose certificate is damaged keeps its key; the
-// code path cannot redeliver (no enrollment), so the error says to use the
-// token again, and the same (single-use, spent) token registers it again.
+// A token-registered node whose certificate is damaged keeps its key, and
+// enrolling with it gets the certificate delivered again (the control
+// plane records every certificate it issues); the same (single-use,
+// spent) token also registers it again.
 func TestDamagedCertificateTokenNode(t *testing.T) {
 	cp := fastCP(t, controlplane.Options{})
 	tok, err := cp.CreateToken("once", "retail", "", true)
@@ -212,13 +213,21 @@ func TestDamagedCertificateTokenNode(t *testing.T) {
 	key, _ := os.ReadFile(r.Store.Path(KeyFile))
 	os.WriteFile(r.Store.Path(CertFile), []byte("garbage"), 0o644)
 	r2 := newRegistrar(t, cp, dir)
-	_, err = r2.Start(context.Background())
-	if !errors.Is(err, ErrAlreadyRegistered) || !strings.Contains(err.Error(), "register again with that token") {
-		t.Fatalf("Start: %v; want advice to use the token again", err)
+	p, err := r2.Start(context.Background())
+	if err != nil || !p.Approved {
+		t.Fatalf("Start: %+v, %v; want the certificate delivered again for the registered key", p, err)
+	}
+	if out, err := r2.Next(context.Background()); err != nil || out.Kind != OutcomeRegistered {
+		t.Fatalf("Next: %+v, %v", out, err)
 	}
 	if now, _ := os.ReadFile(r2.Store.Path(KeyFile)); !bytes.Equal(now, key) {
 		t.Fatal("node.key was replaced or removed")
 	}
+	if _, err := r2.CheckCertificate(context.Background()); err != nil {
+		t.Fatalf("the redelivered certificate: %v", err)
+	}
+	os.WriteFile(r2.Store.Path(CertFile), []byte("garbage"), 0o644)
+	r2 = newRegistrar(t, cp, dir)
 	if _, err := r2.RegisterWithToken(context.Background(), tok.Token, "", nil); err != nil {
 		t.Fatalf("the same token again: %v", err)
 	}

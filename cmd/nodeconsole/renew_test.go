@@ -36,7 +36,7 @@ func TestRenewCommand(t *testing.T) {
 	n := registeredCLINode(t, cp)
 	notAfter, renewAfter := n.certTimes(t)
 	if got := notAfter.Sub(renewAfter); got < 16*time.Hour || got > 17*time.Hour {
-		t.Errorf("renewAfter %v is %v before notAfter %v, want a third of 49h", renewAfter, got, notAfter)
+		t.Errorf("renewAfter %v is %v before notAfter %v, want a third of the 48h since its issue", renewAfter, got, notAfter)
 	}
 	code, out, errs := n.run(t, "renew")
 	if code != 0 || !strings.Contains(out, "renewal due from") {
