@@ -49,6 +49,10 @@ type Options struct {
 	Busy func() bool
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Renew, when set, renews the node certificate in the background
+	// (renew.go): at start, then every RenewEvery (default hourly).
+	Renew      RenewFunc
+	RenewEvery time.Duration
 }
 
 // App is the root tea.Model.
@@ -64,6 +68,7 @@ type App struct {
 	height  int
 	banner  string
 	notices []notice
+	renew   renewer
 	// confirmQuit is set while "Log out? y/n" is asked.
 	confirmQuit bool
 	// guards are asked before logging out (a network change on trial).
@@ -112,6 +117,7 @@ func New(o Options) *App {
 	for k, v := range o.Notices {
 		a.setNotice(k, v)
 	}
+	a.renew = newRenewer(o.Renew, o.RenewEvery)
 	a.takeGuard(o.Home)
 	return a
 }
@@ -126,7 +132,7 @@ func (a *App) takeGuard(s ui.Screen) {
 
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(append([]tea.Cmd{a.top().Init(), a.idle.arm(a.idle.after)}, a.startup...)...)
+	return tea.Batch(append([]tea.Cmd{a.top().Init(), a.idle.arm(a.idle.after), a.renew.run()}, a.startup...)...)
 }
 
 func (a *App) top() ui.Screen { return a.stack[len(a.stack)-1] }
@@ -190,6 +196,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ui.NoticeMsg:
 		a.setNotice(msg.Key, msg.Text)
 		return a, a.resizeTop()
+	case renewTickMsg:
+		return a, a.renew.run()
+	case renewDoneMsg:
+		return a, a.renew.done(msg, a.log)
 	}
 	return a.forward(msg)
 }

@@ -47,6 +47,10 @@ type ConsoleDeps struct {
 	// IdleLogout and Busy: see Options.
 	IdleLogout time.Duration
 	Busy       func() bool
+	// Renew renews the node certificate in the background (Options.Renew);
+	// RenewEvery spaces the checks (default hourly).
+	Renew      RenewFunc
+	RenewEvery time.Duration
 }
 
 // Registration is what the Register Node and Deregister Node screens need.
@@ -119,5 +123,5 @@ func NewConsole(d ConsoleDeps) *App {
 		Panel:   panel,
 	})
 	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup, Size: d.Size,
-		IdleLogout: d.IdleLogout, Busy: d.Busy})
+		IdleLogout: d.IdleLogout, Busy: d.Busy, Renew: d.Renew, RenewEvery: d.RenewEvery})
 }

@@ -97,6 +97,7 @@ func runConsole(ctx context.Context, g globals) error {
 			st, err := e.store.Load()
 			return err == nil && st.State == regclient.Pending
 		},
+		Renew: e.backgroundRenew(), RenewEvery: renewEvery(),
 	})
 	p := tea.NewProgram(app,
 		tea.WithFilter(tui.SizeFilter(g.size, initial)),

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/tui"
 )
 
 // cmdRenew is `nodeconsole renew [--force]`: it renews the node
@@ -63,4 +65,39 @@ func cmdRenew(ctx context.Context, g globals, args []string, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "Certificate valid until %s; renewal due from %s.\n", when, res.Cert.RenewAfter.Local().Format(time.DateTime))
 	return nil
+}
+
+// renewEveryEnv overrides how often the console checks its certificate
+// (a duration; tests use seconds with a short --cert-ttl).
+const renewEveryEnv = "NODECONSOLE_RENEW_EVERY"
+
+// backgroundRenew is the console's tui.RenewFunc: Renew without force, at
+// the endpoint the node registered with when the config names none.
+func (e *env) backgroundRenew() tui.RenewFunc {
+	return func(ctx context.Context) (bool, error) {
+		st, err := e.store.Load()
+		if err != nil || st.State != regclient.Registered {
+			return false, nil
+		}
+		cfg := e.cfg
+		if cfg.Site.Endpoint == "" {
+			cfg.Site.Endpoint = st.Endpoint
+		}
+		c, err := regclient.New(regclient.ConfigOptions(cfg, e.g.caFile, e.log, version))
+		if err != nil {
+			return false, err
+		}
+		rn := &regclient.Renewer{Client: c, Store: e.store, NodeID: e.nodeID, Logger: e.log}
+		res, err := rn.Renew(ctx, false)
+		return res.Renewed, err
+	}
+}
+
+// renewEvery is $NODECONSOLE_RENEW_EVERY, or 0 (the default, hourly).
+func renewEvery() time.Duration {
+	d, err := time.ParseDuration(os.Getenv(renewEveryEnv))
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
 }

@@ -123,6 +123,13 @@ func (m *Model) content() string {
 	lines = append(lines, kv("ID source", f.NodeIDSource), kv("Terminal", f.Terminal))
 	if m.snap != nil {
 		lines = append(lines, kv("Version", m.snap.Version))
+		if c := m.snap.Certificate; c != nil {
+			line := c.ExpiryLine(time.Now())
+			if c.ExpiresSoon(time.Now()) {
+				line = st.Warn.Render(line)
+			}
+			lines = append(lines, kv("Certificate", line), kv("Renews from", c.RenewAfter.Local().Format("2006-01-02 15:04")))
+		}
 		lines = append(lines, st.Title.Render(" Interfaces"))
 		for _, ifc := range m.snap.Interfaces {
 			def := ""

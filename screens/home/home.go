@@ -342,6 +342,13 @@ func (m *Model) nodeBlock(w int) string {
 		m.kv("Version", s.Version),
 		m.kv("Status", m.regStyled()),
 	}
+	if c := s.Certificate; c != nil && s.Registration.State == "registered" {
+		line := c.ExpiryLine(m.d.Now())
+		if c.ExpiresSoon(m.d.Now()) {
+			line = st.Warn.Render(line)
+		}
+		lines = append(lines, m.kv("Certificate", line))
+	}
 	if s.Endpoint != "" {
 		lines = append(lines, m.kv("Endpoint", s.Endpoint))
 	}
