@@ -97,7 +97,7 @@ func TestRegisterPrintsFingerprintKeepsPairingKeySecret(t *testing.T) {
 	cp := cptest.New(t)
 	const pairingKey = "pk_never_print_this_key_42"
 	n := newCLINode(t, cp, "")
-	code, out, errs := n.run(t, "register", "--pairing-key-file", secretFile(t, pairingKey+"\n"), "--timeout", "200ms")
+	code, out, errs := n.run(t, "register", "--pairing-key-file", secretFile(t, pairingKey+"\n"), "--timeout", "3s") // long enough for the enrollment itself on a loaded machine
 	if code != 1 || !strings.Contains(errs, "timed out") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}

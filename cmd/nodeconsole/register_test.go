@@ -209,8 +209,8 @@ func TestRegisterCodePath(t *testing.T) {
 func TestRegisterCodePrintsURLsAndResumes(t *testing.T) {
 	cp := cptest.New(t)
 	n := newCLINode(t, cp, "  registrationURL: https://sites.example/register\n")
-	code1, out1, errs1 := n.run(t, "register", "--timeout", "200ms")
-	if code1 != 1 || !strings.Contains(errs1, "timed out after 200ms") || !strings.Contains(errs1, "code stays valid") {
+	code1, out1, errs1 := n.run(t, "register", "--timeout", "3s") // long enough for the enrollment itself on a loaded machine
+	if code1 != 1 || !strings.Contains(errs1, "timed out after 3s") || !strings.Contains(errs1, "code stays valid") {
 		t.Fatalf("timeout: exit %d, stderr %q", code1, errs1)
 	}
 	for _, want := range []string{"Activation code: ", "Enter it at:     " + cp.URL + "/activate",
@@ -223,7 +223,7 @@ func TestRegisterCodePrintsURLsAndResumes(t *testing.T) {
 		t.Error("a QR code was printed to a non-terminal")
 	}
 	// Running again shows the same code.
-	_, out2, _ := n.run(t, "register", "--timeout", "200ms")
+	_, out2, _ := n.run(t, "register", "--timeout", "3s") // long enough for the enrollment itself on a loaded machine
 	line := func(s string) string {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.HasPrefix(l, "Activation code: ") {
