@@ -1,7 +1,7 @@
 # The one command that runs every test is `make test`.
 GO ?= go
 
-.PHONY: test build bench bench-cp deb
+.PHONY: test build bench bench-cp deb deb-controlplane
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -36,3 +36,9 @@ deb:
 	GO='$(GO)' DIST='$(DIST)' VERSION='$(VERSION)' GOARCH='$(DEB_GOARCH)' \
 	CONSOLE_USER='$(CONSOLE_USER)' INITIAL_PASSWORD='$(INITIAL_PASSWORD)' \
 	sh deploy/build-deb.sh
+
+# The control plane's package: $(DIST)/controlplane_<version>_<arch>.deb
+# (deploy/build-deb-controlplane.sh; hardened unit, docs/operations.md).
+deb-controlplane:
+	GO='$(GO)' DIST='$(DIST)' VERSION='$(VERSION)' GOARCH='$(DEB_GOARCH)' \
+	sh deploy/build-deb-controlplane.sh

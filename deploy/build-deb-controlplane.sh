@@ -1,0 +1,71 @@
+#!/bin/sh
+# Builds dist/controlplane_<version>_<arch>.deb (the control plane with a
+# hardened systemd unit) with Debian's dpkg-deb. Usually run through
+# `make deb-controlplane`. Settings (environment): DIST, VERSION, GOARCH,
+# GO as for build-deb.sh; CONTROLPLANE_BIN packages this prebuilt binary.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+src=$here/controlplane
+GO=${GO:-go}
+DIST=${DIST:-dist}
+VERSION=${VERSION:-$(sh "$here/version.sh")}
+GOARCH=${GOARCH:-$($GO env GOARCH)}
+
+die() { echo "build-deb-controlplane: $*" >&2; exit 2; }
+
+echo "$VERSION" | grep -Eq '^[0-9][A-Za-z0-9.+~]*$' ||
+	die "VERSION '$VERSION' is not a Debian upstream version (digits first, then letters, digits, . + ~)"
+case $GOARCH in
+amd64 | arm64 | riscv64 | s390x | loong64 | mips64el | mipsel) ARCH=$GOARCH ;;
+386) ARCH=i386 ;;
+arm) ARCH=armhf; GOARM=${GOARM:-7}; export GOARM ;;
+ppc64le) ARCH=ppc64el ;;
+*) die "no Debian architecture known for GOARCH=$GOARCH" ;;
+esac
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(cd "$root" && git log -1 --format=%ct 2>/dev/null || date +%s)
+fi
+export SOURCE_DATE_EPOCH
+
+mkdir -p "$DIST"
+out="$(cd "$DIST" && pwd)/controlplane_${VERSION}_${ARCH}.deb"
+umask 022
+work=$(mktemp -d "${TMPDIR:-/tmp}/controlplane-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+pkg=$work/pkg
+
+# put SRC DEST MODE: install a file with @VERSION@, @ARCH@, @INSTALLED_SIZE@ filled in.
+put() {
+	mkdir -p "$(dirname "$2")"
+	sed -e "s/@VERSION@/$VERSION/g" -e "s/@ARCH@/$ARCH/g" -e "s/@INSTALLED_SIZE@/${INSTALLED_SIZE:-0}/g" "$1" >"$2"
+	chmod "$3" "$2"
+}
+
+mkdir -p "$pkg/usr/bin"
+if [ -n "${CONTROLPLANE_BIN:-}" ]; then
+	install -m 0755 "$CONTROLPLANE_BIN" "$pkg/usr/bin/controlplane"
+else
+	(cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=$GOARCH "$GO" build -trimpath \
+		-ldflags "-s -w" -o "$pkg/usr/bin/controlplane" ./cmd/controlplane)
+	chmod 0755 "$pkg/usr/bin/controlplane"
+fi
+put "$src/controlplane.service" "$pkg/usr/lib/systemd/system/controlplane.service" 0644
+put "$src/sysusers.conf" "$pkg/usr/lib/sysusers.d/controlplane.conf" 0644
+put "$src/controlplane.env" "$pkg/etc/controlplane/controlplane.env" 0644
+doc=$pkg/usr/share/doc/controlplane
+install -D -m 0644 "$root/docs/operations.md" "$doc/operations.md"
+install -m 0644 "$here/debian/copyright" "$doc/copyright"
+
+mkdir -p "$pkg/DEBIAN"
+INSTALLED_SIZE=$(du -sk --apparent-size "$pkg" | cut -f1)
+put "$src/control" "$pkg/DEBIAN/control" 0644
+for s in postinst prerm postrm; do
+	put "$src/$s" "$pkg/DEBIAN/$s" 0755
+done
+echo /etc/controlplane/controlplane.env >"$pkg/DEBIAN/conffiles"
+(cd "$pkg" && find . -type f ! -path './DEBIAN/*' | sed 's|^\./||' | sort | xargs md5sum) >"$pkg/DEBIAN/md5sums"
+find "$pkg" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null
+echo "$out"
