@@ -362,6 +362,9 @@ type accountData struct {
 	Sites    []string
 	TOTP     bool // two-factor login is on
 	Sessions []sessionRow
+	Tokens   []APITokenInfo
+	// NewToken is a personal API token just created, shown once.
+	NewToken string
 }
 
 func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageData, status int) {
@@ -375,6 +378,13 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 				return err
 			}
 			data.TOTP = u.TOTPSecret != ""
+			toks, err := tx.APITokensForUser(who.User)
+			if err != nil {
+				return err
+			}
+			for _, t := range toks {
+				data.Tokens = append(data.Tokens, p.s.accounts.tokenInfo(t))
+			}
 		}
 		list, err := tx.SessionsForUser(who.User)
 		now := p.s.now()
@@ -388,6 +398,9 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 	})
 	if err != nil && d.Error == "" {
 		d.Error, status = p.message(r, err)
+	}
+	if nt, ok := d.Data.(newAPIToken); ok {
+		data.NewToken = string(nt)
 	}
 	d.Data = data
 	p.render(w, r, status, "account", d)

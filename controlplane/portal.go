@@ -106,6 +106,8 @@ func (p *portal) routes(mux *routeMux) {
 	page("POST /account/password", PermSelf, p.accountPassword)
 	page("POST /account/sessions/end", PermSelf, p.endSessionSubmit)
 	page("POST /account/totp", PermSelf, p.totpSetup)
+	page("POST /account/tokens", PermSelf, p.tokenCreate)
+	page("POST /account/tokens/revoke", PermSelf, p.tokenRevoke)
 	page("GET /users", PermAdmin, p.usersPage)
 	page("POST /users", PermAdmin, p.userAdd)
 	page("POST /users/action", PermAdmin, p.userAction)

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"rsc.io/qr"
 
@@ -160,4 +161,56 @@ func (p *portal) userAction(w http.ResponseWriter, r *http.Request, d pageData) 
 		return
 	}
 	p.renderUsers(w, r, d, http.StatusOK, data)
+}
+
+// newAPIToken passes a token just created to renderAccount.
+type newAPIToken string
+
+// tokenCreate makes a personal API token for the logged-in user.
+func (p *portal) tokenCreate(w http.ResponseWriter, r *http.Request, d pageData) {
+	if d.Who.Kind != KindUser {
+		d.Error = "The admin token cannot have personal API tokens; log in as a user."
+		p.renderAccount(w, r, d, http.StatusBadRequest)
+		return
+	}
+	days := map[string]time.Duration{"30": 30, "90": 90, "365": 365}[r.PostFormValue("days")]
+	if days == 0 {
+		days = 90
+	}
+	info, tok, err := p.s.accounts.CreateAPIToken(r.Context(), d.Who.User, r.PostFormValue("label"), days*24*time.Hour)
+	if err != nil {
+		msg, status := p.message(r, err)
+		d.Error = msg
+		p.renderAccount(w, r, d, status)
+		return
+	}
+	d.Notice = "API token “" + info.Label + "” created. Copy it now: it is not shown again."
+	d.Data = newAPIToken(tok)
+	p.renderAccount(w, r, d, http.StatusOK)
+}
+
+// tokenRevoke deletes one of the user's own personal API tokens.
+func (p *portal) tokenRevoke(w http.ResponseWriter, r *http.Request, d pageData) {
+	id := r.PostFormValue("id")
+	own := false
+	if d.Who.Kind == KindUser {
+		if list, err := p.s.accounts.APITokens(r.Context(), d.Who.User); err == nil {
+			for _, t := range list {
+				own = own || t.ID == id
+			}
+		}
+	}
+	var err error
+	if !own {
+		err = errorf(api.CodeNotFound, "You have no API token %q.", id)
+	} else {
+		err = p.s.accounts.RevokeAPIToken(r.Context(), id)
+	}
+	if err != nil {
+		msg, status := p.message(r, err)
+		d.Error = msg
+		p.renderAccount(w, r, d, status)
+		return
+	}
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }

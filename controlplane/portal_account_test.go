@@ -92,3 +92,43 @@ func TestPortalTOTPEnrolment(t *testing.T) {
 		t.Fatalf("login after enrolment: %d", st)
 	}
 }
+
+// TestPortalPersonalTokens: a user creates a personal API token on their
+// account page (shown once), uses it with their role, and revokes it;
+// nobody else can revoke it.
+func TestPortalPersonalTokens(t *testing.T) {
+	cp := cptest.New(t)
+	for _, u := range []string{"tom", "eve"} {
+		if err := cp.AddUser(u, "viewer", u+"-password-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, cp)
+	b.loginAs("tom", "tom-password-1")
+	st, page := b.post("/account/tokens", url.Values{"csrf": {b.csrf}, "label": {"laptop"}, "days": {"30"}})
+	tok := regexp.MustCompile(`id="new-token">(ncat_[A-Za-z0-9_-]{43})<`).FindStringSubmatch(page)
+	if st != 200 || tok == nil {
+		t.Fatalf("create token: %d\n%s", st, page)
+	}
+	auth := []string{"Authorization", "Bearer " + tok[1]}
+	if _, err := call(t, cp.Client(), "GET", cp.URL+"/api/v1/nodes", nil, nil, auth...); err != nil {
+		t.Fatalf("viewer token reading nodes: %v", err)
+	}
+	if _, err := call(t, cp.Client(), "POST", cp.URL+"/api/v1/nodes", map[string]any{"ids": []string{}}, nil, auth...); cptest.ErrorCode(err) != "forbidden" {
+		t.Fatalf("viewer token adding nodes: %v", err)
+	}
+	_, page = b.get("/account")
+	id := regexp.MustCompile(`action="/account/tokens/revoke">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="id" value="([^"]+)"`).FindStringSubmatch(page)
+	if id == nil || strings.Contains(page, tok[1]) || !strings.Contains(page, "laptop") {
+		t.Fatalf("account page after creating a token:\n%s", page)
+	}
+	eve := newBrowser(t, cp)
+	eve.loginAs("eve", "eve-password-1")
+	if st, _ := eve.post("/account/tokens/revoke", url.Values{"csrf": {eve.csrf}, "id": {id[1]}}); st != http.StatusNotFound {
+		t.Fatalf("another user revoking tom's token: %d, want 404", st)
+	}
+	b.post("/account/tokens/revoke", url.Values{"csrf": {b.csrf}, "id": {id[1]}})
+	if _, err := call(t, cp.Client(), "GET", cp.URL+"/api/v1/nodes", nil, nil, auth...); cptest.ErrorCode(err) != "unauthorized" {
+		t.Fatalf("revoked token: %v", err)
+	}
+}

@@ -45,7 +45,7 @@ var routeAccess = map[string]string{
 	"POST " + api.PathSites: admins, "DELETE " + api.PatternSite: admins,
 	// Portal.
 	"GET /account": self, "POST /account/password": self, "POST /account/sessions/end": self,
-	"POST /account/totp": self, "GET /users": admins, "POST /users": admins, "POST /users/action": admins,
+	"POST /account/totp": self, "POST /account/tokens": self, "POST /account/tokens/revoke": self, "GET /users": admins, "POST /users": admins, "POST /users/action": admins,
 	"GET /nodes": readers, "POST /nodes/delete": ops, "GET /activate": ops, "POST /activate": ops,
 	"POST /activate/license": ops, "POST /activate/deny": ops, "GET /tokens": admins, "POST /tokens": admins,
 	"POST /tokens/revoke": admins, "GET /hosts": ops, "POST /hosts": ops, "GET /sites": readers,
