@@ -7,7 +7,6 @@ package deregister
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -294,7 +293,7 @@ func (m *Model) View() string {
 	case phWorking, phDone, phFailed, phUnreachable:
 		names := []string{"Send the Deregister event", "Close connections", "Remove the identity"}
 		for i, n := range names {
-			out = append(out, fmt.Sprintf("  %s %s", m.word(m.steps[i]), n))
+			out = append(out, st.CheckRows(checkState(m.steps[i]), n, 25, "", "", m.width)...)
 		}
 		switch m.ph {
 		case phUnreachable:
@@ -326,16 +325,15 @@ func (m *Model) yesNo() string {
 	return opt("No", !m.yes) + "  " + opt("Yes", m.yes)
 }
 
-func (m *Model) word(s string) string {
-	st := m.d.Styles
-	w := fmt.Sprintf("%-7s", s)
+// checkState maps a step's word to the shared check row's.
+func checkState(s string) ui.CheckState {
 	switch s {
 	case "OK":
-		return st.OK.Render(w)
+		return ui.CheckOK
 	case "FAIL":
-		return st.Fail.Render(w)
+		return ui.CheckFail
 	case "...":
-		return st.Warn.Render(w)
+		return ui.CheckRunning
 	}
-	return st.Muted.Render(w)
+	return ui.CheckWaiting
 }

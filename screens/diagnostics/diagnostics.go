@@ -367,9 +367,9 @@ func (m *Model) View() string {
 			case i < len(m.results):
 				lines = append(lines, m.resultLines(m.results[i])...)
 			case i == len(m.results):
-				lines = append(lines, m.row(st.Muted.Render("..."), c.Name, st.Muted.Render("checking"+st.Glyphs.Ellipsis)))
+				lines = append(lines, st.CheckRows(ui.CheckRunning, c.Name, 0, "", "", m.width)...)
 			default:
-				lines = append(lines, m.row("", c.Name, st.Muted.Render("waiting")))
+				lines = append(lines, st.CheckRows(ui.CheckWaiting, c.Name, 0, "waiting", "", m.width)...)
 			}
 		}
 		if m.d.Endpoint == "" {
@@ -396,34 +396,12 @@ func (m *Model) View() string {
 	return fit(top, lines, m.width, m.height, m.hostFocus || len(m.probeLines) > 0, st)
 }
 
-const nameW = 8
-
-func (m *Model) row(mark, name, detail string) string {
-	pad := 7 - lipgloss.Width(mark)
-	return "  " + mark + strings.Repeat(" ", max(pad, 0)) + fmt.Sprintf("%-*s", nameW, name) + " " + detail
-}
-
 func (m *Model) resultLines(r netconfig.Result) []string {
-	st := m.st
-	var mark string
+	state := ui.CheckFail
 	if r.OK {
-		mark = st.OK.Render(st.Glyphs.OK + " OK")
-	} else {
-		mark = st.Fail.Render(st.Glyphs.Fail + " FAIL")
+		state = ui.CheckOK
 	}
-	indent := strings.Repeat(" ", 2+7+nameW+1)
-	// The detail wraps (up to 3 lines) rather than being cut: it names the
-	// issuer of an untrusted certificate, the address that failed...
-	detail := wrap(r.Detail, m.width, indent)
-	if len(detail) > 3 {
-		detail = detail[:3]
-	}
-	out := []string{m.row(mark, r.Check, strings.TrimLeft(detail[0], " "))}
-	out = append(out, detail[1:]...)
-	if !r.OK && r.Hint != "" {
-		out = append(out, wrap(st.Muted.Render(r.Hint), m.width, indent)...)
-	}
-	return out
+	return m.st.CheckRows(state, r.Check, 0, r.Detail, r.Hint, m.width)
 }
 
 func wrap(s string, w int, indent string) []string {

@@ -36,7 +36,7 @@ func TestReopenShowsOpenTrial(t *testing.T) {
 	h.run(h.m.Init())
 	h.until("the open trial", func() bool { return h.m.phase == phaseTrial && len(h.m.results) == len(h.m.checks) })
 	text := h.text()
-	for _, want := range []string{"Applied to eth0. Checks:", "OK  address  192.0.2.20/24 is on eth0", "Keep these settings?  Reverting in 40 s."} {
+	for _, want := range []string{"Applied to eth0. Checks:", "OK   address  192.0.2.20/24 is on eth0", "Keep these settings?  Reverting in 40 s."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("reopened screen lacks %q:\n%s", want, text)
 		}

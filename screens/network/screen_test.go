@@ -91,7 +91,7 @@ func TestStaticApplyKeepSaves(t *testing.T) {
 		t.Errorf("applied state:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	text = h.text()
-	for _, want := range []string{"OK  carrier", "OK  address", "OK  gateway", "192.0.2.1 answers ARP", "Keep these settings?  Reverting in 60 s."} {
+	for _, want := range []string{"OK   carrier", "OK   address", "OK   gateway", "192.0.2.1 answers ARP", "Keep these settings?  Reverting in 60 s."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("trial view lacks %q:\n%s", want, text)
 		}

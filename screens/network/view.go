@@ -313,36 +313,19 @@ func (m *Model) previewView() []string {
 func (m *Model) trialView() ([]string, int) {
 	st := m.st
 	lines := []string{st.Title.Render(" Applied to " + m.trial.Config().Interface + ". Checks:")}
-	const nameW = 8
-	indent := strings.Repeat(" ", 2+6+nameW+1)
 	for i, c := range m.checks {
-		var mark, detail string
 		switch {
 		case i < len(m.results):
 			r := m.results[i]
+			state := ui.CheckFail
 			if r.OK {
-				mark = st.OK.Render(fmt.Sprintf("%-5s", st.Glyphs.OK+" OK"))
-			} else {
-				mark = st.Fail.Render(fmt.Sprintf("%-5s", st.Glyphs.Fail+" FAIL"))
+				state = ui.CheckOK
 			}
-			detail = r.Detail
+			lines = append(lines, st.CheckRows(state, c.Name, 0, r.Detail, r.Hint, m.width)...)
 		case i == len(m.results) && m.phase == phaseTrial:
-			mark, detail = st.Muted.Render(fmt.Sprintf("%-5s", "...")), st.Muted.Render("checking"+st.Glyphs.Ellipsis)
+			lines = append(lines, st.CheckRows(ui.CheckRunning, c.Name, 0, "", "", m.width)...)
 		default:
-			mark, detail = fmt.Sprintf("%-5s", ""), st.Muted.Render("not run")
-		}
-		// Details wrap (up to 3 lines) rather than being cut.
-		det := wrap(detail, m.width, indent)
-		if len(det) > 3 {
-			det = det[:3]
-		}
-		row := "  " + mark + " " + fmt.Sprintf("%-*s", nameW, c.Name) + " " + strings.TrimLeft(det[0], " ")
-		lines = append(lines, row)
-		lines = append(lines, det[1:]...)
-		if i < len(m.results) && !m.results[i].OK && m.results[i].Hint != "" {
-			for _, l := range wrap(m.results[i].Hint, m.width, indent) {
-				lines = append(lines, st.Muted.Render(l))
-			}
+			lines = append(lines, st.CheckRows(ui.CheckWaiting, c.Name, 0, "not run", "", m.width)...)
 		}
 	}
 	lines = append(lines, "")

@@ -97,37 +97,26 @@ func (m *Model) viewConfirm() string {
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) stepWord(s stepState) string {
-	st := m.d.Styles
+// checkState maps a step's state to the shared check row's.
+func checkState(s stepState) ui.CheckState {
 	switch s {
 	case stepOK:
-		return st.OK.Render(fmt.Sprintf("%-7s", "OK"))
+		return ui.CheckOK
 	case stepFail:
-		return st.Fail.Render(fmt.Sprintf("%-7s", "FAIL"))
+		return ui.CheckFail
 	case stepRunning:
-		return st.Warn.Render(fmt.Sprintf("%-7s", "..."))
+		return ui.CheckRunning
 	case stepSkipped:
-		return st.Muted.Render(fmt.Sprintf("%-7s", "skipped"))
+		return ui.CheckSkipped
 	}
-	return fmt.Sprintf("%-7s", "")
+	return ui.CheckWaiting
 }
 
 func (m *Model) viewSteps() string {
 	st := m.d.Styles
 	lines := []string{st.Title.Render(" Register Node"), ""}
 	for i, s := range m.steps {
-		name := stepID(i).String()
-		if s.state == stepFail {
-			lines = append(lines, fmt.Sprintf("  %s %s", m.stepWord(s.state), name))
-			for _, l := range ui.Wrap(s.detail, m.width-12) {
-				lines = append(lines, "          "+l)
-			}
-			for _, l := range ui.Wrap(s.hint, m.width-12) {
-				lines = append(lines, "          "+st.Warn.Render(l))
-			}
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("  %s %-18s %s", m.stepWord(s.state), name, st.Muted.Render(s.detail)))
+		lines = append(lines, st.CheckRows(checkState(s.state), stepID(i).String(), 18, s.detail, s.hint, m.width)...)
 	}
 	if _, failed := m.failed(); failed {
 		lines = append(lines, "", " "+ui.Hints(m.ShortHelp()...))

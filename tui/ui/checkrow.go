@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+)
+
+// CheckState is where one check (or step) stands.
+type CheckState int
+
+// Check states.
+const (
+	CheckWaiting CheckState = iota // not run yet
+	CheckRunning                   // running now
+	CheckOK                        // passed
+	CheckFail                      // failed
+	CheckSkipped                   // not needed (shown muted as "- skip")
+)
+
+// Check-row columns: the mark and word ("✓ OK", "✗ FAIL"), then the name.
+const (
+	checkMarkW = 7
+	// CheckNameW is the width of a check's name column.
+	CheckNameW = 8
+)
+
+// CheckRows renders one check as the Network, Test network, Register and
+// Deregister screens all show it: "  ✓ OK   name     detail", the detail
+// wrapped under itself (at most 3 lines), and for a failure the hint,
+// muted, below. nameW is the name column (at least CheckNameW); w is the
+// screen width. Colour only decorates: the word says OK or FAIL.
+func (s *Styles) CheckRows(state CheckState, name string, nameW int, detail, hint string, w int) []string {
+	nameW = max(nameW, CheckNameW)
+	var mark string
+	style := func(l string) string { return l }
+	switch state {
+	case CheckOK:
+		mark = s.OK.Render(s.Glyphs.OK + " OK")
+	case CheckFail:
+		mark = s.Fail.Render(s.Glyphs.Fail + " FAIL")
+	case CheckSkipped:
+		mark = s.Muted.Render("- skip")
+		style = func(l string) string { return s.Muted.Render(l) }
+	case CheckRunning:
+		mark = s.Muted.Render("...")
+		if detail == "" {
+			detail = "checking" + s.Glyphs.Ellipsis
+		}
+		style = func(l string) string { return s.Muted.Render(l) }
+	default:
+		style = func(l string) string { return s.Muted.Render(l) }
+	}
+	indent := 2 + checkMarkW + nameW + 1
+	det := Wrap(detail, w-indent)
+	if len(det) == 0 {
+		det = []string{""}
+	}
+	if len(det) > 3 {
+		det = det[:3]
+	}
+	for i := range det {
+		if det[i] != "" {
+			det[i] = style(det[i])
+		}
+	}
+	pad := strings.Repeat(" ", max(checkMarkW-lipgloss.Width(mark), 1))
+	out := []string{strings.TrimRight("  "+mark+pad+fmt.Sprintf("%-*s", nameW, name)+" "+det[0], " ")}
+	for _, l := range det[1:] {
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	if state == CheckFail && hint != "" {
+		for _, l := range Wrap(hint, w-indent) {
+			out = append(out, strings.Repeat(" ", indent)+s.Muted.Render(l))
+		}
+	}
+	return out
+}
