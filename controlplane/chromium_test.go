@@ -169,6 +169,9 @@ func TestPortalInChromium(t *testing.T) {
 	}
 	c.step("find", chromedp.Click(id("find")), chromedp.WaitVisible(id("found-node")))
 	foundNode := c.text("found-node")
+	if got, want := c.text("found-fingerprint"), n.fingerprint(t); got != want {
+		t.Errorf("Find showed key fingerprint %q, want %q (what the node's console shows)", got, want)
+	}
 	c.step("license",
 		// Long values: the table must still fit (Delete not clipped).
 		chromedp.SendKeys(id("name"), "store-7 Berlin Mitte loading dock"),
