@@ -39,8 +39,9 @@ type EnrollResponse struct {
 	ExpiresIn int `json:"expires_in"`
 	// Interval is the minimum number of seconds between polls.
 	Interval int `json:"interval"`
-	// Status is "pending", or "approved" when the node ID was pre-added by an
-	// admin (the first poll then returns the certificate).
+	// Status is EnrollStatusPending, or EnrollStatusApproved when the
+	// enrollment is approved already (the first poll then returns the
+	// certificate).
 	Status string `json:"status"`
 	// ServerTime is the server's clock when it answered.
 	ServerTime time.Time `json:"server_time"`
@@ -172,3 +173,11 @@ type UpdateOffer struct {
 	// SHA256 is the lowercase hex SHA-256 of the download.
 	SHA256 string `json:"sha256"`
 }
+
+// The statuses of EnrollResponse.Status.
+const (
+	// EnrollStatusPending: the code waits for an admin.
+	EnrollStatusPending = "pending"
+	// EnrollStatusApproved: approved at once (a pairing key, a redelivery).
+	EnrollStatusApproved = "approved"
+)

@@ -87,8 +87,6 @@ func asNode(h http.Handler) http.Handler {
 	})
 }
 
-func public(h http.Handler) http.Handler { return h }
-
 // requireAPI authenticates a bearer credential (the admin token or a
 // personal API token), answers 401 without a valid one and 403 when its
 // role lacks perm, and puts the principal on the request context.

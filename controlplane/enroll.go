@@ -271,9 +271,9 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		s.notify.Publish(id)
 	}
 	verify := base + api.PathActivatePage
-	status := api.StatusPending
+	status := api.EnrollStatusPending
 	if out.State == EnrollApproved {
-		status = "approved"
+		status = api.EnrollStatusApproved
 	}
 	return api.EnrollResponse{
 		DeviceCode:              deviceCode(s.secret, out.ID),

@@ -153,6 +153,7 @@ func (n *testNode) mtlsClient(t testing.TB, cp *cptest.Server, reg api.Registrat
 	block, _ := pem.Decode([]byte(reg.Certificate))
 	if block == nil {
 		t.Fatal("registration certificate is not PEM")
+		return nil
 	}
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		RootCAs:      cp.CertPool(),

@@ -52,6 +52,7 @@ func parseCert(t testing.TB, certPEM string) *x509.Certificate {
 	b, _ := pem.Decode([]byte(certPEM))
 	if b == nil {
 		t.Fatal("certificate is not PEM")
+		return nil
 	}
 	c, err := x509.ParseCertificate(b.Bytes)
 	if err != nil {

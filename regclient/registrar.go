@@ -332,7 +332,7 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 	}
 	now := r.now()
 	ttl := time.Duration(resp.ExpiresIn) * time.Second
-	if resp.Status == "approved" {
+	if resp.Status == api.EnrollStatusApproved {
 		// An approval does not expire: one resumed long after its code
 		// expired (a lost certificate delivered again) still has to be
 		// collected.
@@ -344,7 +344,7 @@ func (r *Registrar) enroll(ctx context.Context, st State) (PendingCode, error) {
 		NodeID: r.NodeID, UserCode: resp.UserCode, VerificationURI: resp.VerificationURI,
 		VerificationURIComplete: resp.VerificationURIComplete,
 		ExpiresAt:               now.Add(ttl).Round(time.Second),
-		Interval:                clampInterval(resp.Interval), KeyFingerprint: fp, Approved: resp.Status == "approved",
+		Interval:                clampInterval(resp.Interval), KeyFingerprint: fp, Approved: resp.Status == api.EnrollStatusApproved,
 		Recovery: st.Recovery,
 	}
 	p.Redelivered = p.Approved && (st.CertReceived || st.Recovery != "")
@@ -545,12 +545,12 @@ func (r *Registrar) Finalize(reg api.Registration) (Registration, error) {
 	if out.Name == "" {
 		out.Name = r.NodeID
 	}
-	st, err := r.Store.Load()
-	if err != nil && !errors.Is(err, ErrNoState) {
+	// A state that cannot be read stops here rather than be overwritten.
+	if _, err := r.Store.Load(); err != nil && !errors.Is(err, ErrNoState) {
 		return Registration{}, err
 	}
 	at := r.now().UTC().Round(time.Second)
-	st = State{
+	st := State{
 		NodeID: r.NodeID, State: Pending, Endpoint: r.Client.Endpoint(),
 		NodeName: out.Name, Project: out.Project, Site: out.Site, RegisteredAt: at, CertReceived: true,
 	}

@@ -1,10 +1,10 @@
 package guard
 
 import (
+	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -58,7 +58,7 @@ func nodeconsole(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "nodeconsole")
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		gobin := filepath.Join(build.Default.GOROOT, "bin", "go")
 		if _, err := os.Stat(gobin); err != nil {
 			gobin = "go"
 		}

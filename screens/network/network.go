@@ -129,10 +129,6 @@ type (
 // Init implements ui.Screen.
 func (m *Model) Init() tea.Cmd { return m.loadCmd() }
 
-func (m *Model) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), m.d.Timeout)
-}
-
 func (m *Model) loadCmd() tea.Cmd {
 	m.phase = phaseLoading
 	mgr, timeout := m.d.Manager, m.d.Timeout

@@ -12,7 +12,7 @@ import (
 const gioUnimap = 0x4B66
 
 type unipair struct {
-	unicode, fontpos uint16
+	unicode, _ uint16 // and the font position
 }
 
 type unimapdesc struct {
