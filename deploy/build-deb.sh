@@ -25,28 +25,14 @@ INITIAL_PASSWORD=${INITIAL_PASSWORD-nodeadmin}
 
 die() { echo "build-deb: $*" >&2; exit 2; }
 
-echo "$VERSION" | grep -Eq '^[0-9][A-Za-z0-9.+~]*$' ||
-	die "VERSION '$VERSION' is not a Debian upstream version (digits first, then letters, digits, . + ~)"
 echo "$CONSOLE_USER" | grep -Eq '^[a-z_][a-z0-9_-]{0,31}$' ||
 	die "CONSOLE_USER '$CONSOLE_USER' is not a valid user name"
 echo "$INITIAL_PASSWORD" | grep -Eq '^[A-Za-z0-9._+=-]*$' ||
 	die "INITIAL_PASSWORD may only contain letters, digits and . _ + = -"
 
-# Go architecture -> Debian architecture.
-case $GOARCH in
-amd64 | arm64 | riscv64 | s390x | loong64 | mips64el | mipsel) ARCH=$GOARCH ;;
-386) ARCH=i386 ;;
-arm) ARCH=armhf; GOARM=${GOARM:-7}; export GOARM ;;
-ppc64le) ARCH=ppc64el ;;
-*) die "no Debian architecture known for GOARCH=$GOARCH" ;;
-esac
-
-# Reproducible: file times and the changelog date from the commit (or
-# SOURCE_DATE_EPOCH).
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-	SOURCE_DATE_EPOCH=$(cd "$root" && git log -1 --format=%ct 2>/dev/null || date +%s)
-fi
-export SOURCE_DATE_EPOCH
+# VERSION check, ARCH, SOURCE_DATE_EPOCH (reproducible file times and
+# changelog date).
+. "$here/deb-common.sh"
 CHANGELOG_DATE=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
 
 mkdir -p "$DIST"

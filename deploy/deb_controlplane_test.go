@@ -23,20 +23,9 @@ var cpWantFiles = map[string]string{
 }
 
 // cpInstallScript installs the control plane's package in a throwaway
-// overlay root (as installScript does), runs the unit's command as its
+// overlay root (overlayRoot), runs the unit's command as its
 // user on a loopback port and asks /healthz, then purges the package.
-const cpInstallScript = `
-set -eu
-deb=$1 work=$2
-mount --make-rprivate /
-mount -t tmpfs tmpfs "$work"
-mkdir "$work/u" "$work/w" "$work/m"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/u,workdir=$work/w" "$work/m"
-m=$work/m
-mount -t proc proc "$m/proc"
-mount --rbind /dev "$m/dev"
-mount -t tmpfs tmpfs "$m/run"
-mount -t tmpfs tmpfs "$m/tmp"
+const cpInstallScript = overlayRoot + `
 cp "$deb" "$m/tmp/controlplane.deb"
 c() { chroot "$m" "$@"; }
 c dpkg -i /tmp/controlplane.deb >/dev/null 2>&1 && echo install.rc=0 || echo install.rc=$?

@@ -8,12 +8,10 @@ import (
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
-// installScript installs and purges the package in a throwaway root: an
-// overlay of this machine's root file system with a tmpfs on top, in a
-// private mount namespace (unshare -m), entered with chroot. Nothing reaches
-// the real root. No systemd runs in it (like an image build), so nothing is
-// started. It prints "key=value" lines that the test compares.
-const installScript = `
+// overlayRoot starts a script (sh -c SCRIPT sh DEB WORKDIR, inside
+// unshare -m) in a throwaway root: an overlay of / with its upper layer in
+// a tmpfs on WORKDIR, at $m, with /proc, /dev, /run and /tmp.
+const overlayRoot = `
 set -eu
 deb=$1 work=$2
 mount --make-rprivate /
@@ -25,6 +23,14 @@ mount -t proc proc "$m/proc"
 mount --rbind /dev "$m/dev"
 mount -t tmpfs tmpfs "$m/run"
 mount -t tmpfs tmpfs "$m/tmp"
+`
+
+// installScript installs and purges the package in a throwaway root: an
+// overlay of this machine's root file system with a tmpfs on top, in a
+// private mount namespace (unshare -m), entered with chroot. Nothing reaches
+// the real root. No systemd runs in it (like an image build), so nothing is
+// started. It prints "key=value" lines that the test compares.
+const installScript = overlayRoot + `
 cp "$deb" "$m/tmp/nodeconsole.deb"
 c() { chroot "$m" "$@"; }
 mode() { c stat -c '%U:%G:%a' "$1" 2>/dev/null || echo absent; }
