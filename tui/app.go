@@ -366,15 +366,54 @@ func (a *App) setNotice(k, text string) {
 	}
 }
 
+// wrapped wraps text to w cells with a space before each line, at most
+// max lines (the last one ends with an ellipsis when text goes on).
+func (a *App) wrapped(text string, w, max int) []string {
+	lines := ui.Wrap(text, w-2)
+	if len(lines) > max {
+		lines = lines[:max]
+		lines[max-1] = ansi.Truncate(lines[max-1], w-3, "") + a.st.Glyphs.Ellipsis
+	}
+	for i := range lines {
+		lines[i] = " " + lines[i]
+	}
+	return lines
+}
+
+// maxWrap is how many lines a notice or the banner may take: 3, or 2 on a
+// small terminal, so the screen keeps its room.
+func (a *App) maxWrap() int {
+	if a.height < 20 {
+		return 2
+	}
+	return 3
+}
+
+// noticeLines are the notices under the header, each wrapped rather than
+// cut (a config problem names a file, a line and a key).
+func (a *App) noticeLines(w int) []string {
+	var out []string
+	for _, n := range a.notices {
+		out = append(out, a.wrapped(n.text, w, a.maxWrap())...)
+	}
+	return out
+}
+
+// bannerLines are the error banner, wrapped; none without one.
+func (a *App) bannerLines(w int) []string {
+	if a.banner == "" {
+		return nil
+	}
+	return a.wrapped(a.banner, w, a.maxWrap())
+}
+
 // bodySize is the area left for the screen.
 func (a *App) bodySize() (int, int) {
-	h := a.height - 2 - len(a.notices) // header, footer
+	h := a.height - 2 - len(a.noticeLines(a.width)) // header, footer
 	if a.confirmQuit {
 		h -= len(a.quitWarnings()) // the warnings above the question
 	}
-	if a.banner != "" {
-		h--
-	}
+	h -= len(a.bannerLines(a.width))
 	if a.help.ShowAll {
 		h -= a.fullHelpHeight() - 1
 	}
@@ -412,11 +451,11 @@ func (a *App) render() string {
 	}
 	var b strings.Builder
 	b.WriteString(a.header(w))
-	for _, n := range a.notices {
-		b.WriteString("\n" + fit(a.st.Notice.Render(ansi.Truncate(" "+n.text, w, a.st.Glyphs.Ellipsis)), w))
+	for _, l := range a.noticeLines(w) {
+		b.WriteString("\n" + fit(a.st.Notice.Render(l), w))
 	}
-	if a.banner != "" {
-		b.WriteString("\n" + a.st.Banner.Render(fit(" "+ansi.Truncate(a.banner, w-2, a.st.Glyphs.Ellipsis)+" ", w)))
+	for _, l := range a.bannerLines(w) {
+		b.WriteString("\n" + a.st.Banner.Render(fit(l+" ", w)))
 	}
 	bw, bh := a.bodySize()
 	body := a.top().View()

@@ -187,3 +187,19 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeWrapsNotCut: a config problem in the notice line is wrapped (up
+// to 3 lines at 80x24), not cut, and the body shrinks to make room.
+func TestNoticeWrapsNotCut(t *testing.T) {
+	const msg = "Config: /etc/nodeconsole/config.d/50-user-data.yaml:12: site.endpoint: 999.1.2.3 is not a valid IP address (About this node lists all 2)."
+	a := testConsole(t, uitest.TrueColor, nil)
+	load(a, 80, 24)
+	a.Update(ui.NoticeMsg{Key: "config", Text: msg})
+	v := ansi.Strip(a.View().Content)
+	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, msg) {
+		t.Errorf("the notice is cut:\n%s", v)
+	}
+	if n := len(strings.Split(v, "\n")); n != 24 {
+		t.Errorf("%d lines, want 24", n)
+	}
+}
