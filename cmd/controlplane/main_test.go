@@ -307,3 +307,54 @@ func TestBinaryRestartMidEnrollment(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsListen: with --metrics-listen, /metrics answers there without
+// a credential and is gone from the main listener.
+func TestMetricsListen(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--data", data, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	var metricsURL, mainURL string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "controlplane: metrics on "); ok {
+			metricsURL = u
+		}
+		if u, ok := strings.CutPrefix(sc.Text(), "controlplane: serving "); ok {
+			mainURL = u
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if metricsURL == "" || mainURL == "" {
+		t.Fatalf("no metrics or serving line (metrics %q, main %q)", metricsURL, mainURL)
+	}
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "controlplane_held_long_polls 0") {
+		t.Fatalf("GET %s = %d:\n%.300s", metricsURL, resp.StatusCode, body)
+	}
+	caPEM, _ := os.ReadFile(filepath.Join(data, "ca.pem"))
+	tok, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	if st, _ := post(t, c, mainURL+"/metrics", strings.TrimSpace(string(tok)), nil, nil); st != http.StatusNotFound {
+		t.Errorf("/metrics on the main listener = %d, want 404", st)
+	}
+}
