@@ -32,6 +32,11 @@ type Backend interface {
 	// default route (onlink: the gateway is outside the subnet). A zero gw
 	// removes the default routes through ifname instead.
 	ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error
+	// AddVLAN creates the 802.1Q link name with VLAN id on parent; an
+	// existing link of that name must be that VLAN.
+	AddVLAN(ctx context.Context, parent string, id int, name string) error
+	// DeleteLink removes the (virtual) link name.
+	DeleteLink(ctx context.Context, name string) error
 	// SetMTU sets the MTU of ifname.
 	SetMTU(ctx context.Context, ifname string, mtu int) error
 	// ReplaceRoutes makes routes the exact set of static IPv4 gateway
@@ -51,7 +56,13 @@ type Snapshot struct {
 	// Up reports whether the link was administratively up.
 	Up bool
 	// MTU is the link's MTU.
-	MTU    int
+	MTU int
+	// Created means the link did not exist (a VLAN link the apply
+	// creates): restoring removes it instead of the rest.
+	Created bool
+	// Parent is the snapshot of a VLAN link's NIC (its link state is what
+	// the apply changes), restored after the link itself; nil otherwise.
+	Parent *Snapshot
 	Addrs  []SnapshotAddr
 	Routes []SnapshotRoute
 	// ResolvConf is the resolv.conf content; ResolvConfExists is false when
@@ -133,6 +144,9 @@ func (s *Snapshot) Lines() []string {
 	if s.Up {
 		up = "up"
 	}
+	if s.Created {
+		up = "absent"
+	}
 	out := []string{"link " + s.Interface + " " + up}
 	if s.MTU != 0 {
 		out[0] += fmt.Sprintf(" mtu %d", s.MTU)
@@ -150,6 +164,11 @@ func (s *Snapshot) Lines() []string {
 	for _, l := range strings.Split(strings.TrimRight(string(s.ResolvConf), "\n"), "\n") {
 		if l != "" {
 			out = append(out, "resolv "+l)
+		}
+	}
+	if s.Parent != nil {
+		for _, l := range s.Parent.Lines() {
+			out = append(out, "parent "+l)
 		}
 	}
 	return out

@@ -215,6 +215,46 @@ func (b *NetlinkBackend) ReplaceDefaultRoute(ctx context.Context, ifname string,
 	return nil
 }
 
+// AddVLAN implements Backend.
+func (b *NetlinkBackend) AddVLAN(ctx context.Context, parent string, id int, name string) error {
+	p, err := b.link(parent)
+	if err != nil {
+		return err
+	}
+	if l, err := b.h.LinkByName(name); err == nil {
+		if v, ok := l.(*netlink.Vlan); !ok || v.VlanId != id || v.ParentIndex != p.Attrs().Index {
+			return fmt.Errorf("netconfig: add VLAN %d on %s: a link called %s exists and is not that VLAN", id, parent, name)
+		}
+		return nil
+	}
+	v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: name, ParentIndex: p.Attrs().Index}, VlanId: id,
+		VlanProtocol: netlink.VLAN_PROTOCOL_8021Q}
+	if err := b.h.LinkAdd(v); errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("netconfig: add VLAN link %s: this kernel has no 802.1Q VLAN support (module 8021q): %w", name, err)
+	} else if err != nil {
+		return fmt.Errorf("netconfig: add VLAN link %s: %w", name, err)
+	}
+	b.log.Info("added VLAN link", "interface", name, "parent", parent, "vlan", id)
+	return nil
+}
+
+// DeleteLink implements Backend.
+func (b *NetlinkBackend) DeleteLink(ctx context.Context, name string) error {
+	l, err := b.h.LinkByName(name)
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("netconfig: find interface %s: %w", name, err)
+	}
+	if err := b.h.LinkDel(l); err != nil {
+		return fmt.Errorf("netconfig: remove link %s: %w", name, err)
+	}
+	b.log.Info("removed link", "interface", name)
+	return nil
+}
+
 // SetMTU implements Backend.
 func (b *NetlinkBackend) SetMTU(ctx context.Context, ifname string, mtu int) error {
 	l, err := b.link(ifname)

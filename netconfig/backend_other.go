@@ -38,6 +38,12 @@ func (*NetlinkBackend) ReplaceDefaultRoute(context.Context, string, netip.Addr, 
 	return errNoNetlink
 }
 
+// AddVLAN implements Backend.
+func (*NetlinkBackend) AddVLAN(context.Context, string, int, string) error { return errNoNetlink }
+
+// DeleteLink implements Backend.
+func (*NetlinkBackend) DeleteLink(context.Context, string) error { return errNoNetlink }
+
 // SetMTU implements Backend.
 func (*NetlinkBackend) SetMTU(context.Context, string, int) error { return errNoNetlink }
 

@@ -29,7 +29,11 @@ const MaxDNS = 3
 // addresses are refused by validation with a clear message.
 type Config struct {
 	Interface string `json:"interface"`
-	Mode      Mode   `json:"mode"`
+	// VLAN, when not 0, makes the settings apply to the 802.1Q link
+	// "Interface.VLAN" (MinVLAN to MaxVLAN) on the NIC Interface, which an
+	// apply creates and a revert removes.
+	VLAN int  `json:"vlan,omitempty"`
+	Mode Mode `json:"mode"`
 	// Address is the host address with its prefix length (static only).
 	Address netip.Prefix `json:"address,omitzero"`
 	// Gateway is the IPv4 default gateway (static only); required with
@@ -48,6 +52,30 @@ type Config struct {
 	// Routes are static IPv4 routes through the interface (static only):
 	// applying makes them the exact set of static gateway routes on it.
 	Routes []Route `json:"routes,omitempty"`
+}
+
+// VLAN ID bounds (802.1Q; 0 and 4095 are reserved).
+const (
+	MinVLAN = 1
+	MaxVLAN = 4094
+)
+
+// maxIfName is the longest interface name Linux takes (IFNAMSIZ - 1).
+const maxIfName = 15
+
+// Link returns the name of the link the settings apply to: Interface, or
+// "Interface.VLAN" with a VLAN.
+func (c Config) Link() string {
+	if c.VLAN == 0 {
+		return c.Interface
+	}
+	return fmt.Sprintf("%s.%d", c.Interface, c.VLAN)
+}
+
+// forLink returns c as applied to its link: Interface is Link(), no VLAN.
+func (c Config) forLink() Config {
+	c.Interface, c.VLAN = c.Link(), 0
+	return c
 }
 
 // MTU bounds: 68 is the IPv4 minimum (RFC 791), 9000 a jumbo frame.
@@ -111,6 +139,8 @@ type Form struct {
 	DefaultRoute bool
 	// DNS are the nameserver fields in order; blank entries are skipped.
 	DNS []string
+	// VLAN is the 802.1Q VLAN ID; blank for none.
+	VLAN string
 	// MTU is the MTU in bytes; blank leaves it as it is.
 	MTU string
 	// Routes are static routes, each "DESTINATION@GATEWAY" like
@@ -128,6 +158,7 @@ const (
 	FieldNetmask   Field = "netmask"
 	FieldGateway   Field = "gateway"
 	FieldDNS       Field = "dns"
+	FieldVLAN      Field = "vlan"
 	FieldMTU       Field = "mtu"
 	FieldRoute     Field = "route"
 )
@@ -195,6 +226,16 @@ func ParseForm(f Form, st Status) (Config, error) {
 		cfg.Mode = ModeDHCP
 	}
 	var dnsPos []int
+	if s := strings.TrimSpace(f.VLAN); s != "" {
+		if n, err := strconv.Atoi(s); err != nil {
+			errs.add(FieldVLAN, -1, "VLAN %q is not a VLAN ID like 100.", s)
+		} else if n == 0 {
+			// 0 is "no VLAN" in a Config, but typed it is a mistake.
+			errs.add(FieldVLAN, -1, "VLAN 0 is out of range; use %d to %d.", MinVLAN, MaxVLAN)
+		} else {
+			cfg.VLAN = n
+		}
+	}
 	if s := strings.TrimSpace(f.MTU); s != "" {
 		if n, err := strconv.Atoi(s); err != nil {
 			errs.add(FieldMTU, -1, "MTU %q is not a whole number of bytes.", s)
@@ -282,6 +323,13 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos []
 		errs.add(FieldInterface, -1, "Interface %s does not exist.", c.Interface)
 	case !ifc.Ethernet:
 		errs.add(FieldInterface, -1, "Interface %s is not Ethernet-like; choose a wired interface.", c.Interface)
+	}
+	switch {
+	case c.VLAN == 0:
+	case c.VLAN < MinVLAN || c.VLAN > MaxVLAN:
+		errs.add(FieldVLAN, -1, "VLAN %d is out of range; use %d to %d.", c.VLAN, MinVLAN, MaxVLAN)
+	case len(c.Link()) > maxIfName:
+		errs.add(FieldVLAN, -1, "VLAN link name %s is longer than %d characters, which Linux does not allow.", c.Link(), maxIfName)
 	}
 	if c.MTU != 0 && (c.MTU < MinMTU || c.MTU > MaxMTU) {
 		errs.add(FieldMTU, -1, "MTU %d is out of range; use %d to %d.", c.MTU, MinMTU, MaxMTU)

@@ -11,6 +11,7 @@ import (
 // testStatus has one Ethernet interface and one that is not.
 var testStatus = Status{Interfaces: []Interface{
 	{Name: "eth0", Index: 2, State: LinkUp, Ethernet: true},
+	{Name: "enp0s31f6abcd", Index: 4, State: LinkUp, Ethernet: true},
 	{Name: "wg0", Index: 3, State: LinkUp},
 }}
 
@@ -118,6 +119,12 @@ func TestParseForm(t *testing.T) {
 			"Route 9 destination 224.0.0.0/4 is not a unicast network.",
 			"Route 10 destination ::ffff:10.0.0.0/104 is an IPv4-mapped IPv6 address; write it as 10.0.0.0/8.",
 			"Route 11 gateway ::ffff:192.0.2.1 is an IPv4-mapped IPv6 address; write it as 192.0.2.1."}},
+		{name: "vlan ok", form: Form{Interface: "eth0", DHCP: true, VLAN: " 4094 "}, want: &Config{Interface: "eth0", VLAN: 4094, Mode: ModeDHCP}},
+		{name: "vlan garbage", form: Form{Interface: "eth0", DHCP: true, VLAN: "mgmt"}, errs: []string{`VLAN "mgmt" is not a VLAN ID like 100.`}},
+		{name: "vlan zero", form: Form{Interface: "eth0", DHCP: true, VLAN: "0"}, errs: []string{"VLAN 0 is out of range; use 1 to 4094."}},
+		{name: "vlan 4095", form: Form{Interface: "eth0", DHCP: true, VLAN: "4095"}, errs: []string{"VLAN 4095 is out of range; use 1 to 4094."}},
+		{name: "vlan on a missing nic", form: Form{Interface: "eth9", DHCP: true, VLAN: "100"}, errs: []string{"Interface eth9 does not exist."}},
+		{name: "vlan link name too long", form: Form{Interface: "enp0s31f6abcd", DHCP: true, VLAN: "100"}, errs: []string{"VLAN link name enp0s31f6abcd.100 is longer than 15 characters, which Linux does not allow."}},
 		{name: "every field wrong at once", form: Form{Interface: "wg0", Address: "192.0.2.255/24", Netmask: "255.255.0.0", Gateway: "198.51.100.1", DefaultRoute: true, DNS: []string{"x", "224.0.0.1"}}, errs: []string{
 			"Netmask 255.255.0.0 disagrees with the address prefix /24; give one or the other.",
 			`DNS server 1 "x" is not an IP address.`,

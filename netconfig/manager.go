@@ -163,7 +163,7 @@ func (m *Manager) Preview(ctx context.Context, cfg Config) (Preview, error) {
 }
 
 // Checks returns the checks to run after applying cfg (see Prober.Checks).
-func (m *Manager) Checks(cfg Config) []Check { return m.o.Prober.Checks(cfg, m.o.Endpoint) }
+func (m *Manager) Checks(cfg Config) []Check { return m.o.Prober.Checks(cfg.forLink(), m.o.Endpoint) }
 
 // Prober returns the prober, for a diagnostics screen.
 func (m *Manager) Prober() *Prober { return m.o.Prober }
@@ -263,8 +263,8 @@ func (m *Manager) apply(ctx context.Context, cfg Config, trial bool) (*Snapshot,
 	if err := m.Validate(ctx, cfg); err != nil {
 		return nil, err
 	}
-	b, log := m.o.Backend, m.o.Logger
-	snap, err := b.Snapshot(ctx, cfg.Interface)
+	log := m.o.Logger
+	snap, err := m.snapshot(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -279,8 +279,43 @@ func (m *Manager) apply(ctx context.Context, cfg Config, trial bool) (*Snapshot,
 	return snap, nil
 }
 
+// snapshot captures what applying cfg can change: its link, and for a VLAN
+// the NIC too (or, when the VLAN link does not exist yet, that it did not).
+func (m *Manager) snapshot(ctx context.Context, cfg Config) (*Snapshot, error) {
+	b := m.o.Backend
+	if cfg.VLAN == 0 {
+		return b.Snapshot(ctx, cfg.Interface)
+	}
+	parent, err := b.Snapshot(ctx, cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.o.Reader.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Interface: cfg.Link(), Created: true, ResolvConf: parent.ResolvConf, ResolvConfExists: parent.ResolvConfExists}
+	if _, ok := st.Interface(cfg.Link()); ok {
+		if snap, err = b.Snapshot(ctx, cfg.Link()); err != nil {
+			return nil, err
+		}
+	}
+	snap.Parent = parent
+	return snap, nil
+}
+
 func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error {
-	b, ifname := m.o.Backend, cfg.Interface
+	b := m.o.Backend
+	if cfg.VLAN != 0 {
+		if err := b.AddVLAN(ctx, cfg.Interface, cfg.VLAN, cfg.Link()); err != nil {
+			return err
+		}
+		if err := b.LinkUp(ctx, cfg.Interface); err != nil {
+			return err
+		}
+	}
+	cfg = cfg.forLink()
+	ifname := cfg.Interface
 	if cfg.Mode == ModeDHCP {
 		if err := b.ReplaceAddrs(ctx, ifname, nil); err != nil {
 			return err
@@ -344,9 +379,25 @@ func (m *Manager) setMTU(ctx context.Context, cfg Config) error {
 
 // restore puts the snapshot back and the DHCP client as it was.
 func (m *Manager) restore(ctx context.Context, snap *Snapshot) error {
-	err := m.o.Backend.Restore(ctx, snap)
-	if herr := m.o.DHCP.Restore(ctx, snap); herr != nil {
-		err = errors.Join(err, fmt.Errorf("netconfig: restore DHCP client state on %s: %w", snap.Interface, herr))
+	b := m.o.Backend
+	dhcp := func() error {
+		if err := m.o.DHCP.Restore(ctx, snap); err != nil {
+			return fmt.Errorf("netconfig: restore DHCP client state on %s: %w", snap.Interface, err)
+		}
+		return nil
+	}
+	var err error
+	if snap.Created {
+		// A link the apply created: stop its DHCP client, then remove it.
+		err = errors.Join(dhcp(), b.DeleteLink(ctx, snap.Interface))
+	} else {
+		err = b.Restore(ctx, snap)
+	}
+	if snap.Parent != nil {
+		err = errors.Join(err, b.Restore(ctx, snap.Parent))
+	}
+	if !snap.Created {
+		err = errors.Join(err, dhcp())
 	}
 	return err
 }
@@ -363,7 +414,7 @@ func (m *Manager) Save(cfg Config) error {
 // commit tells the DHCP control that cfg is final. Its failure does not
 // undo anything (the settings are in use and saved), so it is logged.
 func (m *Manager) commit(ctx context.Context, cfg Config) {
-	if err := m.o.DHCP.Commit(ctx, cfg); err != nil {
+	if err := m.o.DHCP.Commit(ctx, cfg.forLink()); err != nil {
 		m.o.Logger.Warn("network settings kept, but finishing the DHCP client change failed", "interface", cfg.Interface, "err", err)
 	}
 }

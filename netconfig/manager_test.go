@@ -707,3 +707,72 @@ func TestStaticSecondNICKeepsDefaultRoute(t *testing.T) {
 		t.Errorf("with the choice on, the default route must move to eth1:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestVLANSimulated: a VLAN config creates eth0.100 beside eth0's own
+// settings, the checks and DHCP client act on eth0.100, a revert removes it
+// exactly, and the kept config is saved as .netdev + two .network files
+// (removing a stale .netdev) that ApplySaved reproduces. The netlink side
+// is TestNetlinkVLAN.
+func TestVLANSimulated(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	cfg := Config{Interface: "eth0", VLAN: 100, Mode: ModeDHCP, MTU: 1400}
+	st, _ := e.sim.Read(ctx)
+	p := PreviewChanges(st, cfg)
+	if p.Interface != "eth0.100" || p.Changes[0].String() != "VLAN          none -> eth0.100 (802.1Q ID 100 on eth0, created)" {
+		t.Errorf("preview:\n%s", strings.Join(p.Lines(), "\n"))
+	}
+	tr, err := e.m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withVLAN := []string{
+		"link eth0 up", "link eth0.100 up mtu 1400", "link eth1 up", "link mgmt0 up", "link wg0 up",
+		"addr 192.0.2.10/24 dev eth0",
+		"addr 198.51.100.100/24 dev eth0.100 dynamic",
+		"addr 198.51.100.20/24 dev mgmt0",
+		"route default via 198.51.100.1 dev eth0.100",
+		"resolv # Written by nodeconsole; nameservers from the network settings.",
+		"resolv nameserver 198.51.100.53",
+	}
+	diffLines(t, "after apply", e.sim.Render(), withVLAN)
+	var checks []string
+	for _, c := range tr.Checks() {
+		checks = append(checks, c.Run(ctx).String())
+	}
+	if !strings.Contains(strings.Join(checks, "\n"), "eth0.100") {
+		t.Errorf("checks do not test eth0.100:\n%s", strings.Join(checks, "\n"))
+	}
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "after revert", e.sim.Render(), initialLines)
+	diffLines(t, "DHCP client calls", e.hook, []string{"eth0.100 run", "eth0.100 stop"})
+
+	if err := os.WriteFile(filepath.Join(e.netdDir, "10-nodeconsole-eth1.7.netdev"), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = e.m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	entries, _ := os.ReadDir(e.netdDir)
+	for _, de := range entries {
+		names = append(names, de.Name())
+	}
+	diffLines(t, "networkd files", names, []string{"10-nodeconsole-eth0.100.netdev", "10-nodeconsole-eth0.100.network", "10-nodeconsole-eth0.network"})
+	b, _ := os.ReadFile(filepath.Join(e.netdDir, "10-nodeconsole-eth0.100.network"))
+	if want := "[Match]\nName=eth0.100\n\n[Link]\nMTUBytes=1400\n\n[Network]\nDHCP=ipv4\n"; !strings.Contains(string(b), want) {
+		t.Errorf("VLAN .network = %q, want %q", b, want)
+	}
+	fresh := newSimEnv(t)
+	m2, _ := NewManager(Options{Backend: fresh.sim, Reader: fresh.sim, StateDir: e.stateDir, DHCP: DHCPHook(fresh.sim.DHCP)})
+	if got, err := m2.ApplySaved(ctx); err != nil || !reflect.DeepEqual(got, cfg) {
+		t.Fatalf("ApplySaved = %+v, %v", got, err)
+	}
+	diffLines(t, "fresh node", fresh.sim.Render(), withVLAN)
+}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 )
@@ -23,10 +22,12 @@ var ErrNoSavedConfig = errors.New("netconfig: no saved network config")
 // for ifname.
 func NetworkdFileName(ifname string) string { return "10-nodeconsole-" + ifname + ".network" }
 
+const networkdHeader = "# Written by nodeconsole (network settings); changes here are overwritten.\n"
+
 // RenderNetworkd renders cfg as a systemd-networkd .network file.
 func RenderNetworkd(cfg Config) []byte {
 	var b bytes.Buffer
-	b.WriteString("# Written by nodeconsole (network settings); changes here are overwritten.\n")
+	b.WriteString(networkdHeader)
 	fmt.Fprintf(&b, "[Match]\nName=%s\n\n", cfg.Interface)
 	if cfg.MTU != 0 {
 		fmt.Fprintf(&b, "[Link]\nMTUBytes=%d\n\n", cfg.MTU)
@@ -78,22 +79,42 @@ func save(stateDir, networkdDir string, cfg Config) error {
 	if err := os.MkdirAll(networkdDir, 0o755); err != nil {
 		return fmt.Errorf("netconfig: write networkd file: %w", err)
 	}
-	name := NetworkdFileName(cfg.Interface)
-	if err := atomicfile.WriteFile(filepath.Join(networkdDir, name), RenderNetworkd(cfg), 0o644); err != nil {
-		return fmt.Errorf("netconfig: write networkd file: %w", err)
+	files := NetworkdFiles(cfg)
+	for name, data := range files {
+		if err := atomicfile.WriteFile(filepath.Join(networkdDir, name), data, 0o644); err != nil {
+			return fmt.Errorf("netconfig: write networkd file: %w", err)
+		}
 	}
-	old, err := filepath.Glob(filepath.Join(networkdDir, "10-nodeconsole-*.network"))
-	if err != nil {
-		return fmt.Errorf("netconfig: list networkd files: %w", err)
-	}
-	for _, p := range old {
-		if filepath.Base(p) != name && strings.HasPrefix(filepath.Base(p), "10-nodeconsole-") {
-			if err := atomicfile.Remove(p); err != nil {
-				return fmt.Errorf("netconfig: remove stale networkd file: %w", err)
+	for _, pattern := range []string{"10-nodeconsole-*.network", "10-nodeconsole-*.netdev"} {
+		old, err := filepath.Glob(filepath.Join(networkdDir, pattern))
+		if err != nil {
+			return fmt.Errorf("netconfig: list networkd files: %w", err)
+		}
+		for _, p := range old {
+			if _, keep := files[filepath.Base(p)]; !keep {
+				if err := atomicfile.Remove(p); err != nil {
+					return fmt.Errorf("netconfig: remove stale networkd file: %w", err)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// NetworkdFiles returns the systemd-networkd files for cfg by name: the
+// .network file of its interface, and for a VLAN the .netdev that creates
+// the VLAN link, the NIC's .network that attaches it, and the VLAN link's
+// .network with the settings.
+func NetworkdFiles(cfg Config) map[string][]byte {
+	if cfg.VLAN == 0 {
+		return map[string][]byte{NetworkdFileName(cfg.Interface): RenderNetworkd(cfg)}
+	}
+	link := cfg.Link()
+	return map[string][]byte{
+		"10-nodeconsole-" + link + ".netdev": fmt.Appendf(nil, "%s[NetDev]\nName=%s\nKind=vlan\n\n[VLAN]\nId=%d\n", networkdHeader, link, cfg.VLAN),
+		NetworkdFileName(cfg.Interface):      fmt.Appendf(nil, "%s[Match]\nName=%s\n\n[Network]\nVLAN=%s\nLinkLocalAddressing=no\n", networkdHeader, cfg.Interface, link),
+		NetworkdFileName(link):               RenderNetworkd(cfg.forLink()),
+	}
 }
 
 // loadSaved reads stateDir/network.json.

@@ -50,6 +50,17 @@ func (p Preview) Lines() []string {
 
 // PreviewChanges compares the current status with cfg. It is pure.
 func PreviewChanges(cur Status, cfg Config) Preview {
+	var vlan []Change
+	if cfg.VLAN != 0 {
+		c := Change{"VLAN", "none", cfg.Link()}
+		if _, ok := cur.Interface(cfg.Link()); ok {
+			c.Current = cfg.Link()
+		} else {
+			c.New += fmt.Sprintf(" (802.1Q ID %d on %s, created)", cfg.VLAN, cfg.Interface)
+		}
+		vlan = append(vlan, c)
+		cfg = cfg.forLink()
+	}
 	p := Preview{Interface: cfg.Interface}
 	ifc, _ := cur.Interface(cfg.Interface)
 	var v4 []string
@@ -113,6 +124,7 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 	case cfg.Mode == ModeDHCP && cur.GatewayInterface != "" && cur.GatewayInterface != cfg.Interface:
 		p.Warning = "A DHCP server on " + cfg.Interface + " may move the default route from " + cur.GatewayInterface + " to " + cfg.Interface + "."
 	}
+	p.Changes = append(vlan, p.Changes...)
 	return p
 }
 

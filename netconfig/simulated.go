@@ -33,6 +33,8 @@ type simLink struct {
 	addrs    []netip.Prefix
 	dynamic  map[netip.Prefix]bool // addresses that are DHCP leases
 	mtu      int                   // 0 means 1500
+	vlanOf   string                // the parent of a VLAN link
+	vlanID   int
 }
 
 // linkMTU returns the MTU of l.
@@ -83,7 +85,8 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 	defer s.mu.Unlock()
 	var st Status
 	for _, l := range s.links {
-		ifc := Interface{Name: l.name, Index: l.index, MAC: l.mac, Ethernet: l.ethernet, Addrs: slices.Clone(l.addrs), MTU: l.linkMTU()}
+		ifc := Interface{Name: l.name, Index: l.index, MAC: l.mac, Ethernet: l.ethernet, Addrs: slices.Clone(l.addrs), MTU: l.linkMTU(),
+			VLANParent: l.vlanOf, VLANID: l.vlanID}
 		switch {
 		case !l.up:
 			ifc.State = LinkDown

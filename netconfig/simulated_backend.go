@@ -151,6 +151,41 @@ func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw n
 	return nil
 }
 
+// AddVLAN implements Backend.
+func (s *Simulated) AddVLAN(ctx context.Context, parent string, id int, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.begin(ctx, "AddVLAN", parent)
+	if err != nil {
+		return err
+	}
+	if l := s.linkLocked(name); l != nil {
+		if l.vlanOf != parent || l.vlanID != id {
+			return fmt.Errorf("netconfig: add VLAN %d on %s: a link called %s exists and is not that VLAN", id, parent, name)
+		}
+		return nil
+	}
+	idx := 0
+	for _, l := range s.links {
+		idx = max(idx, l.index)
+	}
+	s.links = append(s.links, simLink{name: name, index: idx + 1, mac: p.mac, carrier: p.carrier, ethernet: true,
+		mtu: p.mtu, vlanOf: parent, vlanID: id})
+	return nil
+}
+
+// DeleteLink implements Backend.
+func (s *Simulated) DeleteLink(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.begin(ctx, "DeleteLink", ""); err != nil {
+		return err
+	}
+	s.links = slices.DeleteFunc(s.links, func(l simLink) bool { return l.name == name })
+	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool { return r.dev == name })
+	return nil
+}
+
 // SetMTU implements Backend.
 func (s *Simulated) SetMTU(ctx context.Context, ifname string, mtu int) error {
 	s.mu.Lock()

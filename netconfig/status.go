@@ -47,6 +47,10 @@ type Interface struct {
 	DHCP bool
 	// MTU is the link MTU in bytes.
 	MTU int
+	// VLANParent and VLANID describe an 802.1Q link: its NIC and VLAN ID
+	// ("" and 0 otherwise).
+	VLANParent string
+	VLANID     int
 	// Routes are the IPv4 gateway routes through it other than default
 	// routes (main table), in kernel order.
 	Routes []Route

@@ -41,6 +41,7 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 	}
 	var st Status
 	byIndex := map[int]int{} // link index -> position in st.Interfaces
+	parents := map[int]int{} // position of a VLAN link -> its parent's link index
 	for _, l := range links {
 		a := l.Attrs()
 		if a.Flags&net.FlagLoopback != 0 || a.EncapType == "loopback" {
@@ -72,6 +73,10 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 			}
 		}
 		sortAddrs(ifc.Addrs)
+		if v, ok := l.(*netlink.Vlan); ok {
+			ifc.VLANID = v.VlanId
+			parents[len(st.Interfaces)] = a.ParentIndex
+		}
 		byIndex[a.Index] = len(st.Interfaces)
 		st.Interfaces = append(st.Interfaces, ifc)
 	}
@@ -108,6 +113,11 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 					st.GatewayInterface = st.Interfaces[i].Name
 				}
 			}
+		}
+	}
+	for i, pidx := range parents {
+		if j, ok := byIndex[pidx]; ok {
+			st.Interfaces[i].VLANParent = st.Interfaces[j].Name
 		}
 	}
 	sortInterfaces(st.Interfaces)

@@ -165,6 +165,9 @@ type showIf struct {
 	Addresses []string `json:"addresses"`
 	Default   bool     `json:"default"`
 	MTU       int      `json:"mtu,omitempty"`
+	// VLANParent and VLANID are set on an 802.1Q link.
+	VLANParent string `json:"vlanParent,omitempty"`
+	VLANID     int    `json:"vlanId,omitempty"`
 	// Routes are the static routes through it, "DST@GATEWAY".
 	Routes []string `json:"routes"`
 }
@@ -204,7 +207,7 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	doc := showJSON{Interfaces: []showIf{}, DNS: []string{}, Saved: saved, ShadowedBy: m.Shadowed()}
 	for _, ifc := range st.Interfaces {
 		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default,
-			MTU: ifc.MTU, Addresses: []string{}, Routes: []string{}}
+			MTU: ifc.MTU, VLANParent: ifc.VLANParent, VLANID: ifc.VLANID, Addresses: []string{}, Routes: []string{}}
 		for _, a := range ifc.Addrs {
 			si.Addresses = append(si.Addresses, a.String())
 		}
@@ -227,6 +230,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	w := func(k, v string) { fmt.Fprintf(stdout, "%-10s %s\n", k+":", v) }
 	for _, ifc := range doc.Interfaces {
 		line := fmt.Sprintf("%s %s %s %s", ifc.Name, ifc.State, orDash(ifc.MAC), orDash(strings.Join(ifc.Addresses, " ")))
+		if ifc.VLANID != 0 {
+			line += fmt.Sprintf(" (VLAN %d on %s)", ifc.VLANID, orDash(ifc.VLANParent))
+		}
 		if ifc.MTU != 0 && ifc.MTU != 1500 {
 			line += fmt.Sprintf(" mtu %d", ifc.MTU)
 		}
@@ -271,14 +277,18 @@ func describeConfig(c netconfig.Config) string {
 	if c.MTU != 0 {
 		mtu = fmt.Sprintf(" mtu %d", c.MTU)
 	}
+	name := c.Interface
+	if c.VLAN != 0 {
+		name = fmt.Sprintf("%s (VLAN %d on %s)", c.Link(), c.VLAN, c.Interface)
+	}
 	if c.Mode == netconfig.ModeDHCP {
-		return c.Interface + " DHCP" + mtu
+		return name + " DHCP" + mtu
 	}
 	dns := make([]string, len(c.DNS))
 	for i, d := range c.DNS {
 		dns[i] = d.String()
 	}
-	s := fmt.Sprintf("%s static %s", c.Interface, c.Address)
+	s := fmt.Sprintf("%s static %s", name, c.Address)
 	if c.DefaultRoute {
 		s += fmt.Sprintf(" gateway %s", c.Gateway)
 	} else {
@@ -317,6 +327,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		return nil
 	})
 	fs.StringVar(&form.MTU, "mtu", "", "")
+	fs.StringVar(&form.VLAN, "vlan", "", "")
 	fs.Func("route", "", func(s string) error {
 		form.Routes = append(form.Routes, s)
 		return nil

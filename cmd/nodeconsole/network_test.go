@@ -70,6 +70,7 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 				"DNS server 2 224.0.0.1 is not a unicast address."}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.10/24", "--gateway", "198.51.100.1"}, []string{"Gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
 		{[]string{"--interface", "eth0", "--address", "2001:db8::5/64", "--gateway", "2001:db8::1"}, []string{"only IPv4 is supported"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--vlan", "5000"}, []string{"VLAN 5000 is out of range; use 1 to 4094."}},
 		{[]string{"--interface", "eth0", "--dhcp", "--mtu", "60", "--route", "10.0.0.0/8@192.0.2.1"},
 			[]string{"MTU 60 is out of range; use 68 to 9000.", "Routes need a static address"}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--route", "10.0.0.0/8", "--route", "10.1.0.0/16@198.51.100.1"},
@@ -140,6 +141,22 @@ func TestNetworkSetMTURoutesDemo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{"Routes        none -> 10.20.0.0/16@198.51.100.254, 203.0.113.0/24@198.51.100.1", "MTU           1500 -> 1400", "Kept and saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestNetworkSetVLANDemo: --vlan makes the settings apply to eth0.100,
+// created on apply (the simulated network; TestVLANSimulated and
+// TestNetlinkVLAN check the rest).
+func TestNetworkSetVLANDemo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "set", "--interface", "eth1", "--vlan", "100", "--address", "203.0.113.10/24")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Interface eth1.100", "VLAN          none -> eth1.100 (802.1Q ID 100 on eth1, created)",
+		"Address       none -> 203.0.113.10/24", "203.0.113.10/24 is on eth1.100", "Kept and saved."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
