@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestHints(t *testing.T) {
+	enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "try again"))
+	esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	off := key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "never"))
+	off.SetEnabled(false)
+	hidden := key.NewBinding(key.WithKeys("left")) // no help: not shown
+	if got := Hints(enter, off, hidden, esc); got != "enter: try again   esc: back" {
+		t.Errorf("Hints = %q", got)
+	}
+	if got := Hints(); got != "" {
+		t.Errorf("Hints() = %q", got)
+	}
+}
+
+func TestFitAndWrap(t *testing.T) {
+	st := NewStyles(Profile{Color: colorprofile.Ascii, ASCII: true})
+	got := Fit("a\nbbbbbbbbbb\nc\nd", 6, 3, &st)
+	if got != "a\nbbb...\nc" {
+		t.Errorf("Fit = %q", got)
+	}
+	for _, l := range Wrap("one two three four five six seven eight nine ten eleven", 12) {
+		if ansi.StringWidth(l) > 12 {
+			t.Errorf("Wrap line %q is wider than 12", l)
+		}
+	}
+	if Wrap("", 20) != nil {
+		t.Error("Wrap of nothing must be no lines")
+	}
+}
+
+func TestMenuKeys(t *testing.T) {
+	st := NewStyles(Profile{Color: colorprofile.TrueColor})
+	m := NewMenu(&st, []MenuItem{{ID: "net", Label: "Network"}, {ID: "reg", Label: "Register"}, {ID: "out", Label: "Log out"}})
+	press := func(k tea.KeyPressMsg) {
+		m, _ = m.Update(k)
+	}
+	press(tea.KeyPressMsg{Code: tea.KeyUp}) // wraps to the last
+	if m.Cursor != 2 {
+		t.Errorf("up from the first: cursor %d, want 2", m.Cursor)
+	}
+	press(tea.KeyPressMsg{Code: 'j', Text: "j"}) // wraps to the first
+	if m.Cursor != 0 {
+		t.Errorf("j from the last: cursor %d, want 0", m.Cursor)
+	}
+	press(tea.KeyPressMsg{Code: '4', Text: "4"}) // no fourth item
+	if _, ok := m.Chosen(); ok || m.Cursor != 0 {
+		t.Errorf("4 of 3 items chose something (cursor %d)", m.Cursor)
+	}
+	press(tea.KeyPressMsg{Code: '2', Text: "2"})
+	if id, ok := m.Chosen(); !ok || id != "reg" {
+		t.Errorf("2 chose %q %v, want reg", id, ok)
+	}
+	press(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if id, ok := m.Chosen(); !ok || id != "reg" {
+		t.Errorf("enter chose %q %v, want reg", id, ok)
+	}
+	// The selection has a marker, not only a colour.
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "2 "+st.Glyphs.Marker+" Register") {
+		t.Errorf("no marker on the selected row:\n%s", v)
+	}
+}
+
+// TestASCIIProfileDrawsOnlyASCII: on a non-UTF-8 terminal every glyph the
+// styles hand out is ASCII.
+func TestASCIIProfileDrawsOnlyASCII(t *testing.T) {
+	st := NewStyles(Profile{Color: colorprofile.Ascii, ASCII: true})
+	g := st.Glyphs
+	for _, s := range []string{g.Marker, g.Default, g.Arrow, g.Bullet, g.Ellipsis, g.Rule, g.OK, g.Fail, g.Block} {
+		for _, r := range s {
+			if r > 127 {
+				t.Errorf("glyph %q is not ASCII", s)
+			}
+		}
+	}
+	for _, state := range []CheckState{CheckOK, CheckFail} {
+		row := ansi.Strip(strings.Join(st.CheckRows(state, "dns", CheckNameW, "detail", "", 60), "\n"))
+		if !strings.Contains(row, map[CheckState]string{CheckOK: "OK", CheckFail: "FAIL"}[state]) {
+			t.Errorf("a check row in mono must say its state in a word: %q", row)
+		}
+	}
+}
