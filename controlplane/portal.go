@@ -225,6 +225,8 @@ func (p *portal) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case who.Role.Can(PermRead):
 		http.Redirect(w, r, "/nodes", http.StatusSeeOther)
+	case who.Role.Can(PermRegister):
+		http.Redirect(w, r, "/register", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}

@@ -132,3 +132,36 @@ func TestPortalPersonalTokens(t *testing.T) {
 		t.Fatalf("revoked token: %v", err)
 	}
 }
+
+// TestSiteUserRegistersByCode: without the QR link a site user starts at
+// the registration page, enters the code on the node's screen, and
+// registers the node at one of their sites.
+func TestSiteUserRegistersByCode(t *testing.T) {
+	cp := cptest.New(t)
+	for _, s := range []string{"Berlin", "Paris"} {
+		if _, err := cptestSite(cp, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cp.AddUser("sita", "site", "sita-password-1", "Berlin"); err != nil {
+		t.Fatal(err)
+	}
+	n := newTestNode(t)
+	er := n.enroll(t, cp)
+	b := newBrowser(t, cp)
+	st, page := b.submitLogin("sita", "sita-password-1", "/")
+	if st != 200 || !strings.Contains(page, `<h1>Register node</h1>`) || !strings.Contains(page, `id="code"`) {
+		t.Fatalf("a site user's start page: %d\n%s", st, page)
+	}
+	if st, page := b.get("/register?code=BBBB-BBBB"); st != http.StatusNotFound || !strings.Contains(page, `id="code"`) {
+		t.Fatalf("wrong code: %d", st)
+	}
+	st, page = b.get("/register?code=" + url.QueryEscape(er.UserCode))
+	if st != 200 || !strings.Contains(page, n.id) || !strings.Contains(page, `value="Berlin"`) || strings.Contains(page, `value="Paris"`) {
+		t.Fatalf("found by code: %d\n%s", st, page)
+	}
+	st, page = b.post("/register", url.Values{"csrf": {csrfOf(t, page)}, "node": {n.id}, "code": {er.UserCode}, "site": {"Berlin"}, "name": {"b-1"}})
+	if st != 200 || !strings.Contains(page, "b-1") {
+		t.Fatalf("register: %d\n%s", st, page)
+	}
+}

@@ -263,13 +263,15 @@ func (p *portal) sitesFor(r *http.Request, who Principal) []api.Site {
 
 // registerPage is the QR registration page: /register?node=ID&code=CODE.
 func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData) {
-	d.Title, d.Nav = "Register node", ""
+	d.Title, d.Nav = "Register node", "register"
 	q := r.URL.Query()
 	node, code := q.Get("node"), q.Get("code")
 	status := http.StatusOK
 	data := registerData{Code: code}
-	if !api.ValidNodeID(node) {
-		d.Error, status = "The link is incomplete: it needs a node ID and a code. Scan the QR code on the node's screen.", http.StatusBadRequest
+	if node == "" && code == "" {
+		// No QR link: the form asks for the code on the node's screen.
+	} else if node != "" && !api.ValidNodeID(node) {
+		d.Error, status = "The link is damaged: the node ID in it is not valid. Scan the QR code on the node's screen again, or enter its code.", http.StatusBadRequest
 	} else if data.Sites = p.sitesFor(r, d.Who); len(data.Sites) == 0 {
 		d.Error, status = "There is no site you may register nodes at. Ask an admin to add one.", http.StatusForbidden
 	} else if e, err := p.s.lookup(r.Context(), code, node, sourceIP(r)); err != nil {
