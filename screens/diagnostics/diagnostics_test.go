@@ -3,6 +3,7 @@ package diagnostics_test
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/screens/diagnostics"
@@ -163,6 +165,33 @@ func TestSmallSizesNeverPanic(t *testing.T) {
 			if w > 0 && h > 0 && len(lines) > h {
 				t.Errorf("%dx%d: %d lines", w, h, len(lines))
 			}
+		}
+	}
+}
+
+// TestGolden: Test network with an IP endpoint nothing listens on (the dns
+// check asks the configured server; tcp fails with its hint), at 80x24 and
+// 40x12 terminals, in colour and mono.
+func TestGolden(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 22}, {40, 10}} {
+		for _, p := range []struct {
+			name string
+			p    ui.Profile
+		}{{"truecolor", uitest.TrueColor}, {"mono", uitest.MonoASCII}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", p.name, sz.w, sz.h), func(t *testing.T) {
+				sim := netconfig.NewSimulated()
+				pr := &netconfig.Prober{Reader: sim, Neighbors: sim, Dial: sim.Dial}
+				var s ui.Screen = diagnostics.New(diagnostics.Deps{Styles: uitest.Styles(p.p), Prober: pr, Endpoint: "https://198.51.100.7:8443"})
+				s = drive(s, tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+				s = runAll(s, s.Init())
+				v := s.View()
+				for i, l := range strings.Split(v, "\n") {
+					if ansi.StringWidth(l) > sz.w {
+						t.Errorf("line %d is %d cells wide", i+1, ansi.StringWidth(l))
+					}
+				}
+				golden.RequireEqual(t, uitest.Render(v, p.p.Color))
+			})
 		}
 	}
 }
