@@ -146,6 +146,13 @@ func (r *Renewer) Renew(ctx context.Context, force bool) (RenewResult, error) {
 		return RenewResult{Cert: info}, err
 	}
 	certPEM, err := r.newCertificate(ctx, key)
+	if errors.Is(err, ErrRevoked) {
+		// The control plane may have issued renew.key's certificate
+		// (its answer lost in a crash) and superseded the old one since.
+		if pem, rerr := r.redeliver(ctx, key); rerr == nil {
+			certPEM, err = pem, nil
+		}
+	}
 	if err != nil {
 		return RenewResult{Cert: info}, err
 	}
@@ -258,6 +265,38 @@ func (r *Renewer) switchPair() error {
 		return err
 	}
 	return r.step(StepSwitchCert)
+}
+
+// redeliver fetches the certificate of key through the enrollment path:
+// the control plane delivers the current certificate again at once to its
+// registered key, which renew.key is when a renewal's answer was lost and
+// the old certificate is no longer accepted. It fails when the control
+// plane does not approve at once (it does not know the key).
+func (r *Renewer) redeliver(ctx context.Context, key *ecdsa.PrivateKey) (string, error) {
+	csr, err := CreateCSR(key, r.NodeID)
+	if err != nil {
+		return "", err
+	}
+	resp, err := r.Client.Enroll(ctx, api.EnrollRequest{NodeID: r.NodeID, CSR: csr})
+	if err != nil {
+		return "", err
+	}
+	if resp.Status != "approved" {
+		// A pending code nobody will license: leave it to expire.
+		return "", errors.New("regclient: renew: the control plane does not know the new key")
+	}
+	reg, err := r.Client.Poll(ctx, resp.DeviceCode)
+	if err != nil {
+		return "", err
+	}
+	if err := checkCertificate(reg.Certificate, key, r.NodeID); err != nil {
+		return "", &Error{Op: "renew", Status: 200, Message: "the delivered certificate is unusable: " + err.Error(), kind: ErrNotAPI}
+	}
+	if err := atomicfile.WriteFile(r.Store.Path(RenewCertFile), []byte(reg.Certificate), 0o644); err != nil {
+		return "", fmt.Errorf("regclient: renew: save certificate: %w", err)
+	}
+	r.log().Info("renewal finished through the enrollment path (the old certificate was superseded)", "nodeId", r.NodeID)
+	return reg.Certificate, r.step(StepRenewCert)
 }
 
 // finishRenewal completes a switch a crash interrupted: when renew.crt is

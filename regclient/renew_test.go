@@ -156,3 +156,40 @@ func TestRenewKill9(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewAnswerLostPastGrace: the control plane issued the certificate
+// for renew.key but the node never stored it (a crash), and the old
+// certificate is no longer accepted (the new one was used, or the grace
+// passed): the next renewal gets the new certificate through the
+// enrollment path, delivered at once to the registered key.
+func TestRenewAnswerLostPastGrace(t *testing.T) {
+	cp := fastCP(t, controlplane.Options{})
+	r := registeredNode(t, cp, t.TempDir())
+	rn := renewerFor(r)
+	key, err := rn.renewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rn.newCertificate(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	// The answer is lost; the new certificate is used once (so the server
+	// supersedes the old one).
+	newPair, ca, err := r.Store.loadPair(RenewKeyFile, RenewCertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, _ := r.Client.WithCertificate(newPair, ca)
+	if _, err := mc.Self(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(r.Store.Path(RenewCertFile))
+	if _, err := r.CheckCertificate(context.Background()); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("the old certificate: %v, want revoked", err)
+	}
+	res, err := rn.Renew(context.Background(), false)
+	if err != nil || !res.Renewed {
+		t.Fatalf("Renew = %+v, %v", res, err)
+	}
+	checkWorking(t, r)
+}
