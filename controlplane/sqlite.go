@@ -294,6 +294,9 @@ func (s *sqliteStore) migrate(ctx context.Context) error {
 	if err := s.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
+	if version > len(migrations) {
+		return fmt.Errorf("the database has schema version %d, newer than this controlplane knows (%d): run a newer controlplane", version, len(migrations))
+	}
 	for i := version; i < len(migrations); i++ {
 		tx, err := s.wdb.BeginTx(ctx, nil)
 		if err != nil {
