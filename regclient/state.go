@@ -8,6 +8,9 @@
 //	identity/node.key     ECDSA private key, mode 0600, directory 0700
 //	identity/node.crt     node certificate chain
 //	identity/ca.crt       control-plane CA bundle
+//	identity/renew.key    while a renewal is under way: the new key and
+//	identity/renew.crt    certificate, moved over node.* once they worked
+//	                      (Renewer, renew.go)
 //
 // Every write goes through atomicfile, in an order a crash at any instant
 // leaves resumable: key, pending state, then (Finalize) a "certificate
