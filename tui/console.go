@@ -23,7 +23,7 @@ import (
 type ConsoleDeps struct {
 	Styles    *ui.Styles
 	Collector nodestatus.Collector
-	About     about.Facts
+	About     AboutFacts
 	Demo      bool
 	Notices   map[string]string
 	// Notes are extra lines on the home screen (demo portal URL...).
@@ -37,7 +37,8 @@ type ConsoleDeps struct {
 	Endpoint string
 	// Registration, when set, adds Register Node and Deregister Node.
 	Registration *Registration
-	// Startup are commands run once at start (automatic registration).
+	// Startup are commands run once at start (Registration.AutoRegister
+	// is added to them).
 	Startup []tea.Cmd
 	// Size is the size to draw at until the terminal reports one.
 	Size Size
@@ -51,17 +52,6 @@ type ConsoleDeps struct {
 	// RenewEvery spaces the checks (default hourly).
 	Renew      RenewFunc
 	RenewEvery time.Duration
-}
-
-// Registration is what the Register Node and Deregister Node screens need.
-type Registration struct {
-	Register   register.FlowDeps
-	Deregister deregister.FlowDeps
-	// Choices are the make/model pairs offered on the confirm step.
-	Choices []register.Choice
-	// HomeQR shows the registration QR code on the home screen of an
-	// unregistered node (site.registrationURL), registering as Choices[0].
-	HomeQR bool
 }
 
 // NewConsole wires the home screen and its menu into a shell.
@@ -81,19 +71,19 @@ func NewConsole(d ConsoleDeps) *App {
 	var panel ui.Panel
 	if r := d.Registration; r != nil {
 		regDeps := func() register.Deps {
-			return register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.Register),
+			return register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.registerFlow()),
 				Choices: r.Choices, Endpoint: d.Endpoint}
 		}
 		actions = append(actions,
 			home.Action{Label: "Register Node", Open: func() ui.Screen { return register.New(regDeps()) }},
 			home.Action{Label: "Deregister Node", Open: func() ui.Screen {
-				return deregister.New(deregister.Deps{Styles: d.Styles, Flow: deregister.NewFlow(r.Deregister)})
+				return deregister.New(deregister.Deps{Styles: d.Styles, Flow: deregister.NewFlow(r.deregisterFlow())})
 			}},
 		)
-		if r.HomeQR && len(r.Choices) > 0 {
+		if r.homeQR() {
 			c := r.Choices[0]
 			panel = register.NewPanel(register.PanelDeps{
-				Styles: d.Styles, Flow: register.NewFlow(r.Register),
+				Styles: d.Styles, Flow: register.NewFlow(r.registerFlow()),
 				Request: register.Request{Endpoint: c.Endpoint, Make: c.Make, Model: c.Model},
 				Activated: func(name, project string) ui.Screen {
 					return register.NewActivated(regDeps(), name, project)
@@ -122,6 +112,6 @@ func NewConsole(d ConsoleDeps) *App {
 		Notes:   d.Notes,
 		Panel:   panel,
 	})
-	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: d.Startup, Size: d.Size,
+	return New(Options{Styles: d.Styles, Home: h, Node: d.Collector.NodeID, Demo: d.Demo, Notices: d.Notices, Log: d.Log, Startup: append(d.Startup, d.Registration.AutoRegister()), Size: d.Size,
 		IdleLogout: d.IdleLogout, Busy: d.Busy, Renew: d.Renew, RenewEvery: d.RenewEvery})
 }

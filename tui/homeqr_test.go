@@ -19,8 +19,6 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/regclient"
-	"github.com/nodeconsole/nodeconsole/screens/deregister"
-	"github.com/nodeconsole/nodeconsole/screens/register"
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
 )
 
@@ -72,10 +70,9 @@ func qrConsole(t *testing.T, cp *cptest.Server) (viewTap, regclient.Store, strin
 		},
 		Refresh: time.Hour,
 		Registration: &Registration{
-			Register:   register.FlowDeps{Store: store, NodeID: id, Version: "1.2.3", Client: opts, RegistrationURL: regURL},
-			Deregister: deregister.FlowDeps{Store: store, NodeID: id, Client: opts},
-			Choices:    []register.Choice{{Make: "Acme", Model: "EdgeBox 200", Endpoint: cp.URL}},
-			HomeQR:     true,
+			Store: store, NodeID: id, Version: "1.2.3", Client: opts, RegistrationURL: regURL,
+			Endpoint: cp.URL, StateOK: true,
+			Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200", Endpoint: cp.URL}},
 		},
 	})
 	last := ""

@@ -13,7 +13,6 @@ import (
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
-	"github.com/nodeconsole/nodeconsole/screens/about"
 	"github.com/nodeconsole/nodeconsole/tui"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
@@ -83,10 +82,9 @@ func runConsole(ctx context.Context, g globals) error {
 	app := tui.NewConsole(tui.ConsoleDeps{
 		Size:    initial,
 		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(),
-		Startup:   []tea.Cmd{e.autoRegisterCmd()},
 		Styles:    &styles,
 		Collector: e.collector(),
-		About: about.Facts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,
+		About: tui.AboutFacts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,
 			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
 		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
@@ -204,11 +202,11 @@ func (e *env) powerCmd(what string, argv []string, mgr *netconfig.Manager) func(
 
 // configFiles lists the files the config is read from, each marked found or
 // not, for About this node.
-func configFiles(path string) []about.FileFact {
-	var out []about.FileFact
+func configFiles(path string) []tui.FileFact {
+	var out []tui.FileFact
 	for _, f := range config.Files(path) {
 		_, err := os.Stat(f)
-		out = append(out, about.FileFact{Path: f, Found: err == nil})
+		out = append(out, tui.FileFact{Path: f, Found: err == nil})
 	}
 	return out
 }
