@@ -87,7 +87,8 @@ func TestChromiumSiteUserOnAPhone(t *testing.T) {
 	n := newTestNode(t)
 	er := n.enroll(t, cp)
 
-	c.step("open the QR URL", chromedp.Navigate(api.RegisterPageURL(cp.URL, n.id, er.UserCode)))
+	c.step("open the QR URL", chromedp.Navigate(api.RegisterPageURL(cp.URL, n.id, er.UserCode)), chromedp.WaitVisible(chromedp.ID("username")))
+	c.noHorizontalScroll("login page at 390 px")
 	c.login("sita", "sita-password-1")
 	c.step("registration page", chromedp.WaitVisible(chromedp.ID("register")))
 	c.noHorizontalScroll("registration page at 390 px")
