@@ -1,13 +1,20 @@
 # The one command that runs every test is `make test`.
 GO ?= go
 
-.PHONY: test build bench bench-cp deb deb-controlplane
+.PHONY: test build build-demo bench bench-cp deb deb-controlplane
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
 	cd third_party/bubbletea && $(GO) test -race -count=1 ./...  # the patched renderer (its README.md)
 
+# What the .deb ships: nodeconsole without --demo (-tags nodemo, as
+# deploy/build-deb.sh builds it) and the control plane, in bin/.
 build:
+	CGO_ENABLED=0 $(GO) build -trimpath -tags nodemo -ldflags='-s -w' -o bin/ ./cmd/...
+
+# nodeconsole with --demo (an embedded control plane and a simulated
+# network), in bin/.
+build-demo:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
 
 # Terminal cost of the console side by side with dialog and whiptail
