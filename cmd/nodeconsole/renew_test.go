@@ -38,6 +38,9 @@ func TestRenewCommand(t *testing.T) {
 	if got := notAfter.Sub(renewAfter); got < 16*time.Hour || got > 17*time.Hour {
 		t.Errorf("renewAfter %v is %v before notAfter %v, want a third of the 48h since its issue", renewAfter, got, notAfter)
 	}
+	if code, out, _ := n.run(t, "status"); code != 0 || !strings.Contains(out, "Certificate:  expires ") {
+		t.Errorf("status does not show the certificate's expiry (48 h: a notice):\n%s", out)
+	}
 	code, out, errs := n.run(t, "renew")
 	if code != 0 || !strings.Contains(out, "renewal due from") {
 		t.Fatalf("renew, nothing due: exit %d, stdout %q, stderr %q", code, out, errs)

@@ -39,6 +39,9 @@ func cmdStatus(ctx context.Context, g globals, args []string, stdout, stderr io.
 	w("Make/model", strings.TrimSpace(s.Make+" "+s.Model))
 	w("Version", s.Version)
 	w("Registration", s.Registration.RegistrationLine(time.Now()))
+	if s.Certificate != nil {
+		w("Certificate", strings.TrimPrefix(s.Certificate.ExpiryLine(time.Now()), "Certificate "))
+	}
 	if s.Endpoint != "" {
 		w("Endpoint", s.Endpoint)
 	}
