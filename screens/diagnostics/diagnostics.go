@@ -398,10 +398,16 @@ func (m *Model) View() string {
 
 func (m *Model) resultLines(r netconfig.Result) []string {
 	state := ui.CheckFail
+	detail := r.Detail
 	if r.OK {
 		state = ui.CheckOK
+		if m.width < 60 || m.height < 16 {
+			// Small screen (40x12): a passed check is its name; the room
+			// goes to what failed.
+			detail = ""
+		}
 	}
-	return m.st.CheckRows(state, r.Check, 0, r.Detail, r.Hint, m.width)
+	return m.st.CheckRows(state, r.Check, 0, detail, r.Hint, m.width)
 }
 
 func wrap(s string, w int, indent string) []string {
