@@ -77,6 +77,21 @@ type Network struct {
 	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir" check:"abspath"`
 	// NetworkdReloadCommand makes systemd-networkd re-read its files.
 	NetworkdReloadCommand []string `yaml:"networkdReloadCommand" json:"networkdReloadCommand"`
+	// HostnameFile receives the name `network hostname` sets.
+	HostnameFile string `yaml:"hostnameFile" json:"hostnameFile" check:"abspath"`
+	// HostnameCommand sets the running host name ({name} is replaced);
+	// empty: only the file is written.
+	HostnameCommand []string `yaml:"hostnameCommand" json:"hostnameCommand,omitempty"`
+	// NTPClient is the time service `network ntp` configures: auto (chrony
+	// when the directory of ChronySources exists, else timesyncd),
+	// timesyncd or chrony.
+	NTPClient string `yaml:"ntpClient" json:"ntpClient" check:"oneof=auto|timesyncd|chrony"`
+	// TimesyncdDropIn and ChronySources are the files written for each.
+	TimesyncdDropIn string `yaml:"timesyncdDropIn" json:"timesyncdDropIn" check:"abspath"`
+	ChronySources   string `yaml:"chronySources" json:"chronySources" check:"abspath"`
+	// NTPReloadCommand makes the time service re-read its servers; empty:
+	// systemctl try-restart systemd-timesyncd, or chronyc reload sources.
+	NTPReloadCommand []string `yaml:"ntpReloadCommand" json:"ntpReloadCommand,omitempty"`
 }
 
 // Console holds the commands the console runs on the operator's behalf.
@@ -104,7 +119,10 @@ func Default() Config {
 	return Config{
 		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "auto", NetworkdRuntimeDir: "/run/systemd/network",
-			NetworkdReloadCommand: []string{"networkctl", "reload"}},
+			NetworkdReloadCommand: []string{"networkctl", "reload"},
+			HostnameFile:          "/etc/hostname", HostnameCommand: []string{"hostname", "{name}"},
+			NTPClient: "auto", TimesyncdDropIn: "/etc/systemd/timesyncd.conf.d/50-nodeconsole.conf",
+			ChronySources: "/etc/chrony/sources.d/nodeconsole.sources"},
 		Console: Console{RebootCommand: []string{"systemctl", "reboot"}, PoweroffCommand: []string{"systemctl", "poweroff"},
 			IdleLogout: 15 * time.Minute},
 	}

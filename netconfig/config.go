@@ -161,6 +161,8 @@ const (
 	FieldVLAN      Field = "vlan"
 	FieldMTU       Field = "mtu"
 	FieldRoute     Field = "route"
+	FieldHostname  Field = "hostname"
+	FieldNTP       Field = "ntp"
 )
 
 // FieldError is one validation problem with one field, described by a

@@ -75,6 +75,11 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 func (d *demoEnv) apply(c *config.Config) {
 	c.Network.ResolvConf = filepath.Join(d.stateDir, "resolv.conf")
 	c.Network.NetworkdDir = filepath.Join(d.stateDir, "network")
+	c.Network.HostnameFile = filepath.Join(d.stateDir, "hostname")
+	c.Network.HostnameCommand = nil // never the host's name
+	c.Network.NTPClient = netconfig.NTPTimesyncd
+	c.Network.TimesyncdDropIn = filepath.Join(d.stateDir, "timesyncd.conf")
+	c.Network.NTPReloadCommand = []string{"true"}
 	c.Console.RebootCommand = nil // simulated
 	c.Console.PoweroffCommand = nil
 	c.Console.UpgradeCommand = nil

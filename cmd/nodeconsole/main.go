@@ -85,7 +85,12 @@ Commands:
   network set --interface IF (--dhcp | --address CIDR [--gateway IP] [--dns IP[,IP...]]) [--try DURATION]
                        [--default-route|--no-default-route]: a gateway takes the default route
                        unless --no-default-route; without one the default route stays where it is
+                       [--vlan ID] [--mtu N] [--route CIDR@GATEWAY ...]
   network apply        re-apply the saved network config (boot)
+  network hostname NAME
+                       write NAME to network.hostnameFile and run network.hostnameCommand
+  network ntp SERVER[,SERVER...]
+                       the servers of the time service (timesyncd drop-in or chrony sources file)
   register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
                        (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)
   deregister --confirm DEREGISTER [--local]

@@ -20,7 +20,7 @@ import (
 // cmdNetwork is `nodeconsole network show [--json] | set ... | apply`.
 func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("network needs a command: show, set or apply")
+		return usagef("network needs a command: show, set, apply, hostname or ntp")
 	}
 	switch args[0] {
 	case "show":
@@ -29,8 +29,12 @@ func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, 
 		return netSet(ctx, g, args[1:], stdin, stdout, stderr)
 	case "apply":
 		return netApply(ctx, g, args[1:], stdout, stderr)
+	case "hostname":
+		return netHostname(ctx, g, args[1:], stdout, stderr)
+	case "ntp":
+		return netNTP(ctx, g, args[1:], stdout, stderr)
 	}
-	return usagef("unknown network command %q (show, set or apply)", args[0])
+	return usagef("unknown network command %q (show, set, apply, hostname or ntp)", args[0])
 }
 
 // netManager builds the Manager: the real netlink backend on a node, the
@@ -155,6 +159,15 @@ type showJSON struct {
 	// ShadowedBy are .network files systemd-networkd uses instead of the
 	// saved settings' file (netconfig.ShadowingFiles).
 	ShadowedBy []string `json:"shadowedBy,omitempty"`
+	// Hostname is the name in network.hostnameFile ("" when none).
+	Hostname string  `json:"hostname"`
+	NTP      showNTP `json:"ntp"`
+}
+
+// showNTP is the time service and the servers nodeconsole wrote for it.
+type showNTP struct {
+	Client  string   `json:"client"`
+	Servers []string `json:"servers"`
 }
 
 type showIf struct {
@@ -222,6 +235,14 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	for _, d := range st.DNS {
 		doc.DNS = append(doc.DNS, d.String())
 	}
+	if doc.Hostname, err = netconfig.ReadHostname(e.cfg.Network.HostnameFile); err != nil {
+		return fmt.Errorf("network show: %w", err)
+	}
+	servers, client, err := netconfig.ReadNTP(e.ntpOptions())
+	if err != nil {
+		return fmt.Errorf("network show: %w", err)
+	}
+	doc.NTP = showNTP{Client: client, Servers: append([]string{}, servers...)}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -253,6 +274,8 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		w("Gateway", "none")
 	}
 	w("DNS", orDash(strings.Join(doc.DNS, ", ")))
+	w("Hostname", orDash(doc.Hostname))
+	w("NTP", orDash(strings.Join(doc.NTP.Servers, ", "))+" ("+doc.NTP.Client+")")
 	if saved == nil {
 		w("Saved", "none")
 	} else {

@@ -194,3 +194,58 @@ func TestNetworkApplyNothingSaved(t *testing.T) {
 		t.Errorf("exit %d, out %q, err %q", code, out, errs)
 	}
 }
+
+// TestNetworkHostnameNTP: network hostname and network ntp write the files
+// the config names (never the host's), network show --json reads them
+// back, and bad input exits 2 with one line and changes nothing.
+func TestNetworkHostnameNTP(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	body := "network:\n  resolvConf: " + filepath.Join(dir, "resolv.conf") + "\n  hostnameFile: " + filepath.Join(dir, "hostname") +
+		"\n  hostnameCommand: []\n  ntpClient: chrony\n  chronySources: " + filepath.Join(dir, "chrony.sources") + "\n  ntpReloadCommand: [\"true\"]\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := []string{"--config", cfg, "--state-dir", state, "network"}
+	for _, args := range [][]string{{"hostname", "edge-7"}, {"ntp", "ntp1.example.com,192.0.2.123"}} {
+		if code, out, errs := runNet(t, "", append(g, args...)...); code != 0 || errs != "" {
+			t.Fatalf("%v: exit %d, %q %q", args, code, out, errs)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hostname", "bad_name"}, `Host name "bad_name" has '_' in label 1; use letters, digits and hyphens.`},
+		{[]string{"hostname"}, "network hostname takes one host name"},
+		{[]string{"hostname", "a", "b"}, "network hostname takes one host name"},
+		{[]string{"ntp", "ntp_1,224.0.0.1"}, `NTP server 1 "ntp_1" is neither an IP address nor a host name. NTP server 2 224.0.0.1 is not a unicast address.`},
+		{[]string{"ntp"}, "network ntp takes the servers"},
+	} {
+		code, out, errs := runNet(t, "", append(g, tt.args...)...)
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", tt.args, code, out, errs, tt.want)
+		}
+	}
+	code, out, errs := runNet(t, "", append(g, "show", "--json")...)
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Hostname string `json:"hostname"`
+		NTP      struct {
+			Client  string   `json:"client"`
+			Servers []string `json:"servers"`
+		} `json:"ntp"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Hostname != "edge-7" || doc.NTP.Client != "chrony" || strings.Join(doc.NTP.Servers, ",") != "ntp1.example.com,192.0.2.123" {
+		t.Errorf("show --json: hostname %q, ntp %+v", doc.Hostname, doc.NTP)
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+)
+
+// ntpOptions are the NTP paths and commands from the config.
+func (e *env) ntpOptions() netconfig.NTPOptions {
+	n := e.cfg.Network
+	return netconfig.NTPOptions{Client: n.NTPClient, TimesyncdDropIn: n.TimesyncdDropIn,
+		ChronySources: n.ChronySources, ReloadCommand: n.NTPReloadCommand}
+}
+
+// systemCommandTimeout bounds the hostname and NTP reload commands.
+const systemCommandTimeout = 30 * time.Second
+
+// netHostname is `nodeconsole network hostname NAME`: it writes NAME to
+// network.hostnameFile and runs network.hostnameCommand.
+func netHostname(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return usagef("network hostname takes one host name, like node-12.example.com")
+	}
+	name := args[0]
+	if err := netconfig.ValidateHostname(name); err != nil {
+		return usagef("network hostname: %s", err)
+	}
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	ctx, cancel := context.WithTimeout(ctx, systemCommandTimeout)
+	defer cancel()
+	n := e.cfg.Network
+	if err := netconfig.SetHostname(ctx, n.HostnameFile, n.HostnameCommand, name); err != nil {
+		e.log.Info("network hostname failed", "audit", true, "hostname", name, "err", err.Error())
+		return fmt.Errorf("network hostname: %w", err)
+	}
+	e.log.Info("network hostname", "audit", true, "hostname", name, "file", n.HostnameFile)
+	fmt.Fprintf(stdout, "Host name set to %s (%s).\n", name, n.HostnameFile)
+	return nil
+}
+
+// netNTP is `nodeconsole network ntp SERVER[,SERVER...]`: it writes the
+// servers for the configured time service and reloads it.
+func netNTP(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return usagef("network ntp takes the servers as one argument, like ntp1.example.com,192.0.2.123")
+	}
+	servers, err := netconfig.ParseNTPServers(args[0])
+	if err != nil {
+		var msgs []string
+		for _, fe := range netconfig.FieldErrors(err) {
+			msgs = append(msgs, fe.Message)
+		}
+		return usagef("network ntp: %s", strings.Join(msgs, " "))
+	}
+	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	ctx, cancel := context.WithTimeout(ctx, systemCommandTimeout)
+	defer cancel()
+	path, err := netconfig.SetNTP(ctx, e.ntpOptions(), servers)
+	if err != nil {
+		e.log.Info("network ntp failed", "audit", true, "servers", strings.Join(servers, ","), "err", err.Error())
+		return fmt.Errorf("network ntp: %w", err)
+	}
+	e.log.Info("network ntp", "audit", true, "servers", strings.Join(servers, ","), "file", path)
+	fmt.Fprintf(stdout, "NTP servers %s written to %s.\n", strings.Join(servers, ", "), path)
+	return nil
+}
