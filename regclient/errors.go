@@ -82,8 +82,14 @@ type Error struct {
 	retryable bool
 }
 
-// Error implements error: "regclient: OP: MESSAGE".
+// Error implements error: "regclient: OP: MESSAGE[: CAUSE]".
+//
+// The underlying error follows when there is one (": CAUSE"), so that a log
+// line keeps the detail; screens and the CLI show Sentence instead.
 func (e *Error) Error() string {
+	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
+		return fmt.Sprintf("regclient: %s: %s: %v", e.Op, e.Message, e.Err)
+	}
 	return fmt.Sprintf("regclient: %s: %s", e.Op, e.Message)
 }
 

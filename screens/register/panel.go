@@ -264,7 +264,7 @@ func (p *Panel) failed(err error) tea.Cmd {
 	p.failures++
 	d := min(p.d.RetryMax, p.d.RetryMin<<min(p.failures-1, 10))
 	p.retryAt = p.d.Now().Add(d)
-	p.errText = firstSentence(errString(err))
+	p.errText = sentence(err)
 	gen := p.gen
 	return tea.Batch(ui.Audit("registration QR: no code", "err", p.errText, "retryIn", d.String()),
 		p.d.Tick(d, func(time.Time) tea.Msg { return panelRetryMsg{gen} }))
