@@ -229,8 +229,7 @@ func (s *Server) revokedCerts(ctx context.Context, now time.Time) ([]NodeCert, e
 				return err
 			}
 		}
-		_, err := tx.PruneNodeCerts(now.Add(-24 * time.Hour))
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoked certificates: %w", err)

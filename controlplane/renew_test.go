@@ -1,6 +1,7 @@
 package controlplane_test
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -299,5 +300,37 @@ func TestReenrollWithRegisteredKey(t *testing.T) {
 	tooLate := b.enroll(t, cp)
 	if tooLate.Status != api.StatusPending {
 		t.Fatalf("past --reenroll-grace: status %q, want pending (an admin decides)", tooLate.Status)
+	}
+}
+
+// TestExpiredCertificateRecordsPruned: the retention pass deletes the
+// record of a node certificate a day after it expired, not before.
+func TestExpiredCertificateRecordsPruned(t *testing.T) {
+	st, err := controlplane.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newFakeClock()
+	cp := cptest.NewWith(t, controlplane.Options{Store: st, Now: clock.Now, CertTTL: time.Hour})
+	n := newTestNode(t)
+	n.registerWithToken(t, cp)
+	count := func() int {
+		var certs []controlplane.NodeCert
+		if err := st.View(context.Background(), func(tx controlplane.Tx) error {
+			var err error
+			certs, err = tx.NodeCertsForNode(n.id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return len(certs)
+	}
+	clock.Advance(24 * time.Hour) // expired 23 h ago
+	if err := cp.Control().Prune(context.Background()); err != nil || count() != 1 {
+		t.Fatalf("after 23 h: prune %v, %d records, want 1", err, count())
+	}
+	clock.Advance(2 * time.Hour)
+	if err := cp.Control().Prune(context.Background()); err != nil || count() != 0 {
+		t.Fatalf("after 25 h: prune %v, %d records, want 0", err, count())
 	}
 }

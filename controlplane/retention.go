@@ -9,6 +9,10 @@ import (
 // pruneEvery spaces the retention passes Serve runs.
 const pruneEvery = time.Minute
 
+// nodeCertRetention is how long the record of an expired node certificate
+// is kept.
+const nodeCertRetention = 24 * time.Hour
+
 // Prune applies retention once: enrollments that expired or ended
 // (cancelled, denied, superseded) more than PendingRetention ago are deleted
 // with their CSRs, then nodes that only ever enrolled (pending, not
@@ -18,6 +22,7 @@ const pruneEvery = time.Minute
 func (s *Server) Prune(ctx context.Context) error {
 	now := s.now()
 	var res PruneResult
+	var certs int64
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		res, err = tx.Prune(Prune{
@@ -25,13 +30,19 @@ func (s *Server) Prune(ctx context.Context) error {
 			EventsBefore:      now.Add(-s.opts.EventRetention),
 			MaxEvents:         s.opts.MaxEvents,
 		})
+		if err != nil {
+			return err
+		}
+		// An expired certificate leaves the CRL; its record goes a day
+		// later (crl.go).
+		certs, err = tx.PruneNodeCerts(now.Add(-nodeCertRetention))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("controlplane: retention: %w", err)
 	}
-	if res != (PruneResult{}) {
-		s.log.Info("retention", "enrollments", res.Enrollments, "nodes", res.Nodes, "events", res.Events)
+	if res != (PruneResult{}) || certs > 0 {
+		s.log.Info("retention", "enrollments", res.Enrollments, "nodes", res.Nodes, "events", res.Events, "certificates", certs)
 	}
 	return nil
 }
