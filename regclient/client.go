@@ -156,27 +156,42 @@ func (c *Client) Endpoint() string { return c.base.String() }
 // CloseIdleConnections closes kept-alive connections (after Deregister).
 func (c *Client) CloseIdleConnections() { c.tr.CloseIdleConnections() }
 
-// rootPool is the system roots plus the extra CAs.
+// rootPool is the system roots plus the extra CAs; any CA that cannot be
+// used is an error.
 func rootPool(pems [][]byte, files []string) (*x509.CertPool, error) {
+	pool, errs := RootCAs(pems, files)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return pool, nil
+}
+
+// RootCAs is the one CA-bundle parser (the client's and the network
+// checks'): the system roots plus the PEM blocks and the PEM files. It
+// returns the pool with everything that could be read, and one error for
+// each CA that could not.
+func RootCAs(pems [][]byte, files []string) (*x509.CertPool, []error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
+	var errs []error
 	for i, p := range pems {
 		if !pool.AppendCertsFromPEM(p) {
-			return nil, fmt.Errorf("regclient: CA certificate %d holds no PEM certificate", i+1)
+			errs = append(errs, fmt.Errorf("regclient: CA certificate %d holds no PEM certificate", i+1))
 		}
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("regclient: read CA file: %w", err)
+			errs = append(errs, fmt.Errorf("regclient: read CA file: %w", err))
+			continue
 		}
 		if !pool.AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("regclient: CA file %s holds no PEM certificate", f)
+			errs = append(errs, fmt.Errorf("regclient: CA file %s holds no PEM certificate", f))
 		}
 	}
-	return pool, nil
+	return pool, errs
 }
 
 // proxyFunc is the explicit proxy with its no-proxy list, or the

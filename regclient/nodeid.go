@@ -8,17 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
+
+	"github.com/nodeconsole/nodeconsole/api"
 )
 
 // NodeIDPrefix starts every node ID.
 const NodeIDPrefix = "edge-"
-
-var nodeIDRe = regexp.MustCompile(`^edge-[0-9a-f]{32}$`)
-
-// ValidNodeID reports whether id has the form edge- plus 32 lowercase hex.
-func ValidNodeID(id string) bool { return nodeIDRe.MatchString(id) }
 
 // IDSources are where a node ID may come from, in order of preference.
 type IDSources struct {
@@ -71,7 +67,7 @@ var placeholderUUIDs = map[string]bool{
 // because systemd asks that it not be exposed directly.
 func DeriveNodeID(src IDSources) (string, IDSource, error) {
 	if name := strings.TrimSpace(src.ConfigName); name != "" {
-		if ValidNodeID(strings.ToLower(name)) {
+		if api.ValidNodeID(strings.ToLower(name)) {
 			return strings.ToLower(name), FromConfig, nil
 		}
 		sum := sha256.Sum256([]byte("nodeconsole node name\x00" + name))
@@ -131,7 +127,7 @@ func (s Store) EnsureNodeID(src IDSources) (string, IDSource, error) {
 	if err != nil && !errors.Is(err, ErrNoState) {
 		return "", "", err
 	}
-	if ValidNodeID(st.NodeID) {
+	if api.ValidNodeID(st.NodeID) {
 		return st.NodeID, FromState, nil
 	}
 	id, from, err := DeriveNodeID(src)
@@ -155,7 +151,7 @@ func (s Store) ReadNodeID(src IDSources) (string, IDSource, error) {
 	if err != nil && !errors.Is(err, ErrNoState) {
 		return "", "", err
 	}
-	if ValidNodeID(st.NodeID) {
+	if api.ValidNodeID(st.NodeID) {
 		return st.NodeID, FromState, nil
 	}
 	return DeriveNodeID(src)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nodeconsole/nodeconsole/api"
 )
 
 func TestDeriveNodeID(t *testing.T) {
@@ -55,7 +57,7 @@ func TestDeriveNodeID(t *testing.T) {
 			if id != tt.wantID || from != tt.wantFrom {
 				t.Errorf("got %s from %s; want %s from %s", id, from, tt.wantID, tt.wantFrom)
 			}
-			if !ValidNodeID(id) {
+			if !api.ValidNodeID(id) {
 				t.Errorf("%q is not a valid node ID", id)
 			}
 		})

@@ -9,12 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/regclient"
 )
 
 // cmdNetwork is `nodeconsole network show [--json] | set ... | apply`.
@@ -115,38 +115,12 @@ const exitRevertTimeout = 2 * time.Minute
 // where they cost 20-35 ms and about 1 MiB before the console's first frame
 // (docs/performance.md).
 func (e *env) netRootCAs() (*x509.CertPool, error) {
-	sources := append([]string{}, e.cfg.Site.CACerts...)
-	if e.g.caFile != "" {
-		sources = append(sources, e.g.caFile)
-	}
-	if len(sources) == 0 {
+	o := regclient.ConfigOptions(e.cfg, e.g.caFile, e.log, version)
+	if len(o.CAPEMs) == 0 && len(o.CAFiles) == 0 {
 		return nil, nil
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	var errs []error
-	for _, s := range sources {
-		pem := []byte(s)
-		if !strings.Contains(s, "-----BEGIN") {
-			if pem, err = os.ReadFile(s); err != nil {
-				errs = append(errs, fmt.Errorf("network: read CA bundle: %w", err))
-				continue
-			}
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			errs = append(errs, fmt.Errorf("network: CA bundle %s holds no PEM certificate", caName(s)))
-		}
-	}
+	pool, errs := regclient.RootCAs(o.CAPEMs, o.CAFiles)
 	return pool, errors.Join(errs...)
-}
-
-func caName(s string) string {
-	if strings.Contains(s, "-----BEGIN") {
-		return "(inline in site.caCerts)"
-	}
-	return s
 }
 
 // showJSON is the `network show --json` document.
