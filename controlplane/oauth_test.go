@@ -107,6 +107,9 @@ func TestStockDeviceFlowClient(t *testing.T) {
 	}
 	_, err = call(t, cp.Client(), "GET", cp.URL+api.PathNodeSelf, nil, nil, "Authorization", "Bearer "+tok.AccessToken[:len(tok.AccessToken)-2]+"AA")
 	wantCode(t, err, api.CodeUnauthorized)
+	// A renewal needs the key itself (mutual TLS), not the token.
+	_, err = call(t, cp.Client(), "POST", cp.URL+api.PathNodeRenew, api.RenewRequest{CSR: n.withNewKey(t).csr}, nil, "Authorization", "Bearer "+tok.AccessToken)
+	wantCode(t, err, api.CodeUnauthorized)
 	if _, err := call(t, cp.Client(), "POST", cp.URL+api.PathNodeDeregister, nil, nil, "Authorization", "Bearer "+tok.AccessToken); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,13 @@ import (
 // retry with the key of a certificate already issued by a renewal whose
 // answer was lost gets that certificate again.
 func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		// Not with an access token: whoever replays a node's CSR to the
+		// enroll endpoint can get one, and must not turn it into a
+		// certificate for a key of their own.
+		writeError(w, s.log, r, errorf(api.CodeUnauthorized, "a renewal needs mutual TLS with the node's current certificate"))
+		return
+	}
 	n, cert, err := s.authNode(r.Context(), r)
 	if err != nil {
 		writeError(w, s.log, r, err)
