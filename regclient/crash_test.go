@@ -25,12 +25,11 @@ func TestCrashHelper(t *testing.T) {
 		}
 		return nil
 	}
-	finalizeHook, deregisterHook = die, die
 	c, err := New(Options{Endpoint: os.Getenv("CRASH_ENDPOINT"), CAFiles: []string{os.Getenv("CRASH_CA")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Registrar{Client: c, Store: Store{Dir: os.Getenv("CRASH_DIR")}, NodeID: testNodeID}
+	r := &Registrar{Client: c, Store: Store{Dir: os.Getenv("CRASH_DIR")}, NodeID: testNodeID, Hook: die}
 	switch os.Getenv("CRASH_ACTION") {
 	case "token":
 		_, err = r.RegisterWithToken(context.Background(), os.Getenv("CRASH_TOKEN"), "", nil)

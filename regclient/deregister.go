@@ -91,8 +91,8 @@ func (r *Registrar) Disconnect() {
 
 // Wipe is the last step: Store.Reset (crash-safe), keeping the node ID.
 func (r *Registrar) Wipe() error {
-	if deregisterHook != nil {
-		if err := deregisterHook("wipe"); err != nil {
+	if r.Hook != nil {
+		if err := r.Hook("wipe"); err != nil {
 			return err
 		}
 	}

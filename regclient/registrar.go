@@ -59,6 +59,10 @@ type Registrar struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a random duration in [0, d); default math/rand.
 	Jitter func(d time.Duration) time.Duration
+	// Hook, when set, is called between persisted steps: after Finalize
+	// saved "received" and "written", before Deregister's "wipe". An error
+	// stops there, as a crash would (tests). nil in production.
+	Hook func(step string) error
 
 	sess *session
 }
@@ -557,16 +561,16 @@ func (r *Registrar) Finalize(reg api.Registration) (Registration, error) {
 	if err := r.Store.Save(st); err != nil {
 		return Registration{}, fmt.Errorf("regclient: finalize: %w", err)
 	}
-	if finalizeHook != nil {
-		if err := finalizeHook("received"); err != nil {
+	if r.Hook != nil {
+		if err := r.Hook("received"); err != nil {
 			return Registration{}, err
 		}
 	}
 	if err := r.Store.writeCertificates(reg.Certificate, reg.CABundle); err != nil {
 		return Registration{}, fmt.Errorf("regclient: finalize: %w", err)
 	}
-	if finalizeHook != nil {
-		if err := finalizeHook("written"); err != nil {
+	if r.Hook != nil {
+		if err := r.Hook("written"); err != nil {
 			return Registration{}, err
 		}
 	}
@@ -577,13 +581,6 @@ func (r *Registrar) Finalize(reg api.Registration) (Registration, error) {
 	r.log().Info("registered", "nodeId", r.NodeID, "name", out.Name, "project", out.Project)
 	return out, nil
 }
-
-// finalizeHook and deregisterHook let tests stop between persisted steps,
-// as a crash would. nil in production.
-var (
-	finalizeHook   func(step string) error
-	deregisterHook func(step string) error
-)
 
 // RegisterWithToken registers at once with a registration token (config
 // site.registrationToken): the node key is created or reused, and the

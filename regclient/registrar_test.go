@@ -317,7 +317,7 @@ func TestResumeSameCodeAfterRestart(t *testing.T) {
 	checkRegisteredOnDisk(t, cp, r2.Store, "store-18")
 }
 
-// crashAt makes finalizeHook or deregisterHook fail at step, as a crash
+// crashAt makes a Registrar's Hook fail at step, as a crash
 // there would (the following writes do not happen).
 func crashAt(t *testing.T, hook *func(string) error, step string) {
 	errCrash := errors.New("simulated crash")
@@ -343,11 +343,11 @@ func TestCertReceivedButNotFinalized(t *testing.T) {
 			if _, err := cp.License(p.UserCode, "store-19", "retail"); err != nil {
 				t.Fatal(err)
 			}
-			crashAt(t, &finalizeHook, step)
+			crashAt(t, &r.Hook, step)
 			if _, err := r.Next(context.Background()); err == nil {
 				t.Fatal("want the simulated crash")
 			}
-			finalizeHook = nil
+			r.Hook = nil
 			st, _ := r.Store.Load()
 			if st.State == Registered {
 				t.Fatal("registered before the certificate was written")
@@ -475,11 +475,11 @@ func TestCrashBetweenEventAndWipe(t *testing.T) {
 	if _, err := r.RegisterWithToken(context.Background(), tok.Token, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	crashAt(t, &deregisterHook, "wipe")
+	crashAt(t, &r.Hook, "wipe")
 	if err := r.Deregister(context.Background(), "", nil); err == nil {
 		t.Fatal("want the simulated crash")
 	}
-	deregisterHook = nil
+	r.Hook = nil
 	if ok, _ := cp.HasEvent(api.EventDeregistered, r.NodeID); !ok {
 		t.Fatal("event not recorded")
 	}
@@ -639,11 +639,11 @@ func TestTokenCrashBeforeCertificateWritten(t *testing.T) {
 	}
 	dir := t.TempDir()
 	r := newRegistrar(t, cp, dir)
-	crashAt(t, &finalizeHook, "received")
+	crashAt(t, &r.Hook, "received")
 	if _, err := r.RegisterWithToken(context.Background(), tok.Token, "", nil); err == nil {
 		t.Fatal("want the simulated crash")
 	}
-	finalizeHook = nil
+	r.Hook = nil
 	r2 := newRegistrar(t, cp, dir)
 	if _, err := r2.Recover(); err != nil {
 		t.Fatal(err)
