@@ -1,0 +1,342 @@
+package vmtest
+
+import (
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+)
+
+// The console user's password after the forced change at first login
+// (only letters and digits: it is typed with QEMU's sendkey too).
+const newPassword = "k8vmtestpw42x"
+
+// artifactsDir is where the screenshots and logs are kept for a person to
+// look at: NODECONSOLE_ARTIFACTS, else TMPDIR/nodeconsole-vmtest (emptied
+// at the start of each run).
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("NODECONSOLE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "nodeconsole-vmtest")
+		os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("artifacts (screenshots, lintian, serial screens): %s", dir)
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVM builds a Debian 13 image with the package from this tree, boots
+// it in QEMU and uses it as a technician would:
+//
+//   - ttyS0 (a terminal emulator on the serial line): first login with the
+//     forced password change, the home screen, a static address on the
+//     second NIC (applied, checked, kept), Register Node;
+//   - tty1 (VGA, typed on with the monitor's sendkey): login, Register
+//     Node; the QR code on the screenshot decodes (zbarimg) to the
+//     activation URL with the code the control plane holds;
+//   - an admin licenses the code through the admin API of a control plane
+//     on the host's loopback (10.0.2.2 in the guest); ttyS0 shows
+//     "Registered as NAME" and the node reboots from the console;
+//   - after the reboot the node is registered and eth1 has its static
+//     address again.
+//
+// Lintian from Debian 13 checks the package inside the image.
+func TestVM(t *testing.T) {
+	tools := requireTools(t)
+	begin := time.Now()
+	art := artifactsDir(t)
+	cp := cptest.NewWith(t, controlplane.Options{Hostnames: []string{"10.0.2.2"}})
+	u, err := url.Parse(cp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "https://" + net.JoinHostPort("10.0.2.2", u.Port())
+
+	// The image.
+	base := baseRootfs(t, tools["mmdebstrap"])
+	tBase := time.Since(begin)
+	deb := buildDeb(t)
+	work := t.TempDir()
+	root := filepath.Join(work, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "tar", "-xf", base, "-C", root, "--numeric-owner")
+	copyFile(t, deb, filepath.Join(root, "tmp", "nodeconsole.deb"))
+	inRoot(t, root, "dpkg -i /tmp/nodeconsole.deb")
+	lintian(t, root, art)
+	configure(t, root, endpoint, cp.CAPEM)
+	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
+	initrds, _ := filepath.Glob(filepath.Join(root, "boot", "initrd.img-*"))
+	if len(kernels) != 1 || len(initrds) != 1 {
+		t.Fatalf("kernels %v, initrds %v", kernels, initrds)
+	}
+	kernel, initrd := filepath.Join(work, "vmlinuz"), filepath.Join(work, "initrd.img")
+	copyFile(t, kernels[0], kernel)
+	copyFile(t, initrds[0], initrd)
+	disk := filepath.Join(work, "disk.img")
+	run(t, tools["mkfs.ext4"], "-q", "-F", "-L", "root", "-d", root, disk, "2G")
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	tImage := time.Since(begin)
+
+	v := startVM(t, tools["tmux"], vmConfig{qemu: tools["qemu-system-x86_64"], kernel: kernel, initrd: initrd, disk: disk,
+		// TCG on a busy machine is slow: let systemd wait for devices
+		// and units rather than give up after 90 s.
+		append: "root=/dev/vda rw console=tty0 console=ttyS0,115200 net.ifnames=0 quiet loglevel=3 " +
+			"systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900"})
+	shot := func(name string) string {
+		t.Helper()
+		p := filepath.Join(art, name+".png")
+		if err := v.mon.screendump(p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	keepSerial := func(name, screen string) {
+		os.WriteFile(filepath.Join(art, name+".txt"), []byte(screen+"\n"), 0o644)
+	}
+	enter := func() { v.send(false, "Enter") }
+	typeLine := func(s string) { v.send(true, s); enter() }
+
+	// ttyS0: the first login changes the expired default password.
+	v.waitSerial("vmnode login:")
+	tBoot := time.Since(v.started)
+	typeLine("nodeadmin")
+	v.waitSerial("Password:")
+	typeLine("nodeadmin")
+	v.waitSerial("Current password:")
+	typeLine("nodeadmin")
+	v.waitSerial("New password:")
+	typeLine(newPassword)
+	v.waitSerial("Retype new password:")
+	typeLine(newPassword)
+	home := v.waitSerial("Network settings", "Register Node", "Unregistered", "eth1")
+	keepSerial("ttyS0-home", home)
+	tLogin := time.Since(v.started)
+
+	// A static address on eth1, applied, checked and kept.
+	v.send(true, "1")
+	v.waitSerial("Choose the interface")
+	v.send(true, "2")
+	v.waitSerial("Interface eth1", "Address is required")
+	// An address only: no gateway, so the default route stays on eth0.
+	v.send(true, "192.0.2.10/24")
+	for i := 0; !strings.Contains(strings.Join(v.serial(), "\n"), "> [ Preview and apply ]"); i++ {
+		if i == 12 {
+			t.Fatalf("Tab never reached Preview and apply:\n%s", strings.Join(v.serial(), "\n"))
+		}
+		before := focusedLine(v.serial())
+		v.send(false, "Tab")
+		v.poll("the focus to move", func() bool { return focusedLine(v.serial()) != before })
+	}
+	enter()
+	v.waitSerial("Preview: eth1", "192.0.2.10/24")
+	enter()
+	keep := v.waitSerial("Keep these settings?")
+	keepSerial("ttyS0-network-keep", keep)
+	v.send(true, "y")
+	v.waitSerial("The new settings are kept and saved")
+	enter()
+	v.waitSerial("Choose the interface", "192.0.2.10/24")
+	v.send(false, "Escape")
+	v.waitSerial("Network settings", "192.0.2.10/24")
+
+	// tty1: log in with the new password, open Register Node, scan.
+	v.waitTTY1("vmnode login:")
+	v.mon.typeText("nodeadmin\n")
+	v.waitTTY1("Password:")
+	v.mon.typeText(newPassword + "\n")
+	tty1Home := v.waitTTY1("Network settings", "Register Node", "192.0.2.10/24")
+	os.WriteFile(filepath.Join(art, "tty1-home.txt"), []byte(tty1Home+"\n"), 0o644)
+	shot("tty1-home")
+	v.mon.typeText("3")
+	v.waitTTY1("Check these values")
+	v.mon.key("ret")
+	tty1Reg := v.waitTTY1("Waiting for activation")
+	os.WriteFile(filepath.Join(art, "tty1-register.txt"), []byte(tty1Reg+"\n"), 0o644)
+	png := shot("tty1-register")
+	out, err := exec.Command(tools["zbarimg"], "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png).Output()
+	if err != nil {
+		t.Fatalf("zbarimg read no QR code on tty1 (%v); screen:\n%s", err, tty1Reg)
+	}
+	qrURL := strings.TrimSpace(string(out))
+	qu, err := url.Parse(qrURL)
+	if err != nil || qu.Query().Get("code") == "" || !strings.HasPrefix(qrURL, endpoint+"/") {
+		t.Fatalf("the QR code on tty1 reads %q: not an activation URL of %s", qrURL, endpoint)
+	}
+	code := qu.Query().Get("code")
+	act, err := cp.FindCode(code)
+	if err != nil {
+		t.Fatalf("the code %s in the QR code is unknown to the control plane: %v", code, err)
+	}
+	if !strings.Contains(tty1Reg, "Code  "+code) || !strings.Contains(home, act.NodeID) {
+		t.Errorf("tty1 shows another code than its QR code (%s), or node %s is not this node", code, act.NodeID)
+	}
+	t.Logf("tty1: the QR code reads %s (node %s)", qrURL, act.NodeID)
+
+	// tty1: the technician walks away: cancelling the wait there cancels
+	// that code on the control plane too; log out.
+	v.mon.key("esc")
+	v.waitTTY1("Cancel the registration?")
+	v.mon.typeText("y")
+	v.poll("tty1 to leave the cancel question", func() bool {
+		return !strings.Contains(strings.Join(v.tty1(), "\n"), "Cancel the registration?")
+	})
+	if !strings.Contains(strings.Join(v.tty1(), "\n"), "Log out") {
+		v.mon.key("esc") // from the cancelled registration back home
+	}
+	v.waitTTY1("Network settings", "Log out")
+	v.mon.typeText("q")
+	v.waitTTY1("vmnode login:")
+	if _, err := cp.FindCode(code); err == nil {
+		t.Errorf("the code %s cancelled on tty1 is still open on the control plane", code)
+	}
+
+	// ttyS0: Register Node gets a new code for the same node; an admin
+	// licenses it through the admin API.
+	v.send(true, "3")
+	v.waitSerial("Check these values")
+	enter()
+	reg := v.waitSerial("Code  ", "Waiting for activation")
+	keepSerial("ttyS0-register", reg)
+	serialCode := ""
+	for _, l := range strings.Split(reg, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "Code" {
+			serialCode = f[1]
+		}
+	}
+	sact, err := cp.FindCode(serialCode)
+	if err != nil || sact.NodeID != act.NodeID {
+		t.Fatalf("the code %q on ttyS0: %+v, %v; want node %s", serialCode, sact, err, act.NodeID)
+	}
+	if _, err := cp.License(serialCode, "vm-node-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	keepSerial("ttyS0-registered", v.waitSerial("Registered as vm-node-1"))
+	tRegistered := time.Since(v.started)
+
+	// Reboot later, from the console's menu; the node comes back
+	// registered with its static address. The pane is reset once the
+	// kernel restarts, so that the old login transcript cannot match.
+	v.send(false, "Escape")
+	v.waitSerial("Reboot later to finish")
+	v.send(false, "Escape")
+	home = v.waitSerial("Registered as vm-node-1", "Reboot", "Shut down")
+	digit := menuDigit(t, home, "Reboot")
+	v.send(true, digit)
+	v.waitSerial("Reboot this node?")
+	v.send(true, "y")
+	v.waitSerial("reboot: Restarting system") // the kernel's last words
+	v.tm("send-keys", "-R", "-t", "0")
+	v.tm("clear-history", "-t", "0")
+	v.waitSerial("vmnode login:")
+	tReboot := time.Since(v.started)
+	typeLine("nodeadmin")
+	v.waitSerial("Password:")
+	typeLine(newPassword)
+	after := v.waitSerial("Registered as vm-node-1", "192.0.2.10/24")
+	keepSerial("ttyS0-after-reboot", after)
+	// The hardened boot unit re-applied the address (networkd reads the
+	// same settings from the .network file the console wrote).
+	for _, u := range []string{"nodeconsole-network.service", "nodeconsole-register.service", "nodeconsole-userdata.service"} {
+		st := v.unitState(u)
+		t.Logf("after the reboot: %s %s", u, st)
+		if u == "nodeconsole-network.service" && !(strings.Contains(st, "ActiveState=active") && strings.Contains(st, "Result=success")) {
+			t.Errorf("%s: %s", u, st)
+		}
+		if strings.Contains(st, "failed") {
+			t.Errorf("%s: %s", u, st)
+		}
+	}
+	shot("tty1-after-reboot")
+	if n, err := cp.Node(act.NodeID); err != nil || n.Status != "registered" || n.Name != "vm-node-1" {
+		t.Errorf("control plane: node %+v, %v", n, err)
+	}
+	v.send(true, "q")
+	v.waitSerial("vmnode login:")
+
+	t.Logf("cost: base image %s, image ready %s; boot to login %s, first login %s, registered %s, back after reboot %s; whole test %s",
+		tBase.Round(time.Second), tImage.Round(time.Second), tBoot.Round(time.Second), tLogin.Round(time.Second),
+		tRegistered.Round(time.Second), tReboot.Round(time.Second), time.Since(begin).Round(time.Second))
+}
+
+// focusedLine is the form line with the focus marker (" > Address ...").
+func focusedLine(screen []string) string {
+	for _, l := range screen[1:] {
+		if strings.HasPrefix(strings.TrimLeft(l, " "), "> ") {
+			return l
+		}
+	}
+	return ""
+}
+
+// menuDigit is the shortcut digit of a home-menu entry ("  6   Reboot").
+func menuDigit(t *testing.T, screen, label string) string {
+	t.Helper()
+	for _, l := range strings.Split(screen, "\n") {
+		f := strings.Fields(l)
+		for i := 0; i+1 < len(f); i++ {
+			if len(f[i]) == 1 && f[i][0] >= '1' && f[i][0] <= '9' {
+				rest := strings.Join(f[i+1:], " ")
+				rest = strings.TrimSpace(strings.TrimLeft(rest, ">*"))
+				if rest == label {
+					return f[i]
+				}
+			}
+		}
+	}
+	t.Fatalf("no menu entry %q on:\n%s", label, screen)
+	return ""
+}
+
+// lintian checks the package with the image's (Debian 13) lintian: no
+// errors; the report is kept as lintian.txt, and the boot units' scores
+// from systemd-analyze security as security.txt.
+func lintian(t *testing.T, root, art string) {
+	t.Helper()
+	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`root=$1; mount -t proc proc "$root/proc"; exec chroot "$root" lintian --fail-on error --display-info --tag-display-limit 0 /tmp/nodeconsole.deb`,
+		"sh", root).CombinedOutput()
+	os.WriteFile(filepath.Join(art, "lintian.txt"), out, 0o644)
+	t.Logf("lintian (Debian 13):\n%s", out)
+	if err != nil {
+		t.Errorf("lintian reports errors (%v):\n%s", err, out)
+	}
+	// The boot units' exposure as Debian 13's systemd rates it.
+	sec, _ := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`root=$1; mount -t proc proc "$root/proc"; exec chroot "$root" sh -c 'for u in /usr/lib/systemd/system/nodeconsole-*.service; do systemd-analyze security --offline=true "$u" 2>&1 | tail -n 1; done'`,
+		"sh", root).CombinedOutput()
+	os.WriteFile(filepath.Join(art, "security.txt"), sec, 0o644)
+	t.Logf("systemd-analyze security (Debian 13):\n%s", sec)
+}
