@@ -489,6 +489,14 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 				}
 			}
 			reg = s.registration(node, e.Certificate, now)
+			if firstDelivery {
+				// The access token goes out with the first delivery only.
+				// A resumed enrollment (same node ID and CSR, which is not
+				// secret) hands out the device code again, so a later
+				// delivery must not carry a bearer credential: the
+				// certificate alone is useless without the node's key.
+				reg = s.withAccessToken(reg, now)
+			}
 			return nil
 		case EnrollDenied:
 			return errorf(api.CodeAccessDenied, "an admin denied this activation code")

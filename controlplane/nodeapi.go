@@ -55,7 +55,7 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.withAccessToken(reg, s.now()))
+	writeJSON(w, http.StatusOK, reg)
 }
 
 func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {

@@ -100,6 +100,20 @@ func TestStockDeviceFlowClient(t *testing.T) {
 		t.Fatalf("certificate for %q", cert.Subject.CommonName)
 	}
 
+	// Someone who replays the node ID and CSR (neither is secret) resumes
+	// the same enrollment and may fetch the certificate again, which is
+	// useless without the key; the bearer token went out once and does not
+	// go out again.
+	status, body = postForm(t, cp, api.PathEnroll, url.Values{"client_id": {"attacker"}, "node_id": {n.id}, "csr": {n.csr}})
+	if status != 200 || body["device_code"] == nil {
+		t.Fatalf("replayed enroll: %d %v", status, body)
+	}
+	status, body = postForm(t, cp, api.PathEnrollPoll, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+		"device_code": {body["device_code"].(string)}})
+	if status != 200 || body["certificate"] == nil || body["access_token"] != nil {
+		t.Fatalf("replayed poll handed out a bearer token (or no certificate): %d %v", status, body)
+	}
+
 	// The access token is this node's credential where mTLS can't pass.
 	var me api.NodeSelf
 	if _, err := call(t, cp.Client(), "GET", cp.URL+api.PathNodeSelf, nil, &me, "Authorization", "Bearer "+tok.AccessToken); err != nil || me.NodeID != n.id {
