@@ -205,7 +205,8 @@ func proxyFunc(proxy, noProxy string) (func(*http.Request) (*url.URL, error), er
 	}
 	pu, err := url.Parse(proxy)
 	if err != nil || pu.Host == "" {
-		return nil, fmt.Errorf("regclient: network.httpsProxy %q is not a URL", proxy)
+		// Not quoted: the URL may hold credentials.
+		return nil, errors.New("regclient: network.httpsProxy is not a URL like http://proxy.example.com:3128")
 	}
 	if pu.Scheme != "http" && pu.Scheme != "https" && pu.Scheme != "socks5" {
 		return nil, fmt.Errorf("regclient: network.httpsProxy scheme %q is not http, https or socks5", pu.Scheme)
@@ -431,6 +432,16 @@ func (c *Client) transportError(op string, err error, timeout time.Duration, ctx
 		// An older control plane refuses a client certificate in the TLS
 		// handshake instead of answering JSON.
 		e.kind, e.retryable, e.Message = kind, false, kind.Error()
+		return e
+	}
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) && oe.Op == "proxyconnect" {
+		// The proxy itself is unreachable: say so, not that the control
+		// plane is (its address holds no credentials; the URL may).
+		proxy := "the proxy"
+		if inner := (*net.OpError)(nil); errors.As(oe.Err, &inner) && inner.Addr != nil {
+			proxy += " " + inner.Addr.String()
+		}
+		e.Message = fmt.Sprintf("cannot reach %s (network.httpsProxy): %v; check it with 'nodeconsole network show' or set it with 'nodeconsole network proxy'", proxy, rootCause(oe.Err))
 		return e
 	}
 	var dnsErr *net.DNSError

@@ -91,6 +91,8 @@ Commands:
                        write NAME to network.hostnameFile and run network.hostnameCommand
   network ntp SERVER[,SERVER...]
                        the servers of the time service (timesyncd drop-in or chrony sources file)
+  network proxy (URL [--no-proxy LIST] | --clear)
+                       proxy for the control plane, into config.d (URL -: read it from stdin)
   register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
                        (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)
   deregister --confirm DEREGISTER [--local]

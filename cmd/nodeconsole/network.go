@@ -20,7 +20,7 @@ import (
 // cmdNetwork is `nodeconsole network show [--json] | set ... | apply`.
 func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("network needs a command: show, set, apply, hostname or ntp")
+		return usagef("network needs a command: show, set, apply, hostname, ntp or proxy")
 	}
 	switch args[0] {
 	case "show":
@@ -33,8 +33,10 @@ func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, 
 		return netHostname(ctx, g, args[1:], stdout, stderr)
 	case "ntp":
 		return netNTP(ctx, g, args[1:], stdout, stderr)
+	case "proxy":
+		return netProxy(ctx, g, args[1:], stdin, stdout, stderr)
 	}
-	return usagef("unknown network command %q (show, set, apply, hostname or ntp)", args[0])
+	return usagef("unknown network command %q (show, set, apply, hostname, ntp or proxy)", args[0])
 }
 
 // netManager builds the Manager: the real netlink backend on a node, the
@@ -136,6 +138,14 @@ type showJSON struct {
 	// Hostname is the name in network.hostnameFile ("" when none).
 	Hostname string  `json:"hostname"`
 	NTP      showNTP `json:"ntp"`
+	// Proxy is network.httpsProxy without credentials; nil when none.
+	Proxy *showProxy `json:"proxy"`
+}
+
+// showProxy is network.httpsProxy without its credentials.
+type showProxy struct {
+	URL     string `json:"url"`
+	NoProxy string `json:"noProxy,omitempty"`
 }
 
 // showNTP is the time service and the servers nodeconsole wrote for it.
@@ -217,6 +227,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("network show: %w", err)
 	}
 	doc.NTP = showNTP{Client: client, Servers: append([]string{}, servers...)}
+	if n := e.cfg.Network; strings.TrimSpace(n.HTTPSProxy) != "" {
+		doc.Proxy = &showProxy{URL: proxyShown(n.HTTPSProxy), NoProxy: n.NoProxy}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -249,6 +262,11 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	}
 	w("DNS", orDash(strings.Join(doc.DNS, ", ")))
 	w("Hostname", orDash(doc.Hostname))
+	if doc.Proxy != nil {
+		w("Proxy", doc.Proxy.URL+" no-proxy "+orDash(doc.Proxy.NoProxy))
+	} else {
+		w("Proxy", "none")
+	}
 	w("NTP", orDash(strings.Join(doc.NTP.Servers, ", "))+" ("+doc.NTP.Client+")")
 	if saved == nil {
 		w("Saved", "none")
