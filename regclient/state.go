@@ -175,29 +175,47 @@ func (s Store) Writable() error {
 	return nil
 }
 
-// StorageProblem turns a failed write in the state dir into one sentence an
-// operator can act on: a read-only file system, a full disk or missing
-// permission, naming the directory of the file that failed. It returns ""
-// for any other error.
-func StorageProblem(err error) string {
-	if err == nil {
-		return ""
+// StorageKind is why a write in the state dir failed.
+type StorageKind int
+
+// Storage problems an operator can act on.
+const (
+	StorageReadOnly   StorageKind = iota + 1 // a read-only file system
+	StorageFull                              // no space (or quota) left
+	StoragePermission                        // permission denied
+)
+
+// StorageIssue is a failed write in the state dir as data: what kind, and
+// the directory it happened in. Screens and the CLI word it.
+type StorageIssue struct {
+	Kind StorageKind
+	// Dir is the directory of the file that failed ("" when unknown).
+	Dir string
+}
+
+// Storage classifies err as a StorageIssue; false for any other error. It
+// looks at the file system to name the directory (I/O: call it from a
+// command, not from Update or View).
+func Storage(err error) (StorageIssue, bool) {
+	var is StorageIssue
+	switch {
+	case err == nil:
+		return is, false
+	case errors.Is(err, syscall.EROFS):
+		is.Kind = StorageReadOnly
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		is.Kind = StorageFull
+	case errors.Is(err, fs.ErrPermission):
+		is.Kind = StoragePermission
+	default:
+		return is, false
 	}
-	dir := "the state dir"
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		dir = "the state dir " + filepath.Dir(pe.Path)
+		is.Dir = filepath.Dir(pe.Path)
 		if fi, serr := os.Stat(pe.Path); serr == nil && fi.IsDir() {
-			dir = "the state dir " + pe.Path
+			is.Dir = pe.Path
 		}
 	}
-	switch {
-	case errors.Is(err, syscall.EROFS):
-		return "Cannot write to " + dir + ": it is on a read-only file system; remount it read-write or set --state-dir."
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return "Cannot write to " + dir + ": the disk is full; free some space and try again."
-	case errors.Is(err, fs.ErrPermission):
-		return "Cannot write to " + dir + ": permission denied; fix its owner or set --state-dir."
-	}
-	return ""
+	return is, true
 }

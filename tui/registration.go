@@ -108,7 +108,7 @@ func (r *Registration) AutoRegister() tea.Cmd {
 		c, err := regclient.New(o)
 		if err != nil {
 			log.Error("automatic registration: client", "err", err)
-			return notice("Automatic registration with the site token failed: " + sentence(err))
+			return notice("Automatic registration with the site token failed: " + ui.ErrorSentence(err))
 		}
 		var mk, model string
 		if len(reg.Choices) > 0 {
@@ -122,7 +122,7 @@ func (r *Registration) AutoRegister() tea.Cmd {
 		res, err := rr.RegisterWithToken(ctx, reg.Token, reg.Project, reg.Tags)
 		if err != nil {
 			log.Error("automatic registration failed", "err", err)
-			return notice("Automatic registration with the site token failed: " + sentence(err))
+			return notice("Automatic registration with the site token failed: " + ui.ErrorSentence(err))
 		}
 		log.Info("registered", "audit", true, "name", res.Name, "project", res.Project)
 		who := res.Name
@@ -131,12 +131,4 @@ func (r *Registration) AutoRegister() tea.Cmd {
 		}
 		return notice("Registered with the site token as " + who + ".")
 	}
-}
-
-// sentence is err as the operator reads it (the log keeps the detail).
-func sentence(err error) string {
-	if p := regclient.StorageProblem(err); p != "" {
-		return p
-	}
-	return regclient.Sentence(err)
 }

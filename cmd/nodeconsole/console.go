@@ -44,9 +44,9 @@ func runConsole(ctx context.Context, g globals) error {
 		e.log.Warn("terminal", "notice", termNotice)
 	}
 	if e.stateErr != nil {
-		msg := regclient.StorageProblem(e.stateErr)
-		if msg == "" {
-			msg = fmt.Sprintf("The state dir %s cannot be used: %s.", g.stateDir, e.stateErr)
+		msg := fmt.Sprintf("The state dir %s cannot be used: %s.", g.stateDir, e.stateErr)
+		if is, ok := regclient.Storage(e.stateErr); ok {
+			msg = ui.StorageSentence(is)
 		}
 		notices["state-dir"] = msg + " Registration and settings cannot be saved."
 		e.log.Error("state dir not writable", "err", e.stateErr)

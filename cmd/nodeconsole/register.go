@@ -15,6 +15,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
 // TokenEnv is the environment variable `register` reads a registration
@@ -266,8 +267,8 @@ func nameProject(name, project string) string {
 // oneLine is err's sentence without the package prefix, for the one line
 // on stderr.
 func oneLine(err error) string {
-	if p := regclient.StorageProblem(err); p != "" {
-		return p
+	if is, ok := regclient.Storage(err); ok {
+		return ui.StorageSentence(is)
 	}
 	var e *regclient.Error
 	if errors.As(err, &e) {

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
 // Timeouts bound the screen's requests. Each runs under the context of the
@@ -62,7 +65,10 @@ type stateRes struct {
 	err error
 }
 type checksRes struct{ checks []Check }
-type keyRes struct{ err error }
+type keyRes struct {
+	err  error
+	fail failure
+}
 type updateRes struct {
 	r   UpdateResult
 	err error
@@ -70,7 +76,24 @@ type updateRes struct {
 type codeRes struct {
 	code Code
 	err  error
+	fail failure
 }
+
+// failure is a failed step as the operator reads it, worked out in the
+// command (naming a storage problem's directory looks at the disk).
+type failure struct {
+	text    string
+	storage bool
+}
+
+func failureOf(err error) failure {
+	if err == nil {
+		return failure{}
+	}
+	_, storage := regclient.Storage(err)
+	return failure{text: firstSentence(ui.ErrorSentence(err)), storage: storage}
+}
+
 type outcomeRes struct{ out Outcome }
 type tickRes struct{}
 type cancelRes struct{ err error }
@@ -107,7 +130,10 @@ func (m *Model) checksCmd() tea.Cmd {
 
 func (m *Model) keyCmd() tea.Cmd {
 	flow := m.d.Flow
-	return m.do(m.d.Timeouts.Key, func(ctx context.Context) any { return keyRes{flow.PrepareKey(ctx)} })
+	return m.do(m.d.Timeouts.Key, func(ctx context.Context) any {
+		err := flow.PrepareKey(ctx)
+		return keyRes{err, failureOf(err)}
+	})
 }
 
 func (m *Model) updateCmd() tea.Cmd {
@@ -122,7 +148,7 @@ func (m *Model) startCmd() tea.Cmd {
 	flow, req := m.d.Flow, m.request()
 	return m.do(m.d.Timeouts.Start, func(ctx context.Context) any {
 		c, err := flow.Start(ctx, req)
-		return codeRes{c, err}
+		return codeRes{c, err, failureOf(err)}
 	})
 }
 

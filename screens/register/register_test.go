@@ -2,8 +2,12 @@ package register
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +31,7 @@ type fakeFlow struct {
 	code     Code
 	outcomes []Outcome
 	startErr error
+	keyErr   error
 	calls    []string
 }
 
@@ -55,7 +60,7 @@ func (f *fakeFlow) Connectivity(context.Context, string) []Check {
 	f.call("connectivity")
 	return f.checks
 }
-func (f *fakeFlow) PrepareKey(context.Context) error { f.call("key"); return nil }
+func (f *fakeFlow) PrepareKey(context.Context) error { f.call("key"); return f.keyErr }
 func (f *fakeFlow) Update(context.Context, string) (UpdateResult, error) {
 	f.call("update")
 	return UpdateResult{Skipped: true}, nil
@@ -386,5 +391,24 @@ func TestConfirmFocusStartsOnAChangeableField(t *testing.T) {
 	two := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}, {Make: "Acme", Model: "EdgeBox 400"}}})
 	if two.focus != fieldModel {
 		t.Errorf("two choices: focus %v; want the make/model choice", two.focus)
+	}
+}
+
+// TestStorageFailureSaysWhatToDo: a read-only state dir is worded for the
+// operator, naming the directory (the command looked at the disk).
+func TestStorageFailureSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	f.keyErr = fmt.Errorf("regclient: write key: %w", &fs.PathError{Op: "open", Path: filepath.Join(dir, "node.key"), Err: syscall.EROFS})
+	d, _ := newDriver(t, uitest.TrueColor, f)
+	d.Keys("enter")
+	v := strings.Join(strings.Fields(d.Text()), " ")
+	for _, want := range []string{"Cannot write to the state dir " + dir, "read-only file system", "Nothing was registered"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("want %q:\n%s", want, d.Text())
+		}
+	}
+	if strings.Contains(f.called(), "start") {
+		t.Errorf("the steps went on after the key failed: %s", f.called())
 	}
 }

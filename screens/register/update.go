@@ -75,7 +75,7 @@ func (m *Model) result(msg resultMsg) (ui.Screen, tea.Cmd) {
 		return m.onChecks(r.checks)
 	case keyRes:
 		if r.err != nil {
-			return m.fail(stKey, r.err)
+			return m.fail(stKey, r.err, r.fail)
 		}
 		m.setStep(stKey, stepOK, "ECDSA P-256 key and CSR ready", "")
 		m.setStep(stUpdate, stepRunning, "", "")
@@ -94,7 +94,7 @@ func (m *Model) result(msg resultMsg) (ui.Screen, tea.Cmd) {
 		return m, m.startCmd()
 	case codeRes:
 		if r.err != nil {
-			return m.fail(stCode, r.err)
+			return m.fail(stCode, r.err, r.fail)
 		}
 		return m.showCode(r.code)
 	case outcomeRes:
@@ -149,15 +149,15 @@ func (m *Model) setStep(i stepID, s stepState, detail, hint string) {
 
 // fail marks step i failed with err: its first sentence, and a hint that
 // says whether trying again may help (regclient's errors know).
-func (m *Model) fail(i stepID, err error) (ui.Screen, tea.Cmd) {
+func (m *Model) fail(i stepID, err error, f failure) (ui.Screen, tea.Cmd) {
 	hint := "Trying again will not help until this is fixed."
 	switch {
 	case regclient.Retryable(err):
 		hint = "The control plane is busy or unreachable; try again in a moment."
-	case i == stKey:
-		hint = "Check that the state dir is writable; nothing was registered."
+	case f.storage:
+		hint = "Nothing was registered; the node stays as it was."
 	}
-	m.setStep(i, stepFail, sentence(err), hint)
+	m.setStep(i, stepFail, f.text, hint)
 	return m, ui.Audit("register step failed", "step", i.String(), "err", err)
 }
 
