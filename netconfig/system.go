@@ -17,6 +17,15 @@ import (
 // maxHostname is the longest host name (RFC 1123, as a DNS name).
 const maxHostname = 253
 
+// Problem is a mistake in the operator's input, as the one sentence to
+// show (capitalized and ending with a full stop, unlike a Go error chain).
+type Problem string
+
+// Error implements error.
+func (p Problem) Error() string { return string(p) }
+
+func problemf(format string, args ...any) error { return Problem(fmt.Sprintf(format, args...)) }
+
 // ValidateHostname reports, in one sentence, why name is not an RFC 1123
 // host name: dot-separated labels of 1 to 63 letters, digits and hyphens,
 // not starting or ending with a hyphen, 253 characters at most, and not all
@@ -24,22 +33,22 @@ const maxHostname = 253
 func ValidateHostname(name string) error {
 	switch {
 	case name == "":
-		return errors.New("Host name is empty.")
+		return Problem("Host name is empty.")
 	case len(name) > maxHostname:
-		return fmt.Errorf("Host name is %d characters long; at most %d are allowed.", len(name), maxHostname)
+		return problemf("Host name is %d characters long; at most %d are allowed.", len(name), maxHostname)
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
-		return fmt.Errorf("Host name %q is an IP address.", name)
+		return problemf("Host name %q is an IP address.", name)
 	}
 	digits := true
 	for i, label := range strings.Split(name, ".") {
 		switch {
 		case label == "":
-			return fmt.Errorf("Host name %q has an empty label (two dots, or a dot at either end).", name)
+			return problemf("Host name %q has an empty label (two dots, or a dot at either end).", name)
 		case len(label) > 63:
-			return fmt.Errorf("Host name %q has a label longer than 63 characters.", name)
+			return problemf("Host name %q has a label longer than 63 characters.", name)
 		case label[0] == '-' || label[len(label)-1] == '-':
-			return fmt.Errorf("Host name %q has a label starting or ending with a hyphen.", name)
+			return problemf("Host name %q has a label starting or ending with a hyphen.", name)
 		}
 		for _, r := range label {
 			switch {
@@ -47,12 +56,12 @@ func ValidateHostname(name string) error {
 			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '-':
 				digits = false
 			default:
-				return fmt.Errorf("Host name %q has %q in label %d; use letters, digits and hyphens.", name, r, i+1)
+				return problemf("Host name %q has %q in label %d; use letters, digits and hyphens.", name, r, i+1)
 			}
 		}
 	}
 	if digits {
-		return fmt.Errorf("Host name %q is all digits.", name)
+		return problemf("Host name %q is all digits.", name)
 	}
 	return nil
 }

@@ -148,7 +148,7 @@ func TestNetworkProxyRegister(t *testing.T) {
 	}
 	outs = append(outs, out, errs)
 
-	code, out, errs = runNet(t, "", args("network", "proxy", "--clear")...)
+	code, _, errs = runNet(t, "", args("network", "proxy", "--clear")...)
 	if code != 0 {
 		t.Fatalf("--clear: exit %d %s", code, errs)
 	}

@@ -247,13 +247,6 @@ func (m *Model) onOutcome(o Outcome) (ui.Screen, tea.Cmd) {
 	return m, ui.Error(m.final, o.Err)
 }
 
-func errString(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
-}
-
 func (m *Model) reboot() (ui.Screen, tea.Cmd) {
 	m.enter(phRebooting)
 	return m, tea.Batch(ui.Audit("reboot"), m.rebootCmd())
