@@ -404,7 +404,7 @@ func (m *Manager) restore(ctx context.Context, snap *Snapshot) error {
 
 // Save persists cfg: STATE/network.json and the networkd file.
 func (m *Manager) Save(cfg Config) error {
-	if err := save(m.o.StateDir, m.o.NetworkdDir, cfg); err != nil {
+	if err := save(m.o.StateDir, m.o.NetworkdDir, cfg, m.o.Now()); err != nil {
 		return err
 	}
 	m.o.Logger.Info("network config saved", "interface", cfg.Interface, "stateDir", m.o.StateDir, "networkdDir", m.o.NetworkdDir)
@@ -418,6 +418,10 @@ func (m *Manager) commit(ctx context.Context, cfg Config) {
 		m.o.Logger.Warn("network settings kept, but finishing the DHCP client change failed", "interface", cfg.Interface, "err", err)
 	}
 }
+
+// History returns the last kept configurations (at most MaxHistory),
+// newest first: entry 0 is the saved config.
+func (m *Manager) History() ([]HistoryEntry, error) { return savedHistory(m.o.StateDir) }
 
 // Saved returns the saved config, or ErrNoSavedConfig.
 func (m *Manager) Saved() (Config, error) { return loadSaved(m.o.StateDir) }

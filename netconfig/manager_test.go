@@ -776,3 +776,33 @@ func TestVLANSimulated(t *testing.T) {
 	}
 	diffLines(t, "fresh node", fresh.sim.Render(), withVLAN)
 }
+
+// TestHistoryKeepsLastFive: each save records when and what changed, the
+// newest first, at most MaxHistory; network.json still reads as the config.
+func TestHistoryKeepsLastFive(t *testing.T) {
+	e := newSimEnv(t)
+	for i := 1; i <= 7; i++ {
+		cfg := cfgStatic("eth0", fmt.Sprintf("192.0.2.%d/24", 10+i), "192.0.2.1")
+		if i == 7 {
+			cfg.MTU, cfg.Routes = 1400, []Route{{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParseAddr("192.0.2.254")}}
+		}
+		if err := e.m.Save(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := e.m.History()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != MaxHistory {
+		t.Fatalf("history has %d entries, want %d", len(h), MaxHistory)
+	}
+	diffLines(t, "newest changes", h[0].Changes, []string{"address 192.0.2.16/24 -> 192.0.2.17/24", "mtu none -> 1400", "routes none -> 10.0.0.0/8@192.0.2.254"})
+	diffLines(t, "oldest kept", h[4].Changes, []string{"address 192.0.2.12/24 -> 192.0.2.13/24"})
+	if h[4].Config.Address != netip.MustParsePrefix("192.0.2.13/24") || !h[0].Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("entries: %+v", h)
+	}
+	if saved, err := e.m.Saved(); err != nil || !reflect.DeepEqual(saved, h[0].Config) {
+		t.Errorf("Saved = %+v, %v; want the newest entry", saved, err)
+	}
+}

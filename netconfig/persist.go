@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 )
@@ -59,14 +60,33 @@ func RenderNetworkd(cfg Config) []byte {
 // save writes cfg to stateDir/network.json and, when networkdDir is set,
 // the .network file for its interface, removing nodeconsole's files for
 // other interfaces. Each file is written atomically.
-func save(stateDir, networkdDir string, cfg Config) error {
+func save(stateDir, networkdDir string, cfg Config, now time.Time) error {
 	if stateDir == "" {
 		return errors.New("netconfig: save network config: no state dir configured")
+	}
+	var prev *Config
+	switch c, err := loadSaved(stateDir); {
+	case err == nil:
+		prev = &c
+	case !errors.Is(err, ErrNoSavedConfig):
+		return fmt.Errorf("netconfig: save network config: %w", err)
+	}
+	history, err := savedHistory(stateDir)
+	if err != nil {
+		return fmt.Errorf("netconfig: save network config: %w", err)
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("netconfig: save network config: %w", err)
 	}
+	hist, err := json.MarshalIndent(withHistory(history, prev, cfg, now), "  ", "  ")
+	if err != nil {
+		return fmt.Errorf("netconfig: save network config: %w", err)
+	}
+	// The config's own fields stay at the top level (what loadSaved and
+	// older versions read); the history follows them.
+	data = append(bytes.TrimSuffix(data, []byte("\n}")), ",\n  \"history\": "...)
+	data = append(append(data, hist...), "\n}"...)
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return fmt.Errorf("netconfig: save network config: %w", err)
 	}

@@ -93,6 +93,10 @@ Commands:
                        the servers of the time service (timesyncd drop-in or chrony sources file)
   network proxy (URL [--no-proxy LIST] | --clear)
                        proxy for the control plane, into config.d (URL -: read it from stdin)
+  network history [--json]
+                       the last 5 kept network settings, when, and what each changed
+  network restore N [--try DURATION]
+                       put entry N of the history back, with the same checks and revert as set
   register [--token-file FILE] [--pairing-key-file FILE] [--timeout DURATION]
                        (or $NODECONSOLE_REGISTRATION_TOKEN; --token TOKEN works but shows in ps)
   deregister --confirm DEREGISTER [--local]

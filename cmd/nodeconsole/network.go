@@ -20,7 +20,7 @@ import (
 // cmdNetwork is `nodeconsole network show [--json] | set ... | apply`.
 func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("network needs a command: show, set, apply, hostname, ntp or proxy")
+		return usagef("network needs a command: show, set, apply, hostname, ntp, proxy, history or restore")
 	}
 	switch args[0] {
 	case "show":
@@ -35,8 +35,12 @@ func cmdNetwork(ctx context.Context, g globals, args []string, stdin io.Reader, 
 		return netNTP(ctx, g, args[1:], stdout, stderr)
 	case "proxy":
 		return netProxy(ctx, g, args[1:], stdin, stdout, stderr)
+	case "history":
+		return netHistory(ctx, g, args[1:], stdout, stderr)
+	case "restore":
+		return netRestore(ctx, g, args[1:], stdin, stdout, stderr)
 	}
-	return usagef("unknown network command %q (show, set, apply, hostname, ntp or proxy)", args[0])
+	return usagef("unknown network command %q (show, set, apply, hostname, ntp, proxy, history or restore)", args[0])
 }
 
 // netManager builds the Manager: the real netlink backend on a node, the
@@ -392,13 +396,21 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		e.log.Info("network set refused", "audit", true, "reason", strings.Join(msgs, " "))
 		return usagef("network set: %s", strings.Join(msgs, " "))
 	}
+	return tryConfig(ctx, e, m, st, cfg, try, stdin, stdout, "network set")
+}
+
+// tryConfig previews cfg, applies it, runs the checks and keeps it (no
+// try) or asks on stdin until the try deadline reverts it: the trial of
+// network set and network restore. op names the command in errors.
+func tryConfig(ctx context.Context, e *env, m *netconfig.Manager, st netconfig.Status, cfg netconfig.Config, try time.Duration,
+	stdin io.Reader, stdout io.Writer, op string) error {
 	fmt.Fprintln(stdout, strings.Join(netconfig.PreviewChanges(st, cfg).Lines(), "\n"))
 	e.log.Info("network apply", "audit", true, "config", describeConfig(cfg), "try", try.String())
 	report := func(r netconfig.Result) { fmt.Fprintln(stdout, r.String()) }
 
 	t, err := m.Apply(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("network set: %w", err)
+		return fmt.Errorf(op+": %w", err)
 	}
 	fmt.Fprintln(stdout, "Applied. Checks:")
 	t.RunChecks(ctx, report)
@@ -407,13 +419,13 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		outcome, err := t.Wait(ctx)
 		e.log.Info("network trial ended", "audit", true, "interface", cfg.Interface, "outcome", string(outcome), "err", netErrString(err))
 		if err != nil {
-			return fmt.Errorf("network set: restoring the previous settings failed: %w", err)
+			return fmt.Errorf(op+": restoring the previous settings failed: %w", err)
 		}
-		return errors.New("network set: stopped; the previous settings were restored")
+		return errors.New(op + ": stopped; the previous settings were restored")
 	}
 	if try == 0 {
 		if err := t.Confirm(ctx); err != nil {
-			return fmt.Errorf("network set: the settings are in use but were not saved: %w", err)
+			return fmt.Errorf(op+": the settings are in use but were not saved: %w", err)
 		}
 		e.log.Info("network confirm", "audit", true, "interface", cfg.Interface)
 		fmt.Fprintln(stdout, "Kept and saved.")
@@ -437,18 +449,18 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	e.log.Info("network trial ended", "audit", true, "interface", cfg.Interface, "outcome", string(outcome), "err", netErrString(err))
 	switch {
 	case outcome == netconfig.OutcomeConfirmed && err != nil:
-		return fmt.Errorf("network set: the settings are in use but were not saved: %w", err)
+		return fmt.Errorf(op+": the settings are in use but were not saved: %w", err)
 	case outcome == netconfig.OutcomeConfirmed:
 		fmt.Fprintln(stdout, "Kept and saved.")
 		return nil
 	case err != nil:
-		return fmt.Errorf("network set: restoring the previous settings failed: %w", err)
+		return fmt.Errorf(op+": restoring the previous settings failed: %w", err)
 	case outcome == netconfig.OutcomeExpired:
-		return fmt.Errorf("network set: no answer within %s; the previous settings were restored", try)
+		return fmt.Errorf(op+": no answer within %s; the previous settings were restored", try)
 	case outcome == netconfig.OutcomeCancelled:
-		return errors.New("network set: stopped; the previous settings were restored")
+		return errors.New(op + ": stopped; the previous settings were restored")
 	}
-	return errors.New("network set: not kept; the previous settings were restored")
+	return errors.New(op + ": not kept; the previous settings were restored")
 }
 
 func netErrString(err error) string {

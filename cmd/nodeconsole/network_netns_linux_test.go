@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -201,6 +202,39 @@ func TestNetworkCLIInNetns(t *testing.T) {
 		}
 		if got := l.kernel(); got != want {
 			t.Errorf("kernel after apply:\n%s\nwant:\n%s", got, want)
+		}
+	})
+
+	t.Run("history and restore", func(t *testing.T) {
+		kept := l.kernel()
+		if code, out, errs := l.nodeconsole("network", "set", "--interface", "veth0", "--address", "192.0.2.11/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53"); code != 0 {
+			t.Fatalf("set: exit %d: %s\n%s", code, errs, out)
+		}
+		var doc struct {
+			History []struct {
+				N       int      `json:"n"`
+				Changes []string `json:"changes"`
+			} `json:"history"`
+		}
+		code, out, errs := l.nodeconsole("network", "history", "--json")
+		if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || len(doc.History) != 2 ||
+			strings.Join(doc.History[0].Changes, ";") != "address 192.0.2.10/24 -> 192.0.2.11/24" ||
+			strings.Join(doc.History[1].Changes, ";") != "first saved settings" {
+			t.Fatalf("history: exit %d %v %s\n%s", code, err, errs, out)
+		}
+		if code, out, errs := l.nodeconsole("network", "restore", "3"); code != 2 || !strings.Contains(errs, "there is no entry 3") || out != "" {
+			t.Errorf("restore 3: exit %d %q %q", code, out, errs)
+		}
+		code, out, errs = l.nodeconsole("network", "restore", "2")
+		if code != 0 || !strings.Contains(out, "Address       192.0.2.11/24 -> 192.0.2.10/24") || !strings.Contains(out, "Kept and saved.") {
+			t.Fatalf("restore 2: exit %d %s\n%s", code, errs, out)
+		}
+		if got := l.kernel(); got != kept {
+			t.Errorf("kernel after restore:\n%s\nwant:\n%s", got, kept)
+		}
+		if _, out, _ = l.nodeconsole("network", "history"); !strings.Contains(out, "1  ") || !strings.Contains(out, "(current)") ||
+			!strings.Contains(out, "address 192.0.2.11/24 -> 192.0.2.10/24") || strings.Count(out, "\n") != 6 {
+			t.Errorf("history after restore:\n%s", out)
 		}
 	})
 }
