@@ -8,8 +8,6 @@ package diagnostics
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -142,7 +140,7 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 			return m, ui.Error("Cannot read the network status.", msg.err)
 		}
 		m.status = msg.st
-		m.ifname, m.checks = Layers(m.d.Prober, msg.st, m.d.Endpoint)
+		m.ifname, m.checks = m.d.Prober.Layers(msg.st, m.d.Endpoint)
 		return m, m.next()
 	case checkMsg:
 		if msg.gen != m.gen || msg.i != len(m.results) {
@@ -213,121 +211,8 @@ func (m *Model) probe() tea.Cmd {
 	m.probing, m.probeFor, m.probeLines = true, in, nil
 	gen, p, st := m.probeGen, m.d.Prober, m.status
 	return tea.Batch(ui.Audit("network probe", "host", in), func() tea.Msg {
-		return probeMsg{gen: gen, results: ProbeHost(context.Background(), p, st, in)}
+		return probeMsg{gen: gen, results: p.ProbeHost(context.Background(), st, in)}
 	})
-}
-
-// Layers returns the interface tested and the layered checks for the
-// current status: carrier, address and gateway of the interface with the
-// default route (or the first Ethernet one), then DNS, TCP, TLS and clock
-// against endpoint. A missing address or gateway becomes a FAIL with a
-// hint instead of a probe.
-func Layers(p *netconfig.Prober, st netconfig.Status, endpoint string) (string, []netconfig.Check) {
-	ifname := st.GatewayInterface
-	if ifname == "" {
-		for _, ifc := range st.Interfaces {
-			if ifc.Ethernet && (ifname == "" || ifc.State == netconfig.LinkUp && len(ifc.Addrs) > 0) {
-				ifname = ifc.Name
-			}
-		}
-	}
-	if ifname == "" {
-		return "", []netconfig.Check{failCheck("carrier", "no Ethernet interface found", "Check that the network card is detected.")}
-	}
-	ifc, _ := st.Interface(ifname)
-	cfg := netconfig.Config{Interface: ifname, Mode: netconfig.ModeStatic, Gateway: st.Gateway, DefaultRoute: true, DNS: st.DNS}
-	for _, a := range ifc.Addrs {
-		if a.Addr().Is4() {
-			cfg.Address = a
-			break
-		}
-	}
-	var out []netconfig.Check
-	for _, c := range p.Checks(cfg, endpoint) {
-		switch {
-		case c.Name == "address" && !cfg.Address.IsValid():
-			c = failCheck("address", "no IPv4 address on "+ifname, "Set an address in Network settings, or check the DHCP server.")
-		case c.Name == "gateway" && !cfg.Gateway.IsValid():
-			c = failCheck("gateway", "no default route", "Set a gateway in Network settings.")
-		case c.Name == "dns" && len(cfg.DNS) == 0:
-			c = failCheck("dns", "no DNS servers configured", "Set DNS servers in Network settings.")
-		}
-		out = append(out, c)
-	}
-	return ifname, out
-}
-
-func failCheck(name, detail, hint string) netconfig.Check {
-	return netconfig.Check{Name: name, Run: func(context.Context) netconfig.Result {
-		return netconfig.Result{Check: name, Detail: detail, Hint: hint}
-	}}
-}
-
-// ProbeHost resolves input (a host name, an IPv4 address, or either with
-// :port) through the status's DNS servers, asks for its MAC address by ARP
-// when it is on a local subnet, and opens a TCP connection to the port
-// (443 by default).
-func ProbeHost(ctx context.Context, p *netconfig.Prober, st netconfig.Status, input string) []netconfig.Result {
-	host, port := input, "443"
-	if h, pt, err := net.SplitHostPort(input); err == nil {
-		host, port = h, pt
-	}
-	var out []netconfig.Result
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		addrs, srv, lerr := p.Lookup(lctx, st.DNS, host)
-		cancel()
-		if lerr != nil || len(addrs) == 0 {
-			return append(out, netconfig.Result{Check: "dns", Detail: "cannot resolve " + host + ": " + errText(lerr),
-				Hint: "Check the name and the DNS servers in Network settings."})
-		}
-		out = append(out, netconfig.Result{Check: "dns", OK: true, Detail: fmt.Sprintf("%s is %s (via %s)", host, joinAddrs(addrs), srv)})
-		addr = addrs[0]
-	}
-	if r, ok := arp(ctx, p, st, addr); ok {
-		out = append(out, r)
-	}
-	return append(out, p.TCP(ctx, net.JoinHostPort(addr.String(), port)))
-}
-
-// arp resolves addr by ARP when it lies on the subnet of one of the
-// interfaces; ok is false when it does not (or no resolver is set).
-func arp(ctx context.Context, p *netconfig.Prober, st netconfig.Status, addr netip.Addr) (netconfig.Result, bool) {
-	if p.Neighbors == nil {
-		return netconfig.Result{}, false
-	}
-	for _, ifc := range st.Interfaces {
-		for _, a := range ifc.Addrs {
-			if !a.Masked().Contains(addr) || addr == a.Addr() {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			mac, err := p.Neighbors.ResolveNeighbor(ctx, ifc.Name, addr)
-			if err != nil {
-				return netconfig.Result{Check: "arp", Detail: addr.String() + " does not answer ARP on " + ifc.Name,
-					Hint: "The host is off, or on another VLAN."}, true
-			}
-			return netconfig.Result{Check: "arp", OK: true, Detail: addr.String() + " answers ARP on " + ifc.Name + " (" + mac + ")"}, true
-		}
-	}
-	return netconfig.Result{}, false
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "no address"
-	}
-	return err.Error()
-}
-
-func joinAddrs(a []netip.Addr) string {
-	s := make([]string, len(a))
-	for i, x := range a {
-		s[i] = x.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // ShortHelp implements help.KeyMap.
