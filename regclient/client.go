@@ -300,7 +300,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, hdr http.Hea
 	start := c.now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		e := c.transportError(op, err, timeout, ctx)
+		e := c.transportError(ctx, op, err, timeout)
 		c.log.Debug("request failed", "op", op, "path", path, "err", err)
 		return 0, e
 	}
@@ -308,7 +308,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, hdr http.Hea
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	c.log.Debug("request", "op", op, "path", path, "status", resp.StatusCode, "took", c.now().Sub(start).Round(time.Millisecond))
 	if rerr != nil {
-		e := c.transportError(op, rerr, timeout, ctx)
+		e := c.transportError(ctx, op, rerr, timeout)
 		e.Status = resp.StatusCode
 		if e.Message == "" || errors.Is(e, ErrUnreachable) {
 			e.Message = "the connection broke while reading the answer: " + e.Message
@@ -425,7 +425,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // transportError names a failure to get an answer: DNS, refused, timeout,
 // TLS (with the presented issuer).
-func (c *Client) transportError(op string, err error, timeout time.Duration, ctx context.Context) *Error {
+func (c *Client) transportError(ctx context.Context, op string, err error, timeout time.Duration) *Error {
 	e := &Error{Op: op, Err: err, kind: ErrUnreachable, retryable: true}
 	host := c.base.Hostname()
 	if kind := c.refusedCertificate(err); kind != nil {

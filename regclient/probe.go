@@ -117,7 +117,7 @@ func (c *Client) Probe(ctx context.Context) ProbeReport {
 	d := net.Dialer{Timeout: c.timeout}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		e := c.transportError("probe TCP", err, c.timeout, ctx)
+		e := c.transportError(ctx, "probe TCP", err, c.timeout)
 		rep.TCP = ProbeResult{Status: ProbeFailed, Detail: e.Message, Err: e,
 			Hint: "Check the gateway, the firewall and the endpoint's port."}
 		return rep

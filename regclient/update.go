@@ -53,7 +53,7 @@ func (c *Client) Download(ctx context.Context, offer api.UpdateOffer, dir string
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", c.transportError("download", err, 10*c.timeout, ctx)
+		return "", c.transportError(ctx, "download", err, 10*c.timeout)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -73,7 +73,7 @@ func (c *Client) Download(ctx context.Context, offer api.UpdateOffer, dir string
 		err = cerr
 	}
 	if err != nil {
-		return "", c.transportError("download", err, 10*c.timeout, ctx)
+		return "", c.transportError(ctx, "download", err, 10*c.timeout)
 	}
 	if n > maxUpdateSize {
 		return "", fmt.Errorf("regclient: download: the update is larger than %d bytes", maxUpdateSize)
