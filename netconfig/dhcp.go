@@ -370,23 +370,35 @@ func (d *SystemDHCP) respawn(ifname string, stopped []dhcpProc) error {
 	return errors.Join(errs...)
 }
 
-// defaultStartCommand is how a client is started when nothing says how.
-func defaultStartCommand(ifname string) ([]string, error) {
-	if _, err := exec.LookPath("dhclient"); err == nil {
+// dhcpClients are the DHCP clients netconfig knows (finds running, stops,
+// starts), in the order defaultStartCommand prefers them.
+var dhcpClients = []string{"dhclient", "dhcpcd", "udhcpc"}
+
+// startArgv is how client is started on ifname when nothing says how.
+func startArgv(client, ifname string) []string {
+	switch client {
+	case "dhclient":
 		return []string{"dhclient", "-4", "-nw", "-pf", "/run/dhclient." + ifname + ".pid",
-			"-lf", "/var/lib/dhcp/dhclient." + ifname + ".leases", ifname}, nil
+			"-lf", "/var/lib/dhcp/dhclient." + ifname + ".leases", ifname}
+	case "dhcpcd":
+		return []string{"dhcpcd", "-4", "-b", ifname}
 	}
-	if _, err := exec.LookPath("dhcpcd"); err == nil {
-		return []string{"dhcpcd", "-4", "-b", ifname}, nil
-	}
-	udhcpc := []string{"udhcpc", "-b", "-R", "-i", ifname, "-p", "/run/udhcpc." + ifname + ".pid"}
-	if _, err := exec.LookPath("udhcpc"); err == nil {
-		return udhcpc, nil
+	return []string{"udhcpc", "-b", "-R", "-i", ifname, "-p", "/run/udhcpc." + ifname + ".pid"}
+}
+
+// defaultStartCommand is how a client is started when nothing says how:
+// the first of dhcpClients installed, else busybox's udhcpc.
+func defaultStartCommand(ifname string) ([]string, error) {
+	for _, c := range dhcpClients {
+		if _, err := exec.LookPath(c); err == nil {
+			return startArgv(c, ifname), nil
+		}
 	}
 	if _, err := exec.LookPath("busybox"); err == nil {
-		return append([]string{"busybox"}, udhcpc...), nil
+		return append([]string{"busybox"}, startArgv("udhcpc", ifname)...), nil
 	}
-	return nil, fmt.Errorf("netconfig: start a DHCP client on %s: none of dhclient, dhcpcd, udhcpc or busybox is installed; install one or set network.dhcpStartCommand", ifname)
+	return nil, fmt.Errorf("netconfig: start a DHCP client on %s: none of %s or busybox is installed; install one or set network.dhcpStartCommand",
+		ifname, strings.Join(dhcpClients, ", "))
 }
 
 // substitute replaces {interface} in each argument.
@@ -408,8 +420,7 @@ func clientName(argv []string) (string, []string) {
 	if name == "busybox" && len(args) > 0 {
 		name, args = filepath.Base(args[0]), args[1:]
 	}
-	switch name {
-	case "dhclient", "dhcpcd", "udhcpc":
+	if slices.Contains(dhcpClients, name) {
 		return name, args
 	}
 	return "", nil
