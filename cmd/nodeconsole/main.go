@@ -81,7 +81,8 @@ Global flags:
 
 Commands:
   status [--json]      print the node status
-  network show [--json]
+  network show [--json] [--lldp DURATION]
+                       --lldp: listen for LLDP that long and show the switch, port and VLAN per NIC
   network set --interface IF (--dhcp | --address CIDR [--gateway IP] [--dns IP[,IP...]]) [--try DURATION]
                        [--default-route|--no-default-route]: a gateway takes the default route
                        unless --no-default-route; without one the default route stays where it is

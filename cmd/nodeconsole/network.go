@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
 )
@@ -171,14 +172,20 @@ type showIf struct {
 	VLANID     int    `json:"vlanId,omitempty"`
 	// Routes are the static routes through it, "DST@GATEWAY".
 	Routes []string `json:"routes"`
+	// LLDP are the switch ports heard with --lldp (nil: not listened).
+	LLDP []lldp.Neighbor `json:"lldp"`
 }
 
 func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("network show", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
+	lldpWait := fs.Duration("lldp", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return usagef("network show: %s", flagError(err, args))
+	}
+	if *lldpWait < 0 || *lldpWait > maxLLDPWait {
+		return usagef("network show: --lldp takes a duration up to %s, like 30s (switches send LLDP every 30 s)", maxLLDPWait)
 	}
 	if fs.NArg() > 0 {
 		return usagef("network show takes no arguments, got %q", fs.Arg(0))
@@ -215,7 +222,15 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		for _, r := range ifc.Routes {
 			si.Routes = append(si.Routes, r.String())
 		}
+		if *lldpWait > 0 && ifc.Ethernet {
+			si.LLDP = []lldp.Neighbor{}
+		}
 		doc.Interfaces = append(doc.Interfaces, si)
+	}
+	if *lldpWait > 0 && e.demo == nil {
+		if err := listenLLDP(ctx, doc.Interfaces, st, *lldpWait); err != nil {
+			return fmt.Errorf("network show: %w", err)
+		}
 	}
 	if st.Gateway.IsValid() {
 		doc.Gateway, doc.GatewayInterface = st.Gateway.String(), st.GatewayInterface
@@ -251,6 +266,13 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		if len(ifc.Routes) > 0 {
 			line += " routes " + strings.Join(ifc.Routes, ",")
 		}
+		for _, n := range ifc.LLDP {
+			line += " [switch " + orDash(n.SystemName) + " " + n.ChassisID + " port " + n.PortID
+			if n.VLAN != 0 {
+				line += fmt.Sprintf(" vlan %d", n.VLAN)
+			}
+			line += "]"
+		}
 		if ifc.Default {
 			line += " (default route)"
 		}
@@ -281,6 +303,36 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		w("Warning", n)
 	}
 	return nil
+}
+
+// maxLLDPWait bounds network show --lldp: LLDP frames come every 30 s.
+const maxLLDPWait = 2 * time.Minute
+
+// listenLLDP listens on every Ethernet interface at once for d and fills
+// in the neighbours heard.
+func listenLLDP(ctx context.Context, ifs []showIf, st netconfig.Status, d time.Duration) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(ifs))
+	for i := range ifs {
+		ifc, ok := st.Interface(ifs[i].Name)
+		if !ok || !ifc.Ethernet {
+			continue
+		}
+		c, err := lldp.Open(ifc.Index)
+		if err != nil {
+			return fmt.Errorf("listen for LLDP on %s: %w", ifc.Name, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			nbs, err := c.Collect(ctx, d)
+			ifs[i].LLDP = append(ifs[i].LLDP, nbs...)
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func orDash(s string) string {

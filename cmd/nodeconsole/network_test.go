@@ -249,3 +249,32 @@ func TestNetworkHostnameNTP(t *testing.T) {
 		t.Errorf("show --json: hostname %q, ntp %+v", doc.Hostname, doc.NTP)
 	}
 }
+
+// TestNetworkShowLLDPDemo: --lldp adds an lldp list to each Ethernet
+// interface (the simulated network hears no switch; the lldp package's
+// netns test hears crafted frames); a bad duration exits 2.
+func TestNetworkShowLLDPDemo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "show", "--json", "--lldp", "10ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Interfaces []struct {
+			Name string            `json:"name"`
+			LLDP *[]map[string]any `json:"lldp"`
+		} `json:"interfaces"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, ifc := range doc.Interfaces {
+		if (ifc.LLDP != nil) != (ifc.Name != "wg0") {
+			t.Errorf("%s: lldp %v (want a list on Ethernet interfaces only)", ifc.Name, ifc.LLDP)
+		}
+	}
+	for _, bad := range []string{"-1s", "1h", "soon"} {
+		if code, _, errs := runNet(t, "", "--demo", "network", "show", "--lldp", bad); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("--lldp %s: exit %d %q", bad, code, errs)
+		}
+	}
+}
