@@ -441,12 +441,9 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	}
 	cfg, err := netconfig.ParseForm(form, st)
 	if err != nil {
-		var msgs []string
-		for _, fe := range netconfig.FieldErrors(err) {
-			msgs = append(msgs, fe.Message)
-		}
-		e.log.Info("network set refused", "audit", true, "reason", strings.Join(msgs, " "))
-		return usagef("network set: %s", strings.Join(msgs, " "))
+		msgs := fieldMessages(err)
+		e.log.Info("network set refused", "audit", true, "reason", msgs)
+		return usagef("network set: %s", msgs)
 	}
 	return tryConfig(ctx, e, m, st, cfg, try, stdin, stdout, "network set")
 }
@@ -513,6 +510,15 @@ func tryConfig(ctx context.Context, e *env, m *netconfig.Manager, st netconfig.S
 		return errors.New(op + ": stopped; the previous settings were restored")
 	}
 	return errors.New(op + ": not kept; the previous settings were restored")
+}
+
+// fieldMessages joins the sentences of the validation errors in err.
+func fieldMessages(err error) string {
+	var msgs []string
+	for _, fe := range netconfig.FieldErrors(err) {
+		msgs = append(msgs, fe.Message)
+	}
+	return strings.Join(msgs, " ")
 }
 
 func netErrString(err error) string {

@@ -121,11 +121,7 @@ func netRestore(ctx context.Context, g globals, args []string, stdin io.Reader, 
 		return fmt.Errorf("network restore: %w", err)
 	}
 	if err := cfg.Validate(st); err != nil {
-		var msgs []string
-		for _, fe := range netconfig.FieldErrors(err) {
-			msgs = append(msgs, fe.Message)
-		}
-		return usagef("network restore: entry %d no longer fits this node: %s", n, strings.Join(msgs, " "))
+		return usagef("network restore: entry %d no longer fits this node: %s", n, fieldMessages(err))
 	}
 	e.log.Info("network restore", "audit", true, "entry", n, "config", describeConfig(cfg))
 	fmt.Fprintf(stdout, "Restoring entry %d, kept %s.\n", n, hist[n-1].Time.UTC().Format(time.RFC3339))

@@ -55,11 +55,7 @@ func netNTP(ctx context.Context, g globals, args []string, stdout, stderr io.Wri
 	}
 	servers, err := netconfig.ParseNTPServers(args[0])
 	if err != nil {
-		var msgs []string
-		for _, fe := range netconfig.FieldErrors(err) {
-			msgs = append(msgs, fe.Message)
-		}
-		return usagef("network ntp: %s", strings.Join(msgs, " "))
+		return usagef("network ntp: %s", fieldMessages(err))
 	}
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
