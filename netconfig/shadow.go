@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -113,7 +114,17 @@ func (m *Manager) Shadowed() []string {
 			dirs = append(dirs, d)
 		}
 	}
-	return ShadowingFiles(dirs, cfg.Interface)
+	files := ShadowingFiles(dirs, cfg.Interface)
+	if cfg.VLAN != 0 {
+		// The settings are in the VLAN link's file; a file that shadows
+		// it loses them as surely.
+		for _, f := range ShadowingFiles(dirs, cfg.Link()) {
+			if !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+	}
+	return files
 }
 
 // ShadowedNotice is one sentence about shadowing files for the console

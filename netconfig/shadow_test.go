@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,19 @@ func TestManagerShadowed(t *testing.T) {
 	}
 	if ShadowedNotice(nil) != "" {
 		t.Error("no files, no notice")
+	}
+	// With a VLAN, a file matching the VLAN link shadows the settings too.
+	if err := os.Remove(distro); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Save(Config{Interface: "eth0", VLAN: 100, Mode: ModeDHCP}); err != nil {
+		t.Fatal(err)
+	}
+	vlanFile := filepath.Join(e.netdDir, "05-vlans.network")
+	if err := os.WriteFile(vlanFile, []byte("[Match]\nName=eth0.*\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.m.Shadowed(); !slices.Contains(got, vlanFile) {
+		t.Errorf("VLAN: Shadowed = %v, want %s in it", got, vlanFile)
 	}
 }
