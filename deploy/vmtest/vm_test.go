@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -200,7 +201,7 @@ func TestVM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the code %s in the QR code is unknown to the control plane: %v", code, err)
 	}
-	if !strings.Contains(tty1Reg, "Code  "+code) || !strings.Contains(home, act.NodeID) {
+	if !regexp.MustCompile(`(?m)^\s*Code\s+`+regexp.QuoteMeta(code)+`\b`).MatchString(tty1Reg) || !strings.Contains(home, act.NodeID) {
 		t.Errorf("tty1 shows another code than its QR code (%s), or node %s is not this node", code, act.NodeID)
 	}
 	t.Logf("tty1: the QR code reads %s (node %s)", qrURL, act.NodeID)
