@@ -49,6 +49,9 @@ type Registration struct {
 	Token           string
 	Project         string
 	Tags            map[string]string
+	// PairingKey is site.pairingKey: Register Node sends it, so a node an
+	// admin pre-added with that key is approved at once. A secret.
+	PairingKey string
 	// UpgradeCommand and UpdateDir: the update step (console.upgradeCommand).
 	UpgradeCommand []string
 	UpdateDir      string
@@ -60,7 +63,7 @@ type Registration struct {
 
 func (r *Registration) registerFlow() register.FlowDeps {
 	return register.FlowDeps{Store: r.Store, NodeID: r.NodeID, Version: r.Version, Client: r.Client,
-		RegistrationURL: r.RegistrationURL, UpgradeCommand: r.UpgradeCommand, UpdateDir: r.UpdateDir,
+		RegistrationURL: r.RegistrationURL, PairingKey: r.PairingKey, UpgradeCommand: r.UpgradeCommand, UpdateDir: r.UpdateDir,
 		RebootCommand: r.RebootCommand, Logger: r.Logger}
 }
 

@@ -31,6 +31,7 @@ func (e *env) registration() *tui.Registration {
 		Client:   regclient.ConfigOptions(e.cfg, e.g.caFile, e.log, version),
 		Choices:  choices,
 		Endpoint: s.Endpoint, RegistrationURL: s.RegistrationURL, Token: s.RegistrationToken, Project: s.Project, Tags: s.Tags,
+		PairingKey:     s.PairingKey,
 		UpgradeCommand: e.cfg.Console.UpgradeCommand, UpdateDir: filepath.Join(e.g.stateDir, "updates"),
 		RebootCommand: reboot, StateOK: e.stateErr == nil,
 	}

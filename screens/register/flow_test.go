@@ -7,6 +7,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -95,6 +97,43 @@ func TestFlowRegisterAgainstControlPlane(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape}) // later
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape}) // back
 	tm.WaitFinished(t, teatest.WithFinalTimeout(20*time.Second))
+}
+
+// TestFlowPairingKeyApprovedAtOnce: a node an admin pre-added with a
+// pairing key, and that has the key in its config (FlowDeps.PairingKey), is
+// registered by Register Node without anyone licensing a code; the key is
+// never on screen.
+func TestFlowPairingKeyApprovedAtOnce(t *testing.T) {
+	cp := cptest.New(t)
+	store := regclient.Store{Dir: t.TempDir()}
+	id, _, err := store.EnsureNodeID(regclient.IDSources{ConfigName: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nl api.NodeList
+	if err := cp.Admin(http.MethodPost, api.PathNodes, api.AddNodesRequest{IDs: []string{id},
+		PairingKeys: map[string]string{id: api.PairingKeyGenerate}}, &nl); err != nil || nl.PairingKeys[id] == "" {
+		t.Fatalf("pre-add with a pairing key: %+v, %v", nl, err)
+	}
+	key := nl.PairingKeys[id]
+	flow := NewFlow(FlowDeps{Store: store, NodeID: id, Version: "test", PairingKey: key,
+		Client: regclient.Options{CAFiles: []string{cp.CAPath}}})
+	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Flow: flow, Endpoint: cp.URL,
+		Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}}})
+	tm := teatest.NewTestModel(t, uitest.Host{Screen: m}, teatest.WithInitialTermSize(80, 22),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
+	waitOut(t, tm, "Check these values")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitOut(t, tm, "Registered as")
+	if st, err := store.Load(); err != nil || st.State != regclient.Registered {
+		t.Fatalf("state: %+v, %v", st, err)
+	}
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(20*time.Second))
+	if out, _ := io.ReadAll(tm.FinalOutput(t)); bytes.Contains(out, []byte(key)) {
+		t.Error("the pairing key was drawn on screen")
+	}
 }
 
 // BenchmarkLicenseToRegistered measures License Node (admin API) to the

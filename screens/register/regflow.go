@@ -23,6 +23,10 @@ type FlowDeps struct {
 	Client regclient.Options
 	// RegistrationURL is site.registrationURL ("" for none).
 	RegistrationURL string
+	// PairingKey is site.pairingKey ("" for none): the secret that proves
+	// this node is the one an admin pre-added, so its enrollment is
+	// approved at once. Never shown or logged.
+	PairingKey string
 	// UpgradeCommand is console.upgradeCommand (empty: the update step is
 	// skipped); downloads go to UpdateDir.
 	UpgradeCommand []string
@@ -148,7 +152,7 @@ func (f *regFlow) Start(ctx context.Context, req Request) (Code, error) {
 		return Code{}, err
 	}
 	reg := &regclient.Registrar{Client: c, Store: f.d.Store, NodeID: f.d.NodeID, Make: req.Make, Model: req.Model,
-		Version: f.d.Version, Logger: f.d.Logger}
+		Version: f.d.Version, Logger: f.d.Logger, PairingKey: f.d.PairingKey}
 	f.mu.Lock()
 	f.reg = reg
 	f.mu.Unlock()
