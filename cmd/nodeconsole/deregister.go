@@ -27,11 +27,8 @@ func cmdDeregister(ctx context.Context, g globals, args []string, stdin io.Reade
 	fs.SetOutput(io.Discard)
 	confirm := fs.String("confirm", "", "")
 	local := fs.Bool("local", false, "")
-	if err := fs.Parse(args); err != nil {
-		return usagef("deregister: %s", flagError(err, args))
-	}
-	if fs.NArg() > 0 {
-		return usagef("deregister takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, "deregister", args); err != nil {
+		return err
 	}
 	if *confirm != confirmWord {
 		return usagef("deregister: type --confirm %s exactly (nothing was changed)", confirmWord)

@@ -70,6 +70,18 @@ func parseGlobal(args []string) (globals, []string, error) {
 	return g, fs.Args(), nil
 }
 
+// parseNoArgs parses a subcommand's flags, which take no positional
+// arguments; every mistake is a usage error (exit 2) naming the command.
+func parseNoArgs(fs *flag.FlagSet, name string, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usagef("%s: %s", name, flagError(err, args))
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s takes no arguments, got %q", name, fs.Arg(0))
+	}
+	return nil
+}
+
 // flagError turns the flag package's messages into one sentence. An unknown
 // flag is named as the operator typed it (the flag package reports
 // --frobnicate as -frobnicate).

@@ -27,11 +27,8 @@ func netHistory(ctx context.Context, g globals, args []string, stdout, stderr io
 	fs := flag.NewFlagSet("network history", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
-		return usagef("network history: %s", flagError(err, args))
-	}
-	if fs.NArg() > 0 {
-		return usagef("network history takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, "network history", args); err != nil {
+		return err
 	}
 	e, err := newEnv(ctx, g, envOpts{readOnly: true, problems: stderr})
 	if err != nil {

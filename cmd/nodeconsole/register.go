@@ -45,11 +45,8 @@ func cmdRegister(ctx context.Context, g globals, args []string, stdin io.Reader,
 	tokenFile := fs.String("token-file", "", "")
 	pairingFile := fs.String("pairing-key-file", "", "")
 	timeout := fs.Duration("timeout", 0, "")
-	if err := fs.Parse(args); err != nil {
-		return usagef("register: %s", flagError(err, args))
-	}
-	if fs.NArg() > 0 {
-		return usagef("register takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, "register", args); err != nil {
+		return err
 	}
 	if *timeout < 0 {
 		return usagef("register: --timeout must be positive")

@@ -24,11 +24,8 @@ func cmdRenew(ctx context.Context, g globals, args []string, stdout, stderr io.W
 	fs := flag.NewFlagSet("renew", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	force := fs.Bool("force", false, "")
-	if err := fs.Parse(args); err != nil {
-		return usagef("renew: %s", flagError(err, args))
-	}
-	if fs.NArg() > 0 {
-		return usagef("renew takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, "renew", args); err != nil {
+		return err
 	}
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {

@@ -14,11 +14,8 @@ func cmdStatus(ctx context.Context, g globals, args []string, stdout, stderr io.
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
-		return usagef("status: %s", flagError(err, args))
-	}
-	if fs.NArg() > 0 {
-		return usagef("status takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, "status", args); err != nil {
+		return err
 	}
 	e, err := newEnv(ctx, g, envOpts{readOnly: true, problems: stderr})
 	if err != nil {
