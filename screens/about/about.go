@@ -41,6 +41,9 @@ type Deps struct {
 	Styles  *ui.Styles
 	Facts   Facts
 	Collect func(ctx context.Context) nodestatus.Snapshot
+	// Now is the clock the certificate's expiry is shown against; nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // Model is the About screen.
@@ -56,6 +59,9 @@ type Model struct {
 // New builds the screen.
 func New(d Deps) *Model {
 	vp := viewport.New()
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	return &Model{d: d, vp: vp, nav: d.Styles.NavKeys()}
 }
 
@@ -124,8 +130,9 @@ func (m *Model) content() string {
 	if m.snap != nil {
 		lines = append(lines, kv("Version", m.snap.Version))
 		if c := m.snap.Certificate; c != nil {
-			line := c.ExpiryLine(time.Now())
-			if c.ExpiresSoon(time.Now()) {
+			now := m.d.Now()
+			line := c.ExpiryLine(now)
+			if c.ExpiresSoon(now) {
 				line = st.Warn.Render(line)
 			}
 			lines = append(lines, kv("Certificate", line), kv("Renews from", c.RenewAfter.Local().Format("2006-01-02 15:04")))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -73,5 +74,21 @@ func TestAboutGolden(t *testing.T) {
 				golden.RequireEqual(t, uitest.Render(v, p.p.Color))
 			})
 		}
+	}
+}
+
+// TestAboutCertificateExpiry: the expiry is shown against the screen's
+// clock (Deps.Now), so an expired certificate says what to do.
+func TestAboutCertificateExpiry(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	cert := &nodestatus.Certificate{NotAfter: now.Add(-time.Hour), RenewAfter: now.Add(-48 * time.Hour)}
+	m := New(Deps{Styles: uitest.Styles(uitest.TrueColor), Now: func() time.Time { return now },
+		Collect: func(context.Context) nodestatus.Snapshot {
+			return nodestatus.Snapshot{NodeID: "edge-0123456789abcdef0123456789abcdef", Certificate: cert}
+		}})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	m.Update(m.Init()())
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "Certificate expired on") || !strings.Contains(v, "Register Node") {
+		t.Errorf("an expired certificate is not said so:\n%s", v)
 	}
 }
