@@ -22,7 +22,7 @@ func TestVTProfile(t *testing.T) {
 		t.Fatalf("UTF-8 VT without a locale: ASCII %v, font %v", p.ASCII, p.Font)
 	}
 	st := ui.NewStyles(p)
-	if st.Glyphs.OK != "+" || st.Glyphs.Block != "█" || !p.CanDraw(st.Border.Top+st.Border.Left+st.Glyphs.Marker+st.Glyphs.Arrow+st.Glyphs.Bullet) {
+	if st.Glyphs.OK != "+" || st.Glyphs.Block != "█" || !p.CanDraw(st.Border.Top+st.Border.Left+st.Glyphs.Marker+st.Glyphs.Arrow+st.Glyphs.Bullet+st.Glyphs.LeftRight) {
 		t.Errorf("glyphs on Uni2-Fixed16: %+v, border %q", st.Glyphs, st.Border.TopLeft)
 	}
 	if p, _ := DetectProfile(TermInfo{Env: env, TTY: "/dev/tty1", VT: &VT{Font: uni2}}); !p.ASCII {

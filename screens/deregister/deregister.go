@@ -80,11 +80,10 @@ type keyMap struct {
 	Confirm key.Binding
 }
 
-func defaultKeyMap(ascii bool) keyMap {
-	toggle := "←/→"
-	if ascii {
-		toggle = "left/right"
-	}
+// defaultKeyMap builds the keys; leftRight names the arrow keys in hints
+// (ui.Glyphs.LeftRight: "left/right" where the font has no arrows).
+func defaultKeyMap(leftRight string) keyMap {
+	toggle := leftRight
 	return keyMap{
 		Toggle:  key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab", "h", "l"), key.WithHelp(toggle, "choose")),
 		Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -98,7 +97,7 @@ func defaultKeyMap(ascii bool) keyMap {
 // New builds the screen.
 func New(d Deps) *Model {
 	ti := ui.NewTextInput(d.Styles, 20, 40)
-	return &Model{d: d, keys: defaultKeyMap(d.Styles.Profile.ASCII), nav: d.Styles.NavKeys(), input: ti, width: 80, height: 22}
+	return &Model{d: d, keys: defaultKeyMap(d.Styles.Glyphs.LeftRight), nav: d.Styles.NavKeys(), input: ti, width: 80, height: 22}
 }
 
 // Title implements ui.Screen.

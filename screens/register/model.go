@@ -166,11 +166,10 @@ type keyMap struct {
 	esc  key.Binding
 }
 
-func defaultKeyMap(ascii bool) keyMap {
-	choose := "←/→"
-	if ascii {
-		choose = "left/right"
-	}
+// defaultKeyMap builds the keys; leftRight names the arrow keys in hints
+// (ui.Glyphs.LeftRight: "left/right" where the font has no arrows).
+func defaultKeyMap(leftRight string) keyMap {
+	choose := leftRight
 	return keyMap{
 		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 		Retry:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "try again")),
@@ -210,7 +209,7 @@ func New(d Deps) *Model {
 		ep = d.Choices[0].Endpoint
 	}
 	ti.SetValue(ep)
-	m := &Model{d: d, keys: defaultKeyMap(d.Styles.Profile.ASCII), nav: d.Styles.NavKeys(), endpoint: ti, width: 80, height: 22}
+	m := &Model{d: d, keys: defaultKeyMap(d.Styles.Glyphs.LeftRight), nav: d.Styles.NavKeys(), endpoint: ti, width: 80, height: 22}
 	m.run = run{m: m}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.validate()

@@ -54,6 +54,8 @@ type Glyphs struct {
 	OK       string
 	Fail     string
 	Block    string // full block for big letters
+	// LeftRight names the left and right arrow keys in key hints.
+	LeftRight string
 }
 
 // Styles is the one set of styles every component uses. Build it with
@@ -88,7 +90,7 @@ type Styles struct {
 }
 
 // asciiGlyphs are the glyphs of an ASCII terminal.
-var asciiGlyphs = Glyphs{Marker: ">", Default: "*", Arrow: "->", Bullet: "-", Ellipsis: "...", Rule: "-", OK: "+", Fail: "x", Block: "#"}
+var asciiGlyphs = Glyphs{Marker: ">", Default: "*", Arrow: "->", Bullet: "-", Ellipsis: "...", Rule: "-", OK: "+", Fail: "x", Block: "#", LeftRight: "left/right"}
 
 // fallbackGlyphs replaces each glyph of g the font cannot draw (a Linux
 // VT's font has no ✓, and draws it as its replacement glyph) with its
@@ -103,12 +105,12 @@ func fallbackGlyphs(p Profile, g Glyphs) Glyphs {
 	a := asciiGlyphs
 	return Glyphs{Marker: pick(g.Marker, a.Marker), Default: pick(g.Default, a.Default), Arrow: pick(g.Arrow, a.Arrow),
 		Bullet: pick(g.Bullet, a.Bullet), Ellipsis: pick(g.Ellipsis, a.Ellipsis), Rule: pick(g.Rule, a.Rule),
-		OK: pick(g.OK, a.OK), Fail: pick(g.Fail, a.Fail), Block: pick(g.Block, a.Block)}
+		OK: pick(g.OK, a.OK), Fail: pick(g.Fail, a.Fail), Block: pick(g.Block, a.Block), LeftRight: pick(g.LeftRight, a.LeftRight)}
 }
 
 // NewStyles builds the styles for a terminal profile.
 func NewStyles(p Profile) Styles {
-	g := Glyphs{Marker: "▸", Default: "*", Arrow: "→", Bullet: "•", Ellipsis: "…", Rule: "─", OK: "✓", Fail: "✗", Block: "█"}
+	g := Glyphs{Marker: "▸", Default: "*", Arrow: "→", Bullet: "•", Ellipsis: "…", Rule: "─", OK: "✓", Fail: "✗", Block: "█", LeftRight: "←/→"}
 	border := lipgloss.NormalBorder()
 	if p.ASCII {
 		g = asciiGlyphs
