@@ -38,17 +38,11 @@ func cmdDeregister(ctx context.Context, g globals, args []string, stdin io.Reade
 		return err
 	}
 	defer e.close()
-	st, _, err := e.store.Recover()
-	if err != nil {
-		return fmt.Errorf("deregister: %w", err)
-	}
-	if st.State != regclient.Registered {
-		fmt.Fprintln(stdout, "This node is not registered; nothing to do.")
-		return nil
-	}
-	if e.cfg.Site.Endpoint == "" {
-		// The endpoint the node registered with.
-		e.cfg.Site.Endpoint = st.Endpoint
+	if ok, err := e.registered("deregister"); err != nil || !ok {
+		if err == nil {
+			fmt.Fprintln(stdout, "This node is not registered; nothing to do.")
+		}
+		return err
 	}
 	var r *regclient.Registrar
 	if e.cfg.Site.Endpoint != "" {

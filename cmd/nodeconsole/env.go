@@ -41,6 +41,24 @@ type env struct {
 	logw        lateWriter
 }
 
+// registered finishes what a crash left in the state dir (Recover) and
+// reports whether the node is registered; when it is, a config without an
+// endpoint uses the one the node registered with. op names the command in
+// an error.
+func (e *env) registered(op string) (bool, error) {
+	st, _, err := e.store.Recover()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	if st.State != regclient.Registered {
+		return false, nil
+	}
+	if e.cfg.Site.Endpoint == "" {
+		e.cfg.Site.Endpoint = st.Endpoint
+	}
+	return true, nil
+}
+
 func (e *env) close() {
 	for i := len(e.cleanup) - 1; i >= 0; i-- {
 		e.cleanup[i]()

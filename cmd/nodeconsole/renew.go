@@ -32,16 +32,11 @@ func cmdRenew(ctx context.Context, g globals, args []string, stdout, stderr io.W
 		return err
 	}
 	defer e.close()
-	st, _, err := e.store.Recover()
-	if err != nil {
-		return fmt.Errorf("renew: %w", err)
-	}
-	if st.State != regclient.Registered {
-		fmt.Fprintln(stdout, "This node is not registered; nothing to renew.")
-		return nil
-	}
-	if e.cfg.Site.Endpoint == "" {
-		e.cfg.Site.Endpoint = st.Endpoint
+	if ok, err := e.registered("renew"); err != nil || !ok {
+		if err == nil {
+			fmt.Fprintln(stdout, "This node is not registered; nothing to renew.")
+		}
+		return err
 	}
 	r, err := e.registrar("renew")
 	if err != nil {
