@@ -15,26 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inNS runs f on a locked thread inside ns; sockets f opens stay there.
-func inNS(t *testing.T, ns netns.NsHandle, f func() error) error {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return err
-	}
-	defer orig.Close()
-	if err := netns.Set(ns); err != nil {
-		return err
-	}
-	ferr := f()
-	if err := netns.Set(orig); err != nil {
-		panic("restore netns: " + err.Error())
-	}
-	return ferr
-}
-
 // TestListenHearsPeerFrames: LLDP frames sent from the peer namespace of a
 // veth (crafted, on an AF_PACKET socket, as a switch sends them) are heard
 // on the node's end, once per chassis and port, with what they say.
@@ -86,12 +66,12 @@ func TestListenHearsPeerFrames(t *testing.T) {
 		}
 	}
 	var c *Conn
-	if err := inNS(t, node, func() (err error) { c, err = Open(eth0.Attrs().Index); return err }); err != nil {
+	if err := testenv.InNetns(node, func() (err error) { c, err = Open(eth0.Attrs().Index); return err }); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	var send int
-	if err := inNS(t, peer, func() (err error) {
+	if err := testenv.InNetns(peer, func() (err error) {
 		send, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 		return err
 	}); err != nil {

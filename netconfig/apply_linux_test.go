@@ -16,7 +16,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +24,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
 // kernelLines renders the IPv4 state of ifname and every IPv4 route of the
@@ -79,32 +80,11 @@ func kernelLines(t *testing.T, h *netlink.Handle, ifname string) []string {
 	return out
 }
 
-// inNS runs f on a locked thread inside ns and returns to the original
-// namespace; sockets created by f stay in ns.
-func inNS(ns netns.NsHandle, f func() error) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return err
-	}
-	defer orig.Close()
-	if err := netns.Set(ns); err != nil {
-		return err
-	}
-	ferr := f()
-	if err := netns.Set(orig); err != nil {
-		// Leave the thread locked: the runtime discards it with the goroutine.
-		panic(fmt.Sprintf("restore netns: %v", err))
-	}
-	return ferr
-}
-
 // dialIn returns a DialFunc whose sockets live in ns.
 func dialIn(ns netns.NsHandle) DialFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		var c net.Conn
-		err := inNS(ns, func() (err error) {
+		err := testenv.InNetns(ns, func() (err error) {
 			var d net.Dialer
 			c, err = d.DialContext(ctx, network, address)
 			return err
@@ -142,7 +122,7 @@ func newGatewayNet(t *testing.T) *gatewayNet {
 	}
 	var pc net.PacketConn
 	var ln net.Listener
-	err = inNS(tn.peer, func() (err error) {
+	err = testenv.InNetns(tn.peer, func() (err error) {
 		// The peer address may still be tentative for a moment; IP_FREEBIND
 		// is not needed for IPv4, which has no DAD.
 		if pc, err = net.ListenPacket("udp4", "192.0.2.53:53"); err != nil {
