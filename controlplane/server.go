@@ -129,6 +129,7 @@ const (
 // Server is a control plane. Create it with Open; it is safe for concurrent
 // use.
 type Server struct {
+	ready      readyCache
 	opts       Options
 	log        *slog.Logger
 	now        func() time.Time
