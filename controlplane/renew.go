@@ -163,5 +163,10 @@ func (s *Server) reenroll(tx Tx, req api.EnrollRequest, csr checkedCSR, node *No
 	if _, err := endOthers(tx, node.ID, e.ID, now); err != nil {
 		return Enrollment{}, false, err
 	}
+	// A CSR is no fresh proof of the key: anyone who saw it can send it
+	// again. What it fetches here is useless without the key, but a bearer
+	// access token (which goes out with a first delivery) is not, so this
+	// enrollment counts as delivered from the start and never carries one.
+	e.DeliveredAt = now
 	return e, true, tx.PutEnrollment(e)
 }

@@ -279,6 +279,11 @@ func TestReenrollWithRegisteredKey(t *testing.T) {
 	if err != nil || reg.Certificate != regB.Certificate {
 		t.Fatalf("redelivery: %v, same certificate %v", err, reg.Certificate == regB.Certificate)
 	}
+	// A CSR is no fresh proof of the key (anyone who saw it can send it
+	// again): what it fetches carries no bearer token.
+	if reg.AccessToken != "" {
+		t.Error("a redelivery to the registered key carried an access token")
+	}
 
 	clock.Advance(3 * time.Hour) // expired 2h ago
 	late := b.enroll(t, cp)
@@ -288,6 +293,9 @@ func TestReenrollWithRegisteredKey(t *testing.T) {
 	reg, err = poll(t, cp, late.DeviceCode, 0)
 	if err != nil || reg.Certificate == regB.Certificate || reg.NodeName != regA.NodeName {
 		t.Fatalf("re-registration: %+v, %v", reg, err)
+	}
+	if reg.AccessToken != "" {
+		t.Error("a re-registration without an admin carried an access token")
 	}
 	if cert := parseCert(t, reg.Certificate); !cert.NotAfter.After(clock.Now()) {
 		t.Fatalf("re-issued certificate expires %v", cert.NotAfter)

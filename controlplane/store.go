@@ -124,7 +124,7 @@ type Enrollment struct {
 	ExpiresAt      time.Time
 	LastPollAt     time.Time
 	DecidedAt      time.Time
-	DeliveredAt    time.Time // first time a poll returned the certificate
+	DeliveredAt    time.Time // first time a poll returned the certificate; set at creation for a re-enrollment (no access token)
 	Certificate    string    // PEM, set when approved
 }
 
