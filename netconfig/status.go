@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/nodeconsole/nodeconsole/lldp"
 )
 
 // LinkState is the operational state of an interface as an operator reads it.
@@ -54,6 +56,13 @@ type Interface struct {
 	// Routes are the IPv4 gateway routes through it other than default
 	// routes (main table), in kernel order.
 	Routes []Route
+	// LLDP are the switch ports heard on this NIC (switch name, chassis,
+	// port, native VLAN), in the order first heard: nil when nothing was
+	// listened for, empty when listened and nothing was heard. Readers of
+	// the kernel leave it nil; an LLDPTable (WithLLDP) fills it in. Its
+	// JSON form is the "lldp" field of `network show --json` and
+	// `status --json`.
+	LLDP []lldp.Neighbor
 }
 
 // Mode is how the interface gets its IPv4 address now: "DHCP", "static",

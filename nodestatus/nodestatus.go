@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
 )
@@ -71,6 +72,10 @@ type Interface struct {
 	State     string   `json:"state"`
 	Addresses []string `json:"addresses"`
 	Default   bool     `json:"default"`
+	// LLDP are the switch ports the console heard on this NIC, as in
+	// netconfig.Interface.LLDP and `network show --json --lldp`'s "lldp"
+	// (left out until the console has listened; `status` never listens).
+	LLDP []lldp.Neighbor `json:"lldp,omitempty"`
 }
 
 // Collector reads a Snapshot. Every field is a dependency; nothing is global.
@@ -146,7 +151,7 @@ func (c Collector) Collect(ctx context.Context) Snapshot {
 			s.Problems = append(s.Problems, "cannot read the network state: "+err.Error())
 		}
 		for _, ifc := range ns.Interfaces {
-			i := Interface{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Default: ifc.Default, Addresses: []string{}}
+			i := Interface{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Default: ifc.Default, Addresses: []string{}, LLDP: ifc.LLDP}
 			for _, a := range ifc.Addrs {
 				i.Addresses = append(i.Addresses, a.String())
 			}

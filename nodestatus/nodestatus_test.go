@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
+	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/regclient"
 )
 
@@ -51,5 +53,23 @@ func TestRebootNote(t *testing.T) {
 	}
 	if bt, err := ProcBootTime(); err != nil || bt.After(time.Now()) || bt.Year() < 2000 {
 		t.Errorf("ProcBootTime = %s, %v", bt, err)
+	}
+}
+
+// TestCollectLLDP: the neighbours the console heard reach the snapshot
+// (and status --json's "lldp") for that interface only.
+func TestCollectLLDP(t *testing.T) {
+	var tab netconfig.LLDPTable
+	tab.Set("eth0", []lldp.Neighbor{{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", SystemName: "sw-rack12", VLAN: 100}})
+	c := Collector{Net: netconfig.WithLLDP(netconfig.NewSimulated(), &tab), State: regclient.Store{Dir: t.TempDir()},
+		Hostname: func() (string, error) { return "h", nil }}
+	s := c.Collect(context.Background())
+	for _, ifc := range s.Interfaces {
+		if got := len(ifc.LLDP); got != map[string]int{"eth0": 1}[ifc.Name] {
+			t.Errorf("%s: %d neighbours %+v", ifc.Name, got, ifc.LLDP)
+		}
+		if ifc.Name == "eth0" && (len(ifc.LLDP) != 1 || ifc.LLDP[0].SystemName != "sw-rack12" || ifc.LLDP[0].VLAN != 100) {
+			t.Errorf("eth0: %+v", ifc.LLDP)
+		}
 	}
 }
