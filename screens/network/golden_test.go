@@ -42,8 +42,9 @@ func (c *fakeClock) Add(d time.Duration) {
 // demoConsole is the shell with the network screen on top of the stack, as
 // in --demo: a simulated network, a state dir in t.TempDir, a clock the test
 // moves. The Manager's own deadline never fires, so only the screen's
-// countdown decides.
-func demoConsole(t *testing.T, p ui.Profile) (*tui.App, *netconfig.Simulated, *netconfig.Manager, *fakeClock) {
+// countdown decides. tick, when not nil, is the countdown's tick source and
+// park runs the trial's Wait (a uitest.Driver's); teatest flows pass nil.
+func demoConsole(t *testing.T, p ui.Profile, tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd, park func(func())) (*tui.App, *netconfig.Simulated, *netconfig.Manager, *fakeClock) {
 	t.Helper()
 	sim := netconfig.NewSimulated()
 	clock := &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -56,45 +57,21 @@ func demoConsole(t *testing.T, p ui.Profile) (*tui.App, *netconfig.Simulated, *n
 		t.Fatal(err)
 	}
 	st := uitest.Styles(p)
-	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second})
+	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second, Tick: tick, Park: park})
 	return tui.New(tui.Options{Styles: st, Home: scr, Node: "edge-0123456789abcdef0123456789abcdef"}), sim, mgr, clock
 }
 
-// drive delivers msg to the app and runs the commands it returns, except
-// the ones that wait (ticks, the trial's Wait): those are dropped, which a
-// golden test does not need.
-func drive(a *tui.App, msg tea.Msg) {
-	_, cmd := a.Update(msg)
-	runCmd(a, cmd, 0)
-}
-
-func runCmd(a *tui.App, cmd tea.Cmd, depth int) {
-	if cmd == nil || depth > 20 {
-		return
-	}
-	ch := make(chan tea.Msg, 1)
-	go func() { ch <- cmd() }()
-	select {
-	case msg := <-ch:
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				runCmd(a, c, depth+1)
-			}
-			return
-		}
-		if msg != nil {
-			_, next := a.Update(msg)
-			runCmd(a, next, depth+1)
-		}
-	case <-time.After(300 * time.Millisecond):
-		// A tick or Wait: not needed for a still picture.
-	}
-}
-
-func keys(a *tui.App, ks ...tea.KeyPressMsg) {
-	for _, k := range ks {
-		drive(a, k)
-	}
+// drivenConsole is demoConsole in a uitest.Driver at w x h, started.
+func drivenConsole(t *testing.T, p ui.Profile, w, h int) *uitest.Driver {
+	t.Helper()
+	var d *uitest.Driver
+	a, _, _, _ := demoConsole(t, p,
+		func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
+		func(wait func()) { d.Park(wait) })
+	d = uitest.NewModelDriver(t, a)
+	d.Send(tea.WindowSizeMsg{Width: w, Height: h})
+	d.Init(a.Init())
+	return d
 }
 
 var (
@@ -112,10 +89,10 @@ func typed(s string) []tea.KeyPressMsg {
 }
 
 // fill replaces the focused field's text and moves to the next field.
-func fill(a *tui.App, s string) {
-	keys(a, clear)
-	keys(a, typed(s)...)
-	keys(a, tab)
+func fill(d *uitest.Driver, s string) {
+	d.Keys("ctrl+u")
+	d.Send(uitest.Typed(s)...)
+	d.Keys("tab")
 }
 
 func assertFits(t *testing.T, view string, w, h int) {
@@ -138,44 +115,44 @@ func TestGolden(t *testing.T) {
 	}{{"truecolor", uitest.TrueColor}, {"mono_ascii", uitest.MonoASCII}}
 	pictures := []struct {
 		name string
-		prep func(a *tui.App)
+		prep func(d *uitest.Driver)
 		want []string
 	}{
-		{"list", func(a *tui.App) {}, []string{"eth0", "* default", "Default route"}},
-		{"form_errors", func(a *tui.App) {
-			keys(a, enter) // eth0, where the cursor starts
-			fill(a, "192.0.2.255/24")
-			fill(a, "")
-			fill(a, "198.51.100.1")
-			keys(a, tab) // Default route via this interface: on
-			fill(a, "224.0.0.1")
-			fill(a, "192.0.2.53")
+		{"list", func(*uitest.Driver) {}, []string{"eth0", "* default", "Default route"}},
+		{"form_errors", func(d *uitest.Driver) {
+			d.Keys("enter") // eth0, where the cursor starts
+			fill(d, "192.0.2.255/24")
+			fill(d, "")
+			fill(d, "198.51.100.1")
+			d.Keys("tab") // Default route via this interface: on
+			fill(d, "224.0.0.1")
+			fill(d, "192.0.2.53")
 		}, []string{"broadcast address", "not a unicast address", "disabled: fix the 2 problems"}},
-		{"preview", func(a *tui.App) {
-			keys(a, enter)
-			fill(a, "198.51.100.10/24")
-			fill(a, "")
-			fill(a, "198.51.100.1")
-			keys(a, tab)
-			fill(a, "198.51.100.53")
-			fill(a, "")
-			keys(a, enter) // on Preview and apply
+		{"preview", func(d *uitest.Driver) {
+			d.Keys("enter")
+			fill(d, "198.51.100.10/24")
+			fill(d, "")
+			fill(d, "198.51.100.1")
+			d.Keys("tab")
+			fill(d, "198.51.100.53")
+			fill(d, "")
+			d.Keys("enter") // on Preview and apply
 		}, []string{"198.51.100.1", "Warning: eth0 carries the default route"}},
 		// mgmt0: an address, no gateway, the default route on eth0.
-		{"form_second_nic", func(a *tui.App) {
-			keys(a, typed("3")...)
+		{"form_second_nic", func(d *uitest.Driver) {
+			d.Keys("3")
 		}, []string{"[ ] Default route via this interface", "Preview and apply"}},
-		{"preview_second_nic", func(a *tui.App) {
-			keys(a, typed("3")...)
-			fill(a, "198.51.100.21/24")
-			keys(a, tab, tab, tab, tab, tab, enter)
+		{"preview_second_nic", func(d *uitest.Driver) {
+			d.Keys("3")
+			fill(d, "198.51.100.21/24")
+			d.Keys("tab", "tab", "tab", "tab", "tab", "enter")
 		}, []string{"Default route", "(unchanged)"}},
 		// eth1 has no carrier: the checks fail and Revert is selected.
-		{"trial_failed", func(a *tui.App) {
-			keys(a, typed("2")...)
-			fill(a, "198.51.100.40/24")
-			keys(a, tab, tab, tab, tab, tab, enter)
-			keys(a, enter)
+		{"trial_failed", func(d *uitest.Driver) {
+			d.Keys("2")
+			fill(d, "198.51.100.40/24")
+			d.Keys("tab", "tab", "tab", "tab", "tab", "enter")
+			d.Keys("enter")
 		}, []string{"FAIL", "[ Revert ]"}},
 	}
 	sizes := []struct{ w, h int }{{80, 24}, {40, 12}}
@@ -187,11 +164,9 @@ func TestGolden(t *testing.T) {
 					name = fmt.Sprintf("%s_%dx%d", name, sz.w, sz.h)
 				}
 				t.Run(name, func(t *testing.T) {
-					a, _, _, _ := demoConsole(t, pr.p)
-					drive(a, tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
-					runCmd(a, a.Init(), 0)
-					pic.prep(a)
-					view := a.View().Content
+					d := drivenConsole(t, pr.p, sz.w, sz.h)
+					pic.prep(d)
+					view := d.View()
 					assertFits(t, view, sz.w, sz.h)
 					plain := ansi.Strip(view)
 					if sz.w == 80 {
@@ -247,7 +222,7 @@ func sendFill(tm *teatest.TestModel, s string) {
 // TestFlowEditApplyKeep: edit, apply, keep; the config is saved and the
 // simulated network holds it.
 func TestFlowEditApplyKeep(t *testing.T) {
-	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor, nil, nil)
 	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
 	waitFor(t, tm, "Choose the interface")
@@ -282,7 +257,7 @@ func TestFlowEditApplyKeep(t *testing.T) {
 // deadline and the next tick restores the previous settings. No sleeping:
 // the test moves the clock and waits for output.
 func TestFlowCountdownExpires(t *testing.T) {
-	a, sim, mgr, clock := demoConsole(t, uitest.TrueColor)
+	a, sim, mgr, clock := demoConsole(t, uitest.TrueColor, nil, nil)
 	before := sim.Render()
 	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
@@ -317,7 +292,7 @@ func TestFlowCountdownExpires(t *testing.T) {
 // eth1 keeps the default route on eth0: the preview says so, and after Keep
 // the simulated network and the saved config agree.
 func TestFlowSecondNICKeepsDefaultRoute(t *testing.T) {
-	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor, nil, nil)
 	sim.SetCarrier("eth1", true)
 	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))
@@ -347,7 +322,7 @@ func TestFlowSecondNICKeepsDefaultRoute(t *testing.T) {
 // TestFlowFailedChecksSelectRevert: a check fails (eth1 has no carrier), so
 // Revert is selected and Enter restores the previous settings.
 func TestFlowFailedChecksSelectRevert(t *testing.T) {
-	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor)
+	a, sim, mgr, _ := demoConsole(t, uitest.TrueColor, nil, nil)
 	before := sim.Render()
 	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.TrueColor)))

@@ -31,21 +31,19 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// harness runs a screen like the shell does, in the test goroutine: every
-// command runs in its own goroutine, its message comes back on a channel
-// and is delivered to Update by pump. ui messages (audit, error, back) are
-// recorded instead.
+// harness runs the screen in a uitest.Driver: every command runs in its own
+// goroutine and its message is delivered on the test's goroutine; the
+// countdown's ticks wait for Fire, and the trial's Wait is parked. The
+// messages for the shell (audit, error, back) are kept in the driver.
 type harness struct {
 	t      *testing.T
+	d      *uitest.Driver
 	m      *Model
 	sim    *netconfig.Simulated
 	mgr    *netconfig.Manager
 	clock  *clock
 	expire chan time.Time // fires the Manager's own deadline
-	msgs   chan tea.Msg
-	audits []ui.AuditMsg
-	errs   []ui.ErrorMsg
-	back   bool
+	opts   harnessOpts
 }
 
 type harnessOpts struct {
@@ -63,7 +61,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		o.stateDir = t.TempDir()
 	}
 	h := &harness{t: t, sim: netconfig.NewSimulated(), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
-		expire: make(chan time.Time, 1), msgs: make(chan tea.Msg, 64)}
+		expire: make(chan time.Time, 1), opts: o}
 	mgr, err := netconfig.NewManager(netconfig.Options{
 		Backend: h.sim, Reader: h.sim, DHCP: netconfig.DHCPHook(h.sim.DHCP),
 		StateDir: o.stateDir, NetworkdDir: o.stateDir + "/network",
@@ -73,76 +71,48 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		t.Fatal(err)
 	}
 	h.mgr = mgr
-	h.m = New(Deps{Styles: uitest.Styles(o.profile), Manager: mgr, Now: h.clock.Now, TryTimeout: o.tryTimeout})
-	h.handle(tea.WindowSizeMsg{Width: 80, Height: 22})
-	h.run(h.m.Init())
+	h.open()
 	h.until("the interface list", func() bool { return h.m.phase == phaseList })
 	return h
 }
 
-// run starts cmd (and the commands of a batch) in goroutines.
-func (h *harness) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	go func() {
-		msg := cmd()
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				h.run(c)
-			}
-			return
-		}
-		if msg != nil {
-			h.msgs <- msg
-		}
-	}()
+// open opens a new screen on the harness's Manager (as the shell does
+// each time the menu item is chosen) at 80x22.
+func (h *harness) open() {
+	var d *uitest.Driver
+	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout,
+		Tick: func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
+		Park: func(wait func()) { d.Park(wait) }})
+	d = uitest.NewScreenDriver(h.t, h.m)
+	h.d = d
+	d.Send(tea.WindowSizeMsg{Width: 80, Height: 22})
+	d.Init(h.m.Init())
 }
 
-func (h *harness) handle(msg tea.Msg) {
-	switch msg := msg.(type) {
-	case ui.AuditMsg:
-		h.audits = append(h.audits, msg)
-		return
-	case ui.ErrorMsg:
-		h.errs = append(h.errs, msg)
-		return
-	case ui.BackMsg:
-		h.back = true
-		return
-	}
-	s, cmd := h.m.Update(msg)
-	h.m = s.(*Model)
-	h.run(cmd)
-}
+func (h *harness) handle(msg tea.Msg) { h.d.Send(msg) }
 
-// until delivers messages until cond holds; it fails after 10 s.
+// until delivers messages until cond holds (see uitest.Driver.Until).
 func (h *harness) until(what string, cond func() bool) {
 	h.t.Helper()
-	limit := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case msg := <-h.msgs:
-			h.handle(msg)
-		case <-limit:
-			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.text())
+	h.d.Until(what, cond)
+}
+
+// audits are the audit lines the screen sent.
+func (h *harness) audits() []ui.AuditMsg {
+	var out []ui.AuditMsg
+	for _, m := range h.d.Shell {
+		if a, ok := m.(ui.AuditMsg); ok {
+			out = append(out, a)
 		}
 	}
+	return out
 }
 
 // key sends key presses: names like "enter", "tab", "esc", "backspace", or
 // text typed character by character.
-func (h *harness) key(keys ...string) {
-	for _, k := range keys {
-		h.handle(uitest.Key(k))
-	}
-}
+func (h *harness) key(keys ...string) { h.d.Keys(keys...) }
 
-func (h *harness) typeText(s string) {
-	for _, r := range s {
-		h.handle(tea.KeyPressMsg{Code: r, Text: string(r)})
-	}
-}
+func (h *harness) typeText(s string) { h.d.Send(uitest.Typed(s)...) }
 
 func (h *harness) text() string { return ansi.Strip(h.m.View()) }
 

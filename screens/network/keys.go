@@ -51,3 +51,42 @@ func newKeyMap(st *ui.Styles) keyMap {
 		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "keep editing")),
 	}
 }
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.keys
+	switch m.phase {
+	case phaseList:
+		return []key.Binding{k.nav.Down, k.nav.Select, k.Refresh, k.nav.Back}
+	case phaseForm:
+		if m.askDiscard {
+			return []key.Binding{k.Yes, k.No}
+		}
+		b := []key.Binding{k.FieldNext, k.FieldPrev}
+		switch m.form.focus {
+		case rowMode:
+			b = append(b, k.Toggle)
+		case rowDefaultRoute:
+			b = append(b, withHelp(k.Toggle, "on/off"))
+		case rowApply:
+			b = append(b, withHelp(k.Enter, "preview"))
+		}
+		return append(b, k.Cancel)
+	case phasePreview:
+		return []key.Binding{k.Apply, withHelp(k.nav.Back, "edit")}
+	case phaseTrial:
+		return []key.Binding{k.Keep, k.Revert, k.Switch}
+	case phaseDone:
+		return []key.Binding{withHelp(k.nav.Select, "done")}
+	}
+	return []key.Binding{k.nav.Back}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+func withHelp(b key.Binding, desc string) key.Binding {
+	h := b.Help()
+	b.SetHelp(h.Key, desc)
+	return b
+}

@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/nodeconsole/nodeconsole/netconfig"
-	"github.com/nodeconsole/nodeconsole/tui/uitest"
 )
 
 // TestReopenShowsOpenTrial: the screen closed while a change was on trial
@@ -31,9 +28,7 @@ func TestReopenShowsOpenTrial(t *testing.T) {
 	}
 
 	h.clock.Add(20 * time.Second) // time passes on the home screen
-	h.m = New(Deps{Styles: uitest.Styles(uitest.TrueColor), Manager: h.mgr, Now: h.clock.Now, TryTimeout: 60 * time.Second})
-	h.handle(tea.WindowSizeMsg{Width: 80, Height: 22})
-	h.run(h.m.Init())
+	h.open()
 	h.until("the open trial", func() bool { return h.m.phase == phaseTrial && len(h.m.results) == len(h.m.checks) })
 	text := h.text()
 	for _, want := range []string{"Applied to eth0. Checks:", "OK   address  192.0.2.20/24 is on eth0", "Keep these settings?  Reverting in 40 s."} {
@@ -51,8 +46,8 @@ func TestReopenShowsOpenTrial(t *testing.T) {
 	if o, _ := trial.Outcome(); o != netconfig.OutcomeCancelled || guard.QuitWarning() != "" {
 		t.Errorf("outcome %q, warning %q", o, guard.QuitWarning())
 	}
-	h.until("the outcome", func() bool { return h.m.phase == phaseDone })
-	if !strings.Contains(h.text(), "Stopped: the previous settings were restored.") {
+	h.d.Drain() // the trial's Wait returns: it was reverted
+	if h.m.phase != phaseDone || !strings.Contains(h.text(), "Stopped: the previous settings were restored.") {
 		t.Errorf("screen after the revert:\n%s", h.text())
 	}
 }

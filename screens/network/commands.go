@@ -1,0 +1,122 @@
+package network
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// loadCmd reads the status (the interface list) in a tea.Cmd.
+func (m *Model) loadCmd() tea.Cmd {
+	m.gen++
+	m.phase = phaseLoading
+	mgr, timeout, gen := m.d.Manager, m.d.Timeout, m.gen
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		st, err := mgr.Status(ctx)
+		return statusMsg{gen: gen, st: st, err: err}
+	}
+}
+
+// startPreview reads the current status (a tea.Cmd) and shows "current → new".
+func (m *Model) startPreview() tea.Cmd {
+	m.gen++
+	m.phase = phasePreview
+	m.preview, m.previewErr = netconfig.Preview{}, ""
+	mgr, cfg, timeout, gen := m.d.Manager, m.form.cfg, m.d.Timeout, m.gen
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		p, err := mgr.Preview(ctx, cfg)
+		return previewMsg{gen: gen, p: p, err: err}
+	}
+}
+
+// apply runs Manager.Apply in a tea.Cmd.
+func (m *Model) apply() tea.Cmd {
+	m.gen++
+	m.phase = phaseApplying
+	m.trial, m.results, m.checks, m.expired, m.outcome, m.outErr, m.applyErr = nil, nil, nil, false, "", nil, ""
+	mgr, cfg, gen, timeout := m.d.Manager, m.form.cfg, m.gen, m.d.Timeout
+	return tea.Batch(ui.Audit("network apply", cfgAttrs(cfg)...), func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		t, err := mgr.Apply(ctx, cfg)
+		return appliedMsg{gen: gen, trial: t, err: err}
+	})
+}
+
+func cfgAttrs(cfg netconfig.Config) []any {
+	attrs := []any{"interface", cfg.Interface, "mode", string(cfg.Mode)}
+	if cfg.Mode == netconfig.ModeStatic {
+		dns := make([]string, len(cfg.DNS))
+		for i, d := range cfg.DNS {
+			dns[i] = d.String()
+		}
+		attrs = append(attrs, "address", cfg.Address.String(), "gateway", cfg.Gateway.String(), "defaultRoute", cfg.DefaultRoute, "dns", strings.Join(dns, ","))
+	}
+	return attrs
+}
+
+// nextCheck runs the next check in its own tea.Cmd.
+func (m *Model) nextCheck() tea.Cmd {
+	i := len(m.results)
+	if i >= len(m.checks) {
+		return nil
+	}
+	c, gen := m.checks[i], m.gen
+	return func() tea.Msg {
+		return checkMsg{gen: gen, i: i, r: c.Run(context.Background())}
+	}
+}
+
+// tick schedules the next countdown second.
+func (m *Model) tick() tea.Cmd {
+	gen := m.gen
+	return m.d.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
+
+// waitCmd waits for the trial's end: Keep or Revert decided, or the
+// Manager's own deadline reverted by itself (the safety net when this
+// screen is closed, or the shell logs out).
+func (m *Model) waitCmd() tea.Cmd {
+	t, gen, park := m.trial, m.gen, m.d.Park
+	return func() tea.Msg {
+		var o netconfig.Outcome
+		var err error
+		park(func() { o, err = t.Wait(context.Background()) })
+		return outcomeMsg{gen: gen, outcome: o, err: err}
+	}
+}
+
+// decide keeps (Confirm, which saves) or reverts the trial in a tea.Cmd.
+func (m *Model) decide(keep bool, reason string) tea.Cmd {
+	if m.phase != phaseTrial {
+		return nil
+	}
+	m.phase = phaseDeciding
+	t, gen := m.trial, m.gen
+	audit := ui.Audit("network revert", "interface", t.Config().Interface, "reason", reason)
+	if keep {
+		audit = ui.Audit("network confirm", "interface", t.Config().Interface)
+	}
+	return tea.Batch(audit, func() tea.Msg {
+		var err error
+		if keep {
+			err = t.Confirm(context.Background())
+		} else {
+			err = t.Revert(context.Background())
+		}
+		o, oerr := t.Outcome()
+		if oerr == nil {
+			oerr = err
+		}
+		return outcomeMsg{gen: gen, outcome: o, err: oerr}
+	})
+}

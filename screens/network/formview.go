@@ -1,0 +1,129 @@
+package network
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func (m *Model) formView() ([]string, int) {
+	st, f := m.st, &m.form
+	ifc := f.ifc
+	head := " Interface " + ifc.Name + "  " + string(ifc.State)
+	if ifc.MAC != "" {
+		head += "  " + ifc.MAC
+	}
+	lines := []string{st.Title.Render(head)}
+	cur := "no address"
+	if a := currentAddr(ifc); a.IsValid() {
+		cur = a.String()
+	}
+	if ifc.Default && f.status.Gateway.IsValid() {
+		cur += " via " + f.status.Gateway.String() + "; carries the default route"
+	}
+	lines = append(lines, st.Muted.Render(" Now: "+cur), "")
+	focus := 0
+	marker := func(row int) string {
+		if f.focus == row {
+			return " " + st.MarkerOn.Render(st.Glyphs.Marker) + " "
+		}
+		return "   "
+	}
+	errLines := func(row int) []string {
+		var out []string
+		for _, e := range f.errorsFor(row) {
+			for _, l := range wrap(e, m.width, strings.Repeat(" ", 3+labelW+2)) {
+				out = append(out, st.Fail.Render(l))
+			}
+		}
+		if len(out) > 0 {
+			// The first line carries the FAIL mark, so it is not told by colour alone.
+			out[0] = strings.Repeat(" ", 3+labelW) + st.Fail.Render(st.Glyphs.Fail+" ") + strings.TrimLeft(ansi.Strip(out[0]), " ")
+			out[0] = st.Fail.Render(out[0])
+		}
+		return out
+	}
+
+	// Mode row.
+	on, off := "(•)", "( )"
+	if st.Profile.ASCII {
+		on = "(*)"
+	}
+	dhcp, static := off, on
+	if f.dhcp {
+		dhcp, static = on, off
+	}
+	if f.focus == rowMode {
+		focus = len(lines)
+	}
+	mode := fmt.Sprintf("%s DHCP   %s Static", dhcp, static)
+	if f.focus == rowMode {
+		mode = st.Selected.Render(mode)
+	}
+	lines = append(lines, marker(rowMode)+st.Label.Render(fmt.Sprintf("%-*s", labelW, "Mode"))+mode)
+	lines = append(lines, errLines(rowMode)...)
+
+	if f.dhcp {
+		lines = append(lines, "", st.Muted.Render("   The address, gateway and DNS servers come from the DHCP server."))
+	} else {
+		for _, row := range f.rows()[1 : len(f.rows())-1] {
+			if f.focus == row {
+				focus = len(lines)
+			}
+			if row == rowDefaultRoute {
+				box := "[ ]"
+				if f.defRoute {
+					box = "[x]"
+				}
+				choice := box + " Default route via this interface"
+				if f.focus == row {
+					choice = st.Selected.Render(choice)
+				}
+				indent := labelW
+				if 3+labelW+lipgloss.Width(choice) > m.width {
+					indent = 0 // narrow: under the marker rather than cut
+				}
+				lines = append(lines, marker(row)+strings.Repeat(" ", indent)+choice)
+				lines = append(lines, errLines(row)...)
+				continue
+			}
+			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, rowLabels[row])) + f.input(row).View()
+			if hint := rowHints[row]; lipgloss.Width(line)+2+len(hint) <= m.width {
+				line += "  " + st.Muted.Render(hint)
+			}
+			lines = append(lines, line)
+			lines = append(lines, errLines(row)...)
+		}
+	}
+
+	lines = append(lines, "")
+	if f.focus == rowApply {
+		focus = len(lines)
+	}
+	button := "[ Preview and apply ]"
+	switch {
+	case !f.valid():
+		n := len(f.errs)
+		word := "problems"
+		if n == 1 {
+			word = "problem"
+		}
+		button = st.Muted.Render(button) + "  " + st.Warn.Render(fmt.Sprintf("disabled: fix the %d %s above", n, word))
+	case f.focus == rowApply:
+		button = st.Selected.Render(button)
+	}
+	lines = append(lines, marker(rowApply)+button)
+	if m.applyErr != "" {
+		lines = append(lines, "")
+		for _, l := range wrap(m.applyErr, m.width, " ") {
+			lines = append(lines, st.Fail.Render(l))
+		}
+	}
+	if m.askDiscard {
+		lines = append(lines, "", st.Warn.Render(" Discard your changes? y: discard, n: keep editing"))
+		focus = len(lines) - 1
+	}
+	return lines, focus
+}

@@ -1,0 +1,162 @@
+// Package network is the "Network settings" screen: a list of interfaces,
+// then DHCP or a static address for the one chosen, validated as the
+// operator types, previewed as "current → new", applied through
+// netconfig.Manager with the checks shown live, and kept only when the
+// operator confirms before the countdown ends; otherwise the previous
+// settings come back by themselves.
+//
+// The screen is a state machine (phase; update.go holds the transitions).
+// Every asynchronous answer carries the generation (gen) it was started in
+// and is dropped when the screen has moved on since: gen moves whenever a
+// read, a preview or an apply starts, so a late answer is never mistaken
+// for the current one.
+package network
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
+)
+
+// Deps are the screen's dependencies.
+type Deps struct {
+	Styles *ui.Styles
+	// Manager reads, validates, applies, reverts and saves (required):
+	// backed by netlink on a node, by a netconfig.Simulated in --demo.
+	Manager *netconfig.Manager
+	// Endpoint is the control-plane URL the checks after an apply try to
+	// reach; "" uses the Manager's.
+	Endpoint string
+	// TryTimeout is how long "Keep these settings?" waits before the
+	// previous settings are restored; 0 uses the Manager's deadline
+	// (60 s by default).
+	TryTimeout time.Duration
+	// Now is the clock of the countdown; nil means time.Now.
+	Now func() time.Time
+	// Timeout bounds reading the status, previewing and applying; 0 means
+	// 20 s.
+	Timeout time.Duration
+	// Tick is the countdown's tick source: tea.Tick when nil; tests
+	// inject their driver's.
+	Tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
+	// Park runs wait, the command that waits for the trial's decision
+	// (Keep, Revert or the Manager's own deadline), directly when nil;
+	// tests pass their driver's Park so that settling does not wait for
+	// it.
+	Park func(wait func())
+}
+
+type phase int
+
+const (
+	phaseLoading  phase = iota // reading the status
+	phaseList                  // choosing an interface
+	phaseForm                  // editing
+	phasePreview               // "current → new", waiting for Apply
+	phaseApplying              // Manager.Apply running
+	phaseTrial                 // checks and "Keep these settings?"
+	phaseDeciding              // Confirm or Revert running
+	phaseDone                  // kept or restored
+)
+
+// Model is the Network settings screen.
+type Model struct {
+	d    Deps
+	st   *ui.Styles
+	keys keyMap
+
+	phase   phase
+	status  netconfig.Status
+	loadErr string
+	menu    ui.Menu
+	listMsg string
+
+	form       form
+	askDiscard bool
+
+	preview    netconfig.Preview
+	previewErr string
+
+	gen      int // moves per read, preview and apply; stale messages are dropped
+	trial    *netconfig.Trial
+	deadline time.Time
+	checks   []netconfig.Check
+	results  []netconfig.Result
+	keepSel  bool          // Keep (true) or Revert (false) is selected
+	expired  bool          // the countdown ran out
+	tryFor   time.Duration // the countdown's length
+	outcome  netconfig.Outcome
+	outErr   error
+	applyErr string
+
+	width, height int
+}
+
+// New builds the screen.
+func New(d Deps) *Model {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = 20 * time.Second
+	}
+	if d.Tick == nil {
+		d.Tick = tea.Tick
+	}
+	if d.Park == nil {
+		d.Park = func(wait func()) { wait() }
+	}
+	return &Model{d: d, st: d.Styles, keys: newKeyMap(d.Styles), width: 80, height: 22}
+}
+
+// Messages. Each carries the generation it belongs to.
+type (
+	statusMsg struct {
+		gen int
+		st  netconfig.Status
+		err error
+	}
+	previewMsg struct {
+		gen int
+		p   netconfig.Preview
+		err error
+	}
+	appliedMsg struct {
+		gen   int
+		trial *netconfig.Trial
+		err   error
+		// resumed marks a trial started before the screen was opened.
+		resumed bool
+	}
+	checkMsg struct {
+		gen, i int
+		r      netconfig.Result
+	}
+	tickMsg    struct{ gen int }
+	outcomeMsg struct {
+		gen     int
+		outcome netconfig.Outcome
+		err     error
+	}
+)
+
+// Title implements ui.Screen.
+func (m *Model) Title() string { return "Network settings" }
+
+// CapturesInput implements ui.InputCapturer: true while a text field is
+// being edited, so q, ?, digits and Backspace reach it.
+func (m *Model) CapturesInput() bool {
+	return m.phase == phaseForm && !m.askDiscard && m.form.textFocused()
+}
+
+// remaining is the countdown shown, rounded up to whole seconds.
+func (m *Model) remaining() time.Duration {
+	d := m.deadline.Sub(m.d.Now())
+	if d < 0 {
+		return 0
+	}
+	return (d + time.Second - 1).Truncate(time.Second)
+}
