@@ -30,13 +30,13 @@ type fakeFlow struct {
 	calls   []string
 }
 
-func (f *fakeFlow) Current() (regclient.State, error) { return f.state, nil }
+func (f *fakeFlow) Current(context.Context) (regclient.State, error) { return f.state, nil }
 func (f *fakeFlow) SendEvent(context.Context) error {
 	f.record("send")
 	return f.sendErr
 }
-func (f *fakeFlow) CloseConnections() { f.record("close") }
-func (f *fakeFlow) Wipe() error {
+func (f *fakeFlow) CloseConnections(context.Context) { f.record("close") }
+func (f *fakeFlow) Wipe(context.Context) error {
 	f.record("wipe")
 	return f.wipeErr
 }
@@ -140,8 +140,35 @@ func TestGolden(t *testing.T) {
 				}
 				golden.RequireEqual(t, uitest.Render(v, p.prof.Color))
 			})
+			// 40x12: the body is 40x10; prose wraps, and the question
+			// (or the outcome) stays on screen.
+			t.Run(name+"_40x10_"+p.name, func(t *testing.T) {
+				s := build(t)
+				s, _ = s.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+				v := s.View()
+				text := ansi.Strip(v)
+				if strings.Contains(text, "...") || strings.Contains(text, "…") {
+					t.Errorf("a line is cut:\n%s", text)
+				}
+				if want := small40[name]; !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
+					t.Errorf("lacks %q at 40x10:\n%s", want, text)
+				}
+				if q := strings.Contains(text, "?  "); q && !strings.Contains(text, "[Yes]") {
+					t.Errorf("the question without its answers at 40x10:\n%s", text)
+				}
+				golden.RequireEqual(t, uitest.Render(v, p.prof.Color))
+			})
 		}
 	}
+}
+
+// small40 is what each golden step must still show at 40x10.
+var small40 = map[string]string{
+	"warning":        "Deregister this node?",
+	"typed_wrong":    "Type DEREGISTER exactly",
+	"done":           "Deregistered. This node can be registered again.",
+	"unreachable":    "Remove locally anyway?",
+	"not_registered": "nothing to deregister",
 }
 
 func TestNoIsTheDefault(t *testing.T) {

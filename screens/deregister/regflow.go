@@ -2,6 +2,7 @@ package deregister
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
@@ -49,7 +50,7 @@ func (f *regFlow) registrar() (*regclient.Registrar, error) {
 	return f.reg, nil
 }
 
-func (f *regFlow) Current() (regclient.State, error) {
+func (f *regFlow) Current(context.Context) (regclient.State, error) {
 	st, _, err := f.d.Store.Recover()
 	return st, err
 }
@@ -62,13 +63,18 @@ func (f *regFlow) SendEvent(ctx context.Context) error {
 	return r.SendDeregisterEvent(ctx, Reason)
 }
 
-func (f *regFlow) CloseConnections() {
+func (f *regFlow) CloseConnections(context.Context) {
 	if f.reg != nil {
 		f.reg.Disconnect()
 	}
 }
 
-func (f *regFlow) Wipe() error {
+// Wipe removes the identity, unless ctx ended first (the screen closed):
+// the removal itself is local and quick, so it is not interrupted.
+func (f *regFlow) Wipe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove the identity: %w", err)
+	}
 	r, err := f.registrar()
 	if err != nil {
 		// No client can be built (a broken endpoint): wipe through the store.

@@ -53,13 +53,8 @@ func (t Timeouts) orDefaults() Timeouts {
 	return t
 }
 
-// resultMsg is an asynchronous result of this screen: one of the *Res
-// types below, tagged with the run that asked for it.
-type resultMsg struct {
-	run run
-	res any
-}
-
+// The asynchronous results of this screen (the values of its
+// ui.RunResults).
 type stateRes struct {
 	st  Status
 	err error
@@ -105,12 +100,7 @@ type rebootRes struct {
 // do returns a command that runs fn under the current phase's context with
 // timeout, and tags its result with the current run.
 func (m *Model) do(timeout time.Duration, fn func(ctx context.Context) any) tea.Cmd {
-	parent, r := m.ctx, m.run
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, timeout)
-		defer cancel()
-		return resultMsg{r, fn(ctx)}
-	}
+	return m.run.Do(timeout, fn)
 }
 
 func (m *Model) loadCmd() tea.Cmd {
@@ -172,6 +162,6 @@ func (m *Model) rebootCmd() tea.Cmd {
 
 // tick redraws the time left once a second while it is on screen.
 func (m *Model) tick() tea.Cmd {
-	r := m.run
-	return m.d.Tick(time.Second, func(time.Time) tea.Msg { return resultMsg{r, tickRes{}} })
+	tick := m.run.Tag(tickRes{})
+	return m.d.Tick(time.Second, func(time.Time) tea.Msg { return tick })
 }

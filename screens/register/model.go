@@ -13,7 +13,6 @@
 package register
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -110,24 +109,13 @@ const (
 	fieldEndpoint
 )
 
-// run identifies one phase of one screen. Every command carries the run it
-// was started in; Model.result drops what does not match the current one,
-// so neither an older phase nor a screen that was closed and opened again
-// can act on this screen.
-type run struct {
-	m *Model
-	n int
-}
-
 // Model is the Register Node screen.
 type Model struct {
-	d      Deps
-	keys   keyMap
-	nav    ui.NavKeys
-	ph     phase
-	run    run
-	ctx    context.Context
-	cancel context.CancelFunc
+	d    Deps
+	keys keyMap
+	nav  ui.NavKeys
+	ph   phase
+	run  ui.Run // moves on every phase exit; see update.go
 
 	state    regclient.State
 	choice   int
@@ -210,8 +198,6 @@ func New(d Deps) *Model {
 	}
 	ti.SetValue(ep)
 	m := &Model{d: d, keys: defaultKeyMap(d.Styles.Glyphs.LeftRight), nav: d.Styles.NavKeys(), endpoint: ti, width: 80, height: 22}
-	m.run = run{m: m}
-	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.validate()
 	if len(d.Choices) == 1 {
 		// Make and model cannot be changed: start where the operator can.

@@ -1,7 +1,6 @@
 package register
 
 import (
-	"context"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -28,9 +27,7 @@ func (m *Model) Closed() { m.enter(phClosed) }
 // enter leaves the current phase for ph: the work the old phase started is
 // cancelled, and its results no longer match the run.
 func (m *Model) enter(ph phase) {
-	m.cancel()
-	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.run.n++
+	m.run.Next()
 	m.ph = ph
 	m.asking = false
 }
@@ -48,7 +45,7 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.endpoint.SetWidth(min(60, max(msg.Width-16, 10)))
 		return m, nil
-	case resultMsg:
+	case ui.RunResult:
 		return m.result(msg)
 	case tea.KeyPressMsg:
 		return m.key(msg)
@@ -64,11 +61,12 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 // result is the one place an asynchronous result changes the screen. A
 // result of another run (an older phase, or another Register Node screen:
 // the shell forwards messages to every screen) is dropped.
-func (m *Model) result(msg resultMsg) (ui.Screen, tea.Cmd) {
-	if msg.run != m.run {
+func (m *Model) result(msg ui.RunResult) (ui.Screen, tea.Cmd) {
+	res, ok := m.run.Current(msg)
+	if !ok {
 		return m, nil
 	}
-	switch r := msg.res.(type) {
+	switch r := res.(type) {
 	case stateRes:
 		return m.onState(r)
 	case checksRes:

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -89,5 +91,51 @@ func TestASCIIProfileDrawsOnlyASCII(t *testing.T) {
 		if !strings.Contains(row, map[CheckState]string{CheckOK: "OK", CheckFail: "FAIL"}[state]) {
 			t.Errorf("a check row in mono must say its state in a word: %q", row)
 		}
+	}
+}
+
+func TestCompose(t *testing.T) {
+	title := Part{Lines: []string{"T"}, Drop: 2}
+	rows := Part{Lines: []string{"r1", "r2"}, Drop: 1}
+	ask := Part{Lines: []string{"q1", "q2"}}
+	for _, c := range []struct {
+		h    int
+		want string
+	}{
+		{8, "T\n\nr1\nr2\n\nq1\nq2"},
+		{6, "T\n\nr1\nr2\nq1\nq2"}, // the bottom gap goes first
+		{5, "T\nr1\nr2\nq1\nq2"},
+		{4, "r1\nr2\nq1\nq2"}, // then the highest Drop
+		{3, "q1\nq2"},
+		{1, "q1\nq2"}, // what must stay stays (Fit cuts it)
+	} {
+		if got := Compose(c.h, title, rows, ask); got != c.want {
+			t.Errorf("Compose(%d) = %q, want %q", c.h, got, c.want)
+		}
+	}
+}
+
+// TestRunDropsOtherRuns: a result counts only in the run that asked for it,
+// on the Run that asked for it; Next cancels the work in flight.
+func TestRunDropsOtherRuns(t *testing.T) {
+	var a, b Run
+	res := a.Do(time.Minute, func(context.Context) any { return 1 })().(RunResult)
+	if v, ok := a.Current(res); !ok || v != 1 {
+		t.Fatalf("Current = %v, %v", v, ok)
+	}
+	if _, ok := b.Current(res); ok {
+		t.Error("another Run took the result")
+	}
+	held := a.Do(time.Minute, func(ctx context.Context) any { return ctx.Err() })
+	a.Next()
+	late := held().(RunResult)
+	if _, ok := a.Current(late); ok {
+		t.Error("a result of the run before Next counted")
+	}
+	if late.Value != context.Canceled {
+		t.Errorf("the earlier run's work saw %v, want it cancelled", late.Value)
+	}
+	if _, ok := a.Current(a.Tag(2)); !ok {
+		t.Error("Tag is not of the current run")
 	}
 }
