@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // errBadCode is the one answer for wrong, expired and used codes.
@@ -22,21 +23,21 @@ func errBadCode() error {
 // on failed lookups of the caller's principal (RFC 8628 §5.1: an admin
 // credential cannot be used to guess codes; anonymous callers never reach
 // a lookup). nodeID, if set, must match too (QR page).
-func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollment, error) {
+func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (store.Enrollment, error) {
 	now := s.now()
 	who := budgetKey(ctx)
 	if wait := s.lookups.wait(who, now); wait > 0 {
-		return Enrollment{}, rateLimited(wait)
+		return store.Enrollment{}, rateLimited(wait)
 	}
-	var e Enrollment
-	err := s.store.View(ctx, func(tx Tx) error {
+	var e store.Enrollment
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		c, ok := api.NormalizeUserCode(code)
 		if !ok {
 			return errBadCode()
 		}
 		var err error
 		e, err = tx.EnrollmentByUserCode(c)
-		if errors.Is(err, ErrNotFound) || (err == nil && (e.State != EnrollPending || !now.Before(e.ExpiresAt) ||
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (e.State != store.EnrollPending || !now.Before(e.ExpiresAt) ||
 			(nodeID != "" && e.NodeID != nodeID))) {
 			return errBadCode()
 		}
@@ -45,15 +46,15 @@ func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (Enrollmen
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == api.CodeInvalidCode {
 		s.lookups.charge(who, now)
-		s.event(ctx, Event{Type: api.EventCodeLookupFailed, NodeID: nodeID, Time: now, SourceIP: ip,
+		s.event(ctx, store.Event{Type: api.EventCodeLookupFailed, NodeID: nodeID, Time: now, SourceIP: ip,
 			Message: "a wrong, expired or used activation code was entered"})
 	}
 	return e, err
 }
 
 // event records e outside any other transaction; failures are only logged.
-func (s *Server) event(ctx context.Context, e Event) {
-	if err := s.store.Update(ctx, func(tx Tx) error { return tx.AddEvent(e) }); err != nil {
+func (s *Server) event(ctx context.Context, e store.Event) {
+	if err := s.store.Update(ctx, func(tx store.Tx) error { return tx.AddEvent(e) }); err != nil {
 		s.log.Error("record event", "type", e.Type, "err", err)
 	}
 }
@@ -74,18 +75,18 @@ func shownFingerprint(csrPEM string) string {
 
 // activation is what Find shows of e: what the node reported, its key's
 // fingerprint, and the other live enrollments for the same node ID.
-func (s *Server) activation(ctx context.Context, e Enrollment) (api.Activation, error) {
+func (s *Server) activation(ctx context.Context, e store.Enrollment) (api.Activation, error) {
 	a := api.Activation{
 		NodeID: e.NodeID, Make: e.Make, Model: e.Model, Version: e.Version, SourceIP: e.SourceIP,
 		RequestedAt: e.CreatedAt.UTC(), ExpiresAt: e.ExpiresAt.UTC(), KeyFingerprint: shownFingerprint(e.CSR),
 	}
 	now := s.now()
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		all, err := tx.EnrollmentsForNode(e.NodeID)
 		a.Competing = nil
 		for i := len(all) - 1; i >= 0; i-- { // oldest first
 			o := all[i]
-			if o.ID != e.ID && o.State == EnrollPending && now.Before(o.ExpiresAt) {
+			if o.ID != e.ID && o.State == store.EnrollPending && now.Before(o.ExpiresAt) {
 				a.Competing = append(a.Competing, api.CompetingRequest{
 					KeyFingerprint: shownFingerprint(o.CSR), SourceIP: o.SourceIP, RequestedAt: o.CreatedAt.UTC()})
 			}
@@ -137,13 +138,13 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 	}
 	var out api.LicenseResponse
 	var wake []string
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		e, err := tx.Enrollment(found.ID)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		if e.State != EnrollPending || !now.Before(e.ExpiresAt) {
+		if e.State != store.EnrollPending || !now.Before(e.ExpiresAt) {
 			return errBadCode() // lost a race with deny, cancel or another license
 		}
 		site := ""
@@ -158,8 +159,8 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 			}
 		}
 		node, err := tx.Node(e.NodeID)
-		if errors.Is(err, ErrNotFound) {
-			node = Node{ID: e.NodeID, CreatedAt: now}
+		if errors.Is(err, store.ErrNotFound) {
+			node = store.Node{ID: e.NodeID, CreatedAt: now}
 		} else if err != nil {
 			return err
 		}
@@ -190,17 +191,17 @@ func (s *Server) license(ctx context.Context, code, nodeID string, req api.Licen
 	return out, nil
 }
 
-func siteByName(tx Tx, name string) (Site, error) {
+func siteByName(tx store.Tx, name string) (store.Site, error) {
 	sites, err := tx.Sites()
 	if err != nil {
-		return Site{}, err
+		return store.Site{}, err
 	}
 	for _, st := range sites {
 		if st.Name == name || st.ID == name {
 			return st, nil
 		}
 	}
-	return Site{}, errorf(api.CodeInvalidRequest, "no site named %q", name)
+	return store.Site{}, errorf(api.CodeInvalidRequest, "no site named %q", name)
 }
 
 // deny refuses the pending enrollment with code.
@@ -209,20 +210,20 @@ func (s *Server) deny(ctx context.Context, code, ip string) (api.DenyResponse, e
 	if err != nil {
 		return api.DenyResponse{}, err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		e, err := tx.Enrollment(found.ID)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		if e.State != EnrollPending || !now.Before(e.ExpiresAt) {
+		if e.State != store.EnrollPending || !now.Before(e.ExpiresAt) {
 			return errBadCode()
 		}
-		e.State, e.DecidedAt = EnrollDenied, now
+		e.State, e.DecidedAt = store.EnrollDenied, now
 		if err := tx.PutEnrollment(e); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventDenied, NodeID: e.NodeID, Time: now, SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventDenied, NodeID: e.NodeID, Time: now, SourceIP: ip,
 			Message: "an admin denied the activation code"})
 	})
 	if err != nil {
@@ -280,13 +281,13 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 		hashes[id] = pairingKeyHash(s.secret, id, key)
 	}
 	var out api.NodeList
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		out.Nodes = nil
 		now := s.now()
 		for _, id := range req.IDs {
 			node, err := tx.Node(id)
-			if errors.Is(err, ErrNotFound) {
-				node = Node{ID: id, Name: id, CreatedAt: now}
+			if errors.Is(err, store.ErrNotFound) {
+				node = store.Node{ID: id, Name: id, CreatedAt: now}
 			} else if err != nil {
 				return err
 			}
@@ -318,7 +319,7 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 			if err := tx.PutNode(node); err != nil {
 				return err
 			}
-			if err := tx.AddEvent(Event{Type: api.EventNodeAdded, NodeID: id, Time: now, SourceIP: ip, Message: msg}); err != nil {
+			if err := tx.AddEvent(store.Event{Type: api.EventNodeAdded, NodeID: id, Time: now, SourceIP: ip, Message: msg}); err != nil {
 				return err
 			}
 			out.Nodes = append(out.Nodes, apiNode(node))
@@ -334,7 +335,7 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 	return out, nil
 }
 
-func apiNode(n Node) api.Node {
+func apiNode(n store.Node) api.Node {
 	return api.Node{
 		ID: n.ID, Name: n.Name, Status: n.Status, Project: n.Project, Site: n.Site, Make: n.Make, Model: n.Model,
 		Version: n.Version, SourceIP: n.SourceIP, Tags: maps.Clone(n.Tags), PreAdded: n.PreAdded, PairingKey: n.PairingKeyHash != "",
@@ -345,7 +346,7 @@ func apiNode(n Node) api.Node {
 // nodes lists every node.
 func (s *Server) nodes(ctx context.Context) (api.NodeList, error) {
 	out := api.NodeList{Nodes: []api.Node{}}
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		nodes, err := tx.Nodes()
 		for _, n := range nodes {
 			out.Nodes = append(out.Nodes, apiNode(n))
@@ -360,13 +361,13 @@ func (s *Server) nodes(ctx context.Context) (api.NodeList, error) {
 
 // node returns one node.
 func (s *Server) node(ctx context.Context, id string) (api.Node, error) {
-	var n Node
-	err := s.store.View(ctx, func(tx Tx) error {
+	var n store.Node
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		n, err = tx.Node(id)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return api.Node{}, errorf(api.CodeNotFound, "no node %q", id)
 	}
 	if err != nil {
@@ -379,9 +380,9 @@ func (s *Server) node(ctx context.Context, id string) (api.Node, error) {
 // from then on, and the ID may register again with any key.
 func (s *Server) deleteNode(ctx context.Context, id, ip string) error {
 	var wake []string
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		wake = nil
-		if _, err := tx.Node(id); errors.Is(err, ErrNotFound) {
+		if _, err := tx.Node(id); errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeNotFound, "no node %q", id)
 		} else if err != nil {
 			return err
@@ -399,7 +400,7 @@ func (s *Server) deleteNode(ctx context.Context, id, ip string) error {
 		if err := tx.DeleteNode(id); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventNodeDeleted, NodeID: id, Time: s.now(), SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventNodeDeleted, NodeID: id, Time: s.now(), SourceIP: ip,
 			Message: "an admin deleted the node"})
 	})
 	if err != nil {
@@ -414,7 +415,7 @@ func (s *Server) deleteNode(ctx context.Context, id, ip string) error {
 // sites lists the sites.
 func (s *Server) sites(ctx context.Context) (api.SiteList, error) {
 	out := api.SiteList{Sites: []api.Site{}}
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		sites, err := tx.Sites()
 		for _, st := range sites {
 			out.Sites = append(out.Sites, api.Site{ID: st.ID, Name: st.Name, Project: st.Project})
@@ -436,8 +437,8 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 	if err := checkField("project", req.Project, false); err != nil {
 		return api.Site{}, err
 	}
-	st := Site{ID: newID(), Name: req.Name, Project: req.Project}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	st := store.Site{ID: newID(), Name: req.Name, Project: req.Project}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := siteByName(tx, req.Name); err == nil {
 			return errorf(api.CodeConflict, "a site named %q exists", req.Name)
 		}
@@ -448,7 +449,7 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 		if st.Project != "" {
 			msg += fmt.Sprintf(" with project %q", st.Project)
 		}
-		return tx.AddEvent(Event{Type: api.EventSiteCreated, Time: s.now(), Message: msg})
+		return tx.AddEvent(store.Event{Type: api.EventSiteCreated, Time: s.now(), Message: msg})
 	})
 	if err != nil {
 		return api.Site{}, fmt.Errorf("create site: %w", err)
@@ -458,9 +459,9 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 
 // deleteSite removes a site.
 func (s *Server) deleteSite(ctx context.Context, id string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		st, err := tx.Site(id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeNotFound, "no site %q", id)
 		} else if err != nil {
 			return err
@@ -468,7 +469,7 @@ func (s *Server) deleteSite(ctx context.Context, id string) error {
 		if err := tx.DeleteSite(id); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventSiteDeleted, Time: s.now(), Message: fmt.Sprintf("site %q removed", st.Name)})
+		return tx.AddEvent(store.Event{Type: api.EventSiteDeleted, Time: s.now(), Message: fmt.Sprintf("site %q removed", st.Name)})
 	})
 	if err != nil {
 		return fmt.Errorf("delete site: %w", err)

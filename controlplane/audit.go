@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // auditWindow is how often one kind of failure from one source is written
@@ -65,5 +67,5 @@ func (s *Server) auditFailureOf(ctx context.Context, typ, subject, nodeID, ip, m
 	if n > 0 {
 		msg += fmt.Sprintf(" (%d more from %s in the minute before, not listed one by one)", n, src)
 	}
-	s.event(ctx, Event{Type: typ, NodeID: nodeID, Time: now, SourceIP: ip, Message: msg})
+	s.event(ctx, store.Event{Type: typ, NodeID: nodeID, Time: now, SourceIP: ip, Message: msg})
 }

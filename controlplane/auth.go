@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // routeMux is the server's ServeMux that also records, for every pattern
@@ -114,7 +115,7 @@ func (s *Server) requireAPI(perm Perm, h http.Handler) http.Handler {
 			writeError(w, s.log, r, err)
 			return
 		}
-		if !p.Role.Can(perm) {
+		if !roleCan(p.Role, perm) {
 			writeError(w, s.log, r, errForbidden())
 			return
 		}
@@ -135,16 +136,16 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 		return Principal{}, errorf(api.CodeUnauthorized, "Authorization: Bearer <token> is required (the admin token or a personal API token)")
 	}
 	if s.isAdmin(tok) {
-		return Principal{Kind: KindAdminToken, User: adminTokenActor, Role: RoleAdmin}, nil
+		return Principal{Kind: KindAdminToken, User: adminTokenActor, Role: store.RoleAdmin}, nil
 	}
 	bad := errorf(api.CodeUnauthorized, "the bearer token is not valid")
 	if !strings.HasPrefix(tok, apiTokenPrefix) {
 		return Principal{}, bad
 	}
-	var t APIToken
-	var u User
+	var t store.APIToken
+	var u store.User
 	now := s.now()
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if t, err = tx.APITokenByHash(sha256Hex(tok)); err != nil {
 			return err
@@ -153,7 +154,7 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 		return err
 	})
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return Principal{}, bad
 	case err != nil:
 		return Principal{}, err
@@ -163,7 +164,7 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 		return Principal{}, errorf(api.CodeUnauthorized, "the token's user is disabled")
 	}
 	if now.Sub(t.LastUsed) >= apiTokenTouchEvery {
-		err := s.store.Update(ctx, func(tx Tx) error {
+		err := s.store.Update(ctx, func(tx store.Tx) error {
 			cur, err := tx.APIToken(t.ID)
 			if err != nil {
 				return err
@@ -171,7 +172,7 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 			cur.LastUsed = now
 			return tx.PutAPIToken(cur)
 		})
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("record API token use", "id", t.ID, "err", err)
 		}
 	}
@@ -224,19 +225,20 @@ func (s *Server) isAdmin(tok string) bool {
 
 // actorStore records the request's principal (actorOf) on every event
 // added without an actor.
-type actorStore struct{ Store }
+type actorStore struct{ store.Store }
 
-func (s actorStore) Update(ctx context.Context, fn func(Tx) error) error {
+func (s actorStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	actor := actorOf(ctx)
-	return s.Store.Update(ctx, func(tx Tx) error { return fn(actorTx{Tx: tx, actor: actor}) })
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(actorTx{Tx: tx, actor: actor}) })
 }
 
 type actorTx struct {
-	Tx
+	store.Tx
+
 	actor string
 }
 
-func (t actorTx) AddEvent(e Event) error {
+func (t actorTx) AddEvent(e store.Event) error {
 	if e.Actor == "" {
 		e.Actor = t.actor
 	}

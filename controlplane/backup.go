@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
 // Backup writes a consistent snapshot of the control plane in dataDir to
@@ -24,24 +24,14 @@ import (
 // key). It works while the server runs. The archive holds secrets: keep it
 // as safe as the data directory.
 func Backup(ctx context.Context, dataDir, out string) error {
-	dbPath := filepath.Join(dataDir, dbFile)
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("controlplane: backup: no database in %s: %w", dataDir, err)
-	}
 	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".backup-*")
 	if err != nil {
 		return fmt.Errorf("controlplane: backup: %w", err)
 	}
 	defer os.RemoveAll(tmpDir)
-	snap := filepath.Join(tmpDir, dbFile)
-	db, err := sql.Open("sqlite", sqliteDSN(dbPath, false))
-	if err != nil {
-		return fmt.Errorf("controlplane: backup: open %s: %w", dbPath, err)
-	}
-	_, err = db.ExecContext(ctx, "VACUUM INTO ?", snap)
-	db.Close()
-	if err != nil {
-		return fmt.Errorf("controlplane: backup: snapshot %s: %w", dbPath, err)
+	snap := filepath.Join(tmpDir, sqlite.File)
+	if err := sqlite.Snapshot(ctx, dataDir, snap); err != nil {
+		return fmt.Errorf("controlplane: backup: %w", err)
 	}
 	files := []string{snap}
 	ents, err := os.ReadDir(dataDir)
@@ -96,11 +86,7 @@ func Backup(ctx context.Context, dataDir, out string) error {
 // backedUp says whether a data directory file other than the database
 // goes into a backup (not the live database files, not temporaries).
 func backedUp(name string) bool {
-	switch name {
-	case dbFile, dbFile + "-wal", dbFile + "-shm", dbFile + "-journal":
-		return false
-	}
-	return !strings.Contains(name, ".tmp-") && !strings.HasPrefix(name, ".")
+	return !sqlite.IsLiveFile(name) && !strings.Contains(name, ".tmp-") && !strings.HasPrefix(name, ".")
 }
 
 func addToTar(tw *tar.Writer, path string) error {
@@ -183,7 +169,7 @@ func Restore(archive, dataDir string) (err error) {
 			return fmt.Errorf("controlplane: restore: write %s: %w", p, err)
 		}
 	}
-	for _, need := range []string{dbFile, caCertFile, caKeyFile, secretFile} {
+	for _, need := range []string{sqlite.File, caCertFile, caKeyFile, secretFile} {
 		if !seen[need] {
 			return fmt.Errorf("controlplane: restore: %s is not a control plane backup (no %s)", archive, need)
 		}

@@ -3,12 +3,10 @@ package controlplane_test
 import (
 	"context"
 	"crypto/x509"
-	"database/sql"
 	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -94,24 +92,5 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 		if _, err := c.Verify(x509.VerifyOptions{Roots: rs.CertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Fatalf("the restored CA does not verify %s's certificate: %v", id, err)
 		}
-	}
-}
-
-// TestNewerSchemaRefused: a database from a newer controlplane (say, a
-// restored backup) is refused with one sentence instead of being used.
-func TestNewerSchemaRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "controlplane.db")
-	openStore(t, path).Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("PRAGMA user_version = 9999"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	_, err = controlplane.OpenSQLite(context.Background(), path)
-	if err == nil || !strings.Contains(err.Error(), "schema version 9999, newer than this controlplane knows") {
-		t.Fatalf("OpenSQLite on a newer schema: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // CRL reason codes (RFC 5280 §5.3.1) used here.
@@ -36,25 +37,6 @@ const (
 	// revocations (renewals and deregistrations invalidate it at once).
 	crlRecheck = 30 * time.Second
 )
-
-// NodeCert is a certificate issued to a node. The node's current one is
-// Node.CertSerial; a predecessor is accepted until GraceUntil (renewal);
-// every other one that has not expired is revoked and listed in the CRL.
-type NodeCert struct {
-	Serial         string // serialHex
-	NodeID         string
-	KeyFingerprint string
-	Certificate    string // PEM
-	IssuedAt       time.Time
-	NotAfter       time.Time
-	// GraceUntil, on a certificate a renewal replaced, is when it stops
-	// working if the new one is not used before.
-	GraceUntil time.Time
-	// RevokedAt is when the server first found it revoked (zero: not
-	// yet); Reason is its CRL reason code.
-	RevokedAt time.Time
-	Reason    int
-}
 
 // setCertDefaults fills the certificate options of opts.
 func setCertDefaults(opts *Options) {
@@ -82,19 +64,19 @@ func (s *Server) profile() nodeProfile {
 }
 
 // issueNode signs csr for nodeID and records the certificate.
-func (s *Server) issueNode(tx Tx, csr checkedCSR, nodeID string, now time.Time) (string, *x509.Certificate, error) {
+func (s *Server) issueNode(tx store.Tx, csr checkedCSR, nodeID string, now time.Time) (string, *x509.Certificate, error) {
 	certPEM, cert, err := s.ca.signNode(csr, nodeID, s.profile(), now)
 	if err != nil {
 		return "", nil, err
 	}
-	err = tx.PutNodeCert(NodeCert{Serial: serialHex(cert.SerialNumber), NodeID: nodeID, KeyFingerprint: csr.fingerprint,
+	err = tx.PutNodeCert(store.NodeCert{Serial: serialHex(cert.SerialNumber), NodeID: nodeID, KeyFingerprint: csr.fingerprint,
 		Certificate: certPEM, IssuedAt: now, NotAfter: cert.NotAfter})
 	return certPEM, cert, err
 }
 
 // revocation says whether c is revoked now and why (a CRL reason code),
 // given its node (found false when the node is gone).
-func revocation(c NodeCert, n Node, found bool, now time.Time) (bool, int) {
+func revocation(c store.NodeCert, n store.Node, found bool, now time.Time) (bool, int) {
 	switch {
 	case !c.RevokedAt.IsZero():
 		return true, c.Reason
@@ -112,13 +94,13 @@ func revocation(c NodeCert, n Node, found bool, now time.Time) (bool, int) {
 // is one the server still accepts for n. The node's current certificate
 // is; its first use ends the grace of the ones it replaced (they are
 // revoked). A replaced one is while its grace lasts.
-func (s *Server) checkCert(ctx context.Context, n Node, serial string, now time.Time) error {
+func (s *Server) checkCert(ctx context.Context, n store.Node, serial string, now time.Time) error {
 	if n.Status != api.StatusRegistered {
 		return errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted or replaced)", n.ID)
 	}
 	if n.CertSerial == serial {
 		var inGrace bool
-		err := s.store.View(ctx, func(tx Tx) error {
+		err := s.store.View(ctx, func(tx store.Tx) error {
 			certs, err := tx.NodeCertsForNode(n.ID)
 			for _, c := range certs {
 				inGrace = inGrace || (c.Serial != serial && c.RevokedAt.IsZero() && now.Before(c.GraceUntil))
@@ -130,8 +112,8 @@ func (s *Server) checkCert(ctx context.Context, n Node, serial string, now time.
 		}
 		return s.supersede(ctx, n.ID, serial, now)
 	}
-	var c NodeCert
-	err := s.store.View(ctx, func(tx Tx) error {
+	var c store.NodeCert
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		c, err = tx.NodeCert(serial)
 		return err
@@ -141,7 +123,7 @@ func (s *Server) checkCert(ctx context.Context, n Node, serial string, now time.
 			return nil
 		}
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted, replaced or renewed)", n.ID)
@@ -150,7 +132,7 @@ func (s *Server) checkCert(ctx context.Context, n Node, serial string, now time.
 // supersede revokes the certificates of nodeID in their renewal grace now
 // that current was used, and signs a new CRL.
 func (s *Server) supersede(ctx context.Context, nodeID, current string, now time.Time) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		certs, err := tx.NodeCertsForNode(nodeID)
 		if err != nil {
 			return err
@@ -175,22 +157,22 @@ func (s *Server) supersede(ctx context.Context, nodeID, current string, now time
 // revokedCerts stamps the certificates that became revoked since the last
 // call (node deregistered, deleted, re-registered, renewal grace over) and
 // returns every revoked one that has not expired.
-func (s *Server) revokedCerts(ctx context.Context, now time.Time) ([]NodeCert, error) {
-	var live []NodeCert
-	var fresh []NodeCert
-	find := func(tx Tx) error {
+func (s *Server) revokedCerts(ctx context.Context, now time.Time) ([]store.NodeCert, error) {
+	var live []store.NodeCert
+	var fresh []store.NodeCert
+	find := func(tx store.Tx) error {
 		var err error
 		live, fresh = nil, nil
 		certs, err := tx.LiveNodeCerts(now)
 		if err != nil {
 			return err
 		}
-		nodes := map[string]*Node{}
+		nodes := map[string]*store.Node{}
 		for _, c := range certs {
 			n, ok := nodes[c.NodeID]
 			if !ok {
 				got, err := tx.Node(c.NodeID)
-				if err != nil && !errors.Is(err, ErrNotFound) {
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				if err == nil {
@@ -198,7 +180,7 @@ func (s *Server) revokedCerts(ctx context.Context, now time.Time) ([]NodeCert, e
 				}
 				nodes[c.NodeID] = n
 			}
-			var node Node
+			var node store.Node
 			if n != nil {
 				node = *n
 			}
@@ -220,7 +202,7 @@ func (s *Server) revokedCerts(ctx context.Context, now time.Time) ([]NodeCert, e
 	if len(fresh) == 0 {
 		return live, nil
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := find(tx); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // maxFieldLen bounds make, model, version, names and projects.
@@ -104,7 +105,7 @@ func pairingKeyHash(secret []byte, nodeID, key string) string {
 
 // pairingKeyMatches reports, in constant time, whether key is node's pairing
 // key.
-func (s *Server) pairingKeyMatches(node Node, key string) bool {
+func (s *Server) pairingKeyMatches(node store.Node, key string) bool {
 	if node.PairingKeyHash == "" || key == "" {
 		return false
 	}
@@ -143,15 +144,15 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		return api.EnrollResponse{}, errorf(api.CodeInvalidCSR, "%v", err)
 	}
 	target := "pairing-key:" + req.NodeID
-	var out Enrollment
+	var out store.Enrollment
 	var wake []string
 	var badKey bool
 	var capped string
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		wake, badKey, capped = nil, false, ""
 		node, err := tx.Node(req.NodeID)
 		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		enrollments, err := tx.EnrollmentsForNode(req.NodeID)
@@ -170,7 +171,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			if e.KeyFingerprint != csr.fingerprint {
 				continue
 			}
-			if e.State == EnrollPending && now.Before(e.ExpiresAt) {
+			if e.State == store.EnrollPending && now.Before(e.ExpiresAt) {
 				if proof {
 					if wake, err = s.approveProven(tx, &e, &node, now, ip); err != nil {
 						return err
@@ -179,7 +180,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 				out = e
 				return nil
 			}
-			if e.State == EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint &&
+			if e.State == store.EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint &&
 				certSerial(e.Certificate) == node.CertSerial && now.Before(node.CertNotAfter) {
 				out = e
 				return nil
@@ -200,9 +201,9 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		if !proof {
 			// Another key for a pending ID competes; it never replaces the
 			// live ones, but their number is bounded.
-			var live []Enrollment
+			var live []store.Enrollment
 			for _, e := range enrollments {
-				if e.State == EnrollPending && now.Before(e.ExpiresAt) {
+				if e.State == store.EnrollPending && now.Before(e.ExpiresAt) {
 					live = append(live, e)
 				}
 			}
@@ -224,9 +225,9 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 				return err
 			}
 		}
-		e := Enrollment{
+		e := store.Enrollment{
 			ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
-			CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: EnrollPending, SourceIP: ip, SourceKey: src,
+			CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 			CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 		}
 		e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
@@ -234,11 +235,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			return err
 		}
 		if !exists {
-			node = Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+			node = store.Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
 		}
 		node.Status = api.StatusPending
 		node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
-		if err := tx.AddEvent(Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
+		if err := tx.AddEvent(store.Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("%s %s asked for an activation code (key %s)", req.Make, req.Model, api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo))}); err != nil {
 			return err
 		}
@@ -272,7 +273,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	}
 	verify := base + api.PathActivatePage
 	status := api.EnrollStatusPending
-	if out.State == EnrollApproved {
+	if out.State == store.EnrollApproved {
 		status = api.EnrollStatusApproved
 	}
 	return api.EnrollResponse{
@@ -290,7 +291,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 
 // pendingCapped checks the caps on live pending enrollments (in all, and
 // from src) and says which one is reached, or "".
-func (s *Server) pendingCapped(tx Tx, now time.Time, src string) (string, error) {
+func (s *Server) pendingCapped(tx store.Tx, now time.Time, src string) (string, error) {
 	if s.opts.MaxPending > 0 {
 		n, err := tx.CountPending(now, "")
 		if err != nil {
@@ -315,7 +316,7 @@ func (s *Server) pendingCapped(tx Tx, now time.Time, src string) (string, error)
 // approveProven approves e of a pre-added node that proved itself with its
 // pairing key, and ends the node's other pending enrollments. It returns the
 // enrollments to wake (e and the ended ones); the caller stores e.
-func (s *Server) approveProven(tx Tx, e *Enrollment, node *Node, now time.Time, ip string) ([]string, error) {
+func (s *Server) approveProven(tx store.Tx, e *store.Enrollment, node *store.Node, now time.Time, ip string) ([]string, error) {
 	if err := s.approve(tx, e, node, now, ip, "pre-added by an admin; the node proved it with its pairing key"); err != nil {
 		return nil, err
 	}
@@ -325,15 +326,15 @@ func (s *Server) approveProven(tx Tx, e *Enrollment, node *Node, now time.Time, 
 
 // endOthers marks every pending enrollment of nodeID but keep superseded
 // (their polls get invalid_grant) and returns their IDs to wake.
-func endOthers(tx Tx, nodeID, keep string, now time.Time) ([]string, error) {
+func endOthers(tx store.Tx, nodeID, keep string, now time.Time) ([]string, error) {
 	enrollments, err := tx.EnrollmentsForNode(nodeID)
 	if err != nil {
 		return nil, err
 	}
 	var ended []string
 	for _, e := range enrollments {
-		if e.ID != keep && e.State == EnrollPending {
-			e.State, e.DecidedAt = EnrollSuperseded, now
+		if e.ID != keep && e.State == store.EnrollPending {
+			e.State, e.DecidedAt = store.EnrollSuperseded, now
 			if err := tx.PutEnrollment(e); err != nil {
 				return nil, err
 			}
@@ -344,11 +345,11 @@ func endOthers(tx Tx, nodeID, keep string, now time.Time) ([]string, error) {
 }
 
 // uniqueUserCode draws a code no live pending enrollment uses.
-func uniqueUserCode(tx Tx, now time.Time) (string, error) {
+func uniqueUserCode(tx store.Tx, now time.Time) (string, error) {
 	for range 10 {
 		code := newUserCode()
 		e, err := tx.EnrollmentByUserCode(code)
-		if errors.Is(err, ErrNotFound) || (err == nil && (e.State != EnrollPending || !now.Before(e.ExpiresAt))) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (e.State != store.EnrollPending || !now.Before(e.ExpiresAt))) {
 			return code, nil
 		}
 		if err != nil {
@@ -360,7 +361,7 @@ func uniqueUserCode(tx Tx, now time.Time) (string, error) {
 
 // approve signs e's CSR and marks e approved and node registered; the caller
 // stores e (node is stored here) and publishes e.ID after commit.
-func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, how string) error {
+func (s *Server) approve(tx store.Tx, e *store.Enrollment, node *store.Node, now time.Time, ip, how string) error {
 	csr, err := checkCSR(e.CSR)
 	if err != nil {
 		return fmt.Errorf("approve %s: stored CSR: %w", e.NodeID, err)
@@ -369,7 +370,7 @@ func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, ho
 	if err != nil {
 		return err
 	}
-	e.State, e.DecidedAt, e.Certificate = EnrollApproved, now, certPEM
+	e.State, e.DecidedAt, e.Certificate = store.EnrollApproved, now, certPEM
 	node.Status = api.StatusRegistered
 	node.Make, node.Model, node.Version = e.Make, e.Model, e.Version
 	node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.fingerprint, serialHex(cert.SerialNumber), cert.NotAfter
@@ -390,7 +391,7 @@ func (s *Server) approve(tx Tx, e *Enrollment, node *Node, now time.Time, ip, ho
 	if node.Site != "" {
 		msg += fmt.Sprintf(", site %q", node.Site)
 	}
-	return tx.AddEvent(Event{Type: api.EventActivated, NodeID: e.NodeID, Time: now, SourceIP: ip,
+	return tx.AddEvent(store.Event{Type: api.EventActivated, NodeID: e.NodeID, Time: now, SourceIP: ip,
 		Message: msg + " (" + how + ")"})
 }
 
@@ -403,13 +404,13 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held 
 		return api.Registration{}, errorf(api.CodeInvalidRequest, "device_code is required")
 	}
 	hash := sha256Hex(req.DeviceCode)
-	var e Enrollment
-	err := s.store.View(ctx, func(tx Tx) error {
+	var e store.Enrollment
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		e, err = tx.EnrollmentByDeviceHash(hash)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return api.Registration{}, errorf(api.CodeInvalidGrant, "unknown device code; start a new enrollment")
 	}
 	if err != nil {
@@ -459,16 +460,16 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held 
 // poll should wait, at most until expires. When first is set it enforces
 // the interval (slow_down) and records the poll time.
 func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, first bool) (reg api.Registration, expires time.Time, pending bool, err error) {
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		e, err := tx.EnrollmentByDeviceHash(hash)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeInvalidGrant, "unknown device code; start a new enrollment")
 		}
 		if err != nil {
 			return err
 		}
 		switch e.State {
-		case EnrollApproved:
+		case store.EnrollApproved:
 			node, err := tx.Node(e.NodeID)
 			if err != nil {
 				return err
@@ -483,7 +484,7 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 				if err := tx.PutEnrollment(e); err != nil {
 					return err
 				}
-				if err := tx.AddEvent(Event{Type: api.EventRegistered, NodeID: e.NodeID, Time: now, SourceIP: ip,
+				if err := tx.AddEvent(store.Event{Type: api.EventRegistered, NodeID: e.NodeID, Time: now, SourceIP: ip,
 					Message: "node received its certificate"}); err != nil {
 					return err
 				}
@@ -498,11 +499,11 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 				reg = s.withAccessToken(reg, now)
 			}
 			return nil
-		case EnrollDenied:
+		case store.EnrollDenied:
 			return errorf(api.CodeAccessDenied, "an admin denied this activation code")
-		case EnrollCancelled:
+		case store.EnrollCancelled:
 			return errorf(api.CodeInvalidGrant, "this enrollment was cancelled; start a new one")
-		case EnrollSuperseded:
+		case store.EnrollSuperseded:
 			return errorf(api.CodeInvalidGrant, "another enrollment of this node ID was licensed or registered; start a new one")
 		}
 		if !now.Before(e.ExpiresAt) {
@@ -524,7 +525,7 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 	return reg, expires, pending, err
 }
 
-func (s *Server) registration(n Node, certPEM string, now time.Time) api.Registration {
+func (s *Server) registration(n store.Node, certPEM string, now time.Time) api.Registration {
 	return api.Registration{
 		NodeID: n.ID, NodeName: n.Name, Project: n.Project, Site: n.Site, Tags: maps.Clone(n.Tags),
 		Certificate: certPEM, CABundle: string(s.ca.certPEM), ServerTime: now.UTC(),
@@ -535,20 +536,20 @@ func (s *Server) registration(n Node, certPEM string, now time.Time) api.Registr
 func (s *Server) cancel(ctx context.Context, req api.CancelRequest, ip string) error {
 	hash := sha256Hex(req.DeviceCode)
 	var id string
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		e, err := tx.EnrollmentByDeviceHash(hash)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeInvalidGrant, "unknown device code")
 		}
-		if err != nil || e.State != EnrollPending {
+		if err != nil || e.State != store.EnrollPending {
 			return err
 		}
 		now := s.now()
-		e.State, e.DecidedAt, id = EnrollCancelled, now, e.ID
+		e.State, e.DecidedAt, id = store.EnrollCancelled, now, e.ID
 		if err := tx.PutEnrollment(e); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventCancelled, NodeID: e.NodeID, Time: now, SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventCancelled, NodeID: e.NodeID, Time: now, SourceIP: ip,
 			Message: "the node cancelled its enrollment"})
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // Portal login: user name and password, then a TOTP code if the user has
@@ -139,12 +140,12 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, "login", d)
 		return
 	}
-	stage := SessionActive
+	stage := store.SessionActive
 	switch {
 	case u.TOTPSecret != "":
-		stage = SessionTOTP
+		stage = store.SessionTOTP
 	case u.MustChangePassword:
-		stage = SessionPassword
+		stage = store.SessionPassword
 	}
 	if err := p.newSession(w, r, u.Name, stage); err != nil {
 		msg, status := p.message(r, err)
@@ -153,7 +154,7 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setCookie(w, loginCSRF, "", -1)
-	if stage == SessionActive {
+	if stage == store.SessionActive {
 		p.loggedIn(w, r, u.Name, "password")
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -163,33 +164,33 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 // checkLogin verifies name and password with one argon2id verification
 // whatever the outcome. reason says why a login failed, for the audit.
-func (p *portal) checkLogin(ctx context.Context, name, pw string) (User, bool, string) {
+func (p *portal) checkLogin(ctx context.Context, name, pw string) (store.User, bool, string) {
 	if name == adminTokenActor {
 		verifyPassword(dummyHash(), pw)
 		if p.s.isAdmin(pw) {
-			return User{Name: adminTokenActor, Role: RoleAdmin}, true, ""
+			return store.User{Name: adminTokenActor, Role: store.RoleAdmin}, true, ""
 		}
-		return User{}, false, "wrong admin token"
+		return store.User{}, false, "wrong admin token"
 	}
-	var u User
-	err := p.s.store.View(ctx, func(tx Tx) error {
+	var u store.User
+	err := p.s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		u, err = tx.User(name)
 		return err
 	})
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			p.s.log.Error("login: read user", "err", err)
 		}
 		verifyPassword(dummyHash(), pw)
-		return User{}, false, "unknown user"
+		return store.User{}, false, "unknown user"
 	}
 	good := verifyPassword(u.PasswordHash, pw)
 	switch {
 	case !good:
-		return User{}, false, "wrong password"
+		return store.User{}, false, "wrong password"
 	case u.Disabled:
-		return User{}, false, "user is disabled"
+		return store.User{}, false, "user is disabled"
 	}
 	return u, true, ""
 }
@@ -204,7 +205,7 @@ func (p *portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how stri
 	if name == adminTokenActor {
 		ctx = WithPrincipal(r.Context(), Principal{Kind: KindAdminToken})
 	}
-	err := p.s.store.Update(ctx, func(tx Tx) error {
+	err := p.s.store.Update(ctx, func(tx store.Tx) error {
 		if name != adminTokenActor {
 			u, err := tx.User(name)
 			if err != nil {
@@ -215,7 +216,7 @@ func (p *portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how stri
 				return err
 			}
 		}
-		return tx.AddEvent(Event{Type: api.EventLogin, Time: now, SourceIP: sourceIP(r), Message: "portal login (" + how + ")"})
+		return tx.AddEvent(store.Event{Type: api.EventLogin, Time: now, SourceIP: sourceIP(r), Message: "portal login (" + how + ")"})
 	})
 	if err != nil {
 		p.s.log.Error("record login", "err", err)
@@ -224,7 +225,7 @@ func (p *portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how stri
 
 // upgrade replaces the session by one at stage (a new cookie: the ID
 // changes with the privilege).
-func (p *portal) upgrade(w http.ResponseWriter, r *http.Request, old Session, stage SessionStage) error {
+func (p *portal) upgrade(w http.ResponseWriter, r *http.Request, old store.Session, stage store.SessionStage) error {
 	p.endSession(r.Context(), old.Hash)
 	return p.newSession(w, r, old.User, stage)
 }
@@ -245,9 +246,9 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 		p.throttled(w, r, "totp", d, wait)
 		return
 	}
-	var u User
+	var u store.User
 	ok := false
-	err := p.s.store.Update(r.Context(), func(tx Tx) error {
+	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
 		var err error
 		if u, err = tx.User(name); err != nil {
 			return err
@@ -273,9 +274,9 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 		p.render(w, r, http.StatusUnauthorized, "totp", d)
 		return
 	}
-	stage := SessionActive
+	stage := store.SessionActive
 	if u.MustChangePassword {
-		stage = SessionPassword
+		stage = store.SessionPassword
 	}
 	if err := p.upgrade(w, r, ss, stage); err != nil {
 		msg, status := p.message(r, err)
@@ -283,7 +284,7 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 		p.render(w, r, status, "totp", d)
 		return
 	}
-	if stage == SessionActive {
+	if stage == store.SessionActive {
 		p.loggedIn(w, r, name, "password and two-factor code")
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -309,7 +310,7 @@ func (p *portal) setPassword(r *http.Request, user string) error {
 		return errorf(api.CodeInvalidRequest, "%s", strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".")
 	}
 	hash := hashPassword(pw)
-	return p.s.store.Update(r.Context(), func(tx Tx) error {
+	return p.s.store.Update(r.Context(), func(tx store.Tx) error {
 		u, err := getUser(tx, user)
 		if err != nil {
 			return err
@@ -321,7 +322,7 @@ func (p *portal) setPassword(r *http.Request, user string) error {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventPasswordChanged, Time: p.s.now(), SourceIP: sourceIP(r), Actor: user,
+		return tx.AddEvent(store.Event{Type: api.EventPasswordChanged, Time: p.s.now(), SourceIP: sourceIP(r), Actor: user,
 			Message: "user " + user + " changed their password"})
 	})
 }
@@ -337,7 +338,7 @@ func (p *portal) passwordSubmit(w http.ResponseWriter, r *http.Request, d pageDa
 	}
 	err := p.setPassword(r, ss.User)
 	if err == nil {
-		err = p.upgrade(w, r, ss, SessionActive)
+		err = p.upgrade(w, r, ss, store.SessionActive)
 	}
 	if err != nil {
 		msg, status := p.message(r, err)
@@ -358,7 +359,7 @@ type sessionRow struct {
 
 type accountData struct {
 	User     string
-	Role     Role
+	Role     store.Role
 	Sites    []string
 	TOTP     bool // two-factor login is on
 	Sessions []sessionRow
@@ -371,7 +372,7 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 	d.Title, d.Nav = "Your account", "account"
 	who := d.Who
 	data := accountData{User: who.User, Role: who.Role, Sites: who.Sites}
-	err := p.s.store.View(r.Context(), func(tx Tx) error {
+	err := p.s.store.View(r.Context(), func(tx store.Tx) error {
 		if who.Kind == KindUser {
 			u, err := tx.User(who.User)
 			if err != nil {
@@ -389,7 +390,7 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 		list, err := tx.SessionsForUser(who.User)
 		now := p.s.now()
 		for _, ss := range list {
-			if ss.live(now) && ss.Stage == SessionActive {
+			if sessionLive(ss, now) && ss.Stage == store.SessionActive {
 				data.Sessions = append(data.Sessions, sessionRow{ID: ss.Hash, Current: ss.Hash == who.SessionHash,
 					CreatedAt: ss.CreatedAt, LastSeen: ss.LastSeen, SourceIP: ss.SourceIP, UserAgent: ss.UserAgent})
 			}
@@ -433,8 +434,8 @@ func (p *portal) accountPassword(w http.ResponseWriter, r *http.Request, d pageD
 }
 
 func (p *portal) currentPasswordOK(r *http.Request, user string) bool {
-	var u User
-	err := p.s.store.View(r.Context(), func(tx Tx) error {
+	var u store.User
+	err := p.s.store.View(r.Context(), func(tx store.Tx) error {
 		var err error
 		u, err = tx.User(user)
 		return err
@@ -445,9 +446,9 @@ func (p *portal) currentPasswordOK(r *http.Request, user string) bool {
 // endSessionSubmit ends one of the user's own sessions.
 func (p *portal) endSessionSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
 	id := r.PostFormValue("id")
-	err := p.s.store.Update(r.Context(), func(tx Tx) error {
+	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
 		ss, err := tx.Session(id)
-		if errors.Is(err, ErrNotFound) || (err == nil && ss.User != d.Who.User) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && ss.User != d.Who.User) {
 			return errorf(api.CodeNotFound, "That session has ended already.")
 		} else if err != nil {
 			return err
@@ -455,7 +456,7 @@ func (p *portal) endSessionSubmit(w http.ResponseWriter, r *http.Request, d page
 		if err := tx.DeleteSession(id); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventLogout, Time: p.s.now(), SourceIP: sourceIP(r),
+		return tx.AddEvent(store.Event{Type: api.EventLogout, Time: p.s.now(), SourceIP: sourceIP(r),
 			Message: "a session from " + ss.SourceIP + " was ended from the sessions list"})
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // noSourceLimit is the default limits without the per-source failure
@@ -78,7 +79,7 @@ func TestLoginWithTOTPAndFirstPasswordChange(t *testing.T) {
 	}
 
 	// A one-time password must be changed before anything else.
-	oneTime, err := acc.AddUser(ctx, "otto", controlplane.RoleViewer, nil, "")
+	oneTime, err := acc.AddUser(ctx, "otto", store.RoleViewer, nil, "")
 	if err != nil || oneTime == "" {
 		t.Fatalf("AddUser without a password = %q, %v", oneTime, err)
 	}

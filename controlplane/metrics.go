@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own
@@ -61,7 +62,7 @@ func newMetrics(s *Server) *metrics {
 			ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 			defer cancel()
 			var n int
-			if err := s.store.View(ctx, func(tx Tx) (err error) { n, err = tx.CountPending(s.now(), ""); return err }); err != nil {
+			if err := s.store.View(ctx, func(tx store.Tx) (err error) { n, err = tx.CountPending(s.now(), ""); return err }); err != nil {
 				return -1
 			}
 			return float64(n)
@@ -116,19 +117,20 @@ func enrollOutcome(status int) string {
 // metricsStore times every transaction and counts the events of the
 // committed ones.
 type metricsStore struct {
-	Store
+	store.Store
+
 	m *metrics
 }
 
-func (s metricsStore) View(ctx context.Context, fn func(Tx) error) error {
+func (s metricsStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.time("view", time.Now())
 	return s.Store.View(ctx, fn)
 }
 
-func (s metricsStore) Update(ctx context.Context, fn func(Tx) error) error {
+func (s metricsStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.time("update", time.Now())
 	var types []string
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		types = types[:0]
 		return fn(eventCountTx{Tx: tx, types: &types})
 	})
@@ -145,11 +147,12 @@ func (s metricsStore) time(op string, start time.Time) {
 }
 
 type eventCountTx struct {
-	Tx
+	store.Tx
+
 	types *[]string
 }
 
-func (t eventCountTx) AddEvent(e Event) error {
+func (t eventCountTx) AddEvent(e store.Event) error {
 	if err := t.Tx.AddEvent(e); err != nil {
 		return err
 	}

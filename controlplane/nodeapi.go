@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 func (s *Server) nodeRoutes(mux registrar) {
@@ -92,13 +93,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 
 // authNode identifies the node from its client certificate. Only the
 // certificate most recently issued to a registered node is accepted.
-func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Certificate, error) {
+func (s *Server) authNode(ctx context.Context, r *http.Request) (store.Node, *x509.Certificate, error) {
 	if tok := bearer(r); tok != "" && (r.TLS == nil || len(r.TLS.PeerCertificates) == 0) {
 		// The access token of a successful poll, where mTLS cannot pass.
 		return s.authNodeToken(ctx, tok)
 	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return Node{}, nil, errorf(api.CodeUnauthorized, "a client certificate issued by this control plane is required")
+		return store.Node{}, nil, errorf(api.CodeUnauthorized, "a client certificate issued by this control plane is required")
 	}
 	cert := r.TLS.PeerCertificates[0]
 	inter := x509.NewCertPool()
@@ -109,27 +110,27 @@ func (s *Server) authNode(ctx context.Context, r *http.Request) (Node, *x509.Cer
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
-			return Node{}, nil, errorf(api.CodeCertificateExpired,
+			return store.Node{}, nil, errorf(api.CodeCertificateExpired,
 				"the client certificate is outside its validity (%s to %s); enroll again", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
 		}
-		return Node{}, nil, errorf(api.CodeUnknownCertificate, "the client certificate was not issued to a node by this control plane: %v", err)
+		return store.Node{}, nil, errorf(api.CodeUnknownCertificate, "the client certificate was not issued to a node by this control plane: %v", err)
 	}
 	id := cert.Subject.CommonName
-	var n Node
-	err := s.store.View(ctx, func(tx Tx) error {
+	var n store.Node
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		n, err = tx.Node(id)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
-		return Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted or replaced)", id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked (deregistered, deleted or replaced)", id)
 	}
 	if err == nil {
 		// The current certificate, or one a renewal replaced, in its grace.
 		err = s.checkCert(ctx, n, serialHex(cert.SerialNumber), s.now())
 	}
 	if err != nil {
-		return Node{}, nil, fmt.Errorf("authenticate node %s: %w", id, err)
+		return store.Node{}, nil, fmt.Errorf("authenticate node %s: %w", id, err)
 	}
 	return n, cert, nil
 }
@@ -141,7 +142,7 @@ func (s *Server) handleSelf(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	err = s.store.Update(r.Context(), func(tx Tx) error {
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
 		cur, err := tx.Node(n.ID)
 		if err != nil {
 			return err
@@ -177,7 +178,7 @@ func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
 		reason = reason[:256]
 	}
 	now := s.now()
-	err = s.store.Update(r.Context(), func(tx Tx) error {
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
 		cur, err := tx.Node(n.ID)
 		if err != nil {
 			return err
@@ -199,7 +200,7 @@ func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
 		if reason != "" {
 			msg += ": " + reason
 		}
-		return tx.AddEvent(Event{Type: api.EventDeregistered, NodeID: n.ID, Time: now, SourceIP: sourceIP(r), Message: msg})
+		return tx.AddEvent(store.Event{Type: api.EventDeregistered, NodeID: n.ID, Time: now, SourceIP: sourceIP(r), Message: msg})
 	})
 	if err != nil {
 		writeError(w, s.log, r, fmt.Errorf("deregister %s: %w", n.ID, err))

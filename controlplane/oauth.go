@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // RFC 8628 on the wire: form-encoded enroll and poll bodies, the access
@@ -127,30 +128,30 @@ func (s *Server) withAccessToken(reg api.Registration, now time.Time) api.Regist
 
 // authNodeToken authenticates a node by its access token; the certificate
 // returned is the one the token names.
-func (s *Server) authNodeToken(ctx context.Context, tok string) (Node, *x509.Certificate, error) {
+func (s *Server) authNodeToken(ctx context.Context, tok string) (store.Node, *x509.Certificate, error) {
 	bad := errorf(api.CodeUnauthorized, "the access token is not valid")
 	rest, ok := strings.CutPrefix(tok, accessTokenPrefix)
 	p64, m64, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 {
-		return Node{}, nil, bad
+		return store.Node{}, nil, bad
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
 	mac, err2 := base64.RawURLEncoding.DecodeString(m64)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.accessTokenMAC(string(payload))) {
-		return Node{}, nil, bad
+		return store.Node{}, nil, bad
 	}
 	parts := strings.Split(string(payload), "|")
 	if len(parts) != 3 {
-		return Node{}, nil, bad
+		return store.Node{}, nil, bad
 	}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)
 	now := s.now()
 	if err != nil || !now.Before(time.Unix(exp, 0)) {
-		return Node{}, nil, errorf(api.CodeUnauthorized, "the access token expired with its certificate; enroll again")
+		return store.Node{}, nil, errorf(api.CodeUnauthorized, "the access token expired with its certificate; enroll again")
 	}
-	var n Node
-	var c NodeCert
-	err = s.store.View(ctx, func(tx Tx) error {
+	var n store.Node
+	var c store.NodeCert
+	err = s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if n, err = tx.Node(parts[0]); err != nil {
 			return err
@@ -158,22 +159,22 @@ func (s *Server) authNodeToken(ctx context.Context, tok string) (Node, *x509.Cer
 		c, err = tx.NodeCert(parts[1])
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
-		return Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of this access token was revoked")
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Node{}, nil, errorf(api.CodeCertificateRevoked, "the certificate of this access token was revoked")
 	}
 	if err != nil {
-		return Node{}, nil, fmt.Errorf("authenticate node %s by token: %w", parts[0], err)
+		return store.Node{}, nil, fmt.Errorf("authenticate node %s by token: %w", parts[0], err)
 	}
 	if err := s.checkCert(ctx, n, parts[1], now); err != nil {
-		return Node{}, nil, err
+		return store.Node{}, nil, err
 	}
 	b, _ := pem.Decode([]byte(c.Certificate))
 	if b == nil {
-		return Node{}, nil, fmt.Errorf("authenticate node %s by token: stored certificate is not PEM", n.ID)
+		return store.Node{}, nil, fmt.Errorf("authenticate node %s by token: stored certificate is not PEM", n.ID)
 	}
 	cert, err := x509.ParseCertificate(b.Bytes)
 	if err != nil {
-		return Node{}, nil, fmt.Errorf("authenticate node %s by token: %w", n.ID, err)
+		return store.Node{}, nil, fmt.Errorf("authenticate node %s by token: %w", n.ID, err)
 	}
 	return n, cert, nil
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // serverKeyFile holds the key of the server certificate the control plane
@@ -176,9 +177,9 @@ func (s *Server) readyCached(ctx context.Context) error {
 func (s *Server) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	return s.store.View(ctx, func(tx Tx) error {
+	return s.store.View(ctx, func(tx store.Tx) error {
 		_, err := tx.Node("edge-00000000000000000000000000000000")
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // Paged lists (the events and nodes APIs and pages): events (newest first, cursor = the last ID shown) and nodes
@@ -64,16 +65,16 @@ func badCursor() error {
 
 // eventQuery reads ?limit=&cursor=&actor=&node=&type= of GET PathEvents
 // and the events page.
-func eventQuery(q url.Values, def int) (EventQuery, error) {
+func eventQuery(q url.Values, def int) (store.EventQuery, error) {
 	limit, err := pageLimit(q, def)
 	if err != nil {
-		return EventQuery{}, err
+		return store.EventQuery{}, err
 	}
-	eq := EventQuery{Limit: limit, Actor: strings.TrimSpace(q.Get("actor")), NodeID: strings.TrimSpace(q.Get("node")),
+	eq := store.EventQuery{Limit: limit, Actor: strings.TrimSpace(q.Get("actor")), NodeID: strings.TrimSpace(q.Get("node")),
 		Type: strings.TrimSpace(q.Get("type"))}
 	if c := q.Get("cursor"); c != "" {
 		if eq.Before, err = strconv.ParseInt(c, 10, 64); err != nil || eq.Before <= 0 {
-			return EventQuery{}, badCursor()
+			return store.EventQuery{}, badCursor()
 		}
 	}
 	return eq, nil
@@ -81,9 +82,9 @@ func eventQuery(q url.Values, def int) (EventQuery, error) {
 
 // eventPage lists events matching q, newest first, with node names and
 // the cursor of the next page.
-func (s *Server) eventPage(ctx context.Context, q EventQuery) (api.EventList, error) {
+func (s *Server) eventPage(ctx context.Context, q store.EventQuery) (api.EventList, error) {
 	out := api.EventList{Events: []api.Event{}}
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		evs, err := tx.EventsPage(q)
 		if err != nil {
 			return err
@@ -94,7 +95,7 @@ func (s *Server) eventPage(ctx context.Context, q EventQuery) (api.EventList, er
 			if !seen && e.NodeID != "" {
 				if n, err := tx.Node(e.NodeID); err == nil && n.Name != n.ID {
 					name = n.Name
-				} else if err != nil && !errors.Is(err, ErrNotFound) {
+				} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				names[e.NodeID] = name
@@ -113,7 +114,7 @@ func (s *Server) eventPage(ctx context.Context, q EventQuery) (api.EventList, er
 	return out, nil
 }
 
-func nodeCursor(n Node) string {
+func nodeCursor(n store.Node) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(n.Name + "\x00" + n.ID))
 }
 
@@ -128,7 +129,7 @@ func (s *Server) nodePage(ctx context.Context, limit int, cursor string) (api.No
 		}
 	}
 	out := api.NodeList{Nodes: []api.Node{}}
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		nodes, err := tx.NodesAfter(name, id, limit)
 		for _, n := range nodes {
 			out.Nodes = append(out.Nodes, apiNode(n))

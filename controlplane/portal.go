@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 //go:embed web
@@ -51,7 +52,7 @@ type pageData struct {
 
 // Can reports whether the logged-in principal has perm (templates hide
 // what it cannot do).
-func (d pageData) Can(perm string) bool { return d.LoggedIn && d.Who.Role.Can(Perm(perm)) }
+func (d pageData) Can(perm string) bool { return d.LoggedIn && roleCan(d.Who.Role, Perm(perm)) }
 
 func newPortal(s *Server) (*portal, error) {
 	p := &portal{s: s, pages: map[string]*template.Template{}, login: newLoginThrottle()}
@@ -92,15 +93,15 @@ func (p *portal) routes(mux *routeMux) {
 	mux.handle("GET /login", PermPublic, http.HandlerFunc(p.loginPage))
 	mux.handle("POST /login", PermPublic, http.HandlerFunc(p.loginSubmit))
 	page := func(pattern string, perm Perm, h pageHandler) {
-		mux.handle(pattern, perm, p.auth(perm, SessionActive, h))
+		mux.handle(pattern, perm, p.auth(perm, store.SessionActive, h))
 	}
-	step := func(pattern string, stage SessionStage, h pageHandler) {
+	step := func(pattern string, stage store.SessionStage, h pageHandler) {
 		mux.handle(pattern, PermPublic, p.auth(PermPublic, stage, h))
 	}
-	step("GET /login/totp", SessionTOTP, p.totpPage)
-	step("POST /login/totp", SessionTOTP, p.totpSubmit)
-	step("GET /login/password", SessionPassword, p.passwordPage)
-	step("POST /login/password", SessionPassword, p.passwordSubmit)
+	step("GET /login/totp", store.SessionTOTP, p.totpPage)
+	step("POST /login/totp", store.SessionTOTP, p.totpSubmit)
+	step("GET /login/password", store.SessionPassword, p.passwordPage)
+	step("POST /login/password", store.SessionPassword, p.passwordSubmit)
 	mux.handle("POST /logout", PermPublic, http.HandlerFunc(p.logout))
 	page("GET /account", PermSelf, p.accountPage)
 	page("POST /account/password", PermSelf, p.accountPassword)
@@ -159,11 +160,11 @@ func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 }
 
 // stagePage is where a session at stage continues.
-func stagePage(stage SessionStage) string {
+func stagePage(stage store.SessionStage) string {
 	switch stage {
-	case SessionTOTP:
+	case store.SessionTOTP:
 		return "/login/totp"
-	case SessionPassword:
+	case store.SessionPassword:
 		return "/login/password"
 	}
 	return "/"
@@ -171,18 +172,18 @@ func stagePage(stage SessionStage) string {
 
 // auth requires a session at stage whose principal has perm, and a
 // matching CSRF token on POST; it puts the principal on the context.
-func (p *portal) auth(perm Perm, stage SessionStage, h pageHandler) http.HandlerFunc {
+func (p *portal) auth(perm Perm, stage store.SessionStage, h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ss, who, ok := p.sessionOf(r)
 		if !ok {
-			if r.Method == http.MethodGet && stage == SessionActive {
+			if r.Method == http.MethodGet && stage == store.SessionActive {
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			p.loginForm(w, r, http.StatusUnauthorized, "Your session ended; log in again.", "/")
 			return
 		}
-		d := pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == SessionActive, Who: who}
+		d := pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == store.SessionActive, Who: who}
 		if ss.Stage != stage {
 			http.Redirect(w, r, stagePage(ss.Stage)+"?next="+urlQueryEscape(safeNext(r.URL.Query().Get("next"))), http.StatusSeeOther)
 			return
@@ -197,7 +198,7 @@ func (p *portal) auth(perm Perm, stage SessionStage, h pageHandler) http.Handler
 				return
 			}
 		}
-		if !who.Role.Can(perm) {
+		if !roleCan(who.Role, perm) {
 			p.renderMessage(w, r, http.StatusForbidden, d, "Not allowed",
 				"Your role ("+string(who.Role)+") does not allow this page or action. Ask an admin if you need it.", "/")
 			return
@@ -223,9 +224,9 @@ func (p *portal) home(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	case who.Role.Can(PermRead):
+	case roleCan(who.Role, PermRead):
 		http.Redirect(w, r, "/nodes", http.StatusSeeOther)
-	case who.Role.Can(PermRegister):
+	case roleCan(who.Role, PermRegister):
 		http.Redirect(w, r, "/register", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
@@ -267,7 +268,7 @@ func safeNext(next string) string {
 func (p *portal) logout(w http.ResponseWriter, r *http.Request) {
 	if ss, who, ok := p.sessionOf(r); ok {
 		if r.ParseForm() != nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(ss.CSRF)) != 1 {
-			p.csrfFailed(w, r, pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == SessionActive, Who: who})
+			p.csrfFailed(w, r, pageData{CSRF: ss.CSRF, LoggedIn: ss.Stage == store.SessionActive, Who: who})
 			return
 		}
 		p.endSession(r.Context(), ss.Hash)

@@ -10,6 +10,7 @@ import (
 	"rsc.io/qr"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // Portal pages for two-factor enrolment (any user, on their account) and
@@ -55,7 +56,7 @@ func (p *portal) totpSetup(w http.ResponseWriter, r *http.Request, d pageData) {
 	status := http.StatusOK
 	if secret != "" { // the code step
 		if step, ok := verifyTOTP(secret, r.PostFormValue("code"), p.s.now(), 0); ok && len(secret) == 32 {
-			err := p.s.accounts.changeUser(r.Context(), d.Who.User, "two-factor login set up in the portal", false, func(u *User) error {
+			err := p.s.accounts.changeUser(r.Context(), d.Who.User, "two-factor login set up in the portal", false, func(u *store.User) error {
 				u.TOTPSecret, u.TOTPLastStep = secret, step // the code just used does not log in
 				return nil
 			})

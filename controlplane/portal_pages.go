@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
@@ -313,7 +314,7 @@ func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 
 type eventsData struct {
 	Events []api.Event
-	Filter EventQuery
+	Filter store.EventQuery
 	Types  []string
 	// Older is the link to the next page, empty on the last.
 	Older string

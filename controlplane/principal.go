@@ -3,6 +3,8 @@ package controlplane
 import (
 	"context"
 	"slices"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // PrincipalKind says what kind of credential a request carried.
@@ -36,7 +38,7 @@ type Principal struct {
 	// User is the user name (KindUser, KindAPIToken), "admin-token", or
 	// the node ID (KindNode, when known).
 	User  string
-	Role  Role
+	Role  store.Role
 	Sites []string // RoleSite: the sites the principal may register nodes at
 	// TokenID and TokenLabel identify a personal API token.
 	TokenID, TokenLabel string
@@ -82,10 +84,10 @@ func (p Principal) Authenticated() bool { return p.Role != "" }
 // MaySite reports whether p may register nodes at site (every site for
 // operators and admins).
 func (p Principal) MaySite(site string) bool {
-	if p.Role.Can(PermOperate) {
+	if roleCan(p.Role, PermOperate) {
 		return true
 	}
-	return p.Role.Can(PermRegister) && slices.Contains(p.Sites, site)
+	return roleCan(p.Role, PermRegister) && slices.Contains(p.Sites, site)
 }
 
 type principalKey struct{}

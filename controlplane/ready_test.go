@@ -5,15 +5,19 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
 // countingStore counts read transactions.
 type countingStore struct {
-	Store
+	store.Store
+
 	views int
 }
 
-func (c *countingStore) View(ctx context.Context, fn func(Tx) error) error {
+func (c *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	c.views++
 	return c.Store.View(ctx, fn)
 }
@@ -21,7 +25,7 @@ func (c *countingStore) View(ctx context.Context, fn func(Tx) error) error {
 // TestReadyzIsCheap: /readyz is anonymous, so a flood of it must not become
 // a flood of store work: within one period the store is asked once.
 func TestReadyzIsCheap(t *testing.T) {
-	st, err := OpenSQLite(context.Background(), t.TempDir()+"/cp.db")
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/cp.db")
 	if err != nil {
 		t.Fatal(err)
 	}

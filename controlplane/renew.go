@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // handleRenew issues a node a certificate for a new key over mutual TLS.
@@ -49,7 +50,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 	}
 	now, ip := s.now(), sourceIP(r)
 	var reg api.Registration
-	err = s.store.Update(r.Context(), func(tx Tx) error {
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
 		cur, err := tx.Node(n.ID)
 		if err != nil {
 			return err
@@ -67,9 +68,9 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		old, err := tx.NodeCert(presented)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			// Issued before certificates were recorded.
-			old = NodeCert{Serial: presented, NodeID: n.ID, KeyFingerprint: presentedKey,
+			old = store.NodeCert{Serial: presented, NodeID: n.ID, KeyFingerprint: presentedKey,
 				Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
 				IssuedAt:    cert.NotBefore.Add(certBackdate), NotAfter: cert.NotAfter}
 		} else if err != nil {
@@ -93,7 +94,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		reg = s.registration(cur, certPEM, now)
-		return tx.AddEvent(Event{Type: api.EventRenewed, NodeID: n.ID, Time: now, SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventRenewed, NodeID: n.ID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("renewed its certificate with a new key (%s), valid until %s; the old one works until the new one is used, at most until %s",
 				api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo), c.NotAfter.UTC().Format("2006-01-02 15:04 MST"), old.GraceUntil.UTC().Format("2006-01-02 15:04:05 MST"))})
 	})
@@ -124,44 +125,44 @@ func certSerial(certPEM string) string {
 // when it expired less than ReenrollGrace ago a new one is issued at once
 // under the old name, project and tags, without an admin. done is false
 // past the grace: the enrollment then waits for an admin as usual.
-func (s *Server) reenroll(tx Tx, req api.EnrollRequest, csr checkedCSR, node *Node, now time.Time, ip, src string) (Enrollment, bool, error) {
+func (s *Server) reenroll(tx store.Tx, req api.EnrollRequest, csr checkedCSR, node *store.Node, now time.Time, ip, src string) (store.Enrollment, bool, error) {
 	expired := !now.Before(node.CertNotAfter)
 	if expired && now.Sub(node.CertNotAfter) >= s.opts.ReenrollGrace {
-		return Enrollment{}, false, nil
+		return store.Enrollment{}, false, nil
 	}
-	e := Enrollment{
+	e := store.Enrollment{
 		ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
-		CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: EnrollPending, SourceIP: ip, SourceKey: src,
+		CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 		CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 	}
 	e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
 	var err error
 	if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
-		return Enrollment{}, false, err
+		return store.Enrollment{}, false, err
 	}
 	if !expired {
 		c, err := tx.NodeCert(node.CertSerial)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			// Issued before certificates were recorded: not ours to
 			// deliver again; an admin decides.
-			return Enrollment{}, false, nil
+			return store.Enrollment{}, false, nil
 		}
 		if err != nil {
-			return Enrollment{}, false, err
+			return store.Enrollment{}, false, err
 		}
-		e.State, e.DecidedAt, e.Certificate = EnrollApproved, now, c.Certificate
+		e.State, e.DecidedAt, e.Certificate = store.EnrollApproved, now, c.Certificate
 	} else {
 		ago := now.Sub(node.CertNotAfter).Round(time.Minute)
 		if err := s.approve(tx, &e, node, now, ip, fmt.Sprintf("its certificate expired %s ago; it enrolled again with its registered key within --reenroll-grace", ago)); err != nil {
-			return Enrollment{}, false, err
+			return store.Enrollment{}, false, err
 		}
-		if err := tx.AddEvent(Event{Type: api.EventReregistered, NodeID: node.ID, Time: now, SourceIP: ip,
+		if err := tx.AddEvent(store.Event{Type: api.EventReregistered, NodeID: node.ID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("re-registered as %q without an admin: its certificate expired %s ago and it proved its registered key", node.Name, ago)}); err != nil {
-			return Enrollment{}, false, err
+			return store.Enrollment{}, false, err
 		}
 	}
 	if _, err := endOthers(tx, node.ID, e.ID, now); err != nil {
-		return Enrollment{}, false, err
+		return store.Enrollment{}, false, err
 	}
 	// A CSR is no fresh proof of the key: anyone who saw it can send it
 	// again. What it fetches here is useless without the key, but a bearer

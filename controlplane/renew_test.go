@@ -16,6 +16,8 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -314,7 +316,7 @@ func TestReenrollWithRegisteredKey(t *testing.T) {
 // TestExpiredCertificateRecordsPruned: the retention pass deletes the
 // record of a node certificate a day after it expired, not before.
 func TestExpiredCertificateRecordsPruned(t *testing.T) {
-	st, err := controlplane.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cp.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cp.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +325,8 @@ func TestExpiredCertificateRecordsPruned(t *testing.T) {
 	n := newTestNode(t)
 	n.registerWithToken(t, cp)
 	count := func() int {
-		var certs []controlplane.NodeCert
-		if err := st.View(context.Background(), func(tx controlplane.Tx) error {
+		var certs []store.NodeCert
+		if err := st.View(context.Background(), func(tx store.Tx) error {
 			var err error
 			certs, err = tx.NodeCertsForNode(n.id)
 			return err

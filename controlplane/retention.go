@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // pruneEvery spaces the retention passes Serve runs.
@@ -21,11 +23,11 @@ const nodeCertRetention = 24 * time.Hour
 // minute.
 func (s *Server) Prune(ctx context.Context) error {
 	now := s.now()
-	var res PruneResult
+	var res store.PruneResult
 	var certs int64
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		res, err = tx.Prune(Prune{
+		res, err = tx.Prune(store.Prune{
 			EnrollmentsBefore: now.Add(-s.opts.PendingRetention),
 			EventsBefore:      now.Add(-s.opts.EventRetention),
 			MaxEvents:         s.opts.MaxEvents,
@@ -41,7 +43,7 @@ func (s *Server) Prune(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("controlplane: retention: %w", err)
 	}
-	if res != (PruneResult{}) || certs > 0 {
+	if res != (store.PruneResult{}) || certs > 0 {
 		s.log.Info("retention", "enrollments", res.Enrollments, "nodes", res.Nodes, "events", res.Events, "certificates", certs)
 	}
 	return nil

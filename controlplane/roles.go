@@ -1,8 +1,12 @@
 package controlplane
 
-import "fmt"
+import (
+	"fmt"
 
-// Perm is what a route needs (see routeRules and Role.Can).
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+)
+
+// Perm is what a route needs (see routeRules and roleCan).
 type Perm string
 
 // Permissions, checked on API calls and portal pages alike.
@@ -22,15 +26,10 @@ const (
 )
 
 // roleGrants lists what each role may do.
-var roleGrants = map[Role][]Perm{
-	RoleAdmin:    {PermSelf, PermRead, PermRegister, PermOperate, PermAdmin},
-	RoleOperator: {PermSelf, PermRead, PermRegister, PermOperate},
-	RoleSite:     {PermSelf, PermRegister},
-	RoleViewer:   {PermSelf, PermRead},
-}
+var roleGrants = map[store.Role][]Perm{store.RoleAdmin: {PermSelf, PermRead, PermRegister, PermOperate, PermAdmin}, store.RoleOperator: {PermSelf, PermRead, PermRegister, PermOperate}, store.RoleSite: {PermSelf, PermRegister}, store.RoleViewer: {PermSelf, PermRead}}
 
-// Can reports whether r grants p. PermPublic needs no role.
-func (r Role) Can(p Perm) bool {
+// roleCan reports whether r grants p. PermPublic needs no role.
+func roleCan(r store.Role, p Perm) bool {
 	if p == PermPublic {
 		return true
 	}
@@ -43,8 +42,8 @@ func (r Role) Can(p Perm) bool {
 }
 
 // ParseRole reads a role name (admin, operator, site, viewer).
-func ParseRole(s string) (Role, error) {
-	r := Role(s)
+func ParseRole(s string) (store.Role, error) {
+	r := store.Role(s)
 	if _, ok := roleGrants[r]; !ok {
 		return "", fmt.Errorf("role %q is not one of admin, operator, site, viewer", s)
 	}

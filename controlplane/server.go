@@ -1,6 +1,7 @@
 // Package controlplane is the reference control plane that nodes register
-// with: an HTTPS server with its own CA, a SQLite store, the node API and
-// admin API of package api, and a server-rendered web portal.
+// with: an HTTPS server with its own CA, a store (package store; SQLite,
+// package sqlite, by default), the node API and admin API of package api,
+// and a server-rendered web portal.
 //
 // Open builds a Server from Options; Serve runs it on a listener. The same
 // Server backs cmd/controlplane, `nodeconsole --demo` and the tests of every
@@ -24,6 +25,8 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
 // Options configures a Server. Only DataDir is required.
@@ -54,9 +57,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Store overrides the default SQLite store in DataDir/controlplane.db.
+	// Store overrides the default store, SQLite in DataDir/controlplane.db
+	// (package sqlite).
 	// The Server closes it.
-	Store Store
+	Store store.Store
 	// Notifier overrides the in-process notifier (for replicated stores).
 	Notifier Notifier
 	// MaxPending caps live pending enrollments in all; past it new ones
@@ -123,7 +127,6 @@ const (
 	defaultPollInterval = 5 * time.Second
 	defaultLongPoll     = 25 * time.Second
 	maxBodyBytes        = 64 << 10
-	dbFile              = "controlplane.db"
 )
 
 // Server is a control plane. Create it with Open; it is safe for concurrent
@@ -133,7 +136,7 @@ type Server struct {
 	opts       Options
 	log        *slog.Logger
 	now        func() time.Time
-	store      Store
+	store      store.Store
 	notify     Notifier
 	ca         *authority
 	tlsCert    tls.Certificate
@@ -251,11 +254,7 @@ func Open(opts Options) (*Server, error) {
 	s.secret = []byte(secret)
 	st := opts.Store
 	if st == nil {
-		path := filepath.Join(opts.DataDir, dbFile)
-		if err := privateDBFiles(path); err != nil {
-			return nil, err
-		}
-		if st, err = OpenSQLite(context.Background(), path); err != nil {
+		if st, err = sqlite.OpenDir(context.Background(), opts.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -268,24 +267,6 @@ func Open(opts Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
-}
-
-// privateDBFiles makes the database file and its WAL and shared-memory
-// files mode 0600 whatever the data directory's mode or the umask: the
-// database is created here first with 0600, and SQLite gives the files it
-// creates beside it the database file's mode.
-func privateDBFiles(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("controlplane: create database %s: %w", path, err)
-	}
-	f.Close()
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("controlplane: make %s private: %w", p, err)
-		}
-	}
-	return nil
 }
 
 // hostnames is the server certificate's name list.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // Portal sessions live in the store (so the user commands, run while the
@@ -18,23 +20,23 @@ const (
 	sessionTouchEvery = time.Minute
 )
 
-// live reports whether a session is within both time limits at now.
-func (ss Session) live(now time.Time) bool {
+// sessionLive reports whether a session is within both time limits at now.
+func sessionLive(ss store.Session, now time.Time) bool {
 	return now.Before(ss.LastSeen.Add(sessionIdle)) && now.Before(ss.CreatedAt.Add(sessionTotal))
 }
 
 // sessionOf returns the request's session with its principal. A session
 // that timed out, or whose user was disabled or deleted, is deleted and
 // not returned.
-func (p *portal) sessionOf(r *http.Request) (Session, Principal, bool) {
+func (p *portal) sessionOf(r *http.Request) (store.Session, Principal, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
-		return Session{}, Principal{}, false
+		return store.Session{}, Principal{}, false
 	}
 	hash, now := sha256Hex(c.Value), p.s.now()
-	var ss Session
-	var u User
-	err = p.s.store.View(r.Context(), func(tx Tx) error {
+	var ss store.Session
+	var u store.User
+	err = p.s.store.View(r.Context(), func(tx store.Tx) error {
 		var err error
 		if ss, err = tx.Session(hash); err != nil || ss.User == adminTokenActor {
 			return err
@@ -43,44 +45,44 @@ func (p *portal) sessionOf(r *http.Request) (Session, Principal, bool) {
 		return err
 	})
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			p.s.log.Error("read session", "err", err)
 		}
-		return Session{}, Principal{}, false
+		return store.Session{}, Principal{}, false
 	}
-	if !ss.live(now) || (ss.User != adminTokenActor && u.Disabled) {
+	if !sessionLive(ss, now) || (ss.User != adminTokenActor && u.Disabled) {
 		p.endSession(r.Context(), hash)
-		return Session{}, Principal{}, false
+		return store.Session{}, Principal{}, false
 	}
 	if now.Sub(ss.LastSeen) >= sessionTouchEvery {
 		ss.LastSeen = now
-		err := p.s.store.Update(r.Context(), func(tx Tx) error {
+		err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
 			if _, err := tx.Session(hash); err != nil {
 				return err // ended meanwhile: keep it ended
 			}
 			return tx.PutSession(ss)
 		})
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.s.log.Warn("touch session", "err", err)
 		}
 	}
 	pr := Principal{Kind: KindUser, User: u.Name, Role: u.Role, Sites: u.Sites, SessionHash: hash}
 	if ss.User == adminTokenActor {
-		pr = Principal{Kind: KindAdminToken, User: adminTokenActor, Role: RoleAdmin, SessionHash: hash}
+		pr = Principal{Kind: KindAdminToken, User: adminTokenActor, Role: store.RoleAdmin, SessionHash: hash}
 	}
 	return ss, pr, true
 }
 
 // newSession stores a session for user at stage and sets its cookie.
-func (p *portal) newSession(w http.ResponseWriter, r *http.Request, user string, stage SessionStage) error {
+func (p *portal) newSession(w http.ResponseWriter, r *http.Request, user string, stage store.SessionStage) error {
 	id, now := randomString(32), p.s.now()
 	ua := r.UserAgent()
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
-	ss := Session{Hash: sha256Hex(id), User: user, CSRF: randomString(24), Stage: stage, CreatedAt: now, LastSeen: now,
+	ss := store.Session{Hash: sha256Hex(id), User: user, CSRF: randomString(24), Stage: stage, CreatedAt: now, LastSeen: now,
 		SourceIP: sourceIP(r), UserAgent: ua}
-	err := p.s.store.Update(r.Context(), func(tx Tx) error {
+	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
 		if err := tx.DeleteSessionsBefore(now.Add(-sessionIdle)); err != nil {
 			return err
 		}
@@ -96,7 +98,7 @@ func (p *portal) newSession(w http.ResponseWriter, r *http.Request, user string,
 // endSession deletes a session by hash (log out, timed out, ended from
 // the sessions list).
 func (p *portal) endSession(ctx context.Context, hash string) {
-	if err := p.s.store.Update(ctx, func(tx Tx) error { return tx.DeleteSession(hash) }); err != nil {
+	if err := p.s.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteSession(hash) }); err != nil {
 		p.s.log.Warn("end session", "err", err)
 	}
 }

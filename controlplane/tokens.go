@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 const (
@@ -17,7 +18,7 @@ const (
 )
 
 // tokenStatus is the status shown for a token at now.
-func tokenStatus(t Token, now time.Time) string {
+func tokenStatus(t store.Token, now time.Time) string {
 	switch {
 	case t.Revoked:
 		return "revoked"
@@ -50,9 +51,9 @@ func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip
 	}
 	now := s.now()
 	value := tokenPrefix + randomString(32)
-	t := Token{ID: newID(), Name: req.Name, Project: req.Project, Hash: sha256Hex(value), SingleUse: req.SingleUse,
+	t := store.Token{ID: newID(), Name: req.Name, Project: req.Project, Hash: sha256Hex(value), SingleUse: req.SingleUse,
 		AllowProjectOverride: req.AllowProjectOverride, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
@@ -60,7 +61,7 @@ func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip
 		if t.SingleUse {
 			kind = "single-use"
 		}
-		return tx.AddEvent(Event{Type: api.EventTokenCreated, Time: now, SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventTokenCreated, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("registration token %q created (%s, project %q, expires %s)", t.Name, kind, t.Project, t.ExpiresAt.UTC().Format(time.RFC3339))})
 	})
 	if err != nil {
@@ -73,7 +74,7 @@ func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip
 func (s *Server) tokens(ctx context.Context) (api.TokenList, error) {
 	out := api.TokenList{Tokens: []api.Token{}}
 	now := s.now()
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		toks, err := tx.Tokens()
 		for _, t := range toks {
 			out.Tokens = append(out.Tokens, api.Token{ID: t.ID, Name: t.Name, Project: t.Project, SingleUse: t.SingleUse,
@@ -90,9 +91,9 @@ func (s *Server) tokens(ctx context.Context) (api.TokenList, error) {
 
 // revokeToken stops a token from working.
 func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		t, err := tx.Token(id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeNotFound, "no token %q", id)
 		}
 		if err != nil {
@@ -105,7 +106,7 @@ func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
-		return tx.AddEvent(Event{Type: api.EventTokenRevoked, Time: s.now(), SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventTokenRevoked, Time: s.now(), SourceIP: ip,
 			Message: fmt.Sprintf("registration token %q revoked", t.Name)})
 	})
 	if err != nil {
@@ -141,15 +142,15 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 	var wake []string
 	var rejected, repeat bool
 	var target string
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		wake, rejected, repeat, target = nil, false, false, ""
 		t, err := tx.TokenByHash(sha256Hex(value))
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		node, nerr := tx.Node(req.NodeID)
-		if errors.Is(nerr, ErrNotFound) {
-			node = Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+		if errors.Is(nerr, store.ErrNotFound) {
+			node = store.Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
 		} else if nerr != nil {
 			return nerr
 		}
@@ -166,10 +167,10 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 				if wait := s.failTarget.wait(target, now); wait > 0 {
 					return rateLimited(wait)
 				}
-				err = ErrNotFound
+				err = store.ErrNotFound
 			}
 		}
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			rejected = true
 			return errorf(api.CodeInvalidToken, "the registration token is unknown, expired, revoked or used")
 		}
@@ -186,7 +187,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 				return err
 			}
 			reg = s.registration(node, certPEM, now)
-			return tx.AddEvent(Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
+			return tx.AddEvent(store.Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
 				Message: fmt.Sprintf("registration with token %q repeated with the same key; certificate issued again", t.Name)})
 		}
 		project := strings.TrimSpace(req.Project)
@@ -226,7 +227,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			return err
 		}
 		reg = s.registration(node, certPEM, now)
-		return tx.AddEvent(Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
+		return tx.AddEvent(store.Event{Type: api.EventRegistered, NodeID: req.NodeID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("registered with token %q", t.Name)})
 	})
 	if rejected {

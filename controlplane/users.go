@@ -13,6 +13,8 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
 // apiTokenPrefix marks personal API tokens (see tokenPrefix).
@@ -26,7 +28,7 @@ const DefaultAPITokenTTL = 90 * 24 * time.Hour
 // subcommands open one on the same database while the server runs
 // (OpenAccounts).
 type Accounts struct {
-	store   Store
+	store   store.Store
 	dataDir string
 	now     func() time.Time
 	owned   bool // Close closes store
@@ -38,7 +40,7 @@ func OpenAccounts(ctx context.Context, dataDir string) (*Accounts, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}
-	st, err := OpenSQLite(ctx, filepath.Join(dataDir, dbFile))
+	st, err := sqlite.OpenDir(ctx, dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -55,14 +57,14 @@ func (a *Accounts) Close() error {
 
 // UserInfo describes a user without secrets (user list).
 type UserInfo struct {
-	Name               string    `json:"name"`
-	Role               Role      `json:"role"`
-	Sites              []string  `json:"sites,omitempty"`
-	Disabled           bool      `json:"disabled"`
-	TOTP               bool      `json:"totp"`
-	MustChangePassword bool      `json:"mustChangePassword"`
-	CreatedAt          time.Time `json:"createdAt"`
-	LastLogin          time.Time `json:"lastLogin,omitzero"`
+	Name               string     `json:"name"`
+	Role               store.Role `json:"role"`
+	Sites              []string   `json:"sites,omitempty"`
+	Disabled           bool       `json:"disabled"`
+	TOTP               bool       `json:"totp"`
+	MustChangePassword bool       `json:"mustChangePassword"`
+	CreatedAt          time.Time  `json:"createdAt"`
+	LastLogin          time.Time  `json:"lastLogin,omitzero"`
 }
 
 // APITokenInfo describes a personal API token without its value.
@@ -96,24 +98,24 @@ func checkUserName(name string) error {
 func errNoUser(name string) error { return errorf(api.CodeNotFound, "no user %q", name) }
 
 // getUser reads a user, answering not_found for a missing one.
-func getUser(tx Tx, name string) (User, error) {
+func getUser(tx store.Tx, name string) (store.User, error) {
 	u, err := tx.User(name)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, errNoUser(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, errNoUser(name)
 	}
 	return u, err
 }
 
-func (a *Accounts) record(ctx context.Context, tx Tx, typ, msg string) error {
-	return tx.AddEvent(Event{Type: typ, Time: a.now(), Actor: actorOf(ctx), Message: msg})
+func (a *Accounts) record(ctx context.Context, tx store.Tx, typ, msg string) error {
+	return tx.AddEvent(store.Event{Type: typ, Time: a.now(), Actor: actorOf(ctx), Message: msg})
 }
 
 // checkSites verifies role and sites go together and the sites exist.
-func checkSites(tx Tx, role Role, sites []string) error {
-	if role == RoleSite && len(sites) == 0 {
+func checkSites(tx store.Tx, role store.Role, sites []string) error {
+	if role == store.RoleSite && len(sites) == 0 {
 		return errorf(api.CodeInvalidRequest, "a site user needs --sites (the sites they may register nodes at)")
 	}
-	if role != RoleSite && len(sites) > 0 {
+	if role != store.RoleSite && len(sites) > 0 {
 		return errorf(api.CodeInvalidRequest, "--sites is only for role site (role %s may use every site)", role)
 	}
 	for _, s := range sites {
@@ -126,7 +128,7 @@ func checkSites(tx Tx, role Role, sites []string) error {
 
 // AddUser creates a user. With an empty password it draws a one-time
 // password, returned, that must be changed at first login.
-func (a *Accounts) AddUser(ctx context.Context, name string, role Role, sites []string, password string) (string, error) {
+func (a *Accounts) AddUser(ctx context.Context, name string, role store.Role, sites []string, password string) (string, error) {
 	if err := checkUserName(name); err != nil {
 		return "", err
 	}
@@ -141,16 +143,16 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role Role, sites []
 		return "", errorf(api.CodeInvalidRequest, "%v", err)
 	}
 	hash := hashPassword(password)
-	err := a.store.Update(ctx, func(tx Tx) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.User(name); err == nil {
 			return errorf(api.CodeConflict, "user %q exists", name)
-		} else if !errors.Is(err, ErrNotFound) {
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if err := checkSites(tx, role, sites); err != nil {
 			return err
 		}
-		u := User{Name: name, Role: role, Sites: sites, PasswordHash: hash, MustChangePassword: oneTime != "", CreatedAt: a.now()}
+		u := store.User{Name: name, Role: role, Sites: sites, PasswordHash: hash, MustChangePassword: oneTime != "", CreatedAt: a.now()}
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
@@ -166,7 +168,7 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role Role, sites []
 	return oneTime, nil
 }
 
-func userInfo(u User) UserInfo {
+func userInfo(u store.User) UserInfo {
 	return UserInfo{Name: u.Name, Role: u.Role, Sites: u.Sites, Disabled: u.Disabled, TOTP: u.TOTPSecret != "",
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt.UTC(), LastLogin: u.LastLogin.UTC()}
 }
@@ -174,7 +176,7 @@ func userInfo(u User) UserInfo {
 // Users lists the users by name.
 func (a *Accounts) Users(ctx context.Context) ([]UserInfo, error) {
 	out := []UserInfo{}
-	err := a.store.View(ctx, func(tx Tx) error {
+	err := a.store.View(ctx, func(tx store.Tx) error {
 		us, err := tx.Users()
 		for _, u := range us {
 			out = append(out, userInfo(u))
@@ -189,8 +191,8 @@ func (a *Accounts) Users(ctx context.Context) ([]UserInfo, error) {
 
 // changeUser applies fn to a user and records what changed; with
 // endSessions it also ends the user's portal sessions.
-func (a *Accounts) changeUser(ctx context.Context, name, what string, endSessions bool, fn func(*User) error) error {
-	err := a.store.Update(ctx, func(tx Tx) error {
+func (a *Accounts) changeUser(ctx context.Context, name, what string, endSessions bool, fn func(*store.User) error) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -221,7 +223,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 	if disabled {
 		what = "disabled; sessions ended"
 	}
-	return a.changeUser(ctx, name, what, disabled, func(u *User) error {
+	return a.changeUser(ctx, name, what, disabled, func(u *store.User) error {
 		u.Disabled = disabled
 		return nil
 	})
@@ -232,7 +234,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 func (a *Accounts) ResetPassword(ctx context.Context, name string) (string, error) {
 	pw := oneTimePassword()
 	hash := hashPassword(pw)
-	err := a.changeUser(ctx, name, "password reset; sessions ended", true, func(u *User) error {
+	err := a.changeUser(ctx, name, "password reset; sessions ended", true, func(u *store.User) error {
 		u.PasswordHash, u.MustChangePassword = hash, true
 		return nil
 	})
@@ -244,7 +246,7 @@ func (a *Accounts) ResetPassword(ctx context.Context, name string) (string, erro
 
 // DeleteUser removes a user, their API tokens and sessions.
 func (a *Accounts) DeleteUser(ctx context.Context, name string) error {
-	err := a.store.Update(ctx, func(tx Tx) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getUser(tx, name); err != nil {
 			return err
 		}
@@ -264,7 +266,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, name string) error {
 // code.
 func (a *Accounts) EnableTOTP(ctx context.Context, name, issuer string) (string, error) {
 	secret := newTOTPSecret()
-	err := a.changeUser(ctx, name, "two-factor login set up", false, func(u *User) error {
+	err := a.changeUser(ctx, name, "two-factor login set up", false, func(u *store.User) error {
 		u.TOTPSecret, u.TOTPLastStep = secret, 0
 		return nil
 	})
@@ -290,8 +292,8 @@ func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl t
 	}
 	value := apiTokenPrefix + randomString(32)
 	now := a.now()
-	t := APIToken{ID: newID(), User: user, Label: label, Hash: sha256Hex(value), CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := a.store.Update(ctx, func(tx Tx) error {
+	t := store.APIToken{ID: newID(), User: user, Label: label, Hash: sha256Hex(value), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getUser(tx, user); err != nil {
 			return err
 		}
@@ -307,7 +309,7 @@ func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl t
 	return a.tokenInfo(t), value, nil
 }
 
-func (a *Accounts) tokenInfo(t APIToken) APITokenInfo {
+func (a *Accounts) tokenInfo(t store.APIToken) APITokenInfo {
 	return APITokenInfo{ID: t.ID, User: t.User, Label: t.Label, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
 		LastUsed: t.LastUsed.UTC(), Expired: !t.ExpiresAt.IsZero() && !a.now().Before(t.ExpiresAt)}
 }
@@ -315,7 +317,7 @@ func (a *Accounts) tokenInfo(t APIToken) APITokenInfo {
 // APITokens lists user's personal API tokens, newest first.
 func (a *Accounts) APITokens(ctx context.Context, user string) ([]APITokenInfo, error) {
 	out := []APITokenInfo{}
-	err := a.store.View(ctx, func(tx Tx) error {
+	err := a.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getUser(tx, user); err != nil {
 			return err
 		}
@@ -333,9 +335,9 @@ func (a *Accounts) APITokens(ctx context.Context, user string) ([]APITokenInfo, 
 
 // RevokeAPIToken deletes a personal API token by ID.
 func (a *Accounts) RevokeAPIToken(ctx context.Context, id string) error {
-	err := a.store.Update(ctx, func(tx Tx) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		t, err := tx.APIToken(id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(api.CodeNotFound, "no API token %q", id)
 		} else if err != nil {
 			return err
@@ -358,7 +360,7 @@ func (a *Accounts) RotateAdminToken(ctx context.Context) error {
 	if err := atomicfile.WriteFile(path, []byte(randomString(32)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("rotate admin token: %w", err)
 	}
-	err := a.store.Update(ctx, func(tx Tx) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.DeleteSessionsForUser(adminTokenActor); err != nil {
 			return err
 		}

@@ -1,31 +1,36 @@
-package controlplane
+package sqlite
 
 import (
 	"database/sql"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
-// The SQLite side of userTx (users_store.go).
+// The SQLite side of store.Tx for users, API tokens, sessions and pages
+// (store/users.go).
 
-func scanEvent(row scanner) (Event, error) {
-	var e Event
+func scanEvent(row scanner) (store.Event, error) {
+	var e store.Event
 	var tm int64
 	if err := row.Scan(&e.ID, &e.Type, &e.NodeID, &tm, &e.SourceIP, &e.Message, &e.Actor); err != nil {
-		return Event{}, err
+		return store.Event{}, err
 	}
 	e.Time = fromUnixNano(tm)
 	return e, nil
 }
 
-func scanEvents(rows *sql.Rows, err error) ([]Event, error) { return scanAll(rows, err, scanEvent) }
+func scanEvents(rows *sql.Rows, err error) ([]store.Event, error) {
+	return scanAll(rows, err, scanEvent)
+}
 
-func (t *sqliteTx) EventsPage(q EventQuery) ([]Event, error) {
+func (t *sqliteTx) EventsPage(q store.EventQuery) ([]store.Event, error) {
 	return scanEvents(t.query(qEventsPage, q.Before, q.Actor, q.NodeID, q.Type, q.Limit))
 }
 
-func (t *sqliteTx) NodesAfter(name, id string, limit int) ([]Node, error) {
+func (t *sqliteTx) NodesAfter(name, id string, limit int) ([]store.Node, error) {
 	rows, err := t.query(qNodesAfter, name, id, limit)
 	return scanAll(rows, err, scanNode)
 }
@@ -47,17 +52,17 @@ func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, rows.Err()
 }
 
-func scanUser(row scanner) (User, error) {
-	var u User
+func scanUser(row scanner) (store.User, error) {
+	var u store.User
 	var role, sites string
 	var disabled, mustChange int
 	var created, lastLogin int64
 	err := row.Scan(&u.Name, &role, &sites, &disabled, &u.PasswordHash, &mustChange, &u.TOTPSecret, &u.TOTPLastStep,
 		&created, &lastLogin)
 	if err != nil {
-		return User{}, notFound(err)
+		return store.User{}, notFound(err)
 	}
-	u.Role = Role(role)
+	u.Role = store.Role(role)
 	if sites != "" {
 		u.Sites = strings.Split(sites, "\n")
 	}
@@ -66,14 +71,14 @@ func scanUser(row scanner) (User, error) {
 	return u, nil
 }
 
-func (t *sqliteTx) User(name string) (User, error) { return scanUser(t.queryRow(qUser, name)) }
+func (t *sqliteTx) User(name string) (store.User, error) { return scanUser(t.queryRow(qUser, name)) }
 
-func (t *sqliteTx) Users() ([]User, error) {
+func (t *sqliteTx) Users() ([]store.User, error) {
 	rows, err := t.query(qUsers)
 	return scanAll(rows, err, scanUser)
 }
 
-func (t *sqliteTx) PutUser(u User) error {
+func (t *sqliteTx) PutUser(u store.User) error {
 	err := t.exec(qPutUser, u.Name, string(u.Role), strings.Join(u.Sites, "\n"), b2i(u.Disabled), u.PasswordHash,
 		b2i(u.MustChangePassword), u.TOTPSecret, u.TOTPLastStep, unixNano(u.CreatedAt), unixNano(u.LastLogin))
 	if err != nil {
@@ -91,30 +96,30 @@ func (t *sqliteTx) DeleteUser(name string) error {
 	return nil
 }
 
-func scanAPIToken(row scanner) (APIToken, error) {
-	var a APIToken
+func scanAPIToken(row scanner) (store.APIToken, error) {
+	var a store.APIToken
 	var created, expires, used int64
 	if err := row.Scan(&a.ID, &a.User, &a.Label, &a.Hash, &created, &expires, &used); err != nil {
-		return APIToken{}, notFound(err)
+		return store.APIToken{}, notFound(err)
 	}
 	a.CreatedAt, a.ExpiresAt, a.LastUsed = fromUnixNano(created), fromUnixNano(expires), fromUnixNano(used)
 	return a, nil
 }
 
-func (t *sqliteTx) APIToken(id string) (APIToken, error) {
+func (t *sqliteTx) APIToken(id string) (store.APIToken, error) {
 	return scanAPIToken(t.queryRow(qAPIToken, id))
 }
 
-func (t *sqliteTx) APITokenByHash(hash string) (APIToken, error) {
+func (t *sqliteTx) APITokenByHash(hash string) (store.APIToken, error) {
 	return scanAPIToken(t.queryRow(qAPITokenByHash, hash))
 }
 
-func (t *sqliteTx) APITokensForUser(user string) ([]APIToken, error) {
+func (t *sqliteTx) APITokensForUser(user string) ([]store.APIToken, error) {
 	rows, err := t.query(qAPITokensForUser, user)
 	return scanAll(rows, err, scanAPIToken)
 }
 
-func (t *sqliteTx) PutAPIToken(a APIToken) error {
+func (t *sqliteTx) PutAPIToken(a store.APIToken) error {
 	err := t.exec(qPutAPIToken, a.ID, a.User, a.Label, a.Hash, unixNano(a.CreatedAt), unixNano(a.ExpiresAt),
 		unixNano(a.LastUsed))
 	if err != nil {
@@ -130,28 +135,28 @@ func (t *sqliteTx) DeleteAPIToken(id string) error {
 	return nil
 }
 
-func scanSession(row scanner) (Session, error) {
-	var s Session
+func scanSession(row scanner) (store.Session, error) {
+	var s store.Session
 	var stage string
 	var created, seen int64
 	if err := row.Scan(&s.Hash, &s.User, &s.CSRF, &stage, &created, &seen, &s.SourceIP, &s.UserAgent); err != nil {
-		return Session{}, notFound(err)
+		return store.Session{}, notFound(err)
 	}
-	s.Stage = SessionStage(stage)
+	s.Stage = store.SessionStage(stage)
 	s.CreatedAt, s.LastSeen = fromUnixNano(created), fromUnixNano(seen)
 	return s, nil
 }
 
-func (t *sqliteTx) Session(hash string) (Session, error) {
+func (t *sqliteTx) Session(hash string) (store.Session, error) {
 	return scanSession(t.queryRow(qSession, hash))
 }
 
-func (t *sqliteTx) SessionsForUser(user string) ([]Session, error) {
+func (t *sqliteTx) SessionsForUser(user string) ([]store.Session, error) {
 	rows, err := t.query(qSessionsForUser, user)
 	return scanAll(rows, err, scanSession)
 }
 
-func (t *sqliteTx) PutSession(s Session) error {
+func (t *sqliteTx) PutSession(s store.Session) error {
 	err := t.exec(qPutSession, s.Hash, s.User, s.CSRF, string(s.Stage), unixNano(s.CreatedAt), unixNano(s.LastSeen),
 		s.SourceIP, s.UserAgent)
 	if err != nil {

@@ -1,4 +1,10 @@
-package controlplane
+// Package store is the control plane's storage contract: the Store and Tx
+// interfaces, the records they keep (Node, Enrollment, Token, User, ...)
+// and the errors they return. Package controlplane holds the logic and
+// knows only these interfaces; the implementations live in the packages
+// below this one (sqlite, the embedded default) and all pass one
+// conformance suite, package storetest.
+package store
 
 import (
 	"context"
@@ -11,10 +17,11 @@ var ErrNotFound = errors.New("controlplane: not found")
 
 // Store keeps the control plane's state. Every read and write happens inside
 // a transaction: View for reads, Update for writes, which the store runs one
-// at a time (or as serializable transactions), so that the logic in this
-// package can check a state and change it atomically without knowing the
-// database. SQLite (OpenSQLite) is the embedded implementation; a PostgreSQL
-// store would implement the same two interfaces.
+// at a time (or as serializable transactions), so that the logic in package
+// controlplane can check a state and change it atomically without knowing
+// the database. An Update whose fn fails or panics leaves nothing behind.
+// Package sqlite is the embedded implementation; every implementation
+// passes storetest.Run.
 type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
@@ -28,7 +35,7 @@ type Store interface {
 // Getters return ErrNotFound for missing records. Put* insert or replace by
 // primary key.
 type Tx interface {
-	userTx // users_store.go
+	userTx // users.go
 
 	Enrollment(id string) (Enrollment, error)
 	EnrollmentByDeviceHash(hash string) (Enrollment, error)
@@ -184,4 +191,23 @@ type Event struct {
 	// principal when empty (see actorStore).
 	Actor   string
 	Message string
+}
+
+// NodeCert is a certificate issued to a node. The node's current one is
+// Node.CertSerial; a predecessor is accepted until GraceUntil (renewal);
+// every other one that has not expired is revoked and listed in the CRL.
+type NodeCert struct {
+	Serial         string // serialHex
+	NodeID         string
+	KeyFingerprint string
+	Certificate    string // PEM
+	IssuedAt       time.Time
+	NotAfter       time.Time
+	// GraceUntil, on a certificate a renewal replaced, is when it stops
+	// working if the new one is not used before.
+	GraceUntil time.Time
+	// RevokedAt is when the server first found it revoked (zero: not
+	// yet); Reason is its CRL reason code.
+	RevokedAt time.Time
+	Reason    int
 }

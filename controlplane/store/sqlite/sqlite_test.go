@@ -1,29 +1,32 @@
-package controlplane_test
+package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
-func openStore(t *testing.T, path string) controlplane.Store {
+func openStore(t *testing.T, path string) store.Store {
 	t.Helper()
-	st, err := controlplane.OpenSQLite(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-func siteNames(t *testing.T, st controlplane.Store) map[string]bool {
+func siteNames(t *testing.T, st store.Store) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
-	err := st.View(context.Background(), func(tx controlplane.Tx) error {
+	err := st.View(context.Background(), func(tx store.Tx) error {
 		sites, err := tx.Sites()
 		for _, s := range sites {
 			names[s.Name] = true
@@ -51,12 +54,12 @@ func TestSQLiteUpdatesCommitTogetherAndFailAlone(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			defer func() { panics[i] = recover() }()
-			results[i] = st.Update(ctx, func(tx controlplane.Tx) error {
+			results[i] = st.Update(ctx, func(tx store.Tx) error {
 				name := fmt.Sprintf("site-%02d", i)
 				if i%10 == 3 {
 					name = "duplicate" // UNIQUE: only one of these may win
 				}
-				if err := tx.PutSite(controlplane.Site{ID: fmt.Sprint("id-", i), Name: name}); err != nil {
+				if err := tx.PutSite(store.Site{ID: fmt.Sprint("id-", i), Name: name}); err != nil {
 					return err
 				}
 				switch i % 10 {
@@ -116,12 +119,12 @@ func TestSQLiteReadsSeeCommittedWrites(t *testing.T) {
 	ctx := context.Background()
 	for i := range 50 {
 		id := fmt.Sprint("s", i)
-		if err := st.Update(ctx, func(tx controlplane.Tx) error {
-			return tx.PutSite(controlplane.Site{ID: id, Name: id})
+		if err := st.Update(ctx, func(tx store.Tx) error {
+			return tx.PutSite(store.Site{ID: id, Name: id})
 		}); err != nil {
 			t.Fatal(err)
 		}
-		err := st.View(ctx, func(tx controlplane.Tx) error {
+		err := st.View(ctx, func(tx store.Tx) error {
 			_, err := tx.Site(id)
 			return err
 		})
@@ -130,7 +133,7 @@ func TestSQLiteReadsSeeCommittedWrites(t *testing.T) {
 		}
 	}
 	// Views are read-only.
-	err := st.View(ctx, func(tx controlplane.Tx) error { return tx.PutSite(controlplane.Site{ID: "x", Name: "x"}) })
+	err := st.View(ctx, func(tx store.Tx) error { return tx.PutSite(store.Site{ID: "x", Name: "x"}) })
 	if err == nil {
 		t.Error("a write inside View succeeded")
 	}
@@ -143,7 +146,7 @@ func TestSQLiteCancelledAndClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
-	if err := st.Update(ctx, func(controlplane.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+	if err := st.Update(ctx, func(store.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("Update with a cancelled context: err %v, ran %v", err, ran)
 	}
 	if err := st.Close(); err != nil {
@@ -152,11 +155,30 @@ func TestSQLiteCancelledAndClosed(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	noop := func(controlplane.Tx) error { return nil }
+	noop := func(store.Tx) error { return nil }
 	if err := st.Update(context.Background(), noop); err == nil {
 		t.Error("Update after Close succeeded")
 	}
 	if err := st.View(context.Background(), noop); err == nil {
 		t.Error("View after Close succeeded")
+	}
+}
+
+// TestNewerSchemaRefused: a database from a newer controlplane (say, a
+// restored backup) is refused with one sentence instead of being used.
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "controlplane.db")
+	openStore(t, path).Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 9999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = sqlite.Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "schema version 9999, newer than this controlplane knows") {
+		t.Fatalf("Open on a newer schema: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package controlplane
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 // commitBatch, driven directly so the batch is known: one failing call in
@@ -14,7 +16,7 @@ import (
 func TestCommitBatchSavepoints(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cp.db")
-	st, err := OpenSQLite(ctx, path)
+	st, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +33,9 @@ func TestCommitBatchSavepoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	errRefused := errors.New("refused")
-	put := func(id string, err error) func(Tx) error {
-		return func(tx Tx) error {
-			if perr := tx.PutSite(Site{ID: id, Name: id}); perr != nil {
+	put := func(id string, err error) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			if perr := tx.PutSite(store.Site{ID: id, Name: id}); perr != nil {
 				return perr
 			}
 			return err
@@ -46,12 +48,12 @@ func TestCommitBatchSavepoints(t *testing.T) {
 		{ctx: ctx, fn: put("a", nil)},
 		{ctx: ctx, fn: put("b", errRefused)},
 		{ctx: ctx, fn: put("a", nil)}, // sees a: replaces it, fine
-		{ctx: done, fn: func(Tx) error { ranCancelled = true; return nil }},
-		{ctx: ctx, fn: func(tx Tx) error {
-			if _, err := tx.Site("b"); !errors.Is(err, ErrNotFound) {
+		{ctx: done, fn: func(store.Tx) error { ranCancelled = true; return nil }},
+		{ctx: ctx, fn: func(tx store.Tx) error {
+			if _, err := tx.Site("b"); !errors.Is(err, store.ErrNotFound) {
 				return errors.New("sees the rolled-back write of b")
 			}
-			return tx.PutSite(Site{ID: "c", Name: "c"})
+			return tx.PutSite(store.Site{ID: "c", Name: "c"})
 		}},
 	}
 	c.commitBatch(batch)
@@ -64,7 +66,7 @@ func TestCommitBatchSavepoints(t *testing.T) {
 	if ranCancelled {
 		t.Error("a call with a cancelled context ran")
 	}
-	err = st.View(ctx, func(tx Tx) error {
+	err = st.View(ctx, func(tx store.Tx) error {
 		sites, err := tx.Sites()
 		if err != nil {
 			return err
