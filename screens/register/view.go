@@ -24,13 +24,13 @@ func (m *Model) View() string {
 	case phCode, phCancelling:
 		s = m.viewCode()
 	case phExpired:
-		s = m.viewMessage(st.Warn.Render("The activation code expired."),
+		s = m.viewMessage(st.Warn.Render, "The activation code expired.",
 			"A new code keeps the node's key. "+ui.Hints(m.ShortHelp()...))
 	case phDenied:
-		s = m.viewMessage(st.Fail.Render("The registration was denied in the portal."),
+		s = m.viewMessage(st.Fail.Render, "The registration was denied in the portal.",
 			"Ask the portal admin, then run Register Node again.")
 	case phStopped:
-		s = m.viewMessage(st.Fail.Render(m.final), "Run Register Node again once it is fixed.")
+		s = m.viewMessage(st.Fail.Render, m.final, "Run Register Node again once it is fixed.")
 	case phActivated, phRebooting, phLater:
 		s = m.viewActivated()
 	}
@@ -45,16 +45,24 @@ func (m *Model) viewAlready() string {
 	if m.state.Project != "" {
 		line += " (" + m.state.Project + ")"
 	}
-	return m.viewMessage(m.d.Styles.OK.Render(line+"."),
+	return m.viewMessage(m.d.Styles.OK.Render, line+".",
 		"To register it again (another account, a new name), use Deregister Node first.")
 }
 
-func (m *Model) viewMessage(lines ...string) string {
-	out := []string{m.d.Styles.Title.Render(" Register Node"), ""}
+// viewMessage is the title, head in style, and prose, each piece wrapped
+// to the width.
+func (m *Model) viewMessage(style func(...string) string, head string, lines ...string) string {
+	parts := []ui.Part{m.title(), {Lines: styleLines(style, wrapIndent(head, m.width))}}
 	for _, l := range lines {
-		out = append(out, " "+l)
+		parts = append(parts, ui.Part{Lines: wrapIndent(l, m.width)})
 	}
-	return strings.Join(out, "\n")
+	return ui.Compose(m.height, parts...)
+}
+
+// title is the screen's title; on a small terminal it gives way first (the
+// header names the screen too).
+func (m *Model) title() ui.Part {
+	return ui.Part{Lines: []string{m.d.Styles.Title.Render(" Register Node")}, Drop: 9}
 }
 
 func (m *Model) viewConfirm() string {
@@ -72,29 +80,47 @@ func (m *Model) viewConfirm() string {
 		}
 		return " "
 	}
-	choose := ""
+	var choose string
 	if len(m.d.Choices) > 1 {
-		choose = st.Muted.Render(fmt.Sprintf("  (%d of %d; %s to change)", m.choice+1, len(m.d.Choices), m.keys.Choose.Help().Key))
+		choose = st.Muted.Render(fmt.Sprintf("(%d of %d; %s to change)", m.choice+1, len(m.d.Choices), m.keys.Choose.Help().Key))
 	}
-	lines := []string{
-		st.Title.Render(" Register Node"),
-		" Check these values; " + ui.Hints(m.keys.Continue) + ".",
-		"",
-		" " + marker(fieldModel) + " " + st.Label.Render("Make      ") + unknown(c.Make) + choose,
-		"   " + st.Label.Render("Model     ") + unknown(c.Model),
-		" " + marker(fieldEndpoint) + " " + st.Label.Render("Endpoint  ") + m.endpoint.View(),
+	makeLine := " " + marker(fieldModel) + " " + st.Label.Render("Make      ") + unknown(c.Make)
+	fields := []string{makeLine}
+	if choose != "" {
+		if lipgloss.Width(makeLine)+2+lipgloss.Width(choose) <= m.width {
+			fields[0] += "  " + choose
+		} else {
+			// Narrow: under the make, as far in as fits.
+			pad := max(min(13, m.width-lipgloss.Width(choose)), 1)
+			fields = append(fields, strings.Repeat(" ", pad)+choose)
+		}
 	}
+	fields = append(fields,
+		"   "+st.Label.Render("Model     ")+unknown(c.Model),
+		" "+marker(fieldEndpoint)+" "+st.Label.Render("Endpoint  ")+m.endpoint.View())
 	if m.epErr != "" {
-		lines = append(lines, "   "+st.Fail.Render(m.epErr))
+		for _, l := range ui.Wrap(m.epErr, m.width-3) {
+			fields = append(fields, "   "+st.Fail.Render(l))
+		}
 	}
+	top := m.title()
+	top.Lines = append(top.Lines, wrapIndent("Check these values; "+ui.Hints(m.keys.Continue)+".", m.width)...)
+	parts := []ui.Part{top, {Lines: fields}}
 	if m.errText != "" {
-		lines = append(lines, "", " "+st.Warn.Render(m.errText))
+		parts = append(parts, ui.Part{Lines: styleLines(st.Warn.Render, wrapIndent(m.errText, m.width))})
 	}
-	lines = append(lines, "")
-	for _, l := range wrapIndent("The node creates a key, asks for a short code, and waits until an admin enters the code in the portal (Activate Node).", m.width) {
-		lines = append(lines, st.Muted.Render(l))
+	// What happens next: explanation, so it gives way on a small terminal.
+	parts = append(parts, ui.Part{Drop: 1, Lines: styleLines(st.Muted.Render,
+		wrapIndent("The node creates a key, asks for a short code, and waits until an admin enters the code in the portal (Activate Node).", m.width))})
+	return ui.Compose(m.height, parts...)
+}
+
+// styleLines renders each line in style.
+func styleLines(style func(...string) string, lines []string) []string {
+	for i, l := range lines {
+		lines[i] = style(l)
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // checkState maps a step's state to the shared check row's.
@@ -113,15 +139,31 @@ func checkState(s stepState) ui.CheckState {
 }
 
 func (m *Model) viewSteps() string {
-	st := m.d.Styles
-	lines := []string{st.Title.Render(" Register Node"), ""}
-	for i, s := range m.steps {
-		lines = append(lines, st.CheckRows(checkState(s.state), stepID(i).String(), 18, s.detail, s.hint, m.width)...)
+	rows := m.stepRows(true)
+	if len(rows) > m.height {
+		// Small terminal: only the step that runs or failed keeps its detail.
+		rows = m.stepRows(false)
 	}
+	parts := []ui.Part{m.title(), {Lines: rows}}
 	if _, failed := m.failed(); failed {
-		lines = append(lines, "", " "+ui.Hints(m.ShortHelp()...))
+		parts = append(parts, ui.Part{Lines: []string{" " + ui.Hints(m.ShortHelp()...)}, Drop: 10})
 	}
-	return strings.Join(lines, "\n")
+	return ui.Compose(m.height, parts...)
+}
+
+// stepRows are the steps' check rows; with all false, the details of the
+// steps that passed or were skipped are left out.
+func (m *Model) stepRows(all bool) []string {
+	st := m.d.Styles
+	var lines []string
+	for i, s := range m.steps {
+		detail := s.detail
+		if !all && (s.state == stepOK || s.state == stepSkipped) {
+			detail = ""
+		}
+		lines = append(lines, st.CheckRows(checkState(s.state), stepID(i).String(), 18, detail, s.hint, m.width)...)
+	}
+	return lines
 }
 
 func (m *Model) viewCode() string {
@@ -152,9 +194,15 @@ func (m *Model) viewCode() string {
 	case m.out.Kind == Retrying:
 		status = st.Warn.Render(fmt.Sprintf("Cannot reach the control plane; retrying in %s", m.out.RetryIn.Round(time.Second)))
 	}
-	text = append(text, wrapIndent(status, m.width)...)
 	if m.asking {
-		text = append(text, "", " "+st.Warn.Render("Cancel the registration? The code stops working."), " "+ui.Hints(m.ShortHelp()...))
+		// The question takes the status's place, so it is on screen even
+		// at 40x12; the footer has the keys when the hints do not fit.
+		text = append(text, styleLines(st.Warn.Render, wrapIndent("Cancel the registration? The code stops working.", m.width))...)
+		if hints := " " + ui.Hints(m.ShortHelp()...); lipgloss.Width(hints) <= m.width {
+			text = append(text, hints)
+		}
+	} else {
+		text = append(text, wrapIndent(status, m.width)...)
 	}
 	title := strings.Join(wrapIndent("Enter this code in the portal: Activate Node", m.width), "\n")
 	titleH := lipgloss.Height(title)
@@ -218,16 +266,16 @@ func (m *Model) viewActivated() string {
 	if m.out.Project != "" {
 		who += " (" + m.out.Project + ")"
 	}
-	lines := []string{st.Title.Render(" Register Node"), "", " " + st.OK.Render("Registered as "+who), ""}
+	parts := []ui.Part{m.title(), {Lines: styleLines(st.OK.Render, wrapIndent("Registered as "+who, m.width))}}
 	switch m.ph {
 	case phActivated:
 		left := max(m.deadline.Sub(m.d.Now()).Round(time.Second), 0)
-		lines = append(lines, fmt.Sprintf(" The node reboots in %d s to finish.", int(left.Seconds())),
-			" "+ui.Hints(m.ShortHelp()...))
+		parts = append(parts, ui.Part{Lines: append(wrapIndent(fmt.Sprintf("The node reboots in %d s to finish.", int(left.Seconds())), m.width),
+			" "+ui.Hints(m.ShortHelp()...))})
 	case phRebooting:
-		lines = append(lines, " Rebooting"+st.Glyphs.Ellipsis)
+		parts = append(parts, ui.Part{Lines: []string{" Rebooting" + st.Glyphs.Ellipsis}})
 	case phLater:
-		lines = append(lines, " "+m.final)
+		parts = append(parts, ui.Part{Lines: wrapIndent(m.final, m.width)})
 	}
-	return strings.Join(lines, "\n")
+	return ui.Compose(m.height, parts...)
 }

@@ -20,7 +20,9 @@ const (
 )
 
 // Check-row columns: the mark and word ("✓ OK", "✗ FAIL"), then the name.
+// A detail column narrower than minDetailW goes under the name instead.
 const (
+	minDetailW = 20
 	checkMarkW = 7
 	// CheckNameW is the width of a check's name column.
 	CheckNameW = 8
@@ -29,7 +31,8 @@ const (
 // CheckRows renders one check as the Network, Test network, Register and
 // Deregister screens all show it: "  ✓ OK   name     detail", the detail
 // wrapped under itself (at most 3 lines), and for a failure the hint,
-// muted, below. nameW is the name column (at least CheckNameW); w is the
+// muted, below; where the detail column would be narrower than minDetailW
+// (a wide name column at 40 columns) detail and hint go under the name. nameW is the name column (at least CheckNameW); w is the
 // screen width. Colour only decorates: the word says OK or FAIL.
 func (s *Styles) CheckRows(state CheckState, name string, nameW int, detail, hint string, w int) []string {
 	nameW = max(nameW, CheckNameW)
@@ -53,10 +56,13 @@ func (s *Styles) CheckRows(state CheckState, name string, nameW int, detail, hin
 		style = func(l string) string { return s.Muted.Render(l) }
 	}
 	indent := 2 + checkMarkW + nameW + 1
-	det := Wrap(detail, w-indent)
-	if len(det) == 0 {
-		det = []string{""}
+	// Narrow (a wide name column at 40 columns): the detail and hint go
+	// under the name rather than in a sliver beside it.
+	stacked := w-indent < minDetailW
+	if stacked {
+		indent = 2 + checkMarkW
 	}
+	det := Wrap(detail, w-indent)
 	if len(det) > 3 {
 		det = det[:3]
 	}
@@ -66,8 +72,16 @@ func (s *Styles) CheckRows(state CheckState, name string, nameW int, detail, hin
 		}
 	}
 	pad := strings.Repeat(" ", max(checkMarkW-lipgloss.Width(mark), 1))
-	out := []string{strings.TrimRight("  "+mark+pad+fmt.Sprintf("%-*s", nameW, name)+" "+det[0], " ")}
-	for _, l := range det[1:] {
+	first := "  " + mark + pad + name
+	if !stacked {
+		first = "  " + mark + pad + fmt.Sprintf("%-*s", nameW, name)
+		if len(det) > 0 {
+			first += " " + det[0]
+			det = det[1:]
+		}
+	}
+	out := []string{strings.TrimRight(first, " ")}
+	for _, l := range det {
 		out = append(out, strings.Repeat(" ", indent)+l)
 	}
 	if state == CheckFail && hint != "" {

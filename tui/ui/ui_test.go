@@ -139,3 +139,23 @@ func TestRunDropsOtherRuns(t *testing.T) {
 		t.Error("Tag is not of the current run")
 	}
 }
+
+// TestCheckRowsNarrow: a wide name column at 40 columns puts the detail and
+// hint under the name, whole, rather than in a sliver beside it.
+func TestCheckRowsNarrow(t *testing.T) {
+	st := NewStyles(Profile{Color: colorprofile.Ascii, ASCII: true})
+	got := st.CheckRows(CheckFail, "Activation code", 18, "The control plane is unavailable.", "Try again later.", 40)
+	want := []string{
+		"  x FAIL Activation code",
+		"         The control plane is",
+		"         unavailable.",
+		"         Try again later.",
+	}
+	if ansi.Strip(strings.Join(got, "\n")) != strings.Join(want, "\n") {
+		t.Errorf("narrow rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Wide enough: beside the name, as before.
+	if got := st.CheckRows(CheckOK, "DNS", 0, "resolves", "", 40); len(got) != 1 || !strings.HasSuffix(ansi.Strip(got[0]), "DNS      resolves") {
+		t.Errorf("wide row: %q", got)
+	}
+}
