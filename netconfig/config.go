@@ -93,6 +93,9 @@ type Route struct {
 // String renders the route as the CLI takes it: "10.20.0.0/16@192.0.2.254".
 func (r Route) String() string { return r.Dst.String() + "@" + r.Gateway.String() }
 
+// Text renders the route for people: "10.20.0.0/16 via 192.0.2.254".
+func (r Route) Text() string { return r.Dst.String() + " via " + r.Gateway.String() }
+
 // UnmarshalJSON reads a Config. Without "defaultRoute" (false, or a file
 // saved before the choice existed), a static gateway means the default
 // route: a gateway is only ever there for it.

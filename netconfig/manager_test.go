@@ -719,7 +719,7 @@ func TestVLANSimulated(t *testing.T) {
 	cfg := Config{Interface: "eth0", VLAN: 100, Mode: ModeDHCP, MTU: 1400}
 	st, _ := e.sim.Read(ctx)
 	p := PreviewChanges(st, cfg)
-	if p.Interface != "eth0.100" || p.Changes[0].String() != "VLAN          none -> eth0.100 (802.1Q ID 100 on eth0, created)" {
+	if p.Interface != "eth0.100" || p.Changes[0].String() != "VLAN          none -> 100, link eth0.100 will be created" {
 		t.Errorf("preview:\n%s", strings.Join(p.Lines(), "\n"))
 	}
 	tr, err := e.m.Apply(ctx, cfg)

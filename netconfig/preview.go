@@ -2,6 +2,7 @@ package netconfig
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -51,12 +52,13 @@ func (p Preview) Lines() []string {
 // PreviewChanges compares the current status with cfg. It is pure.
 func PreviewChanges(cur Status, cfg Config) Preview {
 	var vlan []Change
+	// A new VLAN link starts with its NIC's MTU.
+	nic, _ := cur.Interface(cfg.Interface)
 	if cfg.VLAN != 0 {
-		c := Change{"VLAN", "none", cfg.Link()}
+		link := fmt.Sprintf("%d, link %s", cfg.VLAN, cfg.Link())
+		c := Change{"VLAN", "none", link + " will be created"}
 		if _, ok := cur.Interface(cfg.Link()); ok {
-			c.Current = cfg.Link()
-		} else {
-			c.New += fmt.Sprintf(" (802.1Q ID %d on %s, created)", cfg.VLAN, cfg.Interface)
+			c.Current, c.New = link, link
 		}
 		vlan = append(vlan, c)
 		cfg = cfg.forLink()
@@ -103,14 +105,15 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 			{"Default route", curRoute, newRoute},
 			{"DNS", curDNS, newDNS},
 		}
-		if curR, newR := joinRoutes(ifc.Routes), joinRoutes(cfg.Routes); curR != "none" || newR != "none" {
-			p.Changes = append(p.Changes, Change{"Routes", curR, newR})
-		}
+		p.Changes = append(p.Changes, routeChanges(ifc.Routes, cfg.Routes)...)
 	}
 	if cfg.MTU != 0 {
 		cur := "unknown"
-		if ifc.MTU != 0 {
+		switch {
+		case ifc.MTU != 0:
 			cur = fmt.Sprint(ifc.MTU)
+		case nic.MTU != 0:
+			cur = fmt.Sprint(nic.MTU)
 		}
 		p.Changes = append(p.Changes, Change{"MTU", cur, fmt.Sprint(cfg.MTU)})
 	}
@@ -126,6 +129,24 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 	}
 	p.Changes = append(vlan, p.Changes...)
 	return p
+}
+
+// routeChanges are one line per static route: kept, added or removed.
+func routeChanges(cur, want []Route) []Change {
+	var out []Change
+	for _, r := range want {
+		if slices.Contains(cur, r) {
+			out = append(out, Change{"Route", r.Text(), r.Text()})
+		} else {
+			out = append(out, Change{"Route", "none", r.Text() + " added"})
+		}
+	}
+	for _, r := range cur {
+		if !slices.Contains(want, r) {
+			out = append(out, Change{"Route", r.Text(), "removed"})
+		}
+	}
+	return out
 }
 
 // joinRoutes renders routes as "DST@GW, ..." or "none".

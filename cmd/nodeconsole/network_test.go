@@ -140,7 +140,7 @@ func TestNetworkSetMTURoutesDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"Routes        none -> 10.20.0.0/16@198.51.100.254, 203.0.113.0/24@198.51.100.1", "MTU           1500 -> 1400", "Kept and saved."} {
+	for _, want := range []string{"Route         none -> 10.20.0.0/16 via 198.51.100.254 added", "Route         none -> 203.0.113.0/24 via 198.51.100.1 added", "MTU           1500 -> 1400", "Kept and saved."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -155,7 +155,7 @@ func TestNetworkSetVLANDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"Interface eth1.100", "VLAN          none -> eth1.100 (802.1Q ID 100 on eth1, created)",
+	for _, want := range []string{"Interface eth1.100", "VLAN          none -> 100, link eth1.100 will be created",
 		"Address       none -> 203.0.113.10/24", "203.0.113.10/24 is on eth1.100", "Kept and saved."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -52,14 +52,26 @@ func (m *Model) apply() tea.Cmd {
 	})
 }
 
+// cfgAttrs are the audit line's attributes of cfg.
 func cfgAttrs(cfg netconfig.Config) []any {
 	attrs := []any{"interface", cfg.Interface, "mode", string(cfg.Mode)}
+	if cfg.VLAN != 0 {
+		attrs = append(attrs, "vlan", cfg.VLAN)
+	}
+	if cfg.MTU != 0 {
+		attrs = append(attrs, "mtu", cfg.MTU)
+	}
 	if cfg.Mode == netconfig.ModeStatic {
 		dns := make([]string, len(cfg.DNS))
 		for i, d := range cfg.DNS {
 			dns[i] = d.String()
 		}
-		attrs = append(attrs, "address", cfg.Address.String(), "gateway", cfg.Gateway.String(), "defaultRoute", cfg.DefaultRoute, "dns", strings.Join(dns, ","))
+		routes := make([]string, len(cfg.Routes))
+		for i, r := range cfg.Routes {
+			routes[i] = r.String()
+		}
+		attrs = append(attrs, "address", cfg.Address.String(), "gateway", cfg.Gateway.String(), "defaultRoute", cfg.DefaultRoute,
+			"dns", strings.Join(dns, ","), "routes", strings.Join(routes, ","))
 	}
 	return attrs
 }
@@ -102,9 +114,9 @@ func (m *Model) decide(keep bool, reason string) tea.Cmd {
 	}
 	m.phase = phaseDeciding
 	t, gen := m.trial, m.gen
-	audit := ui.Audit("network revert", "interface", t.Config().Interface, "reason", reason)
+	audit := ui.Audit("network revert", "interface", t.Config().Link(), "reason", reason)
 	if keep {
-		audit = ui.Audit("network confirm", "interface", t.Config().Interface)
+		audit = ui.Audit("network confirm", "interface", t.Config().Link())
 	}
 	return tea.Batch(audit, func() tea.Msg {
 		var err error

@@ -1,8 +1,11 @@
 package network
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -11,22 +14,32 @@ import (
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
-// Focusable rows of the form, in order.
+// Focusable rows of the form, in order. The static routes are rows too:
+// rowRoute+i is route i.
 const (
 	rowMode = iota
+	rowVLAN
+	rowMTU
 	rowAddress
 	rowNetmask
 	rowGateway
 	rowDefaultRoute
 	rowDNS1
 	rowDNS2
+	rowAddRoute
 	rowApply
+	rowRoute = 100
 )
 
-// textRows are the rows holding a text field, in the order of inputs.
-var textRows = []int{rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2}
+// maxRoutes is how many static routes the form takes.
+const maxRoutes = 8
+
+// textRows are the fixed rows holding a text field, in the order of inputs.
+var textRows = []int{rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2}
 
 var rowLabels = map[int]string{
+	rowVLAN:    "VLAN ID",
+	rowMTU:     "MTU",
 	rowAddress: "Address",
 	rowNetmask: "Netmask",
 	rowGateway: "Gateway",
@@ -35,6 +48,8 @@ var rowLabels = map[int]string{
 }
 
 var rowHints = map[int]string{
+	rowVLAN:    "optional, 1-4094: tagged link",
+	rowMTU:     "bytes, 68-9000",
 	rowAddress: "CIDR, e.g. 192.0.2.10/24",
 	rowNetmask: "optional, e.g. 255.255.255.0",
 	rowGateway: "for the default route",
@@ -42,35 +57,52 @@ var rowHints = map[int]string{
 	rowDNS2:    "optional",
 }
 
-// form is the DHCP/static editor for one interface. It re-validates with
-// netconfig.ParseForm on every edit.
+// routeHint is the hint beside a static route's field.
+const routeHint = "CIDR@GATEWAY"
+
+// isRoute reports whether row is a static route's row.
+func isRoute(row int) bool { return row >= rowRoute }
+
+// form is the editor for one NIC (or a VLAN link on it). It re-validates
+// with netconfig.ParseForm on every edit.
 type form struct {
+	// nic is the physical interface the settings are for; ifc is the link
+	// shown (nic itself, or the VLAN link the form was opened on).
+	nic    string
 	ifc    netconfig.Interface
 	status netconfig.Status
 	dhcp   bool
 	// defRoute is "Default route via this interface": on when the
 	// interface carries it now.
 	defRoute bool
-	inputs   []textinput.Model
+	inputs   []textinput.Model // the textRows
+	routes   []textinput.Model // rowRoute+i
 	focus    int
 	initial  netconfig.Form
+	st       *ui.Styles
 
 	cfg  netconfig.Config
 	err  error
 	errs []*netconfig.FieldError
 }
 
-// newForm builds a form for ifc, filled with its current settings.
+// newForm builds a form for ifc, filled with its current settings: a VLAN
+// link is edited as its NIC with the VLAN ID filled in.
 func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) form {
-	f := form{ifc: ifc, status: status, focus: rowAddress}
+	f := form{nic: ifc.Name, ifc: ifc, status: status, focus: rowAddress, st: st}
 	for range textRows {
 		f.inputs = append(f.inputs, ui.NewTextInput(st, 20, 64))
 	}
-	for _, a := range ifc.Addrs {
-		if a.Addr().Is4() {
-			f.input(rowAddress).SetValue(a.String())
-			break
-		}
+	if ifc.VLANParent != "" {
+		f.nic = ifc.VLANParent
+		f.input(rowVLAN).SetValue(strconv.Itoa(ifc.VLANID))
+	}
+	if ifc.MTU > 0 {
+		f.input(rowMTU).SetValue(strconv.Itoa(ifc.MTU))
+	}
+	f.dhcp = ifc.DHCP
+	if a := currentAddr(ifc); a.IsValid() {
+		f.input(rowAddress).SetValue(a.String())
 	}
 	if status.Gateway.IsValid() && status.GatewayInterface == ifc.Name {
 		f.input(rowGateway).SetValue(status.Gateway.String())
@@ -81,28 +113,50 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) fo
 			f.input([]int{rowDNS1, rowDNS2}[i]).SetValue(d.String())
 		}
 	}
+	for _, r := range ifc.Routes {
+		f.addRoute().SetValue(r.String())
+	}
 	f.initial = f.values()
-	f.inputs[0].Focus()
+	if f.dhcp {
+		f.focus = rowMode
+	}
+	f.setFocus(f.focus)
 	f.validate()
 	return f
 }
 
+// addRoute adds an empty route row at the end and returns its field.
+func (f *form) addRoute() *textinput.Model {
+	f.routes = append(f.routes, ui.NewTextInput(f.st, 34, 64))
+	return &f.routes[len(f.routes)-1]
+}
+
 // input returns the text field of a text row.
 func (f *form) input(row int) *textinput.Model {
+	if isRoute(row) {
+		return &f.routes[row-rowRoute]
+	}
 	return &f.inputs[slices.Index(textRows, row)]
 }
 
 // values returns what the operator typed.
 func (f *form) values() netconfig.Form {
 	v := func(row int) string { return f.input(row).Value() }
+	var routes []string
+	for _, r := range f.routes {
+		routes = append(routes, r.Value())
+	}
 	return netconfig.Form{
-		Interface:    f.ifc.Name,
+		Interface:    f.nic,
 		DHCP:         f.dhcp,
+		VLAN:         v(rowVLAN),
+		MTU:          v(rowMTU),
 		Address:      v(rowAddress),
 		Netmask:      v(rowNetmask),
 		Gateway:      v(rowGateway),
 		DefaultRoute: f.defRoute,
 		DNS:          []string{v(rowDNS1), v(rowDNS2)},
+		Routes:       routes,
 	}
 }
 
@@ -117,21 +171,36 @@ func (f *form) valid() bool { return f.err == nil }
 
 // dirty reports whether anything differs from the current settings.
 func (f *form) dirty() bool {
-	v := f.values()
-	return v.DHCP != f.initial.DHCP || v.DefaultRoute != f.initial.DefaultRoute || v.Address != f.initial.Address || v.Netmask != f.initial.Netmask ||
-		v.Gateway != f.initial.Gateway || !slices.Equal(v.DNS, f.initial.DNS)
+	v, i := f.values(), f.initial
+	return v.DHCP != i.DHCP || v.DefaultRoute != i.DefaultRoute || v.VLAN != i.VLAN || v.MTU != i.MTU ||
+		v.Address != i.Address || v.Netmask != i.Netmask || v.Gateway != i.Gateway ||
+		!slices.Equal(v.DNS, i.DNS) || !slices.Equal(nonBlank(v.Routes), nonBlank(i.Routes))
+}
+
+// nonBlank returns the entries of ss that are not blank.
+func nonBlank(ss []string) []string {
+	return slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return strings.TrimSpace(s) == "" })
 }
 
 // rows are the focusable rows shown in the current mode.
 func (f *form) rows() []int {
 	if f.dhcp {
-		return []int{rowMode, rowApply}
+		return []int{rowMode, rowVLAN, rowMTU, rowApply}
 	}
-	return []int{rowMode, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2, rowApply}
+	rows := []int{rowMode, rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2}
+	for i := range f.routes {
+		rows = append(rows, rowRoute+i)
+	}
+	if len(f.routes) < maxRoutes {
+		rows = append(rows, rowAddRoute)
+	}
+	return append(rows, rowApply)
 }
 
 // textFocused reports whether a text field has the focus.
-func (f *form) textFocused() bool { return slices.Contains(textRows, f.focus) && !f.dhcp }
+func (f *form) textFocused() bool {
+	return slices.Contains(f.rows(), f.focus) && (slices.Contains(textRows, f.focus) || isRoute(f.focus))
+}
 
 // move moves the focus by delta rows, wrapping around.
 func (f *form) move(delta int) tea.Cmd {
@@ -144,15 +213,26 @@ func (f *form) move(delta int) tea.Cmd {
 	return f.setFocus(rows[i])
 }
 
+// next moves the focus to the next field for Enter: the Add route button is
+// skipped, so that Enter walks the fields to Apply without adding routes.
+func (f *form) next() tea.Cmd {
+	cmd := f.move(1)
+	if f.focus == rowAddRoute {
+		cmd = f.move(1)
+	}
+	return cmd
+}
+
 func (f *form) setFocus(row int) tea.Cmd {
 	f.focus = row
 	var cmd tea.Cmd
-	for i, r := range textRows {
-		if r == row {
-			cmd = f.inputs[i].Focus()
-		} else {
-			f.inputs[i].Blur()
+	for _, ins := range [][]textinput.Model{f.inputs, f.routes} {
+		for i := range ins {
+			ins[i].Blur()
 		}
+	}
+	if f.textFocused() {
+		cmd = f.input(row).Focus()
 	}
 	return cmd
 }
@@ -167,6 +247,31 @@ func (f *form) toggleMode() {
 func (f *form) toggleDefaultRoute() {
 	f.defRoute = !f.defRoute
 	f.validate()
+}
+
+// newRoute adds an empty route and focuses it (the "Add route" button).
+func (f *form) newRoute() tea.Cmd {
+	if len(f.routes) >= maxRoutes {
+		return nil
+	}
+	f.addRoute()
+	f.validate()
+	return f.setFocus(rowRoute + len(f.routes) - 1)
+}
+
+// removeRoute removes the focused route; the focus stays on the row now
+// in its place (or the Add route button).
+func (f *form) removeRoute() tea.Cmd {
+	if !isRoute(f.focus) {
+		return nil
+	}
+	i := f.focus - rowRoute
+	f.routes = slices.Delete(f.routes, i, i+1)
+	f.validate()
+	if i < len(f.routes) {
+		return f.setFocus(rowRoute + i)
+	}
+	return f.setFocus(rowAddRoute)
 }
 
 // update sends msg to the focused text field and re-validates.
@@ -185,27 +290,54 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 func (f *form) errorsFor(row int) []string {
 	var out []string
 	for _, e := range f.errs {
-		var r int
-		switch e.Field {
-		case netconfig.FieldAddress:
-			r = rowAddress
-		case netconfig.FieldNetmask:
-			r = rowNetmask
-		case netconfig.FieldGateway:
-			r = rowGateway
-		case netconfig.FieldDNS:
-			r = rowDNS1
-			if e.Index == 1 {
-				r = rowDNS2
-			}
-		case netconfig.FieldInterface:
-			r = rowMode
-		}
-		if r == row {
+		if errorRow(e) == row {
 			out = append(out, e.Message)
 		}
 	}
 	return out
+}
+
+// errorRow is the row an error is shown under.
+func errorRow(e *netconfig.FieldError) int {
+	switch e.Field {
+	case netconfig.FieldVLAN:
+		return rowVLAN
+	case netconfig.FieldMTU:
+		return rowMTU
+	case netconfig.FieldAddress:
+		return rowAddress
+	case netconfig.FieldNetmask:
+		return rowNetmask
+	case netconfig.FieldGateway:
+		return rowGateway
+	case netconfig.FieldDNS:
+		if e.Index == 1 {
+			return rowDNS2
+		}
+		return rowDNS1
+	case netconfig.FieldRoute:
+		if e.Index >= 0 {
+			return rowRoute + e.Index
+		}
+		return rowAddRoute
+	}
+	return rowMode
+}
+
+// label is a row's label ("Route 2" for a route).
+func label(row int) string {
+	if isRoute(row) {
+		return fmt.Sprintf("Route %d", row-rowRoute+1)
+	}
+	return rowLabels[row]
+}
+
+// hint is a row's hint.
+func hint(row int) string {
+	if isRoute(row) {
+		return routeHint
+	}
+	return rowHints[row]
 }
 
 // currentAddr is the interface's first IPv4 address, for the header.

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,13 +76,13 @@ func TestFieldsCaptureKeys(t *testing.T) {
 	}
 	h.typeText("q?1j")
 	h.key("backspace")
-	if v := h.m.form.inputs[0].Value(); v != "q?1" {
+	if v := h.m.form.input(rowAddress).Value(); v != "q?1" {
 		t.Errorf("address field = %q; q, ?, digits, j and backspace belong to the field", v)
 	}
 	if uitest.Sent[ui.BackMsg](h.d) || h.m.phase != phaseForm {
 		t.Error("typing must not navigate")
 	}
-	h.key("shift+tab") // to the mode row
+	h.key("shift+tab", "shift+tab", "shift+tab") // past MTU and VLAN to the mode row
 	if h.m.CapturesInput() {
 		t.Error("the mode row must not capture input")
 	}
@@ -89,8 +90,8 @@ func TestFieldsCaptureKeys(t *testing.T) {
 	if !h.m.form.dhcp || !h.m.form.valid() || !strings.Contains(h.text(), "come from the DHCP server") {
 		t.Errorf("space on the mode row must select DHCP:\n%s", h.text())
 	}
-	if h.m.form.rows()[1] != rowApply {
-		t.Error("DHCP hides the address fields")
+	if rows := h.m.form.rows(); !slices.Equal(rows, []int{rowMode, rowVLAN, rowMTU, rowApply}) {
+		t.Errorf("DHCP rows %v: the address fields and routes are hidden, VLAN and MTU stay", rows)
 	}
 }
 

@@ -6,12 +6,16 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
 func (m *Model) formView() ([]string, int) {
 	st, f := m.st, &m.form
 	ifc := f.ifc
 	head := " Interface " + ifc.Name + "  " + string(ifc.State)
+	if ifc.VLANParent != "" {
+		head = fmt.Sprintf(" Interface %s (VLAN %d on %s)  %s", ifc.Name, ifc.VLANID, ifc.VLANParent, ifc.State)
+	}
 	if ifc.MAC != "" {
 		head += "  " + ifc.MAC
 	}
@@ -25,12 +29,7 @@ func (m *Model) formView() ([]string, int) {
 	}
 	lines = append(lines, st.Muted.Render(" Now: "+cur), "")
 	focus := 0
-	marker := func(row int) string {
-		if f.focus == row {
-			return " " + st.MarkerOn.Render(st.Glyphs.Marker) + " "
-		}
-		return "   "
-	}
+	marker := m.marker
 	errLines := func(row int) []string {
 		var out []string
 		for _, e := range f.errorsFor(row) {
@@ -65,39 +64,32 @@ func (m *Model) formView() ([]string, int) {
 	lines = append(lines, marker(rowMode)+st.Label.Render(fmt.Sprintf("%-*s", labelW, "Mode"))+mode)
 	lines = append(lines, errLines(rowMode)...)
 
-	if f.dhcp {
-		lines = append(lines, "", st.Muted.Render("   The address, gateway and DNS servers come from the DHCP server."))
-	} else {
-		for _, row := range f.rows()[1 : len(f.rows())-1] {
-			if f.focus == row {
-				focus = len(lines)
+	for _, row := range f.rows()[1 : len(f.rows())-1] {
+		if f.focus == row {
+			focus = len(lines)
+		}
+		switch row {
+		case rowDefaultRoute:
+			box := "[ ]"
+			if f.defRoute {
+				box = "[x]"
 			}
-			if row == rowDefaultRoute {
-				box := "[ ]"
-				if f.defRoute {
-					box = "[x]"
-				}
-				choice := box + " Default route via this interface"
-				if f.focus == row {
-					choice = st.Selected.Render(choice)
-				}
-				indent := labelW
-				if 3+labelW+lipgloss.Width(choice) > m.width {
-					indent = 0 // narrow: under the marker rather than cut
-				}
-				lines = append(lines, marker(row)+strings.Repeat(" ", indent)+choice)
-				lines = append(lines, errLines(row)...)
-				continue
-			}
-			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, rowLabels[row])) + f.input(row).View()
-			if hint := rowHints[row]; lipgloss.Width(line)+2+len(hint) <= m.width {
-				line += "  " + st.Muted.Render(hint)
+			lines = append(lines, m.choiceRow(row, box+" Default route via this interface"))
+		case rowAddRoute:
+			lines = append(lines, m.choiceRow(row, "[ + Add route ]"))
+		default:
+			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, label(row))) + f.input(row).View()
+			if h := hint(row); lipgloss.Width(line)+2+len(h) <= m.width {
+				line += "  " + st.Muted.Render(h)
 			}
 			lines = append(lines, line)
-			lines = append(lines, errLines(row)...)
 		}
+		lines = append(lines, errLines(row)...)
 	}
-
+	if f.dhcp {
+		lines = append(lines, "")
+		lines = append(lines, wrap(st.Muted.Render("The address, gateway, routes and DNS servers come from the DHCP server."), m.width, "   ")...)
+	}
 	lines = append(lines, "")
 	if f.focus == rowApply {
 		focus = len(lines)
@@ -122,8 +114,29 @@ func (m *Model) formView() ([]string, int) {
 		}
 	}
 	if m.askDiscard {
-		lines = append(lines, "", st.Warn.Render(" Discard your changes? y: discard, n: keep editing"))
+		lines = append(lines, "", st.Warn.Render(" Discard your changes? "+ui.Hints(m.keys.Yes, m.keys.No)))
 		focus = len(lines) - 1
 	}
 	return lines, focus
+}
+
+// marker is the focus marker column of a form row.
+func (m *Model) marker(row int) string {
+	if m.form.focus == row {
+		return " " + m.st.MarkerOn.Render(m.st.Glyphs.Marker) + " "
+	}
+	return "   "
+}
+
+// choiceRow is a form row without a label (a check box or a button),
+// aligned with the fields, or under the marker where that does not fit.
+func (m *Model) choiceRow(row int, text string) string {
+	if m.form.focus == row {
+		text = m.st.Selected.Render(text)
+	}
+	indent := labelW
+	if 3+labelW+lipgloss.Width(text) > m.width {
+		indent = 0 // narrow: under the marker rather than cut
+	}
+	return m.marker(row) + strings.Repeat(" ", indent) + text
 }

@@ -136,7 +136,7 @@ func TestGolden(t *testing.T) {
 			d.Keys("tab")
 			fill(d, "198.51.100.53")
 			fill(d, "")
-			d.Keys("enter") // on Preview and apply
+			d.Keys("tab", "enter") // past Add route, on Preview and apply
 		}, []string{"198.51.100.1", "Warning: eth0 carries the default route"}},
 		// mgmt0: an address, no gateway, the default route on eth0.
 		{"form_second_nic", func(d *uitest.Driver) {
@@ -145,13 +145,23 @@ func TestGolden(t *testing.T) {
 		{"preview_second_nic", func(d *uitest.Driver) {
 			d.Keys("3")
 			fill(d, "198.51.100.21/24")
-			d.Keys("tab", "tab", "tab", "tab", "tab", "enter")
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter") // to DNS 2; Enter skips Add route
 		}, []string{"Default route", "(unchanged)"}},
+		// VLAN, MTU and a static route on mgmt0.
+		{"preview_vlan_mtu_route", func(d *uitest.Driver) {
+			d.Keys("3", "shift+tab", "shift+tab") // mgmt0, up to VLAN ID
+			fill(d, "20")
+			fill(d, "9000")
+			fill(d, "203.0.113.5/24")
+			d.Keys("tab", "tab", "tab", "tab", "tab", "enter") // to Add route, add one
+			d.Send(uitest.Typed("198.51.100.128/25@203.0.113.1")...)
+			d.Keys("tab", "tab", "enter") // past Add route, on Preview and apply
+		}, []string{"20, link mgmt0.20 will be created", "MTU           1500 ", "9000", "198.51.100.128/25 via 203.0.113.1 added"}},
 		// eth1 has no carrier: the checks fail and Revert is selected.
 		{"trial_failed", func(d *uitest.Driver) {
 			d.Keys("2")
 			fill(d, "198.51.100.40/24")
-			d.Keys("tab", "tab", "tab", "tab", "tab", "enter")
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter") // to DNS 2; Enter skips Add route
 			d.Keys("enter")
 		}, []string{"FAIL", "[ Revert ]"}},
 	}
@@ -234,7 +244,7 @@ func TestFlowEditApplyKeep(t *testing.T) {
 	send(tm, tab)
 	sendFill(tm, "192.0.2.53")
 	sendFill(tm, "")
-	send(tm, enter)
+	send(tm, tab, enter) // past Add route, on Preview and apply
 	waitFor(t, tm, "current")
 	send(tm, enter)
 	waitFor(t, tm, "Keep these settings?", "answers ARP")
@@ -300,7 +310,7 @@ func TestFlowSecondNICKeepsDefaultRoute(t *testing.T) {
 	send(tm, typed("2")...) // eth1
 	waitFor(t, tm, "[ ] Default route via this interface")
 	sendFill(tm, "198.51.100.40/24")
-	send(tm, tab, tab, tab, tab, tab) // netmask, gateway, default route, DNS 1, DNS 2 as they are
+	send(tm, tab, tab, tab, tab, enter) // netmask, gateway, default route, DNS 1, DNS 2 as they are; Enter skips Add route
 	send(tm, enter)
 	waitFor(t, tm, "192.0.2.1 via eth0", "(unchanged)")
 	send(tm, enter)
@@ -330,7 +340,7 @@ func TestFlowFailedChecksSelectRevert(t *testing.T) {
 	send(tm, typed("2")...)
 	waitFor(t, tm, "Preview and apply")
 	sendFill(tm, "198.51.100.40/24")
-	send(tm, tab, tab, tab, tab, tab, enter)
+	send(tm, tab, tab, tab, tab, enter, enter)
 	waitFor(t, tm, "current")
 	send(tm, enter)
 	waitFor(t, tm, "has no carrier", "Keep these settings?")

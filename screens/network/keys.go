@@ -18,6 +18,8 @@ type keyMap struct {
 	Toggle    key.Binding // form: DHCP <-> Static on the mode row
 	Enter     key.Binding // form: next field, or preview on the Apply button
 	Cancel    key.Binding // form: back to the interface list
+	// RemoveRoute removes the static route being edited.
+	RemoveRoute key.Binding
 
 	Apply key.Binding // preview: apply now
 
@@ -36,19 +38,20 @@ func newKeyMap(st *ui.Styles) keyMap {
 		up, down = "up", "down"
 	}
 	return keyMap{
-		nav:       nav,
-		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
-		FieldNext: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
-		FieldPrev: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
-		Toggle:    key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),
-		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/preview")),
-		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Apply:     key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter", "apply")),
-		Keep:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "keep")),
-		Revert:    key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "revert")),
-		Switch:    key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab", "h", "l"), key.WithHelp("tab", "switch")),
-		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "discard")),
-		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "keep editing")),
+		nav:         nav,
+		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		FieldNext:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
+		FieldPrev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
+		Toggle:      key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),
+		Enter:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/preview")),
+		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		RemoveRoute: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "remove route")),
+		Apply:       key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter", "apply")),
+		Keep:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "keep")),
+		Revert:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "revert")),
+		Switch:      key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab", "h", "l"), key.WithHelp("tab", "switch")),
+		Yes:         key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "discard")),
+		No:          key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "keep editing")),
 	}
 }
 
@@ -68,8 +71,13 @@ func (m *Model) ShortHelp() []key.Binding {
 			b = append(b, k.Toggle)
 		case rowDefaultRoute:
 			b = append(b, withHelp(k.Toggle, "on/off"))
+		case rowAddRoute:
+			b = append(b, withHelp(k.Enter, "add route"))
 		case rowApply:
 			b = append(b, withHelp(k.Enter, "preview"))
+		}
+		if isRoute(m.form.focus) {
+			b = append(b, k.RemoveRoute)
 		}
 		return append(b, k.Cancel)
 	case phasePreview:

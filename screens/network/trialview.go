@@ -13,9 +13,9 @@ import (
 
 func (m *Model) previewView() []string {
 	st := m.st
-	lines := []string{st.Title.Render(" Preview: " + m.form.ifc.Name), ""}
+	lines := []string{st.Title.Render(" Preview: " + m.form.cfg.Link()), ""}
 	if m.previewErr != "" {
-		return append(append(lines, wrap(m.previewErr, m.width, " ")...), "", st.Muted.Render(" Esc to go back to the form."))
+		return append(append(lines, wrap(m.previewErr, m.width, " ")...), "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Back, "back to the form"))))
 	}
 	if m.preview.Interface == "" {
 		return append(lines, st.Muted.Render(" Reading the current settings"+st.Glyphs.Ellipsis))
@@ -52,13 +52,12 @@ func (m *Model) previewView() []string {
 		try = "after " + seconds(m.d.TryTimeout)
 	}
 	lines = append(lines, wrap("After applying, the checks run and you are asked to keep the settings; without an answer the previous settings come back by themselves "+try+".", m.width, " ")...)
-	lines = append(lines, "", " "+st.HelpKey.Render("Enter")+" apply    "+st.HelpKey.Render("Esc")+" edit")
 	return lines
 }
 
 func (m *Model) trialView() ([]string, int) {
 	st := m.st
-	lines := []string{st.Title.Render(" Applied to " + m.trial.Config().Interface + ". Checks:")}
+	lines := []string{st.Title.Render(" Applied to " + m.trial.Config().Link() + ". Checks:")}
 	for i, c := range m.checks {
 		switch {
 		case i < len(m.results):
@@ -107,7 +106,7 @@ func (m *Model) trialView() ([]string, int) {
 			}
 			lines = append(lines, style.Render(l))
 		}
-		lines = append(lines, "", st.Muted.Render(" Press Enter to return to the interface list."))
+		lines = append(lines, "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Select, "back to the interface list"))))
 	}
 	return lines, len(lines) - 1
 }

@@ -195,13 +195,17 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 	case f.focus == rowDefaultRoute && key.Matches(k, m.keys.Toggle):
 		f.toggleDefaultRoute()
 		return nil
+	case f.focus == rowAddRoute && key.Matches(k, m.keys.Enter):
+		return f.newRoute()
+	case isRoute(f.focus) && key.Matches(k, m.keys.RemoveRoute):
+		return f.removeRoute()
 	case f.focus == rowApply && key.Matches(k, m.keys.Enter):
 		if !f.valid() {
 			return nil
 		}
 		return m.startPreview()
 	case key.Matches(k, m.keys.Enter):
-		return f.move(1)
+		return f.next()
 	}
 	return f.update(k)
 }

@@ -30,7 +30,7 @@ func (m *Model) View() string {
 	case phasePreview:
 		lines = m.previewView()
 	case phaseApplying:
-		lines = []string{m.st.Title.Render(" Applying to " + m.form.ifc.Name + m.st.Glyphs.Ellipsis)}
+		lines = []string{m.st.Title.Render(" Applying to " + m.form.cfg.Link() + m.st.Glyphs.Ellipsis)}
 	case phaseTrial, phaseDeciding, phaseDone:
 		lines, focus = m.trialView()
 	}
@@ -93,6 +93,8 @@ func (m *Model) ifaceRow(ifc netconfig.Interface) string {
 		row += " " + m.st.Glyphs.Default + " default"
 	case !ifc.Ethernet && !m.narrow():
 		row += " (not Ethernet)"
+	case ifc.VLANParent != "" && !m.narrow():
+		row += fmt.Sprintf(" VLAN %d", ifc.VLANID)
 	}
 	return strings.TrimRight(row, " ")
 }
@@ -103,7 +105,7 @@ func (m *Model) narrow() bool { return m.width < 70 }
 func (m *Model) listView() ([]string, int) {
 	st := m.st
 	if m.loadErr != "" {
-		return append(wrap(m.loadErr, m.width, " "), "", st.Muted.Render(" Press r to try again, Esc to go back.")), 0
+		return append(wrap(m.loadErr, m.width, " "), "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.Refresh, "try again"), m.keys.nav.Back))), 0
 	}
 	lines := []string{st.Title.Render(" Choose the interface to configure"), ""}
 	if len(m.status.Interfaces) == 0 {

@@ -1,0 +1,180 @@
+package network
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+
+	"github.com/nodeconsole/nodeconsole/netconfig"
+)
+
+// previewAndTry goes from the form through the preview (whose text it
+// returns) to the trial with every check run.
+func previewAndTry(h *harness) string {
+	h.t.Helper()
+	h.m.form.setFocus(rowApply)
+	h.key("enter")
+	h.until("the preview", func() bool { return h.m.preview.Interface != "" || h.m.previewErr != "" })
+	preview := h.text()
+	h.key("enter")
+	h.until("the checks", func() bool { return h.m.phase == phaseTrial && len(h.m.results) == len(h.m.checks) })
+	return preview
+}
+
+// TestSettingsKeepAndRevert: VLAN, MTU and a static route, each set from
+// the form on mgmt0 (a second NIC), previewed, applied and then kept (the
+// simulated network and the saved settings hold it) or reverted (the
+// network is exactly as before, nothing saved).
+func TestSettingsKeepAndRevert(t *testing.T) {
+	settings := []struct {
+		name    string
+		edit    func(h *harness)
+		preview []string
+		applied []string // lines of the simulated network after the apply
+		saved   func(c netconfig.Config) bool
+	}{
+		{"vlan", func(h *harness) {
+			h.setField(rowVLAN, "20")
+			h.setField(rowAddress, "203.0.113.5/24")
+		}, []string{"Preview: mgmt0.20", "VLAN          none → 20, link mgmt0.20 will be created", "Address       none → 203.0.113.5/24"},
+			[]string{"link mgmt0.20 up", "addr 203.0.113.5/24 dev mgmt0.20"},
+			func(c netconfig.Config) bool { return c.VLAN == 20 && c.Link() == "mgmt0.20" }},
+		{"mtu", func(h *harness) { h.setField(rowMTU, "9000") },
+			[]string{"MTU           1500 → 9000"},
+			[]string{"link mgmt0 up mtu 9000"},
+			func(c netconfig.Config) bool { return c.MTU == 9000 }},
+		{"route", func(h *harness) {
+			h.m.form.setFocus(rowAddRoute)
+			h.key("enter") // Add route: a new field, focused
+			h.typeText("203.0.113.0/24@198.51.100.1")
+		}, []string{"Route         none → 203.0.113.0/24 via 198.51.100.1 added"},
+			[]string{"route 203.0.113.0/24 via 198.51.100.1 dev mgmt0"},
+			func(c netconfig.Config) bool {
+				return len(c.Routes) == 1 && c.Routes[0].String() == "203.0.113.0/24@198.51.100.1"
+			}},
+	}
+	for _, s := range settings {
+		for _, keep := range []bool{true, false} {
+			name := s.name + "/revert"
+			if keep {
+				name = s.name + "/keep"
+			}
+			t.Run(name, func(t *testing.T) {
+				h := newHarness(t, harnessOpts{tryTimeout: 60 * time.Second})
+				h.openForm("mgmt0")
+				s.edit(h)
+				if !h.m.form.valid() {
+					t.Fatalf("form invalid: %v\n%s", h.m.form.err, h.text())
+				}
+				preview := previewAndTry(h)
+				for _, want := range s.preview {
+					if !strings.Contains(preview, want) {
+						t.Errorf("preview lacks %q:\n%s", want, preview)
+					}
+				}
+				for _, want := range s.applied {
+					if got := h.sim.Render(); !slices.Contains(got, want) {
+						t.Errorf("applied network lacks %q:\n%s", want, strings.Join(got, "\n"))
+					}
+				}
+				if keep {
+					h.key("y")
+				} else {
+					h.key("n")
+				}
+				h.until("the outcome", func() bool { return h.m.phase == phaseDone })
+				got := h.sim.Render()
+				saved, err := h.mgr.Saved()
+				if keep {
+					for _, want := range s.applied {
+						if !slices.Contains(got, want) {
+							t.Errorf("kept network lacks %q:\n%s", want, strings.Join(got, "\n"))
+						}
+					}
+					if err != nil || !s.saved(saved) {
+						t.Errorf("saved %+v, %v", saved, err)
+					}
+				} else {
+					if !slices.Equal(got, initialState) {
+						t.Errorf("not reverted exactly:\n%s", strings.Join(got, "\n"))
+					}
+					if err == nil {
+						t.Error("a reverted trial must not save")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestVLANLinkListedAndEdited: a kept VLAN link is listed with its NIC and
+// VLAN ID; choosing it opens its NIC's form with the VLAN ID filled in.
+func TestVLANLinkListedAndEdited(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.openForm("mgmt0")
+	h.setField(rowVLAN, "20")
+	h.setField(rowAddress, "203.0.113.5/24")
+	previewAndTry(h)
+	h.key("y")
+	h.until("the outcome", func() bool { return h.m.phase == phaseDone })
+	h.key("enter")
+	h.until("the list", func() bool { return h.m.phase == phaseList })
+	if text := h.text(); !strings.Contains(text, "mgmt0.20") || !strings.Contains(text, "203.0.113.5/24     VLAN 20") {
+		t.Fatalf("list lacks the VLAN link:\n%s", text)
+	}
+	h.openForm("mgmt0.20")
+	f := h.m.form
+	if f.nic != "mgmt0" || f.input(rowVLAN).Value() != "20" || f.input(rowAddress).Value() != "203.0.113.5/24" || !f.valid() {
+		t.Errorf("form of mgmt0.20: nic %q, VLAN %q, address %q, err %v", f.nic, f.input(rowVLAN).Value(), f.input(rowAddress).Value(), f.err)
+	}
+	if !strings.Contains(h.text(), "Interface mgmt0.20 (VLAN 20 on mgmt0)") {
+		t.Errorf("form header:\n%s", h.text())
+	}
+}
+
+// TestRoutesEditor: routes are added with the Add route button, edited as
+// text, validated one by one with every error under its own row, and
+// removed with their key; Enter walking the fields never adds one.
+func TestRoutesEditor(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.openForm("mgmt0")
+	h.m.form.setFocus(rowDNS2)
+	h.key("enter")
+	if h.m.form.focus != rowApply || len(h.m.form.routes) != 0 {
+		t.Fatalf("Enter on DNS 2: focus %d, %d routes; want Apply, none added", h.m.form.focus, len(h.m.form.routes))
+	}
+	h.m.form.setFocus(rowAddRoute)
+	h.key("enter")
+	h.typeText("10.0.0.1/8@198.51.100.1")
+	h.m.form.setFocus(rowAddRoute)
+	h.key("enter")
+	h.typeText("203.0.113.0/24@192.0.2.1")
+	text := h.text()
+	for _, want := range []string{"Route 1", "Route 2", "has host bits set", "outside the subnet 198.51.100.0/24", "fix the 2 problems"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("form lacks %q:\n%s", want, text)
+		}
+	}
+	if got := h.m.form.errorsFor(rowRoute + 1); len(got) != 1 || !strings.Contains(got[0], "Route 2 gateway") {
+		t.Errorf("errors under route 2: %q", got)
+	}
+	h.m.form.setFocus(rowRoute)
+	if !slices.ContainsFunc(h.m.ShortHelp(), func(b key.Binding) bool { return b.Help() == h.m.keys.RemoveRoute.Help() }) {
+		t.Error("the hints on a route row lack its remove key")
+	}
+	h.key("ctrl+d")
+	if n := len(h.m.form.routes); n != 1 || h.m.form.routes[0].Value() != "203.0.113.0/24@192.0.2.1" || h.m.form.focus != rowRoute {
+		t.Fatalf("after removing route 1: %d routes, focus %d", n, h.m.form.focus)
+	}
+	h.key("ctrl+u")
+	h.typeText("203.0.113.0/24@198.51.100.1")
+	if !h.m.form.valid() {
+		t.Errorf("form invalid: %v", h.m.form.err)
+	}
+	if got := h.m.form.cfg.Routes; len(got) != 1 || got[0].String() != "203.0.113.0/24@198.51.100.1" {
+		t.Errorf("routes %v", got)
+	}
+}
