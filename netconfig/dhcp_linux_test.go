@@ -15,21 +15,10 @@ import (
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
-// namedNetns creates a network namespace with ip(8) (lo up) and returns
-// its name; it is deleted at the end of the test.
+// namedNetns is testenv.NamedNetns.
 func namedNetns(t *testing.T, tag string) string {
 	t.Helper()
-	testenv.RequireRoot(t)
-	ip := testenv.RequireCommand(t, "ip")
-	name := fmt.Sprintf("nc-%s-%d-%d", tag, os.Getpid(), time.Now().UnixNano()%1e6)
-	if out, err := exec.Command(ip, "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command(ip, "netns", "del", name).Run() })
-	if out, err := exec.Command(ip, "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up: %v %s", err, out)
-	}
-	return name
+	return testenv.NamedNetns(t, tag)
 }
 
 // startIn starts argv inside the named namespace as the test's child,

@@ -21,6 +21,8 @@ type Simulated struct {
 	resolv []byte
 	fail   map[string]error // op name -> error returned once
 	leases map[string]bool  // interfaces whose simulated DHCP client runs
+
+	changed chan struct{} // capacity 1; see Changed
 }
 
 type simLink struct {
@@ -70,9 +72,10 @@ func NewSimulated() *Simulated {
 			gw:  netip.MustParseAddr("192.0.2.1"),
 			dev: "eth0",
 		}},
-		resolv: []byte("nameserver 192.0.2.53\n"),
-		fail:   map[string]error{},
-		leases: map[string]bool{},
+		resolv:  []byte("nameserver 192.0.2.53\n"),
+		fail:    map[string]error{},
+		leases:  map[string]bool{},
+		changed: make(chan struct{}, 1),
 	}
 }
 

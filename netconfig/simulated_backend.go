@@ -30,11 +30,26 @@ func (s *Simulated) FailNext(method string, err error) {
 // SetCarrier plugs (true) or unplugs (false) the cable of ifname.
 func (s *Simulated) SetCarrier(ifname string, carrier bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	if l := s.linkLocked(ifname); l != nil {
 		l.carrier = carrier
 	}
 }
+
+// unlockChanged signals Changed, then unlocks s.mu: deferred by every
+// method that changes the network.
+func (s *Simulated) unlockChanged() {
+	select {
+	case s.changed <- struct{}{}:
+	default: // one is pending: the reader's next reading covers both
+	}
+	s.mu.Unlock()
+}
+
+// Changed receives after each change of the simulated network (several
+// changes before a receive make one): the console's status watcher
+// listens to it in --demo, as it listens to netlink on a node.
+func (s *Simulated) Changed() <-chan struct{} { return s.changed }
 
 // failLocked returns and clears the injected failure for method.
 // s.mu must be held.
@@ -100,7 +115,7 @@ func (s *Simulated) Snapshot(ctx context.Context, ifname string) (*Snapshot, err
 // gateway is no longer reachable.
 func (s *Simulated) ReplaceAddrs(ctx context.Context, ifname string, addrs []netip.Prefix) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "ReplaceAddrs", ifname)
 	if err != nil {
 		return err
@@ -121,7 +136,7 @@ func onSubnet(addrs []netip.Prefix, ip netip.Addr) bool {
 // LinkUp implements Backend.
 func (s *Simulated) LinkUp(ctx context.Context, ifname string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "LinkUp", ifname)
 	if err != nil {
 		return err
@@ -134,7 +149,7 @@ func (s *Simulated) LinkUp(ctx context.Context, ifname string) error {
 // gateway that is not on a subnet of the interface unless onlink.
 func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "ReplaceDefaultRoute", ifname)
 	if err != nil {
 		return err
@@ -154,7 +169,7 @@ func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw n
 // AddVLAN implements Backend.
 func (s *Simulated) AddVLAN(ctx context.Context, parent string, id int, name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	p, err := s.begin(ctx, "AddVLAN", parent)
 	if err != nil {
 		return err
@@ -177,7 +192,7 @@ func (s *Simulated) AddVLAN(ctx context.Context, parent string, id int, name str
 // DeleteLink implements Backend.
 func (s *Simulated) DeleteLink(ctx context.Context, name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	if _, err := s.begin(ctx, "DeleteLink", ""); err != nil {
 		return err
 	}
@@ -189,7 +204,7 @@ func (s *Simulated) DeleteLink(ctx context.Context, name string) error {
 // SetMTU implements Backend.
 func (s *Simulated) SetMTU(ctx context.Context, ifname string, mtu int) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "SetMTU", ifname)
 	if err != nil {
 		return err
@@ -202,7 +217,7 @@ func (s *Simulated) SetMTU(ctx context.Context, ifname string, mtu int) error {
 // that is not on a subnet of the interface unless onlink.
 func (s *Simulated) ReplaceRoutes(ctx context.Context, ifname string, routes []Route, onlink bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "ReplaceRoutes", ifname)
 	if err != nil {
 		return err
@@ -224,7 +239,7 @@ func (s *Simulated) ReplaceRoutes(ctx context.Context, ifname string, routes []R
 // WriteDNS implements Backend.
 func (s *Simulated) WriteDNS(ctx context.Context, servers []netip.Addr) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	if _, err := s.begin(ctx, "WriteDNS", ""); err != nil {
 		return err
 	}
@@ -235,7 +250,7 @@ func (s *Simulated) WriteDNS(ctx context.Context, servers []netip.Addr) error {
 // Restore implements Backend.
 func (s *Simulated) Restore(ctx context.Context, snap *Snapshot) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "Restore", snap.Interface)
 	if err != nil {
 		return err
@@ -272,7 +287,7 @@ func (s *Simulated) Restore(ctx context.Context, snap *Snapshot) error {
 // client does; ReplaceAddrs removes it.
 func (s *Simulated) DHCP(ctx context.Context, ifname string, run bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "DHCP", ifname)
 	if err != nil || !run {
 		return err

@@ -30,3 +30,35 @@ func TestSimulatedRead(t *testing.T) {
 		t.Errorf("DNS %v, want [192.0.2.53]", st.DNS)
 	}
 }
+
+// TestSimulatedChanged: every change of the simulated network signals
+// Changed (--demo's status watcher), several before a receive make one,
+// and reading signals nothing.
+func TestSimulatedChanged(t *testing.T) {
+	s := NewSimulated()
+	ctx := context.Background()
+	pending := func() bool {
+		select {
+		case <-s.Changed():
+			return true
+		default:
+			return false
+		}
+	}
+	if _, err := s.Read(ctx); err != nil || pending() {
+		t.Fatalf("a read signalled a change (err %v)", err)
+	}
+	s.SetCarrier("eth1", true)
+	if err := s.ReplaceAddrs(ctx, "eth1", []netip.Prefix{netip.MustParsePrefix("203.0.113.5/24")}); err != nil {
+		t.Fatal(err)
+	}
+	if !pending() {
+		t.Fatal("no change signalled after SetCarrier and ReplaceAddrs")
+	}
+	if pending() {
+		t.Error("two changes signalled twice; want one")
+	}
+	if err := s.WriteDNS(ctx, []netip.Addr{netip.MustParseAddr("192.0.2.54")}); err != nil || !pending() {
+		t.Errorf("WriteDNS: err %v, no change signalled", err)
+	}
+}

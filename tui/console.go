@@ -27,8 +27,11 @@ type ConsoleDeps struct {
 	Demo      bool
 	Notices   map[string]string
 	// Notes are extra lines on the home screen (demo portal URL...).
-	Notes   []string
-	Log     *slog.Logger
+	Notes []string
+	Log   *slog.Logger
+	// Watch says when the status may have changed (a netwatch.Watcher);
+	// nil polls every Refresh.
+	Watch   home.Watch
 	Refresh time.Duration
 	// Network applies network settings (netlink, or the simulated network
 	// in --demo); nil leaves its entries out of the menu.
@@ -108,6 +111,7 @@ func NewConsole(d ConsoleDeps) *App {
 		Styles:  d.Styles,
 		Collect: func(ctx context.Context) nodestatus.Snapshot { return collect(ctx) },
 		Actions: actions,
+		Watch:   d.Watch,
 		Refresh: d.Refresh,
 		Notes:   d.Notes,
 		Panel:   panel,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,9 +13,11 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/netwatch"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
+	"github.com/nodeconsole/nodeconsole/userdata"
 )
 
 // consoleFPS caps the renderer's frame rate during bursts of changes. The
@@ -73,6 +76,8 @@ func runConsole(ctx context.Context, g globals) error {
 		notices["networkd"] = "Network: " + n
 		e.log.Warn("saved network settings shadowed", "notice", n)
 	}
+	watch := e.statusWatcher()
+	defer watch.Close()
 	// The first frame is drawn before the terminal reports its size: draw
 	// it at the size the size filter will settle on for 0x0 (serial).
 	initial := tui.FallbackSize(os.Getenv)
@@ -86,7 +91,7 @@ func runConsole(ctx context.Context, g globals) error {
 		Collector: e.collector(),
 		About: tui.AboutFacts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,
 			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
-		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Refresh: 5 * time.Second,
+		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Watch: watch, Refresh: 5 * time.Second,
 		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
 		Poweroff: e.powerCmd("shut-down", e.cfg.Console.PoweroffCommand, mgr),
 		// Idle log-out waits while a registration waits for activation.
@@ -133,6 +138,31 @@ func runConsole(ctx context.Context, g globals) error {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// statusWatcher watches what the home screen's status reads: netlink (or
+// the simulated network in --demo), resolv.conf, and the state dir's
+// state.json, user data record and certificate. What cannot be watched is
+// logged, and the watcher polls every 30 s instead (netwatch.Options).
+func (e *env) statusWatcher() *netwatch.Watcher {
+	o := netwatch.Options{Log: e.log, Files: []string{
+		filepath.Join(e.g.stateDir, regclient.StateFile),
+		filepath.Join(e.g.stateDir, userdata.RecordFile),
+	}}
+	if _, err := os.Stat(filepath.Join(e.g.stateDir, regclient.IdentityDir)); err == nil {
+		// Created by the first registration, which writes state.json too.
+		o.Files = append(o.Files, filepath.Join(e.g.stateDir, regclient.CertFile))
+	}
+	if e.demo != nil {
+		o.Sources = append(o.Sources, e.demo.net.Changed())
+	} else {
+		o.Netlink = true
+		if rc := e.cfg.Network.ResolvConf; rc != "" {
+			o.Files = append(o.Files, rc)
+		}
+	}
+	w, _ := netwatch.New(o) // never nil; a failure is logged and polled around
+	return w
 }
 
 func termDesc(p ui.Profile, tty string) string {

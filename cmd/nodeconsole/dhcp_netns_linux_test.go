@@ -159,16 +159,7 @@ func (l *dhcpLab) startClient(t *testing.T, kind string) *proc {
 // lifetime), and returns it.
 func (l *dhcpLab) waitLease(t *testing.T, not string) string {
 	t.Helper()
-	ns, err := netns.GetFromName(l.node)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	_, h := testenv.NetnsHandle(t, l.node)
 	veth, err := h.LinkByName("veth0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 // Package home is the console's first screen: the node's status and the main
-// menu. The status is read in the background (a tea.Cmd every few seconds);
-// only what changed is redrawn, so an idle console writes nothing.
+// menu. The status is read in the background (a tea.Cmd) when a watcher
+// says it changed, or every few seconds without one; only what changed is
+// redrawn, so an idle console writes nothing and, with a watcher, wakes for
+// nothing.
 //
 // The screen is split like the other screens: model.go (dependencies, model,
 // keys), update.go (messages and transitions), commands.go (the background
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
@@ -34,8 +37,17 @@ type Deps struct {
 	Collect func(ctx context.Context) nodestatus.Snapshot
 	// Actions are the menu entries before "Log out".
 	Actions []Action
-	// Refresh is the status refresh period; 0 means 5 s.
+	// Watch, when set, says when the status may have changed (a
+	// netwatch.Watcher: netlink and inotify notifications): the screen
+	// reads the status then, and otherwise only when a time-dependent line
+	// (an activation code's expiry, the certificate's) is due to change.
+	// nil polls every Refresh.
+	Watch Watch
+	// Refresh is the status refresh period without Watch; 0 means 5 s.
 	Refresh time.Duration
+	// Tick is the timer source; nil means tea.Tick (tests inject one that
+	// fires only when told).
+	Tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// Notes are extra lines shown under the status (demo portal URL ...).
@@ -59,6 +71,18 @@ type Model struct {
 	gen     int
 	keys    keyMap
 	lastHdr string
+	// waiting: a Watch.Wait command is out (there is never more than one).
+	waiting bool
+}
+
+// Watch is what the screen needs of a netwatch.Watcher.
+type Watch interface {
+	// Wait blocks until the status may have changed (true) or the
+	// watcher is closed (false).
+	Wait() bool
+	// Drain drops a change signalled but not waited for: the reading
+	// about to start covers it.
+	Drain()
 }
 
 type keyMap struct {
@@ -76,6 +100,9 @@ func New(d Deps) *Model {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Tick == nil {
+		d.Tick = tea.Tick
 	}
 	items := make([]ui.MenuItem, 0, len(d.Actions)+1)
 	for i, a := range d.Actions {

@@ -51,7 +51,17 @@ func (m *Model) update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		}
 		m.snap, m.loaded = msg.snap, true
 		gen := m.gen
-		cmds := []tea.Cmd{tea.Tick(m.d.Refresh, func(time.Time) tea.Msg { return refreshMsg{gen: gen} })}
+		var cmds []tea.Cmd
+		switch next := nextTimeChange(m.snap, m.d.Now()); {
+		case m.d.Watch == nil:
+			cmds = append(cmds, m.d.Tick(m.d.Refresh, func(time.Time) tea.Msg { return refreshMsg{gen: gen} }))
+		case next > 0:
+			// Nothing notifies the clock: a timer for the line it changes.
+			cmds = append(cmds, m.d.Tick(next, func(time.Time) tea.Msg { return refreshMsg{gen: gen} }))
+		}
+		if m.d.Watch != nil && !m.waiting {
+			cmds = append(cmds, m.waitCmd())
+		}
 		if hdr := headerLabel(m.snap); hdr != m.lastHdr {
 			m.lastHdr = hdr
 			cmds = append(cmds, func() tea.Msg { return ui.HeaderMsg{Node: hdr} })
@@ -61,6 +71,13 @@ func (m *Model) update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		if msg.gen != m.gen {
 			return m, nil
 		}
+		return m, m.collectCmd()
+	case changedMsg:
+		m.waiting = false
+		if !msg.ok {
+			return m, nil // the watcher closed: the program is ending
+		}
+		m.gen++ // a reading still out may predate the change
 		return m, m.collectCmd()
 	case ui.StatusChangedMsg:
 		m.gen++ // drop the pending tick; start a new chain

@@ -193,6 +193,19 @@ func (d *Driver) Until(what string, cond func() bool) {
 	}
 }
 
+// Await is Until for a change the test makes outside the screen (a
+// command run, a file written): it also waits for parked commands, such as
+// one waiting for a status watcher, to deliver. It fails the test when no
+// command at all is left and cond still does not hold.
+func (d *Driver) Await(what string, cond func() bool) {
+	d.t.Helper()
+	for !cond() {
+		if !d.step(true) {
+			d.t.Fatalf("nothing left to run, and still not %s; screen:\n%s", what, d.Text())
+		}
+	}
+}
+
 // Running is how many commands have not delivered their message yet.
 func (d *Driver) Running() int { return d.running }
 
