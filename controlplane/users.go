@@ -47,6 +47,12 @@ func OpenAccounts(ctx context.Context, dataDir string) (*Accounts, error) {
 	return &Accounts{store: st, dataDir: dataDir, now: time.Now, owned: true}, nil
 }
 
+// NewAccounts works on st (a store the caller opened, such as PostgreSQL)
+// and the admin token in dataDir; Close closes st.
+func NewAccounts(st Store, dataDir string) *Accounts {
+	return &Accounts{store: st, dataDir: dataDir, now: time.Now, owned: true}
+}
+
 // Close releases the database.
 func (a *Accounts) Close() error {
 	if a.owned {

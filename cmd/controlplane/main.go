@@ -1,7 +1,8 @@
 // Command controlplane is the reference control plane that nodes register
-// with: HTTPS API and web portal, SQLite in --data.
+// with: HTTPS API and web portal, SQLite in --data, or PostgreSQL with --db
+// (several replicas sharing one database and the key files in --data).
 //
-//	controlplane [--listen ADDR] [--data DIR] [--hostname NAME] [--code-ttl DURATION]
+//	controlplane [--listen ADDR] [--data DIR] [--db postgres://...] [--hostname NAME] [--code-ttl DURATION]
 //	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
 //	             [--pending-retention DURATION] [--event-retention DURATION] [--pprof LOOPBACK-ADDR]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR,...] [--metrics-listen ADDR]
@@ -49,6 +50,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
 
 // usageError marks bad command-line input (exit status 2).
@@ -82,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to serve HTTPS on")
 	data := fs.String("data", "controlplane-data", "data directory (database, CA, admin token)")
+	db := fs.String("db", "", "PostgreSQL URL (postgres://USER@HOST/DB?sslmode=verify-full) shared by replicas; without it SQLite in --data. Keep the password out of it: use a pgpass file (passfile=FILE or PGPASSFILE)")
 	hostname := fs.String("hostname", "", "comma-separated names or IPs for the server certificate and URLs (localhost and 127.0.0.1 are always included)")
 	codeTTL := fs.Duration("code-ttl", 15*time.Minute, "how long an activation code works")
 	publicURL := fs.String("public-url", "", "base URL nodes and admins use, if not https://HOSTNAME:PORT")
@@ -127,9 +130,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("--max-pending and --max-pending-per-source must be 0 (no cap) or more")}
 	}
 	if fs.NArg() > 0 && (fs.Arg(0) == "user" || fs.Arg(0) == "admin-token") {
-		return runAccounts(ctx, *data, fs.Args(), stdout)
+		return runAccounts(ctx, *data, *db, fs.Args(), stdout)
+	}
+	if *db != "" {
+		if err := checkDBURL(*db); err != nil {
+			return usageError{err}
+		}
 	}
 	if fs.NArg() > 0 && (fs.Arg(0) == "backup" || fs.Arg(0) == "restore") {
+		if *db != "" {
+			return usageError{errors.New("backup and restore are for the SQLite store; with --db back up the database with pg_dump and the key files in --data (docs/operations.md)")}
+		}
 		return runBackup(ctx, *data, fs.Args(), stdout, stderr)
 	}
 	if *certTTL < 10*time.Second || *renewGrace <= 0 || *reenrollGrace <= 0 {
@@ -164,14 +175,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			hosts = append(hosts, h)
 		}
 	}
-	cp, err := controlplane.Open(controlplane.Options{
+	opts := controlplane.Options{
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
 		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
 		PendingRetention: *pendingRetention, EventRetention: *eventRetention,
 		CertTTL: *certTTL, TrustDomain: *trustDomain, RenewGrace: *renewGrace, ReenrollGrace: *reenrollGrace,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TrustedProxies: proxies, MetricsElsewhere: *metricsListen != "",
-	})
+	}
+	if *db != "" {
+		st, err := postgres.Open(ctx, *db)
+		if err != nil {
+			return err
+		}
+		if opts.Notifier, err = st.Notifier(ctx, log); err != nil {
+			st.Close()
+			return err
+		}
+		opts.Store = st // the server closes it
+	}
+	cp, err := controlplane.Open(opts)
 	if err != nil {
+		if opts.Store != nil {
+			opts.Store.Close()
+		}
 		return err
 	}
 	defer cp.Close()
@@ -199,7 +225,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "controlplane: serving %s\n", cp.URL())
 	fmt.Fprintf(stdout, "controlplane: CA certificate %s\n", cp.CAPath())
 	fmt.Fprintf(stdout, "controlplane: admin token in %s\n", cp.AdminTokenPath())
-	log.Info("serving", "url", cp.URL(), "data", *data)
+	log.Info("serving", "url", cp.URL(), "data", *data, "store", storeName(*db))
 	err = cp.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
@@ -334,4 +360,22 @@ func serveDebug(addr string, cp *controlplane.Server, stdout io.Writer, log *slo
 	}()
 	fmt.Fprintf(stdout, "controlplane: pprof on http://%s/debug/pprof/\n", ln.Addr())
 	return func() { hs.Close() }, nil
+}
+
+// checkDBURL accepts a postgres:// or postgresql:// URL. The error never
+// repeats the URL (it may carry a password).
+func checkDBURL(db string) error {
+	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		return errors.New("--db: want a postgres://USER@HOST/DB URL")
+	}
+	return nil
+}
+
+// storeName names the store in the log, without the URL (it may carry a
+// password).
+func storeName(db string) string {
+	if db != "" {
+		return "postgresql"
+	}
+	return "sqlite"
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mdp/qrterminal/v3"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
 
 // stdin is where --password-stdin reads (tests replace it).
@@ -36,8 +37,9 @@ const userUsage = `usage:
   controlplane [--data DIR] admin-token rotate`
 
 // runAccounts runs the user and admin-token subcommands on the database in
-// data; they work while the server runs (same SQLite file, WAL).
-func runAccounts(ctx context.Context, data string, args []string, stdout io.Writer) error {
+// data, or in PostgreSQL at db if set; they work while the server runs
+// (same SQLite file, WAL; or the shared database).
+func runAccounts(ctx context.Context, data, db string, args []string, stdout io.Writer) error {
 	who := "unknown"
 	if u, err := user.Current(); err == nil {
 		who = u.Username
@@ -47,7 +49,7 @@ func runAccounts(ctx context.Context, data string, args []string, stdout io.Writ
 		if len(args) != 2 || args[1] != "rotate" {
 			return usageError{errors.New(userUsage)}
 		}
-		return withAccounts(ctx, data, func(a *controlplane.Accounts) error {
+		return withAccounts(ctx, data, db, func(a *controlplane.Accounts) error {
 			if err := a.RotateAdminToken(ctx); err != nil {
 				return err
 			}
@@ -92,7 +94,7 @@ func runAccounts(ctx context.Context, data string, args []string, stdout io.Writ
 	if bad != nil {
 		return bad
 	}
-	return withAccounts(ctx, data, func(a *controlplane.Accounts) error {
+	return withAccounts(ctx, data, db, func(a *controlplane.Accounts) error {
 		switch cmd {
 		case "add":
 			return userAdd(ctx, a, name, *role, *sites, *pwStdin, stdout)
@@ -160,13 +162,25 @@ func runAccounts(ctx context.Context, data string, args []string, stdout io.Writ
 
 // withAccounts opens the database, runs fn, and turns bad-input API
 // errors into usage errors (exit status 2).
-func withAccounts(ctx context.Context, data string, fn func(*controlplane.Accounts) error) error {
-	a, err := controlplane.OpenAccounts(ctx, data)
-	if err != nil {
-		return err
+func withAccounts(ctx context.Context, data, db string, fn func(*controlplane.Accounts) error) error {
+	var a *controlplane.Accounts
+	if db == "" {
+		var err error
+		if a, err = controlplane.OpenAccounts(ctx, data); err != nil {
+			return err
+		}
+	} else {
+		if err := checkDBURL(db); err != nil {
+			return usageError{err}
+		}
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			return err
+		}
+		a = controlplane.NewAccounts(st, data)
 	}
 	defer a.Close()
-	err = fn(a)
+	err := fn(a)
 	if controlplane.IsInputError(err) {
 		return usageError{errors.New(controlplane.ErrorMessage(err))}
 	}

@@ -1,0 +1,254 @@
+// Package postgres is the control plane's PostgreSQL store: several
+// control-plane replicas share one database, and LISTEN/NOTIFY (Notifier)
+// carries a change to whichever replica holds a node's long-poll.
+//
+// Updates run as SERIALIZABLE transactions, retried from the start when
+// PostgreSQL reports a serialization failure or a deadlock, so the control
+// plane's check-then-change logic (single-use tokens, one License per code,
+// competing enrollments) holds across replicas as it does in the SQLite
+// store, where writes run one at a time. Views run as REPEATABLE READ, READ
+// ONLY (one snapshot).
+//
+// The schema is versioned: Open applies the embedded migrations it lacks
+// under an advisory lock (two replicas starting together do not race) and
+// refuses a database whose schema is newer than it knows.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nodeconsole/nodeconsole/controlplane"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLock is the pg_advisory_lock key migrations run under (any
+// constant that other applications sharing the database do not use).
+const migrationLock = 0x6e6f6465636f6e73 // "nodecons"
+
+const (
+	// maxAttempts bounds the tries of an Update that keeps losing
+	// serialization conflicts.
+	maxAttempts = 20
+	// txTimeout bounds one transaction's statements (they run without the
+	// caller's cancellation, see Update).
+	txTimeout = 30 * time.Second
+)
+
+// Store is the PostgreSQL controlplane.Store. Close it when done.
+type Store struct {
+	pool *pgxpool.Pool
+	dsn  string
+
+	mu       sync.Mutex
+	notifier *Notifier
+}
+
+var _ controlplane.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string, as pgx takes it; pool_max_conns sets the pool size) and applies
+// the migrations it lacks. Errors never include the DSN (it may carry a
+// password).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.New("postgres: the database URL is not valid (see --db)")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := &Store{pool: pool, dsn: dsn}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrations returns the embedded migrations in order: the file
+// NNNN_name.sql is version NNNN, numbered from 1 without gaps.
+func migrations() ([]string, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for i, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil || n != i+1 {
+			return nil, fmt.Errorf("postgres: migration %s is out of sequence", base)
+		}
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+// SchemaVersion is the schema version this binary knows (its last
+// migration).
+func SchemaVersion() int {
+	m, _ := migrations()
+	return len(m)
+}
+
+// migrate applies the missing migrations, each in its own transaction,
+// holding a session advisory lock meanwhile.
+func (s *Store) migrate(ctx context.Context) error {
+	steps, err := migrations()
+	if err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLock)); err != nil {
+		return fmt.Errorf("postgres: lock for migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrationLock))
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: create schema_migrations: %w", err)
+	}
+	var version int
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&version); err != nil {
+		return fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	if version > len(steps) {
+		return fmt.Errorf("postgres: the database has schema version %d, newer than this controlplane knows (%d): run a newer controlplane", version, len(steps))
+	}
+	for i := version; i < len(steps); i++ {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, steps[i]); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+				i+1, time.Now().UnixNano())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction on one snapshot.
+func (s *Store) View(ctx context.Context, fn func(controlplane.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// Update runs fn in a serializable transaction, committed if fn returns
+// nil. When PostgreSQL cannot serialize it with concurrent ones (another
+// replica changed what fn read), the transaction is rolled back and fn runs
+// again from the start; fn must not keep state across runs other than what
+// it resets. Once fn runs, its statements and the commit go on even if ctx
+// is cancelled (as in the SQLite store: a committed Update must not look
+// failed), bounded by txTimeout.
+func (s *Store) Update(ctx context.Context, fn func(controlplane.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}, fn)
+}
+
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(controlplane.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.attempt(ctx, opts, fn)
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		// Back off a little, randomly, so the conflicting transactions
+		// do not meet again at once.
+		d := time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// attempt runs fn once in a transaction.
+func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(controlplane.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Release()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), txTimeout)
+	defer cancel()
+	ptx, err := conn.BeginTx(sctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin transaction: %w", err)
+	}
+	t := &tx{ctx: sctx, tx: ptx}
+	defer func() {
+		if p := recover(); p != nil {
+			ptx.Rollback(sctx)
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		ptx.Rollback(sctx)
+		// A serialization failure fn saw but did not pass on (wrapped
+		// into another error, or ignored) still means: run it again.
+		if t.conflict != nil {
+			return t.conflict
+		}
+		return err
+	}
+	if t.conflict != nil {
+		ptx.Rollback(sctx)
+		return t.conflict
+	}
+	if err := ptx.Commit(sctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// retryable reports a serialization failure or a deadlock: the
+// transaction did nothing and may run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// Close stops the notifier, if any, and closes the connections.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	n := s.notifier
+	s.mu.Unlock()
+	if n != nil {
+		n.close()
+	}
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -1,0 +1,578 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nodeconsole/nodeconsole/controlplane"
+)
+
+// tx is a controlplane.Tx on one PostgreSQL transaction.
+type tx struct {
+	ctx context.Context
+	tx  pgx.Tx
+	// conflict is the first serialization failure a statement met: the
+	// transaction is aborted and runs again whatever fn returns.
+	conflict error
+}
+
+var _ controlplane.Tx = (*tx)(nil)
+
+// note remembers a serialization failure and returns err.
+func (t *tx) note(err error) error {
+	if err != nil && t.conflict == nil && retryable(err) {
+		t.conflict = err
+	}
+	return err
+}
+
+func (t *tx) queryRow(q string, args ...any) pgx.Row {
+	return noteRow{t: t, row: t.tx.QueryRow(t.ctx, q, args...)}
+}
+
+type noteRow struct {
+	t   *tx
+	row pgx.Row
+}
+
+func (r noteRow) Scan(dest ...any) error { return r.t.note(r.row.Scan(dest...)) }
+
+func (t *tx) exec(q string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(t.ctx, q, args...)
+	if err != nil {
+		return 0, t.note(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// list runs q and scans every row with scan.
+func list[T any](t *tx, scan func(pgx.Row) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := t.tx.Query(t.ctx, q, args...)
+	if err != nil {
+		return nil, t.note(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, t.note(err)
+		}
+		out = append(out, v)
+	}
+	return out, t.note(rows.Err())
+}
+
+func unixNano(tm time.Time) int64 {
+	if tm.IsZero() {
+		return 0
+	}
+	return tm.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return controlplane.ErrNotFound
+	}
+	return err
+}
+
+// upsert is INSERT INTO table (cols) VALUES (...) ON CONFLICT (key) DO
+// UPDATE every other column.
+func upsert(table, cols, key string) string {
+	names := strings.Split(cols, ",")
+	params := make([]string, len(names))
+	var set []string
+	for i, c := range names {
+		c = strings.TrimSpace(c)
+		params[i] = fmt.Sprintf("$%d", i+1)
+		if c != key {
+			set = append(set, c+" = EXCLUDED."+c)
+		}
+	}
+	return "INSERT INTO " + table + " (" + cols + ") VALUES (" + strings.Join(params, ", ") + ") ON CONFLICT (" +
+		key + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+const enrollmentCols = `id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
+	user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate, source_key`
+
+const nodeCols = `id, name, status, project, site, make, model, version, source_ip, tags, pre_added,
+	key_fingerprint, cert_serial, cert_not_after, created_at, registered_at, last_seen, pairing_key_hash`
+
+const tokenCols = `id, name, project, hash, single_use, revoked, uses, created_at, expires_at, allow_project_override`
+
+const eventCols = `id, type, node_id, time, source_ip, message, actor`
+
+const userCols = `name, role, sites, disabled, password_hash, must_change_password, totp_secret, totp_last_step,
+	created_at, last_login`
+
+const apiTokenCols = `id, "user", label, hash, created_at, expires_at, last_used`
+
+const sessionCols = `hash, "user", csrf, stage, created_at, last_seen, source_ip, user_agent`
+
+const nodeCertCols = `serial, node_id, key_fingerprint, certificate, issued_at, not_after, grace_until, revoked_at, reason`
+
+var (
+	qPutEnrollment = upsert("enrollments", enrollmentCols, "id")
+	qPutNode       = upsert("nodes", nodeCols, "id")
+	qPutToken      = upsert("tokens", tokenCols, "id")
+	qPutSite       = upsert("sites", "id, name, project", "id")
+	qPutUser       = upsert("users", userCols, "name")
+	qPutAPIToken   = upsert("api_tokens", apiTokenCols, "id")
+	qPutSession    = upsert("sessions", sessionCols, "hash")
+	qPutNodeCert   = upsert("node_certs", nodeCertCols, "serial")
+)
+
+func scanEnrollment(row pgx.Row) (controlplane.Enrollment, error) {
+	var e controlplane.Enrollment
+	var state string
+	var created, expires, lastPoll, decided, delivered int64
+	err := row.Scan(&e.ID, &e.NodeID, &e.Make, &e.Model, &e.Version, &e.CSR, &e.KeyFingerprint,
+		&e.DeviceCodeHash, &e.UserCode, &state, &e.SourceIP, &created, &expires, &lastPoll, &decided, &delivered,
+		&e.Certificate, &e.SourceKey)
+	if err != nil {
+		return controlplane.Enrollment{}, notFound(err)
+	}
+	e.State = controlplane.EnrollmentState(state)
+	e.CreatedAt, e.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
+	e.LastPollAt, e.DecidedAt = fromUnixNano(lastPoll), fromUnixNano(decided)
+	e.DeliveredAt = fromUnixNano(delivered)
+	return e, nil
+}
+
+func (t *tx) Enrollment(id string) (controlplane.Enrollment, error) {
+	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE id = $1`, id))
+}
+
+func (t *tx) EnrollmentByDeviceHash(hash string) (controlplane.Enrollment, error) {
+	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE device_code_hash = $1`, hash))
+}
+
+func (t *tx) EnrollmentByUserCode(code string) (controlplane.Enrollment, error) {
+	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE user_code = $1
+		ORDER BY created_at DESC LIMIT 1`, code))
+}
+
+func (t *tx) EnrollmentsForNode(nodeID string) ([]controlplane.Enrollment, error) {
+	return list(t, scanEnrollment, `SELECT `+enrollmentCols+` FROM enrollments WHERE node_id = $1
+		ORDER BY created_at DESC`, nodeID)
+}
+
+func (t *tx) PutEnrollment(e controlplane.Enrollment) error {
+	_, err := t.exec(qPutEnrollment,
+		e.ID, e.NodeID, e.Make, e.Model, e.Version, e.CSR, e.KeyFingerprint, e.DeviceCodeHash, e.UserCode,
+		string(e.State), e.SourceIP, unixNano(e.CreatedAt), unixNano(e.ExpiresAt), unixNano(e.LastPollAt),
+		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate, e.SourceKey)
+	if err != nil {
+		return fmt.Errorf("put enrollment %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteEnrollmentsForNode(nodeID string) error {
+	if _, err := t.exec(`DELETE FROM enrollments WHERE node_id = $1`, nodeID); err != nil {
+		return fmt.Errorf("delete enrollments of %s: %w", nodeID, err)
+	}
+	return nil
+}
+
+func scanNode(row pgx.Row) (controlplane.Node, error) {
+	var n controlplane.Node
+	var tags string
+	var notAfter, created, registered, lastSeen int64
+	err := row.Scan(&n.ID, &n.Name, &n.Status, &n.Project, &n.Site, &n.Make, &n.Model, &n.Version, &n.SourceIP,
+		&tags, &n.PreAdded, &n.KeyFingerprint, &n.CertSerial, &notAfter, &created, &registered, &lastSeen,
+		&n.PairingKeyHash)
+	if err != nil {
+		return controlplane.Node{}, notFound(err)
+	}
+	if tags != "" {
+		if err := json.Unmarshal([]byte(tags), &n.Tags); err != nil {
+			return controlplane.Node{}, fmt.Errorf("node %s: decode tags: %w", n.ID, err)
+		}
+	}
+	n.CertNotAfter, n.CreatedAt = fromUnixNano(notAfter), fromUnixNano(created)
+	n.RegisteredAt, n.LastSeen = fromUnixNano(registered), fromUnixNano(lastSeen)
+	return n, nil
+}
+
+func (t *tx) Node(id string) (controlplane.Node, error) {
+	return scanNode(t.queryRow(`SELECT `+nodeCols+` FROM nodes WHERE id = $1`, id))
+}
+
+func (t *tx) Nodes() ([]controlplane.Node, error) {
+	return list(t, scanNode, `SELECT `+nodeCols+` FROM nodes ORDER BY name, id`)
+}
+
+func (t *tx) NodesAfter(name, id string, limit int) ([]controlplane.Node, error) {
+	return list(t, scanNode, `SELECT `+nodeCols+` FROM nodes WHERE (name, id) > ($1, $2)
+		ORDER BY name, id LIMIT $3`, name, id, limit)
+}
+
+func (t *tx) PutNode(n controlplane.Node) error {
+	tags := ""
+	if len(n.Tags) > 0 {
+		b, err := json.Marshal(n.Tags)
+		if err != nil {
+			return fmt.Errorf("node %s: encode tags: %w", n.ID, err)
+		}
+		tags = string(b)
+	}
+	_, err := t.exec(qPutNode,
+		n.ID, n.Name, n.Status, n.Project, n.Site, n.Make, n.Model, n.Version, n.SourceIP, tags, n.PreAdded,
+		n.KeyFingerprint, n.CertSerial, unixNano(n.CertNotAfter), unixNano(n.CreatedAt), unixNano(n.RegisteredAt),
+		unixNano(n.LastSeen), n.PairingKeyHash)
+	if err != nil {
+		return fmt.Errorf("put node %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteNode(id string) error {
+	if _, err := t.exec(`DELETE FROM nodes WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete node %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanToken(row pgx.Row) (controlplane.Token, error) {
+	var tok controlplane.Token
+	var created, expires int64
+	if err := row.Scan(&tok.ID, &tok.Name, &tok.Project, &tok.Hash, &tok.SingleUse, &tok.Revoked, &tok.Uses,
+		&created, &expires, &tok.AllowProjectOverride); err != nil {
+		return controlplane.Token{}, notFound(err)
+	}
+	tok.CreatedAt, tok.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
+	return tok, nil
+}
+
+func (t *tx) Token(id string) (controlplane.Token, error) {
+	return scanToken(t.queryRow(`SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id))
+}
+
+func (t *tx) TokenByHash(hash string) (controlplane.Token, error) {
+	return scanToken(t.queryRow(`SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash))
+}
+
+func (t *tx) Tokens() ([]controlplane.Token, error) {
+	return list(t, scanToken, `SELECT `+tokenCols+` FROM tokens ORDER BY created_at DESC`)
+}
+
+func (t *tx) PutToken(tok controlplane.Token) error {
+	_, err := t.exec(qPutToken, tok.ID, tok.Name, tok.Project, tok.Hash, tok.SingleUse, tok.Revoked, tok.Uses,
+		unixNano(tok.CreatedAt), unixNano(tok.ExpiresAt), tok.AllowProjectOverride)
+	if err != nil {
+		return fmt.Errorf("put token %s: %w", tok.ID, err)
+	}
+	return nil
+}
+
+func scanSite(row pgx.Row) (controlplane.Site, error) {
+	var s controlplane.Site
+	err := row.Scan(&s.ID, &s.Name, &s.Project)
+	return s, notFound(err)
+}
+
+func (t *tx) Site(id string) (controlplane.Site, error) {
+	return scanSite(t.queryRow(`SELECT id, name, project FROM sites WHERE id = $1`, id))
+}
+
+func (t *tx) Sites() ([]controlplane.Site, error) {
+	return list(t, scanSite, `SELECT id, name, project FROM sites ORDER BY name`)
+}
+
+func (t *tx) PutSite(s controlplane.Site) error {
+	if _, err := t.exec(qPutSite, s.ID, s.Name, s.Project); err != nil {
+		return fmt.Errorf("put site %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteSite(id string) error {
+	if _, err := t.exec(`DELETE FROM sites WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete site %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanEvent(row pgx.Row) (controlplane.Event, error) {
+	var e controlplane.Event
+	var tm int64
+	if err := row.Scan(&e.ID, &e.Type, &e.NodeID, &tm, &e.SourceIP, &e.Message, &e.Actor); err != nil {
+		return controlplane.Event{}, err
+	}
+	e.Time = fromUnixNano(tm)
+	return e, nil
+}
+
+func (t *tx) AddEvent(e controlplane.Event) error {
+	_, err := t.exec(`INSERT INTO events (type, node_id, time, source_ip, message, actor) VALUES ($1, $2, $3, $4, $5, $6)`,
+		e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message, e.Actor)
+	if err != nil {
+		return fmt.Errorf("add event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+func (t *tx) Events(limit int) ([]controlplane.Event, error) {
+	return list(t, scanEvent, `SELECT `+eventCols+` FROM events ORDER BY id DESC LIMIT $1`, limit)
+}
+
+func (t *tx) EventsPage(q controlplane.EventQuery) ([]controlplane.Event, error) {
+	return list(t, scanEvent, `SELECT `+eventCols+` FROM events
+		WHERE ($1::bigint = 0 OR id < $1) AND ($2::text = '' OR actor = $2) AND ($3::text = '' OR node_id = $3)
+		AND ($4::text = '' OR type = $4)
+		ORDER BY id DESC LIMIT $5`, q.Before, q.Actor, q.NodeID, q.Type, q.Limit)
+}
+
+func scanNodeCert(row pgx.Row) (controlplane.NodeCert, error) {
+	var c controlplane.NodeCert
+	var issued, notAfter, grace, revoked int64
+	if err := row.Scan(&c.Serial, &c.NodeID, &c.KeyFingerprint, &c.Certificate, &issued, &notAfter, &grace,
+		&revoked, &c.Reason); err != nil {
+		return controlplane.NodeCert{}, notFound(err)
+	}
+	c.IssuedAt, c.NotAfter = fromUnixNano(issued), fromUnixNano(notAfter)
+	c.GraceUntil, c.RevokedAt = fromUnixNano(grace), fromUnixNano(revoked)
+	return c, nil
+}
+
+func (t *tx) NodeCert(serial string) (controlplane.NodeCert, error) {
+	return scanNodeCert(t.queryRow(`SELECT `+nodeCertCols+` FROM node_certs WHERE serial = $1`, serial))
+}
+
+func (t *tx) NodeCertsForNode(nodeID string) ([]controlplane.NodeCert, error) {
+	out, err := list(t, scanNodeCert, `SELECT `+nodeCertCols+` FROM node_certs WHERE node_id = $1
+		ORDER BY issued_at DESC`, nodeID)
+	if err != nil {
+		return nil, fmt.Errorf("certificates of %s: %w", nodeID, err)
+	}
+	return out, nil
+}
+
+func (t *tx) LiveNodeCerts(now time.Time) ([]controlplane.NodeCert, error) {
+	out, err := list(t, scanNodeCert, `SELECT `+nodeCertCols+` FROM node_certs WHERE not_after > $1
+		ORDER BY issued_at`, unixNano(now))
+	if err != nil {
+		return nil, fmt.Errorf("live certificates: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) PutNodeCert(c controlplane.NodeCert) error {
+	_, err := t.exec(qPutNodeCert, c.Serial, c.NodeID, c.KeyFingerprint, c.Certificate, unixNano(c.IssuedAt),
+		unixNano(c.NotAfter), unixNano(c.GraceUntil), unixNano(c.RevokedAt), c.Reason)
+	if err != nil {
+		return fmt.Errorf("put certificate %s: %w", c.Serial, err)
+	}
+	return nil
+}
+
+func (t *tx) PruneNodeCerts(before time.Time) (int64, error) {
+	n, err := t.exec(`DELETE FROM node_certs WHERE not_after < $1`, unixNano(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune certificates: %w", err)
+	}
+	return n, nil
+}
+
+func (t *tx) CountPending(now time.Time, sourceKey string) (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM enrollments
+		WHERE state = 'pending' AND expires_at > $1 AND ($2::text = '' OR source_key = $2)`,
+		unixNano(now), sourceKey).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending enrollments: %w", err)
+	}
+	return n, nil
+}
+
+func (t *tx) Prune(p controlplane.Prune) (controlplane.PruneResult, error) {
+	var out controlplane.PruneResult
+	run := func(n *int64, q string, args ...any) error {
+		k, err := t.exec(q, args...)
+		if err != nil {
+			return fmt.Errorf("prune: %w", err)
+		}
+		*n += k
+		return nil
+	}
+	if !p.EnrollmentsBefore.IsZero() {
+		before := unixNano(p.EnrollmentsBefore)
+		// Enrollments that are over (not approved: an approved one is how
+		// a node that lost the answer gets its certificate again).
+		if err := run(&out.Enrollments, `DELETE FROM enrollments WHERE
+			(state = 'pending' AND expires_at < $1) OR
+			(state IN ('cancelled', 'denied', 'superseded') AND decided_at < $1)`, before); err != nil {
+			return out, err
+		}
+		// Nodes the server only heard of through enrollments that never
+		// led anywhere.
+		if err := run(&out.Nodes, `DELETE FROM nodes WHERE status = 'pending' AND NOT pre_added AND registered_at = 0
+			AND last_seen < $1 AND NOT EXISTS (SELECT 1 FROM enrollments WHERE enrollments.node_id = nodes.id)`,
+			before); err != nil {
+			return out, err
+		}
+	}
+	if !p.EventsBefore.IsZero() {
+		if err := run(&out.Events, `DELETE FROM events WHERE time < $1`, unixNano(p.EventsBefore)); err != nil {
+			return out, err
+		}
+	}
+	if p.MaxEvents > 0 {
+		// Identity values have gaps (rolled back inserts): keep the newest
+		// MaxEvents rows by rank, not by arithmetic on ids.
+		if err := run(&out.Events, `DELETE FROM events WHERE id <
+			(SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET $1)`, p.MaxEvents-1); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func scanUser(row pgx.Row) (controlplane.User, error) {
+	var u controlplane.User
+	var role, sites string
+	var created, lastLogin int64
+	err := row.Scan(&u.Name, &role, &sites, &u.Disabled, &u.PasswordHash, &u.MustChangePassword, &u.TOTPSecret,
+		&u.TOTPLastStep, &created, &lastLogin)
+	if err != nil {
+		return controlplane.User{}, notFound(err)
+	}
+	u.Role = controlplane.Role(role)
+	if sites != "" {
+		u.Sites = strings.Split(sites, "\n")
+	}
+	u.CreatedAt, u.LastLogin = fromUnixNano(created), fromUnixNano(lastLogin)
+	return u, nil
+}
+
+func (t *tx) User(name string) (controlplane.User, error) {
+	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE name = $1`, name))
+}
+
+func (t *tx) Users() ([]controlplane.User, error) {
+	return list(t, scanUser, `SELECT `+userCols+` FROM users ORDER BY name`)
+}
+
+func (t *tx) PutUser(u controlplane.User) error {
+	_, err := t.exec(qPutUser, u.Name, string(u.Role), strings.Join(u.Sites, "\n"), u.Disabled, u.PasswordHash,
+		u.MustChangePassword, u.TOTPSecret, u.TOTPLastStep, unixNano(u.CreatedAt), unixNano(u.LastLogin))
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.Name, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteUser(name string) error {
+	for _, q := range []string{`DELETE FROM api_tokens WHERE "user" = $1`, `DELETE FROM sessions WHERE "user" = $1`,
+		`DELETE FROM users WHERE name = $1`} {
+		if _, err := t.exec(q, name); err != nil {
+			return fmt.Errorf("delete user %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func scanAPIToken(row pgx.Row) (controlplane.APIToken, error) {
+	var a controlplane.APIToken
+	var created, expires, used int64
+	if err := row.Scan(&a.ID, &a.User, &a.Label, &a.Hash, &created, &expires, &used); err != nil {
+		return controlplane.APIToken{}, notFound(err)
+	}
+	a.CreatedAt, a.ExpiresAt, a.LastUsed = fromUnixNano(created), fromUnixNano(expires), fromUnixNano(used)
+	return a, nil
+}
+
+func (t *tx) APIToken(id string) (controlplane.APIToken, error) {
+	return scanAPIToken(t.queryRow(`SELECT `+apiTokenCols+` FROM api_tokens WHERE id = $1`, id))
+}
+
+func (t *tx) APITokenByHash(hash string) (controlplane.APIToken, error) {
+	return scanAPIToken(t.queryRow(`SELECT `+apiTokenCols+` FROM api_tokens WHERE hash = $1`, hash))
+}
+
+func (t *tx) APITokensForUser(user string) ([]controlplane.APIToken, error) {
+	return list(t, scanAPIToken, `SELECT `+apiTokenCols+` FROM api_tokens WHERE "user" = $1
+		ORDER BY created_at DESC`, user)
+}
+
+func (t *tx) PutAPIToken(a controlplane.APIToken) error {
+	_, err := t.exec(qPutAPIToken, a.ID, a.User, a.Label, a.Hash, unixNano(a.CreatedAt), unixNano(a.ExpiresAt),
+		unixNano(a.LastUsed))
+	if err != nil {
+		return fmt.Errorf("put API token %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteAPIToken(id string) error {
+	if _, err := t.exec(`DELETE FROM api_tokens WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete API token %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanSession(row pgx.Row) (controlplane.Session, error) {
+	var s controlplane.Session
+	var stage string
+	var created, seen int64
+	if err := row.Scan(&s.Hash, &s.User, &s.CSRF, &stage, &created, &seen, &s.SourceIP, &s.UserAgent); err != nil {
+		return controlplane.Session{}, notFound(err)
+	}
+	s.Stage = controlplane.SessionStage(stage)
+	s.CreatedAt, s.LastSeen = fromUnixNano(created), fromUnixNano(seen)
+	return s, nil
+}
+
+func (t *tx) Session(hash string) (controlplane.Session, error) {
+	return scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions WHERE hash = $1`, hash))
+}
+
+func (t *tx) SessionsForUser(user string) ([]controlplane.Session, error) {
+	return list(t, scanSession, `SELECT `+sessionCols+` FROM sessions WHERE "user" = $1 ORDER BY last_seen DESC`, user)
+}
+
+func (t *tx) PutSession(s controlplane.Session) error {
+	_, err := t.exec(qPutSession, s.Hash, s.User, s.CSRF, string(s.Stage), unixNano(s.CreatedAt), unixNano(s.LastSeen),
+		s.SourceIP, s.UserAgent)
+	if err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteSession(hash string) error {
+	if _, err := t.exec(`DELETE FROM sessions WHERE hash = $1`, hash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteSessionsForUser(user string) error {
+	if _, err := t.exec(`DELETE FROM sessions WHERE "user" = $1`, user); err != nil {
+		return fmt.Errorf("delete sessions of %s: %w", user, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteSessionsBefore(tm time.Time) error {
+	if _, err := t.exec(`DELETE FROM sessions WHERE last_seen < $1`, unixNano(tm)); err != nil {
+		return fmt.Errorf("delete idle sessions: %w", err)
+	}
+	return nil
+}
