@@ -44,11 +44,13 @@ type loginThrottle struct {
 	totp   *limiter // TOTP failures per user
 }
 
-func newLoginThrottle() *loginThrottle {
+// newLoginThrottle gives one of replicas servers its share of the
+// budgets (Limit.Share).
+func newLoginThrottle(replicas int) *loginThrottle {
 	return &loginThrottle{
-		user:   newLimiter(Limit{Burst: 10, Every: 30 * time.Second}),
-		device: newLimiter(Limit{Burst: 10, Every: 6 * time.Second}),
-		totp:   newLimiter(Limit{Burst: 5, Every: 30 * time.Second}),
+		user:   newLimiter(Limit{Burst: 10, Every: 30 * time.Second}.Share(replicas)),
+		device: newLimiter(Limit{Burst: 10, Every: 6 * time.Second}.Share(replicas)),
+		totp:   newLimiter(Limit{Burst: 5, Every: 30 * time.Second}.Share(replicas)),
 	}
 }
 

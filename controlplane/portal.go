@@ -55,7 +55,7 @@ type pageData struct {
 func (d pageData) Can(perm string) bool { return d.LoggedIn && roleCan(d.Who.Role, Perm(perm)) }
 
 func newPortal(s *Server) (*portal, error) {
-	p := &portal{s: s, pages: map[string]*template.Template{}, login: newLoginThrottle()}
+	p := &portal{s: s, pages: map[string]*template.Template{}, login: newLoginThrottle(s.opts.Replicas)}
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string {
 			if t.IsZero() {

@@ -51,6 +51,24 @@ func DefaultRateLimits() RateLimits {
 	}
 }
 
+// Share is one of n replicas' part of l: ceil(Burst/n) at once, refilled n
+// times slower. n replicas together allow at most l plus n-1 attempts of
+// rounding, so the RFC 8628 section 5.1 bound on guessing holds across
+// them.
+func (l Limit) Share(n int) Limit {
+	if l.Burst <= 0 || n <= 1 {
+		return l
+	}
+	return Limit{Burst: (l.Burst + n - 1) / n, Every: l.Every * time.Duration(n)}
+}
+
+// Share is Limit.Share of every limit.
+func (r RateLimits) Share(n int) RateLimits {
+	r.FailPerIP, r.FailPerTarget = r.FailPerIP.Share(n), r.FailPerTarget.Share(n)
+	r.LookupPerPrincipal, r.EnrollPerIP = r.LookupPerPrincipal.Share(n), r.EnrollPerIP.Share(n)
+	return r
+}
+
 // sourceKey is the key an anonymous request from ip is limited and counted
 // under: an IPv4 address (also when written IPv4-mapped), or the /64 an IPv6
 // address is in (one host usually holds a whole /64).

@@ -53,6 +53,12 @@ type Options struct {
 	UpdatesDir string
 	// RateLimits defaults to DefaultRateLimits().
 	RateLimits *RateLimits
+	// Replicas is how many control planes share the store (PostgreSQL).
+	// Rate-limit buckets live in each one's memory and an attacker can
+	// spread attempts over all of them, so each keeps 1/Replicas of every
+	// limit (Limit.Share), the login limits too: together they allow what
+	// one server does. Default 1.
+	Replicas int
 	// Logger receives JSON logs; default discards. Secrets are never logged.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -211,6 +217,8 @@ func Open(opts Options) (*Server, error) {
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
+	opts.Replicas = max(opts.Replicas, 1)
+	limits = limits.Share(opts.Replicas)
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}

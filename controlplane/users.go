@@ -49,7 +49,7 @@ func OpenAccounts(ctx context.Context, dataDir string) (*Accounts, error) {
 
 // NewAccounts works on st (a store the caller opened, such as PostgreSQL)
 // and the admin token in dataDir; Close closes st.
-func NewAccounts(st Store, dataDir string) *Accounts {
+func NewAccounts(st store.Store, dataDir string) *Accounts {
 	return &Accounts{store: st, dataDir: dataDir, now: time.Now, owned: true}
 }
 

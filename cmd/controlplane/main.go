@@ -2,7 +2,7 @@
 // with: HTTPS API and web portal, SQLite in --data, or PostgreSQL with --db
 // (several replicas sharing one database and the key files in --data).
 //
-//	controlplane [--listen ADDR] [--data DIR] [--db postgres://...] [--hostname NAME] [--code-ttl DURATION]
+//	controlplane [--listen ADDR] [--data DIR] [--db postgres://... [--replicas N]] [--hostname NAME] [--code-ttl DURATION]
 //	             [--enroll-limit BURST/EVERY|off] [--max-pending N] [--max-pending-per-source N]
 //	             [--pending-retention DURATION] [--event-retention DURATION] [--pprof LOOPBACK-ADDR]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR,...] [--metrics-listen ADDR]
@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8443", "address to serve HTTPS on")
 	data := fs.String("data", "controlplane-data", "data directory (database, CA, admin token)")
 	db := fs.String("db", "", "PostgreSQL URL (postgres://USER@HOST/DB?sslmode=verify-full) shared by replicas; without it SQLite in --data. Keep the password out of it: use a pgpass file (passfile=FILE or PGPASSFILE)")
+	replicas := fs.Int("replicas", 1, "how many replicas share --db: each keeps 1/N of every rate limit, so N replicas together allow what one does")
 	hostname := fs.String("hostname", "", "comma-separated names or IPs for the server certificate and URLs (localhost and 127.0.0.1 are always included)")
 	codeTTL := fs.Duration("code-ttl", 15*time.Minute, "how long an activation code works")
 	publicURL := fs.String("public-url", "", "base URL nodes and admins use, if not https://HOSTNAME:PORT")
@@ -117,6 +118,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var err error
 	if limits.EnrollPerIP, err = parseLimit(*enrollLimit); err != nil {
 		return usageError{fmt.Errorf("--enroll-limit: %w", err)}
+	}
+	if *replicas < 1 {
+		return usageError{errors.New("--replicas must be 1 or more")}
 	}
 	if *pprofAddr != "" {
 		if err := checkLoopback(*pprofAddr); err != nil {
@@ -177,7 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := controlplane.Options{
 		DataDir: *data, Hostnames: hosts, PublicURL: *publicURL, CodeTTL: *codeTTL, UpdatesDir: *updates, Logger: log,
-		RateLimits: &limits, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
+		RateLimits: &limits, Replicas: *replicas, MaxPending: noCap(*maxPending), MaxPendingPerSource: noCap(*maxPerSource),
 		PendingRetention: *pendingRetention, EventRetention: *eventRetention,
 		CertTTL: *certTTL, TrustDomain: *trustDomain, RenewGrace: *renewGrace, ReenrollGrace: *reenrollGrace,
 		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, TrustedProxies: proxies, MetricsElsewhere: *metricsListen != "",

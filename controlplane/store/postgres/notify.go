@@ -11,14 +11,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/nodeconsole/nodeconsole/controlplane"
 )
 
 // channel is the LISTEN/NOTIFY channel of enrollment changes.
 const channel = "nodeconsole_enrollments"
 
-// Notifier is a controlplane.Notifier shared by every replica on the
+// Notifier is a controlplane.Notifier (that package's interface) shared by every replica on the
 // database: Publish wakes this replica's subscribers at once and tells the
 // others with NOTIFY; a connection of its own LISTENs and wakes the
 // subscribers here of what other replicas publish. After a lost connection
@@ -34,8 +32,6 @@ type Notifier struct {
 	stop context.CancelFunc
 	done chan struct{}
 }
-
-var _ controlplane.Notifier = (*Notifier)(nil)
 
 // Notifier returns the store's Notifier, listening once it returns (the
 // first LISTEN failing is an error); the store's Close stops it. Later

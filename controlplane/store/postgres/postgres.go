@@ -31,7 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 //go:embed migrations/*.sql
@@ -50,7 +50,7 @@ const (
 	txTimeout = 30 * time.Second
 )
 
-// Store is the PostgreSQL controlplane.Store. Close it when done.
+// Store is the PostgreSQL store.Store. Close it when done.
 type Store struct {
 	pool *pgxpool.Pool
 	dsn  string
@@ -59,7 +59,7 @@ type Store struct {
 	notifier *Notifier
 }
 
-var _ controlplane.Store = (*Store)(nil)
+var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string, as pgx takes it; pool_max_conns sets the pool size) and applies
@@ -157,7 +157,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // View runs fn in a read-only transaction on one snapshot.
-func (s *Store) View(ctx context.Context, fn func(controlplane.Tx) error) error {
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
@@ -168,11 +168,11 @@ func (s *Store) View(ctx context.Context, fn func(controlplane.Tx) error) error 
 // it resets. Once fn runs, its statements and the commit go on even if ctx
 // is cancelled (as in the SQLite store: a committed Update must not look
 // failed), bounded by txTimeout.
-func (s *Store) Update(ctx context.Context, fn func(controlplane.Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}, fn)
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(controlplane.Tx) error) error {
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.attempt(ctx, opts, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
@@ -190,7 +190,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(controlplan
 }
 
 // attempt runs fn once in a transaction.
-func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(controlplane.Tx) error) (err error) {
+func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

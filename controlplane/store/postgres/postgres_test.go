@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
@@ -35,24 +35,24 @@ func TestRoundTrip(t *testing.T) {
 	st := open(t, testenv.Postgres(t))
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 123456789).UTC()
-	node := controlplane.Node{ID: "n1", Name: "edge-1", Status: "registered", Tags: map[string]string{"rack": "7"},
+	node := store.Node{ID: "n1", Name: "edge-1", Status: "registered", Tags: map[string]string{"rack": "7"},
 		PreAdded: true, CreatedAt: now, LastSeen: now.Add(time.Second)}
-	enr := controlplane.Enrollment{ID: "e1", NodeID: "n1", DeviceCodeHash: "d1", UserCode: "ABCD", State: controlplane.EnrollPending,
+	enr := store.Enrollment{ID: "e1", NodeID: "n1", DeviceCodeHash: "d1", UserCode: "ABCD", State: store.EnrollPending,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour), SourceKey: "192.0.2.1"}
-	tok := controlplane.Token{ID: "t1", Hash: "h1", SingleUse: true, AllowProjectOverride: true, Uses: 2, CreatedAt: now}
-	user := controlplane.User{Name: "ann", Role: controlplane.RoleSite, Sites: []string{"a", "b"}, MustChangePassword: true, CreatedAt: now}
-	err := st.Update(ctx, func(tx controlplane.Tx) error {
+	tok := store.Token{ID: "t1", Hash: "h1", SingleUse: true, AllowProjectOverride: true, Uses: 2, CreatedAt: now}
+	user := store.User{Name: "ann", Role: store.RoleSite, Sites: []string{"a", "b"}, MustChangePassword: true, CreatedAt: now}
+	err := st.Update(ctx, func(tx store.Tx) error {
 		return errors.Join(tx.PutNode(node), tx.PutEnrollment(enr), tx.PutToken(tok), tx.PutUser(user),
-			tx.PutSite(controlplane.Site{ID: "s1", Name: "berlin"}),
-			tx.AddEvent(controlplane.Event{Type: "activated", NodeID: "n1", Time: now, Actor: "ann"}),
-			tx.AddEvent(controlplane.Event{Type: "registered", NodeID: "n1", Time: now}))
+			tx.PutSite(store.Site{ID: "s1", Name: "berlin"}),
+			tx.AddEvent(store.Event{Type: "activated", NodeID: "n1", Time: now, Actor: "ann"}),
+			tx.AddEvent(store.Event{Type: "registered", NodeID: "n1", Time: now}))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	errBoom := errors.New("boom")
-	if err := st.Update(ctx, func(tx controlplane.Tx) error {
-		if err := tx.PutSite(controlplane.Site{ID: "s2", Name: "paris"}); err != nil {
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutSite(store.Site{ID: "s2", Name: "paris"}); err != nil {
 			return err
 		}
 		return errBoom
@@ -61,24 +61,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 	func() {
 		defer func() { recover() }()
-		st.Update(ctx, func(tx controlplane.Tx) error {
-			tx.PutSite(controlplane.Site{ID: "s3", Name: "rome"})
+		st.Update(ctx, func(tx store.Tx) error {
+			tx.PutSite(store.Site{ID: "s3", Name: "rome"})
 			panic("in a transaction")
 		})
 	}()
 	// A UNIQUE violation is an error, not a silent replace.
-	if err := st.Update(ctx, func(tx controlplane.Tx) error {
-		return tx.PutSite(controlplane.Site{ID: "s4", Name: "berlin"})
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		return tx.PutSite(store.Site{ID: "s4", Name: "berlin"})
 	}); err == nil {
 		t.Fatal("a second site named berlin was stored")
 	}
-	err = st.View(ctx, func(tx controlplane.Tx) error {
+	err = st.View(ctx, func(tx store.Tx) error {
 		n, err := tx.Node("n1")
 		if err != nil || n.Name != "edge-1" || n.Tags["rack"] != "7" || !n.PreAdded || !n.CreatedAt.Equal(now) || !n.RegisteredAt.IsZero() {
 			t.Errorf("Node = %+v, %v", n, err)
 		}
 		e, err := tx.EnrollmentByUserCode("ABCD")
-		if err != nil || e.ID != "e1" || e.State != controlplane.EnrollPending || !e.ExpiresAt.Equal(now.Add(time.Hour)) {
+		if err != nil || e.ID != "e1" || e.State != store.EnrollPending || !e.ExpiresAt.Equal(now.Add(time.Hour)) {
 			t.Errorf("EnrollmentByUserCode = %+v, %v", e, err)
 		}
 		if k, err := tx.CountPending(now, "192.0.2.1"); k != 1 || err != nil {
@@ -92,14 +92,14 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("TokenByHash = %+v, %v; want %+v", tk, err, tok)
 		}
 		u, err := tx.User("ann")
-		if err != nil || strings.Join(u.Sites, ",") != "a,b" || !u.MustChangePassword || u.Role != controlplane.RoleSite {
+		if err != nil || strings.Join(u.Sites, ",") != "a,b" || !u.MustChangePassword || u.Role != store.RoleSite {
 			t.Errorf("User = %+v, %v", u, err)
 		}
 		sites, err := tx.Sites()
 		if err != nil || len(sites) != 1 || sites[0].Name != "berlin" {
 			t.Errorf("Sites = %+v, %v (the failed Updates must leave nothing)", sites, err)
 		}
-		ev, err := tx.EventsPage(controlplane.EventQuery{Limit: 10, Actor: "ann"})
+		ev, err := tx.EventsPage(store.EventQuery{Limit: 10, Actor: "ann"})
 		if err != nil || len(ev) != 1 || ev[0].Type != "activated" {
 			t.Errorf("EventsPage(actor) = %+v, %v", ev, err)
 		}
@@ -116,7 +116,7 @@ func TestRoundTrip(t *testing.T) {
 			"ByHash":      func() error { _, err := tx.EnrollmentByDeviceHash("nope"); return err },
 			"TokenByHash": func() error { _, err := tx.TokenByHash("nope"); return err },
 		} {
-			if err := get(); !errors.Is(err, controlplane.ErrNotFound) {
+			if err := get(); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s of a missing record: %v, want ErrNotFound", name, err)
 			}
 		}
@@ -126,9 +126,9 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// MaxEvents keeps the newest, whatever gaps the ids have.
-	var res controlplane.PruneResult
-	if err := st.Update(ctx, func(tx controlplane.Tx) (err error) {
-		res, err = tx.Prune(controlplane.Prune{MaxEvents: 1})
+	var res store.PruneResult
+	if err := st.Update(ctx, func(tx store.Tx) (err error) {
+		res, err = tx.Prune(store.Prune{MaxEvents: 1})
 		return err
 	}); err != nil || res.Events != 1 {
 		t.Fatalf("Prune(MaxEvents 1) = %+v, %v", res, err)
@@ -142,8 +142,8 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := context.Background()
 	for _, id := range []string{"counter", "single"} {
-		if err := a.Update(ctx, func(tx controlplane.Tx) error {
-			return tx.PutToken(controlplane.Token{ID: id, Hash: id, SingleUse: id == "single"})
+		if err := a.Update(ctx, func(tx store.Tx) error {
+			return tx.PutToken(store.Token{ID: id, Hash: id, SingleUse: id == "single"})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 			st = b
 		}
 		wg.Go(func() {
-			errs <- st.Update(ctx, func(tx controlplane.Tx) error {
+			errs <- st.Update(ctx, func(tx store.Tx) error {
 				tok, err := tx.Token("counter")
 				if err != nil {
 					return err
@@ -170,7 +170,7 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 		})
 		wg.Go(func() {
 			won := false
-			err := st.Update(ctx, func(tx controlplane.Tx) error {
+			err := st.Update(ctx, func(tx store.Tx) error {
 				won = false
 				tok, err := tx.Token("single")
 				if err != nil || tok.Uses > 0 {
@@ -194,8 +194,8 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var tok controlplane.Token
-	if err := b.View(ctx, func(tx controlplane.Tx) (err error) { tok, err = tx.Token("counter"); return err }); err != nil {
+	var tok store.Token
+	if err := b.View(ctx, func(tx store.Tx) (err error) { tok, err = tx.Token("counter"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if tok.Uses != n {

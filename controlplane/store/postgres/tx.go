@@ -10,10 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
-// tx is a controlplane.Tx on one PostgreSQL transaction.
+// tx is a store.Tx on one PostgreSQL transaction.
 type tx struct {
 	ctx context.Context
 	tx  pgx.Tx
@@ -22,7 +22,7 @@ type tx struct {
 	conflict error
 }
 
-var _ controlplane.Tx = (*tx)(nil)
+var _ store.Tx = (*tx)(nil)
 
 // note remembers a serialization failure and returns err.
 func (t *tx) note(err error) error {
@@ -85,7 +85,7 @@ func fromUnixNano(n int64) time.Time {
 
 func notFound(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return controlplane.ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -137,42 +137,42 @@ var (
 	qPutNodeCert   = upsert("node_certs", nodeCertCols, "serial")
 )
 
-func scanEnrollment(row pgx.Row) (controlplane.Enrollment, error) {
-	var e controlplane.Enrollment
+func scanEnrollment(row pgx.Row) (store.Enrollment, error) {
+	var e store.Enrollment
 	var state string
 	var created, expires, lastPoll, decided, delivered int64
 	err := row.Scan(&e.ID, &e.NodeID, &e.Make, &e.Model, &e.Version, &e.CSR, &e.KeyFingerprint,
 		&e.DeviceCodeHash, &e.UserCode, &state, &e.SourceIP, &created, &expires, &lastPoll, &decided, &delivered,
 		&e.Certificate, &e.SourceKey)
 	if err != nil {
-		return controlplane.Enrollment{}, notFound(err)
+		return store.Enrollment{}, notFound(err)
 	}
-	e.State = controlplane.EnrollmentState(state)
+	e.State = store.EnrollmentState(state)
 	e.CreatedAt, e.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
 	e.LastPollAt, e.DecidedAt = fromUnixNano(lastPoll), fromUnixNano(decided)
 	e.DeliveredAt = fromUnixNano(delivered)
 	return e, nil
 }
 
-func (t *tx) Enrollment(id string) (controlplane.Enrollment, error) {
+func (t *tx) Enrollment(id string) (store.Enrollment, error) {
 	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE id = $1`, id))
 }
 
-func (t *tx) EnrollmentByDeviceHash(hash string) (controlplane.Enrollment, error) {
+func (t *tx) EnrollmentByDeviceHash(hash string) (store.Enrollment, error) {
 	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE device_code_hash = $1`, hash))
 }
 
-func (t *tx) EnrollmentByUserCode(code string) (controlplane.Enrollment, error) {
+func (t *tx) EnrollmentByUserCode(code string) (store.Enrollment, error) {
 	return scanEnrollment(t.queryRow(`SELECT `+enrollmentCols+` FROM enrollments WHERE user_code = $1
 		ORDER BY created_at DESC LIMIT 1`, code))
 }
 
-func (t *tx) EnrollmentsForNode(nodeID string) ([]controlplane.Enrollment, error) {
+func (t *tx) EnrollmentsForNode(nodeID string) ([]store.Enrollment, error) {
 	return list(t, scanEnrollment, `SELECT `+enrollmentCols+` FROM enrollments WHERE node_id = $1
 		ORDER BY created_at DESC`, nodeID)
 }
 
-func (t *tx) PutEnrollment(e controlplane.Enrollment) error {
+func (t *tx) PutEnrollment(e store.Enrollment) error {
 	_, err := t.exec(qPutEnrollment,
 		e.ID, e.NodeID, e.Make, e.Model, e.Version, e.CSR, e.KeyFingerprint, e.DeviceCodeHash, e.UserCode,
 		string(e.State), e.SourceIP, unixNano(e.CreatedAt), unixNano(e.ExpiresAt), unixNano(e.LastPollAt),
@@ -190,19 +190,19 @@ func (t *tx) DeleteEnrollmentsForNode(nodeID string) error {
 	return nil
 }
 
-func scanNode(row pgx.Row) (controlplane.Node, error) {
-	var n controlplane.Node
+func scanNode(row pgx.Row) (store.Node, error) {
+	var n store.Node
 	var tags string
 	var notAfter, created, registered, lastSeen int64
 	err := row.Scan(&n.ID, &n.Name, &n.Status, &n.Project, &n.Site, &n.Make, &n.Model, &n.Version, &n.SourceIP,
 		&tags, &n.PreAdded, &n.KeyFingerprint, &n.CertSerial, &notAfter, &created, &registered, &lastSeen,
 		&n.PairingKeyHash)
 	if err != nil {
-		return controlplane.Node{}, notFound(err)
+		return store.Node{}, notFound(err)
 	}
 	if tags != "" {
 		if err := json.Unmarshal([]byte(tags), &n.Tags); err != nil {
-			return controlplane.Node{}, fmt.Errorf("node %s: decode tags: %w", n.ID, err)
+			return store.Node{}, fmt.Errorf("node %s: decode tags: %w", n.ID, err)
 		}
 	}
 	n.CertNotAfter, n.CreatedAt = fromUnixNano(notAfter), fromUnixNano(created)
@@ -210,20 +210,20 @@ func scanNode(row pgx.Row) (controlplane.Node, error) {
 	return n, nil
 }
 
-func (t *tx) Node(id string) (controlplane.Node, error) {
+func (t *tx) Node(id string) (store.Node, error) {
 	return scanNode(t.queryRow(`SELECT `+nodeCols+` FROM nodes WHERE id = $1`, id))
 }
 
-func (t *tx) Nodes() ([]controlplane.Node, error) {
+func (t *tx) Nodes() ([]store.Node, error) {
 	return list(t, scanNode, `SELECT `+nodeCols+` FROM nodes ORDER BY name, id`)
 }
 
-func (t *tx) NodesAfter(name, id string, limit int) ([]controlplane.Node, error) {
+func (t *tx) NodesAfter(name, id string, limit int) ([]store.Node, error) {
 	return list(t, scanNode, `SELECT `+nodeCols+` FROM nodes WHERE (name, id) > ($1, $2)
 		ORDER BY name, id LIMIT $3`, name, id, limit)
 }
 
-func (t *tx) PutNode(n controlplane.Node) error {
+func (t *tx) PutNode(n store.Node) error {
 	tags := ""
 	if len(n.Tags) > 0 {
 		b, err := json.Marshal(n.Tags)
@@ -249,30 +249,30 @@ func (t *tx) DeleteNode(id string) error {
 	return nil
 }
 
-func scanToken(row pgx.Row) (controlplane.Token, error) {
-	var tok controlplane.Token
+func scanToken(row pgx.Row) (store.Token, error) {
+	var tok store.Token
 	var created, expires int64
 	if err := row.Scan(&tok.ID, &tok.Name, &tok.Project, &tok.Hash, &tok.SingleUse, &tok.Revoked, &tok.Uses,
 		&created, &expires, &tok.AllowProjectOverride); err != nil {
-		return controlplane.Token{}, notFound(err)
+		return store.Token{}, notFound(err)
 	}
 	tok.CreatedAt, tok.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
 	return tok, nil
 }
 
-func (t *tx) Token(id string) (controlplane.Token, error) {
+func (t *tx) Token(id string) (store.Token, error) {
 	return scanToken(t.queryRow(`SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id))
 }
 
-func (t *tx) TokenByHash(hash string) (controlplane.Token, error) {
+func (t *tx) TokenByHash(hash string) (store.Token, error) {
 	return scanToken(t.queryRow(`SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash))
 }
 
-func (t *tx) Tokens() ([]controlplane.Token, error) {
+func (t *tx) Tokens() ([]store.Token, error) {
 	return list(t, scanToken, `SELECT `+tokenCols+` FROM tokens ORDER BY created_at DESC`)
 }
 
-func (t *tx) PutToken(tok controlplane.Token) error {
+func (t *tx) PutToken(tok store.Token) error {
 	_, err := t.exec(qPutToken, tok.ID, tok.Name, tok.Project, tok.Hash, tok.SingleUse, tok.Revoked, tok.Uses,
 		unixNano(tok.CreatedAt), unixNano(tok.ExpiresAt), tok.AllowProjectOverride)
 	if err != nil {
@@ -281,21 +281,21 @@ func (t *tx) PutToken(tok controlplane.Token) error {
 	return nil
 }
 
-func scanSite(row pgx.Row) (controlplane.Site, error) {
-	var s controlplane.Site
+func scanSite(row pgx.Row) (store.Site, error) {
+	var s store.Site
 	err := row.Scan(&s.ID, &s.Name, &s.Project)
 	return s, notFound(err)
 }
 
-func (t *tx) Site(id string) (controlplane.Site, error) {
+func (t *tx) Site(id string) (store.Site, error) {
 	return scanSite(t.queryRow(`SELECT id, name, project FROM sites WHERE id = $1`, id))
 }
 
-func (t *tx) Sites() ([]controlplane.Site, error) {
+func (t *tx) Sites() ([]store.Site, error) {
 	return list(t, scanSite, `SELECT id, name, project FROM sites ORDER BY name`)
 }
 
-func (t *tx) PutSite(s controlplane.Site) error {
+func (t *tx) PutSite(s store.Site) error {
 	if _, err := t.exec(qPutSite, s.ID, s.Name, s.Project); err != nil {
 		return fmt.Errorf("put site %s: %w", s.Name, err)
 	}
@@ -309,17 +309,17 @@ func (t *tx) DeleteSite(id string) error {
 	return nil
 }
 
-func scanEvent(row pgx.Row) (controlplane.Event, error) {
-	var e controlplane.Event
+func scanEvent(row pgx.Row) (store.Event, error) {
+	var e store.Event
 	var tm int64
 	if err := row.Scan(&e.ID, &e.Type, &e.NodeID, &tm, &e.SourceIP, &e.Message, &e.Actor); err != nil {
-		return controlplane.Event{}, err
+		return store.Event{}, err
 	}
 	e.Time = fromUnixNano(tm)
 	return e, nil
 }
 
-func (t *tx) AddEvent(e controlplane.Event) error {
+func (t *tx) AddEvent(e store.Event) error {
 	_, err := t.exec(`INSERT INTO events (type, node_id, time, source_ip, message, actor) VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.Type, e.NodeID, unixNano(e.Time), e.SourceIP, e.Message, e.Actor)
 	if err != nil {
@@ -328,34 +328,34 @@ func (t *tx) AddEvent(e controlplane.Event) error {
 	return nil
 }
 
-func (t *tx) Events(limit int) ([]controlplane.Event, error) {
+func (t *tx) Events(limit int) ([]store.Event, error) {
 	return list(t, scanEvent, `SELECT `+eventCols+` FROM events ORDER BY id DESC LIMIT $1`, limit)
 }
 
-func (t *tx) EventsPage(q controlplane.EventQuery) ([]controlplane.Event, error) {
+func (t *tx) EventsPage(q store.EventQuery) ([]store.Event, error) {
 	return list(t, scanEvent, `SELECT `+eventCols+` FROM events
 		WHERE ($1::bigint = 0 OR id < $1) AND ($2::text = '' OR actor = $2) AND ($3::text = '' OR node_id = $3)
 		AND ($4::text = '' OR type = $4)
 		ORDER BY id DESC LIMIT $5`, q.Before, q.Actor, q.NodeID, q.Type, q.Limit)
 }
 
-func scanNodeCert(row pgx.Row) (controlplane.NodeCert, error) {
-	var c controlplane.NodeCert
+func scanNodeCert(row pgx.Row) (store.NodeCert, error) {
+	var c store.NodeCert
 	var issued, notAfter, grace, revoked int64
 	if err := row.Scan(&c.Serial, &c.NodeID, &c.KeyFingerprint, &c.Certificate, &issued, &notAfter, &grace,
 		&revoked, &c.Reason); err != nil {
-		return controlplane.NodeCert{}, notFound(err)
+		return store.NodeCert{}, notFound(err)
 	}
 	c.IssuedAt, c.NotAfter = fromUnixNano(issued), fromUnixNano(notAfter)
 	c.GraceUntil, c.RevokedAt = fromUnixNano(grace), fromUnixNano(revoked)
 	return c, nil
 }
 
-func (t *tx) NodeCert(serial string) (controlplane.NodeCert, error) {
+func (t *tx) NodeCert(serial string) (store.NodeCert, error) {
 	return scanNodeCert(t.queryRow(`SELECT `+nodeCertCols+` FROM node_certs WHERE serial = $1`, serial))
 }
 
-func (t *tx) NodeCertsForNode(nodeID string) ([]controlplane.NodeCert, error) {
+func (t *tx) NodeCertsForNode(nodeID string) ([]store.NodeCert, error) {
 	out, err := list(t, scanNodeCert, `SELECT `+nodeCertCols+` FROM node_certs WHERE node_id = $1
 		ORDER BY issued_at DESC`, nodeID)
 	if err != nil {
@@ -364,7 +364,7 @@ func (t *tx) NodeCertsForNode(nodeID string) ([]controlplane.NodeCert, error) {
 	return out, nil
 }
 
-func (t *tx) LiveNodeCerts(now time.Time) ([]controlplane.NodeCert, error) {
+func (t *tx) LiveNodeCerts(now time.Time) ([]store.NodeCert, error) {
 	out, err := list(t, scanNodeCert, `SELECT `+nodeCertCols+` FROM node_certs WHERE not_after > $1
 		ORDER BY issued_at`, unixNano(now))
 	if err != nil {
@@ -373,7 +373,7 @@ func (t *tx) LiveNodeCerts(now time.Time) ([]controlplane.NodeCert, error) {
 	return out, nil
 }
 
-func (t *tx) PutNodeCert(c controlplane.NodeCert) error {
+func (t *tx) PutNodeCert(c store.NodeCert) error {
 	_, err := t.exec(qPutNodeCert, c.Serial, c.NodeID, c.KeyFingerprint, c.Certificate, unixNano(c.IssuedAt),
 		unixNano(c.NotAfter), unixNano(c.GraceUntil), unixNano(c.RevokedAt), c.Reason)
 	if err != nil {
@@ -401,8 +401,8 @@ func (t *tx) CountPending(now time.Time, sourceKey string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) Prune(p controlplane.Prune) (controlplane.PruneResult, error) {
-	var out controlplane.PruneResult
+func (t *tx) Prune(p store.Prune) (store.PruneResult, error) {
+	var out store.PruneResult
 	run := func(n *int64, q string, args ...any) error {
 		k, err := t.exec(q, args...)
 		if err != nil {
@@ -444,16 +444,16 @@ func (t *tx) Prune(p controlplane.Prune) (controlplane.PruneResult, error) {
 	return out, nil
 }
 
-func scanUser(row pgx.Row) (controlplane.User, error) {
-	var u controlplane.User
+func scanUser(row pgx.Row) (store.User, error) {
+	var u store.User
 	var role, sites string
 	var created, lastLogin int64
 	err := row.Scan(&u.Name, &role, &sites, &u.Disabled, &u.PasswordHash, &u.MustChangePassword, &u.TOTPSecret,
 		&u.TOTPLastStep, &created, &lastLogin)
 	if err != nil {
-		return controlplane.User{}, notFound(err)
+		return store.User{}, notFound(err)
 	}
-	u.Role = controlplane.Role(role)
+	u.Role = store.Role(role)
 	if sites != "" {
 		u.Sites = strings.Split(sites, "\n")
 	}
@@ -461,15 +461,15 @@ func scanUser(row pgx.Row) (controlplane.User, error) {
 	return u, nil
 }
 
-func (t *tx) User(name string) (controlplane.User, error) {
+func (t *tx) User(name string) (store.User, error) {
 	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE name = $1`, name))
 }
 
-func (t *tx) Users() ([]controlplane.User, error) {
+func (t *tx) Users() ([]store.User, error) {
 	return list(t, scanUser, `SELECT `+userCols+` FROM users ORDER BY name`)
 }
 
-func (t *tx) PutUser(u controlplane.User) error {
+func (t *tx) PutUser(u store.User) error {
 	_, err := t.exec(qPutUser, u.Name, string(u.Role), strings.Join(u.Sites, "\n"), u.Disabled, u.PasswordHash,
 		u.MustChangePassword, u.TOTPSecret, u.TOTPLastStep, unixNano(u.CreatedAt), unixNano(u.LastLogin))
 	if err != nil {
@@ -488,30 +488,30 @@ func (t *tx) DeleteUser(name string) error {
 	return nil
 }
 
-func scanAPIToken(row pgx.Row) (controlplane.APIToken, error) {
-	var a controlplane.APIToken
+func scanAPIToken(row pgx.Row) (store.APIToken, error) {
+	var a store.APIToken
 	var created, expires, used int64
 	if err := row.Scan(&a.ID, &a.User, &a.Label, &a.Hash, &created, &expires, &used); err != nil {
-		return controlplane.APIToken{}, notFound(err)
+		return store.APIToken{}, notFound(err)
 	}
 	a.CreatedAt, a.ExpiresAt, a.LastUsed = fromUnixNano(created), fromUnixNano(expires), fromUnixNano(used)
 	return a, nil
 }
 
-func (t *tx) APIToken(id string) (controlplane.APIToken, error) {
+func (t *tx) APIToken(id string) (store.APIToken, error) {
 	return scanAPIToken(t.queryRow(`SELECT `+apiTokenCols+` FROM api_tokens WHERE id = $1`, id))
 }
 
-func (t *tx) APITokenByHash(hash string) (controlplane.APIToken, error) {
+func (t *tx) APITokenByHash(hash string) (store.APIToken, error) {
 	return scanAPIToken(t.queryRow(`SELECT `+apiTokenCols+` FROM api_tokens WHERE hash = $1`, hash))
 }
 
-func (t *tx) APITokensForUser(user string) ([]controlplane.APIToken, error) {
+func (t *tx) APITokensForUser(user string) ([]store.APIToken, error) {
 	return list(t, scanAPIToken, `SELECT `+apiTokenCols+` FROM api_tokens WHERE "user" = $1
 		ORDER BY created_at DESC`, user)
 }
 
-func (t *tx) PutAPIToken(a controlplane.APIToken) error {
+func (t *tx) PutAPIToken(a store.APIToken) error {
 	_, err := t.exec(qPutAPIToken, a.ID, a.User, a.Label, a.Hash, unixNano(a.CreatedAt), unixNano(a.ExpiresAt),
 		unixNano(a.LastUsed))
 	if err != nil {
@@ -527,27 +527,27 @@ func (t *tx) DeleteAPIToken(id string) error {
 	return nil
 }
 
-func scanSession(row pgx.Row) (controlplane.Session, error) {
-	var s controlplane.Session
+func scanSession(row pgx.Row) (store.Session, error) {
+	var s store.Session
 	var stage string
 	var created, seen int64
 	if err := row.Scan(&s.Hash, &s.User, &s.CSRF, &stage, &created, &seen, &s.SourceIP, &s.UserAgent); err != nil {
-		return controlplane.Session{}, notFound(err)
+		return store.Session{}, notFound(err)
 	}
-	s.Stage = controlplane.SessionStage(stage)
+	s.Stage = store.SessionStage(stage)
 	s.CreatedAt, s.LastSeen = fromUnixNano(created), fromUnixNano(seen)
 	return s, nil
 }
 
-func (t *tx) Session(hash string) (controlplane.Session, error) {
+func (t *tx) Session(hash string) (store.Session, error) {
 	return scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions WHERE hash = $1`, hash))
 }
 
-func (t *tx) SessionsForUser(user string) ([]controlplane.Session, error) {
+func (t *tx) SessionsForUser(user string) ([]store.Session, error) {
 	return list(t, scanSession, `SELECT `+sessionCols+` FROM sessions WHERE "user" = $1 ORDER BY last_seen DESC`, user)
 }
 
-func (t *tx) PutSession(s controlplane.Session) error {
+func (t *tx) PutSession(s store.Session) error {
 	_, err := t.exec(qPutSession, s.Hash, s.User, s.CSRF, string(s.Stage), unixNano(s.CreatedAt), unixNano(s.LastSeen),
 		s.SourceIP, s.UserAgent)
 	if err != nil {
