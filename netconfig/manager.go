@@ -163,7 +163,13 @@ func (m *Manager) Preview(ctx context.Context, cfg Config) (Preview, error) {
 }
 
 // Checks returns the checks to run after applying cfg (see Prober.Checks).
-func (m *Manager) Checks(cfg Config) []Check { return m.o.Prober.Checks(cfg.forLink(), m.o.Endpoint) }
+func (m *Manager) Checks(cfg Config) []Check { return m.ChecksAt(cfg, m.o.Endpoint) }
+
+// ChecksAt is Checks against another control-plane endpoint. Like Checks,
+// it checks the link the settings apply to (a VLAN link, not its NIC).
+func (m *Manager) ChecksAt(cfg Config, endpoint string) []Check {
+	return m.o.Prober.Checks(cfg.forLink(), endpoint)
+}
 
 // Prober returns the prober, for a diagnostics screen.
 func (m *Manager) Prober() *Prober { return m.o.Prober }

@@ -27,7 +27,7 @@ func (m *Model) loadCmd() tea.Cmd {
 // startPreview reads the current status (a tea.Cmd) and shows "current → new".
 func (m *Model) startPreview() tea.Cmd {
 	m.gen++
-	m.phase = phasePreview
+	m.phase, m.scroll = phasePreview, 0
 	m.preview, m.previewErr = netconfig.Preview{}, ""
 	mgr, cfg, timeout, gen := m.d.Manager, m.form.cfg, m.d.Timeout, m.gen
 	return func() tea.Msg {

@@ -50,6 +50,7 @@ type harnessOpts struct {
 	profile    ui.Profile
 	tryTimeout time.Duration
 	stateDir   string
+	endpoint   string // Deps.Endpoint
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -66,6 +67,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Backend: h.sim, Reader: h.sim, DHCP: netconfig.DHCPHook(h.sim.DHCP),
 		StateDir: o.stateDir, NetworkdDir: o.stateDir + "/network",
 		Now: h.clock.Now, After: func(time.Duration) <-chan time.Time { return h.expire },
+		// Every probe runs against the simulated network, as in --demo.
+		Prober: &netconfig.Prober{Reader: h.sim, Neighbors: h.sim, Dial: h.sim.Dial},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +83,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 // each time the menu item is chosen) at 80x22.
 func (h *harness) open() {
 	var d *uitest.Driver
-	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout,
+	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout, Endpoint: h.opts.endpoint,
 		Tick: func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
 		Park: func(wait func()) { d.Park(wait) }})
 	d = uitest.NewScreenDriver(h.t, h.m)

@@ -23,6 +23,11 @@ type keyMap struct {
 
 	Apply key.Binding // preview: apply now
 
+	// ScrollDown and ScrollUp scroll the preview and the checks where the
+	// screen is too short for them.
+	ScrollDown key.Binding
+	ScrollUp   key.Binding
+
 	Keep   key.Binding // trial: keep the settings
 	Revert key.Binding // trial: restore the previous settings
 	Switch key.Binding // trial: move between Keep and Revert
@@ -47,6 +52,8 @@ func newKeyMap(st *ui.Styles) keyMap {
 		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		RemoveRoute: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "remove route")),
 		Apply:       key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter", "apply")),
+		ScrollDown:  key.NewBinding(key.WithKeys("down", "pgdown", "j"), key.WithHelp(down, "more below")),
+		ScrollUp:    key.NewBinding(key.WithKeys("up", "pgup", "k"), key.WithHelp(up, "back up")),
 		Keep:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "keep")),
 		Revert:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "revert")),
 		Switch:      key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab", "h", "l"), key.WithHelp("tab", "switch")),

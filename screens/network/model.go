@@ -92,6 +92,10 @@ type Model struct {
 	outErr   error
 	applyErr string
 
+	// scroll is how far the body of the preview or the trial is
+	// scrolled (short screens); it starts at 0 in each phase.
+	scroll int
+
 	width, height int
 }
 

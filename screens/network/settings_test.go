@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/nodeconsole/nodeconsole/netconfig"
 )
@@ -112,12 +113,20 @@ func TestSettingsKeepAndRevert(t *testing.T) {
 
 // TestVLANLinkListedAndEdited: a kept VLAN link is listed with its NIC and
 // VLAN ID; choosing it opens its NIC's form with the VLAN ID filled in.
+//
+// The checks after the apply are about the VLAN link, also against an
+// endpoint of the screen's own (Deps.Endpoint): they once checked the NIC.
 func TestVLANLinkListedAndEdited(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	h := newHarness(t, harnessOpts{endpoint: "https://127.0.0.1:1"})
 	h.openForm("mgmt0")
 	h.setField(rowVLAN, "20")
 	h.setField(rowAddress, "203.0.113.5/24")
 	previewAndTry(h)
+	for i, c := range h.m.checks {
+		if c.Name == "address" && (!h.m.results[i].OK || !strings.Contains(h.m.results[i].Detail, "mgmt0.20")) {
+			t.Errorf("address check: %+v", h.m.results[i])
+		}
+	}
 	h.key("y")
 	h.until("the outcome", func() bool { return h.m.phase == phaseDone })
 	h.key("enter")
@@ -176,5 +185,50 @@ func TestRoutesEditor(t *testing.T) {
 	}
 	if got := h.m.form.cfg.Routes; len(got) != 1 || got[0].String() != "203.0.113.0/24@198.51.100.1" {
 		t.Errorf("routes %v", got)
+	}
+}
+
+// TestSmallScreenKeepsTitleWarningAndButtons (#17): at 40x12 (the screen
+// gets 40x10) the preview shows its title and warning, scrolls to the rest
+// with the keys it names, and the trial keeps its title, question and
+// buttons on screen.
+func TestSmallScreenKeepsTitleWarningAndButtons(t *testing.T) {
+	h := newHarness(t, harnessOpts{tryTimeout: 60 * time.Second})
+	h.handle(tea.WindowSizeMsg{Width: 40, Height: 10})
+	fillStatic(h, "198.51.100.10/24", "198.51.100.1", "198.51.100.53", "")
+	h.m.form.setFocus(rowApply)
+	h.key("enter")
+	h.until("the preview", func() bool { return h.m.preview.Interface != "" })
+	text := h.text()
+	for _, want := range []string{"Preview: eth0", "! Warning: eth0 carries the default", "more below"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("preview at 40x10 lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "by themselves") {
+		t.Fatalf("the preview at 40x10 should need scrolling:\n%s", text)
+	}
+	for range h.m.maxScroll() + 2 { // past the end does nothing more
+		h.key("down")
+	}
+	text = h.text()
+	for _, want := range []string{"Preview: eth0", "by themselves", "back up"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("scrolled preview lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "more below") {
+		t.Errorf("at the end, no more below:\n%s", text)
+	}
+	h.key("enter")
+	h.until("the checks", func() bool { return h.m.phase == phaseTrial && len(h.m.results) == len(h.m.checks) })
+	text = h.text()
+	for _, want := range []string{"Applied to eth0. Checks:", "Keep these settings? Reverting in 60 s.", "[ Keep ]"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trial at 40x10 lacks %q:\n%s", want, text)
+		}
+	}
+	if h.m.scroll != 0 {
+		t.Errorf("the trial starts unscrolled, at %d", h.m.scroll)
 	}
 }

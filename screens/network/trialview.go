@@ -11,53 +11,89 @@ import (
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
-func (m *Model) previewView() []string {
+// page is the page of the phases whose body scrolls (preview, trial,
+// outcome); false in the others.
+func (m *Model) page() (page, bool) {
+	switch m.phase {
+	case phasePreview:
+		return m.previewPage(), true
+	case phaseTrial, phaseDeciding, phaseDone:
+		return m.trialPage(), true
+	}
+	return page{}, false
+}
+
+func (m *Model) previewPage() page {
 	st := m.st
-	lines := []string{st.Title.Render(" Preview: " + m.form.cfg.Link()), ""}
+	p := page{head: []string{st.Title.Render(" Preview: " + m.form.cfg.Link())}}
 	if m.previewErr != "" {
-		return append(append(lines, wrap(m.previewErr, m.width, " ")...), "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Back, "back to the form"))))
+		p.body = append(append([]string{""}, wrap(m.previewErr, m.width, " ")...), "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Back, "back to the form"))))
+		return p
 	}
 	if m.preview.Interface == "" {
-		return append(lines, st.Muted.Render(" Reading the current settings"+st.Glyphs.Ellipsis))
+		p.body = []string{"", st.Muted.Render(" Reading the current settings" + st.Glyphs.Ellipsis)}
+		return p
 	}
-	const previewW = len("Default route")
-	lines = append(lines, st.Label.Render(fmt.Sprintf("   %-*s %s", previewW, "", "current "+st.Glyphs.Arrow+" new")))
-	for _, c := range m.preview.Changes {
-		row := "   " + st.Label.Render(fmt.Sprintf("%-*s", previewW, c.Field)) + " "
-		var rest string
-		if c.Changed() {
-			rest = st.Glyphs.Arrow + " " + st.Value.Bold(true).Render(c.New)
-		} else {
-			rest = st.Muted.Render("(unchanged)")
-		}
-		if lipgloss.Width(row+c.Current+" "+rest) > m.width {
-			// Narrow: the new value goes on a line of its own, never cut.
-			lines = append(lines, row+c.Current, strings.Repeat(" ", 4+previewW)+rest)
-			continue
-		}
-		lines = append(lines, row+c.Current+" "+rest)
-	}
+	var warning []string
 	if m.preview.Warning != "" {
-		lines = append(lines, "")
 		for i, l := range wrap("Warning: "+m.preview.Warning, m.width, "   ") {
 			if i == 0 {
 				l = " ! " + strings.TrimLeft(l, " ")
 			}
-			lines = append(lines, st.Warn.Render(l))
+			warning = append(warning, st.Warn.Render(l))
 		}
 	}
-	lines = append(lines, "")
+	if m.narrow() {
+		// Small screens: the warning first, where it is seen without
+		// scrolling.
+		p.body = append(p.body, warning...)
+		warning = nil
+	} else {
+		p.body = append(p.body, "", st.Label.Render(fmt.Sprintf("   %-*s %s", previewW, "", "current "+st.Glyphs.Arrow+" new")))
+	}
+	for _, c := range m.preview.Changes {
+		p.body = append(p.body, m.changeLines(c)...)
+	}
+	if warning != nil {
+		p.body = append(append(p.body, ""), warning...)
+	}
 	try := "after a countdown"
 	if m.d.TryTimeout > 0 {
 		try = "after " + seconds(m.d.TryTimeout)
 	}
-	lines = append(lines, wrap("After applying, the checks run and you are asked to keep the settings; without an answer the previous settings come back by themselves "+try+".", m.width, " ")...)
-	return lines
+	p.body = append(append(p.body, ""), wrap("After applying, the checks run and you are asked to keep the settings; without an answer the previous settings come back by themselves "+try+".", m.width, " ")...)
+	return p
 }
 
-func (m *Model) trialView() ([]string, int) {
+// previewW is the width of the preview's field column.
+const previewW = len("Default route")
+
+// changeLines renders one line of the preview: on one line where it fits,
+// else the new value on a line of its own, wrapped, never cut.
+func (m *Model) changeLines(c netconfig.Change) []string {
 	st := m.st
-	lines := []string{st.Title.Render(" Applied to " + m.trial.Config().Link() + ". Checks:")}
+	row := "   " + st.Label.Render(fmt.Sprintf("%-*s", previewW, c.Field)) + " "
+	rest := st.Muted.Render("(unchanged)")
+	if c.Changed() {
+		rest = st.Glyphs.Arrow + " " + st.Value.Bold(true).Render(c.New)
+	}
+	if lipgloss.Width(row+c.Current+" "+rest) <= m.width {
+		return []string{row + c.Current + " " + rest}
+	}
+	indent := 4 + previewW
+	if m.narrow() {
+		indent = 5
+	}
+	out := m.wrapIndent(row+c.Current, 4+previewW)
+	for _, l := range m.wrapIndent(rest, 2) {
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	return out
+}
+
+func (m *Model) trialPage() page {
+	st := m.st
+	p := page{head: []string{st.Title.Render(" Applied to " + m.trial.Config().Link() + ". Checks:")}}
 	for i, c := range m.checks {
 		switch {
 		case i < len(m.results):
@@ -66,31 +102,36 @@ func (m *Model) trialView() ([]string, int) {
 			if r.OK {
 				state = ui.CheckOK
 			}
-			lines = append(lines, st.CheckRows(state, c.Name, 0, r.Detail, r.Hint, m.width)...)
+			p.body = append(p.body, st.CheckRows(state, c.Name, 0, r.Detail, r.Hint, m.width)...)
 		case i == len(m.results) && m.phase == phaseTrial:
-			lines = append(lines, st.CheckRows(ui.CheckRunning, c.Name, 0, "", "", m.width)...)
+			p.body = append(p.body, st.CheckRows(ui.CheckRunning, c.Name, 0, "", "", m.width)...)
 		default:
-			lines = append(lines, st.CheckRows(ui.CheckWaiting, c.Name, 0, "not run", "", m.width)...)
+			p.body = append(p.body, st.CheckRows(ui.CheckWaiting, c.Name, 0, "not run", "", m.width)...)
 		}
 	}
-	lines = append(lines, "")
+	gap := []string{""}
+	if m.height < 16 {
+		gap = nil // small screens: no blank lines around the question
+	}
 	switch m.phase {
 	case phaseTrial:
 		q, r := "Keep these settings?", fmt.Sprintf("Reverting in %s.", seconds(m.remaining()))
-		if lipgloss.Width(q+r)+3 <= m.width {
-			lines = append(lines, st.Warn.Render(" "+q+"  "+r))
-		} else {
-			lines = append(lines, st.Warn.Render(" "+q), st.Warn.Render(" "+r))
+		switch {
+		case lipgloss.Width(q+r)+3 <= m.width:
+			p.tail = append(gap, st.Warn.Render(" "+q+"  "+r))
+		case lipgloss.Width(q+r)+2 <= m.width:
+			p.tail = append(gap, st.Warn.Render(" "+q+" "+r))
+		default:
+			p.tail = append(gap, st.Warn.Render(" "+q), st.Warn.Render(" "+r))
 		}
-		lines = append(lines, "")
+		p.tail = append(p.tail, gap...)
 		sel := 1
 		if m.keepSel {
 			sel = 0
 		}
-		lines = append(lines, st.Buttons([]string{"Keep", "Revert"}, sel))
-		return lines, len(lines) - 1
+		p.tail = append(p.tail, st.Buttons([]string{"Keep", "Revert"}, sel))
 	case phaseDeciding:
-		lines = append(lines, st.Muted.Render(" Working"+st.Glyphs.Ellipsis))
+		p.tail = append(gap, st.Muted.Render(" Working"+st.Glyphs.Ellipsis))
 	case phaseDone:
 		text, good := m.describeOutcome()
 		style, glyph := st.OK, st.Glyphs.OK
@@ -100,15 +141,16 @@ func (m *Model) trialView() ([]string, int) {
 		if !good {
 			style, glyph = st.Fail, st.Glyphs.Fail
 		}
+		p.tail = gap
 		for i, l := range wrap(text, m.width, "   ") {
 			if i == 0 {
 				l = " " + glyph + " " + strings.TrimLeft(l, " ")
 			}
-			lines = append(lines, style.Render(l))
+			p.tail = append(p.tail, style.Render(l))
 		}
-		lines = append(lines, "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Select, "back to the interface list"))))
+		p.tail = append(append(p.tail, gap...), st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Select, "back to the interface list"))))
 	}
-	return lines, len(lines) - 1
+	return p
 }
 
 // describeOutcome is the sentence shown once the trial is decided.

@@ -105,6 +105,16 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 }
 
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
+	if _, ok := m.page(); ok {
+		switch {
+		case key.Matches(k, m.keys.ScrollDown):
+			m.scroll = min(m.scroll+1, m.maxScroll())
+			return nil
+		case key.Matches(k, m.keys.ScrollUp):
+			m.scroll = max(min(m.scroll, m.maxScroll())-1, 0)
+			return nil
+		}
+	}
 	switch m.phase {
 	case phaseLoading:
 		if key.Matches(k, m.keys.nav.Back) {
@@ -224,7 +234,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 		return ui.Error("The settings were not applied; nothing changed.", msg.err)
 	}
 	m.trial = msg.trial
-	m.phase = phaseTrial
+	m.phase, m.scroll = phaseTrial, 0
 	m.keepSel = true
 	m.deadline = msg.trial.Deadline()
 	if m.d.TryTimeout > 0 && !msg.resumed {
@@ -232,7 +242,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	}
 	m.tryFor = m.deadline.Sub(m.d.Now()).Round(time.Second)
 	if m.d.Endpoint != "" {
-		m.checks = m.d.Manager.Prober().Checks(msg.trial.Config(), m.d.Endpoint)
+		m.checks = m.d.Manager.ChecksAt(msg.trial.Config(), m.d.Endpoint)
 	} else {
 		m.checks = msg.trial.Checks()
 	}
@@ -243,7 +253,7 @@ func (m *Model) onOutcome(msg outcomeMsg) tea.Cmd {
 	if msg.gen != m.gen || m.trial == nil || (m.phase != phaseTrial && m.phase != phaseDeciding) {
 		return nil
 	}
-	m.phase = phaseDone
+	m.phase, m.scroll = phaseDone, 0
 	m.outcome, m.outErr = msg.outcome, msg.err
 	if msg.outcome == netconfig.OutcomeExpired {
 		m.expired = true

@@ -27,12 +27,12 @@ func (m *Model) View() string {
 		lines, focus = m.listView()
 	case phaseForm:
 		lines, focus = m.formView()
-	case phasePreview:
-		lines = m.previewView()
 	case phaseApplying:
 		lines = []string{m.st.Title.Render(" Applying to " + m.form.cfg.Link() + m.st.Glyphs.Ellipsis)}
-	case phaseTrial, phaseDeciding, phaseDone:
-		lines, focus = m.trialView()
+	default:
+		if p, ok := m.page(); ok {
+			return m.fitPage(p)
+		}
 	}
 	return fitLines(lines, m.width, m.height, focus, m.st)
 }
