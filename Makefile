@@ -28,6 +28,8 @@ bench:
 # 127.0.0.1, times 10,000 enrollments, holds 10,000 long-polls (RSS, fds) and
 # times License Node -> the node's poll answer for 1,000 of them. About 2
 # minutes; e.g. `make bench-cp CPLOADFLAGS='-nodes 2000 -activate 200'`.
+# Replicas on a throwaway PostgreSQL cluster (License on the other replica):
+# `make bench-cp CPLOADFLAGS='-db postgres -replicas 2'`.
 bench-cp:
 	$(GO) run ./bench/cpload $(CPLOADFLAGS)
 

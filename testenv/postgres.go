@@ -76,7 +76,7 @@ func Postgres(t testing.TB) string {
 // sharedOrOwnCluster is the cluster Postgres creates a database on.
 func sharedOrOwnCluster(t testing.TB) *PostgresCluster {
 	t.Helper()
-	bin, err := postgresBinDir()
+	bin, err := FindPostgres()
 	if err != nil {
 		SkipOrFail(t, err.Error())
 	}
@@ -95,9 +95,9 @@ func sharedOrOwnCluster(t testing.TB) *PostgresCluster {
 	return shared.c
 }
 
-// postgresBinDir finds the directory of initdb and postgres: PATH, else the
+// FindPostgres finds the directory of initdb and postgres: PATH, else the
 // newest /usr/lib/postgresql/VERSION/bin (Debian keeps them off PATH).
-func postgresBinDir() (string, error) {
+func FindPostgres() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
 	}

@@ -81,7 +81,12 @@ type config struct {
 
 // target is a running control plane.
 type target struct {
-	URL        string
+	URL string
+	// Replicas, if set, are the URLs of control planes sharing one
+	// database (URL is the first): node i enrolls and polls on replica
+	// i%N and is licensed on the next one, so every activation crosses
+	// replicas.
+	Replicas   []string
 	CAPEM      []byte
 	AdminToken string
 	// Stats reads the control plane's gauges.
@@ -258,6 +263,7 @@ type node struct {
 	id       string
 	key      *ecdsa.PrivateKey
 	csr      string
+	replica  int // index in target.Replicas it enrolls and polls on
 	device   string
 	userCode string
 	sampled  bool
@@ -334,6 +340,12 @@ func run(ctx context.Context, t target, cfg config) (*result, error) {
 		return nil, err
 	}
 	res.KeyGen = time.Since(t0)
+	if len(l.t.Replicas) == 0 {
+		l.t.Replicas = []string{t.URL}
+	}
+	for i, n := range nodes {
+		n.replica = i % len(l.t.Replicas)
+	}
 
 	if err := l.enrollPhase(ctx, nodes, res); err != nil {
 		return res, err
@@ -350,6 +362,9 @@ func run(ctx context.Context, t target, cfg config) (*result, error) {
 	err = l.waitAndActivate(ctx, waiting, res)
 	return res, err
 }
+
+// url is the base URL of replica i (modulo their number).
+func (l *loader) url(i int) string { return l.t.Replicas[i%len(l.t.Replicas)] }
 
 // loader holds what the phases share.
 type loader struct {
@@ -370,7 +385,7 @@ func (l *loader) transport() *http.Transport {
 		TLSClientConfig:     l.tlsConf.Clone(), // net/http edits NextProtos
 		TLSHandshakeTimeout: 30 * time.Second,
 		ForceAttemptHTTP2:   l.cfg.HTTP2,
-		MaxIdleConns:        2,
+		MaxIdleConns:        max(2, len(l.t.Replicas)),
 		MaxIdleConnsPerHost: 2,
 		IdleConnTimeout:     2 * time.Minute,
 	}
@@ -478,7 +493,11 @@ func (l *loader) enrollPhase(ctx context.Context, nodes []*node, res *result) er
 		tr := l.transport()
 		defer tr.CloseIdleConnections()
 		clients[i] = &http.Client{Transport: tr, Timeout: time.Minute}
-		wg.Go(func() { _ = call(ctx, clients[i], http.MethodGet, l.t.URL+api.PathTime, "", nil, nil) })
+		wg.Go(func() {
+			for _, u := range l.t.Replicas {
+				_ = call(ctx, clients[i], http.MethodGet, u+api.PathTime, "", nil, nil)
+			}
+		})
 	}
 	wg.Wait()
 	var next atomic.Int64
@@ -497,7 +516,7 @@ func (l *loader) enrollPhase(ctx context.Context, nodes []*node, res *result) er
 				n := nodes[i]
 				t0 := time.Now()
 				var out api.EnrollResponse
-				err := call(ctx, c, http.MethodPost, l.t.URL+api.PathEnroll, "", api.EnrollRequest{
+				err := call(ctx, c, http.MethodPost, l.url(n.replica)+api.PathEnroll, "", api.EnrollRequest{
 					NodeID: n.id, Make: "Acme", Model: "Load 1", Version: "1.0.0", CSR: n.csr}, &out)
 				lat[i] = time.Since(t0)
 				if err == nil {
@@ -751,7 +770,7 @@ func (l *loader) poller(ctx context.Context, n *node, dial chan struct{}, ps *po
 	for ctx.Err() == nil {
 		start := time.Now()
 		var reg api.Registration
-		err := call(httptrace.WithClientTrace(ctx, trace), c, http.MethodPost, l.t.URL+api.PathEnrollPoll, "",
+		err := call(httptrace.WithClientTrace(ctx, trace), c, http.MethodPost, l.url(n.replica)+api.PathEnrollPoll, "",
 			api.PollRequest{DeviceCode: n.device}, &reg)
 		release()
 		if ctx.Err() != nil {
@@ -832,10 +851,12 @@ func (l *loader) checkRegistration(n *node, reg api.Registration) error {
 func (l *loader) activate(ctx context.Context, sample []*node, res *result) {
 	tr := l.transport()
 	tr.MaxIdleConnsPerHost = l.cfg.ActivateConc
-	tr.MaxIdleConns = l.cfg.ActivateConc
+	tr.MaxIdleConns = l.cfg.ActivateConc * len(l.t.Replicas)
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: time.Minute}
-	_ = call(ctx, c, http.MethodGet, l.t.URL+api.PathTime, "", nil, nil) // connect first
+	for _, u := range l.t.Replicas {
+		_ = call(ctx, c, http.MethodGet, u+api.PathTime, "", nil, nil) // connect first
+	}
 	sem := make(chan struct{}, l.cfg.ActivateConc)
 	lat := make([]time.Duration, len(sample))
 	var fail firstErr
@@ -857,7 +878,7 @@ func (l *loader) activate(ctx context.Context, sample []*node, res *result) {
 			var out api.LicenseResponse
 			t0 := time.Now()
 			n.licensedAt.Store(l.now())
-			err := call(ctx, c, http.MethodPost, l.t.URL+api.PathActivations+url.PathEscape(n.userCode), l.t.AdminToken,
+			err := call(ctx, c, http.MethodPost, l.url(n.replica+1)+api.PathActivations+url.PathEscape(n.userCode), l.t.AdminToken,
 				api.LicenseRequest{Name: fmt.Sprintf("load-%d", i), Project: "cpload"}, &out)
 			lat[i] = time.Since(t0)
 			n.licenseOK.Store(l.now())

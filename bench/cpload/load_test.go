@@ -12,6 +12,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
 // The load program's core at a small scale against the real control plane
@@ -108,5 +109,32 @@ func TestMainSmall(t *testing.T) {
 	// Measured from the separate process: one descriptor per node at least.
 	if res.Idle.RSSKiB <= 0 || res.Idle.FDs < 200 || res.Idle.Goroutines < 200 {
 		t.Errorf("control plane stats %+v: want RSS, >= 200 fds and >= 200 goroutines", res.Idle)
+	}
+}
+
+// Replicas mode at a small scale: two controlplane binaries on a
+// throwaway PostgreSQL cluster; every node is licensed on the other
+// replica than the one holding its poll, and every one gets its
+// certificate.
+func TestMainReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the controlplane binary")
+	}
+	if _, err := testenv.FindPostgres(); err != nil {
+		testenv.SkipOrFail(t, err.Error())
+	}
+	var out, errOut bytes.Buffer
+	err := mainErr(context.Background(), []string{"-db", "postgres", "-replicas", "2", "-nodes", "100", "-activate", "100",
+		"-activate-rate", "0", "-concurrency", "8", "-hold", "0s", "-timeout", "5m", "-json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("cpload: %v\n%s", err, errOut.String())
+	}
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("decode -json output: %v\n%s", err, out.String())
+	}
+	if res.Enrolled != 100 || !res.AllWaiting || res.Idle.Waiting != 100 || res.CertsOK != 100 || res.Unexpected != 0 {
+		t.Errorf("enrolled %d, all waiting %v (%d), certificates %d, unexpected %d; want 100, true (100), 100, 0",
+			res.Enrolled, res.AllWaiting, res.Idle.Waiting, res.CertsOK, res.Unexpected)
 	}
 }

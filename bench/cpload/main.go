@@ -13,10 +13,19 @@
 //     /api/v1/activations/{code}) and times each License to the arrival of
 //     that node's poll answer, whose certificate it verifies.
 //
+// With -db postgres it starts a throwaway PostgreSQL cluster (package
+// testenv; or give -db a postgres:// URL of an empty database) and
+// -replicas control planes on it sharing one data directory: node i
+// enrolls and polls on replica i%N and is licensed on the next replica,
+// so every License crosses replicas (LISTEN/NOTIFY). Figures are summed
+// over the replicas.
+//
 // Everything is on loopback and bounded by -nodes and -timeout; cpload stops
-// the control plane and removes its files before it exits.
+// the control planes (and the cluster) and removes their files before it
+// exits.
 //
 //	go run ./bench/cpload -nodes 10000 -activate 1000
+//	go run ./bench/cpload -db postgres -replicas 2
 //	make bench-cp
 package main
 
@@ -35,6 +44,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
 func main() {
@@ -72,6 +83,8 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	jsonOut := fs.Bool("json", false, "print the result as JSON instead of text")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data, log)")
 	dump := fs.String("dump", "", "write each activation's timings to this CSV file")
+	db := fs.String("db", "sqlite", "store: sqlite, postgres (a throwaway cluster) or a postgres:// URL of an empty database")
+	replicas := fs.Int("replicas", 1, "control planes sharing the database (-db postgres only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +95,9 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("need 0 < -nodes <= 100000, -enrollments <= 1000000, -activate >= 0, -timeout > 0")
 	}
 	cfg.Enrollments = max(cfg.Enrollments, cfg.Nodes)
+	if *replicas < 1 || (*replicas > 1 && *db == "sqlite") {
+		return errors.New("-replicas N needs -db postgres (SQLite is one process's file)")
+	}
 	limit, err := raiseNoFile()
 	if err != nil {
 		return err
@@ -109,21 +125,55 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	cp, err := startControlPlane(ctx, *bin, dir, strings.Fields(*cpFlags), strings.Fields(*cpEnv))
-	if err != nil {
-		return err
+	extra := strings.Fields(*cpFlags)
+	if *db != "sqlite" {
+		dsn := *db
+		if dsn == "postgres" {
+			bin, err := testenv.FindPostgres()
+			if err != nil {
+				return err
+			}
+			pg, err := testenv.StartPostgres(bin)
+			if err != nil {
+				return err
+			}
+			defer pg.Stop()
+			if dsn, err = pg.CreateDatabase(ctx); err != nil {
+				return err
+			}
+		}
+		extra = append(extra, "--db", dsn, "--replicas", fmt.Sprint(*replicas))
 	}
+	// The replicas share one data directory (the CA, server key and
+	// secrets); the first creates it.
+	var cps []*controlPlane
 	stopped := false
 	defer func() {
 		if !stopped {
-			cp.stop(5 * time.Second)
+			for _, cp := range cps {
+				cp.stop(5 * time.Second)
+			}
 		}
 	}()
+	for range *replicas {
+		cp, err := startControlPlane(ctx, *bin, dir, extra, strings.Fields(*cpEnv))
+		if err != nil {
+			return err
+		}
+		cps = append(cps, cp)
+		fmt.Fprintf(stderr, "cpload: controlplane pid %d at %s\n", cp.cmd.Process.Pid, cp.url)
+	}
+	cp := cps[0]
 	t, err := cp.target()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "cpload: controlplane pid %d at %s\n", cp.cmd.Process.Pid, cp.url)
+	if len(cps) > 1 {
+		t.Stats = func(ctx context.Context) (serverStats, error) { return sumStats(ctx, cps) }
+		for _, c := range cps {
+			t.Replicas = append(t.Replicas, c.url)
+		}
+	}
 
 	var profs sync.WaitGroup
 	if *profDir != "" {
@@ -164,7 +214,10 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	res, runErr := run(ctx, t, cfg)
 	profs.Wait()
-	stopErr := cp.stop(15 * time.Second)
+	var stopErr error
+	for _, c := range cps {
+		stopErr = errors.Join(stopErr, c.stop(15*time.Second))
+	}
 	stopped = true
 	if res != nil {
 		if *jsonOut {
@@ -172,7 +225,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			enc.SetIndent("", "  ")
 			enc.Encode(res)
 		} else {
-			report(stdout, cfg, res, stopErr)
+			report(stdout, cfg, res, stopErr, *db, *replicas)
 		}
 	}
 	if runErr != nil {
@@ -216,7 +269,7 @@ func (r *result) check(cfg config) error {
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
 // report prints the result for people.
-func report(w io.Writer, cfg config, r *result, stopErr error) {
+func report(w io.Writer, cfg config, r *result, stopErr error, db string, replicas int) {
 	proto := "HTTP/1.1"
 	if cfg.HTTP2 {
 		proto = "h2"
@@ -224,6 +277,9 @@ func report(w io.Writer, cfg config, r *result, stopErr error) {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "cpload %s on %s: %d CPUs, %s/%s, %s\n", time.Now().UTC().Format(time.RFC3339), host,
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if db != "sqlite" {
+		fmt.Fprintf(w, "store: PostgreSQL, %d replicas (each License on another replica than the node's poll; figures summed over replicas)\n", replicas)
+	}
 	fmt.Fprintf(w, "keys: %d ECDSA P-256 keys + CSRs in %v (not timed below)\n", cfg.Enrollments, r.KeyGen.Round(time.Millisecond))
 	fmt.Fprintf(w, "enroll: %d enrollments in %v = %.0f/s with %d keep-alive %s clients; per request %v; errors %d\n",
 		r.Enrolled, r.EnrollElapsed.Round(time.Millisecond), r.EnrollPerSec, cfg.Concurrency, proto, r.EnrollLatency, r.EnrollErrors)

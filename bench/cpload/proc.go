@@ -226,3 +226,25 @@ func (cp *controlPlane) stop(grace time.Duration) error {
 	<-cp.exited
 	return fmt.Errorf("controlplane did not stop within %v of SIGTERM; killed", grace)
 }
+
+// sumStats adds up the replicas' figures.
+func sumStats(ctx context.Context, cps []*controlPlane) (serverStats, error) {
+	var sum serverStats
+	for _, cp := range cps {
+		st, err := cp.stats(ctx)
+		if err != nil {
+			return sum, err
+		}
+		sum.Waiting += st.Waiting
+		sum.Goroutines += st.Goroutines
+		sum.FDs += st.FDs
+		sum.RSSKiB += st.RSSKiB
+		sum.HWMKiB += st.HWMKiB
+		sum.HeapInuseKiB += st.HeapInuseKiB
+		sum.StackKiB += st.StackKiB
+		sum.GoSysKiB += st.GoSysKiB
+		sum.CPU += st.CPU
+		sum.NumGC += st.NumGC
+	}
+	return sum, nil
+}
