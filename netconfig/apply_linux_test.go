@@ -184,7 +184,7 @@ func serveDNS(pc net.PacketConn, answer netip.Addr) {
 
 func (g *gatewayNet) manager(t *testing.T, stateDir, networkdDir string, after func(time.Duration) <-chan time.Time) (*Manager, *NetlinkBackend) {
 	t.Helper()
-	b := NewNetlinkBackend(g.nodeH, g.resolv, slog.New(slog.DiscardHandler))
+	b := NewNetlinkBackend(g.nodeH, g.resolv, slog.New(slog.DiscardHandler)).WithNetns(g.inNode)
 	roots := g.https.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	m, err := NewManager(Options{
 		Backend: b, Reader: NewReaderAt(g.nodeH, g.resolv),
@@ -198,6 +198,9 @@ func (g *gatewayNet) manager(t *testing.T, stateDir, networkdDir string, after f
 	}
 	return m, b
 }
+
+// inNode runs f on a thread in the node namespace.
+func (g *gatewayNet) inNode(f func() error) error { return testenv.InNetns(g.node, f) }
 
 // setLease gives eth0 what a DHCP client would: a lease with a finite
 // lifetime and a default route with proto dhcp.

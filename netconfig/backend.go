@@ -16,12 +16,14 @@ import (
 )
 
 // Backend is the narrow set of kernel and file operations an apply needs.
-// NewNetlinkBackend is the real one; Simulated is the in-memory one. Only
-// IPv4 addresses and routes are touched; IPv6 state is left alone.
+// NewNetlinkBackend is the real one; Simulated is the in-memory one. IPv6
+// is touched only by SetIPv6 (and restored only when the snapshot holds
+// it).
 type Backend interface {
 	// Snapshot captures everything the other methods can change for
 	// ifname: its link state, IPv4 addresses, the IPv4 routes through it,
-	// every IPv4 default route, and the resolv.conf content.
+	// every IPv4 default route, the resolv.conf content, and its IPv6
+	// state (Snapshot.IPv6).
 	Snapshot(ctx context.Context, ifname string) (*Snapshot, error)
 	// ReplaceAddrs makes addrs the exact set of global IPv4 addresses on
 	// ifname, removing the others (DHCP leases included).
@@ -46,8 +48,37 @@ type Backend interface {
 	// WriteDNS atomically replaces the nameserver lines of resolv.conf with
 	// servers, keeping its other lines.
 	WriteDNS(ctx context.Context, servers []netip.Addr) error
-	// Restore puts back exactly what s captured.
+	// SetIPv6 applies s to the IPv6 of ifname: IPv6Off disables it;
+	// IPv6Auto and IPv6DHCP accept router advertisements (SLAAC) and
+	// remove the static IPv6 addresses and default routes through it;
+	// IPv6Static ignores router advertisements and makes s.Addr the only
+	// global IPv6 address of ifname and s.Gateway the only IPv6 default
+	// route (a zero Gateway: none through ifname).
+	SetIPv6(ctx context.Context, ifname string, s IPv6Settings) error
+	// Restore puts back exactly what s captured (its IPv6 part only when
+	// s.IPv6 is set).
 	Restore(ctx context.Context, s *Snapshot) error
+}
+
+// IPv6Settings is what SetIPv6 makes of a link's IPv6.
+type IPv6Settings struct {
+	Mode IPv6Mode
+	// Addr and Gateway are the static address and default gateway
+	// (IPv6Static only).
+	Addr    netip.Prefix
+	Gateway netip.Addr
+}
+
+// IPv6Snapshot is the IPv6 state of a link as a Backend captured it.
+type IPv6Snapshot struct {
+	// DisableIPv6, AcceptRA and Autoconf are the link's settings
+	// (/proc/sys/net/ipv6/conf/IF/...) as read.
+	DisableIPv6, AcceptRA, Autoconf string
+	// Addrs are its global IPv6 addresses.
+	Addrs []SnapshotAddr
+	// Routes are the IPv6 routes through it other than those the kernel
+	// makes for an address, and every IPv6 default route.
+	Routes []SnapshotRoute
 }
 
 // Snapshot is the state a Backend captured before an apply.
@@ -69,6 +100,9 @@ type Snapshot struct {
 	// the file did not exist (a restore then removes it).
 	ResolvConf       []byte
 	ResolvConfExists bool
+	// IPv6 is the link's IPv6 state; nil when the apply leaves IPv6
+	// alone (or the kernel has none), and then a restore does too.
+	IPv6 *IPv6Snapshot
 }
 
 // lifetimeForever is the kernel's "forever" address lifetime.
@@ -151,15 +185,22 @@ func (s *Snapshot) Lines() []string {
 	if s.MTU != 0 {
 		out[0] += fmt.Sprintf(" mtu %d", s.MTU)
 	}
-	for _, a := range s.Addrs {
-		l := "addr " + a.Prefix.String() + " dev " + s.Interface
-		if a.Dynamic() {
-			l += " dynamic"
+	addrRoutes := func(addrs []SnapshotAddr, routes []SnapshotRoute) {
+		for _, a := range addrs {
+			l := "addr " + a.Prefix.String() + " dev " + s.Interface
+			if a.Dynamic() {
+				l += " dynamic"
+			}
+			out = append(out, l)
 		}
-		out = append(out, l)
+		for _, r := range routes {
+			out = append(out, "route "+r.String())
+		}
 	}
-	for _, r := range s.Routes {
-		out = append(out, "route "+r.String())
+	addrRoutes(s.Addrs, s.Routes)
+	if v6 := s.IPv6; v6 != nil {
+		out = append(out, fmt.Sprintf("ipv6 %s disable_ipv6=%s accept_ra=%s autoconf=%s", s.Interface, v6.DisableIPv6, v6.AcceptRA, v6.Autoconf))
+		addrRoutes(v6.Addrs, v6.Routes)
 	}
 	for _, l := range strings.Split(strings.TrimRight(string(s.ResolvConf), "\n"), "\n") {
 		if l != "" {

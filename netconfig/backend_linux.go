@@ -22,6 +22,10 @@ type NetlinkBackend struct {
 	h      *netlink.Handle
 	resolv resolvFile
 	log    *slog.Logger
+	// netns runs a function in the handle's network namespace; see
+	// WithNetns. Nil with a handle given to NewNetlinkBackend: the IPv6
+	// settings are out of reach (never those of the wrong namespace).
+	netns func(func() error) error
 }
 
 var _ Backend = (*NetlinkBackend)(nil)
@@ -30,13 +34,25 @@ var _ Backend = (*NetlinkBackend)(nil)
 // namespace of the calling thread; netlink.NewHandleAt binds another one)
 // and writing DNS servers to the resolv.conf at resolvConf. log may be nil.
 func NewNetlinkBackend(h *netlink.Handle, resolvConf string, log *slog.Logger) *NetlinkBackend {
+	var netns func(func() error) error
 	if h == nil {
 		h = &netlink.Handle{}
+		netns = func(f func() error) error { return f() }
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &NetlinkBackend{h: h, resolv: resolvFile(resolvConf), log: log}
+	return &NetlinkBackend{h: h, resolv: resolvFile(resolvConf), log: log, netns: netns}
+}
+
+// WithNetns tells a backend whose handle works in another network
+// namespace how to run a function there (for instance on a locked thread
+// that entered it), for the per-interface IPv6 settings under
+// /proc/sys/net, which are those of the namespace of the thread that opens
+// them. It returns b.
+func (b *NetlinkBackend) WithNetns(run func(f func() error) error) *NetlinkBackend {
+	b.netns = run
+	return b
 }
 
 func (b *NetlinkBackend) link(ifname string) (netlink.Link, error) {
@@ -78,6 +94,9 @@ func (b *NetlinkBackend) Snapshot(ctx context.Context, ifname string) (*Snapshot
 		s.Routes = append(s.Routes, sr)
 	}
 	if s.ResolvConf, s.ResolvConfExists, err = b.resolv.read(); err != nil {
+		return nil, err
+	}
+	if s.IPv6, err = b.snapshot6(l); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -391,6 +410,9 @@ func (b *NetlinkBackend) Restore(ctx context.Context, s *Snapshot) error {
 			errs = append(errs, fmt.Errorf("netconfig: restore route %s: %w", sr, err))
 		}
 	}
+	if s.IPv6 != nil {
+		errs = append(errs, b.restore6(l, s.IPv6)...)
+	}
 	if err := b.resolv.restore(s.ResolvConf, s.ResolvConfExists); err != nil {
 		errs = append(errs, err)
 	}
@@ -406,7 +428,8 @@ func prefixIPNet(p netip.Prefix) *net.IPNet {
 var _ NeighborResolver = (*NetlinkBackend)(nil)
 
 // ResolveNeighbor implements NeighborResolver: it asks the kernel to
-// resolve ip on ifname (a neighbour entry with NTF_USE starts ARP, no
+// resolve ip on ifname (a neighbour entry with NTF_USE starts ARP, or
+// neighbour discovery for IPv6, no
 // socket needed, so it works through a handle in another namespace) and
 // polls the neighbour table until the entry resolves, fails or ctx ends.
 func (b *NetlinkBackend) ResolveNeighbor(ctx context.Context, ifname string, ip netip.Addr) (string, error) {
@@ -415,14 +438,18 @@ func (b *NetlinkBackend) ResolveNeighbor(ctx context.Context, ifname string, ip 
 		return "", err
 	}
 	idx := l.Attrs().Index
-	n := &netlink.Neigh{LinkIndex: idx, Family: netlink.FAMILY_V4, IP: ip.AsSlice(), Flags: netlink.NTF_USE}
+	fam, noAnswer := netlink.FAMILY_V4, "no ARP answer"
+	if ip.Is6() {
+		fam, noAnswer = netlink.FAMILY_V6, "no neighbour discovery answer"
+	}
+	n := &netlink.Neigh{LinkIndex: idx, Family: fam, IP: ip.AsSlice(), Flags: netlink.NTF_USE}
 	if err := b.h.NeighSet(n); err != nil {
 		return "", fmt.Errorf("netconfig: resolve %s on %s: %w", ip, ifname, err)
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		neighs, err := b.h.NeighList(idx, netlink.FAMILY_V4)
+		neighs, err := b.h.NeighList(idx, fam)
 		if err != nil {
 			return "", fmt.Errorf("netconfig: resolve %s on %s: list neighbours: %w", ip, ifname, err)
 		}
@@ -434,7 +461,7 @@ func (b *NetlinkBackend) ResolveNeighbor(ctx context.Context, ifname string, ip 
 				return nb.HardwareAddr.String(), nil
 			}
 			if nb.State&netlink.NUD_FAILED != 0 {
-				return "", fmt.Errorf("netconfig: resolve %s on %s: no ARP answer", ip, ifname)
+				return "", fmt.Errorf("netconfig: resolve %s on %s: %s", ip, ifname, noAnswer)
 			}
 		}
 		select {

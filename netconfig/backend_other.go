@@ -55,6 +55,15 @@ func (*NetlinkBackend) ReplaceRoutes(context.Context, string, []Route, bool) err
 // WriteDNS implements Backend.
 func (*NetlinkBackend) WriteDNS(context.Context, []netip.Addr) error { return errNoNetlink }
 
+// WithNetns returns b (no namespaces outside Linux).
+func (b *NetlinkBackend) WithNetns(func(func() error) error) *NetlinkBackend { return b }
+
+// KernelIPv6Mode is IPv6Unset outside Linux.
+func KernelIPv6Mode(string) IPv6Mode { return IPv6Unset }
+
+// SetIPv6 implements Backend.
+func (*NetlinkBackend) SetIPv6(context.Context, string, IPv6Settings) error { return errNoNetlink }
+
 // Restore implements Backend.
 func (*NetlinkBackend) Restore(context.Context, *Snapshot) error { return errNoNetlink }
 

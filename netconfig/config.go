@@ -25,8 +25,8 @@ const (
 // MaxDNS is the most nameservers resolv.conf honours.
 const MaxDNS = 3
 
-// Config is the typed WAN configuration of one interface. IPv4 only: IPv6
-// addresses are refused by validation with a clear message.
+// Config is the typed WAN configuration of one interface: IPv4 (DHCP or
+// static), and IPv6 when IPv6 is set.
 type Config struct {
 	Interface string `json:"interface"`
 	// VLAN, when not 0, makes the settings apply to the 802.1Q link
@@ -52,6 +52,19 @@ type Config struct {
 	// Routes are static IPv4 routes through the interface (static only):
 	// applying makes them the exact set of static gateway routes on it.
 	Routes []Route `json:"routes,omitempty"`
+	// IPv6 is how the interface gets IPv6 (IPv6Unset leaves it alone).
+	IPv6 IPv6Mode `json:"ipv6,omitempty"`
+	// Address6 is the static IPv6 address with its prefix length (IPv6
+	// static only; required there).
+	Address6 netip.Prefix `json:"address6,omitzero"`
+	// Gateway6 is the IPv6 default gateway (IPv6 static only): inside
+	// Address6's prefix, or link-local. Set, it carries the only IPv6
+	// default route; unset, no IPv6 default route goes through the
+	// interface.
+	Gateway6 netip.Addr `json:"gateway6,omitzero"`
+	// DNS6 are IPv6 nameservers (IPv6 auto or static, with static IPv4),
+	// written after DNS; DNS and DNS6 together take at most MaxDNS.
+	DNS6 []netip.Addr `json:"dns6,omitempty"`
 }
 
 // VLAN ID bounds (802.1Q; 0 and 4095 are reserved).
@@ -78,7 +91,8 @@ func (c Config) forLink() Config {
 	return c
 }
 
-// MTU bounds: 68 is the IPv4 minimum (RFC 791), 9000 a jumbo frame.
+// MTU bounds: 68 is the IPv4 minimum (RFC 791), 9000 a jumbo frame; with
+// IPv6 on the minimum is MinMTU6.
 const (
 	MinMTU = 68
 	MaxMTU = 9000
@@ -149,6 +163,18 @@ type Form struct {
 	// Routes are static routes, each "DESTINATION@GATEWAY" like
 	// "10.20.0.0/16@192.0.2.254"; blank entries are skipped.
 	Routes []string
+	// IPv6 is the IPv6 mode ("off", "auto", "dhcp" or "static"); blank
+	// leaves IPv6 as it is.
+	IPv6 IPv6Mode
+	// Address6 is the static IPv6 address, "2001:db8::10/64" (IPv6 static
+	// only; ignored otherwise).
+	Address6 string
+	// Gateway6 is the IPv6 default gateway, in Address6's prefix or
+	// link-local like "fe80::1"; blank for none (IPv6 static only).
+	Gateway6 string
+	// DNS6 are the IPv6 nameserver fields in order (IPv6 auto or static;
+	// ignored otherwise); blank entries are skipped.
+	DNS6 []string
 }
 
 // Field names a form field that an error is about.
@@ -166,6 +192,10 @@ const (
 	FieldRoute     Field = "route"
 	FieldHostname  Field = "hostname"
 	FieldNTP       Field = "ntp"
+	FieldIPv6      Field = "ipv6"
+	FieldAddress6  Field = "address6"
+	FieldGateway6  Field = "gateway6"
+	FieldDNS6      Field = "dns6"
 )
 
 // FieldError is one validation problem with one field, described by a
@@ -173,8 +203,8 @@ const (
 // joined with errors.Join; FieldErrors splits them again.
 type FieldError struct {
 	Field Field
-	// Index is the position of the DNS or route entry concerned, -1
-	// otherwise.
+	// Index is the position of the DNS, IPv6 DNS or route entry
+	// concerned, -1 otherwise.
 	Index int
 	// Message is a sentence naming the field, e.g. "Gateway 198.51.100.1
 	// is outside the subnet 192.0.2.0/24."
@@ -289,7 +319,8 @@ func ParseForm(f Form, st Status) (Config, error) {
 			dnsPos = append(dnsPos, i)
 		}
 	}
-	errs = append(errs, cfg.validate(st, reported, dnsPos, routePos)...)
+	dns6Pos := parseIPv6Form(f, &cfg, &errs, reported)
+	errs = append(errs, cfg.validate(st, reported, dnsPos, routePos, dns6Pos)...)
 	return cfg, errors.Join(errs...)
 }
 
@@ -313,13 +344,13 @@ func parseRoute(s string) (Route, bool) {
 // Validate checks a typed Config against the interfaces in st and reports
 // every problem at once, joined with errors.Join (see FieldErrors).
 func (c Config) Validate(st Status) error {
-	return errors.Join(c.validate(st, nil, nil, nil)...)
+	return errors.Join(c.validate(st, nil, nil, nil, nil)...)
 }
 
 // validate does the semantic checks. reported marks fields whose input
 // ParseForm already rejected; dnsPos maps c.DNS entries to form positions
-// and routePos c.Routes entries to form positions (nil: identity).
-func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos []int) fieldErrors {
+// routePos c.Routes entries and dns6Pos c.DNS6 entries (nil: identity).
+func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos, dns6Pos []int) fieldErrors {
 	var errs fieldErrors
 	switch ifc, ok := st.Interface(c.Interface); {
 	case c.Interface == "":
@@ -336,9 +367,14 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos []
 	case len(c.Link()) > maxIfName:
 		errs.add(FieldVLAN, -1, "VLAN link name %s is longer than %d characters, which Linux does not allow.", c.Link(), maxIfName)
 	}
-	if c.MTU != 0 && (c.MTU < MinMTU || c.MTU > MaxMTU) {
+	switch {
+	case c.MTU == 0:
+	case c.MTU < MinMTU || c.MTU > MaxMTU:
 		errs.add(FieldMTU, -1, "MTU %d is out of range; use %d to %d.", c.MTU, MinMTU, MaxMTU)
+	case c.MTU < MinMTU6 && c.IPv6.On():
+		errs.add(FieldMTU, -1, "MTU %d is too small for IPv6; use %d to %d, or turn IPv6 off.", c.MTU, MinMTU6, MaxMTU)
 	}
+	c.validateIPv6(&errs, reported, dns6Pos)
 	switch c.Mode {
 	case ModeDHCP:
 		if len(c.Routes) > 0 {
@@ -389,7 +425,7 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos []
 		case a.Is4In6():
 			errs.add(FieldDNS, pos(i), "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
 		case a.Is6():
-			errs.add(FieldDNS, pos(i), "%s %s is IPv6; only IPv4 is supported.", name, a)
+			errs.add(FieldDNS, pos(i), "%s %s is IPv6; only IPv4 is supported here: put it in the IPv6 DNS servers.", name, a)
 		case !a.IsValid():
 			errs.add(FieldDNS, pos(i), "%s is missing.", name)
 		case a.IsUnspecified() || a.IsMulticast() || (a.Is4() && a.As4()[0] >= 240): // 240/4 is reserved, 255.255.255.255 broadcast
@@ -493,7 +529,7 @@ func parseAddress(addr, mask string, errs *fieldErrors) netip.Prefix {
 		return netip.Prefix{}
 	}
 	if a.Is6() {
-		// Let validation explain that IPv6 is refused.
+		// Let validation explain where IPv6 goes.
 		return netip.PrefixFrom(a, 64)
 	}
 	return netip.PrefixFrom(a, maskBits)
@@ -535,7 +571,7 @@ func checkHost(errs *fieldErrors, f Field, idx int, name string, a netip.Addr, p
 		errs.add(f, idx, "%s %s is an IPv4-mapped IPv6 address; write it as %s.", name, a, a.Unmap())
 		return false
 	case a.Is6():
-		errs.add(f, idx, "%s %s is IPv6; only IPv4 is supported (IPv6 is not configured by this console).", name, a)
+		errs.add(f, idx, "%s %s is IPv6; only IPv4 is supported here: set IPv6 to static for an IPv6 address.", name, a)
 		return false
 	case a.IsUnspecified():
 		errs.add(f, idx, "%s %s is the unspecified address.", name, a)

@@ -19,6 +19,11 @@ func static(addr, gw string, dns ...string) Form {
 	return Form{Interface: "eth0", Address: addr, Gateway: gw, DefaultRoute: true, DNS: dns}
 }
 
+// static6 is static IPv4 192.0.2.10/24 with static IPv6.
+func static6(addr6, gw6 string, dns6 ...string) Form {
+	return Form{Interface: "eth0", Address: "192.0.2.10/24", IPv6: IPv6Static, Address6: addr6, Gateway6: gw6, DNS6: dns6}
+}
+
 func TestParseForm(t *testing.T) {
 	tests := []struct {
 		name string
@@ -73,8 +78,8 @@ func TestParseForm(t *testing.T) {
 		{name: "unspecified address", form: static("0.0.0.0/24", "192.0.2.1"), errs: []string{"Address 0.0.0.0 is the unspecified address."}},
 		{name: "reserved class E", form: static("240.0.0.1/24", "192.0.2.1"), errs: []string{"Address 240.0.0.1 is a reserved or broadcast address."}},
 		{name: "ipv6 address refused", form: static("2001:db8::10/64", "2001:db8::1"), errs: []string{
-			"Address 2001:db8::10 is IPv6; only IPv4 is supported (IPv6 is not configured by this console).",
-			"Gateway 2001:db8::1 is IPv6; only IPv4 is supported (IPv6 is not configured by this console)."}},
+			"Address 2001:db8::10 is IPv6; only IPv4 is supported here: set IPv6 to static for an IPv6 address.",
+			"Gateway 2001:db8::1 is IPv6; only IPv4 is supported here: set IPv6 to static for an IPv6 address."}},
 		{name: "bad netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.255.256.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{`Netmask "255.255.256.0" is not a netmask like 255.255.255.0.`}},
 		{name: "non-contiguous netmask", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "255.0.255.0", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{"Netmask 255.0.255.0 is not contiguous (its one bits must come first)."}},
 		{name: "netmask out of range", form: Form{Interface: "eth0", Address: "192.0.2.10", Netmask: "40", Gateway: "192.0.2.1", DefaultRoute: true}, errs: []string{"Netmask /40 is out of range; use /1 to /32."}},
@@ -93,7 +98,7 @@ func TestParseForm(t *testing.T) {
 		{name: "dns broadcast", form: static("192.0.2.10/24", "192.0.2.1", "255.255.255.255"), errs: []string{"DNS server 1 255.255.255.255 is not a unicast address."}},
 		{name: "dns reserved class E", form: static("192.0.2.10/24", "192.0.2.1", "250.1.2.3"), errs: []string{"DNS server 1 250.1.2.3 is not a unicast address."}},
 		{name: "dns duplicate keeps form positions", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "", "192.0.2.53"), errs: []string{"DNS server 3 192.0.2.53 duplicates DNS server 1."}},
-		{name: "dns ipv6 refused", form: static("192.0.2.10/24", "192.0.2.1", "2001:db8::53"), errs: []string{"DNS server 1 2001:db8::53 is IPv6; only IPv4 is supported."}},
+		{name: "dns ipv6 refused", form: static("192.0.2.10/24", "192.0.2.1", "2001:db8::53"), errs: []string{"DNS server 1 2001:db8::53 is IPv6; only IPv4 is supported here: put it in the IPv6 DNS servers."}},
 		{name: "too many dns", form: static("192.0.2.10/24", "192.0.2.1", "192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"), errs: []string{"DNS takes at most 3 servers; 4 were given."}},
 		{name: "mtu and routes ok", form: Form{Interface: "eth0", Address: "192.0.2.10/24", MTU: " 1400 ", Routes: []string{"10.20.0.0/16@192.0.2.254", "", "203.0.113.0/24 @ 192.0.2.1"}},
 			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), MTU: 1400,
@@ -125,6 +130,50 @@ func TestParseForm(t *testing.T) {
 		{name: "vlan 4095", form: Form{Interface: "eth0", DHCP: true, VLAN: "4095"}, errs: []string{"VLAN 4095 is out of range; use 1 to 4094."}},
 		{name: "vlan on a missing nic", form: Form{Interface: "eth9", DHCP: true, VLAN: "100"}, errs: []string{"Interface eth9 does not exist."}},
 		{name: "vlan link name too long", form: Form{Interface: "enp0s31f6abcd", DHCP: true, VLAN: "100"}, errs: []string{"VLAN link name enp0s31f6abcd.100 is longer than 15 characters, which Linux does not allow."}},
+		{name: "ipv6 static ok", form: static6("2001:db8:1::10/64", "fe80::1", "2001:db8::53"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), IPv6: IPv6Static,
+				Address6: netip.MustParsePrefix("2001:db8:1::10/64"), Gateway6: netip.MustParseAddr("fe80::1"), DNS6: []netip.Addr{netip.MustParseAddr("2001:db8::53")}}},
+		{name: "ipv6 static gateway in prefix, unique local", form: static6(" fd00:1::10/48 ", " fd00:1::1 "),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), IPv6: IPv6Static,
+				Address6: netip.MustParsePrefix("fd00:1::10/48"), Gateway6: netip.MustParseAddr("fd00:1::1")}},
+		{name: "ipv6 static without gateway", form: static6("2001:db8:1::10/64", ""),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), IPv6: IPv6Static, Address6: netip.MustParsePrefix("2001:db8:1::10/64")}},
+		{name: "ipv6 /128 with link-local gateway", form: static6("2001:db8:1::10/128", "fe80::1"),
+			want: &Config{Interface: "eth0", Mode: ModeStatic, Address: netip.MustParsePrefix("192.0.2.10/24"), IPv6: IPv6Static,
+				Address6: netip.MustParsePrefix("2001:db8:1::10/128"), Gateway6: netip.MustParseAddr("fe80::1")}},
+		{name: "ipv6 auto ignores static fields", form: Form{Interface: "eth0", DHCP: true, IPv6: " Auto ", Address6: "junk", Gateway6: "junk", MTU: "1280"},
+			want: &Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6Auto, MTU: 1280}},
+		{name: "ipv6 off allows a small mtu", form: Form{Interface: "eth0", DHCP: true, IPv6: "off", MTU: "576", DNS6: []string{"junk"}},
+			want: &Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6Off, MTU: 576}},
+		{name: "ipv6 dhcp", form: Form{Interface: "eth0", DHCP: true, IPv6: "dhcp"}, want: &Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6DHCP}},
+		{name: "ipv6 mode garbage", form: Form{Interface: "eth0", DHCP: true, IPv6: "slaac"}, errs: []string{`IPv6 mode "slaac" is not off, auto, dhcp or static.`}},
+		{name: "ipv6 mtu too small", form: Form{Interface: "eth0", DHCP: true, IPv6: "auto", MTU: "1279"}, errs: []string{"MTU 1279 is too small for IPv6; use 1280 to 9000, or turn IPv6 off."}},
+		{name: "ipv6 address required", form: static6("", ""), errs: []string{"IPv6 address is required for static IPv6."}},
+		{name: "ipv6 address garbage", form: static6("2001:db8::g/64", ""), errs: []string{`IPv6 address "2001:db8::g/64" is not an address with a prefix length, like 2001:db8::10/64.`}},
+		{name: "ipv6 address without prefix", form: static6("2001:db8::10", ""), errs: []string{"IPv6 address 2001:db8::10 needs a prefix length, like 2001:db8::10/64."}},
+		{name: "ipv6 address link-local", form: static6("fe80::10/64", "fe80::1"), errs: []string{"IPv6 address fe80::10 is link-local; the kernel makes one by itself, so give a global or unique local address."}},
+		{name: "ipv6 address ipv4-mapped", form: static6("::ffff:192.0.2.10/120", ""), errs: []string{"IPv6 address ::ffff:192.0.2.10 is an IPv4-mapped address; put 192.0.2.10 in Address."}},
+		{name: "ipv6 address is ipv4", form: static6("192.0.2.10/24", ""), errs: []string{"IPv6 address 192.0.2.10 is IPv4; put it in Address."}},
+		{name: "ipv6 address loopback multicast unspecified", form: Form{Interface: "eth0", Address: "192.0.2.10/24", IPv6: IPv6Static, Address6: "::1/128", DNS6: []string{"ff02::1", "::"}}, errs: []string{
+			"IPv6 DNS server 1 ff02::1 is a multicast address.",
+			"IPv6 DNS server 2 :: is the unspecified address.",
+			"IPv6 address ::1 is the loopback address."}},
+		{name: "ipv6 prefix zero", form: static6("2001:db8::10/0", ""), errs: []string{"IPv6 address 2001:db8::10/0 has prefix /0; use a prefix length from /1 to /128 (usually /64)."}},
+		{name: "ipv6 subnet-router anycast", form: static6("2001:db8:1::/64", ""), errs: []string{"IPv6 address 2001:db8:1:: is the subnet-router anycast address of 2001:db8:1::/64; choose a host address."}},
+		{name: "ipv6 gateway outside prefix", form: static6("2001:db8:1::10/64", "2001:db8:2::1"), errs: []string{"IPv6 gateway 2001:db8:2::1 is outside the prefix 2001:db8:1::/64; give one inside it, or the router's link-local address (fe80::...)."}},
+		{name: "ipv6 gateway not on-link with /128", form: static6("2001:db8:1::10/128", "2001:db8:1::1"), errs: []string{"IPv6 gateway 2001:db8:1::1 is not on-link with a /128 address; give the router's link-local address (fe80::...)."}},
+		{name: "ipv6 gateway is the address", form: static6("2001:db8:1::10/64", "2001:db8:1::10"), errs: []string{"IPv6 gateway 2001:db8:1::10 is the address itself; it must be another host."}},
+		{name: "ipv6 gateway with zone", form: static6("2001:db8:1::10/64", "fe80::1%eth0"), errs: []string{"IPv6 gateway fe80::1%eth0 has a zone; leave out %eth0 (it is the interface being set)."}},
+		{name: "ipv6 gateway garbage and ipv4-mapped", form: static6("2001:db8:1::10/64", "::ffff:192.0.2.1"), errs: []string{"IPv6 gateway ::ffff:192.0.2.1 is an IPv4-mapped address; put 192.0.2.1 in Gateway."}},
+		{name: "ipv6 gateway garbage", form: static6("2001:db8:1::10/64", "router"), errs: []string{`IPv6 gateway "router" is not an IP address.`}},
+		{name: "ipv6 dns errors keep form positions", form: static6("2001:db8:1::10/64", "", "", "2001:db8::53", "fe80::53", "2001:db8::53", "x"), errs: []string{
+			`IPv6 DNS server 5 "x" is not an IP address.`,
+			"IPv6 DNS server 3 fe80::53 is a link-local address, which resolv.conf cannot name; give a global one.",
+			"IPv6 DNS server 4 2001:db8::53 duplicates IPv6 DNS server 2."}},
+		{name: "ipv6 dns and dns over three", form: Form{Interface: "eth0", Address: "192.0.2.10/24", DNS: []string{"192.0.2.53", "192.0.2.54"}, IPv6: IPv6Auto, DNS6: []string{"2001:db8::53", "2001:db8::54"}},
+			errs: []string{"IPv6 DNS servers and DNS servers together take at most 3; 4 were given."}},
+		{name: "ipv6 dns with dhcp", form: Form{Interface: "eth0", DHCP: true, IPv6: IPv6Static, Address6: "2001:db8:1::10/64", DNS6: []string{"2001:db8::53"}},
+			errs: []string{"IPv6 DNS servers need a static IPv4 configuration; with DHCP the server's DNS servers are used."}},
 		{name: "every field wrong at once", form: Form{Interface: "wg0", Address: "192.0.2.255/24", Netmask: "255.255.0.0", Gateway: "198.51.100.1", DefaultRoute: true, DNS: []string{"x", "224.0.0.1"}}, errs: []string{
 			"Netmask 255.255.0.0 disagrees with the address prefix /24; give one or the other.",
 			`DNS server 1 "x" is not an IP address.`,
@@ -141,7 +190,7 @@ func TestParseForm(t *testing.T) {
 			var got []string
 			for _, fe := range FieldErrors(err) {
 				got = append(got, fe.Message)
-				if !strings.HasPrefix(fe.Message, strings.ToUpper(string(fe.Field[:1]))) && fe.Field != FieldDNS {
+				if !strings.HasPrefix(fe.Message, strings.ToUpper(string(fe.Field[:1]))) && fe.Field != FieldDNS && !strings.HasPrefix(fe.Message, "IPv6 ") {
 					t.Errorf("message %q does not start with its field %q", fe.Message, fe.Field)
 				}
 			}

@@ -179,6 +179,23 @@ func (d *SystemDHCP) mode() (string, error) {
 	return DHCPClientProcess, nil
 }
 
+var _ DHCPv6Support = (*SystemDHCP)(nil)
+
+// DHCPv6 implements DHCPv6Support: systemd-networkd runs DHCPv6 from the
+// rendered .network file (DHCP=ipv6), and with network.dhcpClient none
+// whatever manages the client is trusted to; the client processes
+// nodeconsole starts itself run DHCPv4 only.
+func (d *SystemDHCP) DHCPv6() error {
+	mode, err := d.mode()
+	if err != nil {
+		return err
+	}
+	if mode == DHCPClientProcess {
+		return errors.New("nodeconsole starts dhclient, dhcpcd or udhcpc for DHCPv4 only (network.dhcpClient process; systemd-networkd runs DHCPv6)")
+	}
+	return nil
+}
+
 // Apply implements DHCPControl.
 func (d *SystemDHCP) Apply(ctx context.Context, cfg Config, trial bool) error {
 	d.mu.Lock()

@@ -91,6 +91,10 @@ func ConfigChanges(a, b Config) []string {
 	diff("default route", onOff[a.DefaultRoute], onOff[b.DefaultRoute])
 	diff("dns", joinAddrs(a.DNS), joinAddrs(b.DNS))
 	diff("mtu", num(a.MTU), num(b.MTU))
+	diff("ipv6", string(a.IPv6), string(b.IPv6))
+	diff("ipv6 address", addr(a.Address6), addr(b.Address6))
+	diff("ipv6 gateway", ip(a.Gateway6), ip(b.Gateway6))
+	diff("ipv6 dns", joinAddrs(a.DNS6), joinAddrs(b.DNS6))
 	if !slices.Equal(a.Routes, b.Routes) {
 		diff("routes", strings.TrimSuffix(joinRoutes(a.Routes), "none"), strings.TrimSuffix(joinRoutes(b.Routes), "none"))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -144,13 +145,35 @@ func IsInvalid(err error) bool {
 	return errors.As(err, &fe)
 }
 
-// Validate checks cfg against the current interfaces.
+// Validate checks cfg against the current interfaces, and IPv6 dhcp
+// against the DHCP control (see DHCPv6Support).
 func (m *Manager) Validate(ctx context.Context, cfg Config) error {
 	st, err := m.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return cfg.Validate(st)
+	if err := cfg.Validate(st); err != nil {
+		return err
+	}
+	if cfg.IPv6 == IPv6DHCP {
+		why := errors.New("the DHCP client in use runs DHCPv4 only")
+		if d, ok := m.o.DHCP.(DHCPv6Support); ok {
+			why = d.DHCPv6()
+		}
+		if why != nil {
+			return &FieldError{Field: FieldIPv6, Index: -1,
+				Message: "IPv6 dhcp (DHCPv6) is not available: " + why.Error() + "; choose IPv6 auto (SLAAC) or static."}
+		}
+	}
+	return nil
+}
+
+// DHCPv6Support is implemented by a DHCPControl that can say whether it
+// runs DHCPv6 for IPv6 dhcp; one that does not implement it cannot.
+type DHCPv6Support interface {
+	// DHCPv6 returns nil when DHCPv6 is available, else why not, as a
+	// clause ("the DHCP client in use runs DHCPv4 only").
+	DHCPv6() error
 }
 
 // Preview reads the current status and returns what cfg would change.
@@ -288,6 +311,17 @@ func (m *Manager) apply(ctx context.Context, cfg Config, trial bool) (*Snapshot,
 // snapshot captures what applying cfg can change: its link, and for a VLAN
 // the NIC too (or, when the VLAN link does not exist yet, that it did not).
 func (m *Manager) snapshot(ctx context.Context, cfg Config) (*Snapshot, error) {
+	snap, err := m.snapshotLinks(ctx, cfg)
+	if err == nil && cfg.IPv6 == IPv6Unset {
+		snap.IPv6 = nil // left alone, so not restored either
+	}
+	if err == nil && snap.Parent != nil {
+		snap.Parent.IPv6 = nil // the NIC under a VLAN keeps its IPv6
+	}
+	return snap, err
+}
+
+func (m *Manager) snapshotLinks(ctx context.Context, cfg Config) (*Snapshot, error) {
 	b := m.o.Backend
 	if cfg.VLAN == 0 {
 		return b.Snapshot(ctx, cfg.Interface)
@@ -338,6 +372,9 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 		if err := b.ReplaceRoutes(ctx, ifname, nil, false); err != nil {
 			return err
 		}
+		if err := m.setIPv6(ctx, cfg); err != nil {
+			return err
+		}
 		if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
 			return fmt.Errorf("netconfig: start DHCP client on %s: %w", ifname, err)
 		}
@@ -367,12 +404,23 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 	if err := b.ReplaceRoutes(ctx, ifname, cfg.Routes, cfg.OnLink()); err != nil {
 		return err
 	}
-	if len(cfg.DNS) > 0 {
-		if err := b.WriteDNS(ctx, cfg.DNS); err != nil {
+	if err := m.setIPv6(ctx, cfg); err != nil {
+		return err
+	}
+	if dns := append(slices.Clone(cfg.DNS), cfg.DNS6...); len(dns) > 0 {
+		if err := b.WriteDNS(ctx, dns); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setIPv6 applies the IPv6 settings, if any (IPv6Unset leaves IPv6 alone).
+func (m *Manager) setIPv6(ctx context.Context, cfg Config) error {
+	if cfg.IPv6 == IPv6Unset {
+		return nil
+	}
+	return m.o.Backend.SetIPv6(ctx, cfg.Interface, IPv6Settings{Mode: cfg.IPv6, Addr: cfg.Address6, Gateway: cfg.Gateway6})
 }
 
 // setMTU sets the configured MTU, if any (0 leaves it alone).

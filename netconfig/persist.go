@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
@@ -34,15 +35,38 @@ func RenderNetworkd(cfg Config) []byte {
 		fmt.Fprintf(&b, "[Link]\nMTUBytes=%d\n\n", cfg.MTU)
 	}
 	b.WriteString("[Network]\n")
-	if cfg.Mode == ModeDHCP {
+	switch {
+	case cfg.Mode == ModeDHCP && cfg.IPv6 == IPv6DHCP:
+		b.WriteString("DHCP=yes\n")
+	case cfg.Mode == ModeDHCP:
 		b.WriteString("DHCP=ipv4\n")
+	case cfg.IPv6 == IPv6DHCP:
+		b.WriteString("DHCP=ipv6\n")
+	}
+	switch cfg.IPv6 {
+	case IPv6Off:
+		// networkd has no disable_ipv6 switch: no link-local address and
+		// no router advertisements leave the link without IPv6.
+		b.WriteString("LinkLocalAddressing=no\nIPv6AcceptRA=no\n")
+	case IPv6Auto, IPv6DHCP:
+		b.WriteString("IPv6AcceptRA=yes\n")
+	case IPv6Static:
+		b.WriteString("IPv6AcceptRA=no\n")
+	}
+	if cfg.IPv6 == IPv6Static {
+		fmt.Fprintf(&b, "Address=%s\n", cfg.Address6)
+		if cfg.Gateway6.IsValid() {
+			fmt.Fprintf(&b, "Gateway=%s\n", cfg.Gateway6)
+		}
+	}
+	if cfg.Mode == ModeDHCP {
 		return b.Bytes()
 	}
 	fmt.Fprintf(&b, "Address=%s\n", cfg.Address)
 	if cfg.DefaultRoute && !cfg.OnLink() {
 		fmt.Fprintf(&b, "Gateway=%s\n", cfg.Gateway)
 	}
-	for _, d := range cfg.DNS {
+	for _, d := range append(slices.Clone(cfg.DNS), cfg.DNS6...) {
 		fmt.Fprintf(&b, "DNS=%s\n", d)
 	}
 	if cfg.DefaultRoute && cfg.OnLink() {

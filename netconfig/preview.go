@@ -86,8 +86,8 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 		}
 	} else {
 		newDNS := curDNS
-		if len(cfg.DNS) > 0 {
-			newDNS = joinAddrs(cfg.DNS)
+		if dns := append(slices.Clone(cfg.DNS), cfg.DNS6...); len(dns) > 0 {
+			newDNS = joinAddrs(dns)
 		}
 		newRoute := curRoute
 		switch {
@@ -107,6 +107,7 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 		}
 		p.Changes = append(p.Changes, routeChanges(ifc.Routes, cfg.Routes)...)
 	}
+	p.Changes = append(p.Changes, previewIPv6(cur, ifc, cfg)...)
 	if cfg.MTU != 0 {
 		cur := "unknown"
 		switch {
@@ -147,6 +148,41 @@ func routeChanges(cur, want []Route) []Change {
 		}
 	}
 	return out
+}
+
+// previewIPv6 is the IPv6 part of a preview (none when cfg leaves IPv6
+// alone).
+func previewIPv6(cur Status, ifc Interface, cfg Config) []Change {
+	if cfg.IPv6 == IPv6Unset {
+		return nil
+	}
+	var v6 []string
+	for _, a := range ifc.Addrs {
+		if a.Addr().Is6() {
+			v6 = append(v6, a.String())
+		}
+	}
+	curAddr := orNone(strings.Join(v6, ", "))
+	curRoute := "none"
+	if cur.Gateway6.IsValid() {
+		curRoute = cur.Gateway6.String() + " via " + cur.Gateway6Interface
+	}
+	switch cfg.IPv6 {
+	case IPv6Off:
+		return []Change{{"IPv6", curAddr, "off"}}
+	case IPv6Auto:
+		return []Change{{"IPv6", curAddr, "automatic (SLAAC)"}, {"IPv6 route", curRoute, "from router advertisements"}}
+	case IPv6DHCP:
+		return []Change{{"IPv6", curAddr, "from DHCPv6"}, {"IPv6 route", curRoute, "from router advertisements"}}
+	}
+	newRoute := "none"
+	switch {
+	case cfg.Gateway6.IsValid():
+		newRoute = cfg.Gateway6.String() + " via " + cfg.Interface
+	case cur.Gateway6Interface != cfg.Interface:
+		newRoute = curRoute
+	}
+	return []Change{{"IPv6", curAddr, cfg.Address6.String()}, {"IPv6 route", curRoute, newRoute}}
 }
 
 // joinRoutes renders routes as "DST@GW, ..." or "none".

@@ -44,8 +44,8 @@ type Check struct {
 	Run  func(ctx context.Context) Result
 }
 
-// NeighborResolver resolves an IPv4 neighbour on an interface (ARP) and
-// returns its MAC address.
+// NeighborResolver resolves a neighbour on an interface (ARP for IPv4,
+// neighbour discovery for IPv6) and returns its MAC address.
 type NeighborResolver interface {
 	ResolveNeighbor(ctx context.Context, ifname string, ip netip.Addr) (mac string, err error)
 }
@@ -146,30 +146,44 @@ func (p *Prober) Address(ctx context.Context, ifname string, want netip.Prefix) 
 // was just started needs a moment to get one (LeaseWait at most).
 func (p *Prober) Lease(ctx context.Context, ifname string) Result {
 	const name = "address"
-	wait := p.LeaseWait
-	if wait <= 0 {
-		wait = 20 * time.Second
+	return p.poll(ctx, func(ctx context.Context) (Result, bool) {
+		ifc, err := p.readIf(ctx, ifname)
+		if err != nil {
+			return fail(name, err.Error(), "Check the interface name."), false
+		}
+		for _, a := range ifc.Addrs {
+			if a.Addr().Is4() {
+				return ok(name, a.String()+" is on "+ifname+" (from DHCP)"), true
+			}
+		}
+		return fail(name, "no DHCP lease on "+ifname+" within "+p.leaseWait().String(),
+			"Check that a DHCP server answers on this network, or set a static address."), false
+	})
+}
+
+// leaseWait is LeaseWait or its default.
+func (p *Prober) leaseWait() time.Duration {
+	if p.LeaseWait <= 0 {
+		return 20 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
+	return p.LeaseWait
+}
+
+// poll calls try every 250 ms until it is done or LeaseWait has passed,
+// and returns its last result.
+func (p *Prober) poll(ctx context.Context, try func(ctx context.Context) (r Result, done bool)) Result {
+	ctx, cancel := context.WithTimeout(ctx, p.leaseWait())
 	defer cancel()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ifc, err := p.readIf(ctx, ifname)
-		if err == nil {
-			for _, a := range ifc.Addrs {
-				if a.Addr().Is4() {
-					return ok(name, a.String()+" is on "+ifname+" (from DHCP)")
-				}
-			}
+		r, done := try(ctx)
+		if done {
+			return r
 		}
 		select {
 		case <-ctx.Done():
-			if err != nil {
-				return fail(name, err.Error(), "Check the interface name.")
-			}
-			return fail(name, "no DHCP lease on "+ifname+" within "+wait.String(),
-				"Check that a DHCP server answers on this network, or set a static address.")
+			return r
 		case <-tick.C:
 		}
 	}
@@ -211,9 +225,13 @@ func (p *Prober) readIf(ctx context.Context, ifname string) (Interface, error) {
 	return ifc, nil
 }
 
-// Gateway checks that gw answers ARP on ifname.
+// Gateway checks that gw answers ARP (IPv6: neighbour discovery) on
+// ifname; the check is "gateway6" for an IPv6 gateway.
 func (p *Prober) Gateway(ctx context.Context, ifname string, gw netip.Addr) Result {
-	const name = "gateway"
+	name, proto := "gateway", "ARP"
+	if gw.Is6() {
+		name, proto = "gateway6", "neighbour discovery"
+	}
 	if p.Neighbors == nil {
 		return fail(name, "no neighbour resolver configured", "")
 	}
@@ -221,9 +239,9 @@ func (p *Prober) Gateway(ctx context.Context, ifname string, gw netip.Addr) Resu
 	defer cancel()
 	mac, err := p.Neighbors.ResolveNeighbor(ctx, ifname, gw)
 	if err != nil {
-		return fail(name, gw.String()+" does not answer ARP on "+ifname, "Check the gateway address, the VLAN and the cable.")
+		return fail(name, gw.String()+" does not answer "+proto+" on "+ifname, "Check the gateway address, the VLAN and the cable.")
 	}
-	return ok(name, gw.String()+" answers ARP ("+mac+")")
+	return ok(name, gw.String()+" answers "+proto+" ("+mac+")")
 }
 
 // Lookup resolves host to IPv4 addresses by asking each of servers in turn
@@ -448,6 +466,7 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 			Check{Name: "gateway", Run: func(ctx context.Context) Result { return p.DHCPGateway(ctx, ifname) }},
 		)
 	}
+	checks = append(checks, p.checks6(cfg)...)
 	if endpoint == "" {
 		return checks
 	}
@@ -487,6 +506,13 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 			return net.JoinHostPort(addrs[0].String(), port)
 		}
 		return net.JoinHostPort(host, port)
+	}
+	if len(cfg.DNS6) > 0 {
+		checks = append(checks, Check{Name: "dns6", Run: func(ctx context.Context) Result {
+			r := p.DNS(ctx, cfg.DNS6, host)
+			r.Check = "dns6"
+			return r
+		}})
 	}
 	checks = append(checks,
 		Check{Name: "tcp", Run: func(ctx context.Context) Result { return p.TCP(ctx, resolve(ctx)) }},

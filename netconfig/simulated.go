@@ -107,6 +107,9 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 				if r.dst.Addr().Is4() && !st.Gateway.IsValid() {
 					st.Gateway, st.GatewayInterface = r.gw, l.name
 				}
+				if r.dst.Addr().Is6() && !st.Gateway6.IsValid() {
+					st.Gateway6, st.Gateway6Interface = r.gw, l.name
+				}
 			}
 		}
 		for a, dyn := range l.dynamic {

@@ -120,8 +120,13 @@ func (s *Simulated) ReplaceAddrs(ctx context.Context, ifname string, addrs []net
 	if err != nil {
 		return err
 	}
-	l.addrs = slices.Clone(addrs)
-	l.dynamic = nil
+	// IPv4 only, like the kernel backend: IPv6 addresses stay.
+	l.addrs = append(slices.DeleteFunc(l.addrs, func(p netip.Prefix) bool { return p.Addr().Is4() }), addrs...)
+	for a := range l.dynamic {
+		if a.Addr().Is4() {
+			delete(l.dynamic, a)
+		}
+	}
 	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
 		return r.dev == ifname && r.gw.IsValid() && !r.onlink && !onSubnet(l.addrs, r.gw)
 	})
@@ -157,11 +162,64 @@ func (s *Simulated) ReplaceDefaultRoute(ctx context.Context, ifname string, gw n
 	if gw.IsValid() && !onlink && !onSubnet(l.addrs, gw) {
 		return fmt.Errorf("netconfig: replace default route via %s on %s: network is unreachable", gw, ifname)
 	}
+	s.replaceDefaultLocked(ifname, netip.MustParsePrefix("0.0.0.0/0"), gw, onlink)
+	return nil
+}
+
+// replaceDefaultLocked makes the default route dst (0.0.0.0/0 or ::/0) go
+// via gw on ifname only, or removes those through ifname for a zero gw.
+func (s *Simulated) replaceDefaultLocked(ifname string, dst netip.Prefix, gw netip.Addr, onlink bool) {
 	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
-		return r.dst.Bits() == 0 && (gw.IsValid() || r.dev == ifname)
+		return r.dst == dst && (gw.IsValid() || r.dev == ifname)
 	})
 	if gw.IsValid() {
-		s.routes = append(s.routes, simRoute{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: gw, dev: ifname, onlink: onlink})
+		s.routes = append(s.routes, simRoute{dst: dst, gw: gw, dev: ifname, onlink: onlink})
+	}
+}
+
+// simRouter6 is the simulated IPv6 router: it advertises simPrefix6 and is
+// the default gateway for IPv6 auto.
+var (
+	simRouter6 = netip.MustParseAddr("fe80::1")
+	simPrefix6 = netip.MustParsePrefix("2001:db8:5::/64")
+)
+
+// SetIPv6 implements Backend. With auto (or dhcp) the simulated router
+// gives the link an address in 2001:db8:5::/64 and the default route via
+// fe80::1 at once, when the link is up with a carrier.
+func (s *Simulated) SetIPv6(ctx context.Context, ifname string, set IPv6Settings) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.begin(ctx, "SetIPv6", ifname)
+	if err != nil {
+		return err
+	}
+	l.addrs = slices.DeleteFunc(l.addrs, func(p netip.Prefix) bool {
+		return p.Addr().Is6() && (set.Mode != IPv6Auto && set.Mode != IPv6DHCP || !l.dynamic[p])
+	})
+	def6 := netip.MustParsePrefix("::/0")
+	switch set.Mode {
+	case IPv6Off:
+		s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool { return r.dev == ifname && r.dst.Addr().Is6() })
+	case IPv6Static:
+		l.addrs = append(l.addrs, set.Addr)
+		s.replaceDefaultLocked(ifname, def6, set.Gateway, false)
+	default:
+		if !l.up || !l.carrier {
+			return nil
+		}
+		b := simPrefix6.Addr().As16()
+		b[15] = byte(l.index)
+		a := netip.PrefixFrom(netip.AddrFrom16(b), 64)
+		if !slices.Contains(l.addrs, a) {
+			l.addrs = append(l.addrs, a)
+		}
+		if l.dynamic == nil {
+			l.dynamic = map[netip.Prefix]bool{}
+		}
+		l.dynamic[a] = true
+		s.replaceDefaultLocked(ifname, def6, netip.Addr{}, false)
+		s.routes = append(s.routes, simRoute{dst: def6, gw: simRouter6, dev: ifname})
 	}
 	return nil
 }

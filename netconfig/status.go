@@ -86,6 +86,11 @@ type Status struct {
 	Gateway netip.Addr
 	// GatewayInterface names the interface of Gateway's route.
 	GatewayInterface string
+	// Gateway6 is the IPv6 default gateway (the lowest-metric IPv6 default
+	// route), the zero Addr if there is none; Gateway6Interface names its
+	// interface.
+	Gateway6          netip.Addr
+	Gateway6Interface string
 	// DNS are the nameservers listed in the resolv.conf file read.
 	DNS []netip.Addr
 }

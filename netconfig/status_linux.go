@@ -107,10 +107,13 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 				}
 				st.Interfaces[i].Default = true
 				gw, ok := netip.AddrFromSlice(nh.Gw)
-				if fam == netlink.FAMILY_V4 && ok && (bestMetric < 0 || rt.Priority < bestMetric) {
+				if ok && (bestMetric < 0 || rt.Priority < bestMetric) {
 					bestMetric = rt.Priority
-					st.Gateway = gw.Unmap()
-					st.GatewayInterface = st.Interfaces[i].Name
+					if fam == netlink.FAMILY_V4 {
+						st.Gateway, st.GatewayInterface = gw.Unmap(), st.Interfaces[i].Name
+					} else {
+						st.Gateway6, st.Gateway6Interface = gw, st.Interfaces[i].Name
+					}
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -132,11 +133,14 @@ func (e *env) netRootCAs() (*x509.CertPool, error) {
 
 // showJSON is the `network show --json` document.
 type showJSON struct {
-	Interfaces       []showIf          `json:"interfaces"`
-	Gateway          string            `json:"gateway,omitempty"`
-	GatewayInterface string            `json:"gatewayInterface,omitempty"`
-	DNS              []string          `json:"dns"`
-	Saved            *netconfig.Config `json:"saved"`
+	Interfaces       []showIf `json:"interfaces"`
+	Gateway          string   `json:"gateway,omitempty"`
+	GatewayInterface string   `json:"gatewayInterface,omitempty"`
+	// Gateway6 is the IPv6 default gateway, through Gateway6Interface.
+	Gateway6          string            `json:"gateway6,omitempty"`
+	Gateway6Interface string            `json:"gateway6Interface,omitempty"`
+	DNS               []string          `json:"dns"`
+	Saved             *netconfig.Config `json:"saved"`
 	// ShadowedBy are .network files systemd-networkd uses instead of the
 	// saved settings' file (netconfig.ShadowingFiles).
 	ShadowedBy []string `json:"shadowedBy,omitempty"`
@@ -145,6 +149,12 @@ type showJSON struct {
 	NTP      showNTP `json:"ntp"`
 	// Proxy is network.httpsProxy without credentials; nil when none.
 	Proxy *showProxy `json:"proxy"`
+}
+
+// showIPv6 is the IPv6 of an interface.
+type showIPv6 struct {
+	Mode      string   `json:"mode,omitempty"`
+	Addresses []string `json:"addresses"`
 }
 
 // showProxy is network.httpsProxy without its credentials.
@@ -172,6 +182,10 @@ type showIf struct {
 	VLANID     int    `json:"vlanId,omitempty"`
 	// Routes are the static routes through it, "DST@GATEWAY".
 	Routes []string `json:"routes"`
+	// IPv6 is its IPv6 mode (off, auto, dhcp, static; see
+	// netconfig.KernelIPv6Mode) and its global IPv6 addresses (also in
+	// Addresses).
+	IPv6 showIPv6 `json:"ipv6"`
 	// LLDP are the switch ports heard with --lldp (nil: not listened).
 	LLDP []lldp.Neighbor `json:"lldp"`
 }
@@ -216,8 +230,12 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	for _, ifc := range st.Interfaces {
 		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default,
 			MTU: ifc.MTU, VLANParent: ifc.VLANParent, VLANID: ifc.VLANID, Addresses: []string{}, Routes: []string{}}
+		si.IPv6 = showIPv6{Mode: string(ipv6Mode(e, saved, ifc.Name)), Addresses: []string{}}
 		for _, a := range ifc.Addrs {
 			si.Addresses = append(si.Addresses, a.String())
+			if a.Addr().Is6() {
+				si.IPv6.Addresses = append(si.IPv6.Addresses, a.String())
+			}
 		}
 		for _, r := range ifc.Routes {
 			si.Routes = append(si.Routes, r.String())
@@ -234,6 +252,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	}
 	if st.Gateway.IsValid() {
 		doc.Gateway, doc.GatewayInterface = st.Gateway.String(), st.GatewayInterface
+	}
+	if st.Gateway6.IsValid() {
+		doc.Gateway6, doc.Gateway6Interface = st.Gateway6.String(), st.Gateway6Interface
 	}
 	for _, d := range st.DNS {
 		doc.DNS = append(doc.DNS, d.String())
@@ -266,6 +287,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		if len(ifc.Routes) > 0 {
 			line += " routes " + strings.Join(ifc.Routes, ",")
 		}
+		if ifc.IPv6.Mode != "" {
+			line += " ipv6 " + ifc.IPv6.Mode
+		}
 		for _, n := range ifc.LLDP {
 			line += " [switch " + orDash(n.SystemName) + " " + n.ChassisID + " port " + n.PortID
 			if n.VLAN != 0 {
@@ -285,6 +309,9 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		w("Gateway", doc.Gateway+" via "+doc.GatewayInterface)
 	} else {
 		w("Gateway", "none")
+	}
+	if doc.Gateway6 != "" {
+		w("Gateway6", doc.Gateway6+" via "+doc.Gateway6Interface)
 	}
 	w("DNS", orDash(strings.Join(doc.DNS, ", ")))
 	w("Hostname", orDash(doc.Hostname))
@@ -335,6 +362,19 @@ func listenLLDP(ctx context.Context, ifs []showIf, st netconfig.Status, d time.D
 	return errors.Join(errs...)
 }
 
+// ipv6Mode is the IPv6 mode of interface name: the saved one for the
+// saved link (only it tells DHCPv6 apart), else what the kernel's settings
+// say; "" in --demo or when unknown.
+func ipv6Mode(e *env, saved *netconfig.Config, name string) netconfig.IPv6Mode {
+	if saved != nil && saved.Link() == name && saved.IPv6 != netconfig.IPv6Unset {
+		return saved.IPv6
+	}
+	if e.demo != nil {
+		return netconfig.IPv6Unset
+	}
+	return netconfig.KernelIPv6Mode(name)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -353,7 +393,7 @@ func describeConfig(c netconfig.Config) string {
 		name = fmt.Sprintf("%s (VLAN %d on %s)", c.Link(), c.VLAN, c.Interface)
 	}
 	if c.Mode == netconfig.ModeDHCP {
-		return name + " DHCP" + mtu
+		return name + " DHCP" + describeIPv6(c) + mtu
 	}
 	dns := make([]string, len(c.DNS))
 	for i, d := range c.DNS {
@@ -371,7 +411,31 @@ func describeConfig(c netconfig.Config) string {
 	for _, r := range c.Routes {
 		s += " route " + r.String()
 	}
-	return s + mtu
+	return s + describeIPv6(c) + mtu
+}
+
+// describeIPv6 renders the IPv6 part of describeConfig: "" when IPv6 is
+// left alone, else " ipv6 MODE" with a static address, gateway and DNS.
+func describeIPv6(c netconfig.Config) string {
+	if c.IPv6 == netconfig.IPv6Unset {
+		return ""
+	}
+	s := " ipv6 " + string(c.IPv6)
+	if c.Address6.IsValid() {
+		s += " " + c.Address6.String()
+	}
+	if c.Gateway6.IsValid() {
+		s += " gateway6 " + c.Gateway6.String()
+	}
+	for i, d := range c.DNS6 {
+		if i == 0 {
+			s += " dns6 "
+		} else {
+			s += ","
+		}
+		s += d.String()
+	}
+	return s
 }
 
 func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -390,13 +454,25 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	var defRoute, noDefRoute bool
 	fs.BoolVar(&defRoute, "default-route", false, "")
 	fs.BoolVar(&noDefRoute, "no-default-route", false, "")
+	// IPv6 servers in --dns are the IPv6 DNS servers (IPv6 auto or static).
+	var dns6 string
 	fs.Func("dns", "", func(s string) error {
 		dnsSet = true
 		for _, d := range strings.Split(s, ",") {
-			form.DNS = append(form.DNS, strings.TrimSpace(d))
+			d = strings.TrimSpace(d)
+			if a, err := netip.ParseAddr(d); err == nil && a.Is6() && !a.Is4In6() {
+				form.DNS6 = append(form.DNS6, d)
+				dns6 = d
+				continue
+			}
+			form.DNS = append(form.DNS, d)
 		}
 		return nil
 	})
+	var ipv6 string
+	fs.StringVar(&ipv6, "ipv6", "", "")
+	fs.StringVar(&form.Address6, "address6", "", "")
+	fs.StringVar(&form.Gateway6, "gateway6", "", "")
 	fs.StringVar(&form.MTU, "mtu", "", "")
 	fs.StringVar(&form.VLAN, "vlan", "", "")
 	fs.Func("route", "", func(s string) error {
@@ -422,7 +498,12 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		return usagef("network set: --default-route and --no-default-route apply to a static address; DHCP takes the route the server gives")
 	case try < 0:
 		return usagef("network set: --try must be a positive duration like 60s")
+	case (form.Address6 != "" || form.Gateway6 != "") && ipv6 != string(netconfig.IPv6Static):
+		return usagef("network set: --address6 and --gateway6 need --ipv6 static")
+	case dns6 != "" && ipv6 != string(netconfig.IPv6Static) && ipv6 != string(netconfig.IPv6Auto):
+		return usagef("network set: --dns %s is an IPv6 server; IPv6 DNS servers need --ipv6 auto or static", dns6)
 	}
+	form.IPv6 = netconfig.IPv6Mode(ipv6)
 	form.DefaultRoute = defRoute || (form.Gateway != "" && !noDefRoute)
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {
@@ -440,10 +521,17 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		return fmt.Errorf("network set: %w", err)
 	}
 	cfg, err := netconfig.ParseForm(form, st)
-	if err != nil {
+	if err == nil {
+		// What the form cannot know: whether DHCPv6 is available.
+		err = m.Validate(ctx, cfg)
+	}
+	if netconfig.IsInvalid(err) {
 		msgs := fieldMessages(err)
 		e.log.Info("network set refused", "audit", true, "reason", msgs)
 		return usagef("network set: %s", msgs)
+	}
+	if err != nil {
+		return fmt.Errorf("network set: %w", err)
 	}
 	return tryConfig(ctx, e, m, st, cfg, try, stdin, stdout, "network set")
 }

@@ -186,7 +186,7 @@ func TestNetworkCLIInNetns(t *testing.T) {
 
 	t.Run("show", func(t *testing.T) {
 		code, out, errs := l.nodeconsole("network", "show")
-		if code != 0 || !strings.Contains(out, "veth0 up 02:00:00:00:00:10 192.0.2.10/24 (default route)") ||
+		if code != 0 || !strings.Contains(out, "veth0 up 02:00:00:00:00:10 192.0.2.10/24 ipv6 auto (default route)") ||
 			!strings.Contains(out, "Saved:     veth0 static 192.0.2.10/24 gateway 192.0.2.1 dns 192.0.2.53") {
 			t.Errorf("exit %d %s\n%s", code, errs, out)
 		}
@@ -237,4 +237,97 @@ func TestNetworkCLIInNetns(t *testing.T) {
 			t.Errorf("history after restore:\n%s", out)
 		}
 	})
+}
+
+// kernel6 is the node namespace's IPv6 settings of veth0, its global IPv6
+// addresses and its IPv6 routes other than the kernel's own.
+func (l *nsLab) kernel6() string {
+	l.t.Helper()
+	var b strings.Builder
+	for _, k := range []string{"disable_ipv6", "accept_ra", "autoconf"} {
+		out, err := exec.Command(l.ip, "netns", "exec", l.node, "cat", "/proc/sys/net/ipv6/conf/veth0/"+k).Output()
+		if err != nil {
+			l.t.Fatalf("read %s: %v", k, err)
+		}
+		b.WriteString(k + "=" + strings.TrimSpace(string(out)) + " ")
+	}
+	for _, line := range strings.Split(l.must("-n", l.node, "-6", "-o", "addr", "show", "dev", "veth0", "scope", "global"), "\n") {
+		if f := strings.Fields(line); len(f) >= 4 {
+			b.WriteString("\naddr " + f[3])
+		}
+	}
+	for _, line := range strings.Split(l.must("-n", l.node, "-6", "route", "show"), "\n") {
+		if line != "" && !strings.Contains(line, "proto kernel") {
+			b.WriteString("\n" + strings.TrimSpace(line))
+		}
+	}
+	return b.String()
+}
+
+// TestNetworkIPv6CLIInNetns: network set --ipv6 static --address6
+// --gateway6 on a real kernel: a trial without an answer restores the IPv6
+// state exactly; kept, the address answers ping -6 from the peer, network
+// show --json shows the mode and addresses, and network apply re-applies
+// the saved settings in a fresh namespace.
+func TestNetworkIPv6CLIInNetns(t *testing.T) {
+	l := newNSLab(t)
+	ping := testenv.RequireCommand(t, "ping")
+	l.must("-n", l.peer, "addr", "add", "2001:db8:1::1/64", "dev", "gw0", "nodad")
+	set := []string{"network", "set", "--interface", "veth0", "--address", "192.0.2.50/24", "--gateway", "192.0.2.1",
+		"--ipv6", "static", "--address6", "2001:db8:1::10/64", "--gateway6", "2001:db8:1::1"}
+	want := "disable_ipv6=0 accept_ra=0 autoconf=0 \naddr 2001:db8:1::10/64\ndefault via 2001:db8:1::1 dev veth0 proto static metric 1024 pref medium"
+
+	before := l.kernel6()
+	if code, out, errs := l.nodeconsole(append(set, "--try", "1s")...); code != 1 || !strings.Contains(out, "OK   address6 2001:db8:1::10/64 is on veth0") {
+		t.Errorf("try: exit %d %s\n%s", code, errs, out)
+	}
+	if got := l.kernel6(); got != before {
+		t.Errorf("IPv6 after the trial:\n%s\nwant:\n%s", got, before)
+	}
+
+	code, out, errs := l.nodeconsole(set...)
+	if code != 0 || !strings.Contains(out, "IPv6          none -> 2001:db8:1::10/64") || !strings.Contains(out, "OK   gateway6 2001:db8:1::1 answers neighbour discovery") {
+		t.Fatalf("set: exit %d %s\n%s", code, errs, out)
+	}
+	if got := l.kernel6(); got != want {
+		t.Errorf("IPv6 after set:\n%s\nwant:\n%s", got, want)
+	}
+	var pingErr error
+	for range 20 {
+		var pout []byte
+		if pout, pingErr = exec.Command(l.ip, "netns", "exec", l.peer, ping, "-6", "-c", "1", "-W", "1", "2001:db8:1::10").CombinedOutput(); pingErr == nil {
+			break
+		}
+		pingErr = fmt.Errorf("%v: %s", pingErr, pout)
+	}
+	if pingErr != nil {
+		t.Errorf("ping -6 2001:db8:1::10 from the peer: %v", pingErr)
+	}
+	var doc struct {
+		Interfaces []struct {
+			Name string `json:"name"`
+			IPv6 struct {
+				Mode      string   `json:"mode"`
+				Addresses []string `json:"addresses"`
+			} `json:"ipv6"`
+		} `json:"interfaces"`
+		Gateway6 string `json:"gateway6"`
+	}
+	code, out, errs = l.nodeconsole("network", "show", "--json")
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || len(doc.Interfaces) != 1 || doc.Interfaces[0].IPv6.Mode != "static" ||
+		strings.Join(doc.Interfaces[0].IPv6.Addresses, ",") != "2001:db8:1::10/64" || doc.Gateway6 != "2001:db8:1::1" {
+		t.Errorf("show --json: exit %d %v %s\n%s", code, err, errs, out)
+	}
+	if nd := l.read(filepath.Join(l.networkd, netconfig.NetworkdFileName("veth0"))); !strings.Contains(nd, "IPv6AcceptRA=no\nAddress=2001:db8:1::10/64\nGateway=2001:db8:1::1\n") {
+		t.Errorf("networkd file:\n%s", nd)
+	}
+
+	fresh := newNSLab(t)
+	fresh.state = l.state
+	if code, out, errs := fresh.nodeconsole("network", "apply"); code != 0 || !strings.Contains(out, "ipv6 static 2001:db8:1::10/64 gateway6 2001:db8:1::1") {
+		t.Errorf("apply: exit %d %s\n%s", code, errs, out)
+	}
+	if got := fresh.kernel6(); got != want {
+		t.Errorf("IPv6 after apply in a fresh namespace:\n%s\nwant:\n%s", got, want)
+	}
 }

@@ -75,6 +75,17 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 			[]string{"MTU 60 is out of range; use 68 to 9000.", "Routes need a static address"}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--route", "10.0.0.0/8", "--route", "10.1.0.0/16@198.51.100.1"},
 			[]string{`Route 1 "10.0.0.0/8" is not DESTINATION@GATEWAY`, "Route 2 gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
+		// IPv6.
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "slaac"}, []string{`IPv6 mode "slaac" is not off, auto, dhcp or static.`}},
+		{[]string{"--interface", "eth0", "--dhcp", "--address6", "2001:db8:1::10/64"}, []string{"--address6 and --gateway6 need --ipv6 static"}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--dns", "2001:db8::53"}, []string{"--dns 2001:db8::53 is an IPv6 server; IPv6 DNS servers need --ipv6 auto or static"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "static"}, []string{"IPv6 address is required for static IPv6."}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "static", "--address6", "fe80::5/64"}, []string{"IPv6 address fe80::5 is link-local"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "static", "--address6", "::ffff:192.0.2.5/120"}, []string{"IPv6 address ::ffff:192.0.2.5 is an IPv4-mapped address; put 192.0.2.5 in Address."}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--ipv6", "static", "--address6", "2001:db8:1::10/64", "--gateway6", "2001:db8:2::1", "--dns", "192.0.2.53,2001:db8::53,fe80::53"},
+			[]string{"IPv6 gateway 2001:db8:2::1 is outside the prefix 2001:db8:1::/64", "IPv6 DNS server 2 fe80::53 is a link-local address"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "auto", "--mtu", "1200"}, []string{"MTU 1200 is too small for IPv6; use 1280 to 9000, or turn IPv6 off."}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "dhcp"}, []string{"IPv6 dhcp (DHCPv6) is not available: the DHCP client in use runs DHCPv4 only; choose IPv6 auto (SLAAC) or static."}},
 	}
 	for _, tt := range tests {
 		args := append([]string{"--demo", "network", "set"}, tt.args...)
