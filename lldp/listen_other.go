@@ -19,3 +19,8 @@ func (c *Conn) Close() error { return nil }
 
 // Collect returns nothing.
 func (c *Conn) Collect(context.Context, time.Duration) ([]Neighbor, error) { return nil, nil }
+
+// Listen returns nothing.
+func (c *Conn) Listen(context.Context, time.Duration, func([]Neighbor)) ([]Neighbor, error) {
+	return nil, nil
+}

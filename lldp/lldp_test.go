@@ -78,3 +78,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameRoundTrip: what Frame encodes, ParseFrame reads back.
+func TestFrameRoundTrip(t *testing.T) {
+	for _, n := range []Neighbor{
+		{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", PortDescription: "rack 12", SystemName: "sw-rack12", VLAN: 100, TTL: 120},
+		{ChassisID: "sw-2", PortID: "port 9", TTL: 60},
+	} {
+		got, err := ParseFrame(Frame(n, [6]byte{2, 0, 0, 0, 0, 1}))
+		if err != nil || got != n {
+			t.Errorf("ParseFrame(Frame(%+v)) = %+v, %v", n, got, err)
+		}
+	}
+}

@@ -68,6 +68,13 @@ func runConsole(ctx context.Context, g globals) error {
 	if e.demo != nil {
 		notes = e.demo.notes
 	}
+	e.lldp = &netconfig.LLDPTable{}
+	var lis *netconfig.LLDPListener
+	if e.demo != nil {
+		e.demo.lldp(e.lldp)
+	} else {
+		lis = &netconfig.LLDPListener{Table: e.lldp, Reader: e.net, Log: e.log}
+	}
 	mgr, err := e.netManager()
 	if err != nil {
 		return err
@@ -76,8 +83,14 @@ func runConsole(ctx context.Context, g globals) error {
 		notices["networkd"] = "Network: " + n
 		e.log.Warn("saved network settings shadowed", "notice", n)
 	}
-	watch := e.statusWatcher()
+	watch := e.statusWatcher(lis)
 	defer watch.Close()
+	if lis != nil {
+		// LLDP for 30 s on each NIC that is up, and again on one that
+		// comes up; quiet without CAP_NET_RAW (one log line).
+		lis.Start(watch.Notify)
+		defer lis.Close()
+	}
 	// The first frame is drawn before the terminal reports its size: draw
 	// it at the size the size filter will settle on for 0x0 (serial).
 	initial := tui.FallbackSize(os.Getenv)
@@ -143,8 +156,9 @@ func runConsole(ctx context.Context, g globals) error {
 // statusWatcher watches what the home screen's status reads: netlink (or
 // the simulated network in --demo), resolv.conf, and the state dir's
 // state.json, user data record and certificate. What cannot be watched is
-// logged, and the watcher polls every 30 s instead (netwatch.Options).
-func (e *env) statusWatcher() *netwatch.Watcher {
+// logged, and the watcher polls every 30 s instead (netwatch.Options). A
+// link that comes up is passed to lis (nil: no LLDP listener).
+func (e *env) statusWatcher(lis *netconfig.LLDPListener) *netwatch.Watcher {
 	o := netwatch.Options{Log: e.log, Files: []string{
 		filepath.Join(e.g.stateDir, regclient.StateFile),
 		filepath.Join(e.g.stateDir, userdata.RecordFile),
@@ -157,6 +171,9 @@ func (e *env) statusWatcher() *netwatch.Watcher {
 		o.Sources = append(o.Sources, e.demo.net.Changed())
 	} else {
 		o.Netlink = true
+		if lis != nil {
+			o.LinkUp = lis.LinkUp
+		}
 		if rc := e.cfg.Network.ResolvConf; rc != "" {
 			o.Files = append(o.Files, rc)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/config"
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 )
 
@@ -72,6 +73,15 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 
 // apply points every path the console writes into the demo dir and the
 // endpoint at the embedded control plane, whatever the config says.
+// lldp fills in what the demo's LLDP listener would have heard: a switch
+// port with VLAN 100 on eth0, nothing on mgmt0 (eth1 has no carrier, so
+// it was not listened on).
+func (d *demoEnv) lldp(t *netconfig.LLDPTable) {
+	t.Set("eth0", []lldp.Neighbor{{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", PortDescription: "rack 12 node 3",
+		SystemName: "sw-rack12.example", VLAN: 100, TTL: 120}})
+	t.Set("mgmt0", nil)
+}
+
 func (d *demoEnv) apply(c *config.Config) {
 	c.Network.ResolvConf = filepath.Join(d.stateDir, "resolv.conf")
 	c.Network.NetworkdDir = filepath.Join(d.stateDir, "network")

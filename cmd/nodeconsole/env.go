@@ -39,6 +39,10 @@ type env struct {
 	demo        *demoEnv
 	cleanup     []func()
 	logw        lateWriter
+
+	// lldp holds the LLDP neighbours the console hears (nil outside the
+	// console): the status and the Network screen read them.
+	lldp *netconfig.LLDPTable
 }
 
 // registered finishes what a crash left in the state dir (Recover) and
@@ -213,7 +217,7 @@ func (e *env) collector() nodestatus.Collector {
 	}
 	return nodestatus.Collector{
 		NodeID: e.nodeID, Make: e.make_, Model: e.model, Version: version,
-		Endpoint: e.cfg.Site.Endpoint, Net: e.net, State: e.store, Problems: probs,
+		Endpoint: e.cfg.Site.Endpoint, Net: netconfig.WithLLDP(e.net, e.lldp), State: e.store, Problems: probs,
 		UserData: func() (string, string) {
 			rec, err := userdata.LoadRecord(e.g.stateDir)
 			if err != nil {

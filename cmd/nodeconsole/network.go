@@ -88,6 +88,8 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 		}
 		o.DHCP = dhcp
 	}
+	// The console's LLDP listener fills in the neighbours (nil: none).
+	o.Reader = netconfig.WithLLDP(o.Reader, e.lldp)
 	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, Roots: roots}
 	if e.demo != nil {
 		// Every probe runs against the simulated network (DNS, TCP, TLS,
