@@ -21,10 +21,12 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +50,9 @@ const (
 	// txTimeout bounds one transaction's statements (they run without the
 	// caller's cancellation, see Update).
 	txTimeout = 30 * time.Second
+	// defaultPoolSize is the least connections a replica keeps (unless
+	// the URL sets pool_max_conns).
+	defaultPoolSize = 16
 )
 
 // Store is the PostgreSQL store.Store. Close it when done.
@@ -55,9 +60,13 @@ type Store struct {
 	pool *pgxpool.Pool
 	dsn  string
 
+	closed   atomic.Bool
 	mu       sync.Mutex
 	notifier *Notifier
 }
+
+// errClosed answers calls after Close.
+var errClosed = errors.New("controlplane: store is closed")
 
 var _ store.Store = (*Store)(nil)
 
@@ -69,6 +78,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, errors.New("postgres: the database URL is not valid (see --db)")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default, max(4, CPUs), keeps a License waiting for a
+		// connection behind the polls' short transactions.
+		cfg.MaxConns = int32(max(defaultPoolSize, 2*runtime.NumCPU()))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -158,23 +172,47 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // View runs fn in a read-only transaction on one snapshot.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return s.run(ctx, false, fn)
 }
 
 // Update runs fn in a serializable transaction, committed if fn returns
 // nil. When PostgreSQL cannot serialize it with concurrent ones (another
-// replica changed what fn read), the transaction is rolled back and fn runs
-// again from the start; fn must not keep state across runs other than what
-// it resets. Once fn runs, its statements and the commit go on even if ctx
-// is cancelled (as in the SQLite store: a committed Update must not look
-// failed), bounded by txTimeout.
+// replica changed what fn read, or two transactions touched the same index
+// pages), the transaction is rolled back and fn runs again from the start;
+// fn must not keep state across runs other than what it resets. Once fn
+// runs, its statements and the commit go on even if ctx is cancelled (as
+// in the SQLite store: a committed Update must not look failed), bounded
+// by txTimeout.
+//
+// Progress under contention: every Update holds the advisory lock
+// writeLock shared; after exclusiveAfter conflicts in a row an Update
+// takes it exclusively before it begins, so it runs while no other
+// serializable transaction does and cannot conflict again.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}, fn)
+	return s.run(ctx, true, fn)
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
+const (
+	// writeLock is the advisory lock key every Update holds shared, and
+	// a lone one exclusively ("nodeconsole-write").
+	writeLock = 0x6e6f6465636f7772
+	// exclusiveAfter is how many serialization failures in a row make an
+	// Update run alone.
+	exclusiveAfter = 3
+)
+
+// Transaction starts (one round trip each). Updates take writeLock shared
+// in the same round trip, unless they hold it exclusively already.
+const (
+	beginView      = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	beginExclusive = "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE"
+)
+
+var beginUpdate = fmt.Sprintf("%s; SELECT pg_advisory_xact_lock_shared(%d)", beginExclusive, writeLock)
+
+func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.attempt(ctx, opts, fn)
+		err := s.attempt(ctx, write, write && attempt > exclusiveAfter, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
@@ -189,31 +227,64 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 	}
 }
 
-// attempt runs fn once in a transaction.
-func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) (err error) {
+// attempt runs fn once in a transaction; alone holds writeLock
+// exclusively around it.
+func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx) error) (err error) {
+	if s.closed.Load() {
+		return errClosed
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	conn, err := s.pool.Acquire(ctx)
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
+		if s.closed.Load() {
+			return errClosed
+		}
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
-	defer conn.Release()
+	defer pc.Release()
+	conn := pc.Conn()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), txTimeout)
 	defer cancel()
-	ptx, err := conn.BeginTx(sctx, opts)
-	if err != nil {
+	// A connection left in an unknown state (a failed ROLLBACK or unlock)
+	// is closed, which ends its transaction and releases its locks; the
+	// pool then drops it.
+	discard := func() { conn.Close(sctx) }
+	begin := beginView
+	if write {
+		begin = beginUpdate
+	}
+	if alone {
+		if _, err := conn.Exec(sctx, "SELECT pg_advisory_lock($1)", int64(writeLock)); err != nil {
+			discard()
+			return fmt.Errorf("postgres: lock for a lone update: %w", err)
+		}
+		defer func() {
+			if _, err := conn.Exec(sctx, "SELECT pg_advisory_unlock($1)", int64(writeLock)); err != nil {
+				discard()
+			}
+		}()
+		begin = beginExclusive
+	}
+	if _, err := conn.Exec(sctx, begin); err != nil {
+		discard()
 		return fmt.Errorf("postgres: begin transaction: %w", err)
 	}
-	t := &tx{ctx: sctx, tx: ptx}
+	rollback := func() {
+		if _, err := conn.Exec(sctx, "ROLLBACK"); err != nil {
+			discard()
+		}
+	}
+	t := &tx{ctx: sctx, conn: conn}
 	defer func() {
 		if p := recover(); p != nil {
-			ptx.Rollback(sctx)
+			rollback()
 			panic(p)
 		}
 	}()
 	if err := fn(t); err != nil {
-		ptx.Rollback(sctx)
+		rollback()
 		// A serialization failure fn saw but did not pass on (wrapped
 		// into another error, or ignored) still means: run it again.
 		if t.conflict != nil {
@@ -222,11 +293,19 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(store.T
 		return err
 	}
 	if t.conflict != nil {
-		ptx.Rollback(sctx)
+		rollback()
 		return t.conflict
 	}
-	if err := ptx.Commit(sctx); err != nil {
+	tag, err := conn.Exec(sctx, "COMMIT")
+	if err != nil {
+		if !retryable(err) {
+			discard() // not known whether it committed; the connection goes
+		}
 		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		// A statement failed and fn went on without returning its error.
+		return errors.New("postgres: commit: the transaction had failed and was rolled back")
 	}
 	return nil
 }
@@ -238,8 +317,12 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// Close stops the notifier, if any, and closes the connections.
+// Close stops the notifier, if any, and closes the connections. Later
+// calls fail (errClosed).
 func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
 	s.mu.Lock()
 	n := s.notifier
 	s.mu.Unlock()

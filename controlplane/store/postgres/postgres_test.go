@@ -204,6 +204,41 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 	if wins != 1 {
 		t.Errorf("%d claims of a single-use token won, want 1", wins)
 	}
+
+	// A cap checked by counting (write skew without serializability):
+	// many more than the cap try at once, every Update succeeds, exactly
+	// the cap is stored.
+	const cap, tries = 5, 64
+	now := time.Unix(1_800_000_000, 0)
+	var capWG sync.WaitGroup
+	capErrs := make(chan error, tries)
+	for i := range tries {
+		st := []*postgres.Store{a, b}[i%2]
+		capWG.Go(func() {
+			capErrs <- st.Update(ctx, func(tx store.Tx) error {
+				n, err := tx.CountPending(now, "")
+				if err != nil || n >= cap {
+					return err
+				}
+				return tx.PutEnrollment(store.Enrollment{ID: fmt.Sprint("cap-", i), NodeID: fmt.Sprint("node-", i),
+					DeviceCodeHash: fmt.Sprint("dch-", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
+			})
+		})
+	}
+	capWG.Wait()
+	close(capErrs)
+	for err := range capErrs {
+		if err != nil {
+			t.Fatalf("an Update under contention failed: %v", err)
+		}
+	}
+	var pending int
+	if err := a.View(ctx, func(tx store.Tx) (err error) { pending, err = tx.CountPending(now, ""); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if pending != cap {
+		t.Errorf("%d pending enrollments stored against a cap of %d", pending, cap)
+	}
 }
 
 // Replicas starting together migrate once; a schema newer than the binary

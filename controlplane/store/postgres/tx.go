@@ -15,8 +15,8 @@ import (
 
 // tx is a store.Tx on one PostgreSQL transaction.
 type tx struct {
-	ctx context.Context
-	tx  pgx.Tx
+	ctx  context.Context
+	conn *pgx.Conn // inside BEGIN ... COMMIT
 	// conflict is the first serialization failure a statement met: the
 	// transaction is aborted and runs again whatever fn returns.
 	conflict error
@@ -33,7 +33,7 @@ func (t *tx) note(err error) error {
 }
 
 func (t *tx) queryRow(q string, args ...any) pgx.Row {
-	return noteRow{t: t, row: t.tx.QueryRow(t.ctx, q, args...)}
+	return noteRow{t: t, row: t.conn.QueryRow(t.ctx, q, args...)}
 }
 
 type noteRow struct {
@@ -44,7 +44,7 @@ type noteRow struct {
 func (r noteRow) Scan(dest ...any) error { return r.t.note(r.row.Scan(dest...)) }
 
 func (t *tx) exec(q string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(t.ctx, q, args...)
+	tag, err := t.conn.Exec(t.ctx, q, args...)
 	if err != nil {
 		return 0, t.note(err)
 	}
@@ -53,7 +53,7 @@ func (t *tx) exec(q string, args ...any) (int64, error) {
 
 // list runs q and scans every row with scan.
 func list[T any](t *tx, scan func(pgx.Row) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(t.ctx, q, args...)
+	rows, err := t.conn.Query(t.ctx, q, args...)
 	if err != nil {
 		return nil, t.note(err)
 	}
