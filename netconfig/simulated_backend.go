@@ -189,7 +189,7 @@ var (
 // fe80::1 at once, when the link is up with a carrier.
 func (s *Simulated) SetIPv6(ctx context.Context, ifname string, set IPv6Settings) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockChanged()
 	l, err := s.begin(ctx, "SetIPv6", ifname)
 	if err != nil {
 		return err

@@ -61,4 +61,7 @@ func TestSimulatedChanged(t *testing.T) {
 	if err := s.WriteDNS(ctx, []netip.Addr{netip.MustParseAddr("192.0.2.54")}); err != nil || !pending() {
 		t.Errorf("WriteDNS: err %v, no change signalled", err)
 	}
+	if err := s.SetIPv6(ctx, "eth0", IPv6Settings{}); err != nil || !pending() {
+		t.Errorf("SetIPv6: err %v, no change signalled", err)
+	}
 }
