@@ -12,55 +12,93 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned by Tx getters when the record does not exist.
-var ErrNotFound = errors.New("controlplane: not found")
+// Errors every implementation returns (wrapped, so test with errors.Is).
+var (
+	// ErrNotFound is returned by Tx getters when the record does not exist.
+	ErrNotFound = errors.New("controlplane: not found")
+	// ErrConflict is returned by a Put that would give a second record a
+	// value only one may have: an enrollment's DeviceCodeHash, a token's
+	// or API token's Hash, a site's Name.
+	ErrConflict = errors.New("controlplane: conflicts with another record")
+	// ErrClosed is returned by View and Update after Close.
+	ErrClosed = errors.New("controlplane: store is closed")
+)
 
 // Store keeps the control plane's state. Every read and write happens inside
 // a transaction: View for reads, Update for writes, which the store runs one
 // at a time (or as serializable transactions), so that the logic in package
 // controlplane can check a state and change it atomically without knowing
-// the database. An Update whose fn fails or panics leaves nothing behind.
-// Package sqlite is the embedded implementation; every implementation
-// passes storetest.Run.
+// the database. Package sqlite is the embedded implementation; every
+// implementation passes storetest.Run.
 type Store interface {
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction: it sees what committed
+	// before it began, never part of an Update, and cannot write.
 	View(ctx context.Context, fn func(Tx) error) error
-	// Update runs fn in a read-write transaction, committed if fn returns nil.
+	// Update runs fn in a read-write transaction, committed if fn returns
+	// nil. If fn fails or panics (the panic goes on on the caller's
+	// goroutine) nothing it wrote is kept. A store that detects a conflict
+	// between concurrent transactions runs fn again rather than failing,
+	// so fn may run more than once and must keep its effects inside the
+	// transaction (or reset them when it starts).
 	Update(ctx context.Context, fn func(Tx) error) error
-	// Close releases the store.
+	// Close releases the store; later calls get ErrClosed. Closing twice
+	// is not an error.
 	Close() error
 }
 
 // Tx is the set of record operations available inside a transaction.
-// Getters return ErrNotFound for missing records. Put* insert or replace by
-// primary key.
+// Getters return ErrNotFound for missing records; lists of nothing are
+// empty, not an error. Put* insert or replace by primary key (ErrConflict:
+// see there). Delete* of a missing record is not an error. Times keep at
+// least microsecond precision, and a zero time stays zero. Strings sort
+// by byte order.
 type Tx interface {
 	userTx // users.go
 
+	// Enrollment returns the enrollment with that ID.
 	Enrollment(id string) (Enrollment, error)
+	// EnrollmentByDeviceHash returns the enrollment whose device code has
+	// that hash.
 	EnrollmentByDeviceHash(hash string) (Enrollment, error)
 	// EnrollmentByUserCode returns the newest enrollment with that code.
 	EnrollmentByUserCode(code string) (Enrollment, error)
 	// EnrollmentsForNode returns the node's enrollments, newest first.
 	EnrollmentsForNode(nodeID string) ([]Enrollment, error)
+	// PutEnrollment inserts or replaces an enrollment.
 	PutEnrollment(e Enrollment) error
+	// DeleteEnrollmentsForNode deletes every enrollment of the node.
 	DeleteEnrollmentsForNode(nodeID string) error
 
+	// Node returns the node with that ID.
 	Node(id string) (Node, error)
+	// Nodes returns every node sorted by (Name, ID).
 	Nodes() ([]Node, error)
+	// PutNode inserts or replaces a node.
 	PutNode(n Node) error
+	// DeleteNode deletes a node (not its enrollments, certificates or
+	// events).
 	DeleteNode(id string) error
 
+	// Token returns the registration token with that ID.
 	Token(id string) (Token, error)
+	// TokenByHash returns the registration token with that Hash.
 	TokenByHash(hash string) (Token, error)
+	// Tokens returns every registration token, newest first.
 	Tokens() ([]Token, error)
+	// PutToken inserts or replaces a registration token.
 	PutToken(t Token) error
 
+	// Site returns the site with that ID.
 	Site(id string) (Site, error)
+	// Sites returns every site sorted by Name.
 	Sites() ([]Site, error)
+	// PutSite inserts or replaces a site.
 	PutSite(s Site) error
+	// DeleteSite deletes a site.
 	DeleteSite(id string) error
 
+	// AddEvent appends an event; the store gives it an ID larger than
+	// every earlier event's (e.ID is ignored).
 	AddEvent(e Event) error
 	// Events returns up to limit events, newest first.
 	Events(limit int) ([]Event, error)
@@ -69,10 +107,13 @@ type Tx interface {
 	NodeCert(serial string) (NodeCert, error)
 	// NodeCertsForNode returns the node's certificates, newest first.
 	NodeCertsForNode(nodeID string) ([]NodeCert, error)
-	// LiveNodeCerts returns the certificates that are not expired at now.
+	// LiveNodeCerts returns the certificates that are not expired at now
+	// (NotAfter after now), oldest issued first.
 	LiveNodeCerts(now time.Time) ([]NodeCert, error)
+	// PutNodeCert inserts or replaces a certificate record.
 	PutNodeCert(c NodeCert) error
-	// PruneNodeCerts deletes the certificates that expired before t.
+	// PruneNodeCerts deletes the certificates that expired before t and
+	// says how many.
 	PruneNodeCerts(before time.Time) (int64, error)
 
 	// CountPending counts live (pending, not expired at now) enrollments;

@@ -77,22 +77,35 @@ type EventQuery struct {
 // userTx is the part of Tx for users, personal API tokens, sessions and
 // paged lists (embedded in Tx).
 type userTx interface {
+	// User returns the user with that name.
 	User(name string) (User, error)
+	// Users returns every user sorted by Name.
 	Users() ([]User, error)
+	// PutUser inserts or replaces a user.
 	PutUser(u User) error
 	// DeleteUser removes the user with their tokens and sessions.
 	DeleteUser(name string) error
 
+	// APIToken returns the personal API token with that ID.
 	APIToken(id string) (APIToken, error)
+	// APITokenByHash returns the personal API token with that Hash.
 	APITokenByHash(hash string) (APIToken, error)
+	// APITokensForUser returns the user's API tokens, newest first.
 	APITokensForUser(user string) ([]APIToken, error)
+	// PutAPIToken inserts or replaces a personal API token.
 	PutAPIToken(t APIToken) error
+	// DeleteAPIToken deletes a personal API token.
 	DeleteAPIToken(id string) error
 
+	// Session returns the session with that Hash.
 	Session(hash string) (Session, error)
+	// SessionsForUser returns the user's sessions, last seen first.
 	SessionsForUser(user string) ([]Session, error)
+	// PutSession inserts or replaces a session.
 	PutSession(s Session) error
+	// DeleteSession deletes a session.
 	DeleteSession(hash string) error
+	// DeleteSessionsForUser deletes every session of the user.
 	DeleteSessionsForUser(user string) error
 	// DeleteSessionsBefore removes sessions last seen before t (idle).
 	DeleteSessionsBefore(t time.Time) error

@@ -85,9 +85,6 @@ const (
 	walSizeLimit = 32 << 20
 )
 
-// errStoreClosed answers calls after Close.
-var errStoreClosed = errors.New("controlplane: store is closed")
-
 // Open opens (creating if needed) the SQLite database at path in WAL
 // mode and applies pending migrations. path must be a file (":memory:"
 // would give each connection its own database).
@@ -179,7 +176,7 @@ func (s *sqliteStore) do(ctx context.Context, q chan *storeCall, fn func(store.T
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return errStoreClosed
+		return store.ErrClosed
 	}
 	select {
 	case q <- c:
@@ -290,7 +287,7 @@ func (s *sqliteStore) Close() error {
 			for {
 				select {
 				case c := <-q:
-					c.err = errStoreClosed
+					c.err = store.ErrClosed
 					close(c.done)
 				default:
 					break drain

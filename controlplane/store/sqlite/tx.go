@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	driver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -24,6 +27,15 @@ func (t *sqliteTx) query(q int, args ...any) (*sql.Rows, error) {
 
 func (t *sqliteTx) exec(q int, args ...any) error {
 	_, err := t.c.stmt(q).ExecContext(sqliteCtx, args...)
+	return conflict(err)
+}
+
+// conflict marks a UNIQUE constraint failure as store.ErrConflict.
+func conflict(err error) error {
+	var se *driver.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	}
 	return err
 }
 
