@@ -67,6 +67,63 @@ type Config struct {
 	DNS6 []netip.Addr `json:"dns6,omitempty"`
 }
 
+// Describe renders the config on one line, for people and logs:
+// "eth0 static 192.0.2.20/24 gateway 192.0.2.1 dns 192.0.2.53 mtu 9000".
+func (c Config) Describe() string {
+	mtu := ""
+	if c.MTU != 0 {
+		mtu = fmt.Sprintf(" mtu %d", c.MTU)
+	}
+	name := c.Interface
+	if c.VLAN != 0 {
+		name = fmt.Sprintf("%s (VLAN %d on %s)", c.Link(), c.VLAN, c.Interface)
+	}
+	if c.Mode == ModeDHCP {
+		return name + " DHCP" + c.describeIPv6() + mtu
+	}
+	dns := make([]string, len(c.DNS))
+	for i, d := range c.DNS {
+		dns[i] = d.String()
+	}
+	s := fmt.Sprintf("%s static %s", name, c.Address)
+	if c.DefaultRoute {
+		s += fmt.Sprintf(" gateway %s", c.Gateway)
+	} else {
+		s += " (no default route)"
+	}
+	if len(dns) > 0 {
+		s += " dns " + strings.Join(dns, ",")
+	}
+	for _, r := range c.Routes {
+		s += " route " + r.String()
+	}
+	return s + c.describeIPv6() + mtu
+}
+
+// describeIPv6 renders the IPv6 part of Describe: "" when IPv6 is left
+// alone, else " ipv6 MODE" with a static address, gateway and DNS.
+func (c Config) describeIPv6() string {
+	if c.IPv6 == IPv6Unset {
+		return ""
+	}
+	s := " ipv6 " + string(c.IPv6)
+	if c.Address6.IsValid() {
+		s += " " + c.Address6.String()
+	}
+	if c.Gateway6.IsValid() {
+		s += " gateway6 " + c.Gateway6.String()
+	}
+	for i, d := range c.DNS6 {
+		if i == 0 {
+			s += " dns6 "
+		} else {
+			s += ","
+		}
+		s += d.String()
+	}
+	return s
+}
+
 // VLAN ID bounds (802.1Q; 0 and 4095 are reserved).
 const (
 	MinVLAN = 1
@@ -240,6 +297,16 @@ func FieldErrors(err error) []*FieldError {
 	}
 	walk(err)
 	return out
+}
+
+// FieldMessages joins the sentences of the FieldErrors in err, in order,
+// for one line of output.
+func FieldMessages(err error) string {
+	var msgs []string
+	for _, fe := range FieldErrors(err) {
+		msgs = append(msgs, fe.Message)
+	}
+	return strings.Join(msgs, " ")
 }
 
 // fieldErrors collects FieldErrors.

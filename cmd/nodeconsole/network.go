@@ -326,7 +326,7 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	if saved == nil {
 		w("Saved", "none")
 	} else {
-		w("Saved", describeConfig(*saved))
+		w("Saved", saved.Describe())
 	}
 	if n := netconfig.ShadowedNotice(doc.ShadowedBy); n != "" {
 		w("Warning", n)
@@ -380,62 +380,6 @@ func ipv6Mode(e *env, saved *netconfig.Config, name string) netconfig.IPv6Mode {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// describeConfig renders a config on one line.
-func describeConfig(c netconfig.Config) string {
-	mtu := ""
-	if c.MTU != 0 {
-		mtu = fmt.Sprintf(" mtu %d", c.MTU)
-	}
-	name := c.Interface
-	if c.VLAN != 0 {
-		name = fmt.Sprintf("%s (VLAN %d on %s)", c.Link(), c.VLAN, c.Interface)
-	}
-	if c.Mode == netconfig.ModeDHCP {
-		return name + " DHCP" + describeIPv6(c) + mtu
-	}
-	dns := make([]string, len(c.DNS))
-	for i, d := range c.DNS {
-		dns[i] = d.String()
-	}
-	s := fmt.Sprintf("%s static %s", name, c.Address)
-	if c.DefaultRoute {
-		s += fmt.Sprintf(" gateway %s", c.Gateway)
-	} else {
-		s += " (no default route)"
-	}
-	if len(dns) > 0 {
-		s += " dns " + strings.Join(dns, ",")
-	}
-	for _, r := range c.Routes {
-		s += " route " + r.String()
-	}
-	return s + describeIPv6(c) + mtu
-}
-
-// describeIPv6 renders the IPv6 part of describeConfig: "" when IPv6 is
-// left alone, else " ipv6 MODE" with a static address, gateway and DNS.
-func describeIPv6(c netconfig.Config) string {
-	if c.IPv6 == netconfig.IPv6Unset {
-		return ""
-	}
-	s := " ipv6 " + string(c.IPv6)
-	if c.Address6.IsValid() {
-		s += " " + c.Address6.String()
-	}
-	if c.Gateway6.IsValid() {
-		s += " gateway6 " + c.Gateway6.String()
-	}
-	for i, d := range c.DNS6 {
-		if i == 0 {
-			s += " dns6 "
-		} else {
-			s += ","
-		}
-		s += d.String()
 	}
 	return s
 }
@@ -528,7 +472,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 		err = m.Validate(ctx, cfg)
 	}
 	if netconfig.IsInvalid(err) {
-		msgs := fieldMessages(err)
+		msgs := netconfig.FieldMessages(err)
 		e.log.Info("network set refused", "audit", true, "reason", msgs)
 		return usagef("network set: %s", msgs)
 	}
@@ -544,7 +488,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 func tryConfig(ctx context.Context, e *env, m *netconfig.Manager, st netconfig.Status, cfg netconfig.Config, try time.Duration,
 	stdin io.Reader, stdout io.Writer, op string) error {
 	fmt.Fprintln(stdout, strings.Join(netconfig.PreviewChanges(st, cfg).Lines(), "\n"))
-	e.log.Info("network apply", "audit", true, "config", describeConfig(cfg), "try", try.String())
+	e.log.Info("network apply", "audit", true, "config", cfg.Describe(), "try", try.String())
 	report := func(r netconfig.Result) { fmt.Fprintln(stdout, r.String()) }
 
 	t, err := m.Apply(ctx, cfg)
@@ -602,15 +546,6 @@ func tryConfig(ctx context.Context, e *env, m *netconfig.Manager, st netconfig.S
 	return errors.New(op + ": not kept; the previous settings were restored")
 }
 
-// fieldMessages joins the sentences of the validation errors in err.
-func fieldMessages(err error) string {
-	var msgs []string
-	for _, fe := range netconfig.FieldErrors(err) {
-		msgs = append(msgs, fe.Message)
-	}
-	return strings.Join(msgs, " ")
-}
-
 func netErrString(err error) string {
 	if err == nil {
 		return ""
@@ -639,7 +574,7 @@ func netApply(ctx context.Context, g globals, args []string, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("network apply: %w", err)
 	}
-	e.log.Info("network apply saved", "audit", true, "config", describeConfig(cfg))
-	fmt.Fprintln(stdout, "Applied the saved settings: "+describeConfig(cfg))
+	e.log.Info("network apply saved", "audit", true, "config", cfg.Describe())
+	fmt.Fprintln(stdout, "Applied the saved settings: "+cfg.Describe())
 	return nil
 }

@@ -61,7 +61,7 @@ func netHistory(ctx context.Context, g globals, args []string, stdout, stderr io
 		if h.N == 1 {
 			current = " (current)"
 		}
-		fmt.Fprintf(stdout, "%d  %s  %s%s\n   %s\n", h.N, h.Time.UTC().Format(time.RFC3339), describeConfig(h.Config), current, strings.Join(h.Changes, "; "))
+		fmt.Fprintf(stdout, "%d  %s  %s%s\n   %s\n", h.N, h.Time.UTC().Format(time.RFC3339), h.Config.Describe(), current, strings.Join(h.Changes, "; "))
 	}
 	return nil
 }
@@ -118,9 +118,9 @@ func netRestore(ctx context.Context, g globals, args []string, stdin io.Reader, 
 		return fmt.Errorf("network restore: %w", err)
 	}
 	if err := cfg.Validate(st); err != nil {
-		return usagef("network restore: entry %d no longer fits this node: %s", n, fieldMessages(err))
+		return usagef("network restore: entry %d no longer fits this node: %s", n, netconfig.FieldMessages(err))
 	}
-	e.log.Info("network restore", "audit", true, "entry", n, "config", describeConfig(cfg))
+	e.log.Info("network restore", "audit", true, "entry", n, "config", cfg.Describe())
 	fmt.Fprintf(stdout, "Restoring entry %d, kept %s.\n", n, hist[n-1].Time.UTC().Format(time.RFC3339))
 	return tryConfig(ctx, e, m, st, cfg, *try, stdin, stdout, "network restore")
 }

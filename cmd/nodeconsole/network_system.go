@@ -55,7 +55,7 @@ func netNTP(ctx context.Context, g globals, args []string, stdout, stderr io.Wri
 	}
 	servers, err := netconfig.ParseNTPServers(args[0])
 	if err != nil {
-		return usagef("network ntp: %s", fieldMessages(err))
+		return usagef("network ntp: %s", netconfig.FieldMessages(err))
 	}
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
 	if err != nil {

@@ -173,7 +173,7 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 			fmt.Fprintf(stdout, "Would write %s.\n", filepath.Join(g.configDropInDir(), userdata.DropInName))
 		}
 		if netCfg != nil {
-			fmt.Fprintf(stdout, "Would apply the network settings %s, and keep them if the control plane answers.\n", describeConfig(*netCfg))
+			fmt.Fprintf(stdout, "Would apply the network settings %s, and keep them if the control plane answers.\n", netCfg.Describe())
 		}
 		if rec.Applied != nil {
 			fmt.Fprintf(stdout, "It would replace the user data from %s applied at %s.\n", rec.Applied.Source, rec.Applied.Time.Local().Format("2006-01-02 15:04"))
@@ -255,8 +255,8 @@ func (e *env) userdataNetwork(ctx context.Context, cfg netconfig.Config, stdout 
 	if err != nil {
 		return "not applied: " + oneLine(err), false, fmt.Errorf("userdata apply: network settings not applied: %w", err)
 	}
-	e.log.Info("network apply", "audit", true, "config", describeConfig(cfg), "from", "user data")
-	fmt.Fprintln(stdout, "Network settings: "+describeConfig(cfg))
+	e.log.Info("network apply", "audit", true, "config", cfg.Describe(), "from", "user data")
+	fmt.Fprintln(stdout, "Network settings: "+cfg.Describe())
 	t, err := m.Apply(ctx, cfg)
 	if err != nil {
 		return "not applied: " + oneLine(err), false, fmt.Errorf("userdata apply: network settings not applied (the previous ones stay): %w", err)
@@ -287,7 +287,7 @@ func (e *env) userdataNetwork(ctx context.Context, cfg netconfig.Config, stdout 
 		}
 		e.log.Info("network confirm", "audit", true, "interface", cfg.Interface, "from", "user data")
 		fmt.Fprintf(stdout, "Kept and saved: %s.\n", what)
-		return "kept: " + describeConfig(cfg), true, nil
+		return "kept: " + cfg.Describe(), true, nil
 	}
 	why := "the control plane did not answer"
 	if want == "gateway" {
@@ -306,7 +306,7 @@ func (e *env) userdataNetwork(ctx context.Context, cfg netconfig.Config, stdout 
 			fmt.Errorf("userdata apply: network settings not kept (%s); restoring the previous settings failed: %w", why, rerr)
 	}
 	fmt.Fprintln(stdout, "Not kept; the previous settings were restored.")
-	return fmt.Sprintf("%s not kept (%s); the previous settings were restored", describeConfig(cfg), why), false,
+	return fmt.Sprintf("%s not kept (%s); the previous settings were restored", cfg.Describe(), why), false,
 		fmt.Errorf("userdata apply: network settings not kept (%s); the previous settings were restored, the other settings were applied", why)
 }
 

@@ -24,12 +24,13 @@ func (m *Model) loadCmd() tea.Cmd {
 	}
 }
 
-// startPreview reads the current status (a tea.Cmd) and shows "current → new".
-func (m *Model) startPreview() tea.Cmd {
+// startPreview previews cfg: it reads the current status (a tea.Cmd) and
+// shows "current → new".
+func (m *Model) startPreview(cfg netconfig.Config) tea.Cmd {
 	m.gen++
-	m.phase, m.scroll = phasePreview, 0
+	m.phase, m.scroll, m.cfg = phasePreview, 0, cfg
 	m.preview, m.previewErr = netconfig.Preview{}, ""
-	mgr, cfg, timeout, gen := m.d.Manager, m.form.cfg, m.d.Timeout, m.gen
+	mgr, timeout, gen := m.d.Manager, m.d.Timeout, m.gen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -43,7 +44,7 @@ func (m *Model) apply() tea.Cmd {
 	m.gen++
 	m.phase = phaseApplying
 	m.trial, m.results, m.checks, m.expired, m.outcome, m.outErr, m.applyErr = nil, nil, nil, false, "", nil, ""
-	mgr, cfg, gen, timeout := m.d.Manager, m.form.cfg, m.gen, m.d.Timeout
+	mgr, cfg, gen, timeout := m.d.Manager, m.cfg, m.gen, m.d.Timeout
 	return tea.Batch(ui.Audit("network apply", cfgAttrs(cfg)...), func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()

@@ -157,6 +157,13 @@ func TestGolden(t *testing.T) {
 			d.Send(uitest.Typed("198.51.100.128/25@203.0.113.1")...)
 			d.Keys("tab", "tab", "enter") // past Add route, on Preview and apply
 		}, []string{"20, link mgmt0.20 will be created", "MTU           1500 ", "9000", "198.51.100.128/25 via 203.0.113.1 added"}},
+		// One change kept, then "Restore a previous setup".
+		{"history", func(d *uitest.Driver) {
+			d.Keys("enter") // eth0
+			fill(d, "192.0.2.20/24")
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter") // to Apply, preview, apply
+			d.Keys("y", "enter", "h")                                     // keep, back to the list, history
+		}, []string{"Restore a previous setup", "2025-01-02 03:04  eth0 static 192.0.2.20/24", "Changed: first saved settings"}},
 		// eth1 has no carrier: the checks fail and Revert is selected.
 		{"trial_failed", func(d *uitest.Driver) {
 			d.Keys("2")

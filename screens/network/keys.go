@@ -12,6 +12,7 @@ type keyMap struct {
 	nav ui.NavKeys
 
 	Refresh key.Binding // interface list: read the status again
+	History key.Binding // interface list: restore a previous setup
 
 	FieldNext key.Binding // form: next field
 	FieldPrev key.Binding // form: previous field
@@ -45,6 +46,7 @@ func newKeyMap(st *ui.Styles) keyMap {
 	return keyMap{
 		nav:         nav,
 		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		History:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "restore a previous setup")),
 		FieldNext:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
 		FieldPrev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
 		Toggle:      key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),
@@ -67,7 +69,12 @@ func (m *Model) ShortHelp() []key.Binding {
 	k := m.keys
 	switch m.phase {
 	case phaseList:
-		return []key.Binding{k.nav.Down, k.nav.Select, k.Refresh, k.nav.Back}
+		return []key.Binding{k.nav.Down, k.nav.Select, k.History, k.Refresh, k.nav.Back}
+	case phaseHistory:
+		if len(m.history) == 0 {
+			return []key.Binding{k.nav.Back}
+		}
+		return []key.Binding{k.nav.Down, withHelp(k.nav.Select, "restore"), k.nav.Back}
 	case phaseForm:
 		if m.askDiscard {
 			return []key.Binding{k.Yes, k.No}

@@ -60,6 +60,7 @@ const (
 	phaseTrial                 // checks and "Keep these settings?"
 	phaseDeciding              // Confirm or Revert running
 	phaseDone                  // kept or restored
+	phaseHistory               // "Restore a previous setup": the kept settings
 )
 
 // Model is the Network settings screen.
@@ -77,8 +78,17 @@ type Model struct {
 	form       form
 	askDiscard bool
 
+	// cfg is what is previewed and applied: the form's, or a kept one
+	// being restored (restoring is then its entry number, from 1).
+	cfg        netconfig.Config
+	restoring  int
 	preview    netconfig.Preview
 	previewErr string
+
+	history  []netconfig.HistoryEntry // nil while reading
+	histMenu ui.Menu
+	histErr  string // the history could not be read
+	histMsg  string // why the entry chosen cannot be restored
 
 	gen      int // moves per read, preview and apply; stale messages are dropped
 	trial    *netconfig.Trial

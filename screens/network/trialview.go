@@ -25,7 +25,10 @@ func (m *Model) page() (page, bool) {
 
 func (m *Model) previewPage() page {
 	st := m.st
-	p := page{head: []string{st.Title.Render(" Preview: " + m.form.cfg.Link())}}
+	p := page{head: []string{st.Title.Render(" Preview: " + m.cfg.Link())}}
+	if m.restoring > 0 && m.restoring <= len(m.history) {
+		p.head = append(p.head, st.Muted.Render(fmt.Sprintf(" Restoring entry %d, kept %s", m.restoring, keptAt(m.history[m.restoring-1].Time))))
+	}
 	if m.previewErr != "" {
 		p.body = append(append([]string{""}, wrap(m.previewErr, m.width, " ")...), "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.nav.Back, "back to the form"))))
 		return p

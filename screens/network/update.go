@@ -19,6 +19,7 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.menu.SetWidth(msg.Width)
+		m.histMenu.SetWidth(msg.Width)
 		for i, ifc := range m.status.Interfaces {
 			if i < len(m.menu.Items) {
 				m.menu.Items[i].Label = m.ifaceRow(ifc) // the columns follow the width
@@ -59,6 +60,8 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		return m, m.tick()
 	case outcomeMsg:
 		return m, m.onOutcome(msg)
+	case historyMsg:
+		return m, m.onHistory(msg)
 	case tea.KeyPressMsg:
 		return m, m.onKey(msg)
 	case tea.PasteMsg:
@@ -124,9 +127,15 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.listKey(k)
 	case phaseForm:
 		return m.formKey(k)
+	case phaseHistory:
+		return m.historyKey(k)
 	case phasePreview:
 		switch {
+		case key.Matches(k, m.keys.nav.Back) && m.restoring > 0:
+			m.gen++
+			m.phase = phaseHistory
 		case key.Matches(k, m.keys.nav.Back):
+			m.gen++
 			m.phase = phaseForm
 		case key.Matches(k, m.keys.Apply) && m.previewErr == "" && m.preview.Interface != "":
 			return m.apply()
@@ -157,6 +166,9 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Refresh):
 		m.listMsg = ""
 		return m.loadCmd()
+	case key.Matches(k, m.keys.History):
+		m.listMsg = ""
+		return m.historyCmd()
 	}
 	var cmd tea.Cmd
 	m.menu, cmd = m.menu.Update(k)
@@ -213,7 +225,8 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 		if !f.valid() {
 			return nil
 		}
-		return m.startPreview()
+		m.restoring = 0
+		return m.startPreview(f.cfg)
 	case key.Matches(k, m.keys.Enter):
 		return f.next()
 	}
@@ -223,6 +236,11 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if msg.gen != m.gen || m.phase != phaseApplying {
 		return nil
+	}
+	if msg.err != nil && m.restoring > 0 {
+		m.phase = phaseHistory
+		m.histMsg = "Not applied: " + msg.err.Error()
+		return ui.Error("The settings were not applied; nothing changed.", msg.err)
 	}
 	if msg.err != nil {
 		m.phase = phaseForm

@@ -27,8 +27,10 @@ func (m *Model) View() string {
 		lines, focus = m.listView()
 	case phaseForm:
 		lines, focus = m.formView()
+	case phaseHistory:
+		lines, focus = m.historyView()
 	case phaseApplying:
-		lines = []string{m.st.Title.Render(" Applying to " + m.form.cfg.Link() + m.st.Glyphs.Ellipsis)}
+		lines = []string{m.st.Title.Render(" Applying to " + m.cfg.Link() + m.st.Glyphs.Ellipsis)}
 	default:
 		if p, ok := m.page(); ok {
 			return m.fitPage(p)
@@ -125,6 +127,7 @@ func (m *Model) listView() ([]string, int) {
 	lines = append(lines, " "+st.Label.Render("Default route ")+gw)
 	lines = append(lines, " "+st.Label.Render("DNS           ")+orNone(joinAddrs(m.status)))
 	lines = append(lines, st.Muted.Render(" "+st.Glyphs.Default+" carries the default route"))
+	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(m.keys.History)))
 	if m.listMsg != "" {
 		lines = append(lines, "")
 		lines = append(lines, wrap(st.Warn.Render(m.listMsg), m.width, " ")...)
