@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
@@ -233,7 +234,7 @@ func Open(opts Options) (*Server, error) {
 		lookups:      newLimiter(limits.LookupPerPrincipal),
 	}
 	if s.notify == nil {
-		s.notify = newLocalNotifier()
+		s.notify = notify.NewHub()
 	}
 	var err error
 	if s.ca, err = loadOrCreateCA(opts.DataDir, s.now()); err != nil {

@@ -7,27 +7,27 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 )
 
 // channel is the LISTEN/NOTIFY channel of enrollment changes.
 const channel = "nodeconsole_enrollments"
 
-// Notifier is a controlplane.Notifier (that package's interface) shared by every replica on the
+// Notifier is a controlplane.Notifier shared by every replica on the
 // database: Publish wakes this replica's subscribers at once and tells the
 // others with NOTIFY; a connection of its own LISTENs and wakes the
 // subscribers here of what other replicas publish. After a lost connection
 // it connects and LISTENs again, then wakes every subscriber to re-check
 // (a change meanwhile would otherwise be missed).
 type Notifier struct {
-	s    *Store
-	id   string // this replica's mark on its notifications
-	log  *slog.Logger
-	mu   sync.Mutex
-	subs map[string]map[*chan struct{}]struct{}
+	s   *Store
+	id  string // this replica's mark on its notifications
+	log *slog.Logger
+	hub *notify.Hub // this replica's subscribers
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -47,8 +47,7 @@ func (s *Store) Notifier(ctx context.Context, log *slog.Logger) (*Notifier, erro
 	}
 	id := make([]byte, 8)
 	rand.Read(id)
-	n := &Notifier{s: s, id: hex.EncodeToString(id), log: log, subs: make(map[string]map[*chan struct{}]struct{}),
-		done: make(chan struct{})}
+	n := &Notifier{s: s, id: hex.EncodeToString(id), log: log, hub: notify.NewHub(), done: make(chan struct{})}
 	conn, err := n.listen(ctx)
 	if err != nil {
 		return nil, err
@@ -103,7 +102,7 @@ func (n *Notifier) run(ctx context.Context, conn *pgx.Conn) {
 		}
 		backoff = 100 * time.Millisecond
 		n.log.Info("notification connection restored; every held poll re-checks")
-		n.wakeAll()
+		n.hub.PublishAll()
 	}
 }
 
@@ -116,7 +115,7 @@ func (n *Notifier) receive(ctx context.Context, conn *pgx.Conn) error {
 		}
 		from, key, ok := strings.Cut(msg.Payload, " ")
 		if ok && from != n.id {
-			n.wake(key)
+			n.hub.Publish(key)
 		}
 	}
 }
@@ -124,59 +123,18 @@ func (n *Notifier) receive(ctx context.Context, conn *pgx.Conn) error {
 // Subscribe returns a channel closed at the next Publish(key) on any
 // replica (or after a lost connection), and a function to call when no
 // longer waiting.
-func (n *Notifier) Subscribe(key string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	p := &ch
-	n.mu.Lock()
-	if n.subs[key] == nil {
-		n.subs[key] = make(map[*chan struct{}]struct{})
-	}
-	n.subs[key][p] = struct{}{}
-	n.mu.Unlock()
-	return ch, func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if m, ok := n.subs[key]; ok {
-			delete(m, p)
-			if len(m) == 0 {
-				delete(n.subs, key)
-			}
-		}
-	}
-}
+func (n *Notifier) Subscribe(key string) (<-chan struct{}, func()) { return n.hub.Subscribe(key) }
 
 // Publish wakes the subscribers of key here and on every other replica.
 // The NOTIFY failing (the database away) is logged: the other replicas'
 // polls then see the change when they time out and the node polls again.
 func (n *Notifier) Publish(key string) {
-	n.wake(key)
+	n.hub.Publish(key)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := n.s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", channel, n.id+" "+key); err != nil {
 		n.log.Warn("notify other replicas", "err", err)
 	}
-}
-
-// wake closes the channels of key's subscribers.
-func (n *Notifier) wake(key string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for p := range n.subs[key] {
-		close(*p)
-	}
-	delete(n.subs, key)
-}
-
-// wakeAll closes every subscriber's channel.
-func (n *Notifier) wakeAll() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, m := range n.subs {
-		for p := range m {
-			close(*p)
-		}
-	}
-	clear(n.subs)
 }
 
 // close stops listening.
