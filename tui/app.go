@@ -513,13 +513,78 @@ func (a *App) footer(w int) string {
 		}
 		return strings.Join(lines, "\n")
 	}
-	a.help.SetWidth(w - 1)
-	hints := a.top().ShortHelp()
+	var tail []key.Binding
 	if !a.capturing() {
 		// In a text field ? is text, so it is not offered as help.
-		hints = append(hints, a.keys.Help)
+		tail = []key.Binding{a.keys.Help}
 	}
-	return ansi.Truncate(" "+a.help.ShortHelpView(hints), w, "")
+	return ansi.Truncate(" "+a.shortHelp(a.top().ShortHelp(), tail, w-1), w, "")
+}
+
+// shortHelp is the hints in at most w cells, then tail ("? help"). When
+// they do not all fit, the movement keys give way first (arrows and tab:
+// what an operator tries anyway; those that fit stay), then hints from the
+// end, marked with an ellipsis; tail stays, since the full help lists everything. A hint is
+// shown whole or not at all.
+func (a *App) shortHelp(hints, tail []key.Binding, w int) string {
+	a.help.SetWidth(0) // no limit: the cutting is done here
+	view := func(bs []key.Binding) string { return a.help.ShortHelpView(bs) }
+	if v := view(append(slices.Clip(hints), tail...)); lipgloss.Width(v) <= w {
+		return v
+	}
+	// Without the movement keys, then each of them back in its place
+	// while it fits.
+	keep := make([]bool, len(hints))
+	pick := func() []key.Binding {
+		var out []key.Binding
+		for i, b := range hints {
+			if keep[i] {
+				out = append(out, b)
+			}
+		}
+		return append(out, tail...)
+	}
+	for i, b := range hints {
+		keep[i] = !isMovement(b)
+	}
+	if v := view(pick()); lipgloss.Width(v) <= w {
+		for i, b := range hints {
+			if isMovement(b) {
+				keep[i] = true
+				if lipgloss.Width(view(pick())) > w {
+					keep[i] = false
+				}
+			}
+		}
+		return view(pick())
+	}
+	hints = slices.DeleteFunc(slices.Clone(hints), isMovement)
+	sep := a.help.Styles.ShortSeparator.Inline(true).Render(a.help.ShortSeparator)
+	more := a.help.Styles.Ellipsis.Inline(true).Render(a.help.Ellipsis)
+	end := view(tail)
+	if end != "" {
+		end = sep + end
+	}
+	for n := len(hints) - 1; n > 0; n-- {
+		if v := view(hints[:n]) + sep + more + end; lipgloss.Width(v) <= w {
+			return v
+		}
+	}
+	return more + end
+}
+
+// movementKeys are keys that move focus or a choice: arrows, tab, paging,
+// and the vi letters that go with an arrow.
+var movementKeys = []string{"up", "down", "left", "right", "tab", "shift+tab", "pgup", "pgdown", "home", "end", "j", "k", "h", "l"}
+
+// isMovement reports whether b moves focus or a choice: every key of it
+// does, and not by a letter alone ("h restore" is not movement).
+func isMovement(b key.Binding) bool {
+	ks := b.Keys()
+	letter := func(k string) bool { return len(k) == 1 }
+	moves := func(k string) bool { return slices.Contains(movementKeys, k) }
+	return slices.ContainsFunc(ks, func(k string) bool { return !letter(k) }) &&
+		!slices.ContainsFunc(ks, func(k string) bool { return !moves(k) })
 }
 
 func (a *App) globalHelp() []key.Binding {
