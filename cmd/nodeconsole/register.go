@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mdp/qrterminal/v3"
 	"golang.org/x/term"
 
 	"github.com/nodeconsole/nodeconsole/config"
@@ -181,7 +180,7 @@ func waitForActivation(ctx context.Context, e *env, r *regclient.Registrar, time
 		if err != nil {
 			return fmt.Errorf("register: %s", oneLine(err))
 		}
-		printCode(stdout, p, e.cfg.Site.RegistrationURL, r.PairingKey != "")
+		printCode(stdout, p, e.cfg.Site.RegistrationURL, r.PairingKey != "", e.g.ascii)
 		for {
 			out, err := r.Next(ctx)
 			if err != nil {
@@ -216,7 +215,7 @@ func waitForActivation(ctx context.Context, e *env, r *regclient.Registrar, time
 }
 
 // printCode shows the code, the URLs, and a QR code on a terminal.
-func printCode(w io.Writer, p regclient.PendingCode, registrationURL string, pairingKey bool) {
+func printCode(w io.Writer, p regclient.PendingCode, registrationURL string, pairingKey, ascii bool) {
 	switch {
 	case p.Redelivered:
 		fmt.Fprintln(w, "The control plane had already approved this node's key; fetching its certificate again...")
@@ -243,12 +242,7 @@ func printCode(w io.Writer, p regclient.PendingCode, registrationURL string, pai
 	}
 	fmt.Fprintf(w, "Expires at:      %s\n", p.ExpiresAt.Local().Format("15:04:05"))
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && qr != "" {
-		// Never qrterminal.Generate: it queries the terminal and blocks.
-		qrterminal.GenerateWithConfig(qr, qrterminal.Config{
-			Level: qrterminal.L, Writer: w, HalfBlocks: true, QuietZone: 1,
-			BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK,
-			WhiteChar: qrterminal.WHITE_WHITE, BlackWhiteChar: qrterminal.BLACK_WHITE,
-		})
+		printQR(f, qr, ascii)
 	}
 	fmt.Fprintln(w, "Waiting for activation...")
 }

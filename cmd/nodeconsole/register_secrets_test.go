@@ -121,12 +121,12 @@ func TestRegisterPrintsFingerprintKeepsPairingKeySecret(t *testing.T) {
 // never worded as an admin having pre-added the node.
 func TestPrintCodeRedelivery(t *testing.T) {
 	var b bytes.Buffer
-	printCode(&b, regclient.PendingCode{Approved: true, Redelivered: true}, "", false)
+	printCode(&b, regclient.PendingCode{Approved: true, Redelivered: true}, "", false, false)
 	if strings.Contains(b.String(), "admin") || !strings.Contains(b.String(), "already approved") {
 		t.Errorf("redelivery says %q", b.String())
 	}
 	b.Reset()
-	printCode(&b, regclient.PendingCode{Approved: true}, "", true)
+	printCode(&b, regclient.PendingCode{Approved: true}, "", true, false)
 	if !strings.Contains(b.String(), "pairing key") {
 		t.Errorf("approval with a pairing key says %q", b.String())
 	}
