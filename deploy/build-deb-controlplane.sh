@@ -24,10 +24,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/controlplane-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 pkg=$work/pkg
 
-# put SRC DEST MODE: install a file with @VERSION@, @ARCH@, @INSTALLED_SIZE@ filled in.
+CHANGELOG_DATE=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
+
+# put SRC DEST MODE: install a file with @VERSION@, @ARCH@, @DATE@, @INSTALLED_SIZE@ filled in.
 put() {
 	mkdir -p "$(dirname "$2")"
-	sed -e "s/@VERSION@/$VERSION/g" -e "s/@ARCH@/$ARCH/g" -e "s/@INSTALLED_SIZE@/${INSTALLED_SIZE:-0}/g" "$1" >"$2"
+	sed -e "s/@VERSION@/$VERSION/g" -e "s/@ARCH@/$ARCH/g" -e "s/@DATE@/$CHANGELOG_DATE/g" \
+		-e "s/@INSTALLED_SIZE@/${INSTALLED_SIZE:-0}/g" "$1" >"$2"
 	chmod "$3" "$2"
 }
 
@@ -45,6 +48,11 @@ put "$src/controlplane.env" "$pkg/etc/controlplane/controlplane.env" 0644
 doc=$pkg/usr/share/doc/controlplane
 install -D -m 0644 "$root/docs/operations.md" "$doc/operations.md"
 install -m 0644 "$here/debian/copyright" "$doc/copyright"
+# A native package: the changelog is changelog.gz, in Debian's format.
+put "$src/changelog" "$work/changelog" 0644
+gzip -9n <"$work/changelog" >"$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
+install -D -m 0644 "$src/lintian-overrides" "$pkg/usr/share/lintian/overrides/controlplane"
 
 mkdir -p "$pkg/DEBIAN"
 INSTALLED_SIZE=$(du -sk --apparent-size "$pkg" | cut -f1)

@@ -20,6 +20,8 @@ var cpWantFiles = map[string]string{
 	"./etc/controlplane/controlplane.env":           "-rw-r--r--",
 	"./usr/share/doc/controlplane/operations.md":    "-rw-r--r--",
 	"./usr/share/doc/controlplane/copyright":        "-rw-r--r--",
+	"./usr/share/doc/controlplane/changelog.gz":     "-rw-r--r--",
+	"./usr/share/lintian/overrides/controlplane":    "-rw-r--r--",
 }
 
 // cpInstallScript installs the control plane's package in a throwaway
