@@ -65,9 +65,6 @@ type Store struct {
 	notifier *Notifier
 }
 
-// errClosed answers calls after Close.
-var errClosed = errors.New("controlplane: store is closed")
-
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -231,7 +228,7 @@ func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) er
 // exclusively around it.
 func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx) error) (err error) {
 	if s.closed.Load() {
-		return errClosed
+		return store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -239,7 +236,7 @@ func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if s.closed.Load() {
-			return errClosed
+			return store.ErrClosed
 		}
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
@@ -318,7 +315,7 @@ func retryable(err error) bool {
 }
 
 // Close stops the notifier, if any, and closes the connections. Later
-// calls fail (errClosed).
+// calls fail (store.ErrClosed).
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/storetest"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -347,4 +348,16 @@ func TestNotifierAcrossReplicas(t *testing.T) {
 		<-ch
 		done()
 	}
+}
+
+// TestConformance: the PostgreSQL store passes the store suite, each case
+// on a database of its own.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		st, err := postgres.Open(context.Background(), testenv.Postgres(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
@@ -46,9 +47,19 @@ func (r noteRow) Scan(dest ...any) error { return r.t.note(r.row.Scan(dest...)) 
 func (t *tx) exec(q string, args ...any) (int64, error) {
 	tag, err := t.conn.Exec(t.ctx, q, args...)
 	if err != nil {
-		return 0, t.note(err)
+		return 0, conflict(t.note(err))
 	}
 	return tag.RowsAffected(), nil
+}
+
+// conflict marks a unique violation (another record has that value) as
+// store.ErrConflict.
+func conflict(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	}
+	return err
 }
 
 // list runs q and scans every row with scan.
