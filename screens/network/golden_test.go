@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/screens/network"
 	"github.com/nodeconsole/nodeconsole/tui"
@@ -50,7 +51,7 @@ func demoConsole(t *testing.T, p ui.Profile, tick func(time.Duration, func(time.
 	clock := &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 	dir := t.TempDir()
 	mgr, err := netconfig.NewManager(netconfig.Options{
-		Backend: sim, Reader: sim, DHCP: netconfig.DHCPHook(sim.DHCP), StateDir: dir, NetworkdDir: dir + "/network",
+		Backend: sim, Reader: netconfig.WithLLDP(sim, heard()), DHCP: netconfig.DHCPHook(sim.DHCP), StateDir: dir, NetworkdDir: dir + "/network",
 		Now: clock.Now, After: func(time.Duration) <-chan time.Time { return nil },
 	})
 	if err != nil {
@@ -59,6 +60,15 @@ func demoConsole(t *testing.T, p ui.Profile, tick func(time.Duration, func(time.
 	st := uitest.Styles(p)
 	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second, Tick: tick, Park: park})
 	return tui.New(tui.Options{Styles: st, Home: scr, Node: "edge-0123456789abcdef0123456789abcdef"}), sim, mgr, clock
+}
+
+// heard is what the console's LLDP listener (a fake here) heard: a switch
+// on eth0, nothing on eth1; mgmt0 was not listened on.
+func heard() *netconfig.LLDPTable {
+	t := &netconfig.LLDPTable{}
+	t.Set("eth0", []lldp.Neighbor{{ChassisID: "52:54:00:aa:bb:cc", PortID: "Gi1/0/12", SystemName: "sw-core-1", VLAN: 20, TTL: 120}})
+	t.Set("eth1", nil)
+	return t
 }
 
 // drivenConsole is demoConsole in a uitest.Driver at w x h, started.
@@ -118,7 +128,7 @@ func TestGolden(t *testing.T) {
 		prep func(d *uitest.Driver)
 		want []string
 	}{
-		{"list", func(*uitest.Driver) {}, []string{"eth0", "* default", "Default route"}},
+		{"list", func(*uitest.Driver) {}, []string{"eth0", "* default", "Default route", "switch sw-core-1 port Gi1/0/12 VLAN 20", "LLDP: no switch heard"}},
 		{"form_errors", func(d *uitest.Driver) {
 			d.Keys("enter") // eth0, where the cursor starts
 			fill(d, "192.0.2.255/24")

@@ -50,7 +50,8 @@ type harnessOpts struct {
 	profile    ui.Profile
 	tryTimeout time.Duration
 	stateDir   string
-	endpoint   string // Deps.Endpoint
+	endpoint   string               // Deps.Endpoint
+	lldp       *netconfig.LLDPTable // what the LLDP listener heard (nil: none)
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -64,7 +65,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h := &harness{t: t, sim: netconfig.NewSimulated(), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
 		expire: make(chan time.Time, 1), opts: o}
 	mgr, err := netconfig.NewManager(netconfig.Options{
-		Backend: h.sim, Reader: h.sim, DHCP: netconfig.DHCPHook(h.sim.DHCP),
+		Backend: h.sim, Reader: netconfig.WithLLDP(h.sim, o.lldp), DHCP: netconfig.DHCPHook(h.sim.DHCP),
 		StateDir: o.stateDir, NetworkdDir: o.stateDir + "/network",
 		Now: h.clock.Now, After: func(time.Duration) <-chan time.Time { return h.expire },
 		// Every probe runs against the simulated network, as in --demo.

@@ -26,6 +26,9 @@ type Deps struct {
 	Styles *ui.Styles
 	// Manager reads, validates, applies, reverts and saves (required):
 	// backed by netlink on a node, by a netconfig.Simulated in --demo.
+	// The LLDP neighbours shown under each NIC are the Interface.LLDP of
+	// its status: a Reader wrapped with netconfig.WithLLDP fills them in
+	// from the console's background listener (none: nothing is shown).
 	Manager *netconfig.Manager
 	// Endpoint is the control-plane URL the checks after an apply try to
 	// reach; "" uses the Manager's.

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 )
 
@@ -230,5 +231,44 @@ func TestSmallScreenKeepsTitleWarningAndButtons(t *testing.T) {
 	}
 	if h.m.scroll != 0 {
 		t.Errorf("the trial starts unscrolled, at %d", h.m.scroll)
+	}
+}
+
+// TestLLDPBesideEachNIC: the switch port heard on a NIC is shown under it
+// in the interface list ("nothing heard" too), and what the listener
+// hears later shows on refresh.
+func TestLLDPBesideEachNIC(t *testing.T) {
+	table := &netconfig.LLDPTable{}
+	table.Set("eth0", []lldp.Neighbor{{ChassisID: "52:54:00:aa:bb:cc", PortID: "Gi1/0/12", SystemName: "sw-core-1", VLAN: 20}})
+	table.Set("eth1", nil)
+	h := newHarness(t, harnessOpts{lldp: table})
+	lines := strings.Split(h.text(), "\n")
+	under := func(name string) string {
+		for i, l := range lines {
+			if strings.Contains(l, " "+name+" ") && i+1 < len(lines) {
+				return strings.TrimSpace(lines[i+1])
+			}
+		}
+		return ""
+	}
+	if got := under("eth0"); got != "switch sw-core-1 port Gi1/0/12 VLAN 20" {
+		t.Errorf("under eth0: %q\n%s", got, h.text())
+	}
+	if got := under("eth1"); got != "LLDP: no switch heard" {
+		t.Errorf("under eth1: %q", got)
+	}
+	if got := under("mgmt0"); !strings.HasPrefix(got, "4 ") {
+		t.Errorf("mgmt0 (not listened on) has a line under it: %q", got)
+	}
+	table.Set("mgmt0", []lldp.Neighbor{{ChassisID: "52:54:00:dd:ee:ff", PortID: "ge-0/0/3"}})
+	h.key("r")
+	h.until("the list", func() bool { return h.m.phase == phaseList })
+	if !strings.Contains(h.text(), "switch 52:54:00:dd:ee:ff port ge-0/0/3") {
+		t.Errorf("after refresh:\n%s", h.text())
+	}
+	// The cursor marks eth0's row, not its switch line: 2 selects eth1.
+	h.key("2")
+	if h.m.phase != phaseForm || h.m.form.ifc.Name != "eth1" {
+		t.Errorf("2 opened %v %q", h.m.phase, h.m.form.ifc.Name)
 	}
 }

@@ -85,7 +85,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	m.status = msg.st
 	items := make([]ui.MenuItem, 0, len(msg.st.Interfaces))
 	for _, ifc := range msg.st.Interfaces {
-		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc)})
+		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
 	}
 	cursor := 0
 	for i, ifc := range msg.st.Interfaces {

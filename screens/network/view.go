@@ -119,6 +119,11 @@ func (m *Model) listView() ([]string, int) {
 	}
 	lines = append(lines, st.Label.Render(strings.Repeat(" ", ui.MenuIndent)+head))
 	focus := len(lines) + m.menu.Cursor
+	for _, it := range m.menu.Items[:m.menu.Cursor] {
+		if it.Detail != "" {
+			focus++ // the line under it
+		}
+	}
 	lines = append(lines, m.menu.View(), "")
 	gw := "none"
 	if m.status.Gateway.IsValid() {
@@ -148,4 +153,29 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// neighbours is the line under a NIC in the list: the switch ports heard
+// over LLDP (Interface.LLDP, which the console's background listener fills
+// in through the Manager's Reader); "" when nothing was listened for.
+func neighbours(ifc netconfig.Interface) string {
+	if ifc.LLDP == nil {
+		return ""
+	}
+	if len(ifc.LLDP) == 0 {
+		return "LLDP: no switch heard"
+	}
+	var out []string
+	for _, n := range ifc.LLDP {
+		name := n.SystemName
+		if name == "" {
+			name = n.ChassisID
+		}
+		s := "switch " + name + " port " + n.PortID
+		if n.VLAN != 0 {
+			s += fmt.Sprintf(" VLAN %d", n.VLAN)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }

@@ -14,6 +14,9 @@ type MenuItem struct {
 	ID    string
 	Label string
 	Hint  string // short text shown after the label when there is room
+	// Detail, when not "", is a second line under the label, muted (the
+	// switch port a NIC is plugged into).
+	Detail string
 }
 
 // Menu is a vertical list with a marker on the selected row and a digit
@@ -64,7 +67,8 @@ func (m Menu) Update(msg tea.Msg) (Menu, tea.Cmd) {
 	return m, nil
 }
 
-// View renders one row per item: marker, digit, label.
+// View renders one row per item: marker, digit, label (and the detail
+// line under it).
 // MenuIndent is the width of what comes before a row's label (" 1 ▸ "), so
 // that a column header lines up with the labels.
 const MenuIndent = 5
@@ -93,6 +97,9 @@ func (m Menu) View() string {
 			if lipgloss.Width(row)+lipgloss.Width(hint) <= m.width {
 				row += st.Muted.Render(hint)
 			}
+		}
+		if it.Detail != "" {
+			row += "\n" + strings.Repeat(" ", MenuIndent) + st.Muted.Render(it.Detail)
 		}
 		rows[i] = row
 	}

@@ -74,6 +74,18 @@ func TestMenuKeys(t *testing.T) {
 	}
 }
 
+// TestMenuDetail: an item's detail is a line of its own under the label,
+// aligned with the labels.
+func TestMenuDetail(t *testing.T) {
+	st := NewStyles(Profile{Color: colorprofile.TrueColor})
+	m := NewMenu(&st, []MenuItem{{ID: "eth0", Label: "eth0", Detail: "switch sw1 port 12"}, {ID: "eth1", Label: "eth1"}})
+	got := strings.Split(ansi.Strip(m.View()), "\n")
+	want := []string{" 1 " + st.Glyphs.Marker + " eth0", strings.Repeat(" ", MenuIndent) + "switch sw1 port 12", " 2   eth1"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("menu rows %q, want %q", got, want)
+	}
+}
+
 // TestASCIIProfileDrawsOnlyASCII: on a non-UTF-8 terminal every glyph the
 // styles hand out is ASCII.
 func TestASCIIProfileDrawsOnlyASCII(t *testing.T) {
