@@ -7,7 +7,8 @@
 #   CONSOLE_USER    console user name (default: nodeadmin)
 #   INITIAL_PASSWORD expired first password of a new console user (default:
 #                   nodeadmin; empty leaves the account locked until the image
-#                   sets a password)
+#                   sets a password; @mac: per device, the MAC address of the
+#                   first Ethernet port, set at first boot)
 #   NODECONSOLE_BIN package this prebuilt binary instead of building one
 #   GO              go command (default: go)
 # Needs: go (unless NODECONSOLE_BIN), dpkg-deb, GNU coreutils, sed.
@@ -27,8 +28,8 @@ die() { echo "build-deb: $*" >&2; exit 2; }
 
 echo "$CONSOLE_USER" | grep -Eq '^[a-z_][a-z0-9_-]{0,31}$' ||
 	die "CONSOLE_USER '$CONSOLE_USER' is not a valid user name"
-echo "$INITIAL_PASSWORD" | grep -Eq '^[A-Za-z0-9._+=-]*$' ||
-	die "INITIAL_PASSWORD may only contain letters, digits and . _ + = -"
+[ "$INITIAL_PASSWORD" = @mac ] || echo "$INITIAL_PASSWORD" | grep -Eq '^[A-Za-z0-9._+=-]*$' ||
+	die "INITIAL_PASSWORD may only contain letters, digits and . _ + = - (or be @mac)"
 
 # VERSION check, ARCH, SOURCE_DATE_EPOCH (reproducible file times and
 # changelog date).
@@ -71,12 +72,14 @@ fi
 # Helpers, units, system configuration.
 subst "$here/lib/login-shell" "$pkg/usr/lib/nodeconsole/login-shell" 0755
 subst "$here/lib/register-condition" "$pkg/usr/lib/nodeconsole/register-condition" 0755
+subst "$here/lib/initial-password" "$pkg/usr/lib/nodeconsole/initial-password" 0755
 units=$pkg/usr/lib/systemd/system
 subst "$here/systemd/nodeconsole-network.service" "$units/nodeconsole-network.service" 0644
 subst "$here/systemd/nodeconsole-register.service" "$units/nodeconsole-register.service" 0644
 subst "$here/systemd/nodeconsole-userdata.service" "$units/nodeconsole-userdata.service" 0644
 subst "$here/systemd/nodeconsole-renew.service" "$units/nodeconsole-renew.service" 0644
 subst "$here/systemd/nodeconsole-renew.timer" "$units/nodeconsole-renew.timer" 0644
+subst "$here/systemd/nodeconsole-initial-password.service" "$units/nodeconsole-initial-password.service" 0644
 subst "$here/systemd/getty-tty1.conf" "$units/getty@tty1.service.d/10-nodeconsole.conf" 0644
 subst "$here/systemd/serial-getty-ttyS0.conf" "$units/serial-getty@ttyS0.service.d/10-nodeconsole.conf" 0644
 subst "$here/lib/sysusers.conf" "$pkg/usr/lib/sysusers.d/nodeconsole.conf" 0644

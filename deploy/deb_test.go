@@ -111,6 +111,8 @@ var wantFiles = map[string]string{
 	"./usr/bin/nodeconsole":                                                     "-rwxr-xr-x",
 	"./usr/lib/nodeconsole/login-shell":                                         "-rwxr-xr-x",
 	"./usr/lib/nodeconsole/register-condition":                                  "-rwxr-xr-x",
+	"./usr/lib/nodeconsole/initial-password":                                    "-rwxr-xr-x",
+	"./usr/lib/systemd/system/nodeconsole-initial-password.service":             "-rw-r--r--",
 	"./usr/lib/systemd/system/nodeconsole-network.service":                      "-rw-r--r--",
 	"./usr/lib/systemd/system/nodeconsole-register.service":                     "-rw-r--r--",
 	"./usr/lib/systemd/system/nodeconsole-userdata.service":                     "-rw-r--r--",
@@ -292,7 +294,8 @@ func TestDebUnits(t *testing.T) {
 	run(t, "", "cp", "-a", stock+"/.", mkdir(t, filepath.Join(root, "usr/lib/systemd/system")))
 	run(t, "", sa, "verify", "--root="+root,
 		"nodeconsole-network.service", "nodeconsole-register.service", "nodeconsole-userdata.service",
-		"nodeconsole-renew.service", "nodeconsole-renew.timer", "getty@tty1.service", "serial-getty@ttyS0.service")
+		"nodeconsole-renew.service", "nodeconsole-renew.timer", "nodeconsole-initial-password.service",
+		"getty@tty1.service", "serial-getty@ttyS0.service")
 }
 
 // runAny is run for commands that report progress on stderr: only the exit
@@ -360,7 +363,7 @@ func TestDebAccount(t *testing.T) {
 func TestDebScripts(t *testing.T) {
 	root := extract(t, buildDeb(t))
 	scripts := []string{"DEBIAN/postinst", "DEBIAN/prerm", "DEBIAN/postrm",
-		"usr/lib/nodeconsole/login-shell", "usr/lib/nodeconsole/register-condition"}
+		"usr/lib/nodeconsole/login-shell", "usr/lib/nodeconsole/register-condition", "usr/lib/nodeconsole/initial-password"}
 	for _, s := range scripts {
 		run(t, root, "sh", "-n", s)
 	}

@@ -110,7 +110,7 @@ func TestDebInstallPurge(t *testing.T) {
 		"netdir":             "root:nodeconsole:3775",
 		"state":              "nodeadmin:nodeconsole:750",
 		"sudoers":            "root:root:440",
-		"enabled":            "nodeconsole-network.service nodeconsole-register.service nodeconsole-userdata.service",
+		"enabled":            "nodeconsole-initial-password.service nodeconsole-network.service nodeconsole-register.service nodeconsole-userdata.service",
 		"visudo":             "1",
 		"sudo":               "(root) NOPASSWD: /usr/bin/systemctl reboot, /usr/bin/systemctl poweroff, /usr/bin/networkctl reload",
 		"runas.console":      "", // checked below

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -138,5 +139,75 @@ func TestLoginShellOnTerminal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInitialPasswordFromMAC runs lib/initial-password (INITIAL_PASSWORD=@mac)
+// against a fake /sys/class/net and fake chpasswd and passwd: the password is
+// the lowercase MAC of the physical Ethernet port with the lowest index (not
+// a virtual link, not loopback, not a higher-index port), expired, the flag
+// removed, and the password never printed; without the flag nothing happens;
+// without an Ethernet port it fails and sets nothing.
+func TestInitialPasswordFromMAC(t *testing.T) {
+	sys := t.TempDir()
+	nic := func(name string, index, typ int, mac string, physical bool) {
+		d := filepath.Join(sys, "class", "net", name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f, v := range map[string]string{"ifindex": strconv.Itoa(index), "type": strconv.Itoa(typ), "address": mac} {
+			if err := os.WriteFile(filepath.Join(d, f), []byte(v+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if physical {
+			if err := os.Mkdir(filepath.Join(d, "device"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bin := t.TempDir()
+	log := filepath.Join(t.TempDir(), "calls")
+	for _, c := range []string{"chpasswd", "passwd"} {
+		script := "#!/bin/sh\n{ printf '" + c + " %s\\n' \"$*\"; [ " + c + " = chpasswd ] && cat; } >>" + log + "\nexit 0\n"
+		if err := os.WriteFile(filepath.Join(bin, c), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flag := filepath.Join(t.TempDir(), "initial-password-from-mac")
+	runScript := func() (string, int) {
+		t.Helper()
+		cmd := exec.Command("sh", "lib/initial-password")
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "NODECONSOLE_SYSFS="+sys,
+			"NODECONSOLE_PASSWORD_FLAG="+flag, "NODECONSOLE_NIC_TRIES=1")
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	calls := func() string {
+		b, _ := os.ReadFile(log)
+		os.Remove(log)
+		return string(b)
+	}
+
+	if out, rc := runScript(); rc != 0 || calls() != "" {
+		t.Errorf("without the flag: exit %d, %q; want nothing done", rc, out)
+	}
+	os.WriteFile(flag, nil, 0o644)
+	nic("lo", 1, 772, "00:00:00:00:00:00", false)
+	nic("br0", 2, 1, "02:aa:bb:cc:dd:ee", false)
+	if out, rc := runScript(); rc != 1 || calls() != "" || !strings.Contains(out, "no Ethernet port") {
+		t.Errorf("no Ethernet port: exit %d, %q; want 1 and no password set", rc, out)
+	}
+	nic("enp2s0", 4, 1, "52:54:00:AB:CD:02", true)
+	nic("enp1s0", 3, 1, "52:54:00:AB:CD:01", true)
+	out, rc := runScript()
+	if got, want := calls(), "chpasswd \n@CONSOLE_USER@:52:54:00:ab:cd:01\npasswd --expire @CONSOLE_USER@\n"; rc != 0 || got != want {
+		t.Errorf("exit %d, %q; calls %q, want %q", rc, out, got, want)
+	}
+	if strings.Contains(strings.ToLower(out), "52:54:00") || !strings.Contains(out, "enp1s0") {
+		t.Errorf("output %q: it names the port and never prints the password", out)
+	}
+	if _, err := os.Stat(flag); err == nil {
+		t.Error("the flag is still there: the password would be reset at every boot")
 	}
 }
