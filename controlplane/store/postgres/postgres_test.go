@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -28,112 +27,6 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// Records come back as they were put; missing ones are ErrNotFound; a
-// failing or panicking Update leaves nothing behind.
-func TestRoundTrip(t *testing.T) {
-	st := open(t, testenv.Postgres(t))
-	ctx := context.Background()
-	now := time.Unix(1_800_000_000, 123456789).UTC()
-	node := store.Node{ID: "n1", Name: "edge-1", Status: "registered", Tags: map[string]string{"rack": "7"},
-		PreAdded: true, CreatedAt: now, LastSeen: now.Add(time.Second)}
-	enr := store.Enrollment{ID: "e1", NodeID: "n1", DeviceCodeHash: "d1", UserCode: "ABCD", State: store.EnrollPending,
-		CreatedAt: now, ExpiresAt: now.Add(time.Hour), SourceKey: "192.0.2.1"}
-	tok := store.Token{ID: "t1", Hash: "h1", SingleUse: true, AllowProjectOverride: true, Uses: 2, CreatedAt: now}
-	user := store.User{Name: "ann", Role: store.RoleSite, Sites: []string{"a", "b"}, MustChangePassword: true, CreatedAt: now}
-	err := st.Update(ctx, func(tx store.Tx) error {
-		return errors.Join(tx.PutNode(node), tx.PutEnrollment(enr), tx.PutToken(tok), tx.PutUser(user),
-			tx.PutSite(store.Site{ID: "s1", Name: "berlin"}),
-			tx.AddEvent(store.Event{Type: "activated", NodeID: "n1", Time: now, Actor: "ann"}),
-			tx.AddEvent(store.Event{Type: "registered", NodeID: "n1", Time: now}))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errBoom := errors.New("boom")
-	if err := st.Update(ctx, func(tx store.Tx) error {
-		if err := tx.PutSite(store.Site{ID: "s2", Name: "paris"}); err != nil {
-			return err
-		}
-		return errBoom
-	}); !errors.Is(err, errBoom) {
-		t.Fatalf("Update returned %v, want its function's error", err)
-	}
-	func() {
-		defer func() { recover() }()
-		st.Update(ctx, func(tx store.Tx) error {
-			tx.PutSite(store.Site{ID: "s3", Name: "rome"})
-			panic("in a transaction")
-		})
-	}()
-	// A UNIQUE violation is an error, not a silent replace.
-	if err := st.Update(ctx, func(tx store.Tx) error {
-		return tx.PutSite(store.Site{ID: "s4", Name: "berlin"})
-	}); err == nil {
-		t.Fatal("a second site named berlin was stored")
-	}
-	err = st.View(ctx, func(tx store.Tx) error {
-		n, err := tx.Node("n1")
-		if err != nil || n.Name != "edge-1" || n.Tags["rack"] != "7" || !n.PreAdded || !n.CreatedAt.Equal(now) || !n.RegisteredAt.IsZero() {
-			t.Errorf("Node = %+v, %v", n, err)
-		}
-		e, err := tx.EnrollmentByUserCode("ABCD")
-		if err != nil || e.ID != "e1" || e.State != store.EnrollPending || !e.ExpiresAt.Equal(now.Add(time.Hour)) {
-			t.Errorf("EnrollmentByUserCode = %+v, %v", e, err)
-		}
-		if k, err := tx.CountPending(now, "192.0.2.1"); k != 1 || err != nil {
-			t.Errorf("CountPending = %d, %v", k, err)
-		}
-		if k, err := tx.CountPending(now, "192.0.2.2"); k != 0 || err != nil {
-			t.Errorf("CountPending(other source) = %d, %v", k, err)
-		}
-		tk, err := tx.TokenByHash("h1")
-		if err != nil || tk != tok {
-			t.Errorf("TokenByHash = %+v, %v; want %+v", tk, err, tok)
-		}
-		u, err := tx.User("ann")
-		if err != nil || strings.Join(u.Sites, ",") != "a,b" || !u.MustChangePassword || u.Role != store.RoleSite {
-			t.Errorf("User = %+v, %v", u, err)
-		}
-		sites, err := tx.Sites()
-		if err != nil || len(sites) != 1 || sites[0].Name != "berlin" {
-			t.Errorf("Sites = %+v, %v (the failed Updates must leave nothing)", sites, err)
-		}
-		ev, err := tx.EventsPage(store.EventQuery{Limit: 10, Actor: "ann"})
-		if err != nil || len(ev) != 1 || ev[0].Type != "activated" {
-			t.Errorf("EventsPage(actor) = %+v, %v", ev, err)
-		}
-		for name, get := range map[string]func() error{
-			"Node":        func() error { _, err := tx.Node("nope"); return err },
-			"Enrollment":  func() error { _, err := tx.Enrollment("nope"); return err },
-			"Token":       func() error { _, err := tx.Token("nope"); return err },
-			"User":        func() error { _, err := tx.User("nope"); return err },
-			"Session":     func() error { _, err := tx.Session("nope"); return err },
-			"APIToken":    func() error { _, err := tx.APIToken("nope"); return err },
-			"NodeCert":    func() error { _, err := tx.NodeCert("nope"); return err },
-			"Site":        func() error { _, err := tx.Site("nope"); return err },
-			"ByUserCode":  func() error { _, err := tx.EnrollmentByUserCode("nope"); return err },
-			"ByHash":      func() error { _, err := tx.EnrollmentByDeviceHash("nope"); return err },
-			"TokenByHash": func() error { _, err := tx.TokenByHash("nope"); return err },
-		} {
-			if err := get(); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("%s of a missing record: %v, want ErrNotFound", name, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// MaxEvents keeps the newest, whatever gaps the ids have.
-	var res store.PruneResult
-	if err := st.Update(ctx, func(tx store.Tx) (err error) {
-		res, err = tx.Prune(store.Prune{MaxEvents: 1})
-		return err
-	}); err != nil || res.Events != 1 {
-		t.Fatalf("Prune(MaxEvents 1) = %+v, %v", res, err)
-	}
 }
 
 // Read-modify-write Updates from two stores (two replicas) on one
@@ -351,13 +244,33 @@ func TestNotifierAcrossReplicas(t *testing.T) {
 }
 
 // TestConformance: the PostgreSQL store passes the store suite, each case
-// on a database of its own.
+// in a schema of its own (search_path) of one database: creating a
+// database per case took most of the suite's time.
 func TestConformance(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var mu sync.Mutex
+	n := 0
 	storetest.Run(t, func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), testenv.Postgres(t))
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		schema := fmt.Sprintf("case_%d", n)
+		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		st, err := postgres.Open(context.Background(), dsn+"&search_path="+schema)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st
 	})
+	var public int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&public); err != nil || public != 0 {
+		t.Errorf("%d tables in schema public (%v): the cases shared one schema", public, err)
+	}
 }
