@@ -55,8 +55,9 @@ type Registration struct {
 	// UpgradeCommand and UpdateDir: the update step (console.upgradeCommand).
 	UpgradeCommand []string
 	UpdateDir      string
-	// RebootCommand is console.rebootCommand; nil simulates it (--demo).
-	RebootCommand []string
+	// Reboot is the menu's Reboot (console.rebootCommand, simulated in
+	// --demo), for "reboot now" after activation; nil when none.
+	Reboot func(ctx context.Context) (string, error)
 	// StateOK reports that the state dir can be used.
 	StateOK bool
 }
@@ -64,7 +65,7 @@ type Registration struct {
 func (r *Registration) registerFlow() register.FlowDeps {
 	return register.FlowDeps{Store: r.Store, NodeID: r.NodeID, Version: r.Version, Client: r.Client,
 		RegistrationURL: r.RegistrationURL, PairingKey: r.PairingKey, UpgradeCommand: r.UpgradeCommand, UpdateDir: r.UpdateDir,
-		RebootCommand: r.RebootCommand, Logger: r.Logger}
+		Reboot: r.Reboot, Logger: r.Logger}
 }
 
 func (r *Registration) deregisterFlow() deregister.FlowDeps {

@@ -97,15 +97,16 @@ func runConsole(ctx context.Context, g globals) error {
 	if g.size != nil {
 		initial = *g.size
 	}
+	reboot := e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr)
 	app := tui.NewConsole(tui.ConsoleDeps{
 		Size:    initial,
-		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(),
+		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(reboot),
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: tui.AboutFacts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,
 			NodeIDSource: string(e.idSource), Terminal: termDesc(prof, tty), ConfigProblems: probs},
 		Demo: g.demo, Notices: notices, Notes: notes, Log: e.log, Watch: watch, Refresh: 5 * time.Second,
-		Reboot:   e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr),
+		Reboot:   reboot,
 		Poweroff: e.powerCmd("shut-down", e.cfg.Console.PoweroffCommand, mgr),
 		// Idle log-out waits while a registration waits for activation.
 		IdleLogout: e.cfg.Console.IdleLogout,
@@ -226,6 +227,9 @@ func (e *env) recoverAtStart() string {
 func (e *env) powerCmd(what string, argv []string, mgr *netconfig.Manager) func(context.Context) (string, error) {
 	if e.demo != nil {
 		return func(context.Context) (string, error) {
+			if what == "reboot" {
+				e.demo.reboot() // the node's boot time moves on, as after a reboot
+			}
 			e.log.Info(what+" simulated", "audit", true)
 			return "Simulated (demo): nothing was restarted or switched off.", nil
 		}

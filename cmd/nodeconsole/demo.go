@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/config"
@@ -26,6 +28,18 @@ type demoEnv struct {
 	stop     context.CancelFunc
 	served   chan struct{}
 	dir      string
+	// booted is when the simulated node booted: the demo's start, and each
+	// simulated reboot (a registration before it needs no more reboot).
+	booted atomic.Pointer[time.Time]
+}
+
+// bootTime is nodestatus.Collector.BootTime for the simulated node.
+func (d *demoEnv) bootTime() (time.Time, error) { return *d.booted.Load(), nil }
+
+// reboot simulates a reboot: the node has booted now.
+func (d *demoEnv) reboot() {
+	now := time.Now()
+	d.booted.Store(&now)
 }
 
 func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) {
@@ -34,6 +48,7 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 		return nil, fmt.Errorf("demo: create temporary state dir: %w", err)
 	}
 	d := &demoEnv{stateDir: filepath.Join(dir, "state"), net: netconfig.NewSimulated(), served: make(chan struct{})}
+	d.reboot() // booted as the demo starts
 	fail := func(err error) (*demoEnv, error) {
 		os.RemoveAll(dir)
 		return nil, err

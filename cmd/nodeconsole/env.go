@@ -215,8 +215,13 @@ func (e *env) collector() nodestatus.Collector {
 	if e.stateErr != nil {
 		probs = append(probs, "state dir: "+oneLine(e.stateErr))
 	}
+	var boot func() (time.Time, error) // nil: this boot's (/proc/stat)
+	if e.demo != nil {
+		boot = e.demo.bootTime
+	}
 	return nodestatus.Collector{
-		NodeID: e.nodeID, Make: e.make_, Model: e.model, Version: version,
+		BootTime: boot,
+		NodeID:   e.nodeID, Make: e.make_, Model: e.model, Version: version,
 		Endpoint: e.cfg.Site.Endpoint, Net: netconfig.WithLLDP(e.net, e.lldp), State: e.store, Problems: probs,
 		UserData: func() (string, string) {
 			rec, err := userdata.LoadRecord(e.g.stateDir)

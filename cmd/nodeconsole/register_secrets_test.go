@@ -235,7 +235,7 @@ func TestAutoRegisterRecoversDamagedCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close()
-	cmd := e.registration().AutoRegister()
+	cmd := e.registration(nil).AutoRegister()
 	if cmd == nil {
 		t.Fatal("no automatic registration for a node recovering its certificate")
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"sort"
 
@@ -10,11 +11,9 @@ import (
 
 // registration is what the console's registration needs, from the config
 // and the state dir; tui builds the screens, flows and commands from it.
-func (e *env) registration() *tui.Registration {
-	reboot := e.cfg.Console.RebootCommand
-	if e.demo != nil {
-		reboot = nil // simulated: a demo never reboots anything
-	}
+// reboot is the menu's Reboot (powerCmd), for "reboot now" after
+// activation.
+func (e *env) registration(reboot func(context.Context) (string, error)) *tui.Registration {
 	choices := []tui.Choice{{Make: e.make_, Model: e.model, Endpoint: e.cfg.Site.Endpoint}}
 	keys := make([]string, 0, len(e.cfg.Models))
 	for k := range e.cfg.Models {
@@ -33,6 +32,6 @@ func (e *env) registration() *tui.Registration {
 		Endpoint: s.Endpoint, RegistrationURL: s.RegistrationURL, Token: s.RegistrationToken, Project: s.Project, Tags: s.Tags,
 		PairingKey:     s.PairingKey,
 		UpgradeCommand: e.cfg.Console.UpgradeCommand, UpdateDir: filepath.Join(e.g.stateDir, "updates"),
-		RebootCommand: reboot, StateOK: e.stateErr == nil,
+		Reboot: reboot, StateOK: e.stateErr == nil,
 	}
 }

@@ -113,6 +113,10 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 			return m, ui.Error("The "+verbNoun(m.d.Action)+" command failed.", msg.err)
 		}
 		m.result = msg.text
+		// A simulated reboot (--demo) changes what the status says (the
+		// "reboot to finish registration" note goes); a real one ends the
+		// console anyway.
+		return m, ui.StatusChanged
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}

@@ -2,10 +2,8 @@ package register
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,9 +29,9 @@ type FlowDeps struct {
 	// skipped); downloads go to UpdateDir.
 	UpgradeCommand []string
 	UpdateDir      string
-	// RebootCommand is console.rebootCommand; nil simulates the reboot
-	// (--demo).
-	RebootCommand []string
+	// Reboot reboots the node (the menu's Reboot: console.rebootCommand,
+	// simulated in --demo); nil when none is configured.
+	Reboot func(ctx context.Context) (string, error)
 	// Run runs commands; nil means regclient.ExecRunner.
 	Run    regclient.Runner
 	Logger *slog.Logger
@@ -215,12 +213,8 @@ func (f *regFlow) Cancel(ctx context.Context) error {
 }
 
 func (f *regFlow) Reboot(ctx context.Context) (string, error) {
-	if len(f.d.RebootCommand) == 0 {
-		f.d.Logger.Info("reboot simulated", "audit", true)
-		return "Reboot simulated (demo): nothing was restarted.", nil
+	if f.d.Reboot == nil {
+		return "No reboot command is configured (console.rebootCommand): restart the node to finish.", nil
 	}
-	if err := f.d.Run(ctx, f.d.RebootCommand); err != nil {
-		return "", fmt.Errorf("register: reboot with %q: %w", strings.Join(f.d.RebootCommand, " "), err)
-	}
-	return "Rebooting" + "…", nil
+	return f.d.Reboot(ctx)
 }

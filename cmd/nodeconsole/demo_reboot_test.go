@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nodeconsole/nodeconsole/nodestatus"
+	"github.com/nodeconsole/nodeconsole/regclient"
+)
+
+// TestDemoRebootEndsRebootNote: in --demo, a registration made since the
+// (simulated) node booted shows "Reboot to finish registration" on the
+// home screen; the menu's simulated Reboot is that reboot, so the note goes
+// (it stayed: the demo read the host's boot time).
+func TestDemoRebootEndsRebootNote(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, err := newEnv(ctx, globals{demo: true, configPath: cfg, configSet: true}, envOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	booted := time.Now().Add(-time.Hour)
+	e.demo.booted.Store(&booted)
+	if err := e.store.Save(regclient.State{State: regclient.Registered, NodeID: e.nodeID, NodeName: "store-17",
+		RegisteredAt: time.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.collector()
+	if notes := c.Collect(ctx).Notes; !slices.Contains(notes, nodestatus.RebootNote) {
+		t.Fatalf("no reboot note after registering in this boot: %q", notes)
+	}
+	if _, err := e.powerCmd("reboot", nil, nil)(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if notes := c.Collect(ctx).Notes; slices.Contains(notes, nodestatus.RebootNote) {
+		t.Errorf("the reboot note stayed after the simulated reboot: %q", notes)
+	}
+}
