@@ -190,6 +190,18 @@ func TestGolden(t *testing.T) {
 						t.Errorf("line %d is %d cells wide", i+1, ansi.StringWidth(l))
 					}
 				}
+				if sz.w == 40 {
+					// Nothing scrolls off: every check, and the first
+					// failure's hint whole (passed checks fold into one row).
+					flat := strings.Join(strings.Fields(ansi.Strip(v)), " ")
+					for _, want := range []string{"OK carrier, address, gateway, dns", "FAIL tcp cannot connect to",
+						"No answer: a firewall drops it, or the route is wrong.", "FAIL tls Fix the TCP check first.",
+						"FAIL clock Fix the TCP and TLS checks first."} {
+						if !strings.Contains(flat, want) {
+							t.Errorf("40x10 lacks %q:\n%s", want, ansi.Strip(v))
+						}
+					}
+				}
 				golden.RequireEqual(t, uitest.Render(v, p.p.Color))
 			})
 		}

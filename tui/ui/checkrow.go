@@ -22,8 +22,10 @@ const (
 // Check-row columns: the mark and word ("✓ OK", "✗ FAIL"), then the name.
 // A detail column narrower than minDetailW goes under the name instead.
 const (
-	minDetailW = 20
-	checkMarkW = 7
+	// CheckIndent is where a check's name starts: the mark and word.
+	CheckIndent = 2 + checkMarkW
+	minDetailW  = 20
+	checkMarkW  = 7
 	// CheckNameW is the width of a check's name column.
 	CheckNameW = 8
 )
