@@ -168,6 +168,21 @@ func TestUserDataNote(t *testing.T) {
 	}
 }
 
+// TestNotesWrap: at 80x24 a long note (the reboot one) wraps under the
+// network rather than being cut ("...after a resta…").
+func TestNotesWrap(t *testing.T) {
+	m := newHome(uitest.TrueColor, nil)
+	s := snapshot()
+	s.Notes = []string{nodestatus.RebootNote}
+	m.Update(snapshotMsg{gen: m.gen, snap: s})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 22})
+	v := ansi.Strip(m.View())
+	fits(t, m.View(), 80, 22)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), nodestatus.RebootNote) {
+		t.Errorf("the reboot note is cut at 80x24:\n%s", v)
+	}
+}
+
 // TestHeaderShowsTheIDOnce: a node licensed under its own ID is not labelled
 // "edge-8021… (edge-8021…)".
 func TestHeaderShowsTheIDOnce(t *testing.T) {

@@ -93,9 +93,7 @@ func (m *Model) panelView() (string, bool) {
 	col := strings.Join(left, "\n")
 	if rest := m.height - lipgloss.Height(col) - 1; rest >= 1 {
 		var more []string
-		for _, n := range slices.Concat(m.d.Notes, m.snap.Notes) {
-			more = append(more, " "+n)
-		}
+		more = append(more, m.noteLines(leftW)...)
 		more = append(more, strings.Split(m.compactNetwork(leftW, rest), "\n")...)
 		col += "\n\n" + joinFit(more, leftW, rest, st)
 	}
@@ -210,12 +208,7 @@ func (m *Model) networkBlock(w, h int) string {
 		// Before the notes: when room is short the last lines go first.
 		tail = append(tail, m.d.Panel.Lines(w, labelW, false)...)
 	}
-	for _, n := range slices.Concat(m.d.Notes, s.Notes) {
-		tail = append(tail, " "+n)
-	}
-	for _, p := range s.Problems {
-		tail = append(tail, st.Warn.Render(" ! "+p))
-	}
+	tail = append(tail, m.noteLines(w)...)
 	if room := h - 1 - len(tail); len(ifLines) > room && room >= 1 {
 		keep := room - 1
 		ifLines = append(ifLines[:keep:keep], st.Muted.Render(fmt.Sprintf("   +%d more (About this node lists all)", len(ifLines)-keep)))
@@ -261,4 +254,26 @@ func joinFit(lines []string, w, h int, st *ui.Styles) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// noteLines are the notes (demo portal, "reboot to finish registration",
+// user data) and the problems, wrapped to w cells rather than cut.
+func (m *Model) noteLines(w int) []string {
+	st := m.d.Styles
+	var out []string
+	for _, n := range slices.Concat(m.d.Notes, m.snap.Notes) {
+		for _, l := range ui.Wrap(n, w-1) {
+			out = append(out, " "+l)
+		}
+	}
+	for _, p := range m.snap.Problems {
+		for i, l := range ui.Wrap(p, w-3) {
+			lead := "   "
+			if i == 0 {
+				lead = " ! "
+			}
+			out = append(out, st.Warn.Render(lead+l))
+		}
+	}
+	return out
 }
