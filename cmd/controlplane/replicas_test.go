@@ -5,16 +5,24 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
+
+// The PostgreSQL tests share one throwaway cluster.
+func TestMain(m *testing.M) { os.Exit(testenv.RunPostgres(m)) }
 
 // TestBinaryReplicas runs two built control planes on one PostgreSQL
 // database, sharing the key files of one data directory. A node
@@ -175,5 +183,36 @@ func verifyNodeCert(t *testing.T, r *regclient.Registrar, roots *x509.CertPool) 
 	}
 	if _, err := c.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Errorf("the node's certificate does not verify against DATA/ca.pem: %v", err)
+	}
+}
+
+// TestUserCommandsOnPostgres: with --db the user commands work on the
+// shared database (a replica serving from it honours the token they make
+// at once); backup refuses it.
+func TestUserCommandsOnPostgres(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	st, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := cptest.NewWith(t, controlplane.Options{Store: st})
+	if _, err := cli(t, cp.DataDir, "op-password-1\n", "--db", dsn, "user", "add", "olga", "--role", "operator", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, cp.DataDir, "", "--db", dsn, "user", "token", "olga", "--name", "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := regexp.MustCompile(`ncat_[A-Za-z0-9_-]{43}`).FindString(out)
+	if tok == "" {
+		t.Fatalf("user token printed %q", out)
+	}
+	if got := status(t, cp, "GET", "/api/v1/nodes", tok); got != http.StatusOK {
+		t.Errorf("the token made with --db: GET /api/v1/nodes answered %d, want 200", got)
+	}
+	_, err = cli(t, cp.DataDir, "", "--db", dsn, "backup", "--out", filepath.Join(t.TempDir(), "b.tgz"))
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Errorf("backup with --db: %v, want a usage error", err)
 	}
 }
