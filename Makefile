@@ -1,7 +1,7 @@
 # The one command that runs every test is `make test`.
 GO ?= go
 
-.PHONY: test build build-demo bench bench-cp deb deb-controlplane
+.PHONY: test build build-demo bench bench-cp deb deb-nodeconsole deb-controlplane
 
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
@@ -33,15 +33,19 @@ bench:
 bench-cp:
 	$(GO) run ./bench/cpload $(CPLOADFLAGS)
 
-# Debian package: writes $(DIST)/nodeconsole_<version>_<arch>.deb (deploy/build-deb.sh).
-# Override e.g. `make deb VERSION=1.2.3 DEB_GOARCH=arm64 CONSOLE_USER=console`.
+# Debian packages: `make deb` builds both, $(DIST)/nodeconsole_<version>_<arch>.deb
+# (deb-nodeconsole, deploy/build-deb.sh) and $(DIST)/controlplane_<version>_<arch>.deb
+# (deb-controlplane). Override e.g.
+# `make deb VERSION=1.2.3 DEB_GOARCH=arm64 CONSOLE_USER=console`.
 DIST ?= dist
 VERSION ?= $(shell sh deploy/version.sh)
 DEB_GOARCH ?= $(shell $(GO) env GOARCH)
 CONSOLE_USER ?= nodeadmin
 INITIAL_PASSWORD ?= nodeadmin
 
-deb:
+deb: deb-nodeconsole deb-controlplane
+
+deb-nodeconsole:
 	GO='$(GO)' DIST='$(DIST)' VERSION='$(VERSION)' GOARCH='$(DEB_GOARCH)' \
 	CONSOLE_USER='$(CONSOLE_USER)' INITIAL_PASSWORD='$(INITIAL_PASSWORD)' \
 	sh deploy/build-deb.sh

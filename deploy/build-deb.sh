@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds dist/nodeconsole_<version>_<arch>.deb with Debian's dpkg-deb.
-# Usually run through `make deb`. Settings (environment):
+# Usually run through `make deb-nodeconsole` (or `make deb`, which also
+# builds the control plane's package). Settings (environment):
 #   DIST            output directory (default: dist)
 #   VERSION         package and binary version (default: deploy/version.sh)
 #   GOARCH          target architecture (default: go env GOARCH); GOARM for arm

@@ -48,6 +48,32 @@ echo "bin.after=$(c test -e /usr/bin/controlplane && echo present || echo absent
 echo "data.after=$(c test -e /var/lib/controlplane/ca-key.pem && echo kept || echo gone)"
 `
 
+// TestMakeDebBuildsBoth: `make deb` writes both packages (with stand-in
+// binaries: the packages' contents are TestDeb's and TestControlplaneDeb's).
+func TestMakeDebBuildsBoth(t *testing.T) {
+	testenv.RequireCommand(t, "make")
+	testenv.RequireCommand(t, "dpkg-deb")
+	testenv.RequireCommand(t, "go")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "stand-in")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dist := filepath.Join(dir, "dist")
+	cmd := exec.Command("make", "-s", "deb", "DIST="+dist, "VERSION="+testVersion)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "NODECONSOLE_BIN="+bin, "CONTROLPLANE_BIN="+bin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make deb: %v\n%s", err, out)
+	}
+	for _, name := range []string{"nodeconsole", "controlplane"} {
+		deb := filepath.Join(dist, name+"_"+testVersion+"_"+debArch(t)+".deb")
+		if got := strings.TrimSpace(run(t, "", "dpkg-deb", "-f", deb, "Package")); got != name {
+			t.Errorf("%s: package %q, want %q", deb, got, name)
+		}
+	}
+}
+
 // TestControlplaneDeb builds `make deb-controlplane` and checks its files,
 // its unit (systemd-analyze verify, security exposure at most 3.0) and,
 // as root, that it installs, its command serves /healthz as the package's

@@ -49,7 +49,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildDeb runs `make deb` once for all tests and returns the .deb's path.
+// buildDeb runs `make deb-nodeconsole` once for all tests and returns the
+// .deb's path.
 func buildDeb(t *testing.T) string {
 	t.Helper()
 	testenv.RequireCommand(t, "make")
@@ -63,17 +64,17 @@ func buildDeb(t *testing.T) string {
 		}
 		buildDir = dir
 		dist := filepath.Join(dir, "dist")
-		cmd := exec.Command("make", "-s", "deb", "DIST="+dist, "VERSION="+testVersion)
+		cmd := exec.Command("make", "-s", "deb-nodeconsole", "DIST="+dist, "VERSION="+testVersion)
 		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), "NODECONSOLE_BIN=") // always build the real binary
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			buildErr = "make deb: " + err.Error() + "\n" + string(out)
+			buildErr = "make deb-nodeconsole: " + err.Error() + "\n" + string(out)
 			return
 		}
 		builtDeb = filepath.Join(dist, "nodeconsole_"+testVersion+"_"+debArch(t)+".deb")
 		if _, err := os.Stat(builtDeb); err != nil {
-			buildErr = "make deb did not write the expected file: " + err.Error() + "\n" + string(out)
+			buildErr = "make deb-nodeconsole did not write the expected file: " + err.Error() + "\n" + string(out)
 		}
 	})
 	if buildErr != "" {

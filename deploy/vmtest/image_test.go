@@ -78,14 +78,14 @@ func baseRootfs(t *testing.T, mmdebstrap string) string {
 	return tarball
 }
 
-// buildDeb builds the package from this work tree with `make deb`.
+// buildDeb builds the package from this work tree with `make deb-nodeconsole`.
 func buildDeb(t *testing.T) string {
 	t.Helper()
 	dist := t.TempDir()
-	run(t, "make", "-C", filepath.Join("..", ".."), "deb", "DIST="+dist)
+	run(t, "make", "-C", filepath.Join("..", ".."), "deb-nodeconsole", "DIST="+dist)
 	debs, _ := filepath.Glob(filepath.Join(dist, "nodeconsole_*.deb"))
 	if len(debs) != 1 {
-		t.Fatalf("make deb made %v", debs)
+		t.Fatalf("make deb-nodeconsole made %v", debs)
 	}
 	return debs[0]
 }
