@@ -50,8 +50,8 @@ type Store interface {
 // Getters return ErrNotFound for missing records; lists of nothing are
 // empty, not an error. Put* insert or replace by primary key (ErrConflict:
 // see there). Delete* of a missing record is not an error. Times keep at
-// least microsecond precision, and a zero time stays zero. Strings sort
-// by byte order.
+// least microsecond precision, and a zero time stays zero; int64 fields
+// keep 64 bits. Strings sort by byte order.
 type Tx interface {
 	userTx // users.go
 

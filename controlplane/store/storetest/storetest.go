@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"Users", userCases},
 		{"Sessions", sessionCases},
 		{"Races", raceCases},
+		{"Edges", edgeCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
