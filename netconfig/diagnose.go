@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// Layers returns the interface tested (Test network) and the layered checks for the
-// current status: carrier, address and gateway of the interface with the
-// default route (or the first Ethernet one), then DNS, TCP, TLS and clock
-// against endpoint. A missing address or gateway becomes a FAIL with a
-// hint instead of a probe.
+// Layers returns the interface tested (Test network) and the layered
+// checks for the current status: carrier, address and gateway of the
+// interface with the default route (or the first Ethernet one), its IPv6
+// address and gateway when it has a global IPv6 address, then DNS (and
+// DNS over IPv6 with IPv6 servers), TCP, TLS and clock against endpoint. A
+// missing address or gateway becomes a FAIL with a hint instead of a probe.
 func (p *Prober) Layers(st Status, endpoint string) (string, []Check) {
 	ifname := st.GatewayInterface
 	if ifname == "" {
@@ -30,6 +31,22 @@ func (p *Prober) Layers(st Status, endpoint string) (string, []Check) {
 	for _, a := range ifc.Addrs {
 		if a.Addr().Is4() {
 			cfg.Address = a
+			break
+		}
+	}
+	// IPv6 layers where IPv6 is configured: a global IPv6 address (and its
+	// default route and DNS servers, if any).
+	for _, a := range ifc.Addrs {
+		if a.Addr().Is6() {
+			cfg.IPv6, cfg.Address6 = IPv6Static, a
+			if st.Gateway6Interface == ifname {
+				cfg.Gateway6 = st.Gateway6
+			}
+			for _, d := range st.DNS {
+				if d.Is6() {
+					cfg.DNS6 = append(cfg.DNS6, d)
+				}
+			}
 			break
 		}
 	}

@@ -1,6 +1,7 @@
 package netconfig
 
 import (
+	"context"
 	"encoding/json"
 	"net/netip"
 	"reflect"
@@ -98,4 +99,46 @@ func TestIPv6PreviewAndChanges(t *testing.T) {
 	diffLines(t, "changes", ConfigChanges(auto, cfg), []string{
 		"mode dhcp -> static", "address none -> 192.0.2.10/24", "gateway none -> 192.0.2.1", "default route off -> on", "dns none -> 192.0.2.53",
 		"ipv6 auto -> static", "ipv6 address none -> 2001:db8:1::10/64", "ipv6 gateway none -> fe80::1", "ipv6 dns none -> 2001:db8::53"})
+}
+
+// TestLayersIPv6: Test network gains the IPv6 layers where IPv6 is
+// configured (here SLAAC from the simulated router), and DNS over IPv6
+// with an IPv6 server.
+func TestLayersIPv6(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulated()
+	p := &Prober{Reader: sim, Neighbors: sim}
+	st, _ := sim.Read(ctx)
+	if _, checks := p.Layers(st, ""); len(checks) != 3 {
+		t.Errorf("without IPv6: %d layers, want carrier, address, gateway", len(checks))
+	}
+	if err := sim.SetIPv6(ctx, "eth0", IPv6Settings{Mode: IPv6Auto}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.WriteDNS(ctx, []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("2001:db8:5::53")}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = sim.Read(ctx)
+	ifname, checks := p.Layers(st, "")
+	var got []string
+	for _, c := range checks {
+		r := c.Run(ctx)
+		if !r.OK {
+			t.Errorf("%s", r)
+		}
+		got = append(got, r.String())
+	}
+	diffLines(t, "layers of "+ifname, got, []string{
+		"OK   carrier  eth0 is up with a carrier",
+		"OK   address  192.0.2.10/24 is on eth0",
+		"OK   gateway  192.0.2.1 answers ARP (52:54:00:00:00:01)",
+		"OK   address6 2001:db8:5::2/64 is on eth0",
+		"OK   gateway6 fe80::1 answers neighbour discovery (52:54:00:00:00:01)",
+	})
+	_, checks = p.Layers(st, "https://cp.example:8443")
+	got = nil
+	for _, c := range checks {
+		got = append(got, c.Name)
+	}
+	diffLines(t, "layers with an endpoint", got, []string{"carrier", "address", "gateway", "address6", "gateway6", "dns", "dns6", "tcp", "tls", "clock"})
 }

@@ -81,8 +81,13 @@ type Prober struct {
 	// 5 minutes (certificates are backdated by the control plane).
 	MaxSkew time.Duration
 	// LeaseWait is how long the address check of a DHCP config waits for
-	// the lease; 0 means 20 s.
+	// the lease (and of IPv6 auto or dhcp for an address); 0 means 20 s.
 	LeaseWait time.Duration
+	// Proxy picks the proxy for a request to the control plane, as the
+	// registration client does (regclient.ProxyFunc: network.httpsProxy
+	// and network.noProxy); nil when no proxy is configured, and then
+	// Checks has no proxy layer.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 func (p *Prober) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -290,24 +295,29 @@ const dnsCheckName = "nodeconsole-check.invalid"
 // address no lookup is needed, and the check tests that the configured
 // servers answer at all.
 func (p *Prober) DNS(ctx context.Context, servers []netip.Addr, host string) Result {
+	return p.dns(ctx, servers, host, "the endpoint")
+}
+
+// dns is DNS for host, which is what (the endpoint, or the proxy).
+func (p *Prober) dns(ctx context.Context, servers []netip.Addr, host, what string) Result {
 	const name = "dns"
 	ctx, cancel := p.ctx(ctx)
 	defer cancel()
 	if _, err := netip.ParseAddr(host); err == nil {
 		if len(servers) == 0 {
-			return ok(name, "no DNS server configured; the endpoint is an IP address, so none is needed")
+			return ok(name, "no DNS server configured; "+what+" is an IP address, so none is needed")
 		}
 		var errs []error
 		for _, srv := range servers {
 			_, _, err := p.Lookup(ctx, []netip.Addr{srv}, dnsCheckName)
 			var de *net.DNSError
 			if err == nil || errors.As(err, &de) && de.IsNotFound {
-				return ok(name, "DNS server "+srv.String()+" answers (the endpoint is an IP address: no lookup needed)")
+				return ok(name, "DNS server "+srv.String()+" answers ("+what+" is an IP address: no lookup needed)")
 			}
 			errs = append(errs, err)
 		}
 		return fail(name, "DNS servers "+joinAddrs(servers)+" do not answer: "+errors.Join(errs...).Error(),
-			"The endpoint is an IP address, so registration works without DNS; other names will not resolve. Check the DNS server addresses.")
+			strings.ToUpper(what[:1])+what[1:]+" is an IP address, so registration works without DNS; other names will not resolve. Check the DNS server addresses.")
 	}
 	addrs, srv, err := p.Lookup(ctx, servers, host)
 	if err != nil {
@@ -373,17 +383,10 @@ func (p *Prober) TLS(ctx context.Context, address, serverName string) Result {
 		ServerName:         serverName,
 		InsecureSkipVerify: true, // verified below, to learn the issuer even on failure
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				verr = errors.New("no certificate presented")
-				return verr
+			if len(cs.PeerCertificates) > 0 {
+				issuer = cs.PeerCertificates[0].Issuer.String()
 			}
-			leaf := cs.PeerCertificates[0]
-			issuer = leaf.Issuer.String()
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, verr = leaf.Verify(x509.VerifyOptions{Roots: p.rootCAs(), Intermediates: inter, DNSName: serverName, CurrentTime: p.now()})
+			verr = p.verifyChain(cs, serverName)
 			return verr
 		},
 	}
@@ -402,13 +405,18 @@ func (p *Prober) TLS(ctx context.Context, address, serverName string) Result {
 // response from rawURL. The certificate is not verified here: this check
 // only reads the time, and a wrong clock is one reason verification fails.
 func (p *Prober) ClockSkew(ctx context.Context, rawURL string) Result {
+	return p.clockSkew(ctx, rawURL, nil)
+}
+
+// clockSkew is ClockSkew through proxy (nil: direct).
+func (p *Prober) clockSkew(ctx context.Context, rawURL string, proxy func(*http.Request) (*url.URL, error)) Result {
 	const name = "clock"
 	ctx, cancel := p.ctx(ctx)
 	defer cancel()
 	tr := &http.Transport{
 		DialContext:     p.dial,
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only the Date header is used
-		Proxy:           nil,
+		Proxy:           proxy,
 	}
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
@@ -446,7 +454,10 @@ func absDuration(d time.Duration) time.Duration {
 }
 
 // Checks returns the layered checks for cfg against the control-plane
-// endpoint URL (https://host[:port]; "" leaves out DNS, TCP, TLS and clock),
+// endpoint URL (https://host[:port]; "" leaves out DNS, TCP, TLS, clock and
+// proxy; the proxy layer only with Proxy set, and when it picks a proxy
+// for the endpoint it replaces TCP and TLS, DNS looks up the proxy and the
+// clock is read through it),
 // in the order a diagnostics screen shows them. For a DHCP config the
 // address check waits for the lease, and the gateway is the one the DHCP
 // server gave (read when the check runs).
@@ -481,6 +492,14 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 		port = "443"
 	}
 	dns := cfg.DNS
+	// Through a proxy the node resolves and reaches only the proxy: the
+	// DNS layer looks up the proxy's name, the proxy layer replaces TCP
+	// and TLS, and the clock is read through it.
+	proxied := p.proxyFor(endpoint)
+	dnsHost, dnsWhat := host, "the endpoint"
+	if proxied != nil {
+		dnsHost, dnsWhat = proxied.Hostname(), "the proxy"
+	}
 	checks = append(checks, Check{Name: "dns", Run: func(ctx context.Context) Result {
 		servers := dns
 		if len(servers) == 0 && p.Reader != nil {
@@ -488,7 +507,7 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 				servers = st.DNS
 			}
 		}
-		return p.DNS(ctx, servers, host)
+		return p.dns(ctx, servers, dnsHost, dnsWhat)
 	}})
 	// TCP and TLS dial the resolved address, so that they test the network
 	// and not the host's own resolver.
@@ -509,10 +528,17 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 	}
 	if len(cfg.DNS6) > 0 {
 		checks = append(checks, Check{Name: "dns6", Run: func(ctx context.Context) Result {
-			r := p.DNS(ctx, cfg.DNS6, host)
+			r := p.dns(ctx, cfg.DNS6, dnsHost, dnsWhat)
 			r.Check = "dns6"
 			return r
 		}})
+	}
+	if proxied != nil {
+		return append(checks,
+			Check{Name: "proxy", Run: func(ctx context.Context) Result { return p.ProxyCheck(ctx, endpoint) }},
+			Check{Name: "clock", Run: func(ctx context.Context) Result {
+				return p.clockSkew(ctx, "https://"+net.JoinHostPort(host, port)+"/", func(*http.Request) (*url.URL, error) { return proxied, nil })
+			}})
 	}
 	checks = append(checks,
 		Check{Name: "tcp", Run: func(ctx context.Context) Result { return p.TCP(ctx, resolve(ctx)) }},
@@ -521,5 +547,26 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 			return p.ClockSkew(ctx, "https://"+resolve(ctx)+"/")
 		}},
 	)
+	if p.Proxy != nil {
+		// Configured but not for the endpoint (network.noProxy): say so.
+		checks = append(checks, Check{Name: "proxy", Run: func(ctx context.Context) Result { return p.ProxyCheck(ctx, endpoint) }})
+	}
 	return checks
+}
+
+// proxyFor is the proxy Proxy picks for endpoint, nil for none (no Proxy,
+// noProxy, or an unusable setting, which the proxy layer reports).
+func (p *Prober) proxyFor(endpoint string) *url.URL {
+	if p.Proxy == nil {
+		return nil
+	}
+	req, err := http.NewRequest(http.MethodHead, endpoint, nil)
+	if err != nil {
+		return nil
+	}
+	u, err := p.Proxy(req)
+	if err != nil {
+		return nil
+	}
+	return u
 }

@@ -17,6 +17,7 @@ var (
 var simPeers = map[netip.Addr]string{
 	netip.MustParseAddr("192.0.2.1"):    "52:54:00:00:00:01",
 	netip.MustParseAddr("198.51.100.1"): "52:54:00:00:00:02",
+	netip.MustParseAddr("fe80::1"):      "52:54:00:00:00:01", // simRouter6
 }
 
 // FailNext makes the next call of the named Backend method (e.g.
@@ -382,7 +383,7 @@ func (s *Simulated) ResolveNeighbor(ctx context.Context, ifname string, ip netip
 	}
 	onlink := slices.ContainsFunc(s.routes, func(r simRoute) bool { return r.dev == ifname && r.onlink && r.gw == ip })
 	mac, ok := simPeers[ip]
-	if !l.up || !l.carrier || !(onSubnet(l.addrs, ip) || onlink) || !ok {
+	if !l.up || !l.carrier || !(onSubnet(l.addrs, ip) || onlink || ip.IsLinkLocalUnicast()) || !ok {
 		return "", fmt.Errorf("netconfig: resolve %s on %s: no ARP answer", ip, ifname)
 	}
 	return mac, nil

@@ -110,7 +110,7 @@ func New(opts Options) (*Client, error) {
 	if c.roots, err = rootPool(opts.CAPEMs, opts.CAFiles); err != nil {
 		return nil, err
 	}
-	if c.proxy, err = proxyFunc(opts.HTTPSProxy, opts.NoProxy); err != nil {
+	if c.proxy, err = ProxyFunc(opts.HTTPSProxy, opts.NoProxy); err != nil {
 		return nil, err
 	}
 	// A session cache lets a reconnect (a long-poll after an idle close, a
@@ -194,9 +194,11 @@ func RootCAs(pems [][]byte, files []string) (*x509.CertPool, []error) {
 	return pool, errs
 }
 
-// proxyFunc is the explicit proxy with its no-proxy list, or the
-// environment's.
-func proxyFunc(proxy, noProxy string) (func(*http.Request) (*url.URL, error), error) {
+// ProxyFunc is the proxy the client uses for a request: the explicit
+// proxy (network.httpsProxy) unless the host is in noProxy (or loopback),
+// or with no explicit proxy the environment's (HTTPS_PROXY, NO_PROXY). The
+// error never quotes the proxy URL: it may hold credentials.
+func ProxyFunc(proxy, noProxy string) (func(*http.Request) (*url.URL, error), error) {
 	if strings.TrimSpace(proxy) == "" {
 		return http.ProxyFromEnvironment, nil
 	}

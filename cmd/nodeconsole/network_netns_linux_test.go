@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/testenv"
@@ -329,5 +332,57 @@ func TestNetworkIPv6CLIInNetns(t *testing.T) {
 	}
 	if got := fresh.kernel6(); got != want {
 		t.Errorf("IPv6 after apply in a fresh namespace:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestNetworkProxyLayerInNetns: with network.httpsProxy set, the checks of
+// network set have a proxy layer that CONNECTs to the control plane
+// through a real forward proxy in the peer namespace (the only way the
+// node reaches it: the proxy alone knows cp.test) and shows its answer,
+// in place of the direct TCP and TLS layers, with the clock read through
+// it; register goes through the same proxy; a wrong proxy port gives one
+// FAIL sentence.
+func TestNetworkProxyLayerInNetns(t *testing.T) {
+	l := newNSLab(t)
+	cp, cpURL, tok := newProxiedCP(t)
+	peer, err := netns.GetFromName(l.peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	var ln net.Listener
+	if err := testenv.InNetns(peer, func() (err error) { ln, err = net.Listen("tcp", "192.0.2.1:3128"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.ServeConnectProxy(t, ln, "", "", func(host string) (string, bool) { return "127.0.0.1", host == "cp.test" })
+	config := func(proxyURL string) {
+		cfg := fmt.Sprintf("node: {name: %s}\nsite:\n  endpoint: https://cp.test:%s\n  caCerts: [%s]\n  registrationToken: %s\nnetwork: {resolvConf: %s, networkdDir: %s, httpsProxy: %q}\n",
+			cliNodeID, cpURL.Port(), cp.CAPath, tok, l.resolv, l.networkd, proxyURL)
+		if err := os.WriteFile(l.cfg, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No DNS server answers there (port 53 closed): the DNS layer fails at
+	// once, and nothing else needs it through the proxy.
+	set := []string{"network", "set", "--interface", "veth0", "--address", "192.0.2.50/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.1"}
+
+	config("http://192.0.2.1:3128")
+	code, out, errs := l.nodeconsole(set...)
+	want := "OK   proxy    proxy 192.0.2.1:3128: CONNECT cp.test:" + cpURL.Port() + " -> 200 Connection established; the control plane answers through it (TLS verified)\n"
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "\nOK   clock ") || strings.Contains(out, " tcp ") {
+		t.Errorf("set: exit %d %s\n%s\nwant the line %q, the clock read through the proxy and no direct TCP layer", code, errs, out, want)
+	}
+	if code, out, errs := l.nodeconsole("register"); code != 0 || !strings.Contains(out, "Registered as "+cliNodeID) {
+		t.Errorf("register through the proxy: exit %d %s\n%s", code, errs, out)
+	}
+	if proxy.Tunnels.Load() < 2 {
+		t.Errorf("%d tunnels through the proxy, want the check's and registration's", proxy.Tunnels.Load())
+	}
+
+	config("http://192.0.2.1:3129")
+	_, out, _ = l.nodeconsole(set...)
+	want = "FAIL proxy    cannot reach proxy 192.0.2.1:3129 (connect: connection refused) (Nothing listens there: check the proxy port ('nodeconsole network show').)\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("set with a wrong proxy:\n%s\nwant the line %q", out, want)
 	}
 }

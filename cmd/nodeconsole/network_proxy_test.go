@@ -1,88 +1,36 @@
 package main
 
 import (
-	"bufio"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
-// connectProxy is a small HTTP CONNECT proxy on loopback that wants basic
+// newConnectProxy is a CONNECT proxy on loopback that wants basic
 // credentials and sends every tunnel for host "cp.test" to 127.0.0.1 (so
 // the node can only reach the control plane through it).
-type connectProxy struct {
-	addr    string
-	tunnels atomic.Int32
-}
-
-func newConnectProxy(t *testing.T, user, pass string) *connectProxy {
+func newConnectProxy(t *testing.T, user, pass string) *testenv.ConnectProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	p := &connectProxy{addr: ln.Addr().String()}
-	wantAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				host, port, _ := net.SplitHostPort(req.Host)
-				switch {
-				case req.Method != http.MethodConnect:
-					io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
-					return
-				case req.Header.Get("Proxy-Authorization") != wantAuth:
-					io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n")
-					return
-				case host != "cp.test":
-					io.WriteString(c, "HTTP/1.1 403 Forbidden\r\n\r\n")
-					return
-				}
-				up, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
-				if err != nil {
-					io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-					return
-				}
-				defer up.Close()
-				p.tunnels.Add(1)
-				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-				go io.Copy(up, br)
-				io.Copy(c, up)
-			}()
-		}
-	}()
-	return p
+	return testenv.ServeConnectProxy(t, ln, user, pass, func(host string) (string, bool) { return "127.0.0.1", host == "cp.test" })
 }
 
-// TestNetworkProxyRegister: `network proxy -` (URL with credentials on
-// stdin) is persisted in config.d and used by register against the real
-// control plane, whose name only the proxy resolves; the credentials never
-// show in output or the log; network show --json shows the proxy without
-// them; a wrong proxy gives one clear line; --clear removes it.
-func TestNetworkProxyRegister(t *testing.T) {
+// newProxiedCP is a control plane known as cp.test (a name only the test
+// proxies resolve), its URL and a single-use registration token.
+func newProxiedCP(t *testing.T) (*cptest.Server, *url.URL, string) {
+	t.Helper()
 	cp := cptest.NewWith(t, controlplane.Options{Hostnames: []string{"cp.test"}})
 	cpURL, err := url.Parse(cp.URL)
 	if err != nil {
@@ -92,12 +40,22 @@ func TestNetworkProxyRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cp, cpURL, tok.Token
+}
+
+// TestNetworkProxyRegister: `network proxy -` (URL with credentials on
+// stdin) is persisted in config.d and used by register against the real
+// control plane, whose name only the proxy resolves; the credentials never
+// show in output or the log; network show --json shows the proxy without
+// them; a wrong proxy gives one clear line; --clear removes it.
+func TestNetworkProxyRegister(t *testing.T) {
+	cp, cpURL, tok := newProxiedCP(t)
 	const secret = "s3cret-proxy-pw"
 	proxy := newConnectProxy(t, "edge", secret)
 	dir := t.TempDir()
 	n := cliNode{state: filepath.Join(dir, "state"), config: filepath.Join(dir, "config.yaml")}
 	cfg := fmt.Sprintf("node: {name: %s}\nsite:\n  endpoint: https://cp.test:%s\n  caCerts: [%s]\n  registrationToken: %s\nnetwork: {resolvConf: %s}\n",
-		cliNodeID, cpURL.Port(), cp.CAPath, tok.Token, filepath.Join(dir, "resolv.conf"))
+		cliNodeID, cpURL.Port(), cp.CAPath, tok, filepath.Join(dir, "resolv.conf"))
 	if err := os.WriteFile(n.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +80,8 @@ func TestNetworkProxyRegister(t *testing.T) {
 	}
 	outs = append(outs, out, errs)
 
-	code, out, errs = runNet(t, "http://edge:"+secret+"@"+proxy.addr+"\n", args("network", "proxy", "-")...)
-	if code != 0 || !strings.Contains(out, "Proxy http://"+proxy.addr+" (with credentials)") {
+	code, out, errs = runNet(t, "http://edge:"+secret+"@"+proxy.Addr+"\n", args("network", "proxy", "-")...)
+	if code != 0 || !strings.Contains(out, "Proxy http://"+proxy.Addr+" (with credentials)") {
 		t.Fatalf("network proxy -: exit %d %q %q", code, out, errs)
 	}
 	outs = append(outs, out, errs)
@@ -134,7 +92,7 @@ func TestNetworkProxyRegister(t *testing.T) {
 	var doc struct {
 		Proxy *showProxy `json:"proxy"`
 	}
-	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || doc.Proxy == nil || doc.Proxy.URL != "http://"+proxy.addr+" (with credentials)" {
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || doc.Proxy == nil || doc.Proxy.URL != "http://"+proxy.Addr+" (with credentials)" {
 		t.Errorf("show --json proxy: exit %d, %v, %s", code, err, out)
 	}
 	outs = append(outs, out, errs)
@@ -143,7 +101,7 @@ func TestNetworkProxyRegister(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Registered as "+cliNodeID) {
 		t.Fatalf("register through the proxy: exit %d\n%s\n%s", code, out, errs)
 	}
-	if proxy.tunnels.Load() == 0 {
+	if proxy.Tunnels.Load() == 0 {
 		t.Error("registration did not go through the proxy")
 	}
 	outs = append(outs, out, errs)
