@@ -181,57 +181,6 @@ func TestGolden(t *testing.T) {
 			d.Keys("enter")
 			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
 		})
-		// 40x12 (a 40x10 body): nothing cut, prose wrapped, what the
-		// operator must read or answer on screen.
-		small := func(t *testing.T, d *uitest.Driver, want ...string) {
-			t.Helper()
-			v := d.Text()
-			if strings.Contains(v, "...") || strings.Contains(v, "…") {
-				t.Errorf("a line is cut at 40x10:\n%s", v)
-			}
-			flat := strings.Join(strings.Fields(v), " ")
-			for _, w := range want {
-				if !strings.Contains(flat, w) {
-					t.Errorf("40x10 lacks %q:\n%s", w, v)
-				}
-			}
-			golden.RequireEqual(t, uitest.Render(d.View(), p.prof.Color))
-		}
-		t.Run("confirm_40x10_"+p.name, func(t *testing.T) {
-			d, _ := newDriver(t, p.prof, newFake())
-			d.Send(tea.WindowSizeMsg{Width: 40, Height: 10})
-			small(t, d, "Make Acme", "(1 of 2;", "to change)", "Endpoint https://cp.example.com", "(Activate Node).")
-		})
-		t.Run("cancel_question_40x10_"+p.name, func(t *testing.T) {
-			f := newFake()
-			f.outcomes = []Outcome{{Kind: Waiting, LastCheck: t0.Add(3 * time.Second)}}
-			d, _ := newDriver(t, p.prof, &parked{fakeFlow: f})
-			d.Send(tea.WindowSizeMsg{Width: 40, Height: 10})
-			d.Keys("enter", "esc")
-			small(t, d, "Code BCDF-GHJK", "Time left 15:00", "Cancel the registration? The code stops working.")
-			d.Keys("y")
-			d.Drain()
-		})
-		t.Run("activated_40x10_"+p.name, func(t *testing.T) {
-			f := newFake()
-			f.outcomes = []Outcome{{Kind: Registered, NodeName: "store-17", Project: "retail"}}
-			d, _ := newDriver(t, p.prof, f)
-			d.Send(tea.WindowSizeMsg{Width: 40, Height: 10})
-			d.Keys("enter")
-			small(t, d, "Registered as store-17 (retail)", "reboots in 10 s")
-			d.Keys("esc")
-			if v := strings.Join(strings.Fields(d.Text()), " "); !strings.Contains(v, "Reboot later to finish: the node uses its new certificate after a restart.") {
-				t.Errorf("'later' cut at 40x10:\n%s", d.Text())
-			}
-		})
-		t.Run("failed_40x10_"+p.name, func(t *testing.T) {
-			f := newFake()
-			f.startErr = &regclient.Error{Op: "enroll", Status: 503, Message: "the control plane is unavailable"}
-			d, _ := newDriver(t, p.prof, f)
-			d.Send(tea.WindowSizeMsg{Width: 40, Height: 10})
-			d.Keys("enter")
-			small(t, d, "FAIL Activation code", "The control plane is unavailable.", "Trying again will not help until this is fixed.")
-		})
 		t.Run("failed_"+p.name, func(t *testing.T) {
 			f := newFake()
 			f.startErr = &regclient.Error{Op: "enroll", Status: 503, Message: "the control plane is unavailable"}
