@@ -19,8 +19,9 @@ build-demo:
 
 # Terminal cost of the console side by side with dialog and whiptail
 # (docs/performance.md): prints one Markdown table, nodeconsole both --demo and as
-# the release build. About 15 minutes (30 s idle per row); e.g.
-# `make bench BENCHFLAGS='-idle 5s -only nodeconsole'` for a quick look.
+# the release build. About 20 minutes (30 s idle per row, nodeconsole's from
+# 35 s after start: -idle-after); e.g.
+# `make bench BENCHFLAGS='-idle 5s -idle-after 0 -only nodeconsole'` for a quick look.
 bench:
 	$(GO) run ./bench/tuibench $(BENCHFLAGS)
 

@@ -23,8 +23,9 @@ type LLDPConn interface {
 
 // LLDPListener listens for LLDP in the background on every Ethernet NIC
 // that is up: at Start and again on a NIC when it comes up (LinkUp), each
-// time for Listen. What it hears goes into Table as it is heard; after a
-// listen without a frame the NIC's entry is an empty list. Without
+// time for Listen. What it hears goes into Table as it is heard, and
+// changed is called; after a listen without a frame the NIC's entry is an
+// empty list (without a call: nothing on screen changes). Without
 // CAP_NET_RAW it logs once and stays quiet. Close stops it and waits for
 // every listen to end.
 type LLDPListener struct {
@@ -141,8 +142,10 @@ func (l *LLDPListener) listenLocked(index int, name string, restart bool) {
 		}
 		delete(l.active, index)
 		if ok {
+			// Heard neighbours were announced as they came; "nothing
+			// heard" changes no screen now, so it wakes nobody: the
+			// Network screen reads it when it next reads the status.
 			l.Table.Set(name, nbs)
-			l.changed()
 		}
 	}()
 }

@@ -55,30 +55,56 @@ func TestLLDPListenerHearsPeerFrames(t *testing.T) {
 
 	var tab LLDPTable
 	changed := make(chan struct{}, 100)
+	ended := make(chan int, 10) // a listen returned (its interface index)
 	reader := NewReaderAt(tn.nodeH, "")
-	l := &LLDPListener{Table: &tab, Reader: reader, Listen: 2 * time.Second,
-		Open: func(i int) (c LLDPConn, err error) {
-			err = testenv.InNetns(tn.node, func() (err error) { c, err = lldp.Open(i); return err })
-			return c, err
+	l := &LLDPListener{Table: &tab, Reader: reader, Listen: 5 * time.Second,
+		Open: func(i int) (LLDPConn, error) {
+			var c *lldp.Conn
+			err := testenv.InNetns(tn.node, func() (err error) { c, err = lldp.Open(i); return err })
+			if err != nil {
+				return nil, err
+			}
+			return endedConn{c, i, ended}, nil
 		}}
 	l.Start(func() { changed <- struct{}{} })
-	defer l.Close()
+	t.Cleanup(l.Close) // on a failure; Close twice is fine
+	eth0, err := tn.nodeH.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for tab.Get("eth0") == nil {
-		<-changed
+		select {
+		case <-changed:
+		case i := <-ended:
+			if i == eth0.Attrs().Index {
+				t.Fatal("eth0's listen ended without a neighbour")
+			}
+		}
 	}
 	st, err := WithLLDP(reader, &tab).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	eth0, _ := st.Interface("eth0")
-	if len(eth0.LLDP) != 1 || eth0.LLDP[0] != want {
-		t.Errorf("eth0 heard %+v, want %+v", eth0.LLDP, want)
+	ifc, _ := st.Interface("eth0")
+	if len(ifc.LLDP) != 1 || ifc.LLDP[0] != want {
+		t.Errorf("eth0 heard %+v, want %+v", ifc.LLDP, want)
 	}
-	// eth1's switch says nothing: after the listen, an empty list.
-	for tab.Get("eth1") == nil {
-		<-changed
+	// eth1's switch says nothing: once its listen ends (here: Close), an
+	// empty list, "listened, nothing heard".
+	l.Close()
+	if nb := tab.Get("eth1"); nb == nil || len(nb) != 0 {
+		t.Errorf("eth1 heard %#v, want an empty list", nb)
 	}
-	if nb := tab.Get("eth1"); len(nb) != 0 {
-		t.Errorf("eth1 heard %+v", nb)
-	}
+}
+
+// endedConn reports on ended when its listen returns.
+type endedConn struct {
+	*lldp.Conn
+	index int
+	ended chan<- int
+}
+
+func (c endedConn) Listen(ctx context.Context, d time.Duration, heard func([]lldp.Neighbor)) ([]lldp.Neighbor, error) {
+	defer func() { c.ended <- c.index }()
+	return c.Conn.Listen(ctx, d, heard)
 }
