@@ -38,6 +38,11 @@ type ConsoleDeps struct {
 	Network *netconfig.Manager
 	// Endpoint is the control-plane URL the network checks reach.
 	Endpoint string
+	// Site is where Network settings' Site settings write the host name,
+	// NTP servers and proxy (nil: not offered); Proxy and NoProxy are the
+	// proxy in use (config network.httpsProxy, network.noProxy).
+	Site           *netconfig.Site
+	Proxy, NoProxy string
 	// Registration, when set, adds Register Node and Deregister Node.
 	Registration *Registration
 	// Startup are commands run once at start (Registration.AutoRegister
@@ -64,7 +69,8 @@ func NewConsole(d ConsoleDeps) *App {
 	if d.Network != nil {
 		actions = append(actions,
 			home.Action{Label: "Network settings", Open: func() ui.Screen {
-				return network.New(network.Deps{Styles: d.Styles, Manager: d.Network, Endpoint: d.Endpoint, TryTimeout: netconfig.DefaultTryTimeout})
+				return network.New(network.Deps{Styles: d.Styles, Manager: d.Network, Endpoint: d.Endpoint, TryTimeout: netconfig.DefaultTryTimeout,
+					Site: d.Site, Proxy: d.Proxy, NoProxy: d.NoProxy})
 			}},
 			home.Action{Label: "Test network", Open: func() ui.Screen {
 				return diagnostics.New(diagnostics.Deps{Styles: d.Styles, Prober: d.Network.Prober(), Endpoint: d.Endpoint})

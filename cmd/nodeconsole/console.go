@@ -98,9 +98,11 @@ func runConsole(ctx context.Context, g globals) error {
 		initial = *g.size
 	}
 	reboot := e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr)
+	site := e.site()
 	app := tui.NewConsole(tui.ConsoleDeps{
 		Size:    initial,
 		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(reboot),
+		Site: &site, Proxy: e.cfg.Network.HTTPSProxy, NoProxy: e.cfg.Network.NoProxy,
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: tui.AboutFacts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,

@@ -219,7 +219,7 @@ func (e *env) collector() nodestatus.Collector {
 	if e.demo != nil {
 		boot = e.demo.bootTime
 	}
-	return nodestatus.Collector{
+	c := nodestatus.Collector{
 		BootTime: boot,
 		NodeID:   e.nodeID, Make: e.make_, Model: e.model, Version: version,
 		Endpoint: e.cfg.Site.Endpoint, Net: netconfig.WithLLDP(e.net, e.lldp), State: e.store, Problems: probs,
@@ -231,4 +231,16 @@ func (e *env) collector() nodestatus.Collector {
 			return rec.Note(time.Local)
 		},
 	}
+	if e.demo != nil {
+		// The demo never renames the host: its host name is the one
+		// Site settings (or network hostname) wrote, else the host's.
+		site := e.site()
+		c.Hostname = func() (string, error) {
+			if h, err := site.Hostname(); err == nil && h != "" {
+				return h, nil
+			}
+			return os.Hostname()
+		}
+	}
+	return c
 }

@@ -281,7 +281,7 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	}
 	doc.NTP = showNTP{Client: client, Servers: append([]string{}, servers...)}
 	if n := e.cfg.Network; strings.TrimSpace(n.HTTPSProxy) != "" {
-		doc.Proxy = &showProxy{URL: proxyShown(n.HTTPSProxy), NoProxy: n.NoProxy}
+		doc.Proxy = &showProxy{URL: netconfig.ProxyShown(n.HTTPSProxy), NoProxy: n.NoProxy}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -3,61 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/netconfig"
 )
-
-// proxyDropIn is the config.d file `network proxy` writes; it sorts after
-// user data (50-user-data.yaml), so the operator's last word wins.
-const proxyDropIn = "60-network-proxy.yaml"
-
-// parseProxyURL checks a proxy URL as regclient uses it (http, https or
-// socks5; a bare host:port means http) and returns it normalised. The
-// error never quotes the URL: it may hold credentials.
-func parseProxyURL(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("the proxy URL is empty")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil || u.Host == "" || u.Hostname() == "":
-		return nil, errors.New("the proxy is not a URL like http://proxy.example.com:3128")
-	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5":
-		return nil, fmt.Errorf("the proxy scheme %q is not http, https or socks5", u.Scheme)
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
-		return nil, errors.New("the proxy URL has a path, query or fragment; give only scheme://host:port")
-	}
-	u.Path = ""
-	return u, nil
-}
-
-// proxyShown renders a proxy URL without its credentials, noting that
-// there are some.
-func proxyShown(s string) string {
-	u, err := parseProxyURL(s)
-	if err != nil {
-		return "(invalid)"
-	}
-	shown := u.Scheme + "://" + u.Host
-	if u.User != nil {
-		shown += " (with credentials)"
-	}
-	return shown
-}
 
 // netProxy is `nodeconsole network proxy (URL [--no-proxy LIST] | --clear)`:
 // it writes network.httpsProxy and network.noProxy to config.d, where every
@@ -97,7 +48,7 @@ func netProxy(ctx context.Context, g globals, args []string, stdin io.Reader, st
 			}
 			raw = line
 		}
-		u, err := parseProxyURL(raw)
+		u, err := netconfig.ParseProxyURL(raw)
 		if err != nil {
 			return usagef("network proxy: %s", err)
 		}
@@ -105,10 +56,8 @@ func netProxy(ctx context.Context, g globals, args []string, stdin io.Reader, st
 			fmt.Fprintln(stderr, "nodeconsole: warning: the proxy password is on the command line, where ps shows it; use 'network proxy -' and give the URL on stdin")
 		}
 		proxy = u.String()
-		for _, e := range strings.Split(*noProxy, ",") {
-			if strings.ContainsAny(strings.TrimSpace(e), " \t") {
-				return usagef("network proxy: --no-proxy entry %q is not a host, domain or CIDR", e)
-			}
+		if err := netconfig.ValidateNoProxy(*noProxy); err != nil {
+			return usagef("network proxy: --%s", err)
 		}
 	}
 	e, err := newEnv(ctx, g, envOpts{log: true, problems: stderr})
@@ -116,34 +65,16 @@ func netProxy(ctx context.Context, g globals, args []string, stdin io.Reader, st
 		return err
 	}
 	defer e.close()
-	doc := map[string]any{"network": map[string]string{"httpsProxy": proxy, "noProxy": strings.TrimSpace(*noProxy)}}
-	body, err := yaml.Marshal(doc)
+	path, err := e.site().SetProxy(proxy, *noProxy)
 	if err != nil {
 		return fmt.Errorf("network proxy: %w", err)
-	}
-	body = append([]byte("# Written by 'nodeconsole network proxy'; changes here are overwritten.\n"), body...)
-	dir := g.configDropInDir()
-	if e.demo != nil {
-		dir = filepath.Join(e.demo.stateDir, "config.d")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("network proxy: %w", err)
-	}
-	// Credentials in the URL: readable by the owner only.
-	mode := os.FileMode(0o644)
-	if strings.Contains(proxy, "@") {
-		mode = 0o600
-	}
-	path := filepath.Join(dir, proxyDropIn)
-	if err := atomicfile.WriteFile(path, body, mode); err != nil {
-		return fmt.Errorf("network proxy: write %s: %w", path, err)
 	}
 	if *clear {
 		e.log.Info("network proxy cleared", "audit", true, "file", path)
 		fmt.Fprintf(stdout, "No proxy: control-plane connections go direct (%s).\n", path)
 		return nil
 	}
-	e.log.Info("network proxy", "audit", true, "proxy", proxyShown(proxy), "noProxy", *noProxy, "file", path)
-	fmt.Fprintf(stdout, "Proxy %s for control-plane connections (%s).\n", proxyShown(proxy), path)
+	e.log.Info("network proxy", "audit", true, "proxy", netconfig.ProxyShown(proxy), "noProxy", *noProxy, "file", path)
+	fmt.Fprintf(stdout, "Proxy %s for control-plane connections (%s).\n", netconfig.ProxyShown(proxy), path)
 	return nil
 }

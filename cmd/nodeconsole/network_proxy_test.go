@@ -12,6 +12,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -85,7 +86,7 @@ func TestNetworkProxyRegister(t *testing.T) {
 		t.Fatalf("network proxy -: exit %d %q %q", code, out, errs)
 	}
 	outs = append(outs, out, errs)
-	if fi, err := os.Stat(filepath.Join(dir, "config.d", proxyDropIn)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, "config.d", netconfig.ProxyDropIn)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("drop-in with credentials: %v, %v; want mode 0600", fi, err)
 	}
 	code, out, errs = runNet(t, "", args("network", "show", "--json")...)

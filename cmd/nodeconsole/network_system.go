@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +16,18 @@ func (e *env) ntpOptions() netconfig.NTPOptions {
 	n := e.cfg.Network
 	return netconfig.NTPOptions{Client: n.NTPClient, TimesyncdDropIn: n.TimesyncdDropIn,
 		ChronySources: n.ChronySources, ReloadCommand: n.NTPReloadCommand}
+}
+
+// site is where network hostname, ntp and proxy and the console's Site
+// settings write: the config's paths and commands (a temporary dir in
+// --demo, where the proxy drop-in goes to the demo's state dir).
+func (e *env) site() netconfig.Site {
+	n := e.cfg.Network
+	dir := e.g.configDropInDir()
+	if e.demo != nil {
+		dir = filepath.Join(e.demo.stateDir, "config.d")
+	}
+	return netconfig.Site{HostnameFile: n.HostnameFile, HostnameCommand: n.HostnameCommand, NTP: e.ntpOptions(), ProxyDir: dir}
 }
 
 // systemCommandTimeout bounds the hostname and NTP reload commands.
@@ -38,7 +51,7 @@ func netHostname(ctx context.Context, g globals, args []string, stdout, stderr i
 	ctx, cancel := context.WithTimeout(ctx, systemCommandTimeout)
 	defer cancel()
 	n := e.cfg.Network
-	if err := netconfig.SetHostname(ctx, n.HostnameFile, n.HostnameCommand, name); err != nil {
+	if err := e.site().SetHostname(ctx, name); err != nil {
 		e.log.Info("network hostname failed", "audit", true, "hostname", name, "err", err.Error())
 		return fmt.Errorf("network hostname: %w", err)
 	}
@@ -64,7 +77,7 @@ func netNTP(ctx context.Context, g globals, args []string, stdout, stderr io.Wri
 	defer e.close()
 	ctx, cancel := context.WithTimeout(ctx, systemCommandTimeout)
 	defer cancel()
-	path, err := netconfig.SetNTP(ctx, e.ntpOptions(), servers)
+	path, err := e.site().SetNTP(ctx, servers)
 	if err != nil {
 		e.log.Info("network ntp failed", "audit", true, "servers", strings.Join(servers, ","), "err", err.Error())
 		return fmt.Errorf("network ntp: %w", err)

@@ -113,16 +113,25 @@ func (m *Model) formView() ([]string, int) {
 			lines = append(lines, st.Fail.Render(l))
 		}
 	}
-	if m.askDiscard {
-		lines = append(lines, "", st.Warn.Render(" Discard your changes? "+ui.Hints(m.keys.Yes, m.keys.No)))
-		focus = len(lines) - 1
+	return m.discardPrompt(lines, focus)
+}
+
+// discardPrompt adds "Discard your changes?" to a page's lines while it is
+// asked, and keeps it in view.
+func (m *Model) discardPrompt(lines []string, focus int) ([]string, int) {
+	if !m.askDiscard {
+		return lines, focus
 	}
-	return lines, focus
+	lines = append(lines, "", m.st.Warn.Render(" Discard your changes? "+ui.Hints(m.keys.Yes, m.keys.No)))
+	return lines, len(lines) - 1
 }
 
 // marker is the focus marker column of a form row.
-func (m *Model) marker(row int) string {
-	if m.form.focus == row {
+func (m *Model) marker(row int) string { return m.focusMarker(m.form.focus == row) }
+
+// focusMarker is the marker column: the marker where the focus is.
+func (m *Model) focusMarker(focused bool) string {
+	if focused {
 		return " " + m.st.MarkerOn.Render(m.st.Glyphs.Marker) + " "
 	}
 	return "   "

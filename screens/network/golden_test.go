@@ -58,7 +58,10 @@ func demoConsole(t *testing.T, p ui.Profile, tick func(time.Duration, func(time.
 		t.Fatal(err)
 	}
 	st := uitest.Styles(p)
-	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second, Tick: tick, Park: park})
+	site := &netconfig.Site{HostnameFile: dir + "/hostname", ProxyDir: dir + "/config.d",
+		NTP: netconfig.NTPOptions{Client: netconfig.NTPTimesyncd, TimesyncdDropIn: dir + "/timesyncd.conf", ReloadCommand: []string{"true"}}}
+	scr := network.New(network.Deps{Styles: st, Manager: mgr, Now: clock.Now, TryTimeout: 60 * time.Second, Tick: tick, Park: park,
+		Site: site, Proxy: "http://alice:s3cret@proxy.example.com:3128"})
 	return tui.New(tui.Options{Styles: st, Home: scr, Node: "edge-0123456789abcdef0123456789abcdef"}), sim, mgr, clock
 }
 
@@ -174,6 +177,13 @@ func TestGolden(t *testing.T) {
 			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter") // to Apply, preview, apply
 			d.Keys("y", "enter", "h")                                     // keep, back to the list, history
 		}, []string{"Restore a previous setup", "2025-01-02 03:04  eth0 static 192.0.2.20/24", "Changed: first saved settings"}},
+		// Site settings, a host name typed, the proxy's login hidden.
+		{"site", func(d *uitest.Driver) {
+			d.Keys("s")
+			d.Send(uitest.Typed("node-12")...)
+			d.Keys("tab")
+			d.Send(uitest.Typed("ntp1.example.com, 192.0.2.123")...)
+		}, []string{"Site settings", "Host name   node-12", "HTTPS proxy http://proxy.example.com:3128", "Proxy login ************"}},
 		// eth1 has no carrier: the checks fail and Revert is selected.
 		{"trial_failed", func(d *uitest.Driver) {
 			d.Keys("2")

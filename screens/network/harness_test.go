@@ -52,6 +52,8 @@ type harnessOpts struct {
 	stateDir   string
 	endpoint   string               // Deps.Endpoint
 	lldp       *netconfig.LLDPTable // what the LLDP listener heard (nil: none)
+	site       *netconfig.Site      // Deps.Site
+	proxy      string               // Deps.Proxy
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -84,7 +86,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 // each time the menu item is chosen) at 80x22.
 func (h *harness) open() {
 	var d *uitest.Driver
-	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout, Endpoint: h.opts.endpoint,
+	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout, Endpoint: h.opts.endpoint, Site: h.opts.site, Proxy: h.opts.proxy,
 		Tick: func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
 		Park: func(wait func()) { d.Park(wait) }})
 	d = uitest.NewScreenDriver(h.t, h.m)

@@ -13,6 +13,7 @@ type keyMap struct {
 
 	Refresh key.Binding // interface list: read the status again
 	History key.Binding // interface list: restore a previous setup
+	Site    key.Binding // interface list: Site settings
 
 	FieldNext key.Binding // form: next field
 	FieldPrev key.Binding // form: previous field
@@ -47,6 +48,7 @@ func newKeyMap(st *ui.Styles) keyMap {
 		nav:         nav,
 		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		History:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "restore a previous setup")),
+		Site:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "site settings: host name, NTP, proxy")),
 		FieldNext:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
 		FieldPrev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
 		Toggle:      key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),
@@ -69,7 +71,16 @@ func (m *Model) ShortHelp() []key.Binding {
 	k := m.keys
 	switch m.phase {
 	case phaseList:
-		return []key.Binding{k.nav.Down, k.nav.Select, k.History, k.Refresh, k.nav.Back}
+		return []key.Binding{k.nav.Down, k.nav.Select, k.History, m.siteBinding(), k.Refresh, k.nav.Back}
+	case phaseSite:
+		if m.askDiscard {
+			return []key.Binding{k.Yes, k.No}
+		}
+		b := []key.Binding{k.FieldNext, k.FieldPrev}
+		if m.site.focus == siteSave {
+			b = append(b, withHelp(k.Enter, "save"))
+		}
+		return append(b, k.Cancel)
 	case phaseHistory:
 		if len(m.history) == 0 {
 			return []key.Binding{k.nav.Back}
@@ -110,5 +121,12 @@ func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp(
 func withHelp(b key.Binding, desc string) key.Binding {
 	h := b.Help()
 	b.SetHelp(h.Key, desc)
+	return b
+}
+
+// siteBinding is the Site settings key, disabled without Deps.Site.
+func (m *Model) siteBinding() key.Binding {
+	b := m.keys.Site
+	b.SetEnabled(m.d.Site != nil)
 	return b
 }

@@ -50,6 +50,13 @@ type Deps struct {
 	// tests pass their driver's Park so that settling does not wait for
 	// it.
 	Park func(wait func())
+	// Site is where Site settings (host name, NTP servers, proxy) are
+	// written, as `network hostname|ntp|proxy` write them; nil leaves
+	// Site settings out.
+	Site *netconfig.Site
+	// Proxy and NoProxy are the proxy in use (config network.httpsProxy,
+	// network.noProxy), shown in Site settings without its credentials.
+	Proxy, NoProxy string
 }
 
 type phase int
@@ -64,6 +71,7 @@ const (
 	phaseDeciding              // Confirm or Revert running
 	phaseDone                  // kept or restored
 	phaseHistory               // "Restore a previous setup": the kept settings
+	phaseSite                  // "Site settings": host name, NTP, proxy
 )
 
 // Model is the Network settings screen.
@@ -92,6 +100,9 @@ type Model struct {
 	histMenu ui.Menu
 	histErr  string // the history could not be read
 	histMsg  string // why the entry chosen cannot be restored
+
+	site           siteForm
+	proxy, noProxy string // the proxy now: Deps', then what Site settings saved
 
 	gen      int // moves per read, preview and apply; stale messages are dropped
 	trial    *netconfig.Trial
@@ -126,7 +137,7 @@ func New(d Deps) *Model {
 	if d.Park == nil {
 		d.Park = func(wait func()) { wait() }
 	}
-	return &Model{d: d, st: d.Styles, keys: newKeyMap(d.Styles), width: 80, height: 22}
+	return &Model{d: d, st: d.Styles, keys: newKeyMap(d.Styles), width: 80, height: 22, proxy: d.Proxy, noProxy: d.NoProxy}
 }
 
 // Messages. Each carries the generation it belongs to.
@@ -166,7 +177,13 @@ func (m *Model) Title() string { return "Network settings" }
 // CapturesInput implements ui.InputCapturer: true while a text field is
 // being edited, so q, ?, digits and Backspace reach it.
 func (m *Model) CapturesInput() bool {
-	return m.phase == phaseForm && !m.askDiscard && m.form.textFocused()
+	switch m.phase {
+	case phaseForm:
+		return !m.askDiscard && m.form.textFocused()
+	case phaseSite:
+		return !m.askDiscard && m.site.loaded && m.site.focus < siteSave
+	}
+	return false
 }
 
 // remaining is the countdown shown, rounded up to whole seconds.

@@ -20,6 +20,9 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.menu.SetWidth(msg.Width)
 		m.histMenu.SetWidth(msg.Width)
+		for i := range m.site.inputs {
+			m.site.inputs[i].SetWidth(siteInputW(msg.Width))
+		}
 		for i, ifc := range m.status.Interfaces {
 			if i < len(m.menu.Items) {
 				m.menu.Items[i].Label = m.ifaceRow(ifc) // the columns follow the width
@@ -62,10 +65,17 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		return m, m.onOutcome(msg)
 	case historyMsg:
 		return m, m.onHistory(msg)
+	case siteMsg:
+		return m, m.onSite(msg)
+	case siteSavedMsg:
+		return m, m.onSiteSaved(msg)
 	case tea.KeyPressMsg:
 		return m, m.onKey(msg)
 	case tea.PasteMsg:
-		if m.CapturesInput() {
+		switch {
+		case m.CapturesInput() && m.phase == phaseSite:
+			return m, m.site.update(msg)
+		case m.CapturesInput():
 			return m, m.form.update(msg)
 		}
 	}
@@ -129,6 +139,8 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.formKey(k)
 	case phaseHistory:
 		return m.historyKey(k)
+	case phaseSite:
+		return m.siteKey(k)
 	case phasePreview:
 		switch {
 		case key.Matches(k, m.keys.nav.Back) && m.restoring > 0:
@@ -169,6 +181,9 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.History):
 		m.listMsg = ""
 		return m.historyCmd()
+	case key.Matches(k, m.keys.Site) && m.d.Site != nil:
+		m.listMsg = ""
+		return m.siteCmd()
 	}
 	var cmd tea.Cmd
 	m.menu, cmd = m.menu.Update(k)
@@ -190,13 +205,7 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 	f := &m.form
 	if m.askDiscard {
-		switch {
-		case key.Matches(k, m.keys.Yes):
-			m.askDiscard = false
-			m.phase = phaseList
-		case key.Matches(k, m.keys.No):
-			m.askDiscard = false
-		}
+		m.discardKey(k)
 		return nil
 	}
 	switch {
@@ -283,4 +292,17 @@ func (m *Model) onOutcome(msg outcomeMsg) tea.Cmd {
 		return ui.Error("Restoring the previous settings failed; check them.", msg.err)
 	}
 	return nil
+}
+
+// discardKey answers "Discard your changes?" (form, Site settings): y goes
+// back to the interface list, n keeps editing.
+func (m *Model) discardKey(k tea.KeyPressMsg) {
+	switch {
+	case key.Matches(k, m.keys.Yes):
+		m.askDiscard = false
+		m.gen++ // a late answer for the page left is dropped
+		m.phase = phaseList
+	case key.Matches(k, m.keys.No):
+		m.askDiscard = false
+	}
 }

@@ -29,6 +29,8 @@ func (m *Model) View() string {
 		lines, focus = m.formView()
 	case phaseHistory:
 		lines, focus = m.historyView()
+	case phaseSite:
+		lines, focus = m.siteView()
 	case phaseApplying:
 		lines = []string{m.st.Title.Render(" Applying to " + m.cfg.Link() + m.st.Glyphs.Ellipsis)}
 	default:
@@ -132,7 +134,7 @@ func (m *Model) listView() ([]string, int) {
 	lines = append(lines, " "+st.Label.Render("Default route ")+gw)
 	lines = append(lines, " "+st.Label.Render("DNS           ")+orNone(joinAddrs(m.status)))
 	lines = append(lines, st.Muted.Render(" "+st.Glyphs.Default+" carries the default route"))
-	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(m.keys.History)))
+	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(m.keys.History, m.siteBinding())))
 	if m.listMsg != "" {
 		lines = append(lines, "")
 		lines = append(lines, wrap(st.Warn.Render(m.listMsg), m.width, " ")...)
