@@ -76,6 +76,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, errors.New("postgres: the database URL is not valid (see --db)")
 	}
+	// A replica that dies or is cut off must not hold its locks (a lone
+	// Update holds writeLock, which every write needs) until TCP notices
+	// after hours: the server drops a session idle in a transaction after
+	// a minute and probes an idle connection after a minute. The URL may
+	// set other values.
+	for k, v := range map[string]string{"idle_in_transaction_session_timeout": "60s",
+		"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"} {
+		if _, ok := cfg.ConnConfig.RuntimeParams[k]; !ok {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// pgx's default, max(4, CPUs), keeps a License waiting for a
 		// connection behind the polls' short transactions.
