@@ -60,3 +60,18 @@ func TestSubstituteAndOptions(t *testing.T) {
 		t.Errorf("defaults: %+v, %v", d.o, err)
 	}
 }
+
+// TestDHCPv6Support: IPv6 dhcp is offered where systemd-networkd runs the
+// client (it renders DHCP=ipv6) or something else manages it, and refused
+// with the reason where nodeconsole starts a DHCPv4 client process.
+func TestDHCPv6Support(t *testing.T) {
+	for client, ok := range map[string]bool{DHCPClientNetworkd: true, DHCPClientNone: true, DHCPClientProcess: false} {
+		d, err := NewSystemDHCP(DHCPOptions{Client: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.DHCPv6(); (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "DHCPv4 only")) {
+			t.Errorf("%s: DHCPv6() = %v", client, err)
+		}
+	}
+}

@@ -365,8 +365,7 @@ func (s *Simulated) DHCP(ctx context.Context, ifname string, run bool) error {
 		l.dynamic = map[netip.Prefix]bool{}
 	}
 	l.dynamic[lease] = true
-	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool { return r.dst.Bits() == 0 })
-	s.routes = append(s.routes, simRoute{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: gw, dev: ifname})
+	s.replaceDefaultLocked(ifname, netip.MustParsePrefix("0.0.0.0/0"), gw, false)
 	s.resolv = RewriteNameservers(s.resolv, []netip.Addr{dns})
 	return nil
 }

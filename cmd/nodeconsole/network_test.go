@@ -158,6 +158,28 @@ func TestNetworkSetMTURoutesDemo(t *testing.T) {
 	}
 }
 
+// TestNetworkSetIPv6Demo: --ipv6 auto takes an address from the
+// simulated router (checks address6 and gateway6), --ipv6 static with an
+// IPv6 server in --dns is previewed, applied and shown by network show
+// (the netns tests check the kernel).
+func TestNetworkSetIPv6Demo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "set", "--interface", "eth0", "--dhcp", "--ipv6", "auto")
+	for _, want := range []string{"IPv6          none -> automatic (SLAAC)", "OK   address6 2001:db8:5::2/64 on eth0 (from router advertisements (SLAAC))",
+		"OK   gateway6 fe80::1 answers neighbour discovery", "Kept and saved."} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("auto: exit %d %s; output lacks %q:\n%s", code, errs, want, out)
+		}
+	}
+	code, out, errs = runNet(t, "", "--demo", "network", "set", "--interface", "mgmt0", "--address", "198.51.100.30/24",
+		"--ipv6", "static", "--address6", "2001:db8:7::30/64", "--gateway6", "2001:db8:7::1", "--dns", "198.51.100.53,2001:db8:7::53")
+	for _, want := range []string{"IPv6          none -> 2001:db8:7::30/64", "IPv6 route    none -> 2001:db8:7::1 via mgmt0",
+		"DNS           192.0.2.53 -> 198.51.100.53, 2001:db8:7::53", "OK   address6 2001:db8:7::30/64 is on mgmt0", "Kept and saved."} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("static: exit %d %s; output lacks %q:\n%s", code, errs, want, out)
+		}
+	}
+}
+
 // TestNetworkSetVLANDemo: --vlan makes the settings apply to eth0.100,
 // created on apply (the simulated network; TestVLANSimulated and
 // TestNetlinkVLAN check the rest).
