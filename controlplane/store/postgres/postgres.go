@@ -12,6 +12,12 @@
 // The schema is versioned: Open applies the embedded migrations it lacks
 // under an advisory lock (two replicas starting together do not race) and
 // refuses a database whose schema is newer than it knows.
+//
+// Event IDs come from an identity column: each is larger than those of the
+// events committed before its transaction began, but two transactions
+// committing at the same time may commit their events out of ID order, so
+// a page of EventsPage read at that moment can miss the one committed
+// second with the smaller ID (SQLite, with one writer, cannot).
 package postgres
 
 import (
@@ -340,6 +346,3 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
-
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
