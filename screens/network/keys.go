@@ -47,8 +47,8 @@ func newKeyMap(st *ui.Styles) keyMap {
 	return keyMap{
 		nav:         nav,
 		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
-		History:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "restore a previous setup")),
-		Site:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "site settings: host name, NTP, proxy")),
+		History:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "restore")),
+		Site:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "site settings")),
 		FieldNext:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
 		FieldPrev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
 		Toggle:      key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),

@@ -134,7 +134,7 @@ func (m *Model) listView() ([]string, int) {
 	lines = append(lines, " "+st.Label.Render("Default route ")+gw)
 	lines = append(lines, " "+st.Label.Render("DNS           ")+orNone(joinAddrs(m.status)))
 	lines = append(lines, st.Muted.Render(" "+st.Glyphs.Default+" carries the default route"))
-	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(m.keys.History, m.siteBinding())))
+	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.History, "restore a previous setup"), withHelp(m.siteBinding(), "site settings: host name, NTP, proxy"))))
 	if m.listMsg != "" {
 		lines = append(lines, "")
 		lines = append(lines, wrap(st.Warn.Render(m.listMsg), m.width, " ")...)
