@@ -99,8 +99,9 @@ func (p *Prober) ProbeHost(ctx context.Context, st Status, input string) []Resul
 	return append(out, p.TCP(ctx, net.JoinHostPort(addr.String(), port)))
 }
 
-// arp resolves addr by ARP when it lies on the subnet of one of the
-// interfaces; ok is false when it does not (or no resolver is set).
+// arp resolves addr by ARP (IPv6: neighbour discovery, check "ndp") when
+// it lies on the subnet of one of the interfaces; ok is false when it does
+// not (or no resolver is set).
 func (p *Prober) arp(ctx context.Context, st Status, addr netip.Addr) (Result, bool) {
 	if p.Neighbors == nil {
 		return Result{}, false
@@ -112,12 +113,16 @@ func (p *Prober) arp(ctx context.Context, st Status, addr netip.Addr) (Result, b
 			}
 			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
+			name, proto := "arp", "ARP"
+			if addr.Is6() {
+				name, proto = "ndp", "neighbour discovery"
+			}
 			mac, err := p.Neighbors.ResolveNeighbor(ctx, ifc.Name, addr)
 			if err != nil {
-				return Result{Check: "arp", Detail: addr.String() + " does not answer ARP on " + ifc.Name,
+				return Result{Check: name, Detail: addr.String() + " does not answer " + proto + " on " + ifc.Name,
 					Hint: "The host is off, or on another VLAN."}, true
 			}
-			return Result{Check: "arp", OK: true, Detail: addr.String() + " answers ARP on " + ifc.Name + " (" + mac + ")"}, true
+			return Result{Check: name, OK: true, Detail: addr.String() + " answers " + proto + " on " + ifc.Name + " (" + mac + ")"}, true
 		}
 	}
 	return Result{}, false

@@ -135,6 +135,10 @@ func TestLayersIPv6(t *testing.T) {
 		"OK   address6 2001:db8:5::2/64 is on eth0",
 		"OK   gateway6 fe80::1 answers neighbour discovery (52:54:00:00:00:01)",
 	})
+	p.Dial = sim.Dial
+	if r := p.ProbeHost(ctx, st, "2001:db8:5::9"); len(r) != 2 || r[0].String() != "FAIL ndp      2001:db8:5::9 does not answer neighbour discovery on eth0 (The host is off, or on another VLAN.)" {
+		t.Errorf("probe of an IPv6 host on the link: %q", r)
+	}
 	_, checks = p.Layers(st, "https://cp.example:8443")
 	got = nil
 	for _, c := range checks {
