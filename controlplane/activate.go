@@ -60,7 +60,7 @@ func (s *Server) event(ctx context.Context, e store.Event) {
 }
 
 // shownFingerprint is api.FingerprintDER of the key in a stored CSR (which
-// passed checkCSR when it was stored).
+// passed ca.CheckCSR when it was stored).
 func shownFingerprint(csrPEM string) string {
 	block, _ := pem.Decode([]byte(csrPEM))
 	if block == nil {

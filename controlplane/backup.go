@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
@@ -169,7 +170,7 @@ func Restore(archive, dataDir string) (err error) {
 			return fmt.Errorf("controlplane: restore: write %s: %w", p, err)
 		}
 	}
-	for _, need := range []string{sqlite.File, caCertFile, caKeyFile, secretFile} {
+	for _, need := range []string{sqlite.File, ca.CertFile, ca.KeyFile, secretFile} {
 		if !seen[need] {
 			return fmt.Errorf("controlplane: restore: %s is not a control plane backup (no %s)", archive, need)
 		}

@@ -3,7 +3,6 @@ package controlplane
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -59,17 +59,17 @@ func setCertDefaults(opts *Options) {
 }
 
 // profile is what node certificates get from the options.
-func (s *Server) profile() nodeProfile {
-	return nodeProfile{ttl: s.opts.CertTTL, trustDomain: s.opts.TrustDomain}
+func (s *Server) profile() ca.NodeProfile {
+	return ca.NodeProfile{TTL: s.opts.CertTTL, TrustDomain: s.opts.TrustDomain}
 }
 
 // issueNode signs csr for nodeID and records the certificate.
-func (s *Server) issueNode(tx store.Tx, csr checkedCSR, nodeID string, now time.Time) (string, *x509.Certificate, error) {
-	certPEM, cert, err := s.ca.signNode(csr, nodeID, s.profile(), now)
+func (s *Server) issueNode(tx store.Tx, csr ca.CSR, nodeID string, now time.Time) (string, *x509.Certificate, error) {
+	certPEM, cert, err := s.ca.SignNode(csr, nodeID, s.profile(), now)
 	if err != nil {
 		return "", nil, err
 	}
-	err = tx.PutNodeCert(store.NodeCert{Serial: serialHex(cert.SerialNumber), NodeID: nodeID, KeyFingerprint: csr.fingerprint,
+	err = tx.PutNodeCert(store.NodeCert{Serial: ca.SerialHex(cert.SerialNumber), NodeID: nodeID, KeyFingerprint: csr.Fingerprint,
 		Certificate: certPEM, IssuedAt: now, NotAfter: cert.NotAfter})
 	return certPEM, cert, err
 }
@@ -277,12 +277,12 @@ func (s *Server) CRL(ctx context.Context) ([]byte, error) {
 	// The CRL number only grows: the signing time in milliseconds, or one
 	// more than the last.
 	number := max(now.UnixMilli(), s.crl.number+1)
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+	der, err := s.ca.SignCRL(&x509.RevocationList{
 		Number:                    big.NewInt(number),
 		ThisUpdate:                now.UTC(),
 		NextUpdate:                now.Add(crlValidity).UTC(),
 		RevokedCertificateEntries: entries,
-	}, s.ca.cert, s.ca.key)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: sign CRL: %w", err)
 	}
@@ -299,7 +299,7 @@ func (s *Server) certRoutes(mux registrar) {
 
 func (s *Server) handleCA(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-pem-file")
-	w.Write(s.ca.certPEM)
+	w.Write(s.ca.PEM())
 }
 
 func (s *Server) handleCRL(w http.ResponseWriter, r *http.Request) {

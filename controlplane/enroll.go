@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -139,7 +140,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			return api.EnrollResponse{}, rateLimited(wait)
 		}
 	}
-	csr, err := checkCSR(req.CSR)
+	csr, err := ca.CheckCSR(req.CSR)
 	if err != nil {
 		return api.EnrollResponse{}, errorf(api.CodeInvalidCSR, "%v", err)
 	}
@@ -168,7 +169,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		// Resume: the same key with a live pending enrollment, or with the
 		// approved enrollment of the registration it produced.
 		for _, e := range enrollments {
-			if e.KeyFingerprint != csr.fingerprint {
+			if e.KeyFingerprint != csr.Fingerprint {
 				continue
 			}
 			if e.State == store.EnrollPending && now.Before(e.ExpiresAt) {
@@ -180,13 +181,13 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 				out = e
 				return nil
 			}
-			if e.State == store.EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint &&
+			if e.State == store.EnrollApproved && exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.Fingerprint &&
 				certSerial(e.Certificate) == node.CertSerial && now.Before(node.CertNotAfter) {
 				out = e
 				return nil
 			}
 		}
-		if exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint {
+		if exists && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.Fingerprint {
 			// The registered key again (renew.go): its certificate is
 			// delivered again, or issued again within --reenroll-grace
 			// of its expiry.
@@ -227,7 +228,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		}
 		e := store.Enrollment{
 			ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
-			CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
+			CSR: req.CSR, KeyFingerprint: csr.Fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 			CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 		}
 		e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
@@ -240,7 +241,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		node.Status = api.StatusPending
 		node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
 		if err := tx.AddEvent(store.Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
-			Message: fmt.Sprintf("%s %s asked for an activation code (key %s)", req.Make, req.Model, api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo))}); err != nil {
+			Message: fmt.Sprintf("%s %s asked for an activation code (key %s)", req.Make, req.Model, api.FingerprintDER(csr.Request.RawSubjectPublicKeyInfo))}); err != nil {
 			return err
 		}
 		if proof {
@@ -285,7 +286,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		Interval:                s.intervalSeconds(),
 		Status:                  status,
 		ServerTime:              now.UTC(),
-		KeyFingerprint:          api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo),
+		KeyFingerprint:          api.FingerprintDER(csr.Request.RawSubjectPublicKeyInfo),
 	}, nil
 }
 
@@ -362,7 +363,7 @@ func uniqueUserCode(tx store.Tx, now time.Time) (string, error) {
 // approve signs e's CSR and marks e approved and node registered; the caller
 // stores e (node is stored here) and publishes e.ID after commit.
 func (s *Server) approve(tx store.Tx, e *store.Enrollment, node *store.Node, now time.Time, ip, how string) error {
-	csr, err := checkCSR(e.CSR)
+	csr, err := ca.CheckCSR(e.CSR)
 	if err != nil {
 		return fmt.Errorf("approve %s: stored CSR: %w", e.NodeID, err)
 	}
@@ -373,7 +374,7 @@ func (s *Server) approve(tx store.Tx, e *store.Enrollment, node *store.Node, now
 	e.State, e.DecidedAt, e.Certificate = store.EnrollApproved, now, certPEM
 	node.Status = api.StatusRegistered
 	node.Make, node.Model, node.Version = e.Make, e.Model, e.Version
-	node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.fingerprint, serialHex(cert.SerialNumber), cert.NotAfter
+	node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.Fingerprint, ca.SerialHex(cert.SerialNumber), cert.NotAfter
 	node.RegisteredAt = now
 	if node.CreatedAt.IsZero() {
 		node.CreatedAt = now
@@ -528,7 +529,7 @@ func (s *Server) pollOnce(ctx context.Context, hash, ip string, now time.Time, f
 func (s *Server) registration(n store.Node, certPEM string, now time.Time) api.Registration {
 	return api.Registration{
 		NodeID: n.ID, NodeName: n.Name, Project: n.Project, Site: n.Site, Tags: maps.Clone(n.Tags),
-		Certificate: certPEM, CABundle: string(s.ca.certPEM), ServerTime: now.UTC(),
+		Certificate: certPEM, CABundle: string(s.ca.PEM()), ServerTime: now.UTC(),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -106,7 +107,7 @@ func (s *Server) authNode(ctx context.Context, r *http.Request) (store.Node, *x5
 	for _, c := range r.TLS.PeerCertificates[1:] {
 		inter.AddCert(c)
 	}
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: s.ca.pool(), Intermediates: inter, CurrentTime: s.now(),
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: s.ca.Pool(), Intermediates: inter, CurrentTime: s.now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
@@ -127,7 +128,7 @@ func (s *Server) authNode(ctx context.Context, r *http.Request) (store.Node, *x5
 	}
 	if err == nil {
 		// The current certificate, or one a renewal replaced, in its grace.
-		err = s.checkCert(ctx, n, serialHex(cert.SerialNumber), s.now())
+		err = s.checkCert(ctx, n, ca.SerialHex(cert.SerialNumber), s.now())
 	}
 	if err != nil {
 		return store.Node{}, nil, fmt.Errorf("authenticate node %s: %w", id, err)

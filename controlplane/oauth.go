@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -106,7 +107,7 @@ func (s *Server) accessTokenMAC(payload string) []byte {
 
 // accessToken issues the bearer token for nodeID's certificate.
 func (s *Server) accessToken(nodeID string, cert *x509.Certificate) string {
-	payload := nodeID + "|" + serialHex(cert.SerialNumber) + "|" + strconv.FormatInt(cert.NotAfter.Unix(), 10)
+	payload := nodeID + "|" + ca.SerialHex(cert.SerialNumber) + "|" + strconv.FormatInt(cert.NotAfter.Unix(), 10)
 	enc := base64.RawURLEncoding
 	return accessTokenPrefix + enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(s.accessTokenMAC(payload))
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -37,14 +38,14 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, err)
 		return
 	}
-	csr, err := checkCSR(req.CSR)
+	csr, err := ca.CheckCSR(req.CSR)
 	if err != nil {
 		writeError(w, s.log, r, errorf(api.CodeInvalidCSR, "%v", err))
 		return
 	}
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	presentedKey, presented := hex.EncodeToString(sum[:]), serialHex(cert.SerialNumber)
-	if csr.fingerprint == presentedKey {
+	presentedKey, presented := hex.EncodeToString(sum[:]), ca.SerialHex(cert.SerialNumber)
+	if csr.Fingerprint == presentedKey {
 		writeError(w, s.log, r, errorf(api.CodeInvalidCSR, "a renewal needs a new key: this CSR is for the key of the certificate it came with"))
 		return
 	}
@@ -58,7 +59,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		if cur.Status != api.StatusRegistered || cur.CertSerial != n.CertSerial {
 			return errorf(api.CodeCertificateRevoked, "the certificate of %s was revoked", n.ID)
 		}
-		if cur.CertSerial != presented && cur.KeyFingerprint == csr.fingerprint {
+		if cur.CertSerial != presented && cur.KeyFingerprint == csr.Fingerprint {
 			// The answer to this renewal was lost: the same again.
 			c, err := tx.NodeCert(cur.CertSerial)
 			if err != nil {
@@ -72,7 +73,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 			// Issued before certificates were recorded.
 			old = store.NodeCert{Serial: presented, NodeID: n.ID, KeyFingerprint: presentedKey,
 				Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
-				IssuedAt:    cert.NotBefore.Add(certBackdate), NotAfter: cert.NotAfter}
+				IssuedAt:    cert.NotBefore.Add(ca.CertBackdate), NotAfter: cert.NotAfter}
 		} else if err != nil {
 			return err
 		}
@@ -88,7 +89,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		cur.KeyFingerprint, cur.CertSerial, cur.CertNotAfter = csr.fingerprint, serialHex(c.SerialNumber), c.NotAfter
+		cur.KeyFingerprint, cur.CertSerial, cur.CertNotAfter = csr.Fingerprint, ca.SerialHex(c.SerialNumber), c.NotAfter
 		cur.LastSeen, cur.SourceIP = now, ip
 		if err := tx.PutNode(cur); err != nil {
 			return err
@@ -96,7 +97,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		reg = s.registration(cur, certPEM, now)
 		return tx.AddEvent(store.Event{Type: api.EventRenewed, NodeID: n.ID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("renewed its certificate with a new key (%s), valid until %s; the old one works until the new one is used, at most until %s",
-				api.FingerprintDER(csr.csr.RawSubjectPublicKeyInfo), c.NotAfter.UTC().Format("2006-01-02 15:04 MST"), old.GraceUntil.UTC().Format("2006-01-02 15:04:05 MST"))})
+				api.FingerprintDER(csr.Request.RawSubjectPublicKeyInfo), c.NotAfter.UTC().Format("2006-01-02 15:04 MST"), old.GraceUntil.UTC().Format("2006-01-02 15:04:05 MST"))})
 	})
 	if err != nil {
 		writeError(w, s.log, r, fmt.Errorf("renew %s: %w", n.ID, err))
@@ -106,7 +107,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, reg)
 }
 
-// certSerial is the serialHex of a PEM certificate, or "".
+// certSerial is the ca.SerialHex of a PEM certificate, or "".
 func certSerial(certPEM string) string {
 	b, _ := pem.Decode([]byte(certPEM))
 	if b == nil {
@@ -116,7 +117,7 @@ func certSerial(certPEM string) string {
 	if err != nil {
 		return ""
 	}
-	return serialHex(c.SerialNumber)
+	return ca.SerialHex(c.SerialNumber)
 }
 
 // reenroll answers an enrollment by a registered node's registered key
@@ -125,14 +126,14 @@ func certSerial(certPEM string) string {
 // when it expired less than ReenrollGrace ago a new one is issued at once
 // under the old name, project and tags, without an admin. done is false
 // past the grace: the enrollment then waits for an admin as usual.
-func (s *Server) reenroll(tx store.Tx, req api.EnrollRequest, csr checkedCSR, node *store.Node, now time.Time, ip, src string) (store.Enrollment, bool, error) {
+func (s *Server) reenroll(tx store.Tx, req api.EnrollRequest, csr ca.CSR, node *store.Node, now time.Time, ip, src string) (store.Enrollment, bool, error) {
 	expired := !now.Before(node.CertNotAfter)
 	if expired && now.Sub(node.CertNotAfter) >= s.opts.ReenrollGrace {
 		return store.Enrollment{}, false, nil
 	}
 	e := store.Enrollment{
 		ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
-		CSR: req.CSR, KeyFingerprint: csr.fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
+		CSR: req.CSR, KeyFingerprint: csr.Fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 		CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 	}
 	e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))

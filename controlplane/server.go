@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
@@ -145,7 +146,7 @@ type Server struct {
 	now        func() time.Time
 	store      store.Store
 	notify     Notifier
-	ca         *authority
+	ca         *ca.Authority
 	tlsCert    tls.Certificate
 	certFiles  *certFiles
 	metrics    *metrics
@@ -237,7 +238,7 @@ func Open(opts Options) (*Server, error) {
 		s.notify = notify.NewHub()
 	}
 	var err error
-	if s.ca, err = loadOrCreateCA(opts.DataDir, s.now()); err != nil {
+	if s.ca, err = ca.LoadOrCreate(opts.DataDir, s.now()); err != nil {
 		return nil, err
 	}
 	if opts.TLSCertFile != "" || opts.TLSKeyFile != "" {
@@ -249,7 +250,7 @@ func Open(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.tlsCert, err = s.ca.serverCertificate(key, s.hostnames(), s.now()); err != nil {
+		if s.tlsCert, err = s.ca.ServerCertificate(key, s.hostnames(), s.now()); err != nil {
 			return nil, err
 		}
 	}
@@ -426,10 +427,10 @@ func (s *Server) Accounts() *Accounts { return s.accounts }
 func (s *Server) AdminTokenPath() string { return filepath.Join(s.opts.DataDir, adminTokenFile) }
 
 // CAPEM is the PEM CA certificate clients must trust.
-func (s *Server) CAPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
+func (s *Server) CAPEM() []byte { return append([]byte(nil), s.ca.PEM()...) }
 
 // CAPath is the file holding CAPEM.
-func (s *Server) CAPath() string { return filepath.Join(s.opts.DataDir, caCertFile) }
+func (s *Server) CAPath() string { return filepath.Join(s.opts.DataDir, ca.CertFile) }
 
 // Close releases the store. Call it after Serve has returned.
 func (s *Server) Close() error { return s.store.Close() }

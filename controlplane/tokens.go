@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -134,7 +135,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 	if err := checkTags(req.Tags); err != nil {
 		return api.Registration{}, err
 	}
-	csr, err := checkCSR(req.CSR)
+	csr, err := ca.CheckCSR(req.CSR)
 	if err != nil {
 		return api.Registration{}, errorf(api.CodeInvalidCSR, "%v", err)
 	}
@@ -159,7 +160,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			// it stored its certificate asks again with the same key: it
 			// gets a new certificate, and the token is not charged again.
 			// Only the holder of the registered key can do this.
-			repeat = !t.Revoked && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.fingerprint
+			repeat = !t.Revoked && node.Status == api.StatusRegistered && node.KeyFingerprint == csr.Fingerprint
 			if !repeat {
 				// A known token that no longer works: its failures are
 				// also limited per token, whatever the source.
@@ -174,7 +175,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			rejected = true
 			return errorf(api.CodeInvalidToken, "the registration token is unknown, expired, revoked or used")
 		}
-		if node.Status == api.StatusRegistered && node.KeyFingerprint != csr.fingerprint {
+		if node.Status == api.StatusRegistered && node.KeyFingerprint != csr.Fingerprint {
 			return errorf(api.CodeConflict, "node %s is registered with another key; deregister or delete it first", req.NodeID)
 		}
 		certPEM, cert, err := s.issueNode(tx, csr, req.NodeID, now)
@@ -182,7 +183,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			return err
 		}
 		if repeat {
-			node.CertSerial, node.CertNotAfter, node.LastSeen, node.SourceIP = serialHex(cert.SerialNumber), cert.NotAfter, now, ip
+			node.CertSerial, node.CertNotAfter, node.LastSeen, node.SourceIP = ca.SerialHex(cert.SerialNumber), cert.NotAfter, now, ip
 			if err := tx.PutNode(node); err != nil {
 				return err
 			}
@@ -221,7 +222,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			}
 		}
 		node.Status, node.Make, node.Model, node.Version, node.SourceIP = api.StatusRegistered, req.Make, req.Model, req.Version, ip
-		node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.fingerprint, serialHex(cert.SerialNumber), cert.NotAfter
+		node.KeyFingerprint, node.CertSerial, node.CertNotAfter = csr.Fingerprint, ca.SerialHex(cert.SerialNumber), cert.NotAfter
 		node.RegisteredAt, node.LastSeen = now, now
 		if err := tx.PutNode(node); err != nil {
 			return err

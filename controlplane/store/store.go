@@ -103,7 +103,7 @@ type Tx interface {
 	// Events returns up to limit events, newest first.
 	Events(limit int) ([]Event, error)
 
-	// NodeCert returns the certificate with that serial (serialHex).
+	// NodeCert returns the certificate with that serial (ca.SerialHex).
 	NodeCert(serial string) (NodeCert, error)
 	// NodeCertsForNode returns the node's certificates, newest first.
 	NodeCertsForNode(nodeID string) ([]NodeCert, error)
@@ -238,7 +238,7 @@ type Event struct {
 // Node.CertSerial; a predecessor is accepted until GraceUntil (renewal);
 // every other one that has not expired is revoked and listed in the CRL.
 type NodeCert struct {
-	Serial         string // serialHex
+	Serial         string // ca.SerialHex
 	NodeID         string
 	KeyFingerprint string
 	Certificate    string // PEM

@@ -1,4 +1,7 @@
-package controlplane
+// Package ca is the control plane's certificate authority: the CA key and
+// certificate in the data directory (created on first start), the server's
+// TLS certificate, node certificates signed from checked CSRs, and CRLs.
+package ca
 
 import (
 	"bytes"
@@ -28,31 +31,34 @@ import (
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 )
 
+// Files in the data directory, the sizes and times of certificates.
 const (
-	caCertFile = "ca.pem"
-	caKeyFile  = "ca-key.pem"
-	// maxCSRBytes bounds the PEM CSR a node may send.
-	maxCSRBytes = 8 << 10
-	// certBackdate tolerates nodes whose clock is behind the server's.
-	certBackdate = api.CertBackdate
+	// CertFile is the CA certificate (PEM), the bundle nodes trust.
+	CertFile = "ca.pem"
+	// KeyFile is the CA key (PEM, 0600).
+	KeyFile = "ca-key.pem"
+	// MaxCSRBytes bounds the PEM CSR a node may send.
+	MaxCSRBytes = 8 << 10
+	// CertBackdate tolerates nodes whose clock is behind the server's.
+	CertBackdate = api.CertBackdate
 	caLifetime   = 20 * 365 * 24 * time.Hour
 )
 
-// authority is the control plane's certificate authority: it signs the
+// Authority is the control plane's certificate authority: it signs the
 // server's TLS certificate and every node certificate.
-type authority struct {
+type Authority struct {
 	cert    *x509.Certificate
 	certPEM []byte
 	key     *ecdsa.PrivateKey
 }
 
-// loadOrCreateCA reads DATA/ca.pem and DATA/ca-key.pem, creating both on
+// LoadOrCreate reads DATA/ca.pem and DATA/ca-key.pem, creating both on
 // first start.
-func loadOrCreateCA(dir string, now time.Time) (*authority, error) {
-	certPath, keyPath := filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile)
+func LoadOrCreate(dir string, now time.Time) (*Authority, error) {
+	certPath, keyPath := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
 	certPEM, err := os.ReadFile(certPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return createCA(certPath, keyPath, now)
+		return create(certPath, keyPath, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: read CA: %w", err)
@@ -74,10 +80,10 @@ func loadOrCreateCA(dir string, now time.Time) (*authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: parse %s: %w", keyPath, err)
 	}
-	return &authority{cert: cert, certPEM: certPEM, key: key}, nil
+	return &Authority{cert: cert, certPEM: certPEM, key: key}, nil
 }
 
-func createCA(certPath, keyPath string, now time.Time) (*authority, error) {
+func create(certPath, keyPath string, now time.Time) (*Authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: generate CA key: %w", err)
@@ -85,7 +91,7 @@ func createCA(certPath, keyPath string, now time.Time) (*authority, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          randomSerial(),
 		Subject:               pkix.Name{CommonName: "nodeconsole control plane CA"},
-		NotBefore:             now.Add(-certBackdate),
+		NotBefore:             now.Add(-CertBackdate),
 		NotAfter:              now.Add(caLifetime),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
@@ -114,7 +120,7 @@ func createCA(certPath, keyPath string, now time.Time) (*authority, error) {
 	if err := atomicfile.WriteFile(certPath, certPEM, 0o644); err != nil {
 		return nil, err
 	}
-	return &authority{cert: cert, certPEM: certPEM, key: key}, nil
+	return &Authority{cert: cert, certPEM: certPEM, key: key}, nil
 }
 
 func randomSerial() *big.Int {
@@ -124,14 +130,14 @@ func randomSerial() *big.Int {
 	return new(big.Int).SetBytes(b)
 }
 
-// serverCertificate issues a TLS certificate for key and hosts (DNS names
-// or IP addresses), kept in memory only (the key is kept in DATA, see
-// loadOrCreateServerKey).
-func (a *authority) serverCertificate(key *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
+// ServerCertificate issues a TLS certificate for key and hosts (DNS names
+// or IP addresses), kept in memory only (the control plane keeps the key in
+// DATA, see loadOrCreateServerKey there).
+func (a *Authority) ServerCertificate(key *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),
 		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    now.Add(-certBackdate),
+		NotBefore:    now.Add(-CertBackdate),
 		NotAfter:     now.Add(2 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
@@ -150,48 +156,58 @@ func (a *authority) serverCertificate(key *ecdsa.PrivateKey, hosts []string, now
 	return tls.Certificate{Certificate: [][]byte{der, a.cert.Raw}, PrivateKey: key}, nil
 }
 
-// pool is a cert pool holding the CA, for verifying client certificates.
-func (a *authority) pool() *x509.CertPool {
+// PEM is the CA certificate in PEM (the bundle nodes trust).
+func (a *Authority) PEM() []byte { return a.certPEM }
+
+// SignCRL signs a certificate revocation list with the CA.
+func (a *Authority) SignCRL(rl *x509.RevocationList) ([]byte, error) {
+	return x509.CreateRevocationList(rand.Reader, rl, a.cert, a.key)
+}
+
+// Pool is a cert pool holding the CA, for verifying client certificates.
+func (a *Authority) Pool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(a.cert)
 	return p
 }
 
-// checkedCSR is a CSR that passed checkCSR.
-type checkedCSR struct {
-	csr         *x509.CertificateRequest
-	fingerprint string // hex SHA-256 of SubjectPublicKeyInfo
+// CSR is a CSR that passed CheckCSR.
+type CSR struct {
+	// Request is the parsed request.
+	Request *x509.CertificateRequest
+	// Fingerprint is the hex SHA-256 of its SubjectPublicKeyInfo.
+	Fingerprint string
 }
 
 var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 
-// checkCSR parses and checks a PEM CSR: size limit, key type (ECDSA P-256
+// CheckCSR parses and checks a PEM CSR: size limit, key type (ECDSA P-256
 // or Ed25519), no request to be a CA, and then the signature (so a CSR
 // with a key that is costly to verify, RSA-8192, is refused before that
 // cost).
-func checkCSR(pemText string) (checkedCSR, error) {
-	if len(pemText) > maxCSRBytes {
-		return checkedCSR{}, fmt.Errorf("CSR is larger than %d bytes", maxCSRBytes)
+func CheckCSR(pemText string) (CSR, error) {
+	if len(pemText) > MaxCSRBytes {
+		return CSR{}, fmt.Errorf("CSR is larger than %d bytes", MaxCSRBytes)
 	}
 	block, rest := pem.Decode([]byte(pemText))
 	if block == nil || block.Type != "CERTIFICATE REQUEST" {
-		return checkedCSR{}, errors.New(`CSR is not a PEM "CERTIFICATE REQUEST" block`)
+		return CSR{}, errors.New(`CSR is not a PEM "CERTIFICATE REQUEST" block`)
 	}
 	if len(bytes.TrimSpace(rest)) != 0 {
-		return checkedCSR{}, errors.New("CSR has trailing data after the PEM block")
+		return CSR{}, errors.New("CSR has trailing data after the PEM block")
 	}
 	csr, err := x509.ParseCertificateRequest(block.Bytes)
 	if err != nil {
-		return checkedCSR{}, fmt.Errorf("parse CSR: %w", err)
+		return CSR{}, fmt.Errorf("parse CSR: %w", err)
 	}
 	switch k := csr.PublicKey.(type) {
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
-			return checkedCSR{}, fmt.Errorf("CSR key is ECDSA %s; only P-256 is accepted", k.Curve.Params().Name)
+			return CSR{}, fmt.Errorf("CSR key is ECDSA %s; only P-256 is accepted", k.Curve.Params().Name)
 		}
 	case ed25519.PublicKey:
 	default:
-		return checkedCSR{}, fmt.Errorf("CSR key is %T; only ECDSA P-256 and Ed25519 are accepted", csr.PublicKey)
+		return CSR{}, fmt.Errorf("CSR key is %T; only ECDSA P-256 and Ed25519 are accepted", csr.PublicKey)
 	}
 	for _, ext := range csr.Extensions {
 		if !ext.Id.Equal(oidBasicConstraints) {
@@ -201,30 +217,33 @@ func checkCSR(pemText string) (checkedCSR, error) {
 			IsCA bool `asn1:"optional"`
 		}
 		if _, err := asn1.Unmarshal(ext.Value, &bc); err != nil || bc.IsCA {
-			return checkedCSR{}, errors.New("CSR asks for a CA certificate")
+			return CSR{}, errors.New("CSR asks for a CA certificate")
 		}
 	}
 	// Last: the signature is the expensive check, and the key type is
 	// known to be cheap to verify by now.
 	if err := csr.CheckSignature(); err != nil {
-		return checkedCSR{}, fmt.Errorf("CSR signature: %w", err)
+		return CSR{}, fmt.Errorf("CSR signature: %w", err)
 	}
 	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
-	return checkedCSR{csr: csr, fingerprint: hex.EncodeToString(sum[:])}, nil
+	return CSR{Request: csr, Fingerprint: hex.EncodeToString(sum[:])}, nil
 }
 
-// nodeProfile is what every node certificate carries besides its key and
+// NodeProfile is what every node certificate carries besides its key and
 // subject: its lifetime (Options.CertTTL) and the SPIFFE trust domain of
 // its URI SAN.
-type nodeProfile struct {
-	ttl         time.Duration
-	trustDomain string
+type NodeProfile struct {
+	// TTL is how long a node certificate is valid (capped at the CA's
+	// own expiry).
+	TTL time.Duration
+	// TrustDomain is the SPIFFE trust domain of the URI SAN.
+	TrustDomain string
 }
 
 // spiffeID is the URI SAN of nodeID's certificate:
 // spiffe://TRUST-DOMAIN/node/NODE-ID.
-func (p nodeProfile) spiffeID(nodeID string) *url.URL {
-	return &url.URL{Scheme: "spiffe", Host: p.trustDomain, Path: "/node/" + nodeID}
+func (p NodeProfile) spiffeID(nodeID string) *url.URL {
+	return &url.URL{Scheme: "spiffe", Host: p.TrustDomain, Path: "/node/" + nodeID}
 }
 
 // subjectKeyID is the RFC 5280 §4.2.1.2 method 1 key identifier: SHA-1 of
@@ -241,31 +260,31 @@ func subjectKeyID(spki []byte) ([]byte, error) {
 	return sum[:], nil
 }
 
-// signNode issues a client certificate for nodeID with the CSR's public key.
+// SignNode issues a client certificate for nodeID with the CSR's public key.
 // Only the key is taken from the CSR: the subject is the node ID, the URI
 // SAN its SPIFFE ID, and no requested extension is copied. The Authority
 // Key Identifier is the CA's Subject Key Identifier (crypto/x509 copies
 // it).
-func (a *authority) signNode(c checkedCSR, nodeID string, p nodeProfile, now time.Time) (certPEM string, cert *x509.Certificate, err error) {
-	notAfter := now.Add(p.ttl)
+func (a *Authority) SignNode(c CSR, nodeID string, p NodeProfile, now time.Time) (certPEM string, cert *x509.Certificate, err error) {
+	notAfter := now.Add(p.TTL)
 	if notAfter.After(a.cert.NotAfter) {
 		notAfter = a.cert.NotAfter
 	}
-	ski, err := subjectKeyID(c.csr.RawSubjectPublicKeyInfo)
+	ski, err := subjectKeyID(c.Request.RawSubjectPublicKeyInfo)
 	if err != nil {
 		return "", nil, fmt.Errorf("controlplane: sign certificate for %s: %w", nodeID, err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),
 		Subject:      pkix.Name{CommonName: nodeID},
-		NotBefore:    now.Add(-certBackdate),
+		NotBefore:    now.Add(-CertBackdate),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		URIs:         []*url.URL{p.spiffeID(nodeID)},
 		SubjectKeyId: ski,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, c.csr.PublicKey.(crypto.PublicKey), a.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, c.Request.PublicKey.(crypto.PublicKey), a.key)
 	if err != nil {
 		return "", nil, fmt.Errorf("controlplane: sign certificate for %s: %w", nodeID, err)
 	}
@@ -276,5 +295,5 @@ func (a *authority) signNode(c checkedCSR, nodeID string, p nodeProfile, now tim
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert, nil
 }
 
-// serialHex formats a certificate serial as stored in Node.CertSerial.
-func serialHex(n *big.Int) string { return n.Text(16) }
+// SerialHex formats a certificate serial as stored in Node.CertSerial.
+func SerialHex(n *big.Int) string { return n.Text(16) }
