@@ -367,9 +367,20 @@ func (a *App) setNotice(k, text string) {
 }
 
 // wrapped wraps text to w cells with a space before each line, at most
-// max lines (the last one ends with an ellipsis when text goes on).
+// max lines: a closing parenthetical goes first, then a leading label,
+// then the last line ends with an ellipsis when text goes on.
 func (a *App) wrapped(text string, w, max int) []string {
 	lines := ui.Wrap(text, w-2)
+	// Before the text itself is cut, a closing parenthetical (a pointer to
+	// more: "About this node lists all") gives way, then a leading label
+	// ("Config: ").
+	if i := strings.LastIndex(text, " ("); len(lines) > max && i > 0 && strings.HasSuffix(strings.TrimSuffix(text, "."), ")") {
+		text = text[:i] + "."
+		lines = ui.Wrap(text, w-2)
+	}
+	if label, rest, ok := strings.Cut(text, ": "); len(lines) > max && ok && !strings.ContainsAny(label, " /") {
+		lines = ui.Wrap(rest, w-2)
+	}
 	if len(lines) > max {
 		lines = lines[:max]
 		lines[max-1] = ansi.Truncate(lines[max-1], w-3, "") + a.st.Glyphs.Ellipsis

@@ -202,4 +202,13 @@ func TestNoticeWrapsNotCut(t *testing.T) {
 	if n := len(strings.Split(v, "\n")); n != 24 {
 		t.Errorf("%d lines, want 24", n)
 	}
+	// 40x12: two lines; the pointer to About and the "Config:" label give
+	// way, the problem stays whole.
+	const small = "Config: /etc/nodeconsole/config.yaml:12: site.bogus: unknown key (About this node lists all 2)."
+	a.Update(ui.NoticeMsg{Key: "config", Text: small})
+	a.Update(tea.WindowSizeMsg{Width: 40, Height: 12})
+	v = ansi.Strip(a.View().Content)
+	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "/etc/nodeconsole/config.yaml:12: site.bogus: unknown key.") {
+		t.Errorf("the notice is cut at 40x12:\n%s", v)
+	}
 }

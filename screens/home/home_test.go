@@ -183,6 +183,27 @@ func TestNotesWrap(t *testing.T) {
 	}
 }
 
+// TestShortRoomKeepsDefaultRoute: when notes and problems leave the table
+// little room, the default route's interface stays (it folded into
+// "+N more" with the rest).
+func TestShortRoomKeepsDefaultRoute(t *testing.T) {
+	s := snapshot()
+	s.Interfaces = append([]nodestatus.Interface{{Name: "eth9", State: "up"}}, s.Interfaces...)
+	s.Notes = []string{"one", "two", "three"}
+	s.Problems = []string{"config: a.yaml:2: site.bogus: unknown key", "config: a.yaml:4: console.idleLogout: not a duration"}
+	for _, room := range []int{1, 2} {
+		m := newHome(uitest.TrueColor, nil)
+		m.Update(snapshotMsg{gen: m.gen, snap: s})
+		v := ansi.Strip(m.networkBlock(80, 1+room+2+len(s.Notes)+len(s.Problems)))
+		if !strings.Contains(v, "* eth0") {
+			t.Errorf("room %d: the default route's interface folded away:\n%s", room, v)
+		}
+		if room == 2 && !strings.Contains(v, "+2 more") {
+			t.Errorf("room 2: no '+2 more':\n%s", v)
+		}
+	}
+}
+
 // TestHeaderShowsTheIDOnce: a node licensed under its own ID is not labelled
 // "edge-8021… (edge-8021…)".
 func TestHeaderShowsTheIDOnce(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
@@ -210,8 +211,7 @@ func (m *Model) networkBlock(w, h int) string {
 	}
 	tail = append(tail, m.noteLines(w)...)
 	if room := h - 1 - len(tail); len(ifLines) > room && room >= 1 {
-		keep := room - 1
-		ifLines = append(ifLines[:keep:keep], st.Muted.Render(fmt.Sprintf("   +%d more (About this node lists all)", len(ifLines)-keep)))
+		ifLines = foldInterfaces(ifLines, s.Interfaces, room, st)
 	}
 	lines := append([]string{st.Title.Render(" Network")}, ifLines...)
 	lines = append(lines, tail...)
@@ -274,6 +274,40 @@ func (m *Model) noteLines(w int) []string {
 			}
 			out = append(out, st.Warn.Render(lead+l))
 		}
+	}
+	return out
+}
+
+// foldInterfaces keeps room lines of the interface table: the interfaces
+// with the default route first, then the others in order, and a "+N more"
+// line for the rest (unless the only line left is the default route's).
+func foldInterfaces(lines []string, ifcs []nodestatus.Interface, room int, st *ui.Styles) []string {
+	if len(ifcs) != len(lines) {
+		return lines[:room] // "no network interfaces"
+	}
+	order := make([]int, 0, len(lines))
+	for i, ifc := range ifcs {
+		if ifc.Default {
+			order = append(order, i)
+		}
+	}
+	for i, ifc := range ifcs {
+		if !ifc.Default {
+			order = append(order, i)
+		}
+	}
+	keep := room - 1
+	if keep == 0 && len(order) > 0 && ifcs[order[0]].Default {
+		keep = 1 // the default route's interface rather than "+N more"
+	}
+	kept := order[:keep]
+	slices.Sort(kept)
+	var out []string
+	for _, i := range kept {
+		out = append(out, lines[i])
+	}
+	if n := len(lines) - keep; n > 0 && len(out) < room {
+		out = append(out, st.Muted.Render(fmt.Sprintf("   +%d more (About this node lists all)", n)))
 	}
 	return out
 }
