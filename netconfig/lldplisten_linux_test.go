@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/vishvananda/netns"
 
 	"github.com/nodeconsole/nodeconsole/lldp"
+	"github.com/nodeconsole/nodeconsole/netwatch"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -26,46 +27,15 @@ func TestLLDPListenerHearsPeerFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sw, err := tn.peerH.LinkByName("sw-eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var send int
-	if err := testenv.InNetns(tn.peer, func() (err error) {
-		send, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(send)
-	want := lldp.Neighbor{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", PortDescription: "rack 12",
-		SystemName: "sw-rack12.example", VLAN: 100, TTL: 120}
-	to := &unix.SockaddrLinklayer{Ifindex: sw.Attrs().Index, Halen: 6, Protocol: 0xcc88}
-	copy(to.Addr[:], []byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e})
-	ctx, stop := context.WithCancel(context.Background())
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		for ctx.Err() == nil {
-			unix.Sendto(send, lldp.Frame(want, [6]byte{0x00, 0x1b, 0x54, 0xaa, 0xbb, 0xcc}), 0, to)
-			time.Sleep(50 * time.Millisecond) // a switch's period, shortened
-		}
-	}()
-	defer func() { stop(); <-sent }()
+	want := testSwitch
+	switchSends(t, tn, "sw-eth0", want)
 
 	var tab LLDPTable
 	changed := make(chan struct{}, 100)
 	ended := make(chan int, 10) // a listen returned (its interface index)
 	reader := NewReaderAt(tn.nodeH, "")
 	l := &LLDPListener{Table: &tab, Reader: reader, Listen: 5 * time.Second,
-		Open: func(i int) (LLDPConn, error) {
-			var c *lldp.Conn
-			err := testenv.InNetns(tn.node, func() (err error) { c, err = lldp.Open(i); return err })
-			if err != nil {
-				return nil, err
-			}
-			return endedConn{c, i, ended}, nil
-		}}
+		Open: lldpOpenIn(tn.node, ended)}
 	l.Start(func() { changed <- struct{}{} })
 	t.Cleanup(l.Close) // on a failure; Close twice is fine
 	eth0, err := tn.nodeH.LinkByName("eth0")
@@ -97,6 +67,64 @@ func TestLLDPListenerHearsPeerFrames(t *testing.T) {
 	}
 }
 
+// testSwitch is the switch port the tests' peer namespace announces.
+var testSwitch = lldp.Neighbor{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", PortDescription: "rack 12",
+	SystemName: "sw-rack12.example", VLAN: 100, TTL: 120}
+
+// switchSends announces nb from the peer namespace's link ifname.
+func switchSends(t *testing.T, tn *testNet, ifname string, nb lldp.Neighbor) {
+	t.Helper()
+	testenv.SendFrames(t, tn.peer, ifname, lldp.Frame(nb, [6]byte{0x00, 0x1b, 0x54, 0xaa, 0xbb, 0xcc}))
+}
+
+// lldpOpenIn opens LLDP sockets in ns, reporting on ended (when not nil)
+// each time a listen returns.
+func lldpOpenIn(ns netns.NsHandle, ended chan<- int) func(int) (LLDPConn, error) {
+	return func(i int) (LLDPConn, error) {
+		var c *lldp.Conn
+		if err := testenv.InNetns(ns, func() (err error) { c, err = lldp.Open(i); return err }); err != nil {
+			return nil, err
+		}
+		return endedConn{c, i, ended}, nil
+	}
+}
+
+// TestLLDPListenerAfterLinkUp: a NIC that is down at start is not listened
+// on; when it comes up (netlink, through netwatch's LinkUp) the listener
+// listens and hears its switch.
+func TestLLDPListenerAfterLinkUp(t *testing.T) {
+	tn := newTestNet(t)
+	eth0 := tn.addVeth(t, "eth0", "02:00:00:00:00:01", "sw-eth0", true)
+	switchSends(t, tn, "sw-eth0", testSwitch)
+	var tab LLDPTable
+	changed := make(chan struct{}, 100)
+	opened := make(chan int, 10)
+	open := lldpOpenIn(tn.node, nil)
+	l := &LLDPListener{Table: &tab, Reader: NewReaderAt(tn.nodeH, ""), Open: func(i int) (LLDPConn, error) {
+		opened <- i
+		return open(i)
+	}}
+	w, err := netwatch.New(netwatch.Options{Netlink: true, Namespace: &tn.node, LinkUp: l.LinkUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	l.Start(func() { changed <- struct{}{} })
+	defer l.Close()
+	if err := tn.nodeH.LinkSetUp(eth0); err != nil {
+		t.Fatal(err)
+	}
+	if i := <-opened; i != eth0.Attrs().Index {
+		t.Fatalf("listened on %d, want eth0 (%d)", i, eth0.Attrs().Index)
+	}
+	for len(tab.Get("eth0")) == 0 {
+		<-changed
+	}
+	if nb := tab.Get("eth0"); nb[0] != testSwitch {
+		t.Errorf("eth0 heard %+v", nb)
+	}
+}
+
 // endedConn reports on ended when its listen returns.
 type endedConn struct {
 	*lldp.Conn
@@ -105,6 +133,8 @@ type endedConn struct {
 }
 
 func (c endedConn) Listen(ctx context.Context, d time.Duration, heard func([]lldp.Neighbor)) ([]lldp.Neighbor, error) {
-	defer func() { c.ended <- c.index }()
+	if c.ended != nil {
+		defer func() { c.ended <- c.index }()
+	}
 	return c.Conn.Listen(ctx, d, heard)
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // InNetns runs f on a locked OS thread inside ns and returns to the
@@ -70,4 +72,38 @@ func NetnsHandle(t testing.TB, name string) (netns.NsHandle, *netlink.Handle) {
 	}
 	t.Cleanup(h.Close)
 	return ns, h
+}
+
+// SendFrames sends frame (a whole Ethernet frame) out of the link ifname
+// of ns every 50 ms, as a switch repeats its LLDP, until the test ends.
+func SendFrames(t testing.TB, ns netns.NsHandle, ifname string, frame []byte) {
+	t.Helper()
+	var fd, index int
+	if err := InNetns(ns, func() error {
+		ifc, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		index = ifc.Index
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		return err
+	}); err != nil {
+		t.Fatalf("send frames on %s: %v", ifname, err)
+	}
+	to := &unix.SockaddrLinklayer{Ifindex: index, Halen: 6}
+	copy(to.Addr[:], frame[:6])
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		defer unix.Close(fd)
+		for {
+			unix.Sendto(fd, frame, 0, to)
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-stopped })
 }

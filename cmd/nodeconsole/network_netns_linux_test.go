@@ -16,6 +16,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"github.com/nodeconsole/nodeconsole/lldp"
 	"github.com/nodeconsole/nodeconsole/netconfig"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
@@ -385,4 +386,40 @@ func TestNetworkProxyLayerInNetns(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Errorf("set with a wrong proxy:\n%s\nwant the line %q", out, want)
 	}
+}
+
+// TestNetworkShowLLDPInNetns: LLDP frames a switch sends from the peer
+// namespace (crafted) appear in network show --json --lldp within the listen
+// time, in the same "lldp" shape as the console's status (lldp.Neighbor).
+func TestNetworkShowLLDPInNetns(t *testing.T) {
+	l := newNSLab(t)
+	if err := os.MkdirAll(l.state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sw := lldp.Neighbor{ChassisID: "00:1b:54:aa:bb:cc", PortID: "Gi1/0/12", PortDescription: "rack 12",
+		SystemName: "sw-rack12.example", VLAN: 100, TTL: 120}
+	peer, _ := testenv.NetnsHandle(t, l.peer)
+	testenv.SendFrames(t, peer, "gw0", lldp.Frame(sw, [6]byte{0x00, 0x1b, 0x54, 0xaa, 0xbb, 0xcc}))
+	code, out, errs := l.nodeconsole("network", "show", "--json", "--lldp", "2s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Interfaces []struct {
+			Name string          `json:"name"`
+			LLDP []lldp.Neighbor `json:"lldp"`
+		} `json:"interfaces"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, ifc := range doc.Interfaces {
+		if ifc.Name == "veth0" {
+			if len(ifc.LLDP) != 1 || ifc.LLDP[0] != sw {
+				t.Errorf("veth0 heard %+v, want %+v", ifc.LLDP, sw)
+			}
+			return
+		}
+	}
+	t.Errorf("no veth0 in %s", out)
 }
