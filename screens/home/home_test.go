@@ -214,6 +214,11 @@ func TestHeaderShowsTheIDOnce(t *testing.T) {
 			t.Errorf("name %q: header %q, want %q", name, got, want)
 		}
 	}
+	// The host name comes first.
+	s := nodestatus.Snapshot{Hostname: "node-12", NodeID: id, Registration: nodestatus.Registration{NodeName: "store-17"}}
+	if got, want := headerLabel(s), "node-12  store-17 ("+id+")"; got != want {
+		t.Errorf("with a host name: header %q, want %q", got, want)
+	}
 }
 
 // TestSmallLayouts: at 60x20 the home screen keeps the network table; at

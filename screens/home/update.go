@@ -111,9 +111,15 @@ func (m *Model) choose(id string) tea.Cmd {
 }
 
 func headerLabel(s nodestatus.Snapshot) string {
+	// The host name first: which box this is, as set in Network settings'
+	// Site settings; what does not fit of the rest is cut.
+	host := ""
+	if s.Hostname != "" {
+		host = s.Hostname + "  "
+	}
 	// A node licensed under its own ID shows the ID once.
 	if s.Registration.NodeName != "" && s.Registration.NodeName != s.NodeID {
-		return s.Registration.NodeName + " (" + s.NodeID + ")"
+		return host + s.Registration.NodeName + " (" + s.NodeID + ")"
 	}
-	return s.NodeID
+	return host + s.NodeID
 }
