@@ -97,16 +97,7 @@ func TestFootersFitAt40x12(t *testing.T) {
 
 	st := uitest.Styles(uitest.TrueColor)
 	_, _, mgr := simConsole(t)
-	// shell runs screen s as the shell's only screen (no timers of the
-	// home screen) in a driver at 40x12.
-	shell := func(s func(d *uitest.Driver) ui.Screen) (*App, *uitest.Driver) {
-		var d *uitest.Driver
-		a := New(Options{Styles: st, Home: s(d), Node: "edge-4c4c4544004235108052b4c04f4e4a32"})
-		d = uitest.NewModelDriver(t, a)
-		d.Send(tea.WindowSizeMsg{Width: 40, Height: 12})
-		d.Init(a.Init())
-		return a, d
-	}
+	shell := func(s func(d *uitest.Driver) ui.Screen) (*App, *uitest.Driver) { return shellAt(t, st, 40, 12, s) }
 	var drv *uitest.Driver
 	a, d := shell(func(*uitest.Driver) ui.Screen {
 		return network.New(network.Deps{Styles: st, Manager: mgr, TryTimeout: time.Minute,
@@ -126,11 +117,51 @@ func TestFootersFitAt40x12(t *testing.T) {
 	check(a, "default route row")
 
 	a, _ = shell(func(*uitest.Driver) ui.Screen {
-		return diagnostics.New(diagnostics.Deps{Styles: st, Prober: mgr.Prober(), Endpoint: "https://127.0.0.1:1"})
+		return diagnostics.New(diagnostics.Deps{Styles: st, Prober: mgr.Prober()})
 	})
 	check(a, "test network")
 	a, _ = shell(func(*uitest.Driver) ui.Screen {
 		return about.New(about.Deps{Styles: st, Collect: func(context.Context) nodestatus.Snapshot { return nodestatus.Snapshot{NodeID: "edge-1"} }})
 	})
 	check(a, "about")
+}
+
+// shellAt runs the screen s builds as the shell's only screen (no timers
+// of the home screen) in a driver at w x h.
+func shellAt(t *testing.T, st *ui.Styles, w, h int, s func(d *uitest.Driver) ui.Screen) (*App, *uitest.Driver) {
+	var d *uitest.Driver
+	a := New(Options{Styles: st, Home: s(d), Node: "edge-4c4c4544004235108052b4c04f4e4a32"})
+	d = uitest.NewModelDriver(t, a)
+	d.Send(tea.WindowSizeMsg{Width: w, Height: h})
+	d.Init(a.Init())
+	return a, d
+}
+
+// TestQuestionMarkInAFieldIsText: in a text field ? is typed, not help,
+// the footer does not offer "? help" there, and the caret shows in
+// monochrome (reverse video).
+func TestQuestionMarkInAFieldIsText(t *testing.T) {
+	st := uitest.Styles(uitest.MonoASCII)
+	_, _, mgr := simConsole(t)
+	a, d := shellAt(t, st, 80, 24, func(*uitest.Driver) ui.Screen {
+		return diagnostics.New(diagnostics.Deps{Styles: st, Prober: mgr.Prober()})
+	})
+	if !strings.Contains(footerLine(a), "? help") {
+		t.Fatalf("no ? help outside a field: %q", footerLine(a))
+	}
+	d.Keys("tab") // the host field
+	d.Send(uitest.Typed("a?")...)
+	if a.help.ShowAll {
+		t.Error("? in a field opened the help")
+	}
+	if f := footerLine(a); strings.Contains(f, "? help") {
+		t.Errorf("the footer offers ? help in a field: %q", f)
+	}
+	v := a.View().Content
+	if !strings.Contains(ansi.Strip(v), "Host  a?") {
+		t.Errorf("? is not in the field:\n%s", ansi.Strip(v))
+	}
+	if mono := uitest.Render(v, uitest.MonoASCII.Color); !strings.Contains(mono, "\x1b[7m") {
+		t.Errorf("no reverse-video caret in monochrome:\n%q", mono)
+	}
 }
