@@ -225,7 +225,7 @@ func TestNotifierAcrossReplicas(t *testing.T) {
 	defer conn.Close(ctx)
 	var killed int
 	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE query = 'LISTEN nodeconsole_enrollments' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil {
+		WHERE query = 'LISTEN nodeconsole_enrollments' AND datname = current_database() AND pid <> pg_backend_pid()`).Scan(&killed); err != nil {
 		t.Fatal(err)
 	}
 	if killed != 2 {
