@@ -159,7 +159,12 @@ func TestVM(t *testing.T) {
 		}
 		before := focusedLine(v.serial())
 		v.send(false, "Tab")
-		v.poll("the focus to move", func() bool { return focusedLine(v.serial()) != before })
+		// The serial line redraws in pieces: wait until the marker is
+		// drawn on another line, not merely gone from the old one.
+		v.poll("the focus to move", func() bool {
+			now := focusedLine(v.serial())
+			return now != "" && now != before
+		})
 	}
 	enter()
 	v.waitSerial("Preview: eth1", "192.0.2.10/24")
