@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"log/slog"
+
 	"github.com/nodeconsole/nodeconsole/tui/ui"
 	"github.com/nodeconsole/nodeconsole/tui/vtfont"
 )
@@ -26,4 +28,33 @@ func ReadVT(fd int, tty string) *VT {
 	}
 	vt.UTF8, _ = vtfont.DefaultUTF8(vtfont.DefaultUTF8Path)
 	return vt
+}
+
+// LoadHalfBlocks gives the font of the VT tty (open on fd) the half blocks
+// ▀ and ▄ when it has neither, as console-setup's fonts have not: in
+// spare glyph positions, mapped in this VT's Unicode map
+// (vtfont.LoadHalfBlocks; the VT's owner may do this without root). The QR
+// code then takes two modules per cell and fits 80x25. Call it before
+// ReadVT, at start. It returns what puts the font back (call it on every
+// way out); when the font cannot be changed it logs why and changes
+// nothing, and the QR code is drawn with full blocks as before.
+func LoadHalfBlocks(fd int, tty string, log *slog.Logger) (restore func()) {
+	nothing := func() {}
+	if !vtfont.IsVT(tty) {
+		return nothing
+	}
+	undo, err := vtfont.LoadHalfBlocks(fd)
+	if err != nil {
+		log.Warn("console font: half blocks not added; the QR code is drawn with full blocks", "tty", tty, "err", err)
+		return nothing
+	}
+	if undo == nil {
+		return nothing
+	}
+	log.Info("console font: half blocks added for the QR code", "tty", tty)
+	return func() {
+		if err := undo(); err != nil {
+			log.Warn("console font: not restored (the half blocks stay; every other character looks as before)", "tty", tty, "err", err)
+		}
+	}
 }

@@ -39,6 +39,11 @@ func runConsole(ctx context.Context, g globals) error {
 	g = e.g // --demo moves the state dir
 
 	tty := tui.TTYName()
+	if !g.ascii {
+		// Before the font is read; restored on every way out (a signal
+		// ends the program gracefully, and this returns).
+		defer tui.LoadHalfBlocks(0, tty, e.log)()
+	}
 	prof, termNotice := tui.DetectProfile(tui.TermInfo{Env: os.Environ(), TTY: tty, Baud: tui.Baud(0), ForceASCII: g.ascii, Profile: g.profile, VT: tui.ReadVT(0, tty)})
 	styles := ui.NewStyles(prof)
 	notices := map[string]string{}

@@ -37,11 +37,37 @@ func New(rs ...rune) *Font {
 	return f
 }
 
+// Entry is one entry of a console font's Unicode map: a character and the
+// position of the glyph that draws it.
+type Entry struct {
+	Rune rune
+	Pos  int
+}
+
+// FromMap returns the set of characters a Unicode map maps.
+func FromMap(m []Entry) *Font {
+	f := New()
+	for _, e := range m {
+		f.runes[e.Rune] = struct{}{}
+	}
+	return f
+}
+
 // ParseTable reads a Unicode map in the format psfgettable prints and the
 // kernel's cp437.uni uses: one line per glyph, "0xNN<TAB>U+XXXX U+YYYY",
 // "#" comments. Sequences (several code points for one glyph) are skipped.
 func ParseTable(r io.Reader) (*Font, error) {
-	f := New()
+	m, err := ParseMap(r)
+	if err != nil {
+		return nil, err
+	}
+	return FromMap(m), nil
+}
+
+// ParseMap reads a Unicode map as ParseTable does, keeping the glyph
+// positions.
+func ParseMap(r io.Reader) ([]Entry, error) {
+	var m []Entry
 	sc := bufio.NewScanner(r)
 	n := 0
 	for sc.Scan() {
@@ -54,7 +80,8 @@ func ParseTable(r io.Reader) (*Font, error) {
 		if len(fields) == 0 {
 			continue
 		}
-		if _, err := strconv.ParseUint(fields[0], 0, 16); err != nil {
+		pos, err := strconv.ParseUint(fields[0], 0, 16)
+		if err != nil {
 			return nil, fmt.Errorf("vtfont: line %d: glyph position %q: %w", n, fields[0], err)
 		}
 		for _, u := range fields[1:] {
@@ -65,13 +92,13 @@ func ParseTable(r io.Reader) (*Font, error) {
 			if err != nil {
 				return nil, fmt.Errorf("vtfont: line %d: code point %q: %w", n, u, err)
 			}
-			f.runes[rune(v)] = struct{}{}
+			m = append(m, Entry{Rune: rune(v), Pos: int(pos)})
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("vtfont: read table: %w", err)
 	}
-	return f, nil
+	return m, nil
 }
 
 // IsVT reports whether dev names a Linux virtual terminal (/dev/tty1,
