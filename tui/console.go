@@ -65,12 +65,15 @@ type ConsoleDeps struct {
 // NewConsole wires the home screen and its menu into a shell.
 func NewConsole(d ConsoleDeps) *App {
 	collect := d.Collector.Collect
+	// The proxy in use: the config's, then what Site settings saved.
+	proxy, noProxy := d.Proxy, d.NoProxy
+	proxyChanged := func(p, np string) { proxy, noProxy = p, np }
 	var actions []home.Action
 	if d.Network != nil {
 		actions = append(actions,
 			home.Action{Label: "Network settings", Open: func() ui.Screen {
 				return network.New(network.Deps{Styles: d.Styles, Manager: d.Network, Endpoint: d.Endpoint, TryTimeout: netconfig.DefaultTryTimeout,
-					Site: d.Site, Proxy: d.Proxy, NoProxy: d.NoProxy})
+					Site: d.Site, Proxy: proxy, NoProxy: noProxy, ProxyChanged: func(p, np string) { proxyChanged(p, np) }})
 			}},
 			home.Action{Label: "Test network", Open: func() ui.Screen {
 				return diagnostics.New(diagnostics.Deps{Styles: d.Styles, Prober: d.Network.Prober(), Endpoint: d.Endpoint})
@@ -79,6 +82,14 @@ func NewConsole(d ConsoleDeps) *App {
 	}
 	var panel ui.Panel
 	if r := d.Registration; r != nil {
+		// A proxy saved in Site settings: Register Node and Deregister
+		// Node opened from then on use it (all in Update, like the
+		// screens' construction).
+		changed := proxyChanged
+		proxyChanged = func(p, np string) {
+			changed(p, np)
+			r.Client.HTTPSProxy, r.Client.NoProxy = p, np
+		}
 		regDeps := func() register.Deps {
 			return register.Deps{Styles: d.Styles, Flow: register.NewFlow(r.registerFlow()),
 				Choices: r.Choices, Endpoint: d.Endpoint}

@@ -57,6 +57,9 @@ type Deps struct {
 	// Proxy and NoProxy are the proxy in use (config network.httpsProxy,
 	// network.noProxy), shown in Site settings without its credentials.
 	Proxy, NoProxy string
+	// ProxyChanged, when set, is told (in Update) the proxy Site settings
+	// saved, so that what the console sends from then on uses it.
+	ProxyChanged func(proxy, noProxy string)
 }
 
 type phase int

@@ -369,5 +369,8 @@ func (m *Model) onSiteSaved(msg siteSavedMsg) tea.Cmd {
 	f.savedProxy = f.changed(siteProxy) || f.changed(siteLogin) || f.changed(siteNoProxy)
 	f.initial = vals
 	m.proxy, m.noProxy = joinProxy(vals[siteProxy], vals[siteLogin]), strings.TrimSpace(vals[siteNoProxy])
+	if f.savedProxy && m.d.ProxyChanged != nil {
+		m.d.ProxyChanged(m.proxy, m.noProxy)
+	}
 	return ui.StatusChanged // the home screen shows the host name
 }
