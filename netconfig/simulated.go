@@ -21,6 +21,9 @@ type Simulated struct {
 	resolv []byte
 	fail   map[string]error // op name -> error returned once
 	leases map[string]bool  // interfaces whose simulated DHCP client runs
+	// loopback, when set, are the only host:port on this host's loopback
+	// that Dial reaches (OnlyLoopback).
+	loopback []netip.AddrPort
 
 	changed chan struct{} // capacity 1; see Changed
 }

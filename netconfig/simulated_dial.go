@@ -21,6 +21,19 @@ var simHosts = map[string]netip.Addr{
 // and DHCP).
 var simDNSServers = []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")}
 
+// OnlyLoopback limits what Dial reaches on this host's loopback to addrs
+// (--demo: the embedded control plane), so a probe in the demo never
+// touches the host's own services. Without it every loopback address is
+// reached (tests serve on loopback).
+func (s *Simulated) OnlyLoopback(addrs ...netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loopback = make([]netip.AddrPort, 0, len(addrs))
+	for _, a := range addrs {
+		s.loopback = append(s.loopback, netip.AddrPortFrom(a.Addr().Unmap(), a.Port()))
+	}
+}
+
 // Dial is a DialFunc for Prober in --demo: every probe runs against the
 // simulated network, never the host's. Loopback addresses are dialled for
 // real (the demo's embedded control plane listens there); port 53 of a
@@ -33,6 +46,12 @@ func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn
 	}
 	ip := ap.Addr().Unmap()
 	if ip.IsLoopback() {
+		s.mu.Lock()
+		allowed := s.loopback == nil || slices.Contains(s.loopback, netip.AddrPortFrom(ip, ap.Port()))
+		s.mu.Unlock()
+		if !allowed {
+			return nil, fmt.Errorf("dial %s %s: connection refused (simulated network: only the demo control plane answers)", network, address)
+		}
 		var d net.Dialer
 		return d.DialContext(ctx, network, address)
 	}

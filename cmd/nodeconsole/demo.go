@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -58,6 +60,7 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 	}
 	cp, err := startEmbeddedControlPlane(ctx, dir, logTo)
 	if errors.Is(err, errNoEmbeddedControlPlane) {
+		d.net.OnlyLoopback() // nothing on this host's loopback
 		// A release build (-tags nodemo): the demo runs without a control
 		// plane; Register Node then says it cannot reach one.
 		d.stop = func() {}
@@ -70,6 +73,13 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 		return fail(err)
 	}
 	d.cp = cp
+	// The simulated network reaches only the control plane on this host's
+	// loopback: a probe in the demo never touches the host's services.
+	if u, err := url.Parse(cp.url); err == nil {
+		if ap, err := netip.ParseAddrPort(u.Host); err == nil {
+			d.net.OnlyLoopback(ap)
+		}
+	}
 	d.caFile = filepath.Join(dir, "controlplane-ca.pem")
 	if err := atomicfile.WriteFile(d.caFile, cp.caPEM, 0o644); err != nil {
 		cp.stop()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,5 +43,47 @@ func TestDemoRebootEndsRebootNote(t *testing.T) {
 	}
 	if notes := c.Collect(ctx).Notes; slices.Contains(notes, nodestatus.RebootNote) {
 		t.Errorf("the reboot note stayed after the simulated reboot: %q", notes)
+	}
+}
+
+// TestDemoProbeStaysSimulated: "Probe a host" in --demo runs against the
+// simulated network: a listener on this host's loopback is never reached.
+func TestDemoProbeStaysSimulated(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, err := newEnv(ctx, globals{demo: true, configPath: cfg, configSet: true}, envOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	reached := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			reached <- struct{}{}
+			c.Close()
+		}
+	}()
+	mgr, err := e.netManager()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.demo.net.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr.Prober().ProbeHost(ctx, st, ln.Addr().String())
+	ln.Close() // Accept returns; a connection made before it is in reached
+	select {
+	case <-reached:
+		t.Error("the demo's probe reached a real listener on this host")
+	default:
 	}
 }
