@@ -18,16 +18,8 @@ import (
 // home screen; the menu's simulated Reboot is that reboot, so the note goes
 // (it stayed: the demo read the host's boot time).
 func TestDemoRebootEndsRebootNote(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	e, err := newEnv(ctx, globals{demo: true, configPath: cfg, configSet: true}, envOpts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := demoEnvFor(t)
 	booted := time.Now().Add(-time.Hour)
 	e.demo.booted.Store(&booted)
 	if err := e.store.Save(regclient.State{State: regclient.Registered, NodeID: e.nodeID, NodeName: "store-17",
@@ -49,16 +41,8 @@ func TestDemoRebootEndsRebootNote(t *testing.T) {
 // TestDemoProbeStaysSimulated: "Probe a host" in --demo runs against the
 // simulated network: a listener on this host's loopback is never reached.
 func TestDemoProbeStaysSimulated(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	e, err := newEnv(ctx, globals{demo: true, configPath: cfg, configSet: true}, envOpts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := demoEnvFor(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,4 +70,20 @@ func TestDemoProbeStaysSimulated(t *testing.T) {
 		t.Error("the demo's probe reached a real listener on this host")
 	default:
 	}
+}
+
+// demoEnvFor is the --demo environment with an empty config, closed when
+// the test ends.
+func demoEnvFor(t *testing.T) *env {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEnv(context.Background(), globals{demo: true, configPath: cfg, configSet: true}, envOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.close)
+	return e
 }
