@@ -21,13 +21,14 @@ func configure(t *testing.T, root, endpoint string, caPEM []byte) {
 		"site:\n  endpoint: "+endpoint+"\n  caCerts: [/etc/nodeconsole/cp-ca.pem]\n", 0o640)
 	// Test harness only, not part of the product: answers each line on the
 	// vtdump port with tty1's size and text (vcsa header, vcsu cells), so
-	// the test can wait for what tty1 shows, or, for "unit NAME", with the
-	// unit's state and a NUL.
+	// the test can wait for what tty1 shows; for "unit NAME", with the
+	// unit's state and a NUL; for "sh COMMAND", with what the shell
+	// command printed and a NUL.
 	writeFile(t, root, "etc/systemd/system/vtdump.service", `[Unit]
 Description=nodeconsole VM test: tty1's text on the vtdump port
 Before=getty.target
 [Service]
-ExecStart=/bin/sh -c 'while [ ! -e /dev/virtio-ports/vtdump ]; do sleep 0.2; done; exec 3<>/dev/virtio-ports/vtdump; while read -r cmd <&3; do case $cmd in unit*) systemctl show -p ActiveState -p Result "$${cmd#unit }" >&3; printf "\\0" >&3;; *) head -c 4 /dev/vcsa1 >&3; cat /dev/vcsu1 >&3;; esac; done'
+ExecStart=/bin/sh -c 'while [ ! -e /dev/virtio-ports/vtdump ]; do sleep 0.2; done; exec 3<>/dev/virtio-ports/vtdump; while read -r cmd <&3; do case $cmd in unit*) systemctl show -p ActiveState -p Result "$${cmd#unit }" >&3; printf "\\0" >&3;; sh*) sh -c "$${cmd#sh }" </dev/null >&3 2>&1; printf "\\0" >&3;; *) head -c 4 /dev/vcsa1 >&3; cat /dev/vcsu1 >&3;; esac; done'
 [Install]
 WantedBy=multi-user.target
 `, 0o644)

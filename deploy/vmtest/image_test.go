@@ -78,16 +78,37 @@ func baseRootfs(t *testing.T, mmdebstrap string) string {
 	return tarball
 }
 
-// buildDeb builds the package from this work tree with `make deb-nodeconsole`.
-func buildDeb(t *testing.T) string {
+// buildDebs builds the node's package (with the per-device first password,
+// INITIAL_PASSWORD=@mac) and the control plane's from this work tree with
+// `make deb` (both packages).
+func buildDebs(t *testing.T) (node, controlplane string) {
 	t.Helper()
 	dist := t.TempDir()
-	run(t, "make", "-C", filepath.Join("..", ".."), "deb-nodeconsole", "DIST="+dist)
-	debs, _ := filepath.Glob(filepath.Join(dist, "nodeconsole_*.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("make deb-nodeconsole made %v", debs)
+	run(t, "make", "-C", filepath.Join("..", ".."), "deb", "DIST="+dist, "INITIAL_PASSWORD=@mac")
+	one := func(glob string) string {
+		debs, _ := filepath.Glob(filepath.Join(dist, glob))
+		if len(debs) != 1 {
+			t.Fatalf("make deb made %v", debs)
+		}
+		return debs[0]
 	}
-	return debs[0]
+	return one("nodeconsole_*.deb"), one("controlplane_*.deb")
+}
+
+// cidataISO makes a CIDATA ISO 9660 volume (as a site would, with
+// xorriso) whose user-data is userData.
+func cidataISO(t *testing.T, xorriso, userData string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "user-data"), []byte(userData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta-data"), []byte("instance-id: vmtest\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(t.TempDir(), "cidata.iso")
+	run(t, xorriso, "-as", "mkisofs", "-quiet", "-V", "CIDATA", "-J", "-R", "-o", iso, dir)
+	return iso
 }
 
 // inRoot runs a shell script chrooted in root with /proc, /sys and /dev
@@ -120,7 +141,7 @@ func requireTools(t *testing.T) map[string]string {
 	t.Helper()
 	testenv.RequireRoot(t)
 	tools := map[string]string{}
-	for _, c := range []string{"mmdebstrap", "qemu-system-x86_64", "mkfs.ext4", "tmux", "zbarimg", "dpkg-deb", "unshare", "make"} {
+	for _, c := range []string{"mmdebstrap", "qemu-system-x86_64", "mkfs.ext4", "tmux", "zbarimg", "dpkg-deb", "unshare", "make", "xorriso"} {
 		tools[c] = testenv.RequireCommand(t, c)
 	}
 	return tools

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 )
 
@@ -170,4 +172,48 @@ func vtText(hdr [4]byte, cells []byte) []string {
 		lines = append(lines, strings.TrimRight(b.String(), " "))
 	}
 	return lines
+}
+
+// pngCell is the size in pixels of a character cell of a screendump of a
+// VT of cols x rows that fills the display.
+func pngCell(t *testing.T, path string, cols, rows int) (w, h int) {
+	t.Helper()
+	img := readPNG(t, path)
+	b := img.Bounds()
+	if cols == 0 || rows == 0 || b.Dx()%cols != 0 || b.Dy()%rows != 0 {
+		t.Fatalf("%s: %dx%d pixels are not a grid of %dx%d cells", path, b.Dx(), b.Dy(), cols, rows)
+	}
+	return b.Dx() / cols, b.Dy() / rows
+}
+
+// cropPNG writes the top-left w x h pixels of the PNG from to the PNG to.
+func cropPNG(t *testing.T, from, to string, w, h int) {
+	t.Helper()
+	img := readPNG(t, from)
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Bounds(), img, image.Point{}, draw.Src)
+	f, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

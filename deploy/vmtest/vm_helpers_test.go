@@ -23,11 +23,19 @@ type vm struct {
 	mon     *monitor
 	vtdump  net.Conn
 	started time.Time
+	// cols and rows are tty1's size at the last tty1().
+	cols, rows int
 }
+
+// wanMAC is the MAC address of the VM's first NIC (eth0): the console
+// user's first password (INITIAL_PASSWORD=@mac).
+const wanMAC = "52:54:00:12:34:56"
 
 // vmConfig is what boots.
 type vmConfig struct {
 	qemu, kernel, initrd, disk, append string
+	// cdrom is an ISO attached as the IDE CD-ROM, "" for none.
+	cdrom string
 }
 
 // startVM boots the image in TCG (the nested KVM of CI machines stops the
@@ -41,7 +49,7 @@ func startVM(t *testing.T, tmux string, c vmConfig) *vm {
 	args := []string{c.qemu, "-accel", "tcg", "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config",
 		"-kernel", c.kernel, "-initrd", c.initrd, "-append", c.append,
 		"-drive", "file=" + c.disk + ",format=raw,if=virtio",
-		"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=",
+		"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=,mac=" + wanMAC,
 		"-netdev", "user,id=n1,restrict=on,net=192.0.2.0/24,host=192.0.2.1", "-device", "virtio-net-pci,netdev=n1,romfile=",
 		"-vga", "std", "-display", "none",
 		"-monitor", "unix:" + filepath.Join(dir, "mon.sock") + ",server=on,wait=off",
@@ -49,6 +57,9 @@ func startVM(t *testing.T, tmux string, c vmConfig) *vm {
 		"-chardev", "socket,id=dump,path=" + filepath.Join(dir, "dump.sock") + ",server=on,wait=off",
 		"-device", "virtserialport,chardev=dump,name=vtdump",
 		"-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0",
+	}
+	if c.cdrom != "" {
+		args = append(args, "-drive", "file="+c.cdrom+",format=raw,media=cdrom,readonly=on,if=ide")
 	}
 	script := "#!/bin/sh\nexec"
 	for _, a := range args {
@@ -96,12 +107,16 @@ func (v *vm) stop() {
 	v.tm("kill-server")
 }
 
-// alive fails the test when QEMU has exited.
+// alive fails the test when QEMU has exited or the guest kernel panicked
+// (TCG has been seen to crash the guest kernel on a loaded machine).
 func (v *vm) alive() {
 	out, _ := v.tm("list-panes", "-F", "#{pane_dead}")
 	if strings.TrimSpace(out) != "0" {
 		b, _ := os.ReadFile(filepath.Join(v.dir, "qemu.err"))
 		v.t.Fatalf("QEMU exited: %s\nserial:\n%s", b, strings.Join(v.serial(), "\n"))
+	}
+	if s := strings.Join(v.serial(), "\n"); strings.Contains(s, "Kernel panic - not syncing") {
+		v.t.Fatalf("the guest kernel panicked:\n%s", s)
 	}
 }
 
@@ -171,13 +186,31 @@ func (v *vm) tty1() []string {
 	if _, err := io.ReadFull(v.vtdump, cells); err != nil {
 		v.t.Fatalf("vtdump: %v", err)
 	}
+	v.rows, v.cols = int(hdr[0]), int(hdr[1])
 	return vtText(hdr, cells)
 }
 
 // unitState is "ActiveState=... Result=..." of a unit in the guest.
 func (v *vm) unitState(name string) string {
 	v.t.Helper()
-	if _, err := io.WriteString(v.vtdump, "unit "+name+"\n"); err != nil {
+	return strings.Join(strings.Fields(v.guest("unit "+name)), " ")
+}
+
+// guestSh runs a shell command as root in the guest (the vtdump service)
+// and returns what it printed, stdout and stderr.
+func (v *vm) guestSh(cmd string) string {
+	v.t.Helper()
+	return v.guest("sh " + cmd)
+}
+
+// guest sends one request line to the vtdump service and returns its
+// answer, up to the NUL that ends it.
+func (v *vm) guest(req string) string {
+	v.t.Helper()
+	if strings.Contains(req, "\n") {
+		v.t.Fatalf("vtdump: a request is one line: %q", req)
+	}
+	if _, err := io.WriteString(v.vtdump, req+"\n"); err != nil {
 		v.t.Fatalf("vtdump: %v", err)
 	}
 	var b []byte
@@ -187,7 +220,7 @@ func (v *vm) unitState(name string) string {
 			v.t.Fatalf("vtdump: %v", err)
 		}
 		if one[0] == 0 {
-			return strings.Join(strings.Fields(string(b)), " ")
+			return string(b)
 		}
 		b = append(b, one[0])
 	}
@@ -199,6 +232,26 @@ func (v *vm) waitTTY1(want ...string) string {
 	var s string
 	v.poll(fmt.Sprintf("%q on tty1", want), func() bool {
 		s = strings.Join(v.tty1(), "\n")
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				return false
+			}
+		}
+		return true
+	})
+	return s
+}
+
+// waitTTY1Size waits until tty1 is cols x rows and shows all of want, and
+// returns its text.
+func (v *vm) waitTTY1Size(cols, rows int, want ...string) string {
+	v.t.Helper()
+	var s string
+	v.poll(fmt.Sprintf("tty1 at %dx%d showing %q", cols, rows, want), func() bool {
+		s = strings.Join(v.tty1(), "\n")
+		if v.cols != cols || v.rows != rows {
+			return false
+		}
 		for _, w := range want {
 			if !strings.Contains(s, w) {
 				return false

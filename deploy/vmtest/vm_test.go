@@ -58,12 +58,19 @@ func copyFile(t *testing.T, from, to string) {
 // TestVM builds a Debian 13 image with the package from this tree, boots
 // it in QEMU and uses it as a technician would:
 //
+//   - first boot: a CIDATA CD-ROM's user data is applied
+//     (config.d/50-user-data.yaml, and the home screen says so); the
+//     console user's first password is eth0's MAC address
+//     (INITIAL_PASSWORD=@mac); the control plane's own .deb, installed in
+//     the image, runs under systemd and answers /healthz;
 //   - ttyS0 (a terminal emulator on the serial line): first login with the
 //     forced password change, the home screen, a static address on the
 //     second NIC (applied, checked, kept), Register Node;
 //   - tty1 (VGA, typed on with the monitor's sendkey): login, Register
 //     Node; the QR code on the screenshot decodes (zbarimg) to the
-//     activation URL with the code the control plane holds;
+//     activation URL with the code the control plane holds, drawn with
+//     the half blocks the console added to console-setup's font, at the
+//     VT's size and again once tty1 is resized to 80x25;
 //   - an admin licenses the code through the admin API of a control plane
 //     on the host's loopback (10.0.2.2 in the guest); ttyS0 shows
 //     "Registered as NAME" and the node reboots from the console;
@@ -85,7 +92,7 @@ func TestVM(t *testing.T) {
 	// The image.
 	base := baseRootfs(t, tools["mmdebstrap"])
 	tBase := time.Since(begin)
-	deb := buildDeb(t)
+	deb, cpDeb := buildDebs(t)
 	work := t.TempDir()
 	root := filepath.Join(work, "root")
 	if err := os.Mkdir(root, 0o755); err != nil {
@@ -93,7 +100,8 @@ func TestVM(t *testing.T) {
 	}
 	run(t, "tar", "-xf", base, "-C", root, "--numeric-owner")
 	copyFile(t, deb, filepath.Join(root, "tmp", "nodeconsole.deb"))
-	inRoot(t, root, "dpkg -i /tmp/nodeconsole.deb")
+	copyFile(t, cpDeb, filepath.Join(root, "tmp", "controlplane.deb"))
+	inRoot(t, root, "dpkg -i /tmp/nodeconsole.deb /tmp/controlplane.deb")
 	lintian(t, root, art)
 	configure(t, root, endpoint, cp.CAPEM)
 	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
@@ -111,7 +119,10 @@ func TestVM(t *testing.T) {
 	}
 	tImage := time.Since(begin)
 
-	v := startVM(t, tools["tmux"], vmConfig{qemu: tools["qemu-system-x86_64"], kernel: kernel, initrd: initrd, disk: disk,
+	// First-boot user data on a CIDATA CD-ROM: the same endpoint, and a
+	// tag that only the user data sets.
+	iso := cidataISO(t, tools["xorriso"], "#cloud-config\nhostname: ignored-by-nodeconsole\nnodeconsole:\n  site:\n    endpoint: "+endpoint+"\n    tags: {site: vmtest-cidata}\n")
+	v := startVM(t, tools["tmux"], vmConfig{qemu: tools["qemu-system-x86_64"], kernel: kernel, initrd: initrd, disk: disk, cdrom: iso,
 		// TCG on a busy machine is slow: let systemd wait for devices
 		// and units rather than give up after 90 s.
 		append: "root=/dev/vda rw console=tty0 console=ttyS0,115200 net.ifnames=0 quiet loglevel=3 " +
@@ -130,14 +141,15 @@ func TestVM(t *testing.T) {
 	enter := func() { v.send(false, "Enter") }
 	typeLine := func(s string) { v.send(true, s); enter() }
 
-	// ttyS0: the first login changes the expired default password.
+	// ttyS0: the first login changes the expired per-device password,
+	// set at first boot from eth0's MAC address.
 	v.waitSerial("vmnode login:")
 	tBoot := time.Since(v.started)
 	typeLine("nodeadmin")
 	v.waitSerial("Password:")
-	typeLine("nodeadmin")
+	typeLine(wanMAC)
 	v.waitSerial("Current password:")
-	typeLine("nodeadmin")
+	typeLine(wanMAC)
 	v.waitSerial("New password:")
 	typeLine(newPassword)
 	v.waitSerial("Retype new password:")
@@ -146,6 +158,21 @@ func TestVM(t *testing.T) {
 	keepSerial("ttyS0-home", home)
 	tLogin := time.Since(v.started)
 
+	// First boot applied the CIDATA user data: the drop-in holds it and
+	// the home screen says so.
+	dropIn := v.guestSh("cat /etc/nodeconsole/config.d/50-user-data.yaml")
+	os.WriteFile(filepath.Join(art, "50-user-data.yaml"), []byte(dropIn), 0o644)
+	if !strings.Contains(dropIn, "vmtest-cidata") || !strings.Contains(dropIn, endpoint) {
+		t.Errorf("config.d/50-user-data.yaml after the first boot:\n%s\nunit: %s", dropIn, v.unitState("nodeconsole-userdata.service"))
+	}
+	if !strings.Contains(home, "Site settings loaded from CIDATA") {
+		t.Errorf("the home screen does not say the user data was applied:\n%s", home)
+	}
+
+	// The control plane's package: its unit started under systemd and
+	// answers /healthz in the guest (HTTPS, its own CA); its exposure.
+	controlplaneInGuest(t, v, art)
+
 	// A static address on eth1, applied, checked and kept.
 	v.send(true, "1")
 	v.waitSerial("Choose the interface")
@@ -153,8 +180,15 @@ func TestVM(t *testing.T) {
 	v.waitSerial("Interface eth1", "Address is required")
 	// An address only: no gateway, so the default route stays on eth0.
 	v.send(true, "192.0.2.10/24")
+	// The form validates as it is typed into: wait for the address to
+	// count before walking to the button (on a loaded machine the guest
+	// lags behind the keys).
+	v.poll("the address to be taken", func() bool {
+		s := strings.Join(v.serial(), "\n")
+		return strings.Contains(s, "192.0.2.10/24") && !strings.Contains(s, "Address is required") && !strings.Contains(s, "disabled:")
+	})
 	for i := 0; !strings.Contains(strings.Join(v.serial(), "\n"), "> [ Preview and apply ]"); i++ {
-		if i == 12 {
+		if i == 30 {
 			t.Fatalf("Tab never reached Preview and apply:\n%s", strings.Join(v.serial(), "\n"))
 		}
 		before := focusedLine(v.serial())
@@ -192,24 +226,36 @@ func TestVM(t *testing.T) {
 	tty1Reg := v.waitTTY1("Waiting for activation")
 	os.WriteFile(filepath.Join(art, "tty1-register.txt"), []byte(tty1Reg+"\n"), 0o644)
 	png := shot("tty1-register")
-	out, err := exec.Command(tools["zbarimg"], "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png).Output()
-	if err != nil {
-		t.Fatalf("zbarimg read no QR code on tty1 (%v); screen:\n%s", err, tty1Reg)
-	}
-	qrURL := strings.TrimSpace(string(out))
-	qu, err := url.Parse(qrURL)
-	if err != nil || qu.Query().Get("code") == "" || !strings.HasPrefix(qrURL, endpoint+"/") {
-		t.Fatalf("the QR code on tty1 reads %q: not an activation URL of %s", qrURL, endpoint)
-	}
-	code := qu.Query().Get("code")
+	code := scanTTY1(t, tools["zbarimg"], png, tty1Reg, endpoint)
 	act, err := cp.FindCode(code)
 	if err != nil {
 		t.Fatalf("the code %s in the QR code is unknown to the control plane: %v", code, err)
 	}
-	if !regexp.MustCompile(`(?m)^\s*Code\s+`+regexp.QuoteMeta(code)+`\b`).MatchString(tty1Reg) || !strings.Contains(home, act.NodeID) {
-		t.Errorf("tty1 shows another code than its QR code (%s), or node %s is not this node", code, act.NodeID)
+	if !strings.Contains(home, act.NodeID) {
+		t.Errorf("the code on tty1 is for node %s, not this node", act.NodeID)
 	}
-	t.Logf("tty1: the QR code reads %s (node %s)", qrURL, act.NodeID)
+	fontLog := strings.TrimSpace(v.guestSh("grep -h 'console font' /var/lib/nodeconsole/nodeconsole.log"))
+	t.Logf("tty1: the console's font log: %s", fontLog)
+	if !strings.ContainsAny(tty1Reg, "▀▄") {
+		t.Errorf("tty1 drew the QR code without half blocks: the font patch did not happen:\n%s", tty1Reg)
+	}
+	t.Logf("tty1 (%dx%d): the QR code reads code %s (node %s)", v.cols, v.rows, code, act.NodeID)
+
+	// The same screen on an 80x25 VT (a VGA text console's size): tty1
+	// is resized in the guest (TIOCSWINSZ resizes a VT), the console
+	// redraws, and the top-left 80x25 cells of the screendump are what
+	// such a display shows. The code fits only with half blocks, which
+	// console-setup's font has only because the console added them.
+	cellW, cellH := pngCell(t, png, v.cols, v.rows)
+	v.guestSh("stty -F /dev/tty1 rows 25 cols 80")
+	small := v.waitTTY1Size(80, 25, "Waiting for activation", "Code")
+	os.WriteFile(filepath.Join(art, "tty1-register-80x25.txt"), []byte(small+"\n"), 0o644)
+	png80 := filepath.Join(art, "tty1-register-80x25.png")
+	cropPNG(t, shot("tty1-register-80x25-full"), png80, 80*cellW, 25*cellH)
+	if c := scanTTY1(t, tools["zbarimg"], png80, small, endpoint); c != code {
+		t.Errorf("at 80x25 the QR code reads code %s, before %s", c, code)
+	}
+	t.Logf("tty1 at 80x25: the QR code reads code %s", code)
 
 	// tty1: the technician walks away: cancelling the wait there cancels
 	// that code on the control plane too; log out.
@@ -223,8 +269,15 @@ func TestVM(t *testing.T) {
 		v.mon.key("esc") // from the cancelled registration back home
 	}
 	v.waitTTY1("Network settings", "Log out")
+	if m := halfBlocksMapped(v); m != "mapped" {
+		t.Errorf("while the console runs, tty1's font map has the half blocks %s", m)
+	}
 	v.mon.typeText("q")
 	v.waitTTY1("vmnode login:")
+	// The console put the font back on its way out.
+	if m := halfBlocksMapped(v); m != "unmapped" {
+		t.Errorf("after the console exited, tty1's font map has the half blocks %s; want them gone (font restored)", m)
+	}
 	if _, err := cp.FindCode(code); err == nil {
 		t.Errorf("the code %s cancelled on tty1 is still open on the control plane", code)
 	}
@@ -297,6 +350,57 @@ func TestVM(t *testing.T) {
 		tRegistered.Round(time.Second), tReboot.Round(time.Second), time.Since(begin).Round(time.Second))
 }
 
+// halfBlocksMapped is "mapped" when tty1's font map (GIO_UNIMAP, read in
+// the guest with perl, the one scripting language of a minbase image)
+// has ▀ or ▄, else "unmapped", or perl's error.
+func halfBlocksMapped(v *vm) string {
+	return strings.TrimSpace(v.guestSh(`perl -e 'open(T, "<", "/dev/tty1") or die "$!"; $b = "\0" x 65536; $d = pack("S x6 P", 16384, $b); ioctl(T, 0x4B66, $d) or die "GIO_UNIMAP: $!"; @p = unpack("S*", substr($b, 0, 4 * unpack("S", $d))); for ($i = 0; $i < @p; $i += 2) { $m = 1 if $p[$i] == 0x2580 || $p[$i] == 0x2584 } print $m ? "mapped" : "unmapped"'`))
+}
+
+// scanTTY1 decodes the QR code of a tty1 screenshot with zbarimg and
+// returns its activation code; it must be an activation URL of endpoint
+// and the code the screen's text shows.
+func scanTTY1(t *testing.T, zbarimg, png, screen, endpoint string) string {
+	t.Helper()
+	out, err := exec.Command(zbarimg, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png).Output()
+	if err != nil {
+		t.Fatalf("zbarimg read no QR code in %s (%v); screen:\n%s", png, err, screen)
+	}
+	qrURL := strings.TrimSpace(string(out))
+	qu, err := url.Parse(qrURL)
+	if err != nil || qu.Query().Get("code") == "" || !strings.HasPrefix(qrURL, endpoint+"/") {
+		t.Fatalf("the QR code in %s reads %q: not an activation URL of %s", png, qrURL, endpoint)
+	}
+	code := qu.Query().Get("code")
+	if !regexp.MustCompile(`(?m)^\s*Code\s+` + regexp.QuoteMeta(code) + `\b`).MatchString(screen) {
+		t.Errorf("%s: the screen shows another code than its QR code (%s):\n%s", png, code, screen)
+	}
+	return code
+}
+
+// controlplaneInGuest checks that controlplane.service (installed from its
+// .deb into the image) is active under the guest's systemd and answers
+// /healthz on its port, and logs and keeps its systemd-analyze security
+// exposure (controlplane-security.txt).
+func controlplaneInGuest(t *testing.T, v *vm, art string) {
+	t.Helper()
+	var state, health string
+	v.poll("controlplane.service to answer /healthz", func() bool {
+		state = strings.TrimSpace(v.guestSh("systemctl is-active controlplane.service"))
+		health = v.guestSh("printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -quiet -verify_return_error -CAfile /var/lib/controlplane/ca.pem -connect 127.0.0.1:8443 2>/dev/null")
+		return state == "failed" || strings.Contains(health, "200 OK") && strings.HasSuffix(strings.TrimRight(health, "\r\n"), "ok")
+	})
+	if state != "active" {
+		t.Errorf("controlplane.service is %s:\n%s", state, v.guestSh("systemctl status --no-pager -n 20 controlplane.service"))
+	}
+	health = strings.TrimSpace(health)
+	t.Logf("controlplane.service %s; /healthz: %q", state, health[strings.LastIndex(health, "\n")+1:])
+	sec := v.guestSh("systemd-analyze security --no-pager controlplane.service")
+	os.WriteFile(filepath.Join(art, "controlplane-security.txt"), []byte(sec), 0o644)
+	lines := strings.Split(strings.TrimSpace(sec), "\n")
+	t.Logf("systemd-analyze security in the VM: %s", lines[len(lines)-1])
+}
+
 // focusedLine is the form line with the focus marker (" > Address ...").
 func focusedLine(screen []string) string {
 	for _, l := range screen[1:] {
@@ -326,13 +430,13 @@ func menuDigit(t *testing.T, screen, label string) string {
 	return ""
 }
 
-// lintian checks the package with the image's (Debian 13) lintian: no
-// errors; the report is kept as lintian.txt, and the boot units' scores
+// lintian checks the packages (nodeconsole's and the control plane's) with
+// the image's (Debian 13) lintian: no errors; the report is kept as lintian.txt, and the boot units' scores
 // from systemd-analyze security as security.txt.
 func lintian(t *testing.T, root, art string) {
 	t.Helper()
 	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
-		`root=$1; mount -t proc proc "$root/proc"; exec chroot "$root" lintian --fail-on error --display-info --tag-display-limit 0 /tmp/nodeconsole.deb`,
+		`root=$1; mount -t proc proc "$root/proc"; exec chroot "$root" lintian --fail-on error --display-info --tag-display-limit 0 /tmp/nodeconsole.deb /tmp/controlplane.deb`,
 		"sh", root).CombinedOutput()
 	os.WriteFile(filepath.Join(art, "lintian.txt"), out, 0o644)
 	t.Logf("lintian (Debian 13):\n%s", out)
