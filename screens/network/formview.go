@@ -94,7 +94,7 @@ func (m *Model) formView() ([]string, int) {
 	if f.focus == rowApply {
 		focus = len(lines)
 	}
-	button := "[ Preview and apply ]"
+	button, why := "[ Preview and apply ]", ""
 	switch {
 	case !f.valid():
 		n := len(f.errs)
@@ -102,11 +102,22 @@ func (m *Model) formView() ([]string, int) {
 		if n == 1 {
 			word = "problem"
 		}
-		button = st.Muted.Render(button) + "  " + st.Warn.Render(fmt.Sprintf("disabled: fix the %d %s above", n, word))
+		button, why = st.Muted.Render(button), fmt.Sprintf("disabled: fix the %d %s above", n, word)
 	case f.focus == rowApply:
 		button = st.Selected.Render(button)
 	}
-	lines = append(lines, marker(rowApply)+button)
+	switch line := marker(rowApply) + button; {
+	case why == "":
+		lines = append(lines, line)
+	case lipgloss.Width(line)+2+len(why) <= m.width:
+		lines = append(lines, line+"  "+st.Warn.Render(why))
+	default:
+		// Narrow: the reason wraps under the button rather than being cut.
+		lines = append(lines, line)
+		for _, l := range wrap(why, m.width, "   ") {
+			lines = append(lines, st.Warn.Render(l))
+		}
+	}
 	if m.applyErr != "" {
 		lines = append(lines, "")
 		for _, l := range wrap(m.applyErr, m.width, " ") {
