@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
+	"github.com/nodeconsole/nodeconsole/tui/ui"
 )
 
 // The asynchronous results of this screen (the values of its
@@ -16,8 +17,9 @@ type stateRes struct {
 }
 type sentRes struct{ err error }
 type wipedRes struct {
-	err   error
-	local bool
+	err      error
+	sentence string // err as the operator reads it
+	local    bool
 }
 
 func (m *Model) loadCmd() tea.Cmd {
@@ -39,6 +41,10 @@ func (m *Model) wipeCmd(local bool) tea.Cmd {
 	flow := m.d.Flow
 	return m.run.Do(localTimeout, func(ctx context.Context) any {
 		flow.CloseConnections(ctx)
-		return wipedRes{err: flow.Wipe(ctx), local: local}
+		err := flow.Wipe(ctx)
+		if err != nil {
+			return wipedRes{err: err, sentence: ui.ErrorSentence(err), local: local}
+		}
+		return wipedRes{local: local}
 	})
 }

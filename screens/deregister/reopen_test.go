@@ -2,9 +2,13 @@ package deregister
 
 import (
 	"context"
+	"io/fs"
+	"strings"
+	"syscall"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
@@ -47,6 +51,21 @@ func TestReopenedScreenIgnoresOldResults(t *testing.T) {
 	old.Update(staleSent)
 	if f.Calls() != "send" {
 		t.Errorf("the closed screen went on: %q", f.Calls())
+	}
+}
+
+// TestWipeFailureIsASentence: a failed wipe says what to do, not the
+// system call ("remove /var/lib/...: permission denied").
+func TestWipeFailureIsASentence(t *testing.T) {
+	f := registered()
+	f.wipeErr = &fs.PathError{Op: "remove", Path: "/nonexistent/state/identity/node.key", Err: syscall.EACCES}
+	s := run(newScreen(uitest.TrueColor, f), press("y"))
+	s = typeWord(s, ConfirmWord)
+	s = run(s, press("enter"))
+	v := strings.Join(strings.Fields(ansi.Strip(s.View())), " ")
+	if !strings.Contains(v, "The identity could not be removed. Cannot write to the state dir /nonexistent/state/identity: permission denied; fix its owner or set --state-dir. The node is still registered.") ||
+		strings.Contains(v, "remove /nonexistent") {
+		t.Errorf("failed wipe:\n%s", ansi.Strip(s.View()))
 	}
 }
 

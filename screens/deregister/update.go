@@ -73,7 +73,7 @@ func (m *Model) result(msg ui.RunResult) (ui.Screen, tea.Cmd) {
 	case wipedRes:
 		if r.err != nil {
 			m.steps[stepWipe] = ui.CheckFail
-			m.detail = r.err.Error()
+			m.detail = r.sentence // the log has the error (ui.Error)
 			m.enter(phFailed)
 			return m, tea.Batch(ui.Error("The identity could not be removed; the node is still registered.", r.err), ui.StatusChanged)
 		}

@@ -64,8 +64,8 @@ func (m *Model) View() string {
 		case phDone:
 			parts = append(parts, styled(w, st.OK.Render, "Deregistered. This node can be registered again."), hints)
 		case phFailed:
-			failed := styled(w, st.Fail.Render, "The identity could not be removed: "+m.detail)
-			failed.Lines = append(failed.Lines, text(w, "The node is still registered.").Lines...)
+			failed := styled(w, st.Fail.Render, "The identity could not be removed.")
+			failed.Lines = append(failed.Lines, text(w, m.detail+" The node is still registered.").Lines...)
 			parts = append(parts, failed, hints)
 		}
 	}
