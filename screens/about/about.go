@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nodeconsole/nodeconsole/nodestatus"
 	"github.com/nodeconsole/nodeconsole/tui/ui"
@@ -108,8 +109,19 @@ func (m *Model) View() string { return m.vp.View() }
 func (m *Model) content() string {
 	st := m.d.Styles
 	f := m.d.Facts
-	kv := func(k, v string) string { return " " + st.Label.Render(fmt.Sprintf("%-14s", k)) + v }
-	lines := []string{st.Title.Render(" Files")}
+	var lines []string
+	// kv adds a label and its value; a value wider than its column wraps
+	// under itself (a path breaks after a slash), so nothing is cut.
+	kv := func(k, v string) {
+		w := max(m.width-15, 20)
+		for i, l := range strings.Split(ansi.Wrap(v, w, "/ "), "\n") {
+			if i > 0 {
+				k = ""
+			}
+			lines = append(lines, " "+st.Label.Render(fmt.Sprintf("%-14s", k))+l)
+		}
+	}
+	lines = append(lines, st.Title.Render(" Files"))
 	for i, c := range f.ConfigFiles {
 		label := ""
 		if i == 0 {
@@ -119,23 +131,26 @@ func (m *Model) content() string {
 		if !c.Found {
 			v += st.Muted.Render(" (not found)")
 		}
-		lines = append(lines, kv(label, v))
+		kv(label, v)
 	}
-	lines = append(lines, kv("State dir", f.StateDir), kv("Log file", f.LogFile))
+	kv("State dir", f.StateDir)
+	kv("Log file", f.LogFile)
 	lines = append(lines, st.Title.Render(" Identity"))
 	if m.snap != nil {
-		lines = append(lines, kv("Node ID", m.snap.NodeID))
+		kv("Node ID", m.snap.NodeID)
 	}
-	lines = append(lines, kv("ID source", f.NodeIDSource), kv("Terminal", f.Terminal))
+	kv("ID source", f.NodeIDSource)
+	kv("Terminal", f.Terminal)
 	if m.snap != nil {
-		lines = append(lines, kv("Version", m.snap.Version))
+		kv("Version", m.snap.Version)
 		if c := m.snap.Certificate; c != nil {
 			now := m.d.Now()
 			line := c.ExpiryLine(now)
 			if c.ExpiresSoon(now) {
 				line = st.Warn.Render(line)
 			}
-			lines = append(lines, kv("Certificate", line), kv("Renews from", c.RenewAfter.Local().Format("2006-01-02 15:04")))
+			kv("Certificate", line)
+			kv("Renews from", c.RenewAfter.Local().Format("2006-01-02 15:04"))
 		}
 		lines = append(lines, st.Title.Render(" Interfaces"))
 		for _, ifc := range m.snap.Interfaces {
@@ -143,7 +158,12 @@ func (m *Model) content() string {
 			if ifc.Default {
 				def = "  (default route)"
 			}
-			lines = append(lines, fmt.Sprintf("  %s  %s  %s%s", ifc.Name, ifc.State, ifc.MAC, def))
+			for i, l := range ui.Wrap(fmt.Sprintf("%s  %s  %s%s", ifc.Name, ifc.State, ifc.MAC, def), max(m.width-4, 20)) {
+				if i > 0 {
+					l = "  " + l
+				}
+				lines = append(lines, "  "+l)
+			}
 			for _, a := range ifc.Addresses {
 				lines = append(lines, "      "+a)
 			}

@@ -71,6 +71,12 @@ func TestAboutGolden(t *testing.T) {
 						t.Errorf("line %d is %d cells wide", i+1, ansi.StringWidth(l))
 					}
 				}
+				if sz.w == 40 {
+					// Values wrap under themselves: "(not found)" was cut off.
+					if flat := strings.Join(strings.Fields(ansi.Strip(v)), " "); !strings.Contains(flat, "config.yaml (not found)") {
+						t.Errorf("40x10 cuts the config file line:\n%s", ansi.Strip(v))
+					}
+				}
 				golden.RequireEqual(t, uitest.Render(v, p.p.Color))
 			})
 		}
