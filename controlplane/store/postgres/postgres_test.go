@@ -243,9 +243,10 @@ func TestNotifierAcrossReplicas(t *testing.T) {
 	}
 }
 
-// TestConformance: the PostgreSQL store passes the store suite, each case
-// in a schema of its own (search_path) of one database: creating a
-// database per case took most of the suite's time.
+// TestConformance: the PostgreSQL store passes the store suite, alone and
+// as two stores (replicas) on one database, each case in a schema of its
+// own (search_path) of one database: creating a database per case took
+// most of the suite's time.
 func TestConformance(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	conn, err := pgx.Connect(context.Background(), dsn)
@@ -255,19 +256,32 @@ func TestConformance(t *testing.T) {
 	defer conn.Close(context.Background())
 	var mu sync.Mutex
 	n := 0
-	storetest.Run(t, func(t *testing.T) store.Store {
+	// openIn opens count stores on a new schema.
+	openIn := func(t *testing.T, count int) []store.Store {
 		mu.Lock()
-		defer mu.Unlock()
 		n++
 		schema := fmt.Sprintf("case_%d", n)
-		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		st, err := postgres.Open(context.Background(), dsn+"&search_path="+schema)
+		_, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema)
+		mu.Unlock()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st
+		var out []store.Store
+		for range count {
+			st, err := postgres.Open(context.Background(), dsn+"&search_path="+schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, st)
+		}
+		return out
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return openIn(t, 1)[0] })
+	t.Run("Shared", func(t *testing.T) {
+		storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+			sts := openIn(t, 2)
+			return sts[0], sts[1]
+		})
 	})
 	var public int
 	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&public); err != nil || public != 0 {

@@ -30,6 +30,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceShared: two stores on one file (cmd/controlplane's user
+// commands open one while the server runs) pass the suite together.
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "cp.db")
+		return openStore(t, path), openStore(t, path)
+	})
+}
+
 // What committed is on disk: a store opened again on the file has it.
 func TestReopenKeepsCommits(t *testing.T) {
 	dir := t.TempDir()

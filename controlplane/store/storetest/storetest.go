@@ -7,7 +7,8 @@
 // pairing key or a TOTP step used once).
 //
 // An implementation's test calls Run with a function that opens a new,
-// empty store:
+// empty store, and RunShared with one that opens two stores on one new
+// database (replicas; a server and a command line tool on one file):
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { ... })
@@ -29,24 +30,32 @@ type Open func(t *testing.T) store.Store
 
 // Run runs the whole suite, each case as a parallel subtest on a store of
 // its own.
-func Run(t *testing.T, open Open) {
-	groups := []struct {
-		name  string
-		cases []testCase
-	}{
-		{"Transactions", transactionCases},
-		{"Enrollments", enrollmentCases},
-		{"Nodes", nodeCases},
-		{"Tokens", tokenCases},
-		{"Sites", siteCases},
-		{"Events", eventCases},
-		{"NodeCerts", certCases},
-		{"Users", userCases},
-		{"Sessions", sessionCases},
-		{"Races", raceCases},
-		{"Edges", edgeCases},
-	}
-	for _, g := range groups {
+func Run(t *testing.T, open Open) { run(t, open, groups) }
+
+// group is a named list of cases.
+type group struct {
+	name  string
+	cases []testCase
+}
+
+// groups is the whole suite.
+var groups = []group{
+	{"Transactions", transactionCases},
+	{"Enrollments", enrollmentCases},
+	{"Nodes", nodeCases},
+	{"Tokens", tokenCases},
+	{"Sites", siteCases},
+	{"Events", eventCases},
+	{"NodeCerts", certCases},
+	{"Users", userCases},
+	{"Sessions", sessionCases},
+	{"Races", raceCases},
+	{"Edges", edgeCases},
+}
+
+// run runs the cases of gs.
+func run(t *testing.T, open Open, gs []group) {
+	for _, g := range gs {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.cases {
 				t.Run(c.name, func(t *testing.T) {
