@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -86,8 +87,27 @@ type Prober struct {
 	// Proxy picks the proxy for a request to the control plane, as the
 	// registration client does (regclient.ProxyFunc: network.httpsProxy
 	// and network.noProxy); nil when no proxy is configured, and then
-	// Checks has no proxy layer.
+	// Checks has no proxy layer. Set it before the Prober is shared;
+	// later changes go through SetProxy.
 	Proxy func(*http.Request) (*url.URL, error)
+
+	proxyMu sync.Mutex // guards Proxy once SetProxy is used
+}
+
+// SetProxy replaces Proxy while checks may be running in other goroutines
+// (a proxy saved in the console's Site settings applies to the next
+// check at once); nil removes the proxy layer.
+func (p *Prober) SetProxy(f func(*http.Request) (*url.URL, error)) {
+	p.proxyMu.Lock()
+	defer p.proxyMu.Unlock()
+	p.Proxy = f
+}
+
+// proxy is Proxy, read under the lock SetProxy takes.
+func (p *Prober) proxy() func(*http.Request) (*url.URL, error) {
+	p.proxyMu.Lock()
+	defer p.proxyMu.Unlock()
+	return p.Proxy
 }
 
 func (p *Prober) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -547,7 +567,7 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 			return p.ClockSkew(ctx, "https://"+resolve(ctx)+"/")
 		}},
 	)
-	if p.Proxy != nil {
+	if p.proxy() != nil {
 		// Configured but not for the endpoint (network.noProxy): say so.
 		checks = append(checks, Check{Name: "proxy", Run: func(ctx context.Context) Result { return p.ProxyCheck(ctx, endpoint) }})
 	}
@@ -557,14 +577,15 @@ func (p *Prober) Checks(cfg Config, endpoint string) []Check {
 // proxyFor is the proxy Proxy picks for endpoint, nil for none (no Proxy,
 // noProxy, or an unusable setting, which the proxy layer reports).
 func (p *Prober) proxyFor(endpoint string) *url.URL {
-	if p.Proxy == nil {
+	pf := p.proxy()
+	if pf == nil {
 		return nil
 	}
 	req, err := http.NewRequest(http.MethodHead, endpoint, nil)
 	if err != nil {
 		return nil
 	}
-	u, err := p.Proxy(req)
+	u, err := pf(req)
 	if err != nil {
 		return nil
 	}

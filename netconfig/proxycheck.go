@@ -21,6 +21,10 @@ import (
 // by host and port only: credentials in its URL are never shown.
 func (p *Prober) ProxyCheck(ctx context.Context, endpoint string) Result {
 	const name = "proxy"
+	pf := p.proxy()
+	if pf == nil {
+		return ok(name, "no proxy is set: connections to the control plane go direct")
+	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Hostname() == "" {
 		return fail(name, fmt.Sprintf("control-plane endpoint %q is not a URL", endpoint), "Fix site.endpoint in the config.")
@@ -33,7 +37,7 @@ func (p *Prober) ProxyCheck(ctx context.Context, endpoint string) Result {
 	if err != nil {
 		return fail(name, err.Error(), "")
 	}
-	pu, err := p.Proxy(req)
+	pu, err := pf(req)
 	switch {
 	case err != nil:
 		return fail(name, "the proxy setting is not usable: "+err.Error(), "Set it again with 'nodeconsole network proxy'.")

@@ -43,6 +43,10 @@ type ConsoleDeps struct {
 	// proxy in use (config network.httpsProxy, network.noProxy).
 	Site           *netconfig.Site
 	Proxy, NoProxy string
+	// ProxyChanged, when set, is told of a proxy Site settings saved (in
+	// Update: it must not block), so the checks and the background
+	// renewal use it from then on.
+	ProxyChanged func(proxy, noProxy string)
 	// Registration, when set, adds Register Node and Deregister Node.
 	Registration *Registration
 	// Startup are commands run once at start (Registration.AutoRegister
@@ -67,7 +71,12 @@ func NewConsole(d ConsoleDeps) *App {
 	collect := d.Collector.Collect
 	// The proxy in use: the config's, then what Site settings saved.
 	proxy, noProxy := d.Proxy, d.NoProxy
-	proxyChanged := func(p, np string) { proxy, noProxy = p, np }
+	proxyChanged := func(p, np string) {
+		proxy, noProxy = p, np
+		if d.ProxyChanged != nil {
+			d.ProxyChanged(p, np)
+		}
+	}
 	var actions []home.Action
 	if d.Network != nil {
 		actions = append(actions,

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -26,11 +27,13 @@ func TestSiteProxyReachesRegistration(t *testing.T) {
 	}
 	reg := &Registration{Store: regclient.Store{Dir: state}, NodeID: "edge-4c4c4544004235108052b4c04f4e4a32",
 		Choices: []Choice{{Make: "Acme", Model: "EdgeBox 200"}}}
+	var told []string // what ProxyChanged was told (in Update: no lock)
 	a := NewConsole(ConsoleDeps{
 		Styles: uitest.Styles(uitest.TrueColor),
 		Collector: nodestatus.Collector{NodeID: reg.NodeID, Version: "1.2.3",
 			Hostname: func() (string, error) { return "node-lab-01", nil }, Net: sim, State: reg.Store},
 		Network: mgr, Refresh: time.Hour, Registration: reg,
+		ProxyChanged: func(p, np string) { told = append(told, p) },
 		Site: &netconfig.Site{HostnameFile: dir + "/hostname", ProxyDir: dir + "/config.d",
 			NTP: netconfig.NTPOptions{Client: netconfig.NTPTimesyncd, TimesyncdDropIn: dir + "/timesyncd.conf", ReloadCommand: []string{"true"}}},
 	})
@@ -65,5 +68,8 @@ func TestSiteProxyReachesRegistration(t *testing.T) {
 	tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
 	if got := reg.Client.HTTPSProxy; got != "http://u:p@proxy.example.com:3128" {
 		t.Errorf("Register Node's proxy %q", got)
+	}
+	if want := []string{"http://u:p@proxy.example.com:3128"}; !slices.Equal(told, want) {
+		t.Errorf("ProxyChanged told %q, want %q (the checks and the background renewal)", told, want)
 	}
 }

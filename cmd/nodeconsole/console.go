@@ -107,7 +107,7 @@ func runConsole(ctx context.Context, g globals) error {
 	app := tui.NewConsole(tui.ConsoleDeps{
 		Size:    initial,
 		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(reboot),
-		Site: &site, Proxy: e.cfg.Network.HTTPSProxy, NoProxy: e.cfg.Network.NoProxy,
+		Site: &site, Proxy: e.cfg.Network.HTTPSProxy, NoProxy: e.cfg.Network.NoProxy, ProxyChanged: e.proxyChanged(mgr),
 		Styles:    &styles,
 		Collector: e.collector(),
 		About: tui.AboutFacts{ConfigFiles: configFiles(g.configPath), StateDir: g.stateDir, LogFile: e.logFile,

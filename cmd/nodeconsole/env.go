@@ -43,6 +43,9 @@ type env struct {
 	// lldp holds the LLDP neighbours the console hears (nil outside the
 	// console): the status and the Network screen read them.
 	lldp *netconfig.LLDPTable
+	// proxy is the proxy the console's background work uses: the
+	// config's until Site settings saves another.
+	proxy liveProxy
 }
 
 // registered finishes what a crash left in the state dir (Recover) and

@@ -9,9 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -93,15 +91,8 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 	// The console's LLDP listener fills in the neighbours (nil: none).
 	o.Reader = netconfig.WithLLDP(o.Reader, e.lldp)
 	o.Prober = &netconfig.Prober{Reader: o.Reader, Neighbors: nb, Roots: roots}
-	if n := e.cfg.Network; strings.TrimSpace(n.HTTPSProxy) != "" {
-		// The proxy layer of the checks: the way the registration client
-		// goes.
-		pf, err := regclient.ProxyFunc(n.HTTPSProxy, n.NoProxy)
-		if err != nil {
-			pf = func(*http.Request) (*url.URL, error) { return nil, err }
-		}
-		o.Prober.Proxy = pf
-	}
+	// The proxy layer of the checks: the way the registration client goes.
+	o.Prober.Proxy = proberProxy(strings.TrimSpace(e.cfg.Network.HTTPSProxy), e.cfg.Network.NoProxy)
 	if e.demo != nil {
 		// Every probe runs against the simulated network (DNS, TCP, TLS,
 		// clock); only the embedded control plane on loopback answers.

@@ -6,8 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
 
+	"github.com/nodeconsole/nodeconsole/config"
 	"github.com/nodeconsole/nodeconsole/netconfig"
+	"github.com/nodeconsole/nodeconsole/regclient"
 )
 
 // netProxy is `nodeconsole network proxy (URL [--no-proxy LIST] | --clear)`:
@@ -77,4 +83,45 @@ func netProxy(ctx context.Context, g globals, args []string, stdin io.Reader, st
 	e.log.Info("network proxy", "audit", true, "proxy", netconfig.ProxyShown(proxy), "noProxy", *noProxy, "file", path)
 	fmt.Fprintf(stdout, "Proxy %s for control-plane connections (%s).\n", netconfig.ProxyShown(proxy), path)
 	return nil
+}
+
+// liveProxy is the proxy (network.httpsProxy, network.noProxy) the
+// console's background work uses: the config's until the console's Site
+// settings save another. It is set in the UI's Update and read by the
+// background renewal's goroutine, hence atomic.
+type liveProxy struct{ v atomic.Pointer[[2]string] }
+
+// set records a proxy saved in the console.
+func (l *liveProxy) set(proxy, noProxy string) { l.v.Store(&[2]string{proxy, noProxy}) }
+
+// apply puts the proxy in use into n (unchanged until one was saved).
+func (l *liveProxy) apply(n *config.Network) {
+	if v := l.v.Load(); v != nil {
+		n.HTTPSProxy, n.NoProxy = v[0], v[1]
+	}
+}
+
+// proberProxy is the network checks' proxy function for proxy and
+// noProxy, as the registration client picks it; nil for no proxy. An
+// unusable setting fails the proxy layer with its reason.
+func proberProxy(proxy, noProxy string) func(*http.Request) (*url.URL, error) {
+	if proxy == "" {
+		return nil
+	}
+	pf, err := regclient.ProxyFunc(proxy, noProxy)
+	if err != nil {
+		return func(*http.Request) (*url.URL, error) { return nil, err }
+	}
+	return pf
+}
+
+// proxyChanged is what the console does when Site settings save a proxy:
+// the checks and the background renewal use it from then on.
+func (e *env) proxyChanged(mgr *netconfig.Manager) func(proxy, noProxy string) {
+	return func(proxy, noProxy string) {
+		e.proxy.set(proxy, noProxy)
+		if mgr != nil && mgr.Prober() != nil {
+			mgr.Prober().SetProxy(proberProxy(strings.TrimSpace(proxy), noProxy))
+		}
+	}
 }

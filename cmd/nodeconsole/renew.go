@@ -72,6 +72,7 @@ func (e *env) backgroundRenew() tui.RenewFunc {
 			return false, nil
 		}
 		cfg := e.cfg
+		e.proxy.apply(&cfg.Network)
 		if cfg.Site.Endpoint == "" {
 			cfg.Site.Endpoint = st.Endpoint
 		}

@@ -66,7 +66,7 @@ func (m *Model) siteView() ([]string, int) {
 		lines = append(lines, wrap(st.Fail.Render(st.Glyphs.Fail+" "+f.saveErr), m.width, " ")...)
 	}
 	if f.savedProxy {
-		lines = append(lines, wrap(st.Muted.Render("Register Node, Deregister Node and the register and renew commands use the proxy at once; the checks and background renewal from the next log-in."), m.width, " ")...)
+		lines = append(lines, wrap(st.Muted.Render("The console (registration, checks, renewal) and the register and renew commands use the proxy at once."), m.width, " ")...)
 	}
 	return m.discardPrompt(lines, focus)
 }
