@@ -101,7 +101,7 @@ func startTrial(t *testing.T, tm *teatest.TestModel, f frameTap) {
 	waitFrame(t, tm, f, "Preview and apply")
 	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
 	tm.Type("192.0.2.20/24")
-	for range 7 { // Netmask, Gateway, Default route, DNS 1, DNS 2, Add route, Apply
+	for range 8 { // Netmask, Gateway, Default route, DNS 1, DNS 2, IPv6, Add route, Apply
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	}
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})

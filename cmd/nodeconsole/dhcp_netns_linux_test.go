@@ -439,7 +439,7 @@ func TestConsoleSignalRevertsTrialInNetns(t *testing.T) {
 			r.waitFor("Addresses")
 			io.WriteString(r.tty, "1") // veth0
 			r.waitFor("Netmask")
-			io.WriteString(r.tty, "\x15192.0.2.20/24\t\t\t\t\t\t\t\r") // ctrl+u, address, tab past Add route to Apply, preview
+			io.WriteString(r.tty, "\x15192.0.2.20/24\t\t\t\t\t\t\t\t\r") // ctrl+u, address, tab past IPv6 and Add route to Apply, preview
 			r.waitFor("unchanged")
 			io.WriteString(r.tty, "\r") // apply
 			l.waitAddr(t, "192.0.2.20/24")

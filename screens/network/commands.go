@@ -20,7 +20,11 @@ func (m *Model) loadCmd() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		st, err := mgr.Status(ctx)
-		return statusMsg{gen: gen, st: st, err: err}
+		saved, serr := mgr.Saved()
+		if serr != nil {
+			saved = netconfig.Config{} // none yet, or unreadable: the IPv6 mode is inferred
+		}
+		return statusMsg{gen: gen, st: st, saved: saved, err: err}
 	}
 }
 
@@ -61,6 +65,12 @@ func cfgAttrs(cfg netconfig.Config) []any {
 	}
 	if cfg.MTU != 0 {
 		attrs = append(attrs, "mtu", cfg.MTU)
+	}
+	if cfg.IPv6 != netconfig.IPv6Unset {
+		attrs = append(attrs, "ipv6", string(cfg.IPv6))
+	}
+	if cfg.IPv6 == netconfig.IPv6Static {
+		attrs = append(attrs, "address6", cfg.Address6.String(), "gateway6", cfg.Gateway6.String())
 	}
 	if cfg.Mode == netconfig.ModeStatic {
 		dns := make([]string, len(cfg.DNS))

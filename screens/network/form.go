@@ -1,6 +1,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -26,6 +27,10 @@ const (
 	rowDefaultRoute
 	rowDNS1
 	rowDNS2
+	rowIPv6
+	rowAddress6
+	rowGateway6
+	rowDNS6
 	rowAddRoute
 	rowApply
 	rowRoute = 100
@@ -35,26 +40,32 @@ const (
 const maxRoutes = 8
 
 // textRows are the fixed rows holding a text field, in the order of inputs.
-var textRows = []int{rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2}
+var textRows = []int{rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDNS1, rowDNS2, rowAddress6, rowGateway6, rowDNS6}
 
 var rowLabels = map[int]string{
-	rowVLAN:    "VLAN ID",
-	rowMTU:     "MTU",
-	rowAddress: "Address",
-	rowNetmask: "Netmask",
-	rowGateway: "Gateway",
-	rowDNS1:    "DNS 1",
-	rowDNS2:    "DNS 2",
+	rowVLAN:     "VLAN ID",
+	rowMTU:      "MTU",
+	rowAddress:  "Address",
+	rowNetmask:  "Netmask",
+	rowGateway:  "Gateway",
+	rowDNS1:     "DNS 1",
+	rowDNS2:     "DNS 2",
+	rowAddress6: "Address6",
+	rowGateway6: "Gateway6",
+	rowDNS6:     "IPv6 DNS",
 }
 
 var rowHints = map[int]string{
-	rowVLAN:    "optional, 1-4094: tagged link",
-	rowMTU:     "bytes, 68-9000",
-	rowAddress: "CIDR, e.g. 192.0.2.10/24",
-	rowNetmask: "optional, e.g. 255.255.255.0",
-	rowGateway: "for the default route",
-	rowDNS1:    "optional",
-	rowDNS2:    "optional",
+	rowVLAN:     "optional, 1-4094: tagged link",
+	rowMTU:      "bytes, 68-9000",
+	rowAddress:  "CIDR, e.g. 192.0.2.10/24",
+	rowNetmask:  "optional, e.g. 255.255.255.0",
+	rowGateway:  "for the default route",
+	rowDNS1:     "optional",
+	rowDNS2:     "optional",
+	rowAddress6: "CIDR, e.g. 2001:db8::10/64",
+	rowGateway6: "optional; in the prefix, or fe80::",
+	rowDNS6:     "optional",
 }
 
 // routeHint is the hint beside a static route's field.
@@ -75,6 +86,7 @@ type form struct {
 	// defRoute is "Default route via this interface": on when the
 	// interface carries it now.
 	defRoute bool
+	ipv6     ipv6State
 	inputs   []textinput.Model // the textRows
 	routes   []textinput.Model // rowRoute+i
 	focus    int
@@ -86,9 +98,10 @@ type form struct {
 	errs []*netconfig.FieldError
 }
 
-// newForm builds a form for ifc, filled with its current settings: a VLAN
-// link is edited as its NIC with the VLAN ID filled in.
-func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) form {
+// newForm builds a form for ifc, filled with its current settings (IPv6
+// from saved, the settings last kept, where they are for ifc): a VLAN link
+// is edited as its NIC with the VLAN ID filled in.
+func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface, saved netconfig.Config) form {
 	f := form{nic: ifc.Name, ifc: ifc, status: status, focus: rowAddress, st: st}
 	for range textRows {
 		f.inputs = append(f.inputs, ui.NewTextInput(st, 20, 64))
@@ -116,6 +129,7 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface) fo
 	for _, r := range ifc.Routes {
 		f.addRoute().SetValue(r.String())
 	}
+	f.prefillIPv6(saved)
 	f.initial = f.values()
 	if f.dhcp {
 		f.focus = rowMode
@@ -146,7 +160,7 @@ func (f *form) values() netconfig.Form {
 	for _, r := range f.routes {
 		routes = append(routes, r.Value())
 	}
-	return netconfig.Form{
+	form := netconfig.Form{
 		Interface:    f.nic,
 		DHCP:         f.dhcp,
 		VLAN:         v(rowVLAN),
@@ -158,11 +172,17 @@ func (f *form) values() netconfig.Form {
 		DNS:          []string{v(rowDNS1), v(rowDNS2)},
 		Routes:       routes,
 	}
+	f.ipv6Values(&form)
+	return form
 }
 
 // validate parses the form and keeps the config and the per-field errors.
 func (f *form) validate() {
-	f.cfg, f.err = netconfig.ParseForm(f.values(), f.status)
+	v := f.values()
+	f.cfg, f.err = netconfig.ParseForm(v, f.status)
+	if e := f.ipv6.unavailable; e != nil && v.IPv6 == netconfig.IPv6DHCP {
+		f.err = errors.Join(f.err, e) // what Manager.Validate said when applied
+	}
 	f.errs = netconfig.FieldErrors(f.err)
 }
 
@@ -174,7 +194,7 @@ func (f *form) dirty() bool {
 	v, i := f.values(), f.initial
 	return v.DHCP != i.DHCP || v.DefaultRoute != i.DefaultRoute || v.VLAN != i.VLAN || v.MTU != i.MTU ||
 		v.Address != i.Address || v.Netmask != i.Netmask || v.Gateway != i.Gateway ||
-		!slices.Equal(v.DNS, i.DNS) || !slices.Equal(nonBlank(v.Routes), nonBlank(i.Routes))
+		!slices.Equal(v.DNS, i.DNS) || !slices.Equal(nonBlank(v.Routes), nonBlank(i.Routes)) || f.ipv6Dirty()
 }
 
 // nonBlank returns the entries of ss that are not blank.
@@ -185,9 +205,9 @@ func nonBlank(ss []string) []string {
 // rows are the focusable rows shown in the current mode.
 func (f *form) rows() []int {
 	if f.dhcp {
-		return []int{rowMode, rowVLAN, rowMTU, rowApply}
+		return append(f.ipv6Rows([]int{rowMode, rowVLAN, rowMTU}), rowApply)
 	}
-	rows := []int{rowMode, rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2}
+	rows := f.ipv6Rows([]int{rowMode, rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2})
 	for i := range f.routes {
 		rows = append(rows, rowRoute+i)
 	}
@@ -315,6 +335,14 @@ func errorRow(e *netconfig.FieldError) int {
 			return rowDNS2
 		}
 		return rowDNS1
+	case netconfig.FieldIPv6:
+		return rowIPv6
+	case netconfig.FieldAddress6:
+		return rowAddress6
+	case netconfig.FieldGateway6:
+		return rowGateway6
+	case netconfig.FieldDNS6:
+		return rowDNS6
 	case netconfig.FieldRoute:
 		if e.Index >= 0 {
 			return rowRoute + e.Index

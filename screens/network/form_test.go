@@ -90,8 +90,8 @@ func TestFieldsCaptureKeys(t *testing.T) {
 	if !h.m.form.dhcp || !h.m.form.valid() || !strings.Contains(h.text(), "come from the DHCP server") {
 		t.Errorf("space on the mode row must select DHCP:\n%s", h.text())
 	}
-	if rows := h.m.form.rows(); !slices.Equal(rows, []int{rowMode, rowVLAN, rowMTU, rowApply}) {
-		t.Errorf("DHCP rows %v: the address fields and routes are hidden, VLAN and MTU stay", rows)
+	if rows := h.m.form.rows(); !slices.Equal(rows, []int{rowMode, rowVLAN, rowMTU, rowIPv6, rowApply}) {
+		t.Errorf("DHCP rows %v: the address fields and routes are hidden, VLAN, MTU and IPv6 stay", rows)
 	}
 }
 

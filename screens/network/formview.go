@@ -77,6 +77,12 @@ func (m *Model) formView() ([]string, int) {
 			lines = append(lines, m.choiceRow(row, box+" Default route via this interface"))
 		case rowAddRoute:
 			lines = append(lines, m.choiceRow(row, "[ + Add route ]"))
+		case rowIPv6:
+			sel := "< " + modeName6(f.ipv6.mode) + " >"
+			if f.focus == row {
+				sel = st.Selected.Render(sel)
+			}
+			lines = append(lines, marker(row)+st.Label.Render(fmt.Sprintf("%-*s", labelW, "IPv6"))+sel)
 		default:
 			line := marker(row) + st.Label.Render(fmt.Sprintf("%-*s", labelW, label(row))) + f.input(row).View()
 			if h := hint(row); lipgloss.Width(line)+2+len(h) <= m.width {

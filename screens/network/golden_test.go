@@ -149,7 +149,7 @@ func TestGolden(t *testing.T) {
 			d.Keys("tab")
 			fill(d, "198.51.100.53")
 			fill(d, "")
-			d.Keys("tab", "enter") // past Add route, on Preview and apply
+			d.Keys("tab", "tab", "enter") // past IPv6 and Add route, on Preview and apply
 		}, []string{"198.51.100.1", "Warning: eth0 carries the default route"}},
 		// mgmt0: an address, no gateway, the default route on eth0.
 		{"form_second_nic", func(d *uitest.Driver) {
@@ -158,15 +158,22 @@ func TestGolden(t *testing.T) {
 		{"preview_second_nic", func(d *uitest.Driver) {
 			d.Keys("3")
 			fill(d, "198.51.100.21/24")
-			d.Keys("tab", "tab", "tab", "tab", "enter", "enter") // to DNS 2; Enter skips Add route
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter") // to DNS 2, IPv6; Enter skips Add route
 		}, []string{"Default route", "(unchanged)"}},
+		// Static IPv6 on mgmt0, with a link-local address refused.
+		{"form_ipv6", func(d *uitest.Driver) {
+			d.Keys("3", "tab", "tab", "tab", "tab", "tab", "tab", "left") // mgmt0, down to IPv6: Static
+			d.Keys("tab")
+			fill(d, "fe80::5/64")
+			fill(d, "2001:db8:7::1")
+		}, []string{"IPv6     < Static >", "is link-local", "Gateway6 2001:db8:7::1"}},
 		// VLAN, MTU and a static route on mgmt0.
 		{"preview_vlan_mtu_route", func(d *uitest.Driver) {
 			d.Keys("3", "shift+tab", "shift+tab") // mgmt0, up to VLAN ID
 			fill(d, "20")
 			fill(d, "9000")
 			fill(d, "203.0.113.5/24")
-			d.Keys("tab", "tab", "tab", "tab", "tab", "enter") // to Add route, add one
+			d.Keys("tab", "tab", "tab", "tab", "tab", "tab", "enter") // past IPv6 to Add route, add one
 			d.Send(uitest.Typed("198.51.100.128/25@203.0.113.1")...)
 			d.Keys("tab", "tab", "enter") // past Add route, on Preview and apply
 		}, []string{"20, link mgmt0.20 will be created", "MTU           1500 ", "9000", "198.51.100.128/25 via 203.0.113.1 added"}},
@@ -174,8 +181,8 @@ func TestGolden(t *testing.T) {
 		{"history", func(d *uitest.Driver) {
 			d.Keys("enter") // eth0
 			fill(d, "192.0.2.20/24")
-			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter") // to Apply, preview, apply
-			d.Keys("y", "enter", "h")                                     // keep, back to the list, history
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter", "enter") // past IPv6 to Apply, preview, apply
+			d.Keys("y", "enter", "h")                                              // keep, back to the list, history
 		}, []string{"Restore a previous setup", "2025-01-02 03:04  eth0 static 192.0.2.20/24", "Changed: first saved settings"}},
 		// Site settings, a host name typed, the proxy's login hidden.
 		{"site", func(d *uitest.Driver) {
@@ -188,7 +195,7 @@ func TestGolden(t *testing.T) {
 		{"trial_failed", func(d *uitest.Driver) {
 			d.Keys("2")
 			fill(d, "198.51.100.40/24")
-			d.Keys("tab", "tab", "tab", "tab", "enter", "enter") // to DNS 2; Enter skips Add route
+			d.Keys("tab", "tab", "tab", "tab", "enter", "enter", "enter") // to DNS 2, IPv6; Enter skips Add route
 			d.Keys("enter")
 		}, []string{"FAIL", "[ Revert ]"}},
 	}
@@ -271,7 +278,7 @@ func TestFlowEditApplyKeep(t *testing.T) {
 	send(tm, tab)
 	sendFill(tm, "192.0.2.53")
 	sendFill(tm, "")
-	send(tm, tab, enter) // past Add route, on Preview and apply
+	send(tm, tab, tab, enter) // past IPv6 and Add route, on Preview and apply
 	waitFor(t, tm, "current")
 	send(tm, enter)
 	waitFor(t, tm, "Keep these settings?", "answers ARP")
@@ -304,7 +311,7 @@ func TestFlowCountdownExpires(t *testing.T) {
 	sendFill(tm, "198.51.100.10/24")
 	sendFill(tm, "")
 	sendFill(tm, "198.51.100.1")
-	send(tm, enter, enter, enter) // default route and DNS fields kept; Enter moves on to Apply
+	send(tm, enter, enter, enter, enter) // default route, DNS and IPv6 kept; Enter moves on to Apply
 	send(tm, enter)
 	waitFor(t, tm, "current")
 	send(tm, enter)
@@ -337,7 +344,7 @@ func TestFlowSecondNICKeepsDefaultRoute(t *testing.T) {
 	send(tm, typed("2")...) // eth1
 	waitFor(t, tm, "[ ] Default route via this interface")
 	sendFill(tm, "198.51.100.40/24")
-	send(tm, tab, tab, tab, tab, enter) // netmask, gateway, default route, DNS 1, DNS 2 as they are; Enter skips Add route
+	send(tm, tab, tab, tab, tab, enter, enter) // netmask, gateway, default route, DNS 1, DNS 2, IPv6 as they are; Enter skips Add route
 	send(tm, enter)
 	waitFor(t, tm, "192.0.2.1 via eth0", "(unchanged)")
 	send(tm, enter)
@@ -367,7 +374,7 @@ func TestFlowFailedChecksSelectRevert(t *testing.T) {
 	send(tm, typed("2")...)
 	waitFor(t, tm, "Preview and apply")
 	sendFill(tm, "198.51.100.40/24")
-	send(tm, tab, tab, tab, tab, enter, enter)
+	send(tm, tab, tab, tab, tab, enter, enter, enter)
 	waitFor(t, tm, "current")
 	send(tm, enter)
 	waitFor(t, tm, "has no carrier", "Keep these settings?")

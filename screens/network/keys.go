@@ -18,6 +18,9 @@ type keyMap struct {
 	FieldNext key.Binding // form: next field
 	FieldPrev key.Binding // form: previous field
 	Toggle    key.Binding // form: DHCP <-> Static on the mode row
+	// Mode6Next and Mode6Prev cycle the IPv6 mode row.
+	Mode6Next key.Binding
+	Mode6Prev key.Binding
 	Enter     key.Binding // form: next field, or preview on the Apply button
 	Cancel    key.Binding // form: back to the interface list
 	// RemoveRoute removes the static route being edited.
@@ -40,9 +43,9 @@ type keyMap struct {
 
 func newKeyMap(st *ui.Styles) keyMap {
 	nav := st.NavKeys()
-	up, down := "↑", "↓"
+	up, down, left, right := "↑", "↓", "←", "→"
 	if st.Profile.ASCII {
-		up, down = "up", "down"
+		up, down, left, right = "up", "down", "left", "right"
 	}
 	return keyMap{
 		nav:         nav,
@@ -52,6 +55,8 @@ func newKeyMap(st *ui.Styles) keyMap {
 		FieldNext:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/"+down, "next field")),
 		FieldPrev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/"+up, "previous")),
 		Toggle:      key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "DHCP/static")),
+		Mode6Next:   key.NewBinding(key.WithKeys("space", "right"), key.WithHelp("space/"+right, "IPv6 mode")),
+		Mode6Prev:   key.NewBinding(key.WithKeys("left"), key.WithHelp(left, "IPv6 mode")),
 		Enter:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/preview")),
 		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		RemoveRoute: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "remove route")),
@@ -94,6 +99,8 @@ func (m *Model) ShortHelp() []key.Binding {
 		switch m.form.focus {
 		case rowMode:
 			b = append(b, k.Toggle)
+		case rowIPv6:
+			b = append(b, k.Mode6Next)
 		case rowDefaultRoute:
 			b = append(b, withHelp(k.Toggle, "on/off"))
 		case rowAddRoute:

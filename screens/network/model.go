@@ -85,6 +85,7 @@ type Model struct {
 
 	phase   phase
 	status  netconfig.Status
+	saved   netconfig.Config // the settings kept last, for the form's IPv6 mode
 	loadErr string
 	menu    ui.Menu
 	listMsg string
@@ -146,9 +147,10 @@ func New(d Deps) *Model {
 // Messages. Each carries the generation it belongs to.
 type (
 	statusMsg struct {
-		gen int
-		st  netconfig.Status
-		err error
+		gen   int
+		st    netconfig.Status
+		saved netconfig.Config // the settings kept last (zero: none)
+		err   error
 	}
 	previewMsg struct {
 		gen int

@@ -92,7 +92,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 		return ui.Error("Cannot read the network interfaces.", msg.err)
 	}
 	m.loadErr = ""
-	m.status = msg.st
+	m.status, m.saved = msg.st, msg.saved
 	items := make([]ui.MenuItem, 0, len(msg.st.Interfaces))
 	for _, ifc := range msg.st.Interfaces {
 		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
@@ -194,7 +194,7 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.listMsg = ""
-		m.form = newForm(m.st, m.status, ifc)
+		m.form = newForm(m.st, m.status, ifc, m.saved)
 		m.askDiscard = false
 		m.phase = phaseForm
 		return nil
@@ -222,6 +222,12 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 		return f.move(-1)
 	case f.focus == rowMode && key.Matches(k, m.keys.Toggle, m.keys.Enter):
 		f.toggleMode()
+		return nil
+	case f.focus == rowIPv6 && key.Matches(k, m.keys.Mode6Next):
+		f.cycleIPv6(1)
+		return nil
+	case f.focus == rowIPv6 && key.Matches(k, m.keys.Mode6Prev):
+		f.cycleIPv6(-1)
 		return nil
 	case f.focus == rowDefaultRoute && key.Matches(k, m.keys.Toggle):
 		f.toggleDefaultRoute()
@@ -255,7 +261,9 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 		m.phase = phaseForm
 		m.applyErr = "Not applied: " + msg.err.Error()
 		if netconfig.IsInvalid(msg.err) {
-			// The network changed under the form: validate again.
+			// The network changed under the form, or DHCPv6 is not
+			// available: validate again.
+			m.form.ipv6Rejected(m.cfg, msg.err)
 			m.form.validate()
 		}
 		return ui.Error("The settings were not applied; nothing changed.", msg.err)
