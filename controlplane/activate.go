@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
@@ -26,7 +25,7 @@ func errBadCode() error {
 func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (store.Enrollment, error) {
 	now := s.now()
 	who := budgetKey(ctx)
-	if wait := s.lookups.wait(who, now); wait > 0 {
+	if wait := s.lookups.Wait(who, now); wait > 0 {
 		return store.Enrollment{}, rateLimited(wait)
 	}
 	var e store.Enrollment
@@ -45,7 +44,7 @@ func (s *Server) lookup(ctx context.Context, code, nodeID, ip string) (store.Enr
 	})
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == api.CodeInvalidCode {
-		s.lookups.charge(who, now)
+		s.lookups.Charge(who, now)
 		s.event(ctx, store.Event{Type: api.EventCodeLookupFailed, NodeID: nodeID, Time: now, SourceIP: ip,
 			Message: "a wrong, expired or used activation code was entered"})
 	}
@@ -475,13 +474,4 @@ func (s *Server) deleteSite(ctx context.Context, id string) error {
 		return fmt.Errorf("delete site: %w", err)
 	}
 	return nil
-}
-
-// timeLeft formats the time until t for people.
-func timeLeft(t, now time.Time) string {
-	d := t.Sub(now).Round(time.Second)
-	if d <= 0 {
-		return "expired"
-	}
-	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
 }

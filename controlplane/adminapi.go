@@ -7,7 +7,7 @@ import (
 )
 
 // adminRoutes registers the admin API; each route names the permission it
-// needs (roles.go), checked by requireAPI.
+// needs (access.Perm), checked by requireAPI.
 func (s *Server) adminRoutes(mux *routeMux) {
 	h := func(pattern string, perm Perm, fn http.HandlerFunc) {
 		mux.handle(pattern, perm, s.requireAPI(perm, fn))

@@ -11,6 +11,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 // login fills the portal's login form (the browser is on it).
@@ -43,7 +44,7 @@ func TestChromiumOperatorWithTOTPActivates(t *testing.T) {
 	c.step("open the verification URL", chromedp.Navigate(er.VerificationURIComplete))
 	c.login("olga", "olga-password-1")
 	c.step("two-factor page", chromedp.WaitVisible(chromedp.ID("code")))
-	code, err := controlplane.TOTPCode(secret, time.Now())
+	code, err := totp.Code(secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,11 +132,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	}
 	now := s.now()
 	src := sourceKey(ip)
-	if wait := s.enrollSource.take(src, now); wait > 0 {
+	if wait := s.enrollSource.Take(src, now); wait > 0 {
 		return api.EnrollResponse{}, rateLimited(wait)
 	}
 	if req.PairingKey != "" {
-		if wait := s.failSource.wait(src, now); wait > 0 {
+		if wait := s.failSource.Wait(src, now); wait > 0 {
 			return api.EnrollResponse{}, rateLimited(wait)
 		}
 	}
@@ -163,7 +163,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		proof := false
 		if req.PairingKey != "" {
 			proof = exists && node.PreAdded && node.Status != api.StatusRegistered &&
-				s.failTarget.wait(target, now) == 0 && s.pairingKeyMatches(node, req.PairingKey)
+				s.failTarget.Wait(target, now) == 0 && s.pairingKeyMatches(node, req.PairingKey)
 			badKey = !proof
 		}
 		// Resume: the same key with a live pending enrollment, or with the
@@ -258,8 +258,8 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		return nil
 	})
 	if badKey {
-		s.failSource.charge(src, now)
-		s.failTarget.charge(target, now)
+		s.failSource.Charge(src, now)
+		s.failTarget.Charge(target, now)
 		s.auditFailure(ctx, api.EventPairingKeyRejected, req.NodeID, ip,
 			"an enrollment brought a pairing key that is not this node ID's (or the ID has none); it needs an activation code instead")
 	}

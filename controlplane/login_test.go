@@ -14,6 +14,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 // noSourceLimit is the default limits without the per-source failure
@@ -62,7 +63,7 @@ func TestLoginWithTOTPAndFirstPasswordChange(t *testing.T) {
 	if st, page := b.post("/login/totp", url.Values{"csrf": {csrf}, "code": {"000000"}, "next": {"/nodes"}}); st != http.StatusUnauthorized || !strings.Contains(page, "not right") {
 		t.Fatalf("wrong code: %d\n%s", st, page)
 	}
-	code, _ := controlplane.TOTPCode(secret, clock.Now().Add(-30*time.Second)) // the step before: accepted (±1)
+	code, _ := totp.Code(secret, clock.Now().Add(-30*time.Second)) // the step before: accepted (±1)
 	st, page = b.post("/login/totp", url.Values{"csrf": {csrf}, "code": {code}, "next": {"/nodes"}})
 	if st != 200 || !strings.Contains(page, "<h1>Nodes</h1>") {
 		t.Fatalf("right code: %d\n%s", st, page)

@@ -21,31 +21,6 @@ const (
 	maxPageLimit     = 1000
 )
 
-// eventLabels are the words the events page shows for event types.
-var eventLabels = map[string]string{
-	api.EventCodeLookupFailed: "Code lookup failed",
-	api.EventAPITokenCreated:  "API token created",
-	api.EventAPITokenRevoked:  "API token revoked",
-	api.EventTOTPFailed:       "Two-factor code failed",
-	api.EventLogin:            "Logged in",
-	api.EventLogout:           "Logged out",
-	api.EventNodeAdded:        "Node pre-added",
-	api.EventCancelled:        "Enrollment cancelled",
-}
-
-// eventLabel turns an event type into words: "code_lookup_failed" becomes
-// "Code lookup failed".
-func eventLabel(typ string) string {
-	if l, ok := eventLabels[typ]; ok {
-		return l
-	}
-	s := strings.ReplaceAll(typ, "_", " ")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // pageLimit reads ?limit= (default def, at most maxPageLimit).
 func pageLimit(q url.Values, def int) (int, error) {
 	v := q.Get("limit")

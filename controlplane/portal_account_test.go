@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 var newPassword = regexp.MustCompile(`id="new-password">([^<]+)<`)
@@ -83,7 +83,7 @@ func TestPortalTOTPEnrolment(t *testing.T) {
 	if st, _ := b.post("/account/totp", url.Values{"csrf": {b.csrf}, "secret": {secret[1]}, "code": {"000000"}}); st != http.StatusBadRequest {
 		t.Fatalf("wrong first code: %d", st)
 	}
-	code, _ := controlplane.TOTPCode(secret[1], time.Now())
+	code, _ := totp.Code(secret[1], time.Now())
 	st, page = b.post("/account/totp", url.Values{"csrf": {b.csrf}, "secret": {secret[1]}, "code": {code}})
 	if st != 200 || !strings.Contains(page, "Two-factor login is on") {
 		t.Fatalf("confirm: %d\n%s", st, page)

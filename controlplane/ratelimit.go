@@ -117,8 +117,8 @@ func (l *limiter) refill(key string, now time.Time) *bucket {
 	return b
 }
 
-// wait reports how long until key may try again; 0 means now.
-func (l *limiter) wait(key string, now time.Time) time.Duration {
+// Wait reports how long until key may try again; 0 means now.
+func (l *limiter) Wait(key string, now time.Time) time.Duration {
 	if l == nil || l.limit.Burst <= 0 {
 		return 0
 	}
@@ -131,9 +131,9 @@ func (l *limiter) wait(key string, now time.Time) time.Duration {
 	return time.Duration((1 - b.tokens) * float64(l.limit.Every))
 }
 
-// take charges one attempt to key and reports how long to wait if there was
+// Take charges one attempt to key and reports how long to wait if there was
 // none left (the attempt is then refused).
-func (l *limiter) take(key string, now time.Time) time.Duration {
+func (l *limiter) Take(key string, now time.Time) time.Duration {
 	if l == nil || l.limit.Burst <= 0 {
 		return 0
 	}
@@ -147,9 +147,9 @@ func (l *limiter) take(key string, now time.Time) time.Duration {
 	return time.Duration((1 - b.tokens) * float64(l.limit.Every))
 }
 
-// charge spends one attempt of key even if none is left (the bucket goes
+// Charge spends one attempt of key even if none is left (the bucket goes
 // negative, so persistent guessing keeps being refused).
-func (l *limiter) charge(key string, now time.Time) {
+func (l *limiter) Charge(key string, now time.Time) {
 	if l == nil || l.limit.Burst <= 0 {
 		return
 	}

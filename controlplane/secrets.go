@@ -90,3 +90,7 @@ func loadOrCreateSecret(dir, name string) (string, error) {
 	}
 	return s, nil
 }
+
+// oneTimePassword is a random password for user add and reset-password
+// (128 bits, base64url): it must be changed at first login.
+func oneTimePassword() string { return randomString(16) }

@@ -27,6 +27,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
+	"github.com/nodeconsole/nodeconsole/controlplane/portal"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
@@ -160,7 +161,7 @@ type Server struct {
 	lookups      *limiter
 	audit        auditThrottle
 	hashes       hashCache
-	portal       *portal
+	portal       *portal.Portal
 	accounts     *Accounts
 	crl          crlCache
 	handler      http.Handler
@@ -271,7 +272,7 @@ func Open(opts Options) (*Server, error) {
 	s.metrics = newMetrics(s)
 	s.store = actorStore{metricsStore{Store: st, m: s.metrics}}
 	s.accounts = &Accounts{store: s.store, dataDir: opts.DataDir, now: s.now}
-	if s.portal, err = newPortal(s); err != nil {
+	if s.portal, err = s.newPortal(); err != nil {
 		s.store.Close()
 		return nil, err
 	}
@@ -443,7 +444,7 @@ func (s *Server) routes() http.Handler {
 	s.certRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
 	s.adminRoutes(mux)
 	s.opsRoutes(mux)
-	s.portal.routes(mux)
+	s.portal.Routes(mux.handle)
 	mux.handle("/api/", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := s.allowedMethods(r); allow != "" {
 			w.Header().Set("Allow", allow)

@@ -120,7 +120,7 @@ func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
 func (s *Server) registerWithToken(ctx context.Context, value string, req api.RegisterRequest, ip string) (api.Registration, error) {
 	now := s.now()
 	src := sourceKey(ip)
-	if wait := s.failSource.wait(src, now); wait > 0 {
+	if wait := s.failSource.Wait(src, now); wait > 0 {
 		return api.Registration{}, rateLimited(wait)
 	}
 	if err := checkNodeID(req.NodeID); err != nil {
@@ -165,7 +165,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 				// A known token that no longer works: its failures are
 				// also limited per token, whatever the source.
 				target = "token:" + t.ID
-				if wait := s.failTarget.wait(target, now); wait > 0 {
+				if wait := s.failTarget.Wait(target, now); wait > 0 {
 					return rateLimited(wait)
 				}
 				err = store.ErrNotFound
@@ -232,9 +232,9 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 			Message: fmt.Sprintf("registered with token %q", t.Name)})
 	})
 	if rejected {
-		s.failSource.charge(src, now)
+		s.failSource.Charge(src, now)
 		if target != "" {
-			s.failTarget.charge(target, now)
+			s.failTarget.Charge(target, now)
 		}
 		s.auditFailure(ctx, api.EventTokenRejected, req.NodeID, ip, "registration with an unknown, expired, revoked or used token refused")
 	}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/passwords"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 // apiTokenPrefix marks personal API tokens (see tokenPrefix).
@@ -59,29 +61,6 @@ func (a *Accounts) Close() error {
 		return a.store.Close()
 	}
 	return nil
-}
-
-// UserInfo describes a user without secrets (user list).
-type UserInfo struct {
-	Name               string     `json:"name"`
-	Role               store.Role `json:"role"`
-	Sites              []string   `json:"sites,omitempty"`
-	Disabled           bool       `json:"disabled"`
-	TOTP               bool       `json:"totp"`
-	MustChangePassword bool       `json:"mustChangePassword"`
-	CreatedAt          time.Time  `json:"createdAt"`
-	LastLogin          time.Time  `json:"lastLogin,omitzero"`
-}
-
-// APITokenInfo describes a personal API token without its value.
-type APITokenInfo struct {
-	ID        string    `json:"id"`
-	User      string    `json:"user"`
-	Label     string    `json:"label"`
-	CreatedAt time.Time `json:"createdAt"`
-	ExpiresAt time.Time `json:"expiresAt,omitzero"`
-	LastUsed  time.Time `json:"lastUsed,omitzero"`
-	Expired   bool      `json:"expired"`
 }
 
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
@@ -145,10 +124,10 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role store.Role, si
 	if password == "" {
 		oneTime = oneTimePassword()
 		password = oneTime
-	} else if err := checkPassword(password); err != nil {
+	} else if err := passwords.Check(password); err != nil {
 		return "", errorf(api.CodeInvalidRequest, "%v", err)
 	}
-	hash := hashPassword(password)
+	hash := passwords.Hash(password)
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.User(name); err == nil {
 			return errorf(api.CodeConflict, "user %q exists", name)
@@ -222,6 +201,16 @@ func (a *Accounts) changeUser(ctx context.Context, name, what string, endSession
 	return nil
 }
 
+// SetTOTP turns on two-factor login for name with secret, which the
+// user's app just proved it holds with the code of step: that code does
+// not log in (TOTPLastStep).
+func (a *Accounts) SetTOTP(ctx context.Context, name, secret string, step int64) error {
+	return a.changeUser(ctx, name, "two-factor login set up in the portal", false, func(u *store.User) error {
+		u.TOTPSecret, u.TOTPLastStep = secret, step
+		return nil
+	})
+}
+
 // SetDisabled disables or enables a user. Disabling ends their sessions
 // at once; their API tokens stop working while disabled.
 func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) error {
@@ -239,7 +228,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 // next login) and ends their sessions.
 func (a *Accounts) ResetPassword(ctx context.Context, name string) (string, error) {
 	pw := oneTimePassword()
-	hash := hashPassword(pw)
+	hash := passwords.Hash(pw)
 	err := a.changeUser(ctx, name, "password reset; sessions ended", true, func(u *store.User) error {
 		u.PasswordHash, u.MustChangePassword = hash, true
 		return nil
@@ -271,7 +260,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, name string) error {
 // otpauth:// URI for an authenticator app. From then on logins ask for a
 // code.
 func (a *Accounts) EnableTOTP(ctx context.Context, name, issuer string) (string, error) {
-	secret := newTOTPSecret()
+	secret := totp.NewSecret()
 	err := a.changeUser(ctx, name, "two-factor login set up", false, func(u *store.User) error {
 		u.TOTPSecret, u.TOTPLastStep = secret, 0
 		return nil
@@ -279,7 +268,7 @@ func (a *Accounts) EnableTOTP(ctx context.Context, name, issuer string) (string,
 	if err != nil {
 		return "", err
 	}
-	return totpURI(issuer, name, secret), nil
+	return totp.URI(issuer, name, secret), nil
 }
 
 // CreateAPIToken makes a personal API token for user, valid for ttl

@@ -2,7 +2,7 @@ package store
 
 import "time"
 
-// Role is what a portal user or personal API token may do (see roles.go).
+// Role is what a portal user or personal API token may do (see package access).
 type Role string
 
 // Roles, from most to least allowed.
@@ -14,7 +14,7 @@ const (
 )
 
 // User is a portal user. Only an argon2id hash of the password is stored
-// (see password.go), with its parameters.
+// (see package passwords), with its parameters.
 type User struct {
 	Name         string
 	Role         Role

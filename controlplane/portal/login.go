@@ -1,4 +1,4 @@
-package controlplane
+package portal
 
 import (
 	"context"
@@ -8,12 +8,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
+	"github.com/nodeconsole/nodeconsole/controlplane/passwords"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 // Portal login: user name and password, then a TOTP code if the user has
@@ -37,33 +41,32 @@ const (
 )
 
 // loginThrottle holds the login failure budgets (per source: the
-// server's failSource, shared with the other anonymous failures).
+// server's FailSource, shared with the other anonymous failures).
 type loginThrottle struct {
-	user   *limiter // per user name, for browsers without its device cookie
-	device *limiter // per device cookie
-	totp   *limiter // TOTP failures per user
+	user   Limiter // per user name, for browsers without its device cookie
+	device Limiter // per device cookie
+	totp   Limiter // TOTP failures per user
 }
 
-// newLoginThrottle gives one of replicas servers its share of the
-// budgets (Limit.Share).
-func newLoginThrottle(replicas int) *loginThrottle {
+// newLoginThrottle makes the budgets with newLimiter (Deps.NewLimiter).
+func newLoginThrottle(newLimiter func(burst int, every time.Duration) Limiter) *loginThrottle {
 	return &loginThrottle{
-		user:   newLimiter(Limit{Burst: 10, Every: 30 * time.Second}.Share(replicas)),
-		device: newLimiter(Limit{Burst: 10, Every: 6 * time.Second}.Share(replicas)),
-		totp:   newLimiter(Limit{Burst: 5, Every: 30 * time.Second}.Share(replicas)),
+		user:   newLimiter(10, 30*time.Second),
+		device: newLimiter(10, 6*time.Second),
+		totp:   newLimiter(5, 30*time.Second),
 	}
 }
 
 // deviceValue is the device cookie of user: a random nonce and its MAC.
-func (p *portal) deviceValue(user, nonce string) string {
-	m := hmac.New(sha256.New, p.s.secret)
+func (p *Portal) deviceValue(user, nonce string) string {
+	m := hmac.New(sha256.New, p.d.Secret)
 	m.Write([]byte("device\x00" + user + "\x00" + nonce))
 	return nonce + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // deviceNonce returns the nonce of the request's device cookie if it was
 // issued for user.
-func (p *portal) deviceNonce(r *http.Request, user string) (string, bool) {
+func (p *Portal) deviceNonce(r *http.Request, user string) (string, bool) {
 	c, err := r.Cookie(deviceCookie)
 	if err != nil {
 		return "", false
@@ -75,7 +78,7 @@ func (p *portal) deviceNonce(r *http.Request, user string) (string, bool) {
 	return nonce, true
 }
 
-func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
 	if ss, _, ok := p.sessionOf(r); ok {
 		http.Redirect(w, r, stagePage(ss.Stage)+"?next="+urlQueryEscape(next), http.StatusSeeOther)
@@ -85,20 +88,23 @@ func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginForm renders the login form with a fresh login CSRF token.
-func (p *portal) loginForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
+func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
 	tok := randomString(24)
 	setCookie(w, loginCSRF, tok, 3600)
 	p.render(w, r, status, "login", pageData{Title: "Log in", CSRF: tok, Error: msg, Data: loginData{Next: next}})
 }
 
+// retrySeconds rounds a wait up to whole seconds, at least 1.
+func retrySeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
+
 // throttled answers 429 on the login form.
-func (p *portal) throttled(w http.ResponseWriter, r *http.Request, page string, d pageData, wait time.Duration) {
-	w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(wait)))
-	d.Error = fmt.Sprintf("Too many attempts; try again in %d seconds.", retryAfterSeconds(wait))
+func (p *Portal) throttled(w http.ResponseWriter, r *http.Request, page string, d pageData, wait time.Duration) {
+	w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(wait)))
+	d.Error = fmt.Sprintf("Too many attempts; try again in %d seconds.", retrySeconds(wait))
 	p.render(w, r, http.StatusTooManyRequests, page, d)
 }
 
-func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	c, cerr := r.Cookie(loginCSRF)
 	if err := r.ParseForm(); err != nil {
 		p.renderMessage(w, r, http.StatusBadRequest, pageData{}, "Bad request", "The form could not be read.", "/login")
@@ -113,29 +119,28 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	pw := r.PostFormValue("password")
 	d := pageData{Title: "Log in", CSRF: c.Value, Data: loginData{Next: next, User: name}}
-	ip, now := sourceIP(r), p.s.now()
+	ip, now := p.d.SourceIP(r), p.d.Now()
 	if len(name) > 64 || len(pw) > 1024 {
 		name, pw = "", ""
 	}
-	src := sourceKey(ip)
 	nonce, known := p.deviceNonce(r, name)
 	userBucket, userKey := p.login.user, name
 	if known {
 		userBucket, userKey = p.login.device, nonce
 	}
-	if wait := max(p.s.failSource.wait(src, now), userBucket.wait(userKey, now)); wait > 0 {
+	if wait := max(p.d.FailSource.Wait(ip, now), userBucket.Wait(userKey, now)); wait > 0 {
 		p.throttled(w, r, "login", d, wait)
 		return
 	}
 	u, ok, reason := p.checkLogin(r.Context(), name, pw)
 	if !ok {
-		p.s.failSource.charge(src, now)
-		userBucket.charge(userKey, now)
+		p.d.FailSource.Charge(ip, now)
+		userBucket.Charge(userKey, now)
 		actor := "unknown user"
 		if reason != "unknown user" {
 			actor = name
 		}
-		p.s.auditFailureOf(WithPrincipal(r.Context(), Principal{Kind: KindUser, User: actor}), api.EventLoginFailed, actor, "", ip,
+		p.d.AuditFailure(access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindUser, User: actor}), api.EventLoginFailed, actor, "", ip,
 			"a portal login as "+actor+" failed: "+reason)
 		w.Header().Set("Cache-Control", "no-store")
 		d.Error = loginFailedMessage
@@ -166,28 +171,28 @@ func (p *portal) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 // checkLogin verifies name and password with one argon2id verification
 // whatever the outcome. reason says why a login failed, for the audit.
-func (p *portal) checkLogin(ctx context.Context, name, pw string) (store.User, bool, string) {
-	if name == adminTokenActor {
-		verifyPassword(dummyHash(), pw)
-		if p.s.isAdmin(pw) {
-			return store.User{Name: adminTokenActor, Role: store.RoleAdmin}, true, ""
+func (p *Portal) checkLogin(ctx context.Context, name, pw string) (store.User, bool, string) {
+	if name == access.AdminTokenActor {
+		passwords.Verify(passwords.Dummy(), pw)
+		if p.d.IsAdminToken(pw) {
+			return store.User{Name: access.AdminTokenActor, Role: store.RoleAdmin}, true, ""
 		}
 		return store.User{}, false, "wrong admin token"
 	}
 	var u store.User
-	err := p.s.store.View(ctx, func(tx store.Tx) error {
+	err := p.d.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		u, err = tx.User(name)
 		return err
 	})
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			p.s.log.Error("login: read user", "err", err)
+			p.d.Log.Error("login: read user", "err", err)
 		}
-		verifyPassword(dummyHash(), pw)
+		passwords.Verify(passwords.Dummy(), pw)
 		return store.User{}, false, "unknown user"
 	}
-	good := verifyPassword(u.PasswordHash, pw)
+	good := passwords.Verify(u.PasswordHash, pw)
 	switch {
 	case !good:
 		return store.User{}, false, "wrong password"
@@ -199,16 +204,16 @@ func (p *portal) checkLogin(ctx context.Context, name, pw string) (store.User, b
 
 // loggedIn records a completed login and gives the browser the user's
 // device cookie.
-func (p *portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how string) {
-	now := p.s.now()
+func (p *Portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how string) {
+	now := p.d.Now()
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: p.deviceValue(name, randomString(16)), Path: "/login",
 		MaxAge: int(deviceTTL.Seconds()), HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
-	ctx := WithPrincipal(r.Context(), Principal{Kind: KindUser, User: name})
-	if name == adminTokenActor {
-		ctx = WithPrincipal(r.Context(), Principal{Kind: KindAdminToken})
+	ctx := access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindUser, User: name})
+	if name == access.AdminTokenActor {
+		ctx = access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindAdminToken})
 	}
-	err := p.s.store.Update(ctx, func(tx store.Tx) error {
-		if name != adminTokenActor {
+	err := p.d.Store.Update(ctx, func(tx store.Tx) error {
+		if name != access.AdminTokenActor {
 			u, err := tx.User(name)
 			if err != nil {
 				return err
@@ -218,44 +223,44 @@ func (p *portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how stri
 				return err
 			}
 		}
-		return tx.AddEvent(store.Event{Type: api.EventLogin, Time: now, SourceIP: sourceIP(r), Message: "portal login (" + how + ")"})
+		return tx.AddEvent(store.Event{Type: api.EventLogin, Time: now, SourceIP: p.d.SourceIP(r), Message: "portal login (" + how + ")"})
 	})
 	if err != nil {
-		p.s.log.Error("record login", "err", err)
+		p.d.Log.Error("record login", "err", err)
 	}
 }
 
 // upgrade replaces the session by one at stage (a new cookie: the ID
 // changes with the privilege).
-func (p *portal) upgrade(w http.ResponseWriter, r *http.Request, old store.Session, stage store.SessionStage) error {
+func (p *Portal) upgrade(w http.ResponseWriter, r *http.Request, old store.Session, stage store.SessionStage) error {
 	p.endSession(r.Context(), old.Hash)
 	return p.newSession(w, r, old.User, stage)
 }
 
 type totpData struct{ Next string }
 
-func (p *portal) totpPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) totpPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Data = "Two-factor code", totpData{Next: safeNext(r.URL.Query().Get("next"))}
 	p.render(w, r, http.StatusOK, "totp", d)
 }
 
-func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
 	next := safeNext(r.PostFormValue("next"))
 	d.Title, d.Data = "Two-factor code", totpData{Next: next}
 	ss, _, _ := p.sessionOf(r)
-	now, name := p.s.now(), ss.User
-	if wait := p.login.totp.wait(name, now); wait > 0 {
+	now, name := p.d.Now(), ss.User
+	if wait := p.login.totp.Wait(name, now); wait > 0 {
 		p.throttled(w, r, "totp", d, wait)
 		return
 	}
 	var u store.User
 	ok := false
-	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
+	err := p.d.Store.Update(r.Context(), func(tx store.Tx) error {
 		var err error
 		if u, err = tx.User(name); err != nil {
 			return err
 		}
-		step, good := verifyTOTP(u.TOTPSecret, r.PostFormValue("code"), now, u.TOTPLastStep)
+		step, good := totp.Verify(u.TOTPSecret, r.PostFormValue("code"), now, u.TOTPLastStep)
 		if !good || u.Disabled {
 			return nil
 		}
@@ -269,9 +274,9 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 		return
 	}
 	if !ok {
-		p.login.totp.charge(name, now)
-		p.s.auditFailureOf(WithPrincipal(r.Context(), Principal{Kind: KindUser, User: name}), api.EventTOTPFailed, name, "",
-			sourceIP(r), "a wrong two-factor code was entered for "+name)
+		p.login.totp.Charge(name, now)
+		p.d.AuditFailure(access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindUser, User: name}), api.EventTOTPFailed, name, "",
+			p.d.SourceIP(r), "a wrong two-factor code was entered for "+name)
 		d.Error = "That code is not right. Enter the 6 digits your authenticator app shows now."
 		p.render(w, r, http.StatusUnauthorized, "totp", d)
 		return
@@ -296,44 +301,46 @@ func (p *portal) totpSubmit(w http.ResponseWriter, r *http.Request, d pageData) 
 
 type passwordData struct{ Next string }
 
-func (p *portal) passwordPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) passwordPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Data = "Choose a new password", passwordData{Next: safeNext(r.URL.Query().Get("next"))}
 	d.Notice = "Your password was set by an admin for one use only. Choose your own to continue."
 	p.render(w, r, http.StatusOK, "password", d)
 }
 
 // setPassword checks and stores a new password for the session's user.
-func (p *portal) setPassword(r *http.Request, user string) error {
+func (p *Portal) setPassword(r *http.Request, user string) error {
 	pw, again := r.PostFormValue("password"), r.PostFormValue("again")
 	if pw != again {
 		return errorf(api.CodeInvalidRequest, "The two passwords differ.")
 	}
-	if err := checkPassword(pw); err != nil {
+	if err := passwords.Check(pw); err != nil {
 		return errorf(api.CodeInvalidRequest, "%s", strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".")
 	}
-	hash := hashPassword(pw)
-	return p.s.store.Update(r.Context(), func(tx store.Tx) error {
-		u, err := getUser(tx, user)
-		if err != nil {
+	hash := passwords.Hash(pw)
+	return p.d.Store.Update(r.Context(), func(tx store.Tx) error {
+		u, err := tx.User(user)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(api.CodeNotFound, "no user %q", user)
+		} else if err != nil {
 			return err
 		}
-		if verifyPassword(u.PasswordHash, pw) {
+		if passwords.Verify(u.PasswordHash, pw) {
 			return errorf(api.CodeInvalidRequest, "Choose a password other than the current one.")
 		}
 		u.PasswordHash, u.MustChangePassword = hash, false
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.AddEvent(store.Event{Type: api.EventPasswordChanged, Time: p.s.now(), SourceIP: sourceIP(r), Actor: user,
+		return tx.AddEvent(store.Event{Type: api.EventPasswordChanged, Time: p.d.Now(), SourceIP: p.d.SourceIP(r), Actor: user,
 			Message: "user " + user + " changed their password"})
 	})
 }
 
-func (p *portal) passwordSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) passwordSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
 	next := safeNext(r.PostFormValue("next"))
 	d.Title, d.Data = "Choose a new password", passwordData{Next: next}
 	ss, _, _ := p.sessionOf(r)
-	if ss.User == adminTokenActor {
+	if ss.User == access.AdminTokenActor {
 		d.Error = "The admin token has no password to change."
 		p.render(w, r, http.StatusBadRequest, "password", d)
 		return
@@ -365,32 +372,25 @@ type accountData struct {
 	Sites    []string
 	TOTP     bool // two-factor login is on
 	Sessions []sessionRow
-	Tokens   []APITokenInfo
+	Tokens   []access.APITokenInfo
 	// NewToken is a personal API token just created, shown once.
 	NewToken string
 }
 
-func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageData, status int) {
+func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageData, status int) {
 	d.Title, d.Nav = "Your account", "account"
 	who := d.Who
 	data := accountData{User: who.User, Role: who.Role, Sites: who.Sites}
-	err := p.s.store.View(r.Context(), func(tx store.Tx) error {
-		if who.Kind == KindUser {
+	err := p.d.Store.View(r.Context(), func(tx store.Tx) error {
+		if who.Kind == access.KindUser {
 			u, err := tx.User(who.User)
 			if err != nil {
 				return err
 			}
 			data.TOTP = u.TOTPSecret != ""
-			toks, err := tx.APITokensForUser(who.User)
-			if err != nil {
-				return err
-			}
-			for _, t := range toks {
-				data.Tokens = append(data.Tokens, p.s.accounts.tokenInfo(t))
-			}
 		}
 		list, err := tx.SessionsForUser(who.User)
-		now := p.s.now()
+		now := p.d.Now()
 		for _, ss := range list {
 			if sessionLive(ss, now) && ss.Stage == store.SessionActive {
 				data.Sessions = append(data.Sessions, sessionRow{ID: ss.Hash, Current: ss.Hash == who.SessionHash,
@@ -399,6 +399,9 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 		}
 		return err
 	})
+	if err == nil && who.Kind == access.KindUser {
+		data.Tokens, err = p.d.Accounts.APITokens(r.Context(), who.User)
+	}
 	if err != nil && d.Error == "" {
 		d.Error, status = p.message(r, err)
 	}
@@ -409,12 +412,12 @@ func (p *portal) renderAccount(w http.ResponseWriter, r *http.Request, d pageDat
 	p.render(w, r, status, "account", d)
 }
 
-func (p *portal) accountPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.renderAccount(w, r, d, http.StatusOK)
 }
 
-func (p *portal) accountPassword(w http.ResponseWriter, r *http.Request, d pageData) {
-	if d.Who.Kind != KindUser {
+func (p *Portal) accountPassword(w http.ResponseWriter, r *http.Request, d pageData) {
+	if d.Who.Kind != access.KindUser {
 		d.Error = "The admin token has no password to change."
 		p.renderAccount(w, r, d, http.StatusBadRequest)
 		return
@@ -435,20 +438,20 @@ func (p *portal) accountPassword(w http.ResponseWriter, r *http.Request, d pageD
 	p.renderAccount(w, r, d, http.StatusOK)
 }
 
-func (p *portal) currentPasswordOK(r *http.Request, user string) bool {
+func (p *Portal) currentPasswordOK(r *http.Request, user string) bool {
 	var u store.User
-	err := p.s.store.View(r.Context(), func(tx store.Tx) error {
+	err := p.d.Store.View(r.Context(), func(tx store.Tx) error {
 		var err error
 		u, err = tx.User(user)
 		return err
 	})
-	return err == nil && verifyPassword(u.PasswordHash, r.PostFormValue("current"))
+	return err == nil && passwords.Verify(u.PasswordHash, r.PostFormValue("current"))
 }
 
 // endSessionSubmit ends one of the user's own sessions.
-func (p *portal) endSessionSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) endSessionSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
 	id := r.PostFormValue("id")
-	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
+	err := p.d.Store.Update(r.Context(), func(tx store.Tx) error {
 		ss, err := tx.Session(id)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && ss.User != d.Who.User) {
 			return errorf(api.CodeNotFound, "That session has ended already.")
@@ -458,7 +461,7 @@ func (p *portal) endSessionSubmit(w http.ResponseWriter, r *http.Request, d page
 		if err := tx.DeleteSession(id); err != nil {
 			return err
 		}
-		return tx.AddEvent(store.Event{Type: api.EventLogout, Time: p.s.now(), SourceIP: sourceIP(r),
+		return tx.AddEvent(store.Event{Type: api.EventLogout, Time: p.d.Now(), SourceIP: p.d.SourceIP(r),
 			Message: "a session from " + ss.SourceIP + " was ended from the sessions list"})
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package controlplane
+package access
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
-// Perm is what a route needs (see routeRules and roleCan).
+// Perm is what a route needs (see RoleCan).
 type Perm string
 
 // Permissions, checked on API calls and portal pages alike.
@@ -28,8 +28,8 @@ const (
 // roleGrants lists what each role may do.
 var roleGrants = map[store.Role][]Perm{store.RoleAdmin: {PermSelf, PermRead, PermRegister, PermOperate, PermAdmin}, store.RoleOperator: {PermSelf, PermRead, PermRegister, PermOperate}, store.RoleSite: {PermSelf, PermRegister}, store.RoleViewer: {PermSelf, PermRead}}
 
-// roleCan reports whether r grants p. PermPublic needs no role.
-func roleCan(r store.Role, p Perm) bool {
+// RoleCan reports whether r grants p. PermPublic needs no role.
+func RoleCan(r store.Role, p Perm) bool {
 	if p == PermPublic {
 		return true
 	}

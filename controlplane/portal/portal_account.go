@@ -1,4 +1,4 @@
-package controlplane
+package portal
 
 import (
 	"fmt"
@@ -10,7 +10,8 @@ import (
 	"rsc.io/qr"
 
 	"github.com/nodeconsole/nodeconsole/api"
-	"github.com/nodeconsole/nodeconsole/controlplane/store"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
+	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
 
 // Portal pages for two-factor enrolment (any user, on their account) and
@@ -46,20 +47,17 @@ type totpSetupData struct {
 
 // totpSetup shows a new secret to scan and asks for its first code; the
 // secret is kept only when a code proves the app has it.
-func (p *portal) totpSetup(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) totpSetup(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Set up two-factor login", "account"
-	if d.Who.Kind != KindUser {
+	if d.Who.Kind != access.KindUser {
 		p.renderMessage(w, r, http.StatusBadRequest, d, "Not for the admin token", "The admin token has no two-factor login; log in as a user.", "/account")
 		return
 	}
 	secret := r.PostFormValue("secret")
 	status := http.StatusOK
 	if secret != "" { // the code step
-		if step, ok := verifyTOTP(secret, r.PostFormValue("code"), p.s.now(), 0); ok && len(secret) == 32 {
-			err := p.s.accounts.changeUser(r.Context(), d.Who.User, "two-factor login set up in the portal", false, func(u *store.User) error {
-				u.TOTPSecret, u.TOTPLastStep = secret, step // the code just used does not log in
-				return nil
-			})
+		if step, ok := totp.Verify(secret, r.PostFormValue("code"), p.d.Now(), 0); ok && len(secret) == 32 {
+			err := p.d.Accounts.SetTOTP(r.Context(), d.Who.User, secret, step)
 			if err != nil {
 				msg, st := p.message(r, err)
 				d.Error = msg
@@ -72,9 +70,9 @@ func (p *portal) totpSetup(w http.ResponseWriter, r *http.Request, d pageData) {
 		}
 		d.Error, status = "That code is not right. Enter the 6 digits your app shows for nodeconsole now.", http.StatusBadRequest
 	} else {
-		secret = newTOTPSecret()
+		secret = totp.NewSecret()
 	}
-	uri := totpURI("nodeconsole", d.Who.User, secret)
+	uri := totp.URI("nodeconsole", d.Who.User, secret)
 	svg, err := qrSVG(uri)
 	if err != nil {
 		msg, st := p.message(r, err)
@@ -85,38 +83,38 @@ func (p *portal) totpSetup(w http.ResponseWriter, r *http.Request, d pageData) {
 }
 
 type usersData struct {
-	Users []UserInfo
+	Users []access.UserInfo
 	Sites []api.Site
 	// NewPassword is the one-time password of a user just added or reset,
 	// shown once.
 	NewPassword, NewUser string
 }
 
-func (p *portal) renderUsers(w http.ResponseWriter, r *http.Request, d pageData, status int, data usersData) {
+func (p *Portal) renderUsers(w http.ResponseWriter, r *http.Request, d pageData, status int, data usersData) {
 	d.Title, d.Nav = "Users", "users"
-	users, err := p.s.accounts.Users(r.Context())
+	users, err := p.d.Accounts.Users(r.Context())
 	if err != nil && d.Error == "" {
 		d.Error, status = p.message(r, err)
 	}
-	sites, _ := p.s.sites(r.Context())
+	sites, _ := p.d.Fleet.Sites(r.Context())
 	data.Users, data.Sites = users, sites.Sites
 	d.Data = data
 	p.render(w, r, status, "users", d)
 }
 
-func (p *portal) usersPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) usersPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.renderUsers(w, r, d, http.StatusOK, usersData{})
 }
 
 // userAdd adds a user with a one-time password, shown once.
-func (p *portal) userAdd(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) userAdd(w http.ResponseWriter, r *http.Request, d pageData) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	role, err := ParseRole(r.PostFormValue("role"))
+	role, err := access.ParseRole(r.PostFormValue("role"))
 	var pw string
 	if err != nil {
 		err = errorf(api.CodeInvalidRequest, "%v", err)
 	} else {
-		pw, err = p.s.accounts.AddUser(r.Context(), name, role, r.PostForm["sites"], "")
+		pw, err = p.d.Accounts.AddUser(r.Context(), name, role, r.PostForm["sites"], "")
 	}
 	if err != nil {
 		msg, status := p.message(r, err)
@@ -129,7 +127,7 @@ func (p *portal) userAdd(w http.ResponseWriter, r *http.Request, d pageData) {
 }
 
 // userAction disables, enables, resets the password of, or deletes a user.
-func (p *portal) userAction(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) userAction(w http.ResponseWriter, r *http.Request, d pageData) {
 	name, action := r.PostFormValue("name"), r.PostFormValue("action")
 	ctx := r.Context()
 	data := usersData{}
@@ -138,14 +136,14 @@ func (p *portal) userAction(w http.ResponseWriter, r *http.Request, d pageData) 
 	case name == d.Who.User && action != "reset":
 		err = errorf(api.CodeInvalidRequest, "You cannot %s yourself; ask another admin.", action)
 	case action == "disable" || action == "enable":
-		err = p.s.accounts.SetDisabled(ctx, name, action == "disable")
+		err = p.d.Accounts.SetDisabled(ctx, name, action == "disable")
 		d.Notice = "User " + name + " is " + action + "d."
 	case action == "reset":
-		data.NewPassword, err = p.s.accounts.ResetPassword(ctx, name)
+		data.NewPassword, err = p.d.Accounts.ResetPassword(ctx, name)
 		data.NewUser = name
 		d.Notice = "The password of " + name + " is reset; their sessions ended. Give them this one-time password."
 	case action == "delete":
-		err = p.s.accounts.DeleteUser(ctx, name)
+		err = p.d.Accounts.DeleteUser(ctx, name)
 		d.Notice = "User " + name + " is deleted."
 	default:
 		err = errorf(api.CodeInvalidRequest, "unknown action %q", action)
@@ -168,8 +166,8 @@ func (p *portal) userAction(w http.ResponseWriter, r *http.Request, d pageData) 
 type newAPIToken string
 
 // tokenCreate makes a personal API token for the logged-in user.
-func (p *portal) tokenCreate(w http.ResponseWriter, r *http.Request, d pageData) {
-	if d.Who.Kind != KindUser {
+func (p *Portal) tokenCreate(w http.ResponseWriter, r *http.Request, d pageData) {
+	if d.Who.Kind != access.KindUser {
 		d.Error = "The admin token cannot have personal API tokens; log in as a user."
 		p.renderAccount(w, r, d, http.StatusBadRequest)
 		return
@@ -178,7 +176,7 @@ func (p *portal) tokenCreate(w http.ResponseWriter, r *http.Request, d pageData)
 	if days == 0 {
 		days = 90
 	}
-	info, tok, err := p.s.accounts.CreateAPIToken(r.Context(), d.Who.User, r.PostFormValue("label"), days*24*time.Hour)
+	info, tok, err := p.d.Accounts.CreateAPIToken(r.Context(), d.Who.User, r.PostFormValue("label"), days*24*time.Hour)
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
@@ -191,11 +189,11 @@ func (p *portal) tokenCreate(w http.ResponseWriter, r *http.Request, d pageData)
 }
 
 // tokenRevoke deletes one of the user's own personal API tokens.
-func (p *portal) tokenRevoke(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) tokenRevoke(w http.ResponseWriter, r *http.Request, d pageData) {
 	id := r.PostFormValue("id")
 	own := false
-	if d.Who.Kind == KindUser {
-		if list, err := p.s.accounts.APITokens(r.Context(), d.Who.User); err == nil {
+	if d.Who.Kind == access.KindUser {
+		if list, err := p.d.Accounts.APITokens(r.Context(), d.Who.User); err == nil {
 			for _, t := range list {
 				own = own || t.ID == id
 			}
@@ -205,7 +203,7 @@ func (p *portal) tokenRevoke(w http.ResponseWriter, r *http.Request, d pageData)
 	if !own {
 		err = errorf(api.CodeNotFound, "You have no API token %q.", id)
 	} else {
-		err = p.s.accounts.RevokeAPIToken(r.Context(), id)
+		err = p.d.Accounts.RevokeAPIToken(r.Context(), id)
 	}
 	if err != nil {
 		msg, status := p.message(r, err)

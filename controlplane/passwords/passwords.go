@@ -1,4 +1,6 @@
-package controlplane
+// Package passwords hashes and checks user passwords (argon2id, PHC
+// strings), for the control plane's accounts and its portal log-in.
+package passwords
 
 import (
 	"crypto/rand"
@@ -26,9 +28,9 @@ var passwordParams = argonParams{time: 2, memoryKiB: 19 * 1024, threads: 1, keyL
 // minPasswordLen is the shortest password a user may choose.
 const minPasswordLen = 10
 
-// hashPassword returns the PHC string
+// Hash returns the PHC string
 // $argon2id$v=19$m=MEM,t=TIME,p=THREADS$SALT$HASH with a fresh 16-byte salt.
-func hashPassword(pw string) string {
+func Hash(pw string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	p := passwordParams
@@ -38,9 +40,9 @@ func hashPassword(pw string) string {
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// verifyPassword reports whether pw matches the PHC string encoded. A
+// Verify reports whether pw matches the PHC string encoded. A
 // malformed hash matches nothing.
-func verifyPassword(encoded, pw string) bool {
+func Verify(encoded, pw string) bool {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return false
@@ -65,16 +67,16 @@ var (
 	dummy     string
 )
 
-// dummyHash is a hash of a random password with the current parameters:
+// Dummy is a hash of a random password with the current parameters:
 // an unknown user's login verifies against it, so it costs the same time as
 // a known user's.
-func dummyHash() string {
-	dummyOnce.Do(func() { dummy = hashPassword(randomString(16)) })
+func Dummy() string {
+	dummyOnce.Do(func() { dummy = Hash(rand.Text()) })
 	return dummy
 }
 
-// checkPassword refuses passwords that are too short or too long.
-func checkPassword(pw string) error {
+// Check refuses passwords that are too short or too long.
+func Check(pw string) error {
 	if len(pw) < minPasswordLen {
 		return fmt.Errorf("the password must have at least %d characters", minPasswordLen)
 	}
@@ -83,7 +85,3 @@ func checkPassword(pw string) error {
 	}
 	return nil
 }
-
-// oneTimePassword is a random password for user add and reset-password
-// (128 bits, base64url): it must be changed at first login.
-func oneTimePassword() string { return randomString(16) }

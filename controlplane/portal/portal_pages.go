@@ -1,20 +1,23 @@
-package controlplane
+package portal
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-func (p *portal) nodesPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) nodesPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Nodes", "nodes"
-	list, err := p.s.nodes(r.Context())
+	list, err := p.d.Fleet.Nodes(r.Context())
 	if err != nil {
 		d.Error, _ = p.message(r, err)
 	}
@@ -22,11 +25,11 @@ func (p *portal) nodesPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.render(w, r, http.StatusOK, "nodes", d)
 }
 
-func (p *portal) deleteNode(w http.ResponseWriter, r *http.Request, d pageData) {
-	if err := p.s.deleteNode(r.Context(), r.PostFormValue("id"), sourceIP(r)); err != nil {
+func (p *Portal) deleteNode(w http.ResponseWriter, r *http.Request, d pageData) {
+	if err := p.d.Fleet.DeleteNode(r.Context(), r.PostFormValue("id"), p.d.SourceIP(r)); err != nil {
 		msg, status := p.message(r, err)
 		d.Title, d.Nav, d.Error = "Nodes", "nodes", msg
-		list, _ := p.s.nodes(r.Context())
+		list, _ := p.d.Fleet.Nodes(r.Context())
 		d.Data = list
 		p.render(w, r, status, "nodes", d)
 		return
@@ -41,27 +44,27 @@ type activateData struct {
 	Sites    []api.Site
 }
 
-func (p *portal) activatePage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) activatePage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Activate Node", "activate"
 	d.Data = activateData{Code: r.URL.Query().Get("code")}
 	p.render(w, r, http.StatusOK, "activate", d)
 }
 
 // find is the Find button: show what the node reported.
-func (p *portal) find(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) find(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Activate Node", "activate"
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	data := activateData{Code: code}
 	status := http.StatusOK
-	a, err := p.s.find(r.Context(), code, sourceIP(r))
+	a, err := p.d.Fleet.Find(r.Context(), code, p.d.SourceIP(r))
 	if err != nil {
 		d.Error, status = p.message(r, err)
 	} else {
 		if c, ok := api.NormalizeUserCode(code); ok {
 			data.Code = api.FormatUserCode(c)
 		}
-		data.Found, data.TimeLeft = &a, timeLeft(a.ExpiresAt, p.s.now())
-		sites, _ := p.s.sites(r.Context())
+		data.Found, data.TimeLeft = &a, timeLeft(a.ExpiresAt, p.d.Now())
+		sites, _ := p.d.Fleet.Sites(r.Context())
 		data.Sites = sites.Sites
 	}
 	d.Data = data
@@ -69,12 +72,12 @@ func (p *portal) find(w http.ResponseWriter, r *http.Request, d pageData) {
 }
 
 // license is the License Node button.
-func (p *portal) license(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) license(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Activate Node", "activate"
 	code := r.PostFormValue("code")
 	req := api.LicenseRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project"), Site: r.PostFormValue("site"),
 		KeyFingerprint: r.PostFormValue("keyFingerprint")}
-	resp, err := p.s.license(r.Context(), code, "", req, sourceIP(r))
+	resp, err := p.d.Fleet.License(r.Context(), code, "", req, p.d.SourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error, d.Data = msg, activateData{Code: code}
@@ -86,9 +89,9 @@ func (p *portal) license(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.render(w, r, http.StatusOK, "activate", d)
 }
 
-func (p *portal) deny(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) deny(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Activate Node", "activate"
-	resp, err := p.s.deny(r.Context(), r.PostFormValue("code"), sourceIP(r))
+	resp, err := p.d.Fleet.Deny(r.Context(), r.PostFormValue("code"), p.d.SourceIP(r))
 	status := http.StatusOK
 	if err != nil {
 		d.Error, status = p.message(r, err)
@@ -106,9 +109,9 @@ type tokensData struct {
 
 type newToken struct{ Name, Value string }
 
-func (p *portal) renderTokens(w http.ResponseWriter, r *http.Request, d pageData, status int, nt *newToken) {
+func (p *Portal) renderTokens(w http.ResponseWriter, r *http.Request, d pageData, status int, nt *newToken) {
 	d.Title, d.Nav = "Registration Tokens", "tokens"
-	list, err := p.s.tokens(r.Context())
+	list, err := p.d.Fleet.Tokens(r.Context())
 	if err != nil && d.Error == "" {
 		d.Error, status = p.message(r, err)
 	}
@@ -116,14 +119,14 @@ func (p *portal) renderTokens(w http.ResponseWriter, r *http.Request, d pageData
 	p.render(w, r, status, "tokens", d)
 }
 
-func (p *portal) tokensPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) tokensPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.renderTokens(w, r, d, http.StatusOK, nil)
 }
 
-func (p *portal) createToken(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, d pageData) {
 	req := api.CreateTokenRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project"),
 		ExpiresIn: r.PostFormValue("expiresIn"), SingleUse: r.PostFormValue("singleUse") != ""}
-	resp, err := p.s.createToken(r.Context(), req, sourceIP(r))
+	resp, err := p.d.Fleet.CreateToken(r.Context(), req, p.d.SourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
@@ -134,8 +137,8 @@ func (p *portal) createToken(w http.ResponseWriter, r *http.Request, d pageData)
 	p.renderTokens(w, r, d, http.StatusOK, &newToken{Name: strings.TrimSpace(req.Name), Value: resp.Token})
 }
 
-func (p *portal) revokeToken(w http.ResponseWriter, r *http.Request, d pageData) {
-	if err := p.s.revokeToken(r.Context(), r.PostFormValue("id"), sourceIP(r)); err != nil {
+func (p *Portal) revokeToken(w http.ResponseWriter, r *http.Request, d pageData) {
+	if err := p.d.Fleet.RevokeToken(r.Context(), r.PostFormValue("id"), p.d.SourceIP(r)); err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
 		p.renderTokens(w, r, d, status, nil)
@@ -149,7 +152,7 @@ type hostsData struct {
 	Keys      map[string]string // generated pairing keys, shown once
 }
 
-func (p *portal) hostsPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) hostsPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav, d.Data = "Add Edge Hosts", "hosts", hostsData{}
 	p.render(w, r, http.StatusOK, "hosts", d)
 }
@@ -172,7 +175,7 @@ func parseTags(s string) (map[string]string, bool) {
 	return tags, true
 }
 
-func (p *portal) addHosts(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) addHosts(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Add Edge Hosts", "hosts"
 	ids := strings.Fields(r.PostFormValue("ids"))
 	d.Data = hostsData{IDs: r.PostFormValue("ids"), Tags: r.PostFormValue("tags")}
@@ -189,7 +192,7 @@ func (p *portal) addHosts(w http.ResponseWriter, r *http.Request, d pageData) {
 			req.PairingKeys[id] = api.PairingKeyGenerate
 		}
 	}
-	list, err := p.s.addNodes(r.Context(), req, sourceIP(r))
+	list, err := p.d.Fleet.AddNodes(r.Context(), req, p.d.SourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
@@ -210,9 +213,9 @@ func plural(n int, what string) string {
 
 type sitesData struct{ Sites []api.Site }
 
-func (p *portal) renderSites(w http.ResponseWriter, r *http.Request, d pageData, status int) {
+func (p *Portal) renderSites(w http.ResponseWriter, r *http.Request, d pageData, status int) {
 	d.Title, d.Nav = "Sites", "sites"
-	list, err := p.s.sites(r.Context())
+	list, err := p.d.Fleet.Sites(r.Context())
 	if err != nil && d.Error == "" {
 		d.Error, status = p.message(r, err)
 	}
@@ -220,12 +223,12 @@ func (p *portal) renderSites(w http.ResponseWriter, r *http.Request, d pageData,
 	p.render(w, r, status, "sites", d)
 }
 
-func (p *portal) sitesPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) sitesPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	p.renderSites(w, r, d, http.StatusOK)
 }
 
-func (p *portal) createSite(w http.ResponseWriter, r *http.Request, d pageData) {
-	if _, err := p.s.createSite(r.Context(), api.CreateSiteRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project")}); err != nil {
+func (p *Portal) createSite(w http.ResponseWriter, r *http.Request, d pageData) {
+	if _, err := p.d.Fleet.CreateSite(r.Context(), api.CreateSiteRequest{Name: r.PostFormValue("name"), Project: r.PostFormValue("project")}); err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
 		p.renderSites(w, r, d, status)
@@ -234,8 +237,8 @@ func (p *portal) createSite(w http.ResponseWriter, r *http.Request, d pageData) 
 	http.Redirect(w, r, "/sites", http.StatusSeeOther)
 }
 
-func (p *portal) deleteSite(w http.ResponseWriter, r *http.Request, d pageData) {
-	if err := p.s.deleteSite(r.Context(), r.PostFormValue("id")); err != nil {
+func (p *Portal) deleteSite(w http.ResponseWriter, r *http.Request, d pageData) {
+	if err := p.d.Fleet.DeleteSite(r.Context(), r.PostFormValue("id")); err != nil {
 		msg, status := p.message(r, err)
 		d.Error = msg
 		p.renderSites(w, r, d, status)
@@ -251,8 +254,8 @@ type registerData struct {
 }
 
 // sitesFor lists the sites the principal may register nodes at.
-func (p *portal) sitesFor(r *http.Request, who Principal) []api.Site {
-	all, _ := p.s.sites(r.Context())
+func (p *Portal) sitesFor(r *http.Request, who access.Principal) []api.Site {
+	all, _ := p.d.Fleet.Sites(r.Context())
 	var out []api.Site
 	for _, st := range all.Sites {
 		if who.MaySite(st.Name) {
@@ -263,7 +266,7 @@ func (p *portal) sitesFor(r *http.Request, who Principal) []api.Site {
 }
 
 // registerPage is the QR registration page: /register?node=ID&code=CODE.
-func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Register node", "register"
 	q := r.URL.Query()
 	node, code := q.Get("node"), q.Get("code")
@@ -275,9 +278,7 @@ func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData
 		d.Error, status = "The link is damaged: the node ID in it is not valid. Scan the QR code on the node's screen again, or enter its code.", http.StatusBadRequest
 	} else if data.Sites = p.sitesFor(r, d.Who); len(data.Sites) == 0 {
 		d.Error, status = "There is no site you may register nodes at. Ask an admin to add one.", http.StatusForbidden
-	} else if e, err := p.s.lookup(r.Context(), code, node, sourceIP(r)); err != nil {
-		d.Error, status = p.message(r, err)
-	} else if a, err := p.s.activation(r.Context(), e); err != nil {
+	} else if a, err := p.d.Fleet.Lookup(r.Context(), code, node, p.d.SourceIP(r)); err != nil {
 		d.Error, status = p.message(r, err)
 	} else {
 		data.Found = &a
@@ -286,7 +287,7 @@ func (p *portal) registerPage(w http.ResponseWriter, r *http.Request, d pageData
 	p.render(w, r, status, "register", d)
 }
 
-func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title = "Register node"
 	node, code, site := r.PostFormValue("node"), r.PostFormValue("code"), r.PostFormValue("site")
 	if site == "" {
@@ -299,8 +300,8 @@ func (p *portal) register(w http.ResponseWriter, r *http.Request, d pageData) {
 			"You may not register nodes at site “"+site+"”. Ask an admin if you need it.", "/")
 		return
 	}
-	resp, err := p.s.license(r.Context(), code, node, api.LicenseRequest{Name: r.PostFormValue("name"), Site: site,
-		KeyFingerprint: r.PostFormValue("keyFingerprint")}, sourceIP(r))
+	resp, err := p.d.Fleet.License(r.Context(), code, node, api.LicenseRequest{Name: r.PostFormValue("name"), Site: site,
+		KeyFingerprint: r.PostFormValue("keyFingerprint")}, p.d.SourceIP(r))
 	if err != nil {
 		msg, status := p.message(r, err)
 		d.Error, d.Data = msg, registerData{}
@@ -330,16 +331,13 @@ var eventTypes = []string{api.EventEnrollmentStarted, api.EventActivated, api.Ev
 
 // eventsPage shows events, filtered by actor, node and type, a page at a
 // time.
-func (p *portal) eventsPage(w http.ResponseWriter, r *http.Request, d pageData) {
+func (p *Portal) eventsPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = "Events", "events"
 	data := eventsData{Types: eventTypes}
 	status := http.StatusOK
-	q, err := eventQuery(r.URL.Query(), pageEventLimit)
+	q, list, err := p.d.Fleet.Events(r.Context(), r.URL.Query(), pageEventLimit)
+	data.Filter, data.Events = q, list.Events
 	if err == nil {
-		data.Filter = q
-		var list api.EventList
-		list, err = p.s.eventPage(r.Context(), q)
-		data.Events = list.Events
 		if list.Next != "" {
 			v := url.Values{"cursor": {list.Next}}
 			for k, f := range map[string]string{"actor": q.Actor, "node": q.NodeID, "type": q.Type} {
@@ -355,4 +353,38 @@ func (p *portal) eventsPage(w http.ResponseWriter, r *http.Request, d pageData) 
 	}
 	d.Data = data
 	p.render(w, r, status, "events", d)
+}
+
+// eventLabels are the words the events page shows for event types.
+var eventLabels = map[string]string{
+	api.EventCodeLookupFailed: "Code lookup failed",
+	api.EventAPITokenCreated:  "API token created",
+	api.EventAPITokenRevoked:  "API token revoked",
+	api.EventTOTPFailed:       "Two-factor code failed",
+	api.EventLogin:            "Logged in",
+	api.EventLogout:           "Logged out",
+	api.EventNodeAdded:        "Node pre-added",
+	api.EventCancelled:        "Enrollment cancelled",
+}
+
+// eventLabel turns an event type into words: "code_lookup_failed" becomes
+// "Code lookup failed".
+func eventLabel(typ string) string {
+	if l, ok := eventLabels[typ]; ok {
+		return l
+	}
+	s := strings.ReplaceAll(typ, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// timeLeft formats the time until t for people.
+func timeLeft(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d <= 0 {
+		return "expired"
+	}
+	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
 }

@@ -1,11 +1,16 @@
-package controlplane
+package portal
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -28,17 +33,17 @@ func sessionLive(ss store.Session, now time.Time) bool {
 // sessionOf returns the request's session with its principal. A session
 // that timed out, or whose user was disabled or deleted, is deleted and
 // not returned.
-func (p *portal) sessionOf(r *http.Request) (store.Session, Principal, bool) {
+func (p *Portal) sessionOf(r *http.Request) (store.Session, access.Principal, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
-		return store.Session{}, Principal{}, false
+		return store.Session{}, access.Principal{}, false
 	}
-	hash, now := sha256Hex(c.Value), p.s.now()
+	hash, now := sha256Hex(c.Value), p.d.Now()
 	var ss store.Session
 	var u store.User
-	err = p.s.store.View(r.Context(), func(tx store.Tx) error {
+	err = p.d.Store.View(r.Context(), func(tx store.Tx) error {
 		var err error
-		if ss, err = tx.Session(hash); err != nil || ss.User == adminTokenActor {
+		if ss, err = tx.Session(hash); err != nil || ss.User == access.AdminTokenActor {
 			return err
 		}
 		u, err = tx.User(ss.User)
@@ -46,43 +51,43 @@ func (p *portal) sessionOf(r *http.Request) (store.Session, Principal, bool) {
 	})
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			p.s.log.Error("read session", "err", err)
+			p.d.Log.Error("read session", "err", err)
 		}
-		return store.Session{}, Principal{}, false
+		return store.Session{}, access.Principal{}, false
 	}
-	if !sessionLive(ss, now) || (ss.User != adminTokenActor && u.Disabled) {
+	if !sessionLive(ss, now) || (ss.User != access.AdminTokenActor && u.Disabled) {
 		p.endSession(r.Context(), hash)
-		return store.Session{}, Principal{}, false
+		return store.Session{}, access.Principal{}, false
 	}
 	if now.Sub(ss.LastSeen) >= sessionTouchEvery {
 		ss.LastSeen = now
-		err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
+		err := p.d.Store.Update(r.Context(), func(tx store.Tx) error {
 			if _, err := tx.Session(hash); err != nil {
 				return err // ended meanwhile: keep it ended
 			}
 			return tx.PutSession(ss)
 		})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			p.s.log.Warn("touch session", "err", err)
+			p.d.Log.Warn("touch session", "err", err)
 		}
 	}
-	pr := Principal{Kind: KindUser, User: u.Name, Role: u.Role, Sites: u.Sites, SessionHash: hash}
-	if ss.User == adminTokenActor {
-		pr = Principal{Kind: KindAdminToken, User: adminTokenActor, Role: store.RoleAdmin, SessionHash: hash}
+	pr := access.Principal{Kind: access.KindUser, User: u.Name, Role: u.Role, Sites: u.Sites, SessionHash: hash}
+	if ss.User == access.AdminTokenActor {
+		pr = access.Principal{Kind: access.KindAdminToken, User: access.AdminTokenActor, Role: store.RoleAdmin, SessionHash: hash}
 	}
 	return ss, pr, true
 }
 
 // newSession stores a session for user at stage and sets its cookie.
-func (p *portal) newSession(w http.ResponseWriter, r *http.Request, user string, stage store.SessionStage) error {
-	id, now := randomString(32), p.s.now()
+func (p *Portal) newSession(w http.ResponseWriter, r *http.Request, user string, stage store.SessionStage) error {
+	id, now := randomString(32), p.d.Now()
 	ua := r.UserAgent()
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
 	ss := store.Session{Hash: sha256Hex(id), User: user, CSRF: randomString(24), Stage: stage, CreatedAt: now, LastSeen: now,
-		SourceIP: sourceIP(r), UserAgent: ua}
-	err := p.s.store.Update(r.Context(), func(tx store.Tx) error {
+		SourceIP: p.d.SourceIP(r), UserAgent: ua}
+	err := p.d.Store.Update(r.Context(), func(tx store.Tx) error {
 		if err := tx.DeleteSessionsBefore(now.Add(-sessionIdle)); err != nil {
 			return err
 		}
@@ -97,8 +102,21 @@ func (p *portal) newSession(w http.ResponseWriter, r *http.Request, user string,
 
 // endSession deletes a session by hash (log out, timed out, ended from
 // the sessions list).
-func (p *portal) endSession(ctx context.Context, hash string) {
-	if err := p.s.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteSession(hash) }); err != nil {
-		p.s.log.Warn("end session", "err", err)
+func (p *Portal) endSession(ctx context.Context, hash string) {
+	if err := p.d.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteSession(hash) }); err != nil {
+		p.d.Log.Warn("end session", "err", err)
 	}
+}
+
+// randomString returns n random bytes, base64url-encoded without padding.
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// sha256Hex is how the store keeps session IDs.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
