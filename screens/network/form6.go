@@ -129,3 +129,22 @@ func modeName6(m netconfig.IPv6Mode) string {
 	d := m.Describe()
 	return strings.ToUpper(d[:1]) + d[1:]
 }
+
+// currentIPv6 is the interface's global IPv6 addresses and the IPv6
+// default gateway through it, for the form's header: "" without any.
+func currentIPv6(ifc netconfig.Interface, st netconfig.Status) string {
+	var addrs []string
+	for _, a := range ifc.Addrs {
+		if a.Addr().Is6() {
+			addrs = append(addrs, a.String())
+		}
+	}
+	if len(addrs) == 0 {
+		return ""
+	}
+	s := strings.Join(addrs, ", ")
+	if st.Gateway6.IsValid() && st.Gateway6Interface == ifc.Name {
+		s += " via " + st.Gateway6.String()
+	}
+	return s
+}

@@ -24,10 +24,16 @@ func (m *Model) formView() ([]string, int) {
 	if a := currentAddr(ifc); a.IsValid() {
 		cur = a.String()
 	}
-	if ifc.Default && f.status.Gateway.IsValid() {
+	if f.status.Gateway.IsValid() && f.status.GatewayInterface == ifc.Name { // not ifc.Default: an IPv6 default route sets it too
 		cur += " via " + f.status.Gateway.String() + "; carries the default route"
 	}
-	lines = append(lines, st.Muted.Render(" Now: "+cur), "")
+	lines = append(lines, st.Muted.Render(" Now: "+cur))
+	if now6 := currentIPv6(ifc, f.status); now6 != "" {
+		for _, l := range wrap("IPv6 now: "+now6, m.width, " ") {
+			lines = append(lines, st.Muted.Render(l))
+		}
+	}
+	lines = append(lines, "")
 	focus := 0
 	marker := m.marker
 	errLines := func(row int) []string {

@@ -334,6 +334,7 @@ func TestIPv6Rows(t *testing.T) {
 	h.m.form.setFocus(rowIPv6)
 	h.key("space") // Static: DHCPv6's error goes
 	h.setField(rowAddress6, "2001:db8:7::20/64")
+	h.setField(rowGateway6, "2001:db8:7::1")
 	if !f.valid() {
 		t.Fatalf("static IPv6: %v", f.err)
 	}
@@ -347,5 +348,10 @@ func TestIPv6Rows(t *testing.T) {
 	f = &h.m.form
 	if f.ipv6.mode != netconfig.IPv6Static || f.input(rowAddress6).Value() != "2001:db8:7::20/64" || f.dirty() {
 		t.Errorf("reopened: mode %q, address %q, dirty %v; want the kept static IPv6", f.ipv6.mode, f.input(rowAddress6).Value(), f.dirty())
+	}
+	// mgmt0 now carries the IPv6 default route; the IPv4 one stays on eth0.
+	if text := h.text(); !strings.Contains(text, "IPv6 now: 2001:db8:7::20/64 via 2001:db8:7::1") ||
+		!strings.Contains(text, "Now: 198.51.100.20/24\n") {
+		t.Errorf("the form's header: want the IPv6 address and gateway now, no IPv4 default route:\n%s", text)
 	}
 }
