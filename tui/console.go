@@ -43,6 +43,9 @@ type ConsoleDeps struct {
 	// proxy in use (config network.httpsProxy, network.noProxy).
 	Site           *netconfig.Site
 	Proxy, NoProxy string
+	// IPv6Mode reads an interface's IPv6 mode from the kernel for the
+	// network form (netconfig.KernelIPv6Mode); nil in --demo.
+	IPv6Mode func(ifname string) netconfig.IPv6Mode
 	// ProxyChanged, when set, is told of a proxy Site settings saved (in
 	// Update: it must not block), so the checks and the background
 	// renewal use it from then on.
@@ -82,7 +85,7 @@ func NewConsole(d ConsoleDeps) *App {
 		actions = append(actions,
 			home.Action{Label: "Network settings", Open: func() ui.Screen {
 				return network.New(network.Deps{Styles: d.Styles, Manager: d.Network, Endpoint: d.Endpoint, TryTimeout: netconfig.DefaultTryTimeout,
-					Site: d.Site, Proxy: proxy, NoProxy: noProxy, ProxyChanged: func(p, np string) { proxyChanged(p, np) }})
+					Site: d.Site, Proxy: proxy, NoProxy: noProxy, ProxyChanged: func(p, np string) { proxyChanged(p, np) }, IPv6Mode: d.IPv6Mode})
 			}},
 			home.Action{Label: "Test network", Open: func() ui.Screen {
 				return diagnostics.New(diagnostics.Deps{Styles: d.Styles, Prober: d.Network.Prober(), Endpoint: d.Endpoint})

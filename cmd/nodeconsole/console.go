@@ -104,9 +104,14 @@ func runConsole(ctx context.Context, g globals) error {
 	}
 	reboot := e.powerCmd("reboot", e.cfg.Console.RebootCommand, mgr)
 	site := e.site()
+	var mode6 func(string) netconfig.IPv6Mode
+	if e.demo == nil {
+		mode6 = netconfig.KernelIPv6Mode // the simulated network has no sysctls
+	}
 	app := tui.NewConsole(tui.ConsoleDeps{
-		Size:    initial,
-		Network: mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(reboot),
+		IPv6Mode: mode6,
+		Size:     initial,
+		Network:  mgr, Endpoint: e.cfg.Site.Endpoint, Registration: e.registration(reboot),
 		Site: &site, Proxy: e.cfg.Network.HTTPSProxy, NoProxy: e.cfg.Network.NoProxy, ProxyChanged: e.proxyChanged(mgr),
 		Styles:    &styles,
 		Collector: e.collector(),

@@ -15,16 +15,23 @@ import (
 func (m *Model) loadCmd() tea.Cmd {
 	m.gen++
 	m.phase = phaseLoading
-	mgr, timeout, gen := m.d.Manager, m.d.Timeout, m.gen
+	mgr, timeout, gen, mode6 := m.d.Manager, m.d.Timeout, m.gen, m.d.IPv6Mode
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		st, err := mgr.Status(ctx)
+		var modes6 map[string]netconfig.IPv6Mode
+		if mode6 != nil {
+			modes6 = map[string]netconfig.IPv6Mode{}
+			for _, ifc := range st.Interfaces {
+				modes6[ifc.Name] = mode6(ifc.Name)
+			}
+		}
 		saved, serr := mgr.Saved()
 		if serr != nil {
 			saved = netconfig.Config{} // none yet, or unreadable: the IPv6 mode is inferred
 		}
-		return statusMsg{gen: gen, st: st, saved: saved, err: err}
+		return statusMsg{gen: gen, st: st, saved: saved, modes6: modes6, err: err}
 	}
 }
 

@@ -98,10 +98,11 @@ type form struct {
 	errs []*netconfig.FieldError
 }
 
-// newForm builds a form for ifc, filled with its current settings (IPv6
-// from saved, the settings last kept, where they are for ifc): a VLAN link
-// is edited as its NIC with the VLAN ID filled in.
-func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface, saved netconfig.Config) form {
+// newForm builds a form for ifc, filled with its current settings (the
+// IPv6 mode from saved, the settings last kept, where they are for ifc,
+// else the kernel's mode6 when known): a VLAN link is edited as its NIC
+// with the VLAN ID filled in.
+func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface, saved netconfig.Config, mode6 netconfig.IPv6Mode) form {
 	f := form{nic: ifc.Name, ifc: ifc, status: status, focus: rowAddress, st: st}
 	for range textRows {
 		f.inputs = append(f.inputs, ui.NewTextInput(st, 20, 64))
@@ -129,7 +130,7 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface, sa
 	for _, r := range ifc.Routes {
 		f.addRoute().SetValue(r.String())
 	}
-	f.prefillIPv6(saved)
+	f.prefillIPv6(saved, mode6)
 	f.initial = f.values()
 	if f.dhcp {
 		f.focus = rowMode

@@ -12,11 +12,15 @@ import (
 type ipv6State struct {
 	mode netconfig.IPv6Mode
 	// known: mode is the one kept last for this link. Otherwise it is
-	// inferred from the addresses (the kernel's settings are not read
-	// here), and IPv6 is left as it is unless the operator changes the
-	// IPv6 rows.
-	known   bool
-	initial ipv6Fields
+	// the kernel's (Deps.IPv6Mode, which cannot tell DHCPv6 from
+	// automatic) or inferred from the addresses, and IPv6 is left as it
+	// is unless the operator changes the IPv6 rows.
+	known bool
+	// dns6Auto: the kept settings have IPv6 DNS servers with automatic
+	// IPv6, so the IPv6 DNS row is shown with it too (else only with
+	// static IPv6), and an edit elsewhere keeps them.
+	dns6Auto bool
+	initial  ipv6Fields
 	// unavailable is what Manager.Validate said of DHCPv6 when an apply
 	// chose it; shown under the mode row while DHCPv6 is chosen.
 	unavailable *netconfig.FieldError
@@ -29,9 +33,10 @@ type ipv6Fields struct {
 }
 
 // prefillIPv6 fills the IPv6 rows: from saved when it holds this link's
-// IPv6 mode, else from the interface's global IPv6 address (automatic
-// when it has one, off when not) and the IPv6 default gateway through it.
-func (f *form) prefillIPv6(saved netconfig.Config) {
+// IPv6 mode, else from the interface's global IPv6 address and the IPv6
+// default gateway through it, with the kernel's mode6 (IPv6Unset: unknown;
+// then automatic with an address, off without).
+func (f *form) prefillIPv6(saved netconfig.Config, mode6 netconfig.IPv6Mode) {
 	s := &f.ipv6
 	s.mode = netconfig.IPv6Off
 	set := func(row int, v interface{ IsValid() bool }, text string) {
@@ -45,6 +50,7 @@ func (f *form) prefillIPv6(saved netconfig.Config) {
 		set(rowGateway6, saved.Gateway6, saved.Gateway6.String())
 		if len(saved.DNS6) > 0 {
 			f.input(rowDNS6).SetValue(saved.DNS6[0].String())
+			s.dns6Auto = saved.IPv6 == netconfig.IPv6Auto
 		}
 	} else {
 		for _, a := range f.ifc.Addrs {
@@ -56,6 +62,9 @@ func (f *form) prefillIPv6(saved netconfig.Config) {
 		}
 		if f.status.Gateway6Interface == f.ifc.Name {
 			set(rowGateway6, f.status.Gateway6, f.status.Gateway6.String())
+		}
+		if mode6 != netconfig.IPv6Unset {
+			s.mode = mode6
 		}
 	}
 	s.initial = f.fields6()
@@ -91,16 +100,16 @@ func (f *form) ipv6Values(v *netconfig.Form) {
 	}
 }
 
-// ipv6Rows appends the IPv6 rows shown to rows: the mode; the address and
-// gateway with static IPv6; IPv6 DNS where netconfig takes it (IPv6
-// static or automatic, with static IPv4).
+// ipv6Rows appends the IPv6 rows shown to rows: the mode; the address,
+// gateway and DNS with static IPv6 (DNS with static IPv4 only, as
+// netconfig takes it; with automatic IPv6 too when kept so).
 func (f *form) ipv6Rows(rows []int) []int {
 	rows = append(rows, rowIPv6)
 	m := f.ipv6.mode
 	if m == netconfig.IPv6Static {
 		rows = append(rows, rowAddress6, rowGateway6)
 	}
-	if (m == netconfig.IPv6Static || m == netconfig.IPv6Auto) && !f.dhcp {
+	if (m == netconfig.IPv6Static || m == netconfig.IPv6Auto && f.ipv6.dns6Auto) && !f.dhcp {
 		rows = append(rows, rowDNS6)
 	}
 	return rows

@@ -50,10 +50,11 @@ type harnessOpts struct {
 	profile    ui.Profile
 	tryTimeout time.Duration
 	stateDir   string
-	endpoint   string               // Deps.Endpoint
-	lldp       *netconfig.LLDPTable // what the LLDP listener heard (nil: none)
-	site       *netconfig.Site      // Deps.Site
-	proxy      string               // Deps.Proxy
+	endpoint   string                          // Deps.Endpoint
+	lldp       *netconfig.LLDPTable            // what the LLDP listener heard (nil: none)
+	site       *netconfig.Site                 // Deps.Site
+	proxy      string                          // Deps.Proxy
+	mode6      func(string) netconfig.IPv6Mode // Deps.IPv6Mode
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -87,8 +88,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 func (h *harness) open() {
 	var d *uitest.Driver
 	h.m = New(Deps{Styles: uitest.Styles(h.opts.profile), Manager: h.mgr, Now: h.clock.Now, TryTimeout: h.opts.tryTimeout, Endpoint: h.opts.endpoint, Site: h.opts.site, Proxy: h.opts.proxy,
-		Tick: func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
-		Park: func(wait func()) { d.Park(wait) }})
+		IPv6Mode: h.opts.mode6,
+		Tick:     func(dur time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return d.Tick(dur, fn) },
+		Park:     func(wait func()) { d.Park(wait) }})
 	d = uitest.NewScreenDriver(h.t, h.m)
 	h.d = d
 	d.Send(tea.WindowSizeMsg{Width: 80, Height: 22})

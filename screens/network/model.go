@@ -60,6 +60,10 @@ type Deps struct {
 	// ProxyChanged, when set, is told (in Update) the proxy Site settings
 	// saved, so that what the console sends from then on uses it.
 	ProxyChanged func(proxy, noProxy string)
+	// IPv6Mode, when set, reads an interface's IPv6 mode from the kernel
+	// (netconfig.KernelIPv6Mode), in a tea.Cmd; the form starts there when
+	// no kept settings say. Nil (--demo): inferred from the addresses.
+	IPv6Mode func(ifname string) netconfig.IPv6Mode
 }
 
 type phase int
@@ -86,6 +90,7 @@ type Model struct {
 	phase   phase
 	status  netconfig.Status
 	saved   netconfig.Config // the settings kept last, for the form's IPv6 mode
+	modes6  map[string]netconfig.IPv6Mode
 	loadErr string
 	menu    ui.Menu
 	listMsg string
@@ -150,7 +155,9 @@ type (
 		gen   int
 		st    netconfig.Status
 		saved netconfig.Config // the settings kept last (zero: none)
-		err   error
+		// modes6 are Deps.IPv6Mode's answers by interface (nil without it).
+		modes6 map[string]netconfig.IPv6Mode
+		err    error
 	}
 	previewMsg struct {
 		gen int

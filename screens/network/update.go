@@ -92,7 +92,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 		return ui.Error("Cannot read the network interfaces.", msg.err)
 	}
 	m.loadErr = ""
-	m.status, m.saved = msg.st, msg.saved
+	m.status, m.saved, m.modes6 = msg.st, msg.saved, msg.modes6
 	items := make([]ui.MenuItem, 0, len(msg.st.Interfaces))
 	for _, ifc := range msg.st.Interfaces {
 		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
@@ -194,7 +194,7 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.listMsg = ""
-		m.form = newForm(m.st, m.status, ifc, m.saved)
+		m.form = newForm(m.st, m.status, ifc, m.saved, m.modes6[ifc.Name])
 		m.askDiscard = false
 		m.phase = phaseForm
 		return nil
