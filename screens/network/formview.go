@@ -27,7 +27,9 @@ func (m *Model) formView() ([]string, int) {
 	if f.status.Gateway.IsValid() && f.status.GatewayInterface == ifc.Name { // not ifc.Default: an IPv6 default route sets it too
 		cur += " via " + f.status.Gateway.String() + "; carries the default route"
 	}
-	lines = append(lines, st.Muted.Render(" Now: "+cur))
+	for _, l := range wrap("Now: "+cur, m.width, " ") {
+		lines = append(lines, st.Muted.Render(l))
+	}
 	if now6 := currentIPv6(ifc, f.status); now6 != "" {
 		for _, l := range wrap("IPv6 now: "+now6, m.width, " ") {
 			lines = append(lines, st.Muted.Render(l))
