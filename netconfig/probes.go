@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -336,7 +337,11 @@ func (p *Prober) dns(ctx context.Context, servers []netip.Addr, host, what strin
 			}
 			errs = append(errs, err)
 		}
-		return fail(name, "DNS servers "+joinAddrs(servers)+" do not answer: "+errors.Join(errs...).Error(),
+		subject := "DNS servers " + joinAddrs(servers) + " do not answer"
+		if len(servers) == 1 {
+			subject = "DNS server " + servers[0].String() + " does not answer"
+		}
+		return fail(name, subject+" ("+dnsReason(errs)+")",
 			strings.ToUpper(what[:1])+what[1:]+" is an IP address, so registration works without DNS; other names will not resolve. Check the DNS server addresses.")
 	}
 	addrs, srv, err := p.Lookup(ctx, servers, host)
@@ -349,6 +354,34 @@ func (p *Prober) dns(ctx context.Context, servers []netip.Addr, host, what strin
 		return fail(name, "cannot resolve "+host+": "+err.Error(), hint)
 	}
 	return ok(name, fmt.Sprintf("%s is %s (via %s)", host, joinAddrs(addrs), srv))
+}
+
+// dnsReason says in a few words why DNS servers did not answer (the
+// whole error, with its Go prefixes, is too long for a check row). Go's
+// resolver keeps a dial error only as text in net.DNSError, so the text is
+// what is read.
+func dnsReason(errs []error) string {
+	text := errors.Join(errs...).Error()
+	has := func(err error, words ...string) bool {
+		if errors.Is(errors.Join(errs...), err) {
+			return true
+		}
+		for _, w := range words {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(syscall.ECONNREFUSED, "connection refused"):
+		return "refused: nothing listens on port 53"
+	case has(syscall.EHOSTUNREACH, "no route to host", "network is unreachable"):
+		return "no route to it"
+	case has(os.ErrDeadlineExceeded, "i/o timeout", context.DeadlineExceeded.Error()):
+		return "no answer in time"
+	}
+	return "no usable answer"
 }
 
 func joinAddrs(a []netip.Addr) string {

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // simHosts are the names the simulated DNS servers know.
@@ -50,7 +52,7 @@ func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn
 		allowed := s.loopback == nil || slices.Contains(s.loopback, netip.AddrPortFrom(ip, ap.Port()))
 		s.mu.Unlock()
 		if !allowed {
-			return nil, fmt.Errorf("dial %s %s: connection refused (simulated network: only the demo control plane answers)", network, address)
+			return nil, fmt.Errorf("dial %s %s: %w (simulated network: only the demo control plane answers)", network, address, syscall.ECONNREFUSED)
 		}
 		var d net.Dialer
 		return d.DialContext(ctx, network, address)
@@ -59,14 +61,14 @@ func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn
 	reach := s.reachableLocked(ip)
 	s.mu.Unlock()
 	if !reach {
-		return nil, fmt.Errorf("dial %s %s: no route to host (simulated network)", network, address)
+		return nil, fmt.Errorf("dial %s %s: %w (simulated network)", network, address, syscall.EHOSTUNREACH)
 	}
 	if ap.Port() == 53 && slices.Contains(simDNSServers, ip) {
 		client, server := net.Pipe()
 		go serveSimDNS(server)
 		return client, nil
 	}
-	return nil, fmt.Errorf("dial %s %s: i/o timeout (simulated network: only the demo control plane answers)", network, address)
+	return nil, fmt.Errorf("dial %s %s: %w (simulated network: only the demo control plane answers)", network, address, os.ErrDeadlineExceeded)
 }
 
 // reachableLocked reports whether ip is on the subnet of a link that is up
