@@ -45,6 +45,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
@@ -143,6 +145,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 		extra = append(extra, "--db", dsn, "--replicas", fmt.Sprint(*replicas))
+		defer reportRollbacks(dsn, stderr)
 	}
 	// The replicas share one data directory (the CA, server key and
 	// secrets); the first creates it.
@@ -347,4 +350,26 @@ func raiseNoFile() (uint64, error) {
 		}
 	}
 	return lim.Cur, nil
+}
+
+// reportRollbacks prints the database's committed and rolled-back
+// transactions: the store's serialization retries are rollbacks (so are
+// the few Updates a request ends with an error).
+func reportRollbacks(dsn string, w io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		fmt.Fprintf(w, "cpload: PostgreSQL statistics: %v\n", err)
+		return
+	}
+	defer conn.Close(ctx)
+	var commits, rollbacks int64
+	if err := conn.QueryRow(ctx, `SELECT xact_commit, xact_rollback FROM pg_stat_database
+		WHERE datname = current_database()`).Scan(&commits, &rollbacks); err != nil {
+		fmt.Fprintf(w, "cpload: PostgreSQL statistics: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "cpload: PostgreSQL: %d transactions committed, %d rolled back (serialization retries, failed requests)\n",
+		commits, rollbacks)
 }

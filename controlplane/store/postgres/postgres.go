@@ -67,6 +67,7 @@ type Store struct {
 	dsn  string
 
 	closed   atomic.Bool
+	retries  atomic.Int64
 	mu       sync.Mutex
 	notifier *Notifier
 }
@@ -201,7 +202,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Progress under contention: every Update holds the advisory lock
 // writeLock shared; after exclusiveAfter conflicts in a row an Update
 // takes it exclusively before it begins, so it runs while no other
-// serializable transaction does and cannot conflict again.
+// serializable transaction does and cannot conflict again. Updates that
+// count all pending enrollments, which conflict with each other for real,
+// queue on pendingLock instead of conflicting again.
+//
+// Retries counts the retried transactions; TestSourceCountsDoNotConflict
+// and TestGlobalCountsWaitForEachOther hold it down where conflicts were
+// not inherent.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, true, fn)
 }
@@ -213,6 +220,17 @@ const (
 	// exclusiveAfter is how many serialization failures in a row make an
 	// Update run alone.
 	exclusiveAfter = 3
+	// pendingLock is the advisory lock key an Update that counts pending
+	// enrollments holds from its count to its end ("nodeconsole-pend").
+	//
+	// Two Updates that both count and then add a pending enrollment (the
+	// caps on pending enrollments) conflict for real: each read what the
+	// other wrote, and one of them must run again. Taking the lock at the
+	// count (pg_try_advisory_xact_lock) makes such an Update fail at once
+	// instead of at its end when another one holds it, and its next
+	// attempt takes the lock before it begins, so it waits for the other
+	// to commit and then sees its enrollment instead of conflicting again.
+	pendingLock = 0x6e6f6465636f7065
 )
 
 // Transaction starts (one round trip each). Updates take writeLock shared
@@ -225,11 +243,14 @@ const (
 var beginUpdate = fmt.Sprintf("%s; SELECT pg_advisory_xact_lock_shared(%d)", beginExclusive, writeLock)
 
 func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) error {
+	counter := false // an earlier attempt counted pending enrollments
 	for attempt := 1; ; attempt++ {
-		err := s.attempt(ctx, write, write && attempt > exclusiveAfter, fn)
+		counted, err := s.attempt(ctx, write, write && attempt > exclusiveAfter, write && counter, fn)
+		counter = counter || counted
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
+		s.retries.Add(1)
 		// Back off a little, randomly, so the conflicting transactions
 		// do not meet again at once.
 		d := time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))
@@ -242,20 +263,21 @@ func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) er
 }
 
 // attempt runs fn once in a transaction; alone holds writeLock
-// exclusively around it.
-func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx) error) (err error) {
+// exclusively around it; counter or alone holds pendingLock around it. counted
+// reports that fn called CountPending.
+func (s *Store) attempt(ctx context.Context, write, alone, counter bool, fn func(store.Tx) error) (counted bool, err error) {
 	if s.closed.Load() {
-		return store.ErrClosed
+		return false, store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if s.closed.Load() {
-			return store.ErrClosed
+			return false, store.ErrClosed
 		}
-		return fmt.Errorf("postgres: connect: %w", err)
+		return false, fmt.Errorf("postgres: connect: %w", err)
 	}
 	defer pc.Release()
 	conn := pc.Conn()
@@ -269,28 +291,44 @@ func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx
 	if write {
 		begin = beginUpdate
 	}
-	if alone {
-		if _, err := conn.Exec(sctx, "SELECT pg_advisory_lock($1)", int64(writeLock)); err != nil {
+	lock := func(key int64, what string) error {
+		if _, err := conn.Exec(sctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 			discard()
-			return fmt.Errorf("postgres: lock for a lone update: %w", err)
+			return fmt.Errorf("postgres: lock for %s: %w", what, err)
 		}
-		defer func() {
-			if _, err := conn.Exec(sctx, "SELECT pg_advisory_unlock($1)", int64(writeLock)); err != nil {
-				discard()
-			}
-		}()
+		return nil
+	}
+	unlock := func(key int64) {
+		if _, err := conn.Exec(sctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+			discard()
+		}
+	}
+	// Lock order: pendingLock, then writeLock. A lone Update holds both:
+	// it must not find pendingLock taken (by an Update waiting for
+	// writeLock) when it counts.
+	if counter || alone {
+		if err := lock(pendingLock, "counting pending enrollments"); err != nil {
+			return false, err
+		}
+		defer unlock(pendingLock)
+	}
+	if alone {
+		if err := lock(writeLock, "a lone update"); err != nil {
+			return false, err
+		}
+		defer unlock(writeLock)
 		begin = beginExclusive
 	}
 	if _, err := conn.Exec(sctx, begin); err != nil {
 		discard()
-		return fmt.Errorf("postgres: begin transaction: %w", err)
+		return false, fmt.Errorf("postgres: begin transaction: %w", err)
 	}
 	rollback := func() {
 		if _, err := conn.Exec(sctx, "ROLLBACK"); err != nil {
 			discard()
 		}
 	}
-	t := &tx{ctx: sctx, conn: conn}
+	t := &tx{ctx: sctx, conn: conn, write: write}
 	defer func() {
 		if p := recover(); p != nil {
 			rollback()
@@ -302,27 +340,31 @@ func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx
 		// A serialization failure fn saw but did not pass on (wrapped
 		// into another error, or ignored) still means: run it again.
 		if t.conflict != nil {
-			return t.conflict
+			return t.counted, t.conflict
 		}
-		return err
+		return t.counted, err
 	}
 	if t.conflict != nil {
 		rollback()
-		return t.conflict
+		return t.counted, t.conflict
 	}
 	tag, err := conn.Exec(sctx, "COMMIT")
 	if err != nil {
 		if !retryable(err) {
 			discard() // not known whether it committed; the connection goes
 		}
-		return fmt.Errorf("postgres: commit: %w", err)
+		return t.counted, fmt.Errorf("postgres: commit: %w", err)
 	}
 	if tag.String() != "COMMIT" {
 		// A statement failed and fn went on without returning its error.
-		return errors.New("postgres: commit: the transaction had failed and was rolled back")
+		return t.counted, errors.New("postgres: commit: the transaction had failed and was rolled back")
 	}
-	return nil
+	return t.counted, nil
 }
+
+// Retries reports how many transactions were run again after a
+// serialization failure or a deadlock since Open (a measure of contention).
+func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // retryable reports a serialization failure or a deadlock: the
 // transaction did nothing and may run again.

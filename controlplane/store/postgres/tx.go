@@ -21,6 +21,29 @@ type tx struct {
 	// conflict is the first serialization failure a statement met: the
 	// transaction is aborted and runs again whatever fn returns.
 	conflict error
+	// write is set in an Update; counted once it called CountPending.
+	write, counted bool
+}
+
+// errCounting is the serialization failure of an Update that found
+// pendingLock held by another transaction when it counted.
+var errCounting = &pgconn.PgError{Code: "40001", Message: "another transaction is counting pending enrollments"}
+
+// lockPending takes pendingLock for the rest of an Update, or fails it
+// (to run again, see pendingLock) when another transaction holds it.
+func (t *tx) lockPending() error {
+	if !t.write {
+		return nil
+	}
+	t.counted = true
+	var ok bool
+	if err := t.queryRow(`SELECT pg_try_advisory_xact_lock($1)`, int64(pendingLock)).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return t.note(errCounting)
+	}
+	return nil
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -402,10 +425,29 @@ func (t *tx) PruneNodeCerts(before time.Time) (int64, error) {
 }
 
 func (t *tx) CountPending(now time.Time, sourceKey string) (int, error) {
+	// One source's count must read that source's entries of
+	// enrollments_source_state only: read through enrollments_state_expires
+	// it covers every live pending enrollment, and under SERIALIZABLE that
+	// read conflicts with every other source's new enrollment. Hence two
+	// statements, not one with "$2 = '' OR source_key = $2" (its generic
+	// plan cannot use the source index), and "state || ''", which the
+	// planner cannot match to enrollments_state_expires (it chose that
+	// index while the table had no statistics yet).
 	var n int
-	err := t.queryRow(`SELECT count(*) FROM enrollments
-		WHERE state = 'pending' AND expires_at > $1 AND ($2::text = '' OR source_key = $2)`,
-		unixNano(now), sourceKey).Scan(&n)
+	var err error
+	if sourceKey == "" {
+		// Every new enrollment conflicts with this count: see pendingLock.
+		// (One source's count conflicts only with the same source's.)
+		if err := t.lockPending(); err != nil {
+			return 0, fmt.Errorf("count pending enrollments: %w", err)
+		}
+		err = t.queryRow(`SELECT count(*) FROM enrollments WHERE state = 'pending' AND expires_at > $1`,
+			unixNano(now)).Scan(&n)
+	} else {
+		err = t.queryRow(`SELECT count(*) FROM enrollments
+			WHERE source_key = $2 AND state || '' = 'pending' AND expires_at > $1`,
+			unixNano(now), sourceKey).Scan(&n)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count pending enrollments: %w", err)
 	}
