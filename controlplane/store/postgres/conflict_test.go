@@ -56,19 +56,6 @@ func enrollLike(st store.Store, now time.Time, i int, global bool) error {
 	})
 }
 
-// pollLike runs the statements of a node's poll of its pending
-// enrollment: read it by device code hash, record the poll time.
-func pollLike(st store.Store, now time.Time, i int) error {
-	return st.Update(context.Background(), func(tx store.Tx) error {
-		e, err := tx.EnrollmentByDeviceHash(hexOf("d", i))
-		if err != nil {
-			return err
-		}
-		e.LastPollAt = now
-		return tx.PutEnrollment(e)
-	})
-}
-
 // The pending enrollments of one source are counted without reading the
 // others': an enrollment that counts its source's and one from another
 // source, interleaved on two replicas, both commit at the first try. (One
