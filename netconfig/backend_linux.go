@@ -102,6 +102,20 @@ func (b *NetlinkBackend) Snapshot(ctx context.Context, ifname string) (*Snapshot
 	return s, nil
 }
 
+// linkRoutes is ifname's link index and its routes (see routes).
+func (b *NetlinkBackend) linkRoutes(ifname string) (int, []netlink.Route, error) {
+	l, err := b.link(ifname)
+	if err != nil {
+		return 0, nil, err
+	}
+	idx := l.Attrs().Index
+	routes, err := b.routes(idx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("netconfig: list routes: %w", err)
+	}
+	return idx, routes, nil
+}
+
 // routes lists the main-table IPv4 routes through link index idx plus every
 // IPv4 default route.
 func (b *NetlinkBackend) routes(idx int) ([]netlink.Route, error) {
@@ -202,14 +216,9 @@ func (b *NetlinkBackend) LinkUp(ctx context.Context, ifname string) error {
 
 // ReplaceDefaultRoute implements Backend.
 func (b *NetlinkBackend) ReplaceDefaultRoute(ctx context.Context, ifname string, gw netip.Addr, onlink bool) error {
-	l, err := b.link(ifname)
+	idx, routes, err := b.linkRoutes(ifname)
 	if err != nil {
 		return err
-	}
-	idx := l.Attrs().Index
-	routes, err := b.routes(idx)
-	if err != nil {
-		return fmt.Errorf("netconfig: list routes: %w", err)
 	}
 	for _, r := range routes {
 		if !isDefaultDst(r.Dst) || (!gw.IsValid() && r.LinkIndex != idx) {
@@ -292,14 +301,9 @@ func (b *NetlinkBackend) SetMTU(ctx context.Context, ifname string, mtu int) err
 
 // ReplaceRoutes implements Backend.
 func (b *NetlinkBackend) ReplaceRoutes(ctx context.Context, ifname string, want []Route, onlink bool) error {
-	l, err := b.link(ifname)
+	idx, routes, err := b.linkRoutes(ifname)
 	if err != nil {
 		return err
-	}
-	idx := l.Attrs().Index
-	routes, err := b.routes(idx)
-	if err != nil {
-		return fmt.Errorf("netconfig: list routes: %w", err)
 	}
 	for _, r := range routes {
 		if r.LinkIndex != idx || isDefaultDst(r.Dst) || r.Gw == nil || r.Protocol != unix.RTPROT_STATIC {
