@@ -12,9 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -63,17 +61,7 @@ func TestAbuseDoesNotLockOutAdmin(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	p := startBinary(t, bin, data, "127.0.0.1:0", "--max-pending", fmt.Sprint(maxTotal),
 		"--max-pending-per-source", fmt.Sprint(perSource))
-	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	_, roots, admin := dataCredentials(t, data)
 	clientFrom := func(ip string) *http.Client {
 		return &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: roots},

@@ -186,17 +186,7 @@ func TestBinaryRestartMidEnrollment(t *testing.T) {
 	u, _ := url.Parse(p.url)
 	addr := u.Host
 
-	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokenBytes, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tokenBytes))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	_, roots, admin := dataCredentials(t, data)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -349,12 +339,26 @@ func TestMetricsListen(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "controlplane_held_long_polls 0") {
 		t.Fatalf("GET %s = %d:\n%.300s", metricsURL, resp.StatusCode, body)
 	}
-	caPEM, _ := os.ReadFile(filepath.Join(data, "ca.pem"))
-	tok, _ := os.ReadFile(filepath.Join(data, "admin-token"))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	_, roots, admin := dataCredentials(t, data)
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	if st, _ := post(t, c, mainURL+"/metrics", strings.TrimSpace(string(tok)), nil, nil); st != http.StatusNotFound {
+	if st, _ := post(t, c, mainURL+"/metrics", admin, nil, nil); st != http.StatusNotFound {
 		t.Errorf("/metrics on the main listener = %d, want 404", st)
 	}
+}
+
+// dataCredentials reads what a started control plane wrote to its data
+// dir: the CA certificate (PEM and as a pool) and the admin token.
+func dataCredentials(t *testing.T, data string) (caPEM []byte, roots *x509.CertPool, admin string) {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	return caPEM, roots, strings.TrimSpace(string(tok))
 }

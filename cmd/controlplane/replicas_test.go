@@ -45,17 +45,7 @@ func TestBinaryReplicas(t *testing.T) {
 	a := startBinary(t, bin, data, "127.0.0.1:0", "--db", dsn)
 	b := startBinary(t, bin, data, "127.0.0.1:0", "--db", dsn)
 
-	caPEM, err := os.ReadFile(filepath.Join(data, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	caPEM, roots, admin := dataCredentials(t, data)
 	license := func(code, name string) {
 		t.Helper()
 		var out struct{ NodeID, Name string }
