@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -59,7 +60,7 @@ func (s *Server) auditFailure(ctx context.Context, typ, nodeID, ip, msg string) 
 // one source each get their event.
 func (s *Server) auditFailureOf(ctx context.Context, typ, subject, nodeID, ip, msg string) {
 	now := s.now()
-	src := sourceKey(ip)
+	src := ratelimit.SourceKey(ip)
 	write, n := s.audit.note(typ+" "+src+" "+subject, now)
 	if !write {
 		return

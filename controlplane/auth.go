@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -102,10 +103,10 @@ func (s *Server) requireAPI(perm Perm, h http.Handler) http.Handler {
 			// bits: the limit is not what stops guessing), so failures
 			// from an admin's own address cannot lock the admin out.
 			ip, now := sourceIP(r), s.now()
-			if wait := s.failSource.Wait(sourceKey(ip), now); wait > 0 {
+			if wait := s.failSource.Wait(ratelimit.SourceKey(ip), now); wait > 0 {
 				err = rateLimited(wait)
 			} else {
-				s.failSource.Charge(sourceKey(ip), now)
+				s.failSource.Charge(ratelimit.SourceKey(ip), now)
 				if tok != "" {
 					s.auditFailure(r.Context(), api.EventAdminAuthFailed, "", ip, "an admin API request with a wrong, expired or disabled bearer token was refused")
 				}

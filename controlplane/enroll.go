@@ -16,6 +16,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -131,7 +132,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		return api.EnrollResponse{}, errorf(api.CodeInvalidRequest, "pairing_key is longer than %d bytes", api.MaxPairingKeyLen)
 	}
 	now := s.now()
-	src := sourceKey(ip)
+	src := ratelimit.SourceKey(ip)
 	if wait := s.enrollSource.Take(src, now); wait > 0 {
 		return api.EnrollResponse{}, rateLimited(wait)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 )
 
 // verifyNodeCert checks that pemCert verifies against DATA/ca.pem as read
@@ -447,8 +448,8 @@ func TestSelfAndDeregister(t *testing.T) {
 func TestAdminNeedsToken(t *testing.T) {
 	// 42 failures from one address: past the per-source limit they would
 	// get 429 (TestFailedAdminTokensLimitedPerSource).
-	limits := controlplane.DefaultRateLimits()
-	limits.FailPerIP = controlplane.Limit{Burst: 1000, Every: time.Millisecond}
+	limits := ratelimit.Defaults()
+	limits.FailPerIP = ratelimit.Limit{Burst: 1000, Every: time.Millisecond}
 	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits})
 	paths := []struct{ method, path string }{
 		{"GET", api.PathActivations + "BBBB-BBBB"}, {"POST", api.PathActivations + "BBBB-BBBB"},

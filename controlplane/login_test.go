@@ -13,6 +13,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
@@ -20,9 +21,9 @@ import (
 // noSourceLimit is the default limits without the per-source failure
 // budget: these tests send many failures from 127.0.0.1 on purpose (the
 // per-source limit has tests of its own).
-func noSourceLimit() *controlplane.RateLimits {
-	l := controlplane.DefaultRateLimits()
-	l.FailPerIP = controlplane.Limit{}
+func noSourceLimit() *ratelimit.Limits {
+	l := ratelimit.Defaults()
+	l.FailPerIP = ratelimit.Limit{}
 	return &l
 }
 

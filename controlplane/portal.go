@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -60,16 +61,19 @@ func (s *Server) newPortal() (*portal.Portal, error) {
 }
 
 // portalLimiter is a portal failure budget: this replica's share of burst
-// attempts refilled one per every (Limit.Share).
+// attempts refilled one per every (ratelimit.Limit.Share).
 func (s *Server) portalLimiter(burst int, every time.Duration) portal.Limiter {
-	return newLimiter(Limit{Burst: burst, Every: every}.Share(s.opts.Replicas))
+	return ratelimit.New(ratelimit.Limit{Burst: burst, Every: every}.Share(s.opts.Replicas))
 }
 
-// bySource keys a limiter by the source of a client address (sourceKey).
-type bySource struct{ l *limiter }
+// bySource keys a limiter by the source of a client address
+// (ratelimit.SourceKey).
+type bySource struct{ l *ratelimit.Limiter }
 
-func (b bySource) Wait(ip string, now time.Time) time.Duration { return b.l.Wait(sourceKey(ip), now) }
-func (b bySource) Charge(ip string, now time.Time)             { b.l.Charge(sourceKey(ip), now) }
+func (b bySource) Wait(ip string, now time.Time) time.Duration {
+	return b.l.Wait(ratelimit.SourceKey(ip), now)
+}
+func (b bySource) Charge(ip string, now time.Time) { b.l.Charge(ratelimit.SourceKey(ip), now) }
 
 // explain is the sentence and status of an error made for people.
 func explain(err error) (string, int, bool) {

@@ -13,6 +13,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 )
 
 // Who may call what. Every route the server registers must appear here:
@@ -69,8 +70,8 @@ func concrete(pattern string) (method, path string) {
 func TestRoleTable(t *testing.T) {
 	// Wrong credentials are limited per source (429 past the limit); this
 	// test sends many from one address on purpose.
-	limits := controlplane.DefaultRateLimits()
-	limits.FailPerIP = controlplane.Limit{}
+	limits := ratelimit.Defaults()
+	limits.FailPerIP = ratelimit.Limit{}
 	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits})
 	ctx := context.Background()
 	acc := cp.Control().Accounts()

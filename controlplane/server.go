@@ -28,6 +28,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
@@ -54,8 +55,8 @@ type Options struct {
 	// UpdatesDir, if set, offers nodeconsole builds found there (see
 	// PathUpdate in package api and updates.go).
 	UpdatesDir string
-	// RateLimits defaults to DefaultRateLimits().
-	RateLimits *RateLimits
+	// RateLimits defaults to ratelimit.Defaults().
+	RateLimits *ratelimit.Limits
 	// Replicas is how many control planes share the store (PostgreSQL).
 	// Rate-limit buckets live in each one's memory and an attacker can
 	// spread attempts over all of them, so each keeps 1/Replicas of every
@@ -76,7 +77,7 @@ type Options struct {
 	// get 429. Default DefaultMaxPending; negative means no cap.
 	MaxPending int
 	// MaxPendingPerSource caps live pending enrollments per source (see
-	// sourceKey). Default DefaultMaxPendingPerSource; negative means no cap.
+	// ratelimit.SourceKey). Default DefaultMaxPendingPerSource; negative means no cap.
 	MaxPendingPerSource int
 	// MaxHeldPolls caps the long-polls held at once; past it a poll is
 	// answered at once (authorization_pending). Default MaxPending (or
@@ -154,11 +155,11 @@ type Server struct {
 	adminToken *adminTokenFileState
 	secret     []byte
 	// failSource, failTarget and enrollSource limit anonymous callers;
-	// lookups limits authenticated ones per principal (ratelimit.go).
-	failSource   *limiter
-	failTarget   *limiter
-	enrollSource *limiter
-	lookups      *limiter
+	// lookups limits authenticated ones per principal.
+	failSource   *ratelimit.Limiter
+	failTarget   *ratelimit.Limiter
+	enrollSource *ratelimit.Limiter
+	lookups      *ratelimit.Limiter
 	audit        auditThrottle
 	hashes       hashCache
 	portal       *portal.Portal
@@ -216,7 +217,7 @@ func Open(opts Options) (*Server, error) {
 		opts.MaxEvents = DefaultMaxEvents
 	}
 	setCertDefaults(&opts)
-	limits := DefaultRateLimits()
+	limits := ratelimit.Defaults()
 	if opts.RateLimits != nil {
 		limits = *opts.RateLimits
 	}
@@ -230,10 +231,10 @@ func Open(opts Options) (*Server, error) {
 		log:          opts.Logger,
 		now:          opts.Now,
 		notify:       opts.Notifier,
-		failSource:   newLimiter(limits.FailPerIP),
-		failTarget:   newLimiter(limits.FailPerTarget),
-		enrollSource: newLimiter(limits.EnrollPerIP),
-		lookups:      newLimiter(limits.LookupPerPrincipal),
+		failSource:   ratelimit.New(limits.FailPerIP),
+		failTarget:   ratelimit.New(limits.FailPerTarget),
+		enrollSource: ratelimit.New(limits.EnrollPerIP),
+		lookups:      ratelimit.New(limits.LookupPerPrincipal),
 	}
 	if s.notify == nil {
 		s.notify = notify.NewHub()

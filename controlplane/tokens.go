@@ -10,6 +10,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -119,7 +120,7 @@ func (s *Server) revokeToken(ctx context.Context, id, ip string) error {
 // registerWithToken registers a node at once with a registration token.
 func (s *Server) registerWithToken(ctx context.Context, value string, req api.RegisterRequest, ip string) (api.Registration, error) {
 	now := s.now()
-	src := sourceKey(ip)
+	src := ratelimit.SourceKey(ip)
 	if wait := s.failSource.Wait(src, now); wait > 0 {
 		return api.Registration{}, rateLimited(wait)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 )
 
 // clientFrom is a client of cp whose connections come from ip (an address
@@ -312,8 +313,8 @@ func TestFailedAdminTokensLimitedPerSource(t *testing.T) {
 // The admin's failed code lookups are limited per admin credential (RFC
 // 8628 §5.1), and a limited admin does not limit the nodes.
 func TestLookupLimitPerPrincipal(t *testing.T) {
-	limits := controlplane.DefaultRateLimits()
-	limits.LookupPerPrincipal = controlplane.Limit{Burst: 3, Every: time.Hour}
+	limits := ratelimit.Defaults()
+	limits.LookupPerPrincipal = ratelimit.Limit{Burst: 3, Every: time.Hour}
 	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits})
 	for range 3 {
 		_, err := cp.FindCode("BBBB-BBBB")

@@ -12,14 +12,15 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/testenv"
 )
 
 // The load program's core at a small scale against the real control plane
 // in-process: every count is checked, no time is (machines are shared).
 func TestRunSmall(t *testing.T) {
-	limits := controlplane.DefaultRateLimits()
-	limits.EnrollPerIP = controlplane.Limit{} // every node is 127.0.0.1 here
+	limits := ratelimit.Defaults()
+	limits.EnrollPerIP = ratelimit.Limit{} // every node is 127.0.0.1 here
 	cp := cptest.NewWith(t, controlplane.Options{RateLimits: &limits, MaxPendingPerSource: -1})
 	tg := target{URL: cp.URL, CAPEM: cp.CAPEM, AdminToken: cp.AdminToken,
 		Stats: func(context.Context) (serverStats, error) {

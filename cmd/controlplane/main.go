@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
 
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publicURL := fs.String("public-url", "", "base URL nodes and admins use, if not https://HOSTNAME:PORT")
 	updates := fs.String("updates", "", "directory of nodeconsole-VERSION-ARCH builds to offer as updates")
 	logFile := fs.String("log", "", "JSON log file (default stderr)")
-	def := controlplane.DefaultRateLimits().EnrollPerIP
+	def := ratelimit.Defaults().EnrollPerIP
 	enrollLimit := fs.String("enroll-limit", formatLimit(def),
 		"new enrollments allowed per source IP: BURST/EVERY (BURST at once, then one per EVERY), or off")
 	maxPending := fs.Int("max-pending", controlplane.DefaultMaxPending,
@@ -114,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	limits := controlplane.DefaultRateLimits()
+	limits := ratelimit.Defaults()
 	var err error
 	if limits.EnrollPerIP, err = parseLimit(*enrollLimit); err != nil {
 		return usageError{fmt.Errorf("--enroll-limit: %w", err)}
@@ -278,7 +279,7 @@ func noCap(n int) int {
 }
 
 // formatLimit writes l as parseLimit reads it.
-func formatLimit(l controlplane.Limit) string {
+func formatLimit(l ratelimit.Limit) string {
 	if l.Burst <= 0 {
 		return "off"
 	}
@@ -286,20 +287,20 @@ func formatLimit(l controlplane.Limit) string {
 }
 
 // parseLimit reads "BURST/EVERY" (e.g. "30/2s") or "off".
-func parseLimit(s string) (controlplane.Limit, error) {
+func parseLimit(s string) (ratelimit.Limit, error) {
 	if s == "off" || s == "0" {
-		return controlplane.Limit{}, nil
+		return ratelimit.Limit{}, nil
 	}
 	b, e, ok := strings.Cut(s, "/")
 	burst, err := strconv.Atoi(b)
 	if !ok || err != nil || burst <= 0 {
-		return controlplane.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
+		return ratelimit.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
 	}
 	every, err := time.ParseDuration(e)
 	if err != nil || every <= 0 {
-		return controlplane.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
+		return ratelimit.Limit{}, fmt.Errorf("%q is not BURST/EVERY (e.g. 30/2s) or off", s)
 	}
-	return controlplane.Limit{Burst: burst, Every: every}, nil
+	return ratelimit.Limit{Burst: burst, Every: every}, nil
 }
 
 // checkLoopback refuses a debug address that is not a loopback IP.

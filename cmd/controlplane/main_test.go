@@ -27,6 +27,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -75,7 +76,7 @@ func TestBackupCommand(t *testing.T) {
 }
 
 func TestParseLimit(t *testing.T) {
-	for in, want := range map[string]controlplane.Limit{
+	for in, want := range map[string]ratelimit.Limit{
 		"off":     {},
 		"0":       {},
 		"30/2s":   {Burst: 30, Every: 2 * time.Second},
@@ -89,7 +90,7 @@ func TestParseLimit(t *testing.T) {
 			t.Errorf("parseLimit(formatLimit(%+v)) = %+v, %v", got, back, err)
 		}
 	}
-	if got := formatLimit(controlplane.DefaultRateLimits().EnrollPerIP); got != "30/2s" {
+	if got := formatLimit(ratelimit.Defaults().EnrollPerIP); got != "30/2s" {
 		t.Errorf("default --enroll-limit is %q, want 30/2s (docs/protocol.md)", got)
 	}
 }

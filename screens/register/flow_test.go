@@ -22,6 +22,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
+	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/regclient"
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
 )
@@ -143,8 +144,8 @@ func TestFlowPairingKeyApprovedAtOnce(t *testing.T) {
 func BenchmarkLicenseToRegistered(b *testing.B) {
 	// Every node of the run enrolls from 127.0.0.1: lift the per-IP
 	// enrollment limit that stops a flood from one address.
-	limits := controlplane.DefaultRateLimits()
-	limits.EnrollPerIP = controlplane.Limit{Burst: 1 << 20, Every: time.Microsecond}
+	limits := ratelimit.Defaults()
+	limits.EnrollPerIP = ratelimit.Limit{Burst: 1 << 20, Every: time.Microsecond}
 	cp := cptest.NewWith(b, controlplane.Options{RateLimits: &limits})
 	b.StopTimer()
 	var samples []time.Duration

@@ -1,4 +1,4 @@
-package controlplane
+package ratelimit
 
 import (
 	"testing"
@@ -17,21 +17,21 @@ func TestSourceKey(t *testing.T) {
 		"fe80::1%eth0":             "fe80::/64",
 		"not-an-address":           "not-an-address",
 	} {
-		if got := sourceKey(in); got != want {
-			t.Errorf("sourceKey(%q) = %q, want %q", in, got, want)
+		if got := SourceKey(in); got != want {
+			t.Errorf("SourceKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 // TestReplicasShareLimits: n replicas, each with its share of a limit,
 // let an attacker who spreads attempts over all of them make at most what
-// one server allows (plus n-1 of rounding) in a code's lifetime; Open
-// gives every limiter, the login ones too, its share.
+// one server allows (plus n-1 of rounding) in a code's lifetime
+// (controlplane's TestOpenSharesLimits: Open gives every limiter its share).
 func TestReplicasShareLimits(t *testing.T) {
 	attempts := func(l Limit, n int) int {
-		ls := make([]*limiter, n)
+		ls := make([]*Limiter, n)
 		for i := range ls {
-			ls[i] = newLimiter(l.Share(n))
+			ls[i] = New(l.Share(n))
 		}
 		start, count := time.Unix(1_800_000_000, 0), 0
 		for at := time.Duration(0); at < 15*time.Minute; at += 100 * time.Millisecond {
@@ -44,7 +44,7 @@ func TestReplicasShareLimits(t *testing.T) {
 		}
 		return count
 	}
-	d := DefaultRateLimits()
+	d := Defaults()
 	for _, l := range []Limit{d.LookupPerPrincipal, d.FailPerTarget, d.FailPerIP, {Burst: 5, Every: 30 * time.Second}} {
 		one := attempts(l, 1)
 		for n := 2; n <= 5; n++ {
@@ -54,17 +54,34 @@ func TestReplicasShareLimits(t *testing.T) {
 		}
 	}
 
-	s, err := Open(Options{DataDir: t.TempDir(), Replicas: 3})
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestTakeWaitCharge: Take spends an attempt only when there is one, Wait
+// spends none, Charge spends one even past zero but never more than Burst
+// below it; a key refills at one attempt per Every.
+func TestTakeWaitCharge(t *testing.T) {
+	l := New(Limit{Burst: 2, Every: time.Second})
+	t0 := time.Unix(1_800_000_000, 0)
+	for i, want := range []time.Duration{0, 0, time.Second, time.Second} {
+		if got := l.Take("k", t0); got != want {
+			t.Fatalf("Take %d = %v, want %v", i+1, got, want)
+		}
 	}
-	defer s.Close()
-	if got, want := s.lookups.limit, d.LookupPerPrincipal.Share(3); got != want {
-		t.Errorf("lookups limit %v, want %v", got, want)
+	if got := l.Wait("other", t0); got != 0 {
+		t.Fatalf("another key waits %v", got)
 	}
-	// The portal's budgets (its TOTP one is 5 per 30 s: portal's
-	// TestLoginBudgets) get the replica's share.
-	if got, want := s.portalLimiter(5, 30*time.Second).(*limiter).limit, (Limit{Burst: 2, Every: 90 * time.Second}); got != want {
-		t.Errorf("portal TOTP limit %v, want %v", got, want)
+	t1 := t0.Add(time.Second)
+	if got := l.Wait("k", t1); got != 0 {
+		t.Fatalf("after Every: Wait = %v, want 0", got)
+	}
+	for range 4 {
+		l.Charge("k", t1)
+	}
+	if got := l.Wait("k", t1); got != 3*time.Second {
+		t.Fatalf("after four charges on one attempt: Wait = %v, want 3s (floor at -Burst)", got)
+	}
+	var off *Limiter
+	if off.Take("k", t0) != 0 || New(Limit{}).Take("k", t0) != 0 {
+		t.Fatal("a nil or zero limiter refused")
 	}
 }

@@ -1,4 +1,10 @@
-package controlplane
+// Package ratelimit guards the control plane against guessing and
+// unauthenticated load: token buckets keyed by string (Limiter), the limits
+// a server runs with (Limits, Defaults) and one replica's share of them
+// (Share), and the key an anonymous source is counted under (SourceKey).
+// It knows nothing of HTTP or the store: the server decides what to key
+// and when to charge.
+package ratelimit
 
 import (
 	"math"
@@ -14,16 +20,16 @@ type Limit struct {
 	Every time.Duration
 }
 
-// RateLimits configures the limits on guessing and on unauthenticated
+// Limits configures the limits on guessing and on unauthenticated
 // load. No bucket is shared between anonymous and authenticated callers, so
 // anonymous traffic can never spend an admin's budget:
 //
 //   - anonymous callers are limited per source (an IPv4 address, or the
-//     /64 of an IPv6 address; see sourceKey) and per target (a registration
+//     /64 of an IPv6 address; see SourceKey) and per target (a registration
 //     token, a node ID's pairing key);
 //   - authenticated callers are limited per principal (the credential they
-//     proved; see Principal.Key), for failed user-code lookups (RFC 8628 §5.1).
-type RateLimits struct {
+//     proved; see access.Principal.Key), for failed user-code lookups (RFC 8628 §5.1).
+type Limits struct {
 	// FailPerIP: failures per source: bad, spent or revoked registration
 	// tokens, wrong pairing keys, wrong admin bearer tokens, failed portal
 	// logins. Past it the source gets 429 before its credential is checked.
@@ -39,11 +45,11 @@ type RateLimits struct {
 	EnrollPerIP Limit
 }
 
-// DefaultRateLimits: 10 failures per source then one per 6 s; 20 failures
+// Defaults: 10 failures per source then one per 6 s; 20 failures
 // per target then one per 30 s; 20 failed lookups per admin credential then
 // one per 3 s; 30 enrollments per source then one per 2 s.
-func DefaultRateLimits() RateLimits {
-	return RateLimits{
+func Defaults() Limits {
+	return Limits{
 		FailPerIP:          Limit{Burst: 10, Every: 6 * time.Second},
 		FailPerTarget:      Limit{Burst: 20, Every: 30 * time.Second},
 		LookupPerPrincipal: Limit{Burst: 20, Every: 3 * time.Second},
@@ -63,16 +69,16 @@ func (l Limit) Share(n int) Limit {
 }
 
 // Share is Limit.Share of every limit.
-func (r RateLimits) Share(n int) RateLimits {
+func (r Limits) Share(n int) Limits {
 	r.FailPerIP, r.FailPerTarget = r.FailPerIP.Share(n), r.FailPerTarget.Share(n)
 	r.LookupPerPrincipal, r.EnrollPerIP = r.LookupPerPrincipal.Share(n), r.EnrollPerIP.Share(n)
 	return r
 }
 
-// sourceKey is the key an anonymous request from ip is limited and counted
+// SourceKey is the key an anonymous request from ip is limited and counted
 // under: an IPv4 address (also when written IPv4-mapped), or the /64 an IPv6
 // address is in (one host usually holds a whole /64).
-func sourceKey(ip string) string {
+func SourceKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
@@ -90,18 +96,23 @@ type bucket struct {
 	at     time.Time
 }
 
-// limiter is a set of token buckets keyed by string (a source key, a
-// target, a principal key).
-type limiter struct {
+// Limiter is a set of token buckets keyed by string (a source key, a
+// target, a principal key), each refilled by one Limit. It is safe for
+// concurrent use; a nil Limiter, or one with no Burst, never refuses.
+type Limiter struct {
 	limit Limit
 	mu    sync.Mutex
 	b     map[string]*bucket
 }
 
-func newLimiter(l Limit) *limiter { return &limiter{limit: l, b: make(map[string]*bucket)} }
+// New returns a Limiter whose every key gets l.
+func New(l Limit) *Limiter { return &Limiter{limit: l, b: make(map[string]*bucket)} }
+
+// Limit is the limit every key of l gets.
+func (l *Limiter) Limit() Limit { return l.limit }
 
 // refill returns key's bucket brought up to now. Caller holds mu.
-func (l *limiter) refill(key string, now time.Time) *bucket {
+func (l *Limiter) refill(key string, now time.Time) *bucket {
 	b, ok := l.b[key]
 	if !ok {
 		if len(l.b) > 100000 { // bound memory: forget everyone
@@ -118,22 +129,15 @@ func (l *limiter) refill(key string, now time.Time) *bucket {
 }
 
 // Wait reports how long until key may try again; 0 means now.
-func (l *limiter) Wait(key string, now time.Time) time.Duration {
-	if l == nil || l.limit.Burst <= 0 {
-		return 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(key, now)
-	if b.tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - b.tokens) * float64(l.limit.Every))
-}
+func (l *Limiter) Wait(key string, now time.Time) time.Duration { return l.try(key, now, false) }
 
 // Take charges one attempt to key and reports how long to wait if there was
 // none left (the attempt is then refused).
-func (l *limiter) Take(key string, now time.Time) time.Duration {
+func (l *Limiter) Take(key string, now time.Time) time.Duration { return l.try(key, now, true) }
+
+// try reports how long until key may try again (0: now) and, with take,
+// spends the attempt it allows.
+func (l *Limiter) try(key string, now time.Time, take bool) time.Duration {
 	if l == nil || l.limit.Burst <= 0 {
 		return 0
 	}
@@ -141,7 +145,9 @@ func (l *limiter) Take(key string, now time.Time) time.Duration {
 	defer l.mu.Unlock()
 	b := l.refill(key, now)
 	if b.tokens >= 1 {
-		b.tokens--
+		if take {
+			b.tokens--
+		}
 		return 0
 	}
 	return time.Duration((1 - b.tokens) * float64(l.limit.Every))
@@ -149,7 +155,7 @@ func (l *limiter) Take(key string, now time.Time) time.Duration {
 
 // Charge spends one attempt of key even if none is left (the bucket goes
 // negative, so persistent guessing keeps being refused).
-func (l *limiter) Charge(key string, now time.Time) {
+func (l *Limiter) Charge(key string, now time.Time) {
 	if l == nil || l.limit.Burst <= 0 {
 		return
 	}
