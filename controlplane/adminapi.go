@@ -4,28 +4,29 @@ import (
 	"net/http"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 )
 
 // adminRoutes registers the admin API; each route names the permission it
 // needs (access.Perm), checked by requireAPI.
 func (s *Server) adminRoutes(mux *routeMux) {
-	h := func(pattern string, perm Perm, fn http.HandlerFunc) {
+	h := func(pattern string, perm access.Perm, fn http.HandlerFunc) {
 		mux.handle(pattern, perm, s.requireAPI(perm, fn))
 	}
-	h("GET "+api.PatternActivation, PermOperate, s.handleFind)
-	h("POST "+api.PatternActivation, PermOperate, s.handleLicense)
-	h("POST "+api.PatternActivationDeny, PermOperate, s.handleDeny)
-	h("POST "+api.PathTokens, PermAdmin, s.handleCreateToken)
-	h("GET "+api.PathTokens, PermAdmin, s.handleTokens)
-	h("DELETE "+api.PatternToken, PermAdmin, s.handleRevokeToken)
-	h("POST "+api.PathNodes, PermOperate, s.handleAddNodes)
-	h("GET "+api.PathNodes, PermRead, s.handleNodes)
-	h("GET "+api.PatternNode, PermRead, s.handleNode)
-	h("DELETE "+api.PatternNode, PermOperate, s.handleDeleteNode)
-	h("GET "+api.PathEvents, PermRead, s.handleEvents)
-	h("GET "+api.PathSites, PermRead, s.handleSites)
-	h("POST "+api.PathSites, PermAdmin, s.handleCreateSite)
-	h("DELETE "+api.PatternSite, PermAdmin, s.handleDeleteSite)
+	h("GET "+api.PatternActivation, access.PermOperate, s.handleFind)
+	h("POST "+api.PatternActivation, access.PermOperate, s.handleLicense)
+	h("POST "+api.PatternActivationDeny, access.PermOperate, s.handleDeny)
+	h("POST "+api.PathTokens, access.PermAdmin, s.handleCreateToken)
+	h("GET "+api.PathTokens, access.PermAdmin, s.handleTokens)
+	h("DELETE "+api.PatternToken, access.PermAdmin, s.handleRevokeToken)
+	h("POST "+api.PathNodes, access.PermOperate, s.handleAddNodes)
+	h("GET "+api.PathNodes, access.PermRead, s.handleNodes)
+	h("GET "+api.PatternNode, access.PermRead, s.handleNode)
+	h("DELETE "+api.PatternNode, access.PermOperate, s.handleDeleteNode)
+	h("GET "+api.PathEvents, access.PermRead, s.handleEvents)
+	h("GET "+api.PathSites, access.PermRead, s.handleSites)
+	h("POST "+api.PathSites, access.PermAdmin, s.handleCreateSite)
+	h("DELETE "+api.PatternSite, access.PermAdmin, s.handleDeleteSite)
 }
 
 // answer writes v with status, or err.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
@@ -21,12 +22,12 @@ import (
 // derives the route list from it and fails on a route without a rule).
 type routeMux struct {
 	*http.ServeMux
-	rules    map[string]Perm
+	rules    map[string]access.Perm
 	patterns []string
 }
 
 func newRouteMux() *routeMux {
-	return &routeMux{ServeMux: http.NewServeMux(), rules: map[string]Perm{}}
+	return &routeMux{ServeMux: http.NewServeMux(), rules: map[string]access.Perm{}}
 }
 
 // Handle registers h for pattern (its rule is set with handle or ruleMux).
@@ -41,7 +42,7 @@ func (m *routeMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http
 }
 
 // handle registers h for pattern with the permission it needs.
-func (m *routeMux) handle(pattern string, perm Perm, h http.Handler) {
+func (m *routeMux) handle(pattern string, perm access.Perm, h http.Handler) {
 	m.rules[pattern] = perm
 	m.Handle(pattern, h)
 }
@@ -56,7 +57,7 @@ type registrar interface {
 // handler with wrap.
 type ruleMux struct {
 	m    *routeMux
-	perm Perm
+	perm access.Perm
 	wrap func(http.Handler) http.Handler
 }
 
@@ -70,7 +71,7 @@ func (r ruleMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.R
 // it was registered without one).
 type RouteRule struct {
 	Pattern string
-	Perm    Perm
+	Perm    access.Perm
 }
 
 // Routes lists every registered route with its rule, in registration order.
@@ -85,14 +86,14 @@ func (s *Server) Routes() []RouteRule {
 // asNode marks requests of the node API: their events are by "node".
 func asNode(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), Principal{Kind: KindNode})))
+		h.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindNode})))
 	})
 }
 
 // requireAPI authenticates a bearer credential (the admin token or a
 // personal API token), answers 401 without a valid one and 403 when its
 // role lacks perm, and puts the principal on the request context.
-func (s *Server) requireAPI(perm Perm, h http.Handler) http.Handler {
+func (s *Server) requireAPI(perm access.Perm, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
 		p, err := s.authenticateBearer(r.Context(), tok)
@@ -116,11 +117,11 @@ func (s *Server) requireAPI(perm Perm, h http.Handler) http.Handler {
 			writeError(w, s.log, r, err)
 			return
 		}
-		if !roleCan(p.Role, perm) {
+		if !access.RoleCan(p.Role, perm) {
 			writeError(w, s.log, r, errForbidden())
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		h.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), p)))
 	})
 }
 
@@ -132,16 +133,16 @@ func errForbidden() error {
 const apiTokenTouchEvery = time.Minute
 
 // authenticateBearer resolves a bearer token to its principal.
-func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal, error) {
+func (s *Server) authenticateBearer(ctx context.Context, tok string) (access.Principal, error) {
 	if tok == "" {
-		return Principal{}, errorf(api.CodeUnauthorized, "Authorization: Bearer <token> is required (the admin token or a personal API token)")
+		return access.Principal{}, errorf(api.CodeUnauthorized, "Authorization: Bearer <token> is required (the admin token or a personal API token)")
 	}
 	if s.isAdmin(tok) {
-		return Principal{Kind: KindAdminToken, User: adminTokenActor, Role: store.RoleAdmin}, nil
+		return access.Principal{Kind: access.KindAdminToken, User: access.AdminTokenActor, Role: store.RoleAdmin}, nil
 	}
 	bad := errorf(api.CodeUnauthorized, "the bearer token is not valid")
 	if !strings.HasPrefix(tok, apiTokenPrefix) {
-		return Principal{}, bad
+		return access.Principal{}, bad
 	}
 	var t store.APIToken
 	var u store.User
@@ -156,13 +157,13 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return Principal{}, bad
+		return access.Principal{}, bad
 	case err != nil:
-		return Principal{}, err
+		return access.Principal{}, err
 	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
-		return Principal{}, errorf(api.CodeUnauthorized, "the personal API token expired; create a new one")
+		return access.Principal{}, errorf(api.CodeUnauthorized, "the personal API token expired; create a new one")
 	case u.Disabled:
-		return Principal{}, errorf(api.CodeUnauthorized, "the token's user is disabled")
+		return access.Principal{}, errorf(api.CodeUnauthorized, "the token's user is disabled")
 	}
 	if now.Sub(t.LastUsed) >= apiTokenTouchEvery {
 		err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -177,7 +178,7 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (Principal,
 			s.log.Warn("record API token use", "id", t.ID, "err", err)
 		}
 	}
-	return Principal{Kind: KindAPIToken, User: u.Name, Role: u.Role, Sites: u.Sites, TokenID: t.ID, TokenLabel: t.Label}, nil
+	return access.Principal{Kind: access.KindAPIToken, User: u.Name, Role: u.Role, Sites: u.Sites, TokenID: t.ID, TokenLabel: t.Label}, nil
 }
 
 // adminTokenFileState re-reads DATA/admin-token when the file changes, so
@@ -244,4 +245,22 @@ func (t actorTx) AddEvent(e store.Event) error {
 		e.Actor = t.actor
 	}
 	return t.Tx.AddEvent(e)
+}
+
+// budgetKey is the key of the per-credential rate-limit budgets of the
+// request with ctx (access.Principal.Key; "anonymous" without a principal).
+func budgetKey(ctx context.Context) string {
+	if p, ok := access.PrincipalFrom(ctx); ok {
+		return p.Key()
+	}
+	return "anonymous"
+}
+
+// actorOf is the actor for events caused by a request with ctx: the
+// principal's, or "anonymous".
+func actorOf(ctx context.Context) string {
+	if p, ok := access.PrincipalFrom(ctx); ok {
+		return p.Actor()
+	}
+	return "anonymous"
 }

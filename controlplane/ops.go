@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -132,10 +133,10 @@ func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 // opsRoutes registers the health checks and, unless it has its own
 // listener, /metrics (admin credential).
 func (s *Server) opsRoutes(mux *routeMux) {
-	mux.handle("GET /healthz", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /healthz", access.PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusOK, "ok")
 	}))
-	mux.handle("GET /readyz", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /readyz", access.PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.readyCached(r.Context()); err != nil {
 			plain(w, http.StatusServiceUnavailable, "not ready")
 			return
@@ -143,7 +144,7 @@ func (s *Server) opsRoutes(mux *routeMux) {
 		plain(w, http.StatusOK, "ready")
 	}))
 	if !s.opts.MetricsElsewhere {
-		mux.handle("GET /metrics", PermAdmin, s.requireAPI(PermAdmin, s.metrics.handler()))
+		mux.handle("GET /metrics", access.PermAdmin, s.requireAPI(access.PermAdmin, s.metrics.handler()))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/cptest"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 )
@@ -123,7 +124,7 @@ func TestRoleTable(t *testing.T) {
 			t.Errorf("route %q (%s) is not in the role table of this test: decide who may call it", rt.Pattern, rt.Perm)
 			continue
 		}
-		if (want == anyone) != (rt.Perm == controlplane.PermPublic) {
+		if (want == anyone) != (rt.Perm == access.PermPublic) {
 			t.Errorf("route %q: server rule %s, table says %q", rt.Pattern, rt.Perm, want)
 			continue
 		}

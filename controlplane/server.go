@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
@@ -441,12 +442,12 @@ func (s *Server) Close() error { return s.store.Close() }
 func (s *Server) routes() http.Handler {
 	mux := newRouteMux()
 	s.mux = mux
-	s.nodeRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
-	s.certRoutes(ruleMux{m: mux, perm: PermPublic, wrap: asNode})
+	s.nodeRoutes(ruleMux{m: mux, perm: access.PermPublic, wrap: asNode})
+	s.certRoutes(ruleMux{m: mux, perm: access.PermPublic, wrap: asNode})
 	s.adminRoutes(mux)
 	s.opsRoutes(mux)
 	s.portal.Routes(mux.handle)
-	mux.handle("/api/", PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("/api/", access.PermPublic, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := s.allowedMethods(r); allow != "" {
 			w.Header().Set("Allow", allow)
 			writeError(w, s.log, r, errorf(api.CodeMethodNotAllowed, "%s does not take %s (only %s)", r.URL.Path, r.Method, allow))

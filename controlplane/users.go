@@ -13,6 +13,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/passwords"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
@@ -66,7 +67,7 @@ func (a *Accounts) Close() error {
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
 
 // reservedNames are actors that are not users.
-var reservedNames = []string{adminTokenActor, "node", "anonymous", "admin-token-login"}
+var reservedNames = []string{access.AdminTokenActor, "node", "anonymous", "admin-token-login"}
 
 // checkUserName refuses names that are not 1-64 of [a-z0-9._@-] or that
 // name another kind of actor.
@@ -117,7 +118,7 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role store.Role, si
 	if err := checkUserName(name); err != nil {
 		return "", err
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	if _, err := access.ParseRole(string(role)); err != nil {
 		return "", errorf(api.CodeInvalidRequest, "%v", err)
 	}
 	oneTime := ""
@@ -153,14 +154,14 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role store.Role, si
 	return oneTime, nil
 }
 
-func userInfo(u store.User) UserInfo {
-	return UserInfo{Name: u.Name, Role: u.Role, Sites: u.Sites, Disabled: u.Disabled, TOTP: u.TOTPSecret != "",
+func userInfo(u store.User) access.UserInfo {
+	return access.UserInfo{Name: u.Name, Role: u.Role, Sites: u.Sites, Disabled: u.Disabled, TOTP: u.TOTPSecret != "",
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt.UTC(), LastLogin: u.LastLogin.UTC()}
 }
 
 // Users lists the users by name.
-func (a *Accounts) Users(ctx context.Context) ([]UserInfo, error) {
-	out := []UserInfo{}
+func (a *Accounts) Users(ctx context.Context) ([]access.UserInfo, error) {
+	out := []access.UserInfo{}
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		us, err := tx.Users()
 		for _, u := range us {
@@ -274,13 +275,13 @@ func (a *Accounts) EnableTOTP(ctx context.Context, name, issuer string) (string,
 // CreateAPIToken makes a personal API token for user, valid for ttl
 // (0: DefaultAPITokenTTL). The value is returned once; only its hash is
 // kept.
-func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl time.Duration) (APITokenInfo, string, error) {
+func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl time.Duration) (access.APITokenInfo, string, error) {
 	label = strings.TrimSpace(label)
 	if label == "" {
 		label = "token-" + a.now().UTC().Format("20060102-150405")
 	}
 	if err := checkField("label", label, true); err != nil {
-		return APITokenInfo{}, "", err
+		return access.APITokenInfo{}, "", err
 	}
 	if ttl <= 0 {
 		ttl = DefaultAPITokenTTL
@@ -299,19 +300,19 @@ func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl t
 			label, t.ID, user, t.ExpiresAt.UTC().Format(time.DateOnly)))
 	})
 	if err != nil {
-		return APITokenInfo{}, "", fmt.Errorf("create API token for %s: %w", user, err)
+		return access.APITokenInfo{}, "", fmt.Errorf("create API token for %s: %w", user, err)
 	}
 	return a.tokenInfo(t), value, nil
 }
 
-func (a *Accounts) tokenInfo(t store.APIToken) APITokenInfo {
-	return APITokenInfo{ID: t.ID, User: t.User, Label: t.Label, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
+func (a *Accounts) tokenInfo(t store.APIToken) access.APITokenInfo {
+	return access.APITokenInfo{ID: t.ID, User: t.User, Label: t.Label, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
 		LastUsed: t.LastUsed.UTC(), Expired: !t.ExpiresAt.IsZero() && !a.now().Before(t.ExpiresAt)}
 }
 
 // APITokens lists user's personal API tokens, newest first.
-func (a *Accounts) APITokens(ctx context.Context, user string) ([]APITokenInfo, error) {
-	out := []APITokenInfo{}
+func (a *Accounts) APITokens(ctx context.Context, user string) ([]access.APITokenInfo, error) {
+	out := []access.APITokenInfo{}
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getUser(tx, user); err != nil {
 			return err
@@ -356,7 +357,7 @@ func (a *Accounts) RotateAdminToken(ctx context.Context) error {
 		return fmt.Errorf("rotate admin token: %w", err)
 	}
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		if err := tx.DeleteSessionsForUser(adminTokenActor); err != nil {
+		if err := tx.DeleteSessionsForUser(access.AdminTokenActor); err != nil {
 			return err
 		}
 		return a.record(ctx, tx, api.EventAdminTokenRotated, "the admin token was replaced; portal sessions opened with the old one ended")

@@ -18,6 +18,7 @@ import (
 	"github.com/mdp/qrterminal/v3"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
 
@@ -44,7 +45,7 @@ func runAccounts(ctx context.Context, data, db string, args []string, stdout io.
 	if u, err := user.Current(); err == nil {
 		who = u.Username
 	}
-	ctx = controlplane.WithPrincipal(ctx, controlplane.Principal{Kind: controlplane.KindCommandLine, User: who})
+	ctx = access.WithPrincipal(ctx, access.Principal{Kind: access.KindCommandLine, User: who})
 	if args[0] == "admin-token" {
 		if len(args) != 2 || args[1] != "rotate" {
 			return usageError{errors.New(userUsage)}
@@ -229,7 +230,7 @@ func parseDays(s string) (time.Duration, error) {
 }
 
 func userAdd(ctx context.Context, a *controlplane.Accounts, name, role, sites string, pwStdin bool, stdout io.Writer) error {
-	r, err := controlplane.ParseRole(role)
+	r, err := access.ParseRole(role)
 	if err != nil {
 		return usageError{fmt.Errorf("--role: %w", err)}
 	}
@@ -290,7 +291,7 @@ func userList(ctx context.Context, a *controlplane.Accounts, jsonOut bool, stdou
 	return tw.Flush()
 }
 
-func printTokens(list []controlplane.APITokenInfo, jsonOut bool, stdout io.Writer) error {
+func printTokens(list []access.APITokenInfo, jsonOut bool, stdout io.Writer) error {
 	if jsonOut {
 		return json.NewEncoder(stdout).Encode(map[string]any{"tokens": list})
 	}

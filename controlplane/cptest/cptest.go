@@ -30,6 +30,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/access"
 )
 
 // Server is a running control plane.
@@ -282,11 +283,11 @@ func (s *Server) Events() ([]api.Event, error) {
 // and, for role "site", its sites (which must exist).
 func (s *Server) AddUser(name, role, password string, sites ...string) error {
 	cp := s.Control()
-	r, err := controlplane.ParseRole(role)
+	r, err := access.ParseRole(role)
 	if err != nil {
 		return err
 	}
-	ctx := controlplane.WithPrincipal(context.Background(), controlplane.Principal{Kind: controlplane.KindCommandLine, User: "cptest"})
+	ctx := access.WithPrincipal(context.Background(), access.Principal{Kind: access.KindCommandLine, User: "cptest"})
 	_, err = cp.Accounts().AddUser(ctx, name, r, sites, password)
 	return err
 }
