@@ -415,16 +415,8 @@ func TestNetlinkMTUAndRoutes(t *testing.T) {
 	ctx := context.Background()
 	g := newGatewayNet(t)
 	g.setLease(t)
-	eth0, err := g.nodeH.LinkByName("eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// An operator's earlier static route, which the new config drops.
-	old := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: prefixIPNet(netip.MustParsePrefix("10.99.0.0/16")),
-		Gw: net.ParseIP("192.0.2.1"), Protocol: unix.RTPROT_STATIC}
-	if err := g.nodeH.RouteAdd(old); err != nil {
-		t.Fatal(err)
-	}
+	g.addStaticRoute(t, "10.99.0.0/16", "192.0.2.1")
 	stateDir, netdDir := t.TempDir(), t.TempDir()
 	m, _ := g.manager(t, stateDir, netdDir, nil)
 	mtu := func(h *netlink.Handle) int {

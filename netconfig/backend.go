@@ -41,19 +41,21 @@ type Backend interface {
 	DeleteLink(ctx context.Context, name string) error
 	// SetMTU sets the MTU of ifname.
 	SetMTU(ctx context.Context, ifname string, mtu int) error
-	// ReplaceRoutes makes routes the exact set of static IPv4 gateway
-	// routes (not default routes) through ifname, removing other static
-	// ones (onlink: the gateways are outside the subnet).
+	// ReplaceRoutes makes routes (IPv4) the exact set of static IPv4
+	// gateway routes (not default routes) through ifname, removing other
+	// static ones (onlink: the gateways are outside the subnet). IPv6
+	// routes are SetIPv6's.
 	ReplaceRoutes(ctx context.Context, ifname string, routes []Route, onlink bool) error
 	// WriteDNS atomically replaces the nameserver lines of resolv.conf with
 	// servers, keeping its other lines.
 	WriteDNS(ctx context.Context, servers []netip.Addr) error
 	// SetIPv6 applies s to the IPv6 of ifname: IPv6Off disables it;
 	// IPv6Auto and IPv6DHCP accept router advertisements (SLAAC) and
-	// remove the static IPv6 addresses and default routes through it;
-	// IPv6Static ignores router advertisements and makes s.Addr the only
-	// global IPv6 address of ifname and s.Gateway the only IPv6 default
-	// route (a zero Gateway: none through ifname).
+	// remove the static IPv6 addresses, default routes and routes through
+	// it; IPv6Static ignores router advertisements and makes s.Addr the
+	// only global IPv6 address of ifname, s.Gateway the only IPv6 default
+	// route (a zero Gateway: none through ifname) and s.Routes the exact
+	// set of static IPv6 gateway routes through it.
 	SetIPv6(ctx context.Context, ifname string, s IPv6Settings) error
 	// Restore puts back exactly what s captured (its IPv6 part only when
 	// s.IPv6 is set).
@@ -63,10 +65,11 @@ type Backend interface {
 // IPv6Settings is what SetIPv6 makes of a link's IPv6.
 type IPv6Settings struct {
 	Mode IPv6Mode
-	// Addr and Gateway are the static address and default gateway
-	// (IPv6Static only).
+	// Addr and Gateway are the static address and default gateway, and
+	// Routes the static IPv6 routes (IPv6Static only).
 	Addr    netip.Prefix
 	Gateway netip.Addr
+	Routes  []Route
 }
 
 // IPv6Snapshot is the IPv6 state of a link as a Backend captured it.

@@ -305,7 +305,14 @@ func (b *NetlinkBackend) ReplaceRoutes(ctx context.Context, ifname string, want 
 	if err != nil {
 		return err
 	}
-	for _, r := range routes {
+	return b.syncStaticRoutes(ifname, idx, routes, want, onlink)
+}
+
+// syncStaticRoutes makes want the exact set of static gateway routes (not
+// default routes) through link index idx among cur, the routes of one
+// family: it removes the others and adds or replaces want's.
+func (b *NetlinkBackend) syncStaticRoutes(ifname string, idx int, cur []netlink.Route, want []Route, onlink bool) error {
+	for _, r := range cur {
 		if r.LinkIndex != idx || isDefaultDst(r.Dst) || r.Gw == nil || r.Protocol != unix.RTPROT_STATIC {
 			continue
 		}

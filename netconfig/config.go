@@ -49,8 +49,10 @@ type Config struct {
 	// MTU is the interface MTU in bytes (MinMTU to MaxMTU); 0 leaves it
 	// as it is.
 	MTU int `json:"mtu,omitempty"`
-	// Routes are static IPv4 routes through the interface (static only):
-	// applying makes them the exact set of static gateway routes on it.
+	// Routes are static routes through the interface: IPv4 ones with a
+	// static address, IPv6 ones with static IPv6 (via a gateway inside
+	// Address6's prefix or link-local). Applying makes them the exact set
+	// of static gateway routes of their family on it.
 	Routes []Route `json:"routes,omitempty"`
 	// IPv6 is how the interface gets IPv6 (IPv6Unset leaves it alone).
 	IPv6 IPv6Mode `json:"ipv6,omitempty"`
@@ -79,7 +81,7 @@ func (c Config) Describe() string {
 		name = fmt.Sprintf("%s (VLAN %d on %s)", c.Link(), c.VLAN, c.Interface)
 	}
 	if c.Mode == ModeDHCP {
-		return name + " DHCP" + c.describeIPv6() + mtu
+		return name + " DHCP" + c.describeRoutes() + c.describeIPv6() + mtu
 	}
 	dns := make([]string, len(c.DNS))
 	for i, d := range c.DNS {
@@ -94,10 +96,16 @@ func (c Config) Describe() string {
 	if len(dns) > 0 {
 		s += " dns " + strings.Join(dns, ",")
 	}
+	return s + c.describeRoutes() + c.describeIPv6() + mtu
+}
+
+// describeRoutes renders the static routes: " route DST@GW" each.
+func (c Config) describeRoutes() string {
+	s := ""
 	for _, r := range c.Routes {
 		s += " route " + r.String()
 	}
-	return s + c.describeIPv6() + mtu
+	return s
 }
 
 // describeIPv6 renders the IPv6 part of Describe: "" when IPv6 is left
@@ -159,6 +167,20 @@ const (
 type Route struct {
 	Dst     netip.Prefix `json:"destination"`
 	Gateway netip.Addr   `json:"gateway"`
+}
+
+// Is6 reports whether the route is an IPv6 one.
+func (r Route) Is6() bool { return r.Dst.Addr().Is6() && !r.Dst.Addr().Is4In6() }
+
+// routes returns the IPv6 (v6) or the IPv4 static routes of c.
+func (c Config) routes(v6 bool) []Route {
+	var out []Route
+	for _, r := range c.Routes {
+		if r.Is6() == v6 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // String renders the route as the CLI takes it: "10.20.0.0/16@192.0.2.254".
@@ -353,6 +375,10 @@ func ParseForm(f Form, st Status) (Config, error) {
 		}
 		r, ok := parseRoute(s)
 		if !ok {
+			if _, gw, _ := strings.Cut(s, "@"); strings.Contains(gw, "%") {
+				errs.add(FieldRoute, i, "Route %d gateway %s has a zone; leave out %%%s (it is the interface being set).", i+1, strings.TrimSpace(gw), gw[strings.Index(gw, "%")+1:])
+				continue
+			}
 			errs.add(FieldRoute, i, "Route %d %q is not DESTINATION@GATEWAY, like 10.20.0.0/16@192.0.2.254.", i+1, s)
 			continue
 		}
@@ -444,9 +470,7 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos, d
 	c.validateIPv6(&errs, reported, dns6Pos)
 	switch c.Mode {
 	case ModeDHCP:
-		if len(c.Routes) > 0 {
-			errs.add(FieldRoute, -1, "Routes need a static address; with DHCP the server's routes are used.")
-		}
+		c.validateRoutes(&errs, netip.Prefix{}, routePos)
 		return errs
 	case ModeStatic:
 	default:
@@ -510,8 +534,10 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos, d
 	return errs
 }
 
-// validateRoutes checks the static routes against the address's subnet p
-// (invalid: the address was refused, so no subnet checks).
+// validateRoutes checks the static routes: IPv4 ones against the
+// address's subnet p (invalid: the address was refused, so no subnet
+// checks; with DHCP they are refused as a whole), IPv6 ones against the
+// static IPv6 address, whose gateway rules they follow.
 func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int) {
 	posOf := func(i int) int {
 		if routePos != nil {
@@ -519,21 +545,30 @@ func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int
 		}
 		return i
 	}
+	if c.Mode == ModeDHCP && len(c.routes(false)) > 0 {
+		errs.add(FieldRoute, -1, "Routes need a static address; with DHCP the server's routes are used.")
+	}
 	for i, r := range c.Routes {
 		pos := posOf(i)
 		name := fmt.Sprintf("Route %d", pos+1)
+		v6 := r.Is6()
+		if c.Mode == ModeDHCP && !v6 {
+			continue // refused above
+		}
 		switch d := r.Dst; {
 		case !d.IsValid():
 			errs.add(FieldRoute, pos, "%s has no destination.", name)
 		case d.Addr().Is4In6():
 			errs.add(FieldRoute, pos, "%s destination %s is an IPv4-mapped IPv6 address; write it as %s.", name, d, netip.PrefixFrom(d.Addr().Unmap(), max(d.Bits()-96, 0)))
-		case d.Addr().Is6():
-			errs.add(FieldRoute, pos, "%s destination %s is IPv6; only IPv4 routes are supported.", name, d)
+		case d.Bits() == 0 && v6:
+			errs.add(FieldRoute, pos, "%s destination %s is the IPv6 default route; give it as the IPv6 gateway instead.", name, d)
 		case d.Bits() == 0:
 			errs.add(FieldRoute, pos, "%s destination %s is the default route; use the default route via this interface instead.", name, d)
 		case d != d.Masked():
 			errs.add(FieldRoute, pos, "%s destination %s has host bits set; write %s.", name, d, d.Masked())
-		case d.Addr().IsLoopback() || d.Addr().IsMulticast() || d.Addr().As4()[0] >= 240:
+		case v6 && d.Addr().IsLinkLocalUnicast():
+			errs.add(FieldRoute, pos, "%s destination %s is link-local, which is never routed.", name, d)
+		case d.Addr().IsLoopback() || d.Addr().IsMulticast() || (!v6 && d.Addr().As4()[0] >= 240):
 			errs.add(FieldRoute, pos, "%s destination %s is not a unicast network.", name, d)
 		default:
 			for j := range i {
@@ -544,8 +579,18 @@ func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int
 			}
 		}
 		gw := r.Gateway
-		if !gw.IsValid() {
+		switch {
+		case !gw.IsValid():
 			errs.add(FieldRoute, pos, "%s has no gateway.", name)
+			continue
+		case gw.Is4In6():
+			errs.add(FieldRoute, pos, "%s gateway %s is an IPv4-mapped IPv6 address; write it as %s.", name, gw, gw.Unmap())
+			continue
+		case r.Dst.IsValid() && !r.Dst.Addr().Is4In6() && gw.Is6() != v6:
+			errs.add(FieldRoute, pos, "%s destination %s is %s but its gateway %s is %s; give a gateway of the same family.", name, r.Dst, family(v6), gw, family(gw.Is6()))
+			continue
+		case gw.Is6():
+			c.validateRouteGateway6(errs, pos, name, gw)
 			continue
 		}
 		if !checkHost(errs, FieldRoute, pos, name+" gateway", gw, p) || !p.IsValid() {
@@ -557,6 +602,39 @@ func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int
 		case p.Bits() < 32 && !p.Masked().Contains(gw):
 			errs.add(FieldRoute, pos, "%s gateway %s is outside the subnet %s.", name, gw, p.Masked())
 		}
+	}
+}
+
+// family names an address family for a sentence.
+func family(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// validateRouteGateway6 checks the IPv6 gateway of a route as the IPv6
+// default gateway is checked: static IPv6, and link-local or inside the
+// static address's prefix.
+func (c Config) validateRouteGateway6(errs *fieldErrors, pos int, name string, gw netip.Addr) {
+	if c.IPv6 != IPv6Static {
+		errs.add(FieldRoute, pos, "%s is IPv6, which needs static IPv6; set IPv6 to static, or remove the route.", name)
+		return
+	}
+	if !checkHost6(errs, FieldRoute, pos, name+" gateway", gw, "an IPv4 route") || gw.IsLinkLocalUnicast() {
+		return
+	}
+	p := c.Address6
+	if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() == 0 || p.Addr().IsLinkLocalUnicast() {
+		return // the address is refused: no prefix to check against
+	}
+	switch {
+	case gw == p.Addr():
+		errs.add(FieldRoute, pos, "%s gateway %s is the IPv6 address itself; it must be another host.", name, gw)
+	case p.Bits() == 128:
+		errs.add(FieldRoute, pos, "%s gateway %s is not on-link with a /128 address; give the router's link-local address (fe80::...).", name, gw)
+	case !p.Masked().Contains(gw):
+		errs.add(FieldRoute, pos, "%s gateway %s is outside the prefix %s; give one inside it, or the router's link-local address (fe80::...).", name, gw, p.Masked())
 	}
 }
 

@@ -119,7 +119,7 @@ func TestParseForm(t *testing.T) {
 			"Route 4 gateway 198.51.100.1 is outside the subnet 192.0.2.0/24.",
 			"Route 5 gateway 192.0.2.10 is the address itself; it must be another host.",
 			"Route 6 destination 10.40.0.0/16 duplicates route 5.",
-			"Route 7 destination 2001:db8::/32 is IPv6; only IPv4 routes are supported.",
+			"Route 7 destination 2001:db8::/32 is IPv6 but its gateway 192.0.2.1 is IPv4; give a gateway of the same family.",
 			"Route 8 gateway 169.254.0.1 is a link-local address.",
 			"Route 9 destination 224.0.0.0/4 is not a unicast network.",
 			"Route 10 destination ::ffff:10.0.0.0/104 is an IPv4-mapped IPv6 address; write it as 10.0.0.0/8.",

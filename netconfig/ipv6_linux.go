@@ -178,24 +178,25 @@ func (b *NetlinkBackend) SetIPv6(ctx context.Context, ifname string, s IPv6Setti
 		if err := b.writeSysctls6(ifname, "disable_ipv6", "0", "accept_ra", "2", "autoconf", "1"); err != nil {
 			return err
 		}
-		// Static addresses and default routes give way to what the
-		// router advertises (and the DHCPv6 server gives).
-		return b.replace6(l, nil, netip.Addr{}, true)
+		// Static addresses, default routes and routes give way to what
+		// the router advertises (and the DHCPv6 server gives).
+		return b.replace6(l, nil, netip.Addr{}, nil, true)
 	case IPv6Static:
 		// Router advertisements off first, so none adds to what is set.
 		if err := b.writeSysctls6(ifname, "accept_ra", "0", "autoconf", "0", "disable_ipv6", "0"); err != nil {
 			return err
 		}
-		return b.replace6(l, []netip.Prefix{s.Addr}, s.Gateway, false)
+		return b.replace6(l, []netip.Prefix{s.Addr}, s.Gateway, s.Routes, false)
 	}
 	return fmt.Errorf("netconfig: set IPv6 on %s: unknown mode %q", ifname, s.Mode)
 }
 
 // replace6 makes want the global IPv6 addresses of l (keepDynamic: those
-// with a finite lifetime, from SLAAC or DHCPv6, stay too) and gw the only
-// IPv6 default route; a zero gw removes the default routes through l
-// (keepDynamic: only static ones).
-func (b *NetlinkBackend) replace6(l netlink.Link, want []netip.Prefix, gw netip.Addr, keepDynamic bool) error {
+// with a finite lifetime, from SLAAC or DHCPv6, stay too), gw the only
+// IPv6 default route (a zero gw removes the default routes through l;
+// keepDynamic: only static ones) and static the exact set of static IPv6
+// gateway routes through l.
+func (b *NetlinkBackend) replace6(l netlink.Link, want []netip.Prefix, gw netip.Addr, static []Route, keepDynamic bool) error {
 	ifname, idx := l.Attrs().Name, l.Attrs().Index
 	cur, err := b.addrs6(l)
 	if err != nil {
@@ -230,16 +231,17 @@ func (b *NetlinkBackend) replace6(l netlink.Link, want []netip.Prefix, gw netip.
 			return fmt.Errorf("netconfig: remove IPv6 default route %s: %w", r, err)
 		}
 	}
-	if !gw.IsValid() {
-		return nil
+	if gw.IsValid() {
+		r := &netlink.Route{LinkIndex: idx, Dst: prefixIPNet(netip.MustParsePrefix("::/0")), Gw: gw.AsSlice(),
+			Protocol: unix.RTPROT_STATIC, Table: unix.RT_TABLE_MAIN}
+		if err := b.h.RouteReplace(r); err != nil {
+			return fmt.Errorf("netconfig: set IPv6 default route via %s on %s: %w", gw, ifname, err)
+		}
+		b.log.Info("set IPv6 default route", "interface", ifname, "gateway", gw.String())
 	}
-	r := &netlink.Route{LinkIndex: idx, Dst: prefixIPNet(netip.MustParsePrefix("::/0")), Gw: gw.AsSlice(),
-		Protocol: unix.RTPROT_STATIC, Table: unix.RT_TABLE_MAIN}
-	if err := b.h.RouteReplace(r); err != nil {
-		return fmt.Errorf("netconfig: set IPv6 default route via %s on %s: %w", gw, ifname, err)
-	}
-	b.log.Info("set IPv6 default route", "interface", ifname, "gateway", gw.String())
-	return nil
+	// The gateways are reachable now: the address (its prefix route) and
+	// the link-local one are in place.
+	return b.syncStaticRoutes(ifname, idx, routes, static, false)
 }
 
 // restore6 puts back the IPv6 state s of l: settings first (turning IPv6

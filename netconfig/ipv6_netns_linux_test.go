@@ -108,10 +108,17 @@ func (g *gatewayNet) addPeer6(t *testing.T, cidrs ...string) {
 // detection ends), 20 tries at most.
 func (g *gatewayNet) pingFromPeer(t *testing.T, addr string) error {
 	t.Helper()
+	return ping6(t, g.peer, "the peer", addr, 20)
+}
+
+// ping6 pings addr from the namespace ns (called from in errors) with
+// ping -6 until it answers, tries times at most.
+func ping6(t *testing.T, ns netns.NsHandle, from, addr string, tries int) error {
+	t.Helper()
 	ping := testenv.RequireCommand(t, "ping")
 	var out []byte
-	err := testenv.InNetns(g.peer, func() (err error) {
-		for range 20 {
+	err := testenv.InNetns(ns, func() (err error) {
+		for range tries {
 			if out, err = exec.Command(ping, "-6", "-c", "1", "-W", "1", addr).CombinedOutput(); err == nil {
 				return nil
 			}
@@ -119,7 +126,7 @@ func (g *gatewayNet) pingFromPeer(t *testing.T, addr string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("ping -6 %s from the peer: %v\n%s", addr, err, out)
+		return fmt.Errorf("ping -6 %s from %s: %v\n%s", addr, from, err, out)
 	}
 	return nil
 }

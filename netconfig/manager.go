@@ -401,7 +401,7 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 	if err := b.ReplaceDefaultRoute(ctx, ifname, gw, cfg.OnLink()); err != nil {
 		return err
 	}
-	if err := b.ReplaceRoutes(ctx, ifname, cfg.Routes, cfg.OnLink()); err != nil {
+	if err := b.ReplaceRoutes(ctx, ifname, cfg.routes(false), cfg.OnLink()); err != nil {
 		return err
 	}
 	if err := m.setIPv6(ctx, cfg); err != nil {
@@ -420,7 +420,7 @@ func (m *Manager) setIPv6(ctx context.Context, cfg Config) error {
 	if cfg.IPv6 == IPv6Unset {
 		return nil
 	}
-	return m.o.Backend.SetIPv6(ctx, cfg.Interface, IPv6Settings{Mode: cfg.IPv6, Addr: cfg.Address6, Gateway: cfg.Gateway6})
+	return m.o.Backend.SetIPv6(ctx, cfg.Interface, IPv6Settings{Mode: cfg.IPv6, Addr: cfg.Address6, Gateway: cfg.Gateway6, Routes: cfg.routes(true)})
 }
 
 // setMTU sets the configured MTU, if any (0 leaves it alone).

@@ -60,6 +60,7 @@ func RenderNetworkd(cfg Config) []byte {
 		}
 	}
 	if cfg.Mode == ModeDHCP {
+		renderRoutes(&b, cfg.routes(true), false)
 		return b.Bytes()
 	}
 	fmt.Fprintf(&b, "Address=%s\n", cfg.Address)
@@ -72,13 +73,20 @@ func RenderNetworkd(cfg Config) []byte {
 	if cfg.DefaultRoute && cfg.OnLink() {
 		fmt.Fprintf(&b, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", cfg.Gateway)
 	}
-	for _, r := range cfg.Routes {
-		fmt.Fprintf(&b, "\n[Route]\nDestination=%s\nGateway=%s\n", r.Dst, r.Gateway)
-		if cfg.OnLink() {
+	renderRoutes(&b, cfg.routes(false), cfg.OnLink())
+	renderRoutes(&b, cfg.routes(true), false)
+	return b.Bytes()
+}
+
+// renderRoutes writes a [Route] section per route (onlink: the gateways
+// are outside the subnet).
+func renderRoutes(b *bytes.Buffer, routes []Route, onlink bool) {
+	for _, r := range routes {
+		fmt.Fprintf(b, "\n[Route]\nDestination=%s\nGateway=%s\n", r.Dst, r.Gateway)
+		if onlink {
 			b.WriteString("GatewayOnLink=yes\n")
 		}
 	}
-	return b.Bytes()
 }
 
 // save writes cfg to stateDir/network.json and, when networkdDir is set,

@@ -105,9 +105,12 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 			{"Default route", curRoute, newRoute},
 			{"DNS", curDNS, newDNS},
 		}
-		p.Changes = append(p.Changes, routeChanges(ifc.Routes, cfg.Routes)...)
+		p.Changes = append(p.Changes, routeChanges(ifc.Routes, cfg.Routes, false)...)
 	}
 	p.Changes = append(p.Changes, previewIPv6(cur, ifc, cfg)...)
+	if cfg.IPv6 != IPv6Unset {
+		p.Changes = append(p.Changes, routeChanges(ifc.Routes, cfg.Routes, true)...)
+	}
 	if cfg.MTU != 0 {
 		cur := "unknown"
 		switch {
@@ -132,9 +135,12 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 	return p
 }
 
-// routeChanges are one line per static route: kept, added or removed.
-func routeChanges(cur, want []Route) []Change {
+// routeChanges are one line per static route of one family (IPv6 or
+// IPv4): kept, added or removed.
+func routeChanges(cur, want []Route, v6 bool) []Change {
 	var out []Change
+	is := func(r Route) bool { return r.Is6() != v6 }
+	cur, want = slices.DeleteFunc(slices.Clone(cur), is), slices.DeleteFunc(slices.Clone(want), is)
 	for _, r := range want {
 		if slices.Contains(cur, r) {
 			out = append(out, Change{"Route", r.Text(), r.Text()})

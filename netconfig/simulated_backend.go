@@ -129,7 +129,7 @@ func (s *Simulated) ReplaceAddrs(ctx context.Context, ifname string, addrs []net
 		}
 	}
 	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
-		return r.dev == ifname && r.gw.IsValid() && !r.onlink && !onSubnet(l.addrs, r.gw)
+		return r.dev == ifname && r.gw.Is4() && !r.onlink && !onSubnet(l.addrs, r.gw)
 	})
 	return nil
 }
@@ -205,7 +205,14 @@ func (s *Simulated) SetIPv6(ctx context.Context, ifname string, set IPv6Settings
 	case IPv6Static:
 		l.addrs = append(l.addrs, set.Addr)
 		s.replaceDefaultLocked(ifname, def6, set.Gateway, false)
+		for _, r := range set.Routes {
+			if !r.Gateway.IsLinkLocalUnicast() && !set.Addr.Masked().Contains(r.Gateway) {
+				return fmt.Errorf("netconfig: add route %s on %s: network is unreachable", r, ifname)
+			}
+		}
+		s.replaceRoutesLocked(ifname, true, set.Routes, false)
 	default:
+		s.replaceRoutesLocked(ifname, true, nil, false) // static routes give way too
 		if !l.up || !l.carrier {
 			return nil
 		}
@@ -286,13 +293,19 @@ func (s *Simulated) ReplaceRoutes(ctx context.Context, ifname string, routes []R
 			return fmt.Errorf("netconfig: add route %s on %s: network is unreachable", r, ifname)
 		}
 	}
+	s.replaceRoutesLocked(ifname, false, routes, onlink)
+	return nil
+}
+
+// replaceRoutesLocked makes routes the gateway routes (not default ones)
+// of one family (v6) through ifname. s.mu must be held.
+func (s *Simulated) replaceRoutesLocked(ifname string, v6 bool, routes []Route, onlink bool) {
 	s.routes = slices.DeleteFunc(s.routes, func(r simRoute) bool {
-		return r.dev == ifname && r.dst.Bits() != 0 && r.gw.IsValid()
+		return r.dev == ifname && r.dst.Bits() != 0 && r.gw.IsValid() && r.dst.Addr().Is6() == v6
 	})
 	for _, r := range routes {
 		s.routes = append(s.routes, simRoute{dst: r.Dst, gw: r.Gateway, dev: ifname, onlink: onlink})
 	}
-	return nil
 }
 
 // WriteDNS implements Backend.

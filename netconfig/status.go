@@ -53,8 +53,9 @@ type Interface struct {
 	// ("" and 0 otherwise).
 	VLANParent string
 	VLANID     int
-	// Routes are the IPv4 gateway routes through it other than default
-	// routes (main table), in kernel order.
+	// Routes are the gateway routes through it other than default routes
+	// (main table; IPv6 ones not from router advertisements), IPv4 first,
+	// each family in kernel order.
 	Routes []Route
 	// LLDP are the switch ports heard on this NIC (switch name, chassis,
 	// port, native VLAN), in the order first heard: nil when nothing was

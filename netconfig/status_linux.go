@@ -91,7 +91,8 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 				i, ok := byIndex[rt.LinkIndex]
 				dst, dok := ipNetPrefix(rt.Dst)
 				gw, gok := netip.AddrFromSlice(rt.Gw)
-				if fam == netlink.FAMILY_V4 && ok && dok && gok && (rt.Table == 0 || rt.Table == unix.RT_TABLE_MAIN) {
+				// IPv6: not those router advertisements bring and take.
+				if ok && dok && gok && (rt.Table == 0 || rt.Table == unix.RT_TABLE_MAIN) && (fam == netlink.FAMILY_V4 || rt.Protocol != unix.RTPROT_RA) {
 					st.Interfaces[i].Routes = append(st.Interfaces[i].Routes, Route{Dst: dst, Gateway: gw.Unmap()})
 				}
 				continue

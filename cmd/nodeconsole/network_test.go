@@ -85,6 +85,13 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--ipv6", "static", "--address6", "2001:db8:1::10/64", "--gateway6", "2001:db8:2::1", "--dns", "192.0.2.53,2001:db8::53,fe80::53"},
 			[]string{"IPv6 gateway 2001:db8:2::1 is outside the prefix 2001:db8:1::/64", "IPv6 DNS server 2 fe80::53 is a link-local address"}},
 		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "auto", "--mtu", "1200"}, []string{"MTU 1200 is too small for IPv6; use 1280 to 9000, or turn IPv6 off."}},
+		// IPv6 routes.
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--route", "2001:db8:100::/48@fe80::1"},
+			[]string{"Route 1 is IPv6, which needs static IPv6; set IPv6 to static, or remove the route."}},
+		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--ipv6", "static", "--address6", "2001:db8:1::10/64",
+			"--route", "2001:db8:100::/48@192.0.2.1", "--route", "2001:db8:200::/48@2001:db8:9::1", "--route", "2001:db8:300::/48@fe80::1%eth0"},
+			[]string{"Route 1 destination 2001:db8:100::/48 is IPv6 but its gateway 192.0.2.1 is IPv4; give a gateway of the same family.",
+				"Route 2 gateway 2001:db8:9::1 is outside the prefix 2001:db8:1::/64", "Route 3 gateway fe80::1%eth0 has a zone"}},
 		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "dhcp"}, []string{"IPv6 dhcp (DHCPv6) is not available: the DHCP client in use runs DHCPv4 only; choose IPv6 auto (SLAAC) or static."}},
 	}
 	for _, tt := range tests {

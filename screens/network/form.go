@@ -203,12 +203,17 @@ func nonBlank(ss []string) []string {
 	return slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return strings.TrimSpace(s) == "" })
 }
 
-// rows are the focusable rows shown in the current mode.
+// rows are the focusable rows shown in the current mode: the static
+// routes with a static address or static IPv6 (IPv6 routes need only it).
 func (f *form) rows() []int {
-	if f.dhcp {
-		return append(f.ipv6Rows([]int{rowMode, rowVLAN, rowMTU}), rowApply)
+	rows := []int{rowMode, rowVLAN, rowMTU}
+	if !f.dhcp {
+		rows = append(rows, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2)
 	}
-	rows := f.ipv6Rows([]int{rowMode, rowVLAN, rowMTU, rowAddress, rowNetmask, rowGateway, rowDefaultRoute, rowDNS1, rowDNS2})
+	rows = f.ipv6Rows(rows)
+	if f.dhcp && f.ipv6.mode != netconfig.IPv6Static {
+		return append(rows, rowApply)
+	}
 	for i := range f.routes {
 		rows = append(rows, rowRoute+i)
 	}
