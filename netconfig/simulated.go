@@ -107,6 +107,8 @@ func (s *Simulated) Read(ctx context.Context) (Status, error) {
 			}
 			if r.dev == l.name && r.dst.Bits() == 0 {
 				ifc.Default = true
+				ifc.Default4 = ifc.Default4 || r.dst.Addr().Is4()
+				ifc.Default6 = ifc.Default6 || r.dst.Addr().Is6()
 				if r.dst.Addr().Is4() && !st.Gateway.IsValid() {
 					st.Gateway, st.GatewayInterface = r.gw, l.name
 				}

@@ -42,8 +42,10 @@ type Interface struct {
 	// Addrs are the global-scope addresses, IPv4 first, each family in
 	// kernel order.
 	Addrs []netip.Prefix
-	// Default reports whether the interface carries a default route.
-	Default bool
+	// Default reports whether the interface carries a default route;
+	// Default4 and Default6 say of which family (IPv4, IPv6 or both).
+	Default            bool
+	Default4, Default6 bool
 	// DHCP reports whether its IPv4 address is a DHCP lease (a finite
 	// lifetime), so the current mode can be told: DHCP, static or none.
 	DHCP bool

@@ -107,6 +107,11 @@ func (r *netlinkReader) Read(ctx context.Context) (Status, error) {
 					continue
 				}
 				st.Interfaces[i].Default = true
+				if fam == netlink.FAMILY_V4 {
+					st.Interfaces[i].Default4 = true
+				} else {
+					st.Interfaces[i].Default6 = true
+				}
 				gw, ok := netip.AddrFromSlice(nh.Gw)
 				if ok && (bestMetric < 0 || rt.Priority < bestMetric) {
 					bestMetric = rt.Priority

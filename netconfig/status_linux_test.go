@@ -38,6 +38,10 @@ func TestReaderInNamespace(t *testing.T) {
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: net.ParseIP("192.0.2.1")}); err != nil {
 		t.Fatalf("add default route: %v", err)
 	}
+	// An IPv6-only default route on eth1: Default6, not Default4.
+	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth1.Attrs().Index, Gw: net.ParseIP("fe80::1"), Priority: 1024}); err != nil {
+		t.Fatalf("add IPv6 default route: %v", err)
+	}
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
 	if err := os.WriteFile(resolv, []byte("# generated\nsearch example.com\nnameserver 192.0.2.53\nnameserver 198.51.100.53 # second\nnameserver bogus\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -47,12 +51,13 @@ func TestReaderInNamespace(t *testing.T) {
 		Interfaces: []Interface{
 			{Name: "eth0", Index: eth0.Attrs().Index, MAC: "02:00:00:00:00:10", State: LinkUp, Ethernet: true,
 				Addrs:   []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24"), netip.MustParsePrefix("2001:db8::10/64")},
-				Default: true, MTU: 1500},
+				Default: true, Default4: true, MTU: 1500},
 			{Name: "eth1", Index: eth1.Attrs().Index, MAC: "02:00:00:00:00:11", State: LinkNoCarrier, Ethernet: true,
-				Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.20/24")}, MTU: 1500},
+				Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.20/24")}, Default: true, Default6: true, MTU: 1500},
 		},
 		Gateway:          netip.MustParseAddr("192.0.2.1"),
 		GatewayInterface: "eth0",
+		Gateway6:         netip.MustParseAddr("fe80::1"), Gateway6Interface: "eth1",
 		DNS:              []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")},
 	}
 

@@ -99,7 +99,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	}
 	cursor := 0
 	for i, ifc := range msg.st.Interfaces {
-		if ifc.Default {
+		if ifc.Default4 {
 			cursor = i
 			break
 		}

@@ -86,21 +86,51 @@ func (m *Model) ifaceRow(ifc netconfig.Interface) string {
 	if a == "" {
 		a = "no address"
 	}
-	row := fmt.Sprintf("%-8s %-10s %-17s  %-18s", ifc.Name, string(ifc.State), mac, a)
+	def := defaultFamilies(ifc)
 	if m.narrow() {
-		row = fmt.Sprintf("%-7s %-10s %s", ifc.Name, string(ifc.State), a)
+		// The default-route mark goes in the link column where it fits
+		// ("up *v4"), else after the addresses, which give way to it.
+		state, mark := string(ifc.State), ""
+		switch d := m.st.Glyphs.Default + def; {
+		case def == "":
+		case len(state)+1+lipgloss.Width(d) <= 10:
+			state += " " + d
+		default:
+			mark = " " + d
+		}
+		row := fmt.Sprintf("%-7s %-10s ", ifc.Name, state)
+		room := max(m.width-ui.MenuIndent-len(row)-lipgloss.Width(mark), 1)
+		return strings.TrimRight(row+ansi.Truncate(a, room, m.st.Glyphs.Ellipsis)+mark, " ")
 	}
+	row := fmt.Sprintf("%-8s %-10s %-17s  ", ifc.Name, string(ifc.State), mac)
+	if def != "" {
+		// The addresses give way so that the mark shows whole.
+		mark := " " + m.st.Glyphs.Default + " default " + def
+		room := max(m.width-ui.MenuIndent-len(row)-lipgloss.Width(mark), 18)
+		return row + fmt.Sprintf("%-18s", ansi.Truncate(a, room, m.st.Glyphs.Ellipsis)) + mark
+	}
+	row += fmt.Sprintf("%-18s", a)
 	switch {
-	case m.narrow() && ifc.Default:
-		row = strings.TrimRight(row, " ") + " " + m.st.Glyphs.Default
-	case ifc.Default:
-		row += " " + m.st.Glyphs.Default + " default"
-	case !ifc.Ethernet && !m.narrow():
+	case !ifc.Ethernet:
 		row += " (not Ethernet)"
-	case ifc.VLANParent != "" && !m.narrow():
+	case ifc.VLANParent != "":
 		row += fmt.Sprintf(" VLAN %d", ifc.VLANID)
 	}
 	return strings.TrimRight(row, " ")
+}
+
+// defaultFamilies names the families of the default routes ifc carries:
+// "v4", "v6", "v4+v6", or "" for none.
+func defaultFamilies(ifc netconfig.Interface) string {
+	switch {
+	case ifc.Default4 && ifc.Default6:
+		return "v4+v6"
+	case ifc.Default4:
+		return "v4"
+	case ifc.Default6:
+		return "v6"
+	}
+	return ""
 }
 
 // narrow reports a screen too narrow for the MAC column (under 70 cells).
@@ -132,8 +162,15 @@ func (m *Model) listView() ([]string, int) {
 		gw = m.status.Gateway.String() + " via " + m.status.GatewayInterface
 	}
 	lines = append(lines, " "+st.Label.Render("Default route ")+gw)
+	if gw6 := m.status.Gateway6; gw6.IsValid() {
+		lines = append(lines, " "+st.Label.Render("IPv6 default  ")+gw6.String()+" via "+m.status.Gateway6Interface)
+	}
 	lines = append(lines, " "+st.Label.Render("DNS           ")+orNone(joinAddrs(m.status)))
-	lines = append(lines, st.Muted.Render(" "+st.Glyphs.Default+" carries the default route"))
+	legend := " " + st.Glyphs.Default + " default v4 / v6: carries the IPv4 / IPv6 default route"
+	if m.narrow() {
+		legend = " " + st.Glyphs.Default + "v4 / " + st.Glyphs.Default + "v6: the IPv4 / IPv6 default route"
+	}
+	lines = append(lines, st.Muted.Render(legend))
 	lines = append(lines, "", st.Muted.Render(" "+ui.Hints(withHelp(m.keys.History, "restore a previous setup"), withHelp(m.siteBinding(), "site settings: host name, NTP, proxy"))))
 	if m.listMsg != "" {
 		lines = append(lines, "")
