@@ -58,7 +58,7 @@ func TestReaderInNamespace(t *testing.T) {
 		Gateway:          netip.MustParseAddr("192.0.2.1"),
 		GatewayInterface: "eth0",
 		Gateway6:         netip.MustParseAddr("fe80::1"), Gateway6Interface: "eth1",
-		DNS:              []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")},
+		DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("198.51.100.53")},
 	}
 
 	got, err := NewReaderAt(h, resolv).Read(context.Background())
