@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nodeconsole/nodeconsole/api"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -232,6 +233,10 @@ func (s *Server) deny(ctx context.Context, code, ip string) (api.DenyResponse, e
 	return api.DenyResponse{NodeID: found.NodeID}, nil
 }
 
+// pairingKeyPrefix marks generated pairing keys so they are recognisable
+// in config files and secret scanners (like tokenPrefix).
+const pairingKeyPrefix = "ncpk_"
+
 // checkPairingKey checks a pairing key an admin chose.
 func checkPairingKey(id, key string) error {
 	if len(key) < api.MinPairingKeyLen || len(key) > api.MaxPairingKeyLen || strings.ContainsRune(key, ' ') || !printable(key) {
@@ -272,7 +277,7 @@ func (s *Server) addNodes(ctx context.Context, req api.AddNodesRequest, ip strin
 			return api.NodeList{}, errorf(api.CodeInvalidRequest, "pairingKeys: %q is not in ids", id)
 		}
 		if key == api.PairingKeyGenerate {
-			key = pairingKeyPrefix + randomString(24)
+			key = pairingKeyPrefix + secrets.Random(24)
 			generated[id] = key
 		} else if err := checkPairingKey(id, key); err != nil {
 			return api.NodeList{}, err
@@ -436,7 +441,7 @@ func (s *Server) createSite(ctx context.Context, req api.CreateSiteRequest) (api
 	if err := checkField("project", req.Project, false); err != nil {
 		return api.Site{}, err
 	}
-	st := store.Site{ID: newID(), Name: req.Name, Project: req.Project}
+	st := store.Site{ID: secrets.NewID(), Name: req.Name, Project: req.Project}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := siteByName(tx, req.Name); err == nil {
 			return errorf(api.CodeConflict, "a site named %q exists", req.Name)

@@ -14,6 +14,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -149,7 +150,7 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (access.Pri
 	now := s.now()
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		if t, err = tx.APITokenByHash(sha256Hex(tok)); err != nil {
+		if t, err = tx.APITokenByHash(secrets.Hash(tok)); err != nil {
 			return err
 		}
 		u, err = tx.User(t.User)
@@ -181,6 +182,9 @@ func (s *Server) authenticateBearer(ctx context.Context, tok string) (access.Pri
 	return access.Principal{Kind: access.KindAPIToken, User: u.Name, Role: u.Role, Sites: u.Sites, TokenID: t.ID, TokenLabel: t.Label}, nil
 }
 
+// adminTokenFile holds the admin token in the data directory.
+const adminTokenFile = "admin-token"
+
 // adminTokenFileState re-reads DATA/admin-token when the file changes, so
 // `controlplane admin-token rotate` takes effect on the running server.
 type adminTokenFileState struct {
@@ -193,7 +197,7 @@ type adminTokenFileState struct {
 }
 
 func newAdminTokenFileState(dir string) (*adminTokenFileState, error) {
-	v, err := loadOrCreateSecret(dir, adminTokenFile)
+	v, err := secrets.LoadOrCreate(dir, adminTokenFile)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
@@ -170,7 +171,7 @@ func Restore(archive, dataDir string) (err error) {
 			return fmt.Errorf("controlplane: restore: write %s: %w", p, err)
 		}
 	}
-	for _, need := range []string{sqlite.File, ca.CertFile, ca.KeyFile, secretFile} {
+	for _, need := range []string{sqlite.File, ca.CertFile, ca.KeyFile, secrets.ServerSecretFile} {
 		if !seen[need] {
 			return fmt.Errorf("controlplane: restore: %s is not a control plane backup (no %s)", archive, need)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -228,11 +229,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			}
 		}
 		e := store.Enrollment{
-			ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
+			ID: secrets.NewID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
 			CSR: req.CSR, KeyFingerprint: csr.Fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 			CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 		}
-		e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
+		e.DeviceCodeHash = secrets.Hash(secrets.DeviceCode(s.secret, e.ID))
 		if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
 			return err
 		}
@@ -279,7 +280,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		status = api.EnrollStatusApproved
 	}
 	return api.EnrollResponse{
-		DeviceCode:              deviceCode(s.secret, out.ID),
+		DeviceCode:              secrets.DeviceCode(s.secret, out.ID),
 		UserCode:                api.FormatUserCode(out.UserCode),
 		VerificationURI:         verify,
 		VerificationURIComplete: verify + "?code=" + api.FormatUserCode(out.UserCode),
@@ -349,7 +350,7 @@ func endOthers(tx store.Tx, nodeID, keep string, now time.Time) ([]string, error
 // uniqueUserCode draws a code no live pending enrollment uses.
 func uniqueUserCode(tx store.Tx, now time.Time) (string, error) {
 	for range 10 {
-		code := newUserCode()
+		code := secrets.UserCode()
 		e, err := tx.EnrollmentByUserCode(code)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (e.State != store.EnrollPending || !now.Before(e.ExpiresAt))) {
 			return code, nil
@@ -405,7 +406,7 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held 
 	if req.DeviceCode == "" || len(req.DeviceCode) > 256 {
 		return api.Registration{}, errorf(api.CodeInvalidRequest, "device_code is required")
 	}
-	hash := sha256Hex(req.DeviceCode)
+	hash := secrets.Hash(req.DeviceCode)
 	var e store.Enrollment
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -536,7 +537,7 @@ func (s *Server) registration(n store.Node, certPEM string, now time.Time) api.R
 
 // cancel abandons a pending enrollment.
 func (s *Server) cancel(ctx context.Context, req api.CancelRequest, ip string) error {
-	hash := sha256Hex(req.DeviceCode)
+	hash := secrets.Hash(req.DeviceCode)
 	var id string
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		e, err := tx.EnrollmentByDeviceHash(hash)

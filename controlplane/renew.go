@@ -12,6 +12,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -132,11 +133,11 @@ func (s *Server) reenroll(tx store.Tx, req api.EnrollRequest, csr ca.CSR, node *
 		return store.Enrollment{}, false, nil
 	}
 	e := store.Enrollment{
-		ID: newID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
+		ID: secrets.NewID(), NodeID: req.NodeID, Make: req.Make, Model: req.Model, Version: req.Version,
 		CSR: req.CSR, KeyFingerprint: csr.Fingerprint, State: store.EnrollPending, SourceIP: ip, SourceKey: src,
 		CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 	}
-	e.DeviceCodeHash = sha256Hex(deviceCode(s.secret, e.ID))
+	e.DeviceCodeHash = secrets.Hash(secrets.DeviceCode(s.secret, e.ID))
 	var err error
 	if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
 		return store.Enrollment{}, false, err

@@ -30,6 +30,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
@@ -260,7 +261,7 @@ func Open(opts Options) (*Server, error) {
 	if s.adminToken, err = newAdminTokenFileState(opts.DataDir); err != nil {
 		return nil, err
 	}
-	secret, err := loadOrCreateSecret(opts.DataDir, secretFile)
+	secret, err := secrets.LoadOrCreate(opts.DataDir, secrets.ServerSecretFile)
 	if err != nil {
 		return nil, err
 	}

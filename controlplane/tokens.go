@@ -11,12 +11,16 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
 const (
 	defaultTokenTTL = 24 * time.Hour
 	maxTokenTTL     = 5 * 365 * 24 * time.Hour
+	// tokenPrefix marks registration tokens so they are recognisable in
+	// config files and secret scanners.
+	tokenPrefix = "ncrt_"
 )
 
 // tokenStatus is the status shown for a token at now.
@@ -52,8 +56,8 @@ func (s *Server) createToken(ctx context.Context, req api.CreateTokenRequest, ip
 		ttl = d
 	}
 	now := s.now()
-	value := tokenPrefix + randomString(32)
-	t := store.Token{ID: newID(), Name: req.Name, Project: req.Project, Hash: sha256Hex(value), SingleUse: req.SingleUse,
+	value := tokenPrefix + secrets.Random(32)
+	t := store.Token{ID: secrets.NewID(), Name: req.Name, Project: req.Project, Hash: secrets.Hash(value), SingleUse: req.SingleUse,
 		AllowProjectOverride: req.AllowProjectOverride, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.PutToken(t); err != nil {
@@ -146,7 +150,7 @@ func (s *Server) registerWithToken(ctx context.Context, value string, req api.Re
 	var target string
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		wake, rejected, repeat, target = nil, false, false, ""
-		t, err := tx.TokenByHash(sha256Hex(value))
+		t, err := tx.TokenByHash(secrets.Hash(value))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}

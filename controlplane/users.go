@@ -15,6 +15,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/passwords"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 	"github.com/nodeconsole/nodeconsole/controlplane/totp"
@@ -123,7 +124,7 @@ func (a *Accounts) AddUser(ctx context.Context, name string, role store.Role, si
 	}
 	oneTime := ""
 	if password == "" {
-		oneTime = oneTimePassword()
+		oneTime = secrets.OneTimePassword()
 		password = oneTime
 	} else if err := passwords.Check(password); err != nil {
 		return "", errorf(api.CodeInvalidRequest, "%v", err)
@@ -228,7 +229,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) 
 // ResetPassword draws a one-time password for name (to be changed at the
 // next login) and ends their sessions.
 func (a *Accounts) ResetPassword(ctx context.Context, name string) (string, error) {
-	pw := oneTimePassword()
+	pw := secrets.OneTimePassword()
 	hash := passwords.Hash(pw)
 	err := a.changeUser(ctx, name, "password reset; sessions ended", true, func(u *store.User) error {
 		u.PasswordHash, u.MustChangePassword = hash, true
@@ -286,9 +287,9 @@ func (a *Accounts) CreateAPIToken(ctx context.Context, user, label string, ttl t
 	if ttl <= 0 {
 		ttl = DefaultAPITokenTTL
 	}
-	value := apiTokenPrefix + randomString(32)
+	value := apiTokenPrefix + secrets.Random(32)
 	now := a.now()
-	t := store.APIToken{ID: newID(), User: user, Label: label, Hash: sha256Hex(value), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	t := store.APIToken{ID: secrets.NewID(), User: user, Label: label, Hash: secrets.Hash(value), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getUser(tx, user); err != nil {
 			return err
@@ -353,7 +354,7 @@ func (a *Accounts) RevokeAPIToken(ctx context.Context, id string) error {
 // it on its next request) and ends portal sessions opened with the old one.
 func (a *Accounts) RotateAdminToken(ctx context.Context) error {
 	path := filepath.Join(a.dataDir, adminTokenFile)
-	if err := atomicfile.WriteFile(path, []byte(randomString(32)+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(secrets.Random(32)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("rotate admin token: %w", err)
 	}
 	err := a.store.Update(ctx, func(tx store.Tx) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/passwords"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/totp"
 )
@@ -89,7 +90,7 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // loginForm renders the login form with a fresh login CSRF token.
 func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
-	tok := randomString(24)
+	tok := secrets.Random(24)
 	setCookie(w, loginCSRF, tok, 3600)
 	p.render(w, r, status, "login", pageData{Title: "Log in", CSRF: tok, Error: msg, Data: loginData{Next: next}})
 }
@@ -206,7 +207,7 @@ func (p *Portal) checkLogin(ctx context.Context, name, pw string) (store.User, b
 // device cookie.
 func (p *Portal) loggedIn(w http.ResponseWriter, r *http.Request, name, how string) {
 	now := p.d.Now()
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: p.deviceValue(name, randomString(16)), Path: "/login",
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: p.deviceValue(name, secrets.Random(16)), Path: "/login",
 		MaxAge: int(deviceTTL.Seconds()), HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 	ctx := access.WithPrincipal(r.Context(), access.Principal{Kind: access.KindUser, User: name})
 	if name == access.AdminTokenActor {

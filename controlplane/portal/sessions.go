@@ -2,15 +2,12 @@ package portal
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
+	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -38,7 +35,7 @@ func (p *Portal) sessionOf(r *http.Request) (store.Session, access.Principal, bo
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return store.Session{}, access.Principal{}, false
 	}
-	hash, now := sha256Hex(c.Value), p.d.Now()
+	hash, now := secrets.Hash(c.Value), p.d.Now()
 	var ss store.Session
 	var u store.User
 	err = p.d.Store.View(r.Context(), func(tx store.Tx) error {
@@ -80,12 +77,12 @@ func (p *Portal) sessionOf(r *http.Request) (store.Session, access.Principal, bo
 
 // newSession stores a session for user at stage and sets its cookie.
 func (p *Portal) newSession(w http.ResponseWriter, r *http.Request, user string, stage store.SessionStage) error {
-	id, now := randomString(32), p.d.Now()
+	id, now := secrets.Random(32), p.d.Now()
 	ua := r.UserAgent()
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
-	ss := store.Session{Hash: sha256Hex(id), User: user, CSRF: randomString(24), Stage: stage, CreatedAt: now, LastSeen: now,
+	ss := store.Session{Hash: secrets.Hash(id), User: user, CSRF: secrets.Random(24), Stage: stage, CreatedAt: now, LastSeen: now,
 		SourceIP: p.d.SourceIP(r), UserAgent: ua}
 	err := p.d.Store.Update(r.Context(), func(tx store.Tx) error {
 		if err := tx.DeleteSessionsBefore(now.Add(-sessionIdle)); err != nil {
@@ -106,17 +103,4 @@ func (p *Portal) endSession(ctx context.Context, hash string) {
 	if err := p.d.Store.Update(ctx, func(tx store.Tx) error { return tx.DeleteSession(hash) }); err != nil {
 		p.d.Log.Warn("end session", "err", err)
 	}
-}
-
-// randomString returns n random bytes, base64url-encoded without padding.
-func randomString(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// sha256Hex is how the store keeps session IDs.
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }

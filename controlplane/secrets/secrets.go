@@ -1,4 +1,9 @@
-package controlplane
+// Package secrets makes the control plane's random values and keeps its
+// secrets: tokens and codes (Random, UserCode, DeviceCode,
+// OneTimePassword), record IDs (NewID), the hash a store keeps instead of
+// a secret (Hash), and secret files in the data directory (LoadOrCreate,
+// ServerSecretFile).
+package secrets
 
 import (
 	"crypto/hmac"
@@ -16,34 +21,29 @@ import (
 	"github.com/nodeconsole/nodeconsole/atomicfile"
 )
 
-const (
-	adminTokenFile = "admin-token"
-	secretFile     = "secret"
-	// tokenPrefix marks registration tokens so they are recognisable in
-	// config files and secret scanners.
-	tokenPrefix = "ncrt_"
-	// pairingKeyPrefix marks generated pairing keys likewise.
-	pairingKeyPrefix = "ncpk_"
-)
+// ServerSecretFile is the data directory file holding the server secret,
+// which keys device codes (DeviceCode) and the portal's device cookies.
+const ServerSecretFile = "secret"
 
-// randomString returns n random bytes, base64url-encoded without padding.
-func randomString(n int) string {
+// Random returns n random bytes, base64url-encoded without padding.
+func Random(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newID returns a short random identifier for records.
-func newID() string { return randomString(12) }
+// NewID returns a short random identifier for records.
+func NewID() string { return Random(12) }
 
-// sha256Hex is how device codes, tokens and session IDs are stored.
-func sha256Hex(s string) string {
+// Hash is how device codes, tokens and session IDs are stored: their
+// SHA-256, hex-encoded.
+func Hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
-// newUserCode draws UserCodeLength letters of api.UserCodeAlphabet.
-func newUserCode() string {
+// UserCode draws api.UserCodeLength letters of api.UserCodeAlphabet.
+func UserCode() string {
 	const alphabet = api.UserCodeAlphabet
 	b := make([]byte, api.UserCodeLength)
 	for i := range b {
@@ -60,18 +60,18 @@ func newUserCode() string {
 	return string(b)
 }
 
-// deviceCode derives an enrollment's device code from the server secret, so
+// DeviceCode derives an enrollment's device code from the server secret, so
 // that a repeated enrollment can hand back the same code while the database
 // keeps only its hash. 256 bits.
-func deviceCode(secret []byte, enrollmentID string) string {
+func DeviceCode(secret []byte, enrollmentID string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("device-code\x00" + enrollmentID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// loadOrCreateSecret reads DATA/name, or creates it with 32 random bytes
-// (base64url) and mode 0600.
-func loadOrCreateSecret(dir, name string) (string, error) {
+// LoadOrCreate reads the secret in dir/name, or creates it with 32 random
+// bytes (base64url) and mode 0600.
+func LoadOrCreate(dir, name string) (string, error) {
 	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -84,13 +84,13 @@ func loadOrCreateSecret(dir, name string) (string, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("controlplane: read %s: %w", path, err)
 	}
-	s := randomString(32)
+	s := Random(32)
 	if err := atomicfile.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return s, nil
 }
 
-// oneTimePassword is a random password for user add and reset-password
+// OneTimePassword is a random password for user add and reset-password
 // (128 bits, base64url): it must be changed at first login.
-func oneTimePassword() string { return randomString(16) }
+func OneTimePassword() string { return Random(16) }
