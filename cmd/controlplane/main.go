@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
+	"github.com/nodeconsole/nodeconsole/controlplane/backup"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
@@ -254,7 +255,7 @@ func runBackup(ctx context.Context, data string, args []string, stdout, stderr i
 		if *out == "" || *from != "" {
 			return usageError{errors.New("backup needs --out FILE")}
 		}
-		if err := controlplane.Backup(ctx, data, *out); err != nil {
+		if err := backup.Write(ctx, data, *out); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "controlplane: backup of %s written to %s\n", data, *out)
@@ -263,7 +264,7 @@ func runBackup(ctx context.Context, data string, args []string, stdout, stderr i
 	if *from == "" || *out != "" {
 		return usageError{errors.New("restore needs --from FILE --data DIR")}
 	}
-	if err := controlplane.Restore(*from, data); err != nil {
+	if err := backup.Restore(*from, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "controlplane: %s restored into %s\n", *from, data)

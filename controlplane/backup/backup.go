@@ -1,4 +1,10 @@
-package controlplane
+// Package backup writes the control plane's data directory as one archive
+// and restores it: a consistent snapshot of the SQLite database, taken
+// while the server runs, with the CA, the server secret, the admin token
+// and the server key (Write), unpacked into an empty directory (Restore).
+// A PostgreSQL store is backed up with pg_dump instead
+// (docs/operations.md); the command line is cmd/controlplane's.
+package backup
 
 import (
 	"archive/tar"
@@ -18,14 +24,14 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
 
-// Backup writes a consistent snapshot of the control plane in dataDir to
+// Write writes a consistent snapshot of the control plane in dataDir to
 // out, one gzip'd tar archive created with mode 0600: the SQLite database
 // (VACUUM INTO from a connection of its own, so the server keeps serving;
 // the snapshot is one read transaction) and every other file of the data
 // directory (CA certificate and key, server secret, admin token, server
 // key). It works while the server runs. The archive holds secrets: keep it
 // as safe as the data directory.
-func Backup(ctx context.Context, dataDir, out string) error {
+func Write(ctx context.Context, dataDir, out string) error {
 	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".backup-*")
 	if err != nil {
 		return fmt.Errorf("controlplane: backup: %w", err)
@@ -111,7 +117,7 @@ func addToTar(tw *tar.Writer, path string) error {
 	return nil
 }
 
-// Restore unpacks a Backup archive into dataDir, which must be empty or
+// Restore unpacks an archive of Write into dataDir, which must be empty or
 // missing (created 0700). On any error it removes what it wrote.
 func Restore(archive, dataDir string) (err error) {
 	if ents, err := os.ReadDir(dataDir); err == nil && len(ents) > 0 {
