@@ -153,14 +153,24 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	var capped string
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		wake, badKey, capped = nil, false, ""
-		node, err := tx.Node(req.NodeID)
-		exists := err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		enrollments, err := tx.EnrollmentsForNode(req.NodeID)
+		// An ID the server has not seen is the common case: its node is
+		// created first, without reading (store.Tx.CreateNode), and it
+		// has no enrollments (deleting a node deletes them). Its other
+		// fields are set below, as for a node that exists.
+		node := store.Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+		created, err := tx.CreateNode(node)
 		if err != nil {
 			return err
+		}
+		exists := !created
+		var enrollments []store.Enrollment
+		if exists {
+			if node, err = tx.Node(req.NodeID); err != nil {
+				return err
+			}
+			if enrollments, err = tx.EnrollmentsForNode(req.NodeID); err != nil {
+				return err
+			}
 		}
 		proof := false
 		if req.PairingKey != "" {
@@ -237,9 +247,6 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
 			return err
 		}
-		if !exists {
-			node = store.Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
-		}
 		node.Status = api.StatusPending
 		node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
 		if err := tx.AddEvent(store.Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
@@ -292,18 +299,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	}, nil
 }
 
-// pendingCapped checks the caps on live pending enrollments (in all, and
-// from src) and says which one is reached, or "".
+// pendingCapped checks the caps on live pending enrollments (from src, and
+// in all) and says which one is reached, or "". Past the per-source cap,
+// the one in all reserves a place for the enrollment tx then stores
+// (store.Tx.ReservePending).
 func (s *Server) pendingCapped(tx store.Tx, now time.Time, src string) (string, error) {
-	if s.opts.MaxPending > 0 {
-		n, err := tx.CountPending(now, "")
-		if err != nil {
-			return "", err
-		}
-		if n >= s.opts.MaxPending {
-			return fmt.Sprintf("new enrollments refused: %d are waiting for an admin (--max-pending %d)", n, s.opts.MaxPending), nil
-		}
-	}
 	if s.opts.MaxPendingPerSource > 0 {
 		n, err := tx.CountPending(now, src)
 		if err != nil {
@@ -311,6 +311,15 @@ func (s *Server) pendingCapped(tx store.Tx, now time.Time, src string) (string, 
 		}
 		if n >= s.opts.MaxPendingPerSource {
 			return fmt.Sprintf("new enrollments from %s refused: %d of theirs are waiting for an admin (cap %d per source)", src, n, s.opts.MaxPendingPerSource), nil
+		}
+	}
+	if s.opts.MaxPending > 0 {
+		n, ok, err := tx.ReservePending(now, s.opts.MaxPending)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("new enrollments refused: %d are waiting for an admin (--max-pending %d)", n, s.opts.MaxPending), nil
 		}
 	}
 	return "", nil

@@ -75,6 +75,12 @@ type Tx interface {
 	Nodes() ([]Node, error)
 	// PutNode inserts or replaces a node.
 	PutNode(n Node) error
+	// CreateNode inserts n unless a node has its ID, and says whether it
+	// did. It reads nothing: in a store that checks what transactions
+	// read (PostgreSQL), looking up an ID no node has conflicts with
+	// every concurrent insert of a nearby ID, so a new node's enrollment
+	// creates it first and reads it only when it existed.
+	CreateNode(n Node) (bool, error)
 	// DeleteNode deletes a node (not its enrollments, certificates or
 	// events).
 	DeleteNode(id string) error
@@ -119,6 +125,17 @@ type Tx interface {
 	// CountPending counts live (pending, not expired at now) enrollments;
 	// with sourceKey set, only those whose SourceKey it is.
 	CountPending(now time.Time, sourceKey string) (int, error)
+	// ReservePending is the cap on live pending enrollments in all
+	// (--max-pending): it reserves a place for one more if fewer than
+	// limit are live at now or reserved by transactions still running,
+	// and returns that number (without this one) and whether it did. The
+	// next PutEnrollment of a pending enrollment in this transaction takes
+	// the place; if the transaction ends without one (or fails), the place
+	// is given back. Replicas sharing a database share one bound: the live
+	// pending enrollments never exceed limit. A place that leaves pending
+	// (decided, expired) may be seen free only once a reservation is
+	// refused (the PostgreSQL store then counts again). Update only.
+	ReservePending(now time.Time, limit int) (n int, ok bool, err error)
 	// Prune deletes what retention no longer keeps (see Prune).
 	Prune(p Prune) (PruneResult, error)
 }

@@ -37,7 +37,7 @@ func TestAloneIsSerial(t *testing.T) {
 					DeviceCodeHash: fmt.Sprint("d", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
 			}
 			if i%2 == 0 {
-				_, err := st.attempt(ctx, true, true, false, fn)
+				err := st.attempt(ctx, true, true, fn)
 				errs <- err
 			} else {
 				errs <- st.Update(ctx, fn)

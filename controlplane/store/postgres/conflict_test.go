@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
@@ -18,42 +19,6 @@ import (
 // user codes are random in the control plane).
 func hexOf(kind string, i int) string {
 	return fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprint(kind, i))))
-}
-
-// enrollLike runs the statements of one new enrollment from its own source
-// (controlplane's enroll): the node, its enrollments, the caps on pending
-// enrollments (the one in all when global), a free user code, the writes.
-func enrollLike(st store.Store, now time.Time, i int, global bool) error {
-	id, src := "edge-"+hexOf("n", i)[:16], fmt.Sprintf("src-%d", i)
-	return st.Update(context.Background(), func(tx store.Tx) error {
-		if _, err := tx.Node(id); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if _, err := tx.EnrollmentsForNode(id); err != nil {
-			return err
-		}
-		if global {
-			if _, err := tx.CountPending(now, ""); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.CountPending(now, src); err != nil {
-			return err
-		}
-		code := hexOf("c", i)[:8]
-		if _, err := tx.EnrollmentByUserCode(code); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err := tx.AddEvent(store.Event{Type: "enrollment_started", NodeID: id, Time: now}); err != nil {
-			return err
-		}
-		if err := tx.PutNode(store.Node{ID: id, Name: id, Status: "pending", CreatedAt: now, LastSeen: now}); err != nil {
-			return err
-		}
-		return tx.PutEnrollment(store.Enrollment{ID: hexOf("e", i)[:32], NodeID: id, DeviceCodeHash: hexOf("d", i),
-			UserCode: code, State: store.EnrollPending, SourceIP: src, SourceKey: src, CreatedAt: now,
-			ExpiresAt: now.Add(15 * time.Minute)})
-	})
 }
 
 // The pending enrollments of one source are counted without reading the
@@ -133,28 +98,107 @@ func TestSourceCountsDoNotConflict(t *testing.T) {
 	}
 }
 
-// Enrollments that count all pending ones (--max-pending) do conflict:
-// each read what the others add. They wait for each other instead of
-// failing at their end again and again: at most one retry each.
-func TestGlobalCountsWaitForEachOther(t *testing.T) {
+// Capped enrollments (--max-pending) do not conflict: the cap in all is a
+// place taken outside their transactions (ReservePending), so two
+// interleaved on two replicas both commit at the first try. Counting all
+// pending enrollments inside them, as the cap did before, makes the second
+// to commit run again.
+func TestCappedEnrollmentsDoNotConflict(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	a, b := open(t, dsn), open(t, dsn)
 	now := time.Unix(1_800_000_000, 0)
-	const n = 64
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		st := []*postgres.Store{a, b}[i%2]
-		wg.Go(func() { errs <- enrollLike(st, now, i, true) })
+	pending := func(i int) store.Enrollment {
+		return store.Enrollment{ID: fmt.Sprint("e", i), NodeID: fmt.Sprint("n", i), DeviceCodeHash: hexOf("d", i),
+			UserCode: hexOf("c", i)[:8], State: store.EnrollPending, SourceKey: fmt.Sprint("src-", i), ExpiresAt: now.Add(time.Hour)}
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, counted := range []bool{false, true} {
+		capped := func(tx store.Tx, i int) error {
+			if counted {
+				if n, err := tx.CountPending(now, ""); err != nil || n >= 100 {
+					return fmt.Errorf("count: %d, %v", n, err)
+				}
+			} else if _, ok, err := tx.ReservePending(now, 100); err != nil || !ok {
+				return fmt.Errorf("reserve: %v, %v", ok, err)
+			}
+			return tx.PutEnrollment(pending(i))
+		}
+		base := 10
+		if counted {
+			base = 20
+		}
+		before := a.Retries() + b.Retries()
+		reserved, committed := make(chan struct{}), make(chan error, 1)
+		first := true
+		go func() {
+			<-reserved
+			committed <- b.Update(context.Background(), func(tx store.Tx) error { return capped(tx, base+1) })
+		}()
+		err := a.Update(context.Background(), func(tx store.Tx) error {
+			if err := capped(tx, base); err != nil || !first {
+				return err
+			}
+			first = false
+			close(reserved)
+			return <-committed
+		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("counted %v: %v", counted, err)
+		}
+		retries := a.Retries() + b.Retries() - before
+		if !counted && retries != 0 {
+			t.Errorf("two capped enrollments interleaved: %d retries, want 0", retries)
+		}
+		if counted && retries == 0 {
+			t.Errorf("two enrollments counting all pending ones interleaved: no retry; the test no longer shows a conflict")
 		}
 	}
-	if retries := a.Retries() + b.Retries(); retries > n {
-		t.Errorf("%d retries for %d enrollments that count all pending ones, want at most one each", retries, n)
+}
+
+// A replica that dies between its reservation and its commit holds its
+// place until the reservation expires; then a recount gives it back.
+func TestDeadReplicaPlacesExpire(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	st := open(t, dsn)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	now := time.Unix(1_800_000_000, 0)
+	const limit = 3
+	enroll := func(i int) (bool, error) {
+		ok := false
+		err := st.Update(context.Background(), func(tx store.Tx) (err error) {
+			if _, ok, err = tx.ReservePending(now, limit); err != nil || !ok {
+				return err
+			}
+			return tx.PutEnrollment(store.Enrollment{ID: fmt.Sprint("e", i), NodeID: fmt.Sprint("n", i),
+				DeviceCodeHash: hexOf("d", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
+		})
+		return ok, err
+	}
+	if ok, err := enroll(0); !ok || err != nil {
+		t.Fatalf("first enrollment: %v, %v", ok, err)
+	}
+	// Two places taken by a replica that died: one reservation still
+	// within its time, one past it.
+	if _, err := conn.Exec(context.Background(), `UPDATE pending_budget SET used = used + 2;
+		INSERT INTO pending_reservations (expires_at) VALUES (now() + interval '1 hour'), (now() - interval '1 second')`); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if ok, err := enroll(1 + i); ok != want || err != nil {
+			t.Fatalf("enrollment %d with a dead replica's live reservation: %v, %v; want %v", 1+i, ok, err, want)
+		}
+	}
+	if _, err := conn.Exec(context.Background(), `UPDATE pending_reservations SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := enroll(3); !ok || err != nil {
+		t.Fatalf("enrollment once the dead replica's reservation expired: %v, %v", ok, err)
+	}
+	var reservations int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pending_reservations`).Scan(&reservations); err != nil || reservations != 0 {
+		t.Errorf("%d reservations left (%v), want 0", reservations, err)
 	}
 }

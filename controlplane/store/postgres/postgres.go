@@ -59,12 +59,19 @@ const (
 	// defaultPoolSize is the least connections a replica keeps (unless
 	// the URL sets pool_max_conns).
 	defaultPoolSize = 16
+	// budgetPoolSize is the size of Store.budget's pool.
+	budgetPoolSize = 4
 )
 
 // Store is the PostgreSQL store.Store. Close it when done.
 type Store struct {
 	pool *pgxpool.Pool
-	dsn  string
+	// budget runs the statements of ReservePending, outside the
+	// transaction that asks for a place (see budget.go): a pool of its
+	// own, so that Updates holding every connection of pool cannot wait
+	// for each other's reservations.
+	budget *pgxpool.Pool
+	dsn    string
 
 	closed   atomic.Bool
 	retries  atomic.Int64
@@ -99,13 +106,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// connection behind the polls' short transactions.
 		cfg.MaxConns = int32(max(defaultPoolSize, 2*runtime.NumCPU()))
 	}
+	bcfg := cfg.Copy()
+	bcfg.MaxConns = budgetPoolSize
+	// The budget's statements rely on READ COMMITTED (a row lock waited
+	// for, then the row's new version), whatever the database's default.
+	bcfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, dsn: dsn}
+	budget, err := pgxpool.NewWithConfig(ctx, bcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := &Store{pool: pool, budget: budget, dsn: dsn}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
+		budget.Close()
 		return nil, err
 	}
 	return s, nil
@@ -202,12 +220,10 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Progress under contention: every Update holds the advisory lock
 // writeLock shared; after exclusiveAfter conflicts in a row an Update
 // takes it exclusively before it begins, so it runs while no other
-// serializable transaction does and cannot conflict again. Updates that
-// count all pending enrollments, which conflict with each other for real,
-// queue on pendingLock instead of conflicting again.
+// serializable transaction does and cannot conflict again.
 //
 // Retries counts the retried transactions; TestSourceCountsDoNotConflict
-// and TestGlobalCountsWaitForEachOther hold it down where conflicts were
+// and TestCappedEnrollmentsDoNotConflict hold it down where conflicts were
 // not inherent.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, true, fn)
@@ -220,17 +236,6 @@ const (
 	// exclusiveAfter is how many serialization failures in a row make an
 	// Update run alone.
 	exclusiveAfter = 3
-	// pendingLock is the advisory lock key an Update that counts pending
-	// enrollments holds from its count to its end ("nodeconsole-pend").
-	//
-	// Two Updates that both count and then add a pending enrollment (the
-	// caps on pending enrollments) conflict for real: each read what the
-	// other wrote, and one of them must run again. Taking the lock at the
-	// count (pg_try_advisory_xact_lock) makes such an Update fail at once
-	// instead of at its end when another one holds it, and its next
-	// attempt takes the lock before it begins, so it waits for the other
-	// to commit and then sees its enrollment instead of conflicting again.
-	pendingLock = 0x6e6f6465636f7065
 )
 
 // Transaction starts (one round trip each). Updates take writeLock shared
@@ -243,10 +248,8 @@ const (
 var beginUpdate = fmt.Sprintf("%s; SELECT pg_advisory_xact_lock_shared(%d)", beginExclusive, writeLock)
 
 func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) error {
-	counter := false // an earlier attempt counted pending enrollments
 	for attempt := 1; ; attempt++ {
-		counted, err := s.attempt(ctx, write, write && attempt > exclusiveAfter, write && counter, fn)
-		counter = counter || counted
+		err := s.attempt(ctx, write, write && attempt > exclusiveAfter, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
@@ -263,21 +266,20 @@ func (s *Store) run(ctx context.Context, write bool, fn func(store.Tx) error) er
 }
 
 // attempt runs fn once in a transaction; alone holds writeLock
-// exclusively around it; counter or alone holds pendingLock around it. counted
-// reports that fn called CountPending.
-func (s *Store) attempt(ctx context.Context, write, alone, counter bool, fn func(store.Tx) error) (counted bool, err error) {
+// exclusively around it.
+func (s *Store) attempt(ctx context.Context, write, alone bool, fn func(store.Tx) error) (err error) {
 	if s.closed.Load() {
-		return false, store.ErrClosed
+		return store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return err
 	}
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if s.closed.Load() {
-			return false, store.ErrClosed
+			return store.ErrClosed
 		}
-		return false, fmt.Errorf("postgres: connect: %w", err)
+		return fmt.Errorf("postgres: connect: %w", err)
 	}
 	defer pc.Release()
 	conn := pc.Conn()
@@ -291,44 +293,36 @@ func (s *Store) attempt(ctx context.Context, write, alone, counter bool, fn func
 	if write {
 		begin = beginUpdate
 	}
-	lock := func(key int64, what string) error {
-		if _, err := conn.Exec(sctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-			discard()
-			return fmt.Errorf("postgres: lock for %s: %w", what, err)
-		}
-		return nil
-	}
-	unlock := func(key int64) {
-		if _, err := conn.Exec(sctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
-			discard()
-		}
-	}
-	// Lock order: pendingLock, then writeLock. A lone Update holds both:
-	// it must not find pendingLock taken (by an Update waiting for
-	// writeLock) when it counts.
-	if counter || alone {
-		if err := lock(pendingLock, "counting pending enrollments"); err != nil {
-			return false, err
-		}
-		defer unlock(pendingLock)
-	}
 	if alone {
-		if err := lock(writeLock, "a lone update"); err != nil {
-			return false, err
+		if _, err := conn.Exec(sctx, "SELECT pg_advisory_lock($1)", int64(writeLock)); err != nil {
+			discard()
+			return fmt.Errorf("postgres: lock for a lone update: %w", err)
 		}
-		defer unlock(writeLock)
+		defer func() {
+			if _, err := conn.Exec(sctx, "SELECT pg_advisory_unlock($1)", int64(writeLock)); err != nil {
+				discard()
+			}
+		}()
 		begin = beginExclusive
 	}
 	if _, err := conn.Exec(sctx, begin); err != nil {
 		discard()
-		return false, fmt.Errorf("postgres: begin transaction: %w", err)
+		return fmt.Errorf("postgres: begin transaction: %w", err)
 	}
 	rollback := func() {
 		if _, err := conn.Exec(sctx, "ROLLBACK"); err != nil {
 			discard()
 		}
 	}
-	t := &tx{ctx: sctx, conn: conn, write: write}
+	t := &tx{ctx: sctx, conn: conn, write: write, st: s}
+	// Once the transaction is over, each place ReservePending took is
+	// settled: kept by the enrollment that committed with it, or given
+	// back.
+	defer func() {
+		for _, id := range t.reserved {
+			s.settle(sctx, id)
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			rollback()
@@ -340,26 +334,26 @@ func (s *Store) attempt(ctx context.Context, write, alone, counter bool, fn func
 		// A serialization failure fn saw but did not pass on (wrapped
 		// into another error, or ignored) still means: run it again.
 		if t.conflict != nil {
-			return t.counted, t.conflict
+			return t.conflict
 		}
-		return t.counted, err
+		return err
 	}
 	if t.conflict != nil {
 		rollback()
-		return t.counted, t.conflict
+		return t.conflict
 	}
 	tag, err := conn.Exec(sctx, "COMMIT")
 	if err != nil {
 		if !retryable(err) {
 			discard() // not known whether it committed; the connection goes
 		}
-		return t.counted, fmt.Errorf("postgres: commit: %w", err)
+		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	if tag.String() != "COMMIT" {
 		// A statement failed and fn went on without returning its error.
-		return t.counted, errors.New("postgres: commit: the transaction had failed and was rolled back")
+		return errors.New("postgres: commit: the transaction had failed and was rolled back")
 	}
-	return t.counted, nil
+	return nil
 }
 
 // Retries reports how many transactions were run again after a
@@ -386,5 +380,6 @@ func (s *Store) Close() error {
 		n.close()
 	}
 	s.pool.Close()
+	s.budget.Close()
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,29 +22,14 @@ type tx struct {
 	// conflict is the first serialization failure a statement met: the
 	// transaction is aborted and runs again whatever fn returns.
 	conflict error
-	// write is set in an Update; counted once it called CountPending.
-	write, counted bool
-}
-
-// errCounting is the serialization failure of an Update that found
-// pendingLock held by another transaction when it counted.
-var errCounting = &pgconn.PgError{Code: "40001", Message: "another transaction is counting pending enrollments"}
-
-// lockPending takes pendingLock for the rest of an Update, or fails it
-// (to run again, see pendingLock) when another transaction holds it.
-func (t *tx) lockPending() error {
-	if !t.write {
-		return nil
-	}
-	t.counted = true
-	var ok bool
-	if err := t.queryRow(`SELECT pg_try_advisory_xact_lock($1)`, int64(pendingLock)).Scan(&ok); err != nil {
-		return err
-	}
-	if !ok {
-		return t.note(errCounting)
-	}
-	return nil
+	// write is set in an Update.
+	write bool
+	st    *Store
+	// reserved are the pending_reservations rows of the places
+	// ReservePending took; the first placed of them are named by pending
+	// enrollments this transaction stored (budget.go).
+	reserved []int64
+	placed   int
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -125,20 +111,25 @@ func notFound(err error) error {
 }
 
 // upsert is INSERT INTO table (cols) VALUES (...) ON CONFLICT (key) DO
-// UPDATE every other column.
-func upsert(table, cols, key string) string {
-	names := strings.Split(cols, ",")
-	params := make([]string, len(names))
+// UPDATE every other column but keep.
+func upsert(table, cols, key string, keep ...string) string {
 	var set []string
-	for i, c := range names {
-		c = strings.TrimSpace(c)
-		params[i] = fmt.Sprintf("$%d", i+1)
-		if c != key {
+	for _, c := range strings.Split(cols, ",") {
+		if c = strings.TrimSpace(c); c != key && !slices.Contains(keep, c) {
 			set = append(set, c+" = EXCLUDED."+c)
 		}
 	}
-	return "INSERT INTO " + table + " (" + cols + ") VALUES (" + strings.Join(params, ", ") + ") ON CONFLICT (" +
+	return "INSERT INTO " + table + " (" + cols + ") VALUES (" + params(cols) + ") ON CONFLICT (" +
 		key + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// params is "$1, $2, ..." for the comma-separated cols.
+func params(cols string) string {
+	ps := make([]string, strings.Count(cols, ",")+1)
+	for i := range ps {
+		ps[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return strings.Join(ps, ", ")
 }
 
 const enrollmentCols = `id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
@@ -161,8 +152,10 @@ const sessionCols = `hash, "user", csrf, stage, created_at, last_seen, source_ip
 const nodeCertCols = `serial, node_id, key_fingerprint, certificate, issued_at, not_after, grace_until, revoked_at, reason`
 
 var (
-	qPutEnrollment = upsert("enrollments", enrollmentCols, "id")
+	// An enrollment keeps the reservation it was stored with.
+	qPutEnrollment = upsert("enrollments", enrollmentCols+", reservation", "id", "reservation")
 	qPutNode       = upsert("nodes", nodeCols, "id")
+	qCreateNode    = "INSERT INTO nodes (" + nodeCols + ") VALUES (" + params(nodeCols) + ") ON CONFLICT (id) DO NOTHING"
 	qPutToken      = upsert("tokens", tokenCols, "id")
 	qPutSite       = upsert("sites", "id, name, project", "id")
 	qPutUser       = upsert("users", userCols, "name")
@@ -207,10 +200,17 @@ func (t *tx) EnrollmentsForNode(nodeID string) ([]store.Enrollment, error) {
 }
 
 func (t *tx) PutEnrollment(e store.Enrollment) error {
+	// A new pending enrollment takes the next place this transaction
+	// reserved by naming its reservation (budget.go).
+	var reservation int64
+	if e.State == store.EnrollPending && t.placed < len(t.reserved) {
+		reservation = t.reserved[t.placed]
+		t.placed++
+	}
 	_, err := t.exec(qPutEnrollment,
 		e.ID, e.NodeID, e.Make, e.Model, e.Version, e.CSR, e.KeyFingerprint, e.DeviceCodeHash, e.UserCode,
 		string(e.State), e.SourceIP, unixNano(e.CreatedAt), unixNano(e.ExpiresAt), unixNano(e.LastPollAt),
-		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate, e.SourceKey)
+		unixNano(e.DecidedAt), unixNano(e.DeliveredAt), e.Certificate, e.SourceKey, reservation)
 	if err != nil {
 		return fmt.Errorf("put enrollment %s: %w", e.ID, err)
 	}
@@ -258,22 +258,38 @@ func (t *tx) NodesAfter(name, id string, limit int) ([]store.Node, error) {
 }
 
 func (t *tx) PutNode(n store.Node) error {
+	if _, err := t.writeNode(qPutNode, n); err != nil {
+		return fmt.Errorf("put node %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+// CreateNode inserts with ON CONFLICT DO NOTHING: PostgreSQL checks the
+// key without a predicate lock (a concurrent insert of the same ID not in
+// this snapshot is a serialization failure).
+func (t *tx) CreateNode(n store.Node) (bool, error) {
+	k, err := t.writeNode(qCreateNode, n)
+	if err != nil {
+		return false, fmt.Errorf("create node %s: %w", n.ID, err)
+	}
+	return k == 1, nil
+}
+
+// writeNode runs q (qPutNode, qCreateNode) on n's columns and says how
+// many rows it changed.
+func (t *tx) writeNode(q string, n store.Node) (int64, error) {
 	tags := ""
 	if len(n.Tags) > 0 {
 		b, err := json.Marshal(n.Tags)
 		if err != nil {
-			return fmt.Errorf("node %s: encode tags: %w", n.ID, err)
+			return 0, fmt.Errorf("encode tags: %w", err)
 		}
 		tags = string(b)
 	}
-	_, err := t.exec(qPutNode,
+	return t.exec(q,
 		n.ID, n.Name, n.Status, n.Project, n.Site, n.Make, n.Model, n.Version, n.SourceIP, tags, n.PreAdded,
 		n.KeyFingerprint, n.CertSerial, unixNano(n.CertNotAfter), unixNano(n.CreatedAt), unixNano(n.RegisteredAt),
 		unixNano(n.LastSeen), n.PairingKeyHash)
-	if err != nil {
-		return fmt.Errorf("put node %s: %w", n.ID, err)
-	}
-	return nil
 }
 
 func (t *tx) DeleteNode(id string) error {
@@ -436,11 +452,9 @@ func (t *tx) CountPending(now time.Time, sourceKey string) (int, error) {
 	var n int
 	var err error
 	if sourceKey == "" {
-		// Every new enrollment conflicts with this count: see pendingLock.
-		// (One source's count conflicts only with the same source's.)
-		if err := t.lockPending(); err != nil {
-			return 0, fmt.Errorf("count pending enrollments: %w", err)
-		}
+		// In an Update, every new enrollment conflicts with this count
+		// (the cap in all uses ReservePending instead). One source's
+		// count conflicts only with the same source's.
 		err = t.queryRow(`SELECT count(*) FROM enrollments WHERE state = 'pending' AND expires_at > $1`,
 			unixNano(now)).Scan(&n)
 	} else {

@@ -18,6 +18,7 @@ const (
 	qNode
 	qNodes
 	qPutNode
+	qCreateNode
 	qDeleteNode
 	qToken
 	qTokenByHash
@@ -102,6 +103,8 @@ var statementSQL = [numStatements]string{
 		key_fingerprint=excluded.key_fingerprint, cert_serial=excluded.cert_serial,
 		cert_not_after=excluded.cert_not_after, created_at=excluded.created_at,
 		registered_at=excluded.registered_at, last_seen=excluded.last_seen, pairing_key_hash=excluded.pairing_key_hash`,
+	qCreateNode: `INSERT INTO nodes (` + nodeCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 	qDeleteNode:  `DELETE FROM nodes WHERE id = ?`,
 	qToken:       `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`,
 	qTokenByHash: `SELECT ` + tokenCols + ` FROM tokens WHERE hash = ?`,

@@ -176,22 +176,39 @@ func (t *sqliteTx) Nodes() ([]store.Node, error) {
 }
 
 func (t *sqliteTx) PutNode(n store.Node) error {
+	if _, err := t.writeNode(qPutNode, n); err != nil {
+		return fmt.Errorf("put node %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) CreateNode(n store.Node) (bool, error) {
+	k, err := t.writeNode(qCreateNode, n)
+	if err != nil {
+		return false, fmt.Errorf("create node %s: %w", n.ID, err)
+	}
+	return k == 1, nil
+}
+
+// writeNode runs q (qPutNode, qCreateNode) on n's columns and says how
+// many rows it changed.
+func (t *sqliteTx) writeNode(q int, n store.Node) (int64, error) {
 	tags := ""
 	if len(n.Tags) > 0 {
 		b, err := json.Marshal(n.Tags)
 		if err != nil {
-			return fmt.Errorf("node %s: encode tags: %w", n.ID, err)
+			return 0, fmt.Errorf("encode tags: %w", err)
 		}
 		tags = string(b)
 	}
-	err := t.exec(qPutNode,
+	res, err := t.c.stmt(q).ExecContext(sqliteCtx,
 		n.ID, n.Name, n.Status, n.Project, n.Site, n.Make, n.Model, n.Version, n.SourceIP, tags, b2i(n.PreAdded),
 		n.KeyFingerprint, n.CertSerial, unixNano(n.CertNotAfter), unixNano(n.CreatedAt), unixNano(n.RegisteredAt),
 		unixNano(n.LastSeen), n.PairingKeyHash)
 	if err != nil {
-		return fmt.Errorf("put node %s: %w", n.ID, err)
+		return 0, conflict(err)
 	}
-	return nil
+	return res.RowsAffected()
 }
 
 func (t *sqliteTx) DeleteNode(id string) error {
@@ -308,6 +325,13 @@ func (t *sqliteTx) CountPending(now time.Time, sourceKey string) (int, error) {
 		return 0, fmt.Errorf("count pending enrollments: %w", err)
 	}
 	return n, nil
+}
+
+// ReservePending counts: Updates run one at a time, so nothing else can
+// add a pending enrollment before this transaction commits.
+func (t *sqliteTx) ReservePending(now time.Time, limit int) (int, bool, error) {
+	n, err := t.CountPending(now, "")
+	return n, err == nil && n < limit, err
 }
 
 func (t *sqliteTx) Prune(p store.Prune) (store.PruneResult, error) {

@@ -36,6 +36,18 @@ var nodeCases = []testCase{
 			t.Errorf("Nodes after deleting n1: %+v", ns)
 		}
 	}},
+	{"CreateNodeKeepsAnExistingOne", func(t *testing.T, st store.Store) {
+		n := node("n1", "store-1")
+		if !change(t, st, func(tx store.Tx) (bool, error) { return tx.CreateNode(n) }) {
+			t.Error("CreateNode of a new ID said it created nothing")
+		}
+		same(t, "created node", get(t, st, func(tx store.Tx) (store.Node, error) { return tx.Node("n1") }), n)
+		other := node("n1", "store-2")
+		if change(t, st, func(tx store.Tx) (bool, error) { return tx.CreateNode(other) }) {
+			t.Error("CreateNode of an existing ID said it created it")
+		}
+		same(t, "node after a second CreateNode", get(t, st, func(tx store.Tx) (store.Node, error) { return tx.Node("n1") }), n)
+	}},
 	{"ListedByNameThenIDInByteOrder", func(t *testing.T, st store.Store) {
 		// Byte order (upper case before lower case), the same in Nodes
 		// and NodesAfter, so pages neither skip nor repeat a node.

@@ -137,6 +137,18 @@ var raceCases = []testCase{
 			t.Errorf("%d racers enrolled one node ID: %d enrollments, %d pending; want %d", won, len(es), pending, limit)
 		}
 	}},
+	{"NodeCreatedOnce", func(t *testing.T, st store.Store) {
+		won := race(t, st, func(tx store.Tx, i int) error {
+			created, err := tx.CreateNode(store.Node{ID: "n1", Name: fmt.Sprint("racer ", i), Status: "pending"})
+			if err == nil && !created {
+				err = errLost
+			}
+			return err
+		})
+		if ns := get(t, st, store.Tx.Nodes); won != 1 || len(ns) != 1 {
+			t.Errorf("%d racers created one node ID; %d nodes, want 1 and 1", won, len(ns))
+		}
+	}},
 	{"PairingKeyUsedOnce", func(t *testing.T, st store.Store) {
 		n := node("n1", "n1")
 		n.Status, n.PreAdded, n.PairingKeyHash = "pending", true, "pk"

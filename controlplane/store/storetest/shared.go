@@ -14,12 +14,13 @@ import (
 type OpenShared func(t *testing.T) (a, b store.Store)
 
 // RunShared runs the cases where a second store makes a difference
-// (transactions, races, edges) on two stores that share one database:
-// each case sees one store that sends its calls to a and b in turn, so
-// every write is read back through the other store and every race is run
-// by both at once.
+// (transactions, races, the pending cap, edges) on two stores that share
+// one database: each case sees one store that sends its calls to a and b
+// in turn, so every write is read back through the other store and every
+// race is run by both at once.
 func RunShared(t *testing.T, open OpenShared) {
-	shared := []group{{"Transactions", transactionCases}, {"Races", raceCases}, {"Edges", edgeCases}}
+	shared := []group{{"Transactions", transactionCases}, {"Races", raceCases}, {"PendingCap", pendingCapCases},
+		{"Edges", edgeCases}}
 	run(t, func(t *testing.T) store.Store {
 		a, b := open(t)
 		return &alternating{stores: [2]store.Store{a, b}}

@@ -4,7 +4,7 @@
 // context), what expiry and retention delete, and the races the control
 // plane relies on the store to settle (a single-use token used once, one
 // License per code, at most three competing enrollments per node ID, a
-// pairing key or a TOTP step used once).
+// pairing key or a TOTP step used once, the cap on pending enrollments).
 //
 // An implementation's test calls Run with a function that opens a new,
 // empty store, and RunShared with one that opens two stores on one new
@@ -50,6 +50,7 @@ var groups = []group{
 	{"Users", userCases},
 	{"Sessions", sessionCases},
 	{"Races", raceCases},
+	{"PendingCap", pendingCapCases},
 	{"Edges", edgeCases},
 }
 
