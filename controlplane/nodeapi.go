@@ -207,7 +207,7 @@ func (s *Server) handleDeregister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, fmt.Errorf("deregister %s: %w", n.ID, err))
 		return
 	}
-	s.crl.invalidate()
+	s.crl.Invalidate()
 	writeJSON(w, http.StatusOK, api.DeregisterResponse{NodeID: n.ID, Status: api.StatusDeregistered})
 }
 

@@ -104,7 +104,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, fmt.Errorf("renew %s: %w", n.ID, err))
 		return
 	}
-	s.crl.invalidate()
+	s.crl.Invalidate()
 	writeJSON(w, http.StatusOK, reg)
 }
 

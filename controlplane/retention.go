@@ -36,7 +36,7 @@ func (s *Server) Prune(ctx context.Context) error {
 			return err
 		}
 		// An expired certificate leaves the CRL; its record goes a day
-		// later (crl.go).
+		// later (package crl).
 		certs, err = tx.PruneNodeCerts(now.Add(-nodeCertRetention))
 		return err
 	})

@@ -27,6 +27,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/ca"
+	"github.com/nodeconsole/nodeconsole/controlplane/crl"
 	"github.com/nodeconsole/nodeconsole/controlplane/notify"
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
@@ -166,7 +167,7 @@ type Server struct {
 	hashes       hashCache
 	portal       *portal.Portal
 	accounts     *Accounts
-	crl          crlCache
+	crl          *crl.List
 	handler      http.Handler
 	mux          *routeMux
 	// waiting counts polls being held right now (Waiting).
@@ -274,6 +275,7 @@ func Open(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.store = actorStore{metricsStore{Store: st, m: s.metrics}}
+	s.crl = crl.New(s.ca, s.store)
 	s.accounts = &Accounts{store: s.store, dataDir: opts.DataDir, now: s.now}
 	if s.portal, err = s.newPortal(); err != nil {
 		s.store.Close()
