@@ -72,6 +72,16 @@ type Network struct {
 	// stop of a DHCP client process; {interface} is replaced.
 	DHCPStartCommand []string `yaml:"dhcpStartCommand" json:"dhcpStartCommand,omitempty"`
 	DHCPStopCommand  []string `yaml:"dhcpStopCommand" json:"dhcpStopCommand,omitempty"`
+	// DHCP6StartCommand and DHCP6StopCommand do the same for the DHCPv6
+	// client of IPv6 dhcp (built in: dhclient -6, dhcpcd -6 or busybox
+	// udhcpc6, stopped by SIGTERM).
+	DHCP6StartCommand []string `yaml:"dhcp6StartCommand" json:"dhcp6StartCommand,omitempty"`
+	DHCP6StopCommand  []string `yaml:"dhcp6StopCommand" json:"dhcp6StopCommand,omitempty"`
+	// DHCP6PidFile and DHCP6LeaseFile are the files of the built-in
+	// DHCPv6 client ({interface} is replaced), apart from the DHCPv4
+	// client's.
+	DHCP6PidFile   string `yaml:"dhcp6PidFile" json:"dhcp6PidFile" check:"abspath"`
+	DHCP6LeaseFile string `yaml:"dhcp6LeaseFile" json:"dhcp6LeaseFile" check:"abspath"`
 	// NetworkdRuntimeDir receives the .network file of a change on trial
 	// (volatile: gone after a reboot).
 	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir" check:"abspath"`
@@ -119,6 +129,7 @@ func Default() Config {
 	return Config{
 		Network: Network{ResolvConf: "/etc/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "auto", NetworkdRuntimeDir: "/run/systemd/network",
+			DHCP6PidFile: "/run/dhclient6.{interface}.pid", DHCP6LeaseFile: "/var/lib/dhcp/dhclient6.{interface}.leases",
 			NetworkdReloadCommand: []string{"networkctl", "reload"},
 			HostnameFile:          "/etc/hostname", HostnameCommand: []string{"hostname", "{name}"},
 			NTPClient: "auto", TimesyncdDropIn: "/etc/systemd/timesyncd.conf.d/50-nodeconsole.conf",

@@ -45,6 +45,7 @@ models:
 		Site: Site{Endpoint: "https://cp.example.com", Project: "beta", RegistrationToken: "tok_secret_value"},
 		Network: Network{ResolvConf: "/tmp/x/resolv.conf", NetworkdDir: "/etc/systemd/network",
 			DHCPClient: "process", DHCPStopCommand: []string{"sudo", "-n", "/usr/sbin/dhclient", "-x", "{interface}"},
+			DHCP6PidFile: "/run/dhclient6.{interface}.pid", DHCP6LeaseFile: "/var/lib/dhcp/dhclient6.{interface}.leases",
 			NetworkdRuntimeDir: "/run/systemd/network", NetworkdReloadCommand: []string{"networkctl", "reload"},
 			HostnameFile: "/etc/hostname", HostnameCommand: []string{"hostname", "{name}"},
 			NTPClient: "auto", TimesyncdDropIn: "/etc/systemd/timesyncd.conf.d/50-nodeconsole.conf",
@@ -110,6 +111,23 @@ func TestLoadProblemsNameFileLineKey(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.Network.DHCPClient != "auto" || c.Network.NetworkdRuntimeDir != "/run/systemd/network" {
 					t.Errorf("network = %+v; want the defaults kept", c.Network)
+				}
+			},
+		},
+		{
+			name: "bad DHCPv6 settings",
+			body: "network:\n  dhcp6StartCommand: dhclient -6 {interface}\n  dhcp6StopCommand: {a: b}\n  dhcp6PidFile: run/dh6.pid\n  dhcp6LeaseFile: ''\n",
+			want: []string{
+				"config.yaml:2: network.dhcp6StartCommand: must be a list of strings",
+				"config.yaml:3: network.dhcp6StopCommand: must be a list of strings",
+				`config.yaml:4: network.dhcp6PidFile: must be an absolute path, not "run/dh6.pid"`,
+				`config.yaml:5: network.dhcp6LeaseFile: must be an absolute path, not ""`,
+			},
+			check: func(t *testing.T, c Config) {
+				n := c.Network
+				if n.DHCP6StartCommand != nil || n.DHCP6StopCommand != nil || n.DHCP6PidFile != "/run/dhclient6.{interface}.pid" ||
+					n.DHCP6LeaseFile != "/var/lib/dhcp/dhclient6.{interface}.leases" {
+					t.Errorf("network = %+v; want the defaults kept", n)
 				}
 			},
 		},

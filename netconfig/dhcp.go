@@ -41,6 +41,8 @@ var DHCPClients = []string{DHCPClientAuto, DHCPClientNetworkd, DHCPClientProcess
 const (
 	DefaultNetworkdRuntimeDir = "/run/systemd/network"
 	DefaultDHCPCommandTimeout = 20 * time.Second
+	DefaultDHCP6PidFile       = "/run/dhclient6." + InterfacePlaceholder + ".pid"
+	DefaultDHCP6LeaseFile     = "/var/lib/dhcp/dhclient6." + InterfacePlaceholder + ".leases"
 )
 
 // DefaultNetworkdReloadCommand makes systemd-networkd re-read its .network
@@ -68,6 +70,17 @@ type DHCPOptions struct {
 	// interface. It runs on every static apply, so it must also succeed
 	// when no client runs; afterwards no client may be left.
 	StopCommand []string
+	// Start6Command and Stop6Command are StartCommand and StopCommand for
+	// the DHCPv6 client of IPv6 dhcp (Client process). Empty: start the
+	// DHCPv6 client that was stopped, else the first installed of
+	// dhclient -6, dhcpcd -6 and (busybox) udhcpc6; stop by SIGTERM to the
+	// DHCPv6 clients that name the interface.
+	Start6Command, Stop6Command []string
+	// PidFile6 and LeaseFile6 are the files of the DHCPv6 client started
+	// by default ({interface} is replaced): dhclient -6 uses both,
+	// udhcpc6 the pid file (dhcpcd keeps its own). Defaults:
+	// DefaultDHCP6PidFile, DefaultDHCP6LeaseFile.
+	PidFile6, LeaseFile6 string
 	// NetworkdRuntimeDir receives the trial's .network file (default
 	// /run/systemd/network: volatile, so a power cut mid-trial leaves
 	// nothing behind).
@@ -111,12 +124,16 @@ type dhcpUndo struct {
 	trialFile string     // networkd: the runtime file written
 	stopped   []dhcpProc // process: clients stopped, to start again
 	started   bool       // process: a client was (being) started
+	// The same for the DHCPv6 clients (Apply6); seen6 once they were
+	// looked at.
+	stopped6        []dhcpProc
+	started6, seen6 bool
 }
 
 // dhcpProc is a DHCP client process.
 type dhcpProc struct {
 	PID  int
-	Name string // dhclient, dhcpcd or udhcpc
+	Name string // dhclient, dhcpcd, udhcpc or udhcpc6
 	Argv []string
 	Env  []string // nil when unreadable
 	// Global is set for a client that names no interface (a dhcpcd
@@ -143,6 +160,12 @@ func NewSystemDHCP(o DHCPOptions) (*SystemDHCP, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultDHCPCommandTimeout
+	}
+	if o.PidFile6 == "" {
+		o.PidFile6 = DefaultDHCP6PidFile
+	}
+	if o.LeaseFile6 == "" {
+		o.LeaseFile6 = DefaultDHCP6LeaseFile
 	}
 	if o.NetNS == "" {
 		o.NetNS = "/proc/self/ns/net"
@@ -177,23 +200,6 @@ func (d *SystemDHCP) mode() (string, error) {
 		return DHCPClientNetworkd, nil
 	}
 	return DHCPClientProcess, nil
-}
-
-var _ DHCPv6Support = (*SystemDHCP)(nil)
-
-// DHCPv6 implements DHCPv6Support: systemd-networkd runs DHCPv6 from the
-// rendered .network file (DHCP=ipv6), and with network.dhcpClient none
-// whatever manages the client is trusted to; the client processes
-// nodeconsole starts itself run DHCPv4 only.
-func (d *SystemDHCP) DHCPv6() error {
-	mode, err := d.mode()
-	if err != nil {
-		return err
-	}
-	if mode == DHCPClientProcess {
-		return errors.New("nodeconsole starts dhclient, dhcpcd or udhcpc for DHCPv4 only (network.dhcpClient process; systemd-networkd runs DHCPv6)")
-	}
-	return nil
 }
 
 // Apply implements DHCPControl.
@@ -232,21 +238,22 @@ func (d *SystemDHCP) Apply(ctx context.Context, cfg Config, trial bool) error {
 		d.log.Info("wrote trial networkd file", "interface", ifname, "path", path)
 		return d.reloadNetworkd(ctx)
 	}
-	running, err := d.clients(ifname)
+	v4 := d.v4()
+	running, err := d.clients(ifname, v4)
 	if err != nil {
 		return err
 	}
 	if first {
 		u.stopped = running
 	}
-	if err := d.stop(ctx, ifname, running); err != nil {
+	if err := d.stop(ctx, ifname, running, v4); err != nil {
 		return err
 	}
 	if cfg.Mode != ModeDHCP {
 		return nil
 	}
 	u.started = true
-	return d.start(ctx, ifname, u.stopped)
+	return d.start(ctx, ifname, u.stopped, v4)
 }
 
 // Restore implements DHCPControl.
@@ -263,23 +270,34 @@ func (d *SystemDHCP) Restore(ctx context.Context, snap *Snapshot) error {
 	case DHCPClientNetworkd:
 		return d.removeTrialFile(ctx, u)
 	case DHCPClientProcess:
-		if u.started {
-			running, err := d.clients(ifname)
-			if err != nil {
-				return err
-			}
-			if err := d.stop(ctx, ifname, running); err != nil {
-				return err
-			}
+		v4, v6 := d.v4(), d.v6()
+		// DHCPv6 first: Stop6 has stopped the client it started.
+		err := d.undoFamily(ctx, ifname, v6, u.started6, u.stopped6, false)
+		return errors.Join(err, d.undoFamily(ctx, ifname, v4, u.started, u.stopped, snap.HadLease()))
+	}
+	return nil
+}
+
+// undoFamily undoes what Apply (or Apply6) did to the clients of one
+// family on ifname: stops the one started, and starts those stopped again
+// (or, with the configured commands and hadLease, a client).
+func (d *SystemDHCP) undoFamily(ctx context.Context, ifname string, f dhcpFamily, started bool, stopped []dhcpProc, hadLease bool) error {
+	if started {
+		running, err := d.clients(ifname, f)
+		if err != nil {
+			return err
 		}
-		switch {
-		case len(u.stopped) > 0 && len(d.o.StopCommand) == 0:
-			// Stopped by a signal: start exactly what ran before.
-			return d.respawn(ifname, u.stopped)
-		case len(u.stopped) > 0 || (snap.HadLease() && len(d.o.StartCommand) > 0):
-			// The configured commands own the client.
-			return d.start(ctx, ifname, u.stopped)
+		if err := d.stop(ctx, ifname, running, f); err != nil {
+			return err
 		}
+	}
+	switch {
+	case len(stopped) > 0 && len(f.stopCmd) == 0:
+		// Stopped by a signal: start exactly what ran before.
+		return d.respawn(ifname, stopped)
+	case len(stopped) > 0 || (hadLease && len(f.startCmd) > 0):
+		// The configured commands own the client.
+		return d.start(ctx, ifname, stopped, f)
 	}
 	return nil
 }
@@ -322,21 +340,39 @@ func (d *SystemDHCP) reloadNetworkd(ctx context.Context) error {
 	return d.run(ctx, "reload systemd-networkd", d.o.NetworkdReloadCommand)
 }
 
+// dhcpFamily is what differs between the DHCPv4 and the DHCPv6 client of
+// an interface: which processes are its clients, its configured commands
+// (and their config keys, for messages), and how one is started when
+// nothing says how.
+type dhcpFamily struct {
+	v6                bool
+	what              string // "DHCP client" or "DHCPv6 client"
+	startCmd, stopCmd []string
+	startKey, stopKey string
+	defaultStart      func(ifname string) ([]string, error)
+}
+
+// v4 is the DHCPv4 family (Apply); v6 the DHCPv6 one (Apply6).
+func (d *SystemDHCP) v4() dhcpFamily {
+	return dhcpFamily{what: "DHCP client", startCmd: d.o.StartCommand, stopCmd: d.o.StopCommand,
+		startKey: "network.dhcpStartCommand", stopKey: "network.dhcpStopCommand", defaultStart: defaultStartCommand}
+}
+
 // stop stops the clients of ifname: the configured command, or SIGTERM to
-// each. Afterwards no client may be left.
-func (d *SystemDHCP) stop(ctx context.Context, ifname string, running []dhcpProc) error {
-	if len(d.o.StopCommand) > 0 {
-		if err := d.run(ctx, "stop the DHCP client (network.dhcpStopCommand)", substitute(d.o.StopCommand, ifname)); err != nil {
+// each. Afterwards no client of the family may be left.
+func (d *SystemDHCP) stop(ctx context.Context, ifname string, running []dhcpProc, f dhcpFamily) error {
+	if len(f.stopCmd) > 0 {
+		if err := d.run(ctx, "stop the "+f.what+" ("+f.stopKey+")", substitute(f.stopCmd, ifname)); err != nil {
 			return err
 		}
-		left, err := d.clients(ifname)
+		left, err := d.clients(ifname, f)
 		if err != nil {
 			return err
 		}
 		var errs []error
 		for _, p := range left {
 			if err := d.waitGone(ctx, p); err != nil {
-				errs = append(errs, fmt.Errorf("netconfig: %s still runs on %s after network.dhcpStopCommand: %w", p, ifname, err))
+				errs = append(errs, fmt.Errorf("netconfig: %s still runs on %s after %s: %w", p, ifname, f.stopKey, err))
 			}
 		}
 		return errors.Join(errs...)
@@ -344,33 +380,33 @@ func (d *SystemDHCP) stop(ctx context.Context, ifname string, running []dhcpProc
 	var errs []error
 	for _, p := range running {
 		if p.Global {
-			errs = append(errs, fmt.Errorf("netconfig: %s serves every interface, so it cannot be stopped for %s alone; set network.dhcpStopCommand and network.dhcpStartCommand", p, ifname))
+			errs = append(errs, fmt.Errorf("netconfig: %s serves every interface, so it cannot be stopped for %s alone; set %s and %s", p, ifname, f.stopKey, f.startKey))
 			continue
 		}
 		if err := d.terminate(ctx, p); err != nil {
-			errs = append(errs, fmt.Errorf("netconfig: stop DHCP client %s on %s: %w", p, ifname, err))
+			errs = append(errs, fmt.Errorf("netconfig: stop %s %s on %s: %w", f.what, p, ifname, err))
 			continue
 		}
-		d.log.Info("stopped DHCP client", "interface", ifname, "client", p.Name, "pid", p.PID, "argv", p.Argv)
+		d.log.Info("stopped "+f.what, "interface", ifname, "client", p.Name, "pid", p.PID, "argv", p.Argv)
 	}
 	return errors.Join(errs...)
 }
 
 // start starts a client on ifname: the configured command, else the
-// clients stopped before as they were started, else the first installed
-// of dhclient, dhcpcd and udhcpc.
-func (d *SystemDHCP) start(ctx context.Context, ifname string, stopped []dhcpProc) error {
+// clients stopped before as they were started, else the family's default
+// (the first installed client).
+func (d *SystemDHCP) start(ctx context.Context, ifname string, stopped []dhcpProc, f dhcpFamily) error {
 	switch {
-	case len(d.o.StartCommand) > 0:
-		return d.run(ctx, "start the DHCP client (network.dhcpStartCommand)", substitute(d.o.StartCommand, ifname))
+	case len(f.startCmd) > 0:
+		return d.run(ctx, "start the "+f.what+" ("+f.startKey+")", substitute(f.startCmd, ifname))
 	case len(stopped) > 0:
 		return d.respawn(ifname, stopped)
 	}
-	argv, err := defaultStartCommand(ifname)
+	argv, err := f.defaultStart(ifname)
 	if err != nil {
 		return err
 	}
-	return d.run(ctx, "start the DHCP client", argv)
+	return d.run(ctx, "start the "+f.what, argv)
 }
 
 // respawn starts the stopped clients again with their command lines.
@@ -437,10 +473,26 @@ func clientName(argv []string) (string, []string) {
 	if name == "busybox" && len(args) > 0 {
 		name, args = filepath.Base(args[0]), args[1:]
 	}
-	if slices.Contains(dhcpClients, name) {
+	if slices.Contains(dhcpClients, name) || name == "udhcpc6" {
 		return name, args
 	}
 	return "", nil
+}
+
+// isDHCPv6 reports whether a client command line runs DHCPv6: udhcpc6, or
+// dhclient or dhcpcd with -6 (dhcpcd also --ipv6only). The others run
+// DHCPv4 (dhcpcd without -4 or -6 both: it counts as DHCPv4, as before
+// DHCPv6 was started by nodeconsole).
+func isDHCPv6(name string, args []string) bool {
+	switch name {
+	case "udhcpc6":
+		return true
+	case "dhclient":
+		return slices.Contains(args, "-6")
+	case "dhcpcd":
+		return slices.Contains(args, "-6") || slices.Contains(args, "--ipv6only")
+	}
+	return false
 }
 
 // namesInterface reports whether client arguments name ifname: as a word,
@@ -456,13 +508,13 @@ func namesInterface(args []string, ifname string) bool {
 
 // matchClient reports whether a client of the given name with args runs
 // DHCP on ifname, and whether it serves every interface instead (dhclient
-// or dhcpcd naming none; udhcpc without -i serves eth0).
+// or dhcpcd naming none; udhcpc or udhcpc6 without -i serves eth0).
 func matchClient(name string, args []string, ifname string) (match, global bool) {
 	if namesInterface(args, ifname) {
 		return true, false
 	}
 	switch name {
-	case "udhcpc":
+	case "udhcpc", "udhcpc6":
 		for _, a := range args {
 			if a == "-i" || strings.HasPrefix(a, "--interface") || (strings.HasPrefix(a, "-i") && len(a) > 2) {
 				return false, false

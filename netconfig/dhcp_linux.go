@@ -138,8 +138,9 @@ func (d *SystemDHCP) networkdRuns() (bool, error) {
 	return false, nil
 }
 
-// clients lists the DHCP clients running for ifname in the namespace.
-func (d *SystemDHCP) clients(ifname string) ([]dhcpProc, error) {
+// clients lists the DHCP clients of family f running for ifname in the
+// namespace.
+func (d *SystemDHCP) clients(ifname string, f dhcpFamily) ([]dhcpProc, error) {
 	procs, err := d.processes()
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (d *SystemDHCP) clients(ifname string) ([]dhcpProc, error) {
 	var out []dhcpProc
 	for _, p := range procs {
 		name, args := clientName(p.argv)
-		if name == "" {
+		if name == "" || isDHCPv6(name, args) != f.v6 {
 			continue
 		}
 		match, global := matchClient(name, args, ifname)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestSystemDHCPOnlySeesItsNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := inB.clients("lo"); err != nil || len(c) != 0 {
+	if c, err := inB.clients("lo", inB.v4()); err != nil || len(c) != 0 {
 		t.Fatalf("a control in %s sees %v (%v); it must see nothing of %s", b, c, err, a)
 	}
 	// Stopping in B leaves A's client alone.
@@ -82,7 +83,7 @@ func TestSystemDHCPOnlySeesItsNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := inA.clients("lo")
+	c, err := inA.clients("lo", inA.v4())
 	if err != nil || len(c) != 1 || c[0].PID != cmd.Process.Pid || c[0].Name != "udhcpc" || c[0].Global {
 		t.Fatalf("clients in %s = %+v, %v", a, c, err)
 	}
@@ -217,4 +218,46 @@ func TestSystemDHCPStopCommand(t *testing.T) {
 		t.Fatalf("stop command: %v", err)
 	}
 	<-exited
+}
+
+// TestSystemDHCPFamiliesInNetns: with a DHCPv4 and a DHCPv6 client on lo
+// (perl processes whose command lines are dhclient -4 lo and dhclient -6
+// lo), a static IPv4 apply stops only the DHCPv4 client and Apply6 with
+// static IPv6 only the DHCPv6 one; a DHCPv4 change leaves IPv6's client
+// alone, and the other way round.
+func TestSystemDHCPFamiliesInNetns(t *testing.T) {
+	perl := testenv.RequireCommand(t, "perl")
+	ns := namedNetns(t, "fam")
+	fake := func(family string) (*exec.Cmd, chan struct{}) {
+		cmd, exited := startIn(t, ns, "bash", "-c", `exec -a dhclient "$0" -e 'sleep 1000' -- "$1" lo`, perl, family)
+		waitArgv(t, cmd.Process.Pid, "dhclient -e sleep 1000 -- "+family+" lo")
+		return cmd, exited
+	}
+	_, v4exited := fake("-4")
+	_, v6exited := fake("-6")
+	d, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, NetNS: "/run/netns/" + ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := d.Apply(ctx, Config{Interface: "lo", Mode: ModeStatic}, true); err != nil {
+		t.Fatal(err)
+	}
+	<-v4exited // Apply waited for it
+	select {
+	case <-v6exited:
+		t.Fatal("a static IPv4 apply stopped the DHCPv6 client")
+	default:
+	}
+	if err := d.Apply6(ctx, Config{Interface: "lo", Mode: ModeStatic, IPv6: IPv6Static}, true); err != nil {
+		t.Fatal(err)
+	}
+	<-v6exited
+	if u := d.undo["lo"]; u == nil || len(u.stopped) != 1 || len(u.stopped6) != 1 || u.started6 ||
+		!slices.Contains(u.stopped6[0].Argv, "-6") || !slices.Contains(u.stopped[0].Argv, "-4") {
+		t.Errorf("undo record = %+v", u)
+	}
+	if err := d.Commit(ctx, Config{Interface: "lo"}); err != nil {
+		t.Fatal(err)
+	}
 }

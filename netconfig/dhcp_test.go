@@ -1,6 +1,8 @@
 package netconfig
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -62,16 +64,83 @@ func TestSubstituteAndOptions(t *testing.T) {
 }
 
 // TestDHCPv6Support: IPv6 dhcp is offered where systemd-networkd runs the
-// client (it renders DHCP=ipv6) or something else manages it, and refused
-// with the reason where nodeconsole starts a DHCPv4 client process.
+// client (it renders DHCP=ipv6) or something else manages it; with client
+// processes where a DHCPv6 client is installed or
+// network.dhcp6StartCommand says how to start one, and refused with the
+// reason where neither.
 func TestDHCPv6Support(t *testing.T) {
-	for client, ok := range map[string]bool{DHCPClientNetworkd: true, DHCPClientNone: true, DHCPClientProcess: false} {
-		d, err := NewSystemDHCP(DHCPOptions{Client: client})
+	bin := t.TempDir()
+	t.Setenv("PATH", bin) // no client installed
+	for _, tt := range []struct {
+		client string
+		start6 []string
+		ok     bool
+	}{
+		{DHCPClientNetworkd, nil, true},
+		{DHCPClientNone, nil, true},
+		{DHCPClientProcess, nil, false},
+		{DHCPClientProcess, []string{"/opt/dhcp6/start", "{interface}"}, true},
+	} {
+		d, err := NewSystemDHCP(DHCPOptions{Client: tt.client, Start6Command: tt.start6})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.DHCPv6(); (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "DHCPv4 only")) {
-			t.Errorf("%s: DHCPv6() = %v", client, err)
+		err = d.DHCPv6()
+		if (err == nil) != tt.ok || (err != nil && err.Error() != "none of dhclient, dhcpcd or busybox udhcpc6 is installed to run it (install isc-dhcp-client, or set network.dhcp6StartCommand)") {
+			t.Errorf("%s %v: DHCPv6() = %v", tt.client, tt.start6, err)
+		}
+	}
+	// dhclient installed: available, and started with its own files.
+	if err := os.WriteFile(filepath.Join(bin, "dhclient"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, PidFile6: "/tmp/lab/dh6.{interface}.pid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DHCPv6(); err != nil {
+		t.Errorf("dhclient installed: DHCPv6() = %v", err)
+	}
+	argv, err := d.v6().defaultStart("eth0")
+	want := filepath.Join(bin, "dhclient") + " -6 -nw --dad-wait-time 5 -pf /tmp/lab/dh6.eth0.pid -lf /var/lib/dhcp/dhclient6.eth0.leases eth0"
+	if got := strings.Join(argv, " "); err != nil || got != want {
+		t.Errorf("default DHCPv6 start = %q, %v; want %q", got, err, want)
+	}
+	for client, want := range map[string]string{
+		"dhcpcd":  "dhcpcd -6 -b eth0",
+		"udhcpc6": "udhcpc6 -b -R -i eth0 -p /p",
+	} {
+		if got := strings.Join(start6Argv(client, "eth0", []string{"/p", "/l"}), " "); got != want {
+			t.Errorf("%s: %q, want %q", client, got, want)
+		}
+	}
+}
+
+// TestDHCPFamilies: DHCPv6 clients (dhclient -6, dhcpcd -6, udhcpc6) are
+// told apart from DHCPv4 ones, so that each family is stopped and started
+// on its own.
+func TestDHCPFamilies(t *testing.T) {
+	for argv, v6 := range map[string]bool{
+		"/sbin/dhclient -6 -nw -pf /run/dhclient6.eth0.pid eth0": true,
+		"dhclient -4 -nw eth0":         false,
+		"dhclient -nw eth0":            false, // dhclient defaults to DHCPv4
+		"dhcpcd -6 -b eth0":            true,
+		"dhcpcd --ipv6only eth0":       true,
+		"dhcpcd -4 -b eth0":            false,
+		"busybox udhcpc6 -i eth0 -b":   true,
+		"udhcpc6 -i eth0":              true,
+		"busybox udhcpc -i eth0 -b -R": false,
+	} {
+		name, args := clientName(strings.Fields(argv))
+		if name == "" {
+			t.Errorf("%q is not recognised as a DHCP client", argv)
+			continue
+		}
+		if got := isDHCPv6(name, args); got != v6 {
+			t.Errorf("%q: DHCPv6 %v, want %v", argv, got, v6)
+		}
+		if match, _ := matchClient(name, args, "eth0"); !match {
+			t.Errorf("%q does not match eth0", argv)
 		}
 	}
 }

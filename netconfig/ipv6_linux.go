@@ -287,6 +287,7 @@ func (b *NetlinkBackend) restore6(l netlink.Link, s *IPv6Snapshot) []error {
 			errs = append(errs, fmt.Errorf("netconfig: restore IPv6 address %s on %s: %w", a.Prefix, ifname, err))
 		}
 	}
+	errs = append(errs, b.dropKernelRoutes6(l, s)...)
 	routes, err := b.routes6(l.Attrs().Index)
 	if err != nil {
 		return append(errs, fmt.Errorf("netconfig: restore: list IPv6 routes: %w", err))
@@ -318,6 +319,42 @@ func (b *NetlinkBackend) restore6(l netlink.Link, s *IPv6Snapshot) []error {
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			errs = append(errs, fmt.Errorf("netconfig: restore IPv6 route %s: %w", sr, err))
 		}
+	}
+	return errs
+}
+
+// dropKernelRoutes6 removes the kernel's IPv6 prefix routes through l
+// that no address of l has any more, after restore6 removed the addresses
+// the apply added: the kernel lets the route of a removed address with a
+// finite lifetime (a DHCPv6 lease's /128) expire rather than removing it,
+// and, when the snapshot ignored router advertisements, the on-link
+// prefixes they brought (DHCPv6 and SLAAC) stay until they expire too.
+// The link-local prefix and the prefixes of the addresses on l stay.
+func (b *NetlinkBackend) dropKernelRoutes6(l netlink.Link, s *IPv6Snapshot) []error {
+	all, err := b.h.RouteListFiltered(netlink.FAMILY_V6, &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_MAIN},
+		netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return []error{fmt.Errorf("netconfig: restore: list IPv6 routes of %s: %w", l.Attrs().Name, err)}
+	}
+	addrs, err := b.addrs6(l)
+	if err != nil {
+		return []error{fmt.Errorf("netconfig: restore: %w", err)}
+	}
+	var errs []error
+	for _, r := range all {
+		dst, ok := ipNetPrefix(r.Dst)
+		if !ok || r.Protocol != unix.RTPROT_KERNEL || r.Type != unix.RTN_UNICAST || len(r.MultiPath) > 0 ||
+			dst.Addr().IsLinkLocalUnicast() || (dst.Bits() != 128 && s.AcceptRA != "0") {
+			continue
+		}
+		if slices.ContainsFunc(addrs, func(a netlink.Addr) bool { p, _ := ipNetPrefix(a.IPNet); return p.Masked() == dst }) {
+			continue
+		}
+		if err := b.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("netconfig: restore: remove IPv6 route %s from %s: %w", dst, l.Attrs().Name, err))
+			continue
+		}
+		b.log.Info("removed IPv6 prefix route", "interface", l.Attrs().Name, "prefix", dst.String())
 	}
 	return errs
 }

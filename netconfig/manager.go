@@ -156,16 +156,25 @@ func (m *Manager) Validate(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if cfg.IPv6 == IPv6DHCP {
-		why := errors.New("the DHCP client in use runs DHCPv4 only")
-		if d, ok := m.o.DHCP.(DHCPv6Support); ok {
-			why = d.DHCPv6()
-		}
-		if why != nil {
-			return &FieldError{Field: FieldIPv6, Index: -1,
-				Message: "IPv6 dhcp (DHCPv6) is not available: " + why.Error() + "; choose IPv6 auto (SLAAC) or static."}
-		}
+		return m.DHCPv6()
 	}
 	return nil
+}
+
+// DHCPv6 returns nil when IPv6 dhcp can be applied, else a FieldError of
+// FieldIPv6 saying in one sentence why not (no DHCPv6 client installed,
+// or a DHCP control that runs DHCPv4 only). It may read /proc and look
+// for programs, so call it in a tea.Cmd.
+func (m *Manager) DHCPv6() error {
+	why := errors.New("the DHCP client in use runs DHCPv4 only")
+	if d, ok := m.o.DHCP.(DHCPv6Support); ok {
+		why = d.DHCPv6()
+	}
+	if why == nil {
+		return nil
+	}
+	return &FieldError{Field: FieldIPv6, Index: -1,
+		Message: "IPv6 dhcp (DHCPv6) is not available: " + why.Error() + "; choose IPv6 auto (SLAAC) or static."}
 }
 
 // DHCPv6Support is implemented by a DHCPControl that can say whether it
@@ -378,7 +387,7 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 		if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
 			return fmt.Errorf("netconfig: start DHCP client on %s: %w", ifname, err)
 		}
-		return nil
+		return m.apply6(ctx, cfg, trial)
 	}
 	if err := m.o.DHCP.Apply(ctx, cfg, trial); err != nil {
 		return fmt.Errorf("netconfig: stop DHCP client on %s: %w", ifname, err)
@@ -407,6 +416,9 @@ func (m *Manager) applySteps(ctx context.Context, cfg Config, trial bool) error 
 	if err := m.setIPv6(ctx, cfg); err != nil {
 		return err
 	}
+	if err := m.apply6(ctx, cfg, trial); err != nil {
+		return err
+	}
 	if dns := append(slices.Clone(cfg.DNS), cfg.DNS6...); len(dns) > 0 {
 		if err := b.WriteDNS(ctx, dns); err != nil {
 			return err
@@ -421,6 +433,19 @@ func (m *Manager) setIPv6(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	return m.o.Backend.SetIPv6(ctx, cfg.Interface, IPv6Settings{Mode: cfg.IPv6, Addr: cfg.Address6, Gateway: cfg.Gateway6, Routes: cfg.routes(true)})
+}
+
+// apply6 starts or stops the DHCPv6 client for cfg's IPv6 mode, when the
+// DHCP control runs it (DHCPv6Control); IPv6Unset leaves it alone.
+func (m *Manager) apply6(ctx context.Context, cfg Config, trial bool) error {
+	c, ok := m.o.DHCP.(DHCPv6Control)
+	if !ok || cfg.IPv6 == IPv6Unset {
+		return nil
+	}
+	if err := c.Apply6(ctx, cfg, trial); err != nil {
+		return fmt.Errorf("netconfig: DHCPv6 client on %s: %w", cfg.Interface, err)
+	}
+	return nil
 }
 
 // setMTU sets the configured MTU, if any (0 leaves it alone).
@@ -441,11 +466,18 @@ func (m *Manager) restore(ctx context.Context, snap *Snapshot) error {
 		return nil
 	}
 	var err error
+	if c, ok := m.o.DHCP.(DHCPv6Control); ok {
+		// First, so that the DHCPv6 client it started adds nothing after
+		// the snapshot is back.
+		if serr := c.Stop6(ctx, snap.Interface); serr != nil {
+			err = fmt.Errorf("netconfig: restore: stop the DHCPv6 client on %s: %w", snap.Interface, serr)
+		}
+	}
 	if snap.Created {
 		// A link the apply created: stop its DHCP client, then remove it.
-		err = errors.Join(dhcp(), b.DeleteLink(ctx, snap.Interface))
+		err = errors.Join(err, dhcp(), b.DeleteLink(ctx, snap.Interface))
 	} else {
-		err = b.Restore(ctx, snap)
+		err = errors.Join(err, b.Restore(ctx, snap))
 	}
 	if snap.Parent != nil {
 		err = errors.Join(err, b.Restore(ctx, snap.Parent))

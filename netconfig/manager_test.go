@@ -806,3 +806,86 @@ func TestHistoryKeepsLastFive(t *testing.T) {
 		t.Errorf("Saved = %+v, %v; want the newest entry", saved, err)
 	}
 }
+
+// recordingDHCP6 is a recordingDHCP that runs DHCPv6 too (DHCPv6Control).
+// Each Apply6 and Stop6 records what the network looks like then: whether
+// eth0 has IPv6 yet (the settings come first) and still the trial's
+// address (Stop6 comes before the restore).
+type recordingDHCP6 struct {
+	recordingDHCP
+	sim *Simulated
+}
+
+func (r *recordingDHCP6) DHCPv6() error { return nil }
+
+func (r *recordingDHCP6) state(ifname string) string {
+	st, _ := r.sim.Read(context.Background())
+	ifc, _ := st.Interface(ifname)
+	var out []string
+	for _, a := range ifc.Addrs {
+		out = append(out, a.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func (r *recordingDHCP6) Apply6(ctx context.Context, cfg Config, trial bool) error {
+	r.calls = append(r.calls, fmt.Sprintf("apply6 %s %s trial=%v on %s", cfg.Interface, cfg.IPv6, trial, r.state(cfg.Interface)))
+	return nil
+}
+
+func (r *recordingDHCP6) Stop6(ctx context.Context, ifname string) error {
+	r.calls = append(r.calls, "stop6 "+ifname+" on "+r.state(ifname))
+	return nil
+}
+
+// TestDHCPv6ControlCalls: with a DHCP control that runs DHCPv6, IPv6 dhcp
+// is accepted; the DHCPv6 client is started once the IPv6 settings are
+// applied (static and DHCP IPv4 alike), stopped before a revert puts the
+// snapshot back, and started at boot (ApplySaved, trial false). IPv6 left
+// unset leaves it alone.
+func TestDHCPv6ControlCalls(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulated()
+	dhcp := &recordingDHCP6{sim: sim}
+	m, err := NewManager(Options{Backend: sim, Reader: sim, StateDir: t.TempDir(), DHCP: dhcp,
+		After: func(time.Duration) <-chan time.Time { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DHCPv6(); err != nil {
+		t.Fatalf("DHCPv6() = %v", err)
+	}
+	cfg := cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1")
+	cfg.IPv6 = IPv6DHCP
+	tr, err := m.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Revert(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = m.Apply(ctx, Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6DHCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ApplySaved(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = m.Apply(ctx, cfgStatic("eth0", "198.51.100.10/24", "198.51.100.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, "DHCP control calls", dhcp.calls, []string{
+		"apply eth0 static trial=true", "apply6 eth0 dhcp trial=true on 198.51.100.10/24,2001:db8:5::2/64",
+		"stop6 eth0 on 198.51.100.10/24,2001:db8:5::2/64", "restore eth0",
+		"apply eth0 dhcp trial=true", "apply6 eth0 dhcp trial=true on 2001:db8:5::2/64", "commit eth0",
+		"apply eth0 dhcp trial=false", "apply6 eth0 dhcp trial=false on 2001:db8:5::2/64", "commit eth0",
+		"apply eth0 static trial=true", "commit eth0",
+	})
+}

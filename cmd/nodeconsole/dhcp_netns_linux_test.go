@@ -361,6 +361,49 @@ func TestDHCPClientBackAfterRevertInNetns(t *testing.T) {
 	}
 }
 
+// trialRun is nodeconsole running a command with --try in the node
+// namespace, stopped at "Keep these settings?".
+type trialRun struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    string // stdout up to the question; the rest is discarded
+	stderr *strings.Builder
+	waited chan error // its exit
+}
+
+// startTrial runs this test binary as nodeconsole with args in the node
+// namespace (ip netns exec execs it: same PID) and waits until it asks
+// "Keep these settings?".
+func (l *nsLab) startTrial(t *testing.T, args ...string) *trialRun {
+	t.Helper()
+	cmd := exec.Command(l.ip, append([]string{"netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state}, args...)...)
+	cmd.Env = append(os.Environ(), "NODECONSOLE_TEST_MAIN=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	tr := &trialRun{cmd: cmd, stdin: stdin, stderr: &strings.Builder{}, waited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = pw, tr.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	go func() { tr.waited <- cmd.Wait(); pw.Close() }()
+	var out strings.Builder
+	r := bufio.NewReader(pr)
+	for !strings.Contains(out.String(), "Keep these settings?") {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("exited before asking: %v\n%s\n%s", err, out.String(), tr.stderr.String())
+		}
+		out.WriteByte(b)
+	}
+	go io.Copy(io.Discard, r)
+	tr.out = out.String()
+	return tr
+}
+
 // TestTrySignalRevertsInNetns: `network set --try 60s` stopped by SIGTERM,
 // SIGINT or SIGHUP while it asks "Keep these settings?" restores the
 // previous kernel state and resolv.conf before exiting, and saves nothing.
@@ -369,43 +412,18 @@ func TestTrySignalRevertsInNetns(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			l := newNSLab(t)
 			before, beforeResolv := l.kernel(), l.read(l.resolv)
-			cmd := exec.Command(l.ip, "netns", "exec", l.node, os.Args[0], "--config", l.cfg, "--state-dir", l.state,
-				"network", "set", "--interface", "veth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53", "--try", "60s")
-			cmd.Env = append(os.Environ(), "NODECONSOLE_TEST_MAIN=1")
-			stdin, _ := cmd.StdinPipe() // open: no answer
-			defer stdin.Close()
-			pr, pw := io.Pipe()
-			cmd.Stdout = pw
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill() })
-			waited := make(chan error, 1)
-			go func() { waited <- cmd.Wait(); pw.Close() }()
-
-			// Wait for the question (ip netns exec execs nodeconsole: same PID).
-			var out strings.Builder
-			r := bufio.NewReader(pr)
-			for !strings.Contains(out.String(), "Keep these settings?") {
-				b, err := r.ReadByte()
-				if err != nil {
-					t.Fatalf("exited before asking: %v\n%s\n%s", err, out.String(), stderr.String())
-				}
-				out.WriteByte(b)
-			}
+			tr := l.startTrial(t, "network", "set", "--interface", "veth0", "--address", "192.0.2.20/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53", "--try", "60s")
+			defer tr.stdin.Close() // open: no answer
 			if got := l.kernel(); !strings.Contains(got, "addr 192.0.2.20/24") {
 				t.Fatalf("the trial is not applied:\n%s", got)
 			}
-			if err := cmd.Process.Signal(sig); err != nil {
+			if err := tr.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			go io.Copy(io.Discard, r)
-			err := <-waited
+			err := <-tr.waited
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 ||
-				stderr.String() != "nodeconsole: network set: stopped; the previous settings were restored\n" {
-				t.Errorf("exit: %v, stderr %q", err, stderr.String())
+				tr.stderr.String() != "nodeconsole: network set: stopped; the previous settings were restored\n" {
+				t.Errorf("exit: %v, stderr %q", err, tr.stderr.String())
 			}
 			if got := l.kernel(); got != before {
 				t.Errorf("kernel after %s:\n%s\nwant:\n%s", sig, got, before)

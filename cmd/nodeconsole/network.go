@@ -80,6 +80,7 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 		n := e.cfg.Network
 		dhcp, err := netconfig.NewSystemDHCP(netconfig.DHCPOptions{
 			Client: n.DHCPClient, StartCommand: n.DHCPStartCommand, StopCommand: n.DHCPStopCommand,
+			Start6Command: n.DHCP6StartCommand, Stop6Command: n.DHCP6StopCommand, PidFile6: n.DHCP6PidFile, LeaseFile6: n.DHCP6LeaseFile,
 			NetworkdRuntimeDir: n.NetworkdRuntimeDir, NetworkdReloadCommand: n.NetworkdReloadCommand,
 			Logger: e.log,
 		})

@@ -31,7 +31,9 @@ func (m *Model) loadCmd() tea.Cmd {
 		if serr != nil {
 			saved = netconfig.Config{} // none yet, or unreadable: the IPv6 mode is inferred
 		}
-		return statusMsg{gen: gen, st: st, saved: saved, modes6: modes6, err: err}
+		// Whether DHCPv6 can be chosen, and if not why (shown under the
+		// IPv6 row while it is).
+		return statusMsg{gen: gen, st: st, saved: saved, modes6: modes6, dhcp6: mgr.DHCPv6(), err: err}
 	}
 }
 

@@ -21,8 +21,9 @@ type ipv6State struct {
 	// static IPv6), and an edit elsewhere keeps them.
 	dns6Auto bool
 	initial  ipv6Fields
-	// unavailable is what Manager.Validate said of DHCPv6 when an apply
-	// chose it; shown under the mode row while DHCPv6 is chosen.
+	// unavailable is why DHCPv6 cannot be applied (Manager.DHCPv6 when
+	// the status was read, or Manager.Validate when an apply chose it);
+	// shown under the mode row while DHCPv6 is chosen.
 	unavailable *netconfig.FieldError
 }
 
@@ -131,6 +132,15 @@ func (f *form) ipv6Rejected(cfg netconfig.Config, err error) {
 			f.ipv6.unavailable = e
 		}
 	}
+}
+
+// dhcp6Unavailable keeps why DHCPv6 cannot be applied (Manager.DHCPv6;
+// nil: it can), so that choosing it shows the reason under the mode row
+// before any apply, and validates again.
+func (f *form) dhcp6Unavailable(err error) {
+	f.ipv6.unavailable = nil
+	f.ipv6Rejected(netconfig.Config{IPv6: netconfig.IPv6DHCP}, err)
+	f.validate()
 }
 
 // modeName6 is an IPv6 mode as the mode row shows it: "Automatic (SLAAC)".

@@ -41,8 +41,8 @@ func TestIPv6KernelMode(t *testing.T) {
 // with space and right (left goes back); the address, gateway and DNS rows
 // are shown only where they apply; a bad address is rejected under its
 // row; DHCPv6, which the simulated DHCP client lacks, is refused under the
-// mode row with Manager.Validate's sentence; and a kept static IPv6 is
-// filled in again when the form is opened anew.
+// mode row with Manager.DHCPv6's sentence as soon as it is chosen; and a
+// kept static IPv6 is filled in again when the form is opened anew.
 func TestIPv6Rows(t *testing.T) {
 	h := newHarness(t, harnessOpts{tryTimeout: 60 * time.Second})
 	h.openForm("mgmt0")
@@ -69,19 +69,18 @@ func TestIPv6Rows(t *testing.T) {
 	}
 	h.m.form.setFocus(rowIPv6)
 	h.key("right", "left", "left") // Static -> Off -> Static -> DHCPv6
-	if f.ipv6.mode != netconfig.IPv6DHCP || slices.Contains(f.rows(), rowAddress6) || !f.valid() {
+	if f.ipv6.mode != netconfig.IPv6DHCP || slices.Contains(f.rows(), rowAddress6) {
 		t.Fatalf("DHCPv6: rows %v, err %v; want the address hidden and ignored", f.rows(), f.err)
+	}
+	if got := f.errorsFor(rowIPv6); len(got) != 1 || got[0] != "IPv6 dhcp (DHCPv6) is not available: the DHCP client in use runs DHCPv4 only; choose IPv6 auto (SLAAC) or static." ||
+		f.valid() || !strings.Contains(h.text(), "is not available") {
+		t.Fatalf("DHCPv6 unavailable: errors under the mode row %q:\n%s", got, h.text())
 	}
 	previewAndApply := func() {
 		h.m.form.setFocus(rowApply)
 		h.key("enter")
 		h.until("the preview", func() bool { return h.m.preview.Interface != "" || h.m.previewErr != "" })
 		h.key("enter")
-	}
-	previewAndApply()
-	h.until("the form again", func() bool { return h.m.phase == phaseForm })
-	if got := f.errorsFor(rowIPv6); len(got) != 1 || !strings.Contains(got[0], "DHCPv6) is not available") || f.valid() {
-		t.Fatalf("DHCPv6 unavailable: errors under the mode row %q:\n%s", got, h.text())
 	}
 	h.m.form.setFocus(rowIPv6)
 	h.key("space") // Static: DHCPv6's error goes
@@ -132,5 +131,26 @@ func TestIPv6KeptDNSWithAuto(t *testing.T) {
 	h.setField(rowMTU, "9000")
 	if v := f.values(); !slices.Contains(f.rows(), rowDNS6) || v.IPv6 != netconfig.IPv6Auto || !slices.Equal(v.DNS6, []string{"2001:db8:7::53"}) {
 		t.Errorf("rows %v, IPv6 %q, DNS6 %q; want the kept IPv6 DNS shown and sent", f.rows(), v.IPv6, v.DNS6)
+	}
+}
+
+// TestIPv6DHCPAvailable: where the DHCP control runs DHCPv6, choosing it
+// shows no reason under the mode row, and the form applies it.
+func TestIPv6DHCPAvailable(t *testing.T) {
+	h := newHarness(t, harnessOpts{tryTimeout: 60 * time.Second, dhcp6: true})
+	h.openForm("mgmt0")
+	f := &h.m.form
+	h.m.form.setFocus(rowIPv6)
+	h.key("space", "space") // Off -> Automatic -> DHCPv6
+	if f.ipv6.mode != netconfig.IPv6DHCP || len(f.errorsFor(rowIPv6)) != 0 || !f.valid() || !strings.Contains(h.text(), "IPv6     < DHCPv6 >") {
+		t.Fatalf("DHCPv6 available: mode %q, errors %q, err %v:\n%s", f.ipv6.mode, f.errorsFor(rowIPv6), f.err, h.text())
+	}
+	h.m.form.setFocus(rowApply)
+	h.key("enter")
+	h.until("the preview", func() bool { return h.m.preview.Interface != "" || h.m.previewErr != "" })
+	h.key("enter")
+	h.until("the trial", func() bool { return h.m.phase == phaseTrial })
+	if got := h.m.trial.Config().IPv6; got != netconfig.IPv6DHCP {
+		t.Errorf("applied IPv6 %q, want dhcp", got)
 	}
 }

@@ -55,7 +55,13 @@ type harnessOpts struct {
 	site       *netconfig.Site                 // Deps.Site
 	proxy      string                          // Deps.Proxy
 	mode6      func(string) netconfig.IPv6Mode // Deps.IPv6Mode
+	dhcp6      bool                            // the DHCP control runs DHCPv6 (the simulated one does not)
 }
+
+// dhcp6Hook is a DHCPHook that says it runs DHCPv6 too.
+type dhcp6Hook struct{ netconfig.DHCPHook }
+
+func (dhcp6Hook) DHCPv6() error { return nil }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
@@ -67,8 +73,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h := &harness{t: t, sim: netconfig.NewSimulated(), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
 		expire: make(chan time.Time, 1), opts: o}
+	var dhcp netconfig.DHCPControl = netconfig.DHCPHook(h.sim.DHCP)
+	if o.dhcp6 {
+		dhcp = dhcp6Hook{netconfig.DHCPHook(h.sim.DHCP)}
+	}
 	mgr, err := netconfig.NewManager(netconfig.Options{
-		Backend: h.sim, Reader: netconfig.WithLLDP(h.sim, o.lldp), DHCP: netconfig.DHCPHook(h.sim.DHCP),
+		Backend: h.sim, Reader: netconfig.WithLLDP(h.sim, o.lldp), DHCP: dhcp,
 		StateDir: o.stateDir, NetworkdDir: o.stateDir + "/network",
 		Now: h.clock.Now, After: func(time.Duration) <-chan time.Time { return h.expire },
 		// Every probe runs against the simulated network, as in --demo.

@@ -91,6 +91,7 @@ type Model struct {
 	status  netconfig.Status
 	saved   netconfig.Config // the settings kept last, for the form's IPv6 mode
 	modes6  map[string]netconfig.IPv6Mode
+	dhcp6   error // why IPv6 dhcp cannot be applied (nil: it can)
 	loadErr string
 	menu    ui.Menu
 	listMsg string
@@ -157,6 +158,7 @@ type (
 		saved netconfig.Config // the settings kept last (zero: none)
 		// modes6 are Deps.IPv6Mode's answers by interface (nil without it).
 		modes6 map[string]netconfig.IPv6Mode
+		dhcp6  error // Manager.DHCPv6: nil when IPv6 dhcp can be applied
 		err    error
 	}
 	previewMsg struct {

@@ -92,7 +92,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 		return ui.Error("Cannot read the network interfaces.", msg.err)
 	}
 	m.loadErr = ""
-	m.status, m.saved, m.modes6 = msg.st, msg.saved, msg.modes6
+	m.status, m.saved, m.modes6, m.dhcp6 = msg.st, msg.saved, msg.modes6, msg.dhcp6
 	items := make([]ui.MenuItem, 0, len(msg.st.Interfaces))
 	for _, ifc := range msg.st.Interfaces {
 		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
@@ -195,6 +195,7 @@ func (m *Model) listKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.listMsg = ""
 		m.form = newForm(m.st, m.status, ifc, m.saved, m.modes6[ifc.Name])
+		m.form.dhcp6Unavailable(m.dhcp6)
 		m.askDiscard = false
 		m.phase = phaseForm
 		return nil
