@@ -443,15 +443,35 @@ func startArgv(client, ifname string) []string {
 // the first of dhcpClients installed, else busybox's udhcpc.
 func defaultStartCommand(ifname string) ([]string, error) {
 	for _, c := range dhcpClients {
-		if _, err := exec.LookPath(c); err == nil {
-			return startArgv(c, ifname), nil
+		if p, err := lookProgram(c); err == nil {
+			argv := startArgv(c, ifname)
+			argv[0] = p
+			return argv, nil
 		}
 	}
-	if _, err := exec.LookPath("busybox"); err == nil {
-		return append([]string{"busybox"}, startArgv("udhcpc", ifname)...), nil
+	if bb, err := lookProgram("busybox"); err == nil {
+		return append([]string{bb}, startArgv("udhcpc", ifname)...), nil
 	}
 	return nil, fmt.Errorf("netconfig: start a DHCP client on %s: none of %s or busybox is installed; install one or set network.dhcpStartCommand",
 		ifname, strings.Join(dhcpClients, ", "))
+}
+
+// sbinDirs are where DHCP clients are installed (Debian: /usr/sbin/dhclient,
+// /usr/sbin/dhcpcd), which an unprivileged user's PATH often lacks.
+var sbinDirs = []string{"/usr/sbin", "/sbin"}
+
+// lookProgram finds the program name in PATH, else in sbinDirs.
+func lookProgram(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p, nil
+	}
+	for _, dir := range sbinDirs {
+		if q, qerr := exec.LookPath(filepath.Join(dir, name)); qerr == nil {
+			return q, nil
+		}
+	}
+	return "", err
 }
 
 // substitute replaces {interface} in each argument.

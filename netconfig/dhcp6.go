@@ -79,15 +79,16 @@ var errNoDHCPv6Client = errors.New("none of dhclient, dhcpcd or busybox udhcpc6 
 	"(install isc-dhcp-client, or set network.dhcp6StartCommand)")
 
 // dhcp6Client finds the DHCPv6 client to start: the first installed of
-// dhclient, dhcpcd and udhcpc6 (a program, or busybox's applet), with the
-// words that run it ([busybox, udhcpc6] for the applet).
+// dhclient, dhcpcd and udhcpc6 (a program in PATH or sbinDirs, or
+// busybox's applet), with the words that run it ([busybox, udhcpc6] for
+// the applet).
 func dhcp6Client() (string, []string, error) {
 	for _, c := range []string{"dhclient", "dhcpcd", "udhcpc6"} {
-		if p, err := exec.LookPath(c); err == nil {
+		if p, err := lookProgram(c); err == nil {
 			return c, []string{p}, nil
 		}
 	}
-	if bb, err := exec.LookPath("busybox"); err == nil {
+	if bb, err := lookProgram("busybox"); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		out, err := exec.CommandContext(ctx, bb, "--list").Output()

@@ -69,8 +69,10 @@ func TestSubstituteAndOptions(t *testing.T) {
 // network.dhcp6StartCommand says how to start one, and refused with the
 // reason where neither.
 func TestDHCPv6Support(t *testing.T) {
-	bin := t.TempDir()
+	bin, sbin := t.TempDir(), t.TempDir()
 	t.Setenv("PATH", bin) // no client installed
+	defer func(dirs []string) { sbinDirs = dirs }(sbinDirs)
+	sbinDirs = []string{sbin}
 	for _, tt := range []struct {
 		client string
 		start6 []string
@@ -90,8 +92,9 @@ func TestDHCPv6Support(t *testing.T) {
 			t.Errorf("%s %v: DHCPv6() = %v", tt.client, tt.start6, err)
 		}
 	}
-	// dhclient installed: available, and started with its own files.
-	if err := os.WriteFile(filepath.Join(bin, "dhclient"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+	// dhclient installed (in sbin, which PATH lacks): available, and
+	// started with its own files.
+	if err := os.WriteFile(filepath.Join(sbin, "dhclient"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	d, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, PidFile6: "/tmp/lab/dh6.{interface}.pid"})
@@ -102,7 +105,7 @@ func TestDHCPv6Support(t *testing.T) {
 		t.Errorf("dhclient installed: DHCPv6() = %v", err)
 	}
 	argv, err := d.v6().defaultStart("eth0")
-	want := filepath.Join(bin, "dhclient") + " -6 -nw --dad-wait-time 5 -pf /tmp/lab/dh6.eth0.pid -lf /var/lib/dhcp/dhclient6.eth0.leases eth0"
+	want := filepath.Join(sbin, "dhclient") + " -6 -nw --dad-wait-time 5 -pf /tmp/lab/dh6.eth0.pid -lf /var/lib/dhcp/dhclient6.eth0.leases eth0"
 	if got := strings.Join(argv, " "); err != nil || got != want {
 		t.Errorf("default DHCPv6 start = %q, %v; want %q", got, err, want)
 	}
