@@ -2,32 +2,18 @@ package controlplane
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/nodeconsole/nodeconsole/atomicfile"
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
-
-// serverKeyFile holds the key of the server certificate the control plane
-// makes itself (without --tls-cert): it survives restarts, so a client
-// that pinned the server key keeps working.
-const serverKeyFile = "server-key.pem"
 
 // readyTimeout bounds the store check of /readyz.
 const readyTimeout = 2 * time.Second
@@ -42,92 +28,6 @@ type readyCache struct {
 	mu  sync.Mutex
 	at  time.Time
 	err error
-}
-
-// loadOrCreateServerKey reads DATA/server-key.pem, creating it (0600) on
-// first start.
-func loadOrCreateServerKey(dir string) (*ecdsa.PrivateKey, error) {
-	path := filepath.Join(dir, serverKeyFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			return nil, fmt.Errorf("controlplane: load server key %s: not PEM", path)
-		}
-		key, err := x509.ParseECPrivateKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("controlplane: parse server key %s: %w", path, err)
-		}
-		return key, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("controlplane: read server key: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("controlplane: generate server key: %w", err)
-	}
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("controlplane: encode server key: %w", err)
-	}
-	if err := atomicfile.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		return nil, fmt.Errorf("controlplane: write server key: %w", err)
-	}
-	return key, nil
-}
-
-// certFiles serves the certificate of --tls-cert/--tls-key, read again
-// when either file changes (a renewed certificate is used without a
-// restart; a broken pair keeps the last good one).
-type certFiles struct {
-	certPath, keyPath string
-
-	mu       sync.Mutex
-	cert     *tls.Certificate
-	certStat fileStamp
-	keyStat  fileStamp
-}
-
-type fileStamp struct {
-	mod  time.Time
-	size int64
-}
-
-func stamp(path string) fileStamp {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}
-	}
-	return fileStamp{fi.ModTime(), fi.Size()}
-}
-
-func newCertFiles(certPath, keyPath string) (*certFiles, error) {
-	c := &certFiles{certPath: certPath, keyPath: keyPath}
-	if err := c.load(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-func (c *certFiles) load() error {
-	cs, ks := stamp(c.certPath), stamp(c.keyPath)
-	cert, err := tls.LoadX509KeyPair(c.certPath, c.keyPath)
-	if err != nil {
-		return fmt.Errorf("controlplane: load TLS certificate %s and key %s: %w", c.certPath, c.keyPath, err)
-	}
-	c.cert, c.certStat, c.keyStat = &cert, cs, ks
-	return nil
-}
-
-// get is tls.Config.GetCertificate.
-func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if stamp(c.certPath) != c.certStat || stamp(c.keyPath) != c.keyStat {
-		c.load() // on failure the last good pair stays
-	}
-	return c.cert, nil
 }
 
 // opsRoutes registers the health checks and, unless it has its own

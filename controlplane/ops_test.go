@@ -1,21 +1,10 @@
 package controlplane_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nodeconsole/nodeconsole/api"
 	"github.com/nodeconsole/nodeconsole/controlplane"
@@ -82,62 +71,6 @@ func TestHealthReadyMetrics(t *testing.T) {
 	sep := cptest.NewWith(t, controlplane.Options{MetricsElsewhere: true})
 	if code, _ := get(t, sep.Client(), sep.URL+"/metrics", sep.AdminToken); code != http.StatusNotFound {
 		t.Errorf("/metrics on the main listener with MetricsElsewhere = %d, want 404", code)
-	}
-}
-
-// serverKey is the public key the server presents.
-func serverKey(t *testing.T, cp *cptest.Server) string {
-	t.Helper()
-	resp, err := cp.Client().Get(cp.URL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	der, err := x509.MarshalPKIXPublicKey(resp.TLS.PeerCertificates[0].PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(der)
-}
-
-func TestServerKeySurvivesRestart(t *testing.T) {
-	cp := cptest.New(t)
-	before := serverKey(t, cp)
-	cp.Restart()
-	if serverKey(t, cp) != before {
-		t.Fatal("the server key changed on restart")
-	}
-	fi, err := os.Stat(filepath.Join(cp.DataDir, "server-key.pem"))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("server-key.pem: %v, mode %v", err, fi.Mode())
-	}
-}
-
-func TestTLSCertFiles(t *testing.T) {
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "cp.example"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"cp.example"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	cp := cptest.NewWith(t, controlplane.Options{TLSCertFile: certPath, TLSKeyFile: keyPath})
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(cp.URL, "https://"), &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if got := conn.ConnectionState().PeerCertificates[0].Raw; string(got) != string(der) {
-		t.Fatal("the server does not present the --tls-cert certificate")
-	}
-	if _, err := controlplane.Open(controlplane.Options{DataDir: t.TempDir(), TLSCertFile: certPath, TLSKeyFile: certPath}); err == nil {
-		t.Fatal("Open accepted a certificate file as the key")
 	}
 }
 

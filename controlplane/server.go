@@ -32,6 +32,7 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/portal"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/secrets"
+	"github.com/nodeconsole/nodeconsole/controlplane/servercert"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/sqlite"
 )
@@ -153,7 +154,7 @@ type Server struct {
 	notify     Notifier
 	ca         *ca.Authority
 	tlsCert    tls.Certificate
-	certFiles  *certFiles
+	certFiles  *servercert.Files
 	metrics    *metrics
 	adminToken *adminTokenFileState
 	secret     []byte
@@ -247,11 +248,11 @@ func Open(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.TLSCertFile != "" || opts.TLSKeyFile != "" {
-		if s.certFiles, err = newCertFiles(opts.TLSCertFile, opts.TLSKeyFile); err != nil {
+		if s.certFiles, err = servercert.OpenFiles(opts.TLSCertFile, opts.TLSKeyFile); err != nil {
 			return nil, err
 		}
 	} else {
-		key, err := loadOrCreateServerKey(opts.DataDir)
+		key, err := servercert.LoadOrCreateKey(opts.DataDir)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +328,7 @@ func (s *Server) TLSConfig() *tls.Config {
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
 	if s.certFiles != nil {
-		c.GetCertificate = s.certFiles.get
+		c.GetCertificate = s.certFiles.GetCertificate
 	} else {
 		c.Certificates = []tls.Certificate{s.tlsCert}
 	}
