@@ -154,10 +154,11 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		wake, badKey, capped = nil, false, ""
 		// An ID the server has not seen is the common case: its node is
-		// created first, without reading (store.Tx.CreateNode), and it
-		// has no enrollments (deleting a node deletes them). Its other
-		// fields are set below, as for a node that exists.
+		// created first, as it is stored below, without reading
+		// (store.Tx.CreateNode), and it has no enrollments (deleting a
+		// node deletes them).
 		node := store.Node{ID: req.NodeID, Name: req.NodeID, CreatedAt: now}
+		pendingNode(&node, req, ip, now)
 		created, err := tx.CreateNode(node)
 		if err != nil {
 			return err
@@ -247,8 +248,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
 			return err
 		}
-		node.Status = api.StatusPending
-		node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
+		pendingNode(&node, req, ip, now)
 		if err := tx.AddEvent(store.Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
 			Message: fmt.Sprintf("%s %s asked for an activation code (key %s)", req.Make, req.Model, api.FingerprintDER(csr.Request.RawSubjectPublicKeyInfo))}); err != nil {
 			return err
@@ -257,8 +257,10 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			if wake, err = s.approveProven(tx, &e, &node, now, ip); err != nil {
 				return err
 			}
-		} else if err := tx.PutNode(node); err != nil {
-			return err
+		} else if !created {
+			if err := tx.PutNode(node); err != nil {
+				return err
+			}
 		}
 		if err := tx.PutEnrollment(e); err != nil {
 			return err
@@ -297,6 +299,12 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		ServerTime:              now.UTC(),
 		KeyFingerprint:          api.FingerprintDER(csr.Request.RawSubjectPublicKeyInfo),
 	}, nil
+}
+
+// pendingNode sets what an enrollment without proof records on its node.
+func pendingNode(node *store.Node, req api.EnrollRequest, ip string, now time.Time) {
+	node.Status = api.StatusPending
+	node.Make, node.Model, node.Version, node.SourceIP, node.LastSeen = req.Make, req.Model, req.Version, ip, now
 }
 
 // pendingCapped checks the caps on live pending enrollments (from src, and

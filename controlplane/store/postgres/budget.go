@@ -109,7 +109,8 @@ func (s *Store) recount(ctx context.Context, now, refusedAt time.Time) error {
 		_, err := tx.Exec(ctx, `UPDATE pending_budget SET recounted_at = statement_timestamp(), used =
 			(SELECT count(*) FROM enrollments WHERE state = 'pending' AND expires_at > $1) +
 			(SELECT count(*) FROM pending_reservations r
-				WHERE NOT EXISTS (SELECT 1 FROM enrollments WHERE reservation = r.id)) WHERE id = 1`, unixNano(now))
+				WHERE NOT EXISTS (SELECT 1 FROM enrollments WHERE reservation = r.id AND reservation <> 0)) WHERE id = 1`,
+			unixNano(now))
 		return err
 	})
 	if err != nil {
@@ -121,10 +122,14 @@ func (s *Store) recount(ctx context.Context, now, refusedAt time.Time) error {
 // settle ends the reservation id once its transaction is over: the
 // enrollment that names it keeps its place, else it goes back. Best
 // effort: one not settled (the database unreachable) expires.
+//
+// "reservation <> 0" lets the plan use the partial index
+// enrollments_reservation (a generic plan cannot know $1 <> 0; without it,
+// every settle read the whole table).
 func (s *Store) settle(ctx context.Context, id int64) {
 	s.budget.Exec(ctx, `WITH d AS (DELETE FROM pending_reservations WHERE id = $1 RETURNING 1)
 		UPDATE pending_budget SET used = used - 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM d)
-		AND NOT EXISTS (SELECT 1 FROM enrollments WHERE reservation = $1)`, id)
+		AND NOT EXISTS (SELECT 1 FROM enrollments WHERE reservation = $1 AND reservation <> 0)`, id)
 }
 
 // ReservePending takes a place below limit for the next pending enrollment
