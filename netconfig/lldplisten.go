@@ -25,7 +25,7 @@ type LLDPConn interface {
 // that is up: at Start and again on a NIC when it comes up (LinkUp), each
 // time for Listen. What it hears goes into Table as it is heard, and
 // changed is called; after a listen without a frame the NIC's entry is an
-// empty list (without a call: nothing on screen changes). Without
+// empty list (changed is called when that changes the table). Without
 // CAP_NET_RAW it logs once and stays quiet. Close stops it and waits for
 // every listen to end.
 type LLDPListener struct {
@@ -141,11 +141,11 @@ func (l *LLDPListener) listenLocked(index int, name string, restart bool) {
 			return // restarted: the new listen has the NIC
 		}
 		delete(l.active, index)
-		if ok {
-			// Heard neighbours were announced as they came; "nothing
-			// heard" changes no screen now, so it wakes nobody: the
-			// Network screen reads it when it next reads the status.
-			l.Table.Set(name, nbs)
+		// Heard neighbours were announced as they came; what the listen
+		// ends with is announced only when it changes the table: the
+		// first "nothing heard" on a NIC, or a switch no longer heard.
+		if ok && l.Table.Set(name, nbs) {
+			l.changed()
 		}
 	}()
 }

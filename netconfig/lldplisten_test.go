@@ -97,3 +97,39 @@ func TestLLDPListenerWithoutCapability(t *testing.T) {
 		t.Errorf("eth0 %+v after %d opens", tab.Get("eth0"), opens)
 	}
 }
+
+// silentLLDP hears nothing: the listen ends without a frame.
+type silentLLDP struct{}
+
+func (silentLLDP) Listen(context.Context, time.Duration, func([]lldp.Neighbor)) ([]lldp.Neighbor, error) {
+	return nil, nil
+}
+func (silentLLDP) Close() error { return nil }
+
+// TestLLDPListenerSilentNotifiesOnce: a listen that hears nothing is
+// announced when it changes the table (the NIC's first "no switch
+// heard"), so that an open Network screen shows it, and not again when a
+// later listen hears nothing either.
+func TestLLDPListenerSilentNotifiesOnce(t *testing.T) {
+	opened := make(chan int, 10)
+	changed := make(chan struct{}, 10)
+	var tab LLDPTable
+	l := &LLDPListener{Table: &tab, Reader: NewSimulated(), Open: func(i int) (LLDPConn, error) {
+		opened <- i
+		return silentLLDP{}, nil
+	}}
+	l.Start(func() { changed <- struct{}{} })
+	<-changed
+	<-changed // eth0 and mgmt0: nothing heard, announced
+	if nb := tab.Get("eth0"); nb == nil || len(nb) != 0 {
+		t.Errorf("eth0: %+v, want listened, nothing heard", nb)
+	}
+	<-opened
+	<-opened
+	l.LinkUp(2)
+	<-opened
+	l.Close()
+	if n := len(changed); n != 0 {
+		t.Errorf("a second silent listen was announced %d times", n)
+	}
+}

@@ -17,8 +17,9 @@ type LLDPTable struct {
 }
 
 // Set records what was heard on ifname: nbs replaces what was there (an
-// empty, non-nil slice says "listened, heard nothing").
-func (t *LLDPTable) Set(ifname string, nbs []lldp.Neighbor) {
+// empty, non-nil slice says "listened, heard nothing"). It reports whether
+// that changed what the table says of ifname.
+func (t *LLDPTable) Set(ifname string, nbs []lldp.Neighbor) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
@@ -27,7 +28,9 @@ func (t *LLDPTable) Set(ifname string, nbs []lldp.Neighbor) {
 	if nbs == nil {
 		nbs = []lldp.Neighbor{}
 	}
+	old, had := t.m[ifname]
 	t.m[ifname] = slices.Clone(nbs)
+	return !had || !slices.Equal(old, nbs)
 }
 
 // Get returns what was heard on ifname, nil when nothing was listened for.

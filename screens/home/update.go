@@ -78,7 +78,9 @@ func (m *Model) update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 			return m, nil // the watcher closed: the program is ending
 		}
 		m.gen++ // a reading still out may predate the change
-		return m, m.collectCmd()
+		// The screens above read what they show again too (Network
+		// settings: the LLDP neighbours, the interfaces).
+		return m, tea.Batch(m.collectCmd(), ui.Watched)
 	case ui.StatusChangedMsg:
 		m.gen++ // drop the pending tick; start a new chain
 		return m, m.collectCmd()

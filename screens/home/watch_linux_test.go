@@ -20,20 +20,6 @@ import (
 	"github.com/nodeconsole/nodeconsole/tui/uitest"
 )
 
-// parkedWatch is a netwatch.Watcher whose Wait the driver knows to be
-// waiting for the test (Park), so settling does not wait for it.
-type parkedWatch struct {
-	w *netwatch.Watcher
-	d *uitest.Driver
-}
-
-func (p *parkedWatch) Wait() (ok bool) {
-	p.d.Park(func() { ok = p.w.Wait() })
-	return ok
-}
-
-func (p *parkedWatch) Drain() { p.w.Drain() }
-
 // TestStatusFollowsTheKernel: in a namespace of its own, an address added
 // and a link set down by ip(8) from outside the program, and resolv.conf
 // and state.json rewritten, reach the home screen through netlink and
@@ -64,14 +50,14 @@ func TestStatusFollowsTheKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw := &parkedWatch{w: w}
+	pw := &uitest.ParkedWatch{W: w}
 	m := New(Deps{Styles: uitest.Styles(uitest.MonoASCII), Collect: c.Collect, Watch: pw,
 		Tick: func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 			t.Errorf("a %s timer was started", d)
 			return nil
 		}})
 	d := uitest.NewScreenDriver(t, m)
-	pw.d = d
+	pw.D = d
 	defer func() {
 		w.Close() // the parked Wait returns false
 		d.Drain()

@@ -13,8 +13,14 @@ import (
 
 // loadCmd reads the status (the interface list) in a tea.Cmd.
 func (m *Model) loadCmd() tea.Cmd {
-	m.gen++
 	m.phase = phaseLoading
+	return m.readCmd(false)
+}
+
+// readCmd reads the status in a tea.Cmd: for loading, or (refresh) again
+// under the list shown, which stays until the answer replaces it.
+func (m *Model) readCmd(refresh bool) tea.Cmd {
+	m.gen++
 	mgr, timeout, gen, mode6 := m.d.Manager, m.d.Timeout, m.gen, m.d.IPv6Mode
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -33,7 +39,7 @@ func (m *Model) loadCmd() tea.Cmd {
 		}
 		// Whether DHCPv6 can be chosen, and if not why (shown under the
 		// IPv6 row while it is).
-		return statusMsg{gen: gen, st: st, saved: saved, modes6: modes6, dhcp6: mgr.DHCPv6(), err: err}
+		return statusMsg{gen: gen, st: st, saved: saved, modes6: modes6, dhcp6: mgr.DHCPv6(), err: err, refresh: refresh}
 	}
 }
 

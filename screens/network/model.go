@@ -160,6 +160,9 @@ type (
 		modes6 map[string]netconfig.IPv6Mode
 		dhcp6  error // Manager.DHCPv6: nil when IPv6 dhcp can be applied
 		err    error
+		// refresh: read again while the list is shown (the watcher saw
+		// a change), not loading.
+		refresh bool
 	}
 	previewMsg struct {
 		gen int

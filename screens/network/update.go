@@ -30,6 +30,12 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		}
 	case statusMsg:
 		return m, m.onStatus(msg)
+	case ui.WatchedMsg:
+		if m.phase == phaseList && m.loadErr == "" {
+			// Read again under the list (new LLDP neighbours, a cable
+			// plugged in); any other phase reads when it comes back.
+			return m, m.readCmd(true)
+		}
 	case previewMsg:
 		if msg.gen != m.gen || m.phase != phasePreview {
 			return m, nil
@@ -83,7 +89,20 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 }
 
 func (m *Model) onStatus(msg statusMsg) tea.Cmd {
-	if msg.gen != m.gen || m.phase != phaseLoading {
+	switch {
+	case msg.gen != m.gen:
+		return nil
+	case msg.refresh:
+		if m.phase == phaseList && msg.err == nil { // a failed re-read keeps the list
+			at := ""
+			if c := m.menu.Cursor; c < len(m.menu.Items) {
+				at = m.menu.Items[c].ID // the cursor stays on its interface
+			}
+			m.status, m.saved, m.modes6, m.dhcp6 = msg.st, msg.saved, msg.modes6, msg.dhcp6
+			m.setMenu(at)
+		}
+		return nil
+	case m.phase != phaseLoading:
 		return nil
 	}
 	m.phase = phaseList
@@ -93,20 +112,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	}
 	m.loadErr = ""
 	m.status, m.saved, m.modes6, m.dhcp6 = msg.st, msg.saved, msg.modes6, msg.dhcp6
-	items := make([]ui.MenuItem, 0, len(msg.st.Interfaces))
-	for _, ifc := range msg.st.Interfaces {
-		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
-	}
-	cursor := 0
-	for i, ifc := range msg.st.Interfaces {
-		if ifc.Default4 {
-			cursor = i
-			break
-		}
-	}
-	m.menu = ui.NewMenu(m.st, items)
-	m.menu.Cursor = cursor
-	m.menu.SetWidth(m.width)
+	m.setMenu("")
 	if t := m.d.Manager.Pending(); t != nil {
 		// The screen was closed while a change was on trial: show it
 		// again, with its countdown, so that it can be kept or reverted.
@@ -115,6 +121,22 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 		return m.onApplied(appliedMsg{gen: m.gen, trial: t, resumed: true})
 	}
 	return nil
+}
+
+// setMenu builds the interface list from m.status, the cursor on the
+// interface called at, else on the one with the IPv4 default route.
+func (m *Model) setMenu(at string) {
+	items := make([]ui.MenuItem, 0, len(m.status.Interfaces))
+	cursor := -1
+	for i, ifc := range m.status.Interfaces {
+		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
+		if ifc.Name == at || (cursor < 0 && ifc.Default4) {
+			cursor = i
+		}
+	}
+	m.menu = ui.NewMenu(m.st, items)
+	m.menu.Cursor = max(cursor, 0)
+	m.menu.SetWidth(m.width)
 }
 
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {

@@ -127,6 +127,15 @@ type StatusChangedMsg struct{}
 // StatusChanged is a command that sends StatusChangedMsg.
 func StatusChanged() tea.Msg { return StatusChangedMsg{} }
 
+// WatchedMsg tells every screen that the console's status watcher saw the
+// node change (a link, an address or a route, a watched file, LLDP
+// neighbours heard): a screen showing part of the status reads it again.
+// The home screen, which owns the watcher, sends it; no timer does.
+type WatchedMsg struct{}
+
+// Watched is a command that sends WatchedMsg.
+func Watched() tea.Msg { return WatchedMsg{} }
+
 // QuitGuard is something the console must undo before it exits: a network
 // change on trial, which would otherwise stay live and unsaved until the
 // next boot. The shell asks every guard before logging out.
