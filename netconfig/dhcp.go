@@ -104,9 +104,11 @@ type DHCPOptions struct {
 // SystemDHCP is the DHCPControl of a real node. It finds out what runs DHCP
 // on the interface (see DHCPClients) and stops it before a static config
 // replaces the addresses, so that no lease comes back, starts it for a DHCP
-// config, and undoes both when the trial is reverted. It only ever looks at
-// processes in its network namespace (DHCPOptions.NetNS). Every command and
-// wait is bounded by DHCPOptions.Timeout.
+// config, and undoes both when the trial is reverted; with client
+// processes it does the same for the DHCPv6 client of IPv6 dhcp (see
+// DHCPv6Control). It only ever looks at processes in its network
+// namespace (DHCPOptions.NetNS). Every command and wait is bounded by
+// DHCPOptions.Timeout.
 type SystemDHCP struct {
 	o   DHCPOptions
 	log *slog.Logger

@@ -41,7 +41,11 @@
 // naming the interface are stopped with SIGTERM (waited for through a
 // pidfd) and started again on revert with their own command lines, or
 // configured commands run instead. It only looks at processes in its own
-// network namespace. DHCPHook adapts a function (Simulated.DHCP).
+// network namespace. For IPv6 dhcp it also runs the DHCPv6 client
+// (DHCPv6Control: Apply6 once the IPv6 settings are applied, Stop6 before
+// a revert puts the snapshot back): dhclient -6, dhcpcd -6 or udhcpc6,
+// told apart from the DHCPv4 clients so that each family is stopped and
+// started alone. DHCPHook adapts a function (Simulated.DHCP).
 //
 // A CLI (`nodeconsole network set ... --try 3s`):
 //
