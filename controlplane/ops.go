@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/controlplane/access"
+	"github.com/nodeconsole/nodeconsole/controlplane/forwarded"
 	"github.com/nodeconsole/nodeconsole/controlplane/store"
 )
 
@@ -91,74 +91,6 @@ func (s *Server) Ready(ctx context.Context) error {
 // for a separate listener (--metrics-listen).
 func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
-// ParseCIDRs reads a comma-separated list of CIDR prefixes or single IP
-// addresses (--trusted-proxy).
-func ParseCIDRs(list string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a CIDR prefix or an IP address", f)
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
-}
-
-// trusted reports whether a is inside one of prefixes.
-func trusted(prefixes []netip.Prefix, a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// forwardedClient is the client address a request from peer carried in
-// X-Forwarded-For, or "" to keep the peer: only a peer in proxies is
-// believed, and the client is the right-most address that is not itself
-// a trusted proxy (left of it anyone could have written anything). A
-// malformed entry ends the walk at the last trusted hop.
-func forwardedClient(proxies []netip.Prefix, peer string, xff []string) string {
-	host, _, err := net.SplitHostPort(peer)
-	if err != nil {
-		host = peer
-	}
-	pa, err := netip.ParseAddr(host)
-	if err != nil || !trusted(proxies, pa) || len(xff) == 0 {
-		return ""
-	}
-	var hops []string
-	for _, v := range xff {
-		for _, h := range strings.Split(v, ",") {
-			hops = append(hops, strings.TrimSpace(h))
-		}
-	}
-	client := ""
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(hops[i])
-		if err != nil {
-			break
-		}
-		client = a.Unmap().String()
-		if !trusted(proxies, a) {
-			break
-		}
-	}
-	return client
-}
-
 // fromProxies makes the X-Forwarded-For client the request's RemoteAddr
 // (so sourceIP, the per-source limits and events see it) when the peer is
 // a trusted proxy. Without trusted proxies the header is ignored.
@@ -167,7 +99,7 @@ func (s *Server) fromProxies(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c := forwardedClient(s.opts.TrustedProxies, r.RemoteAddr, r.Header.Values("X-Forwarded-For")); c != "" {
+		if c := forwarded.Client(s.opts.TrustedProxies, r.RemoteAddr, r.Header.Values("X-Forwarded-For")); c != "" {
 			r2 := r.WithContext(r.Context())
 			r2.RemoteAddr = net.JoinHostPort(c, "0")
 			r = r2

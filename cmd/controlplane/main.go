@@ -51,6 +51,7 @@ import (
 
 	"github.com/nodeconsole/nodeconsole/controlplane"
 	"github.com/nodeconsole/nodeconsole/controlplane/backup"
+	"github.com/nodeconsole/nodeconsole/controlplane/forwarded"
 	"github.com/nodeconsole/nodeconsole/controlplane/ratelimit"
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
@@ -161,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{errors.New("--tls-cert and --tls-key go together")}
 	}
-	proxies, err := controlplane.ParseCIDRs(*trustedProxy)
+	proxies, err := forwarded.ParseCIDRs(*trustedProxy)
 	if err != nil {
 		return usageError{fmt.Errorf("--trusted-proxy: %w", err)}
 	}
