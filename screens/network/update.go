@@ -25,7 +25,8 @@ func (m *Model) Update(msg tea.Msg) (ui.Screen, tea.Cmd) {
 		}
 		for i, ifc := range m.status.Interfaces {
 			if i < len(m.menu.Items) {
-				m.menu.Items[i].Label = m.ifaceRow(ifc) // the columns follow the width
+				// The columns and the neighbour lines follow the width.
+				m.menu.Items[i].Label, m.menu.Items[i].Detail = m.ifaceRow(ifc), m.neighbours(ifc)
 			}
 		}
 	case statusMsg:
@@ -129,7 +130,7 @@ func (m *Model) setMenu(at string) {
 	items := make([]ui.MenuItem, 0, len(m.status.Interfaces))
 	cursor := -1
 	for i, ifc := range m.status.Interfaces {
-		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: neighbours(ifc)})
+		items = append(items, ui.MenuItem{ID: ifc.Name, Label: m.ifaceRow(ifc), Detail: m.neighbours(ifc)})
 		if ifc.Name == at || (cursor < 0 && ifc.Default4) {
 			cursor = i
 		}

@@ -150,10 +150,12 @@ func (m *Model) listView() ([]string, int) {
 		head = fmt.Sprintf("%-7s %-10s %s", "Name", "Link", "Addresses")
 	}
 	lines = append(lines, st.Label.Render(strings.Repeat(" ", ui.MenuIndent)+head))
+	// The focus is the chosen row's last line: its neighbour lines show
+	// with it.
 	focus := len(lines) + m.menu.Cursor
-	for _, it := range m.menu.Items[:m.menu.Cursor] {
+	for _, it := range m.menu.Items[:min(m.menu.Cursor+1, len(m.menu.Items))] {
 		if it.Detail != "" {
-			focus++ // the line under it
+			focus += strings.Count(it.Detail, "\n") + 1 // the lines under it
 		}
 	}
 	lines = append(lines, m.menu.View(), "")
@@ -197,24 +199,47 @@ func orNone(s string) string {
 // neighbours is the line under a NIC in the list: the switch ports heard
 // over LLDP (Interface.LLDP, which the console's background listener fills
 // in through the Manager's Reader); "" when nothing was listened for.
-func neighbours(ifc netconfig.Interface) string {
+// Where "switch NAME port PORT VLAN N" is too wide for the screen, "switch"
+// goes, then the port and VLAN go to a line of their own (then each to
+// one), so that the port and the VLAN are read whole; each switch port is
+// on its own lines then.
+func (m *Model) neighbours(ifc netconfig.Interface) string {
 	if ifc.LLDP == nil {
 		return ""
 	}
 	if len(ifc.LLDP) == 0 {
 		return "LLDP: no switch heard"
 	}
-	var out []string
+	w := m.width - ui.MenuIndent
+	fits := func(s string) bool { return m.width <= 0 || lipgloss.Width(s) <= w }
+	var full, out []string
 	for _, n := range ifc.LLDP {
 		name := n.SystemName
 		if name == "" {
 			name = n.ChassisID
 		}
-		s := "switch " + name + " port " + n.PortID
+		port, vlan := "port "+n.PortID, ""
 		if n.VLAN != 0 {
-			s += fmt.Sprintf(" VLAN %d", n.VLAN)
+			vlan = fmt.Sprintf("VLAN %d", n.VLAN)
 		}
-		out = append(out, s)
+		pv := strings.TrimSpace(port + " " + vlan)
+		full = append(full, "switch "+name+" "+pv)
+		switch {
+		case fits("switch " + name + " " + pv):
+			out = append(out, "switch "+name+" "+pv)
+		case fits(name + " " + pv):
+			out = append(out, name+" "+pv)
+		case fits(pv):
+			out = append(out, "switch "+name, pv)
+		default: // a line each; fitLines cuts what is still too long
+			out = append(out, "switch "+name, port)
+			if vlan != "" {
+				out = append(out, vlan)
+			}
+		}
 	}
-	return strings.Join(out, "; ")
+	if s := strings.Join(full, "; "); fits(s) {
+		return s
+	}
+	return strings.Join(out, "\n")
 }

@@ -14,8 +14,8 @@ type MenuItem struct {
 	ID    string
 	Label string
 	Hint  string // short text shown after the label when there is room
-	// Detail, when not "", is a second line under the label, muted (the
-	// switch port a NIC is plugged into).
+	// Detail, when not "", is shown under the label, muted, one line per
+	// line of it (the switch port a NIC is plugged into).
 	Detail string
 }
 
@@ -99,7 +99,9 @@ func (m Menu) View() string {
 			}
 		}
 		if it.Detail != "" {
-			row += "\n" + strings.Repeat(" ", MenuIndent) + st.Muted.Render(it.Detail)
+			for _, l := range strings.Split(it.Detail, "\n") {
+				row += "\n" + strings.Repeat(" ", MenuIndent) + st.Muted.Render(l)
+			}
 		}
 		rows[i] = row
 	}
