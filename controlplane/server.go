@@ -1,11 +1,3 @@
-// Package controlplane is the reference control plane that nodes register
-// with: an HTTPS server with its own CA, a store (package store; SQLite,
-// package sqlite, by default), the node API and admin API of package api,
-// and a server-rendered web portal.
-//
-// Open builds a Server from Options; Serve runs it on a listener. The same
-// Server backs cmd/controlplane, `nodeconsole --demo` and the tests of every
-// package that talks to a control plane (see package cptest).
 package controlplane
 
 import (
