@@ -151,7 +151,7 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 	var wake []string
 	var badKey bool
 	var capped string
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	enrollTx := func(tx store.Tx) error {
 		wake, badKey, capped = nil, false, ""
 		// An ID the server has not seen is the common case: its node is
 		// created first, as it is stored below, without reading
@@ -245,8 +245,14 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 			CreatedAt: now, ExpiresAt: now.Add(s.opts.CodeTTL),
 		}
 		e.DeviceCodeHash = secrets.Hash(secrets.DeviceCode(s.secret, e.ID))
-		if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
-			return err
+		if proof {
+			// Approved at once: not covered by the unique index, and it
+			// must not hide a pending enrollment with that code.
+			if e.UserCode, err = uniqueUserCode(tx, now); err != nil {
+				return err
+			}
+		} else {
+			e.UserCode = secrets.UserCode()
 		}
 		pendingNode(&node, req, ip, now)
 		if err := tx.AddEvent(store.Event{Type: api.EventEnrollmentStarted, NodeID: req.NodeID, Time: now, SourceIP: ip,
@@ -267,7 +273,15 @@ func (s *Server) enroll(ctx context.Context, req api.EnrollRequest, ip, base str
 		}
 		out = e
 		return nil
-	})
+	}
+	// The user code is drawn without a lookup: one another pending
+	// enrollment has is store.ErrConflict, and the enrollment runs again
+	// with another (one in 2.5e10/pending draws).
+	for range 3 {
+		if err = s.store.Update(ctx, enrollTx); !errors.Is(err, store.ErrConflict) {
+			break
+		}
+	}
 	if badKey {
 		s.failSource.Charge(src, now)
 		s.failTarget.Charge(target, now)

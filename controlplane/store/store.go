@@ -17,8 +17,9 @@ var (
 	// ErrNotFound is returned by Tx getters when the record does not exist.
 	ErrNotFound = errors.New("controlplane: not found")
 	// ErrConflict is returned by a Put that would give a second record a
-	// value only one may have: an enrollment's DeviceCodeHash, a token's
-	// or API token's Hash, a site's Name.
+	// value only one may have: an enrollment's DeviceCodeHash, a pending
+	// enrollment's UserCode (among pending enrollments, expired ones
+	// included), a token's or API token's Hash, a site's Name.
 	ErrConflict = errors.New("controlplane: conflicts with another record")
 	// ErrClosed is returned by View and Update after Close.
 	ErrClosed = errors.New("controlplane: store is closed")
@@ -64,7 +65,10 @@ type Tx interface {
 	EnrollmentByUserCode(code string) (Enrollment, error)
 	// EnrollmentsForNode returns the node's enrollments, newest first.
 	EnrollmentsForNode(nodeID string) ([]Enrollment, error)
-	// PutEnrollment inserts or replaces an enrollment.
+	// PutEnrollment inserts or replaces an enrollment. A new one's
+	// UserCode needs no lookup first: a code another pending enrollment
+	// has is ErrConflict (in PostgreSQL the whole transaction then fails;
+	// draw another code and run it again).
 	PutEnrollment(e Enrollment) error
 	// DeleteEnrollmentsForNode deletes every enrollment of the node.
 	DeleteEnrollmentsForNode(nodeID string) error

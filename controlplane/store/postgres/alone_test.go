@@ -34,7 +34,7 @@ func TestAloneIsSerial(t *testing.T) {
 					return err
 				}
 				return tx.PutEnrollment(store.Enrollment{ID: fmt.Sprint("e", i), NodeID: fmt.Sprint("n", i),
-					DeviceCodeHash: fmt.Sprint("d", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
+					DeviceCodeHash: fmt.Sprint("d", i), UserCode: fmt.Sprint("c", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
 			}
 			if i%2 == 0 {
 				err := st.attempt(ctx, true, true, fn)

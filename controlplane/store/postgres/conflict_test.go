@@ -98,11 +98,12 @@ func TestSourceCountsDoNotConflict(t *testing.T) {
 	}
 }
 
-// Capped enrollments (--max-pending) do not conflict: the cap in all is a
-// place taken outside their transactions (ReservePending), so two
-// interleaved on two replicas both commit at the first try. Counting all
-// pending enrollments inside them, as the cap did before, makes the second
-// to commit run again.
+// New nodes' capped enrollments (--max-pending) do not conflict: the node
+// is created without a lookup (CreateNode), the user code is left to the
+// unique index, and the cap in all is a place taken outside the transaction
+// (ReservePending), so two interleaved on two replicas both commit at the
+// first try. The old shape (look up the node, its enrollments and the code,
+// count all pending ones) makes the second to commit run again.
 func TestCappedEnrollmentsDoNotConflict(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	a, b := open(t, dsn), open(t, dsn)
@@ -113,12 +114,33 @@ func TestCappedEnrollmentsDoNotConflict(t *testing.T) {
 	}
 	for _, counted := range []bool{false, true} {
 		capped := func(tx store.Tx, i int) error {
+			n := store.Node{ID: fmt.Sprint("n", i), Name: fmt.Sprint("n", i), Status: "pending", CreatedAt: now}
 			if counted {
-				if n, err := tx.CountPending(now, ""); err != nil || n >= 100 {
-					return fmt.Errorf("count: %d, %v", n, err)
+				if _, err := tx.Node(n.ID); !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("node: %v", err)
 				}
-			} else if _, ok, err := tx.ReservePending(now, 100); err != nil || !ok {
-				return fmt.Errorf("reserve: %v, %v", ok, err)
+				if _, err := tx.EnrollmentsForNode(n.ID); err != nil {
+					return err
+				}
+				if c, err := tx.CountPending(now, ""); err != nil || c >= 100 {
+					return fmt.Errorf("count: %d, %v", c, err)
+				}
+				if _, err := tx.EnrollmentByUserCode(pending(i).UserCode); !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("user code: %v", err)
+				}
+				if err := tx.PutNode(n); err != nil {
+					return err
+				}
+			} else {
+				if created, err := tx.CreateNode(n); err != nil || !created {
+					return fmt.Errorf("create node: %v, %v", created, err)
+				}
+				if _, ok, err := tx.ReservePending(now, 100); err != nil || !ok {
+					return fmt.Errorf("reserve: %v, %v", ok, err)
+				}
+			}
+			if err := tx.AddEvent(store.Event{Type: "enrollment_started", NodeID: n.ID, Time: now}); err != nil {
+				return err
 			}
 			return tx.PutEnrollment(pending(i))
 		}
@@ -173,7 +195,7 @@ func TestDeadReplicaPlacesExpire(t *testing.T) {
 				return err
 			}
 			return tx.PutEnrollment(store.Enrollment{ID: fmt.Sprint("e", i), NodeID: fmt.Sprint("n", i),
-				DeviceCodeHash: hexOf("d", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
+				DeviceCodeHash: hexOf("d", i), UserCode: hexOf("c", i)[:8], State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
 		})
 		return ok, err
 	}

@@ -115,7 +115,7 @@ func TestUpdatesSerializeAcrossReplicas(t *testing.T) {
 					return err
 				}
 				return tx.PutEnrollment(store.Enrollment{ID: fmt.Sprint("cap-", i), NodeID: fmt.Sprint("node-", i),
-					DeviceCodeHash: fmt.Sprint("dch-", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
+					DeviceCodeHash: fmt.Sprint("dch-", i), UserCode: fmt.Sprint("uc-", i), State: store.EnrollPending, ExpiresAt: now.Add(time.Hour)})
 			})
 		})
 	}

@@ -134,6 +134,14 @@ var migrations = []string{
 	);
 	CREATE INDEX node_certs_node ON node_certs(node_id, issued_at);
 	CREATE INDEX node_certs_not_after ON node_certs(not_after);`,
+	// A pending enrollment's user code is unique among pending ones, as in
+	// the PostgreSQL store (its migration 4 says why). Pending enrollments
+	// sharing a code with a newer pending one were expired when it drew
+	// it: they end as superseded, at their expiry.
+	`UPDATE enrollments SET state = 'superseded', decided_at = expires_at
+	WHERE state = 'pending' AND EXISTS (SELECT 1 FROM enrollments n WHERE n.state = 'pending'
+		AND n.user_code = enrollments.user_code AND (n.created_at, n.id) > (enrollments.created_at, enrollments.id));
+	CREATE UNIQUE INDEX enrollments_pending_user_code ON enrollments(user_code) WHERE state = 'pending';`,
 }
 
 func (s *sqliteStore) migrate(ctx context.Context) error {

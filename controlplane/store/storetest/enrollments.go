@@ -56,9 +56,31 @@ var enrollmentCases = []testCase{
 		conflict(t, st, "PutEnrollment with another's device code hash", func(tx store.Tx) error { return tx.PutEnrollment(e) })
 		notFound(t, st, "the refused enrollment", func(tx store.Tx) (store.Enrollment, error) { return tx.Enrollment("e2") })
 	}},
+	{"PendingUserCodeIsUnique", func(t *testing.T, st store.Store) {
+		put(t, st, store.Tx.PutEnrollment, enrollment("e1", "n1", 0))
+		e := enrollment("e2", "n2", time.Minute)
+		e.UserCode = "UCe1"
+		conflict(t, st, "PutEnrollment of a pending enrollment with another pending one's user code", func(tx store.Tx) error {
+			if err := tx.PutNode(node("n2", "n2")); err != nil {
+				return err
+			}
+			return tx.PutEnrollment(e)
+		})
+		notFound(t, st, "the refused enrollment's node", func(tx store.Tx) (store.Node, error) { return tx.Node("n2") })
+		// Once the first is no longer pending, or the second is not, the
+		// code may be used again.
+		e.State = store.EnrollApproved
+		put(t, st, store.Tx.PutEnrollment, e)
+		first := enrollment("e1", "n1", 0)
+		first.State = store.EnrollCancelled
+		e.State = store.EnrollPending
+		put(t, st, store.Tx.PutEnrollment, first, e)
+		same(t, "EnrollmentByUserCode", get(t, st, func(tx store.Tx) (store.Enrollment, error) { return tx.EnrollmentByUserCode("UCe1") }), e)
+	}},
 	{"NewestByUserCodeAndForNode", func(t *testing.T, st store.Store) {
 		old, mid, newest := enrollment("e1", "n1", 0), enrollment("e2", "n1", time.Minute), enrollment("e3", "n1", 2*time.Minute)
 		old.UserCode, newest.UserCode = "SAME", "SAME"
+		old.State = store.EnrollCancelled // two pending ones cannot share a code
 		put(t, st, store.Tx.PutEnrollment, newest, old, mid, enrollment("e4", "n2", 0))
 		same(t, "EnrollmentByUserCode (the newest)", get(t, st, func(tx store.Tx) (store.Enrollment, error) { return tx.EnrollmentByUserCode("SAME") }), newest)
 		same(t, "EnrollmentsForNode (newest first)", get(t, st, func(tx store.Tx) ([]store.Enrollment, error) { return tx.EnrollmentsForNode("n1") }),
