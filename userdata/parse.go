@@ -5,8 +5,11 @@
 //
 // The user data is cloud-config YAML; nodeconsole's settings sit under a
 // top-level nodeconsole: key with the config file's schema
-// (docs/config.md), plus network.interface, which is applied like `nodeconsole
-// network set` rather than written to the config. Volumes are read in user
+// (docs/config.md), plus network.interface, network.hostname and
+// network.ntp, which are applied like `nodeconsole network set`, `network
+// hostname` and `network ntp` rather than written to the config (the proxy,
+// network.httpsProxy and network.noProxy, is config, checked as `network
+// proxy` checks it). Volumes are read in user
 // space (github.com/diskfs/go-diskfs) from a read-only file descriptor:
 // never mounted, never written.
 package userdata
@@ -34,21 +37,27 @@ const Header = "#cloud-config"
 // Settings is validated user data, ready to apply.
 type Settings struct {
 	// DropIn is the config drop-in to write (the nodeconsole section
-	// without network.interface); nil when the section sets nothing the
-	// config holds.
+	// without network.interface, network.hostname and network.ntp); nil
+	// when the section sets nothing the config holds.
 	DropIn []byte
 	// Keys are the dotted keys the section sets, in file order
 	// ("site.endpoint", "network.interface", ...).
 	Keys []string
 	// Network is the interface settings (network.interface), nil if none.
 	Network *netconfig.Form
+	// Hostname (network.hostname) and NTP (network.ntp) are the host name
+	// and NTP servers to set, as `network hostname` and `network ntp`
+	// set them; "" and nil when not given.
+	Hostname string
+	NTP      []string
 	// SHA256 identifies the user data: the same user data found again is
 	// not applied again.
 	SHA256 string
 
-	file     string
-	netLines map[netconfig.Field]int
-	netLine  int
+	file       string
+	netLines   map[netconfig.Field]int
+	netLine    int
+	routeLines []int // the line of each route in network.interface.routes
 }
 
 // ErrNotOurs says user data holds nothing for nodeconsole (not
@@ -105,20 +114,21 @@ func Parse(file string, data []byte) (*Settings, error) {
 	for i := 0; i+1 < len(sec.Content); i += 2 {
 		k, v := sec.Content[i].Value, sec.Content[i+1]
 		if k == "network" && v.Kind == yaml.MappingNode {
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				if v.Content[j].Value == "interface" {
-					netNode = v.Content[j+1]
-				}
-			}
+			netNode = v
 		}
 		s.Keys = append(s.Keys, keysOf(k, v)...)
 	}
-	// The loader does not know network.interface: it is ours.
+	// The loader does not know the network keys user data applies itself.
 	probs = slices.DeleteFunc(probs, func(p config.Problem) bool {
-		return p.Key == "network.interface" || strings.HasPrefix(p.Key, "network.interface.")
+		for _, k := range ownNetworkKeys {
+			if p.Key == "network."+k || strings.HasPrefix(p.Key, "network."+k+".") {
+				return true
+			}
+		}
+		return false
 	})
 	if netNode != nil {
-		probs = append(probs, s.parseInterface(netNode)...)
+		probs = append(probs, s.parseNetwork(netNode)...)
 	}
 	if len(probs) > 0 {
 		slices.SortStableFunc(probs, func(a, b config.Problem) int { return a.Line - b.Line })
@@ -145,8 +155,8 @@ func keysOf(section string, v *yaml.Node) []string {
 	return out
 }
 
-// dropIn renders the section without network.interface as a config file;
-// nil when nothing is left.
+// dropIn renders the section without the network keys user data applies
+// itself (ownNetworkKeys) as a config file; nil when nothing is left.
 func dropIn(sec *yaml.Node) ([]byte, error) {
 	out := &yaml.Node{Kind: yaml.MappingNode}
 	for i := 0; i+1 < len(sec.Content); i += 2 {
@@ -155,7 +165,7 @@ func dropIn(sec *yaml.Node) ([]byte, error) {
 			nv := *v
 			nv.Content = nil
 			for j := 0; j+1 < len(v.Content); j += 2 {
-				if v.Content[j].Value != "interface" {
+				if !slices.Contains(ownNetworkKeys, v.Content[j].Value) {
 					nv.Content = append(nv.Content, v.Content[j], v.Content[j+1])
 				}
 			}
@@ -179,117 +189,6 @@ func dropIn(sec *yaml.Node) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// parseInterface reads network.interface: {name, dhcp, address, netmask,
-// gateway, dns}, the flags of `nodeconsole network set`.
-func (s *Settings) parseInterface(n *yaml.Node) config.Problems {
-	const key = "network.interface"
-	var probs config.Problems
-	add := func(n *yaml.Node, k, msg string) {
-		probs = append(probs, config.Problem{File: s.file, Line: n.Line, Key: k, Msg: msg})
-	}
-	if n.Kind != yaml.MappingNode {
-		add(n, key, "must be a mapping such as {name: eth0, dhcp: true}")
-		return probs
-	}
-	f := &netconfig.Form{}
-	s.netLine = n.Line
-	s.netLines = map[netconfig.Field]int{}
-	str := func(v *yaml.Node, k string, dst *string) {
-		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
-			add(v, key+"."+k, "must be a string")
-			return
-		}
-		*dst = v.Value
-	}
-	var haveDHCP, haveStatic bool
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i].Value, n.Content[i+1]
-		switch k {
-		case "name":
-			str(v, k, &f.Interface)
-			s.netLines[netconfig.FieldInterface] = v.Line
-		case "dhcp":
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-				add(v, key+".dhcp", "must be true or false")
-				continue
-			}
-			f.DHCP = v.Value == "true"
-			haveDHCP = f.DHCP
-		case "address":
-			str(v, k, &f.Address)
-			s.netLines[netconfig.FieldAddress] = v.Line
-			haveStatic = true
-		case "netmask":
-			str(v, k, &f.Netmask)
-			s.netLines[netconfig.FieldNetmask] = v.Line
-			haveStatic = true
-		case "gateway":
-			str(v, k, &f.Gateway)
-			s.netLines[netconfig.FieldGateway] = v.Line
-			haveStatic = true
-		case "dns":
-			var dns []string
-			if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
-				dns = strings.Split(v.Value, ",")
-			} else if err := v.Decode(&dns); err != nil {
-				add(v, key+".dns", "must be a list of IP addresses")
-				continue
-			}
-			for i := range dns {
-				dns[i] = strings.TrimSpace(dns[i])
-			}
-			f.DNS = dns
-			s.netLines[netconfig.FieldDNS] = v.Line
-			haveStatic = true
-		default:
-			add(n.Content[i], key+"."+k, "unknown key (name, dhcp, address, netmask, gateway, dns)")
-		}
-	}
-	// A gateway means the default route, as with network set --gateway.
-	f.DefaultRoute = f.Gateway != ""
-	switch {
-	case f.Interface == "" && len(probs) == 0:
-		add(n, key+".name", "is required (the interface to configure, e.g. eth0)")
-	case haveDHCP && haveStatic:
-		add(n, key, "dhcp: true cannot be combined with address, netmask, gateway or dns")
-	case !haveDHCP && !haveStatic:
-		add(n, key, "give dhcp: true, or address and gateway")
-	}
-	if len(probs) == 0 {
-		// Syntax now; whether the interface exists is checked at apply.
-		if _, err := netconfig.ParseForm(*f, netconfig.Status{}); err != nil {
-			for _, p := range s.NetworkProblems(err) {
-				if p.Key != key+".name" {
-					probs = append(probs, p)
-				}
-			}
-		}
-	}
-	s.Network = f
-	return probs
-}
-
-// NetworkProblems turns the errors of netconfig.ParseForm for Network into
-// problems at the lines of the fields concerned.
-func (s *Settings) NetworkProblems(err error) config.Problems {
-	var probs config.Problems
-	for _, fe := range netconfig.FieldErrors(err) {
-		line, ok := s.netLines[fe.Field]
-		if !ok {
-			line = s.netLine
-		}
-		k := "network.interface." + string(fe.Field)
-		if fe.Field == netconfig.FieldInterface {
-			k = "network.interface.name"
-		}
-		probs = append(probs, config.Problem{File: s.file, Line: line, Key: k, Msg: fe.Message})
-	}
-	if len(probs) == 0 && err != nil {
-		probs = config.Problems{{File: s.file, Line: s.netLine, Key: "network.interface", Msg: err.Error()}}
-	}
-	return probs
 }
 
 // Summary names what keys set, for people: "endpoint, registration token,

@@ -82,21 +82,7 @@ func TestParseProblems(t *testing.T) {
 		{"flow section", "#cloud-config\nnodeconsole: {site: {endpoint: ftp://x}}\n", []string{"ud:2: site.endpoint: must use https"}},
 		{"not a mapping", "#cloud-config\nnodeconsole: [a]\n", []string{"ud:2: nodeconsole: must be a mapping"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("ud", []byte(tc.data))
-			var probs config.Problems
-			if !errors.As(err, &probs) {
-				t.Fatalf("err = %v, want problems", err)
-			}
-			if len(probs) != len(tc.want) {
-				t.Errorf("problems = %v, want %d", probs, len(tc.want))
-			}
-			for i, w := range tc.want {
-				if i < len(probs) && !strings.HasPrefix(probs[i].String(), w) {
-					t.Errorf("problem %d = %q, want prefix %q", i, probs[i].String(), w)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantProblems(t, tc.data, tc.want) })
 	}
 }
 

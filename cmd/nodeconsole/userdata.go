@@ -161,8 +161,15 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 			return fmt.Errorf("userdata apply: read the network: %w", err)
 		}
 		c, err := netconfig.ParseForm(*s.Network, st)
-		if err != nil {
+		if err == nil {
+			// What the form cannot know: whether DHCPv6 is available.
+			err = m.Validate(ctx, c)
+		}
+		if netconfig.IsInvalid(err) {
 			return e.refuseUserdata(found, s.SHA256, s.NetworkProblems(err), *dryRun, stdout)
+		}
+		if err != nil {
+			return fmt.Errorf("userdata apply: %w", err)
 		}
 		netCfg = &c
 	}
@@ -171,6 +178,9 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 		fmt.Fprintf(stdout, "User data from %s (%s) is valid and sets: %s.\n", found.Source, found.Where, summary)
 		if s.DropIn != nil {
 			fmt.Fprintf(stdout, "Would write %s.\n", filepath.Join(g.configDropInDir(), userdata.DropInName))
+		}
+		if site := s.SiteSettings(); site != "" {
+			fmt.Fprintf(stdout, "Would set the %s.\n", site)
 		}
 		if netCfg != nil {
 			fmt.Fprintf(stdout, "Would apply the network settings %s, and keep them if the control plane answers.\n", netCfg.Describe())
@@ -206,6 +216,7 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 		fmt.Fprintf(stdout, "Replaced the older user data (from %s).\n", from)
 	}
 	fmt.Fprintf(stdout, "Site settings loaded from %s: %s.\n", found.Source, summary)
+	siteErr := e.userdataSite(ctx, s, stdout)
 	var netErr error
 	if netCfg != nil {
 		applied.Network, applied.NetworkKept, netErr = e.userdataNetwork(ctx, *netCfg, stdout)
@@ -214,7 +225,50 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	if err := rec.Save(g.stateDir); err != nil {
 		return fmt.Errorf("userdata apply: %w", err)
 	}
-	return netErr
+	return errors.Join(siteErr, netErr)
+}
+
+// reloadConfig reads the config again: the drop-in just written may set
+// the endpoint the checks use, or the paths the host name and NTP servers
+// go to.
+func (e *env) reloadConfig() {
+	e.cfg, e.cfgProbs = config.Load(e.g.configPath, !e.g.configSet)
+	if e.g.endpoint != "" {
+		e.cfg.Site.Endpoint = e.g.endpoint
+	}
+}
+
+// userdataSite sets the host name and NTP servers of user data
+// (network.hostname, network.ntp) as `network hostname` and `network ntp`
+// do; an error says which failed, after trying both.
+func (e *env) userdataSite(ctx context.Context, s *userdata.Settings, stdout io.Writer) error {
+	if s.Hostname == "" && s.NTP == nil {
+		return nil
+	}
+	e.reloadConfig()
+	ctx, cancel := context.WithTimeout(ctx, systemCommandTimeout)
+	defer cancel()
+	site := e.site()
+	var errs []error
+	if s.Hostname != "" {
+		if err := site.SetHostname(ctx, s.Hostname); err != nil {
+			e.log.Info("network hostname failed", "audit", true, "hostname", s.Hostname, "from", "user data", "err", err.Error())
+			errs = append(errs, fmt.Errorf("userdata apply: host name not set: %w", err))
+		} else {
+			e.log.Info("network hostname", "audit", true, "hostname", s.Hostname, "file", site.HostnameFile, "from", "user data")
+			fmt.Fprintf(stdout, "Host name set to %s (%s).\n", s.Hostname, site.HostnameFile)
+		}
+	}
+	if s.NTP != nil {
+		if path, err := site.SetNTP(ctx, s.NTP); err != nil {
+			e.log.Info("network ntp failed", "audit", true, "servers", strings.Join(s.NTP, ","), "from", "user data", "err", err.Error())
+			errs = append(errs, fmt.Errorf("userdata apply: NTP servers not set: %w", err))
+		} else {
+			e.log.Info("network ntp", "audit", true, "servers", strings.Join(s.NTP, ","), "file", path, "from", "user data")
+			fmt.Fprintf(stdout, "NTP servers %s written to %s.\n", strings.Join(s.NTP, ", "), path)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // refuseUserdata reports every problem, records the refusal for the home
@@ -246,11 +300,7 @@ func (e *env) refuseUserdata(found *userdata.Found, sum string, probs config.Pro
 // the previous settings are restored. It returns what happened, for the
 // record, and an error when they were not kept.
 func (e *env) userdataNetwork(ctx context.Context, cfg netconfig.Config, stdout io.Writer) (string, bool, error) {
-	// The drop-in just written may set the endpoint the checks use.
-	e.cfg, e.cfgProbs = config.Load(e.g.configPath, !e.g.configSet)
-	if e.g.endpoint != "" {
-		e.cfg.Site.Endpoint = e.g.endpoint
-	}
+	e.reloadConfig()
 	m, err := e.netManager()
 	if err != nil {
 		return "not applied: " + oneLine(err), false, fmt.Errorf("userdata apply: network settings not applied: %w", err)
