@@ -146,3 +146,35 @@ func TestRoutes6ApplyRevert(t *testing.T) {
 		t.Errorf("an IPv4-only change removed the IPv6 route:\n%s", strings.Join(r, "\n"))
 	}
 }
+
+// FuzzParseRoutes: whatever routes are typed, an accepted one has a
+// destination and a gateway of one family, no host bits, no IPv4-mapped
+// address, and, for IPv6, static IPv6 and a gateway that is link-local or
+// inside the static address's prefix.
+func FuzzParseRoutes(f *testing.F) {
+	f.Add("2001:db8:100::/48@fe80::1,10.20.0.0/16@192.0.2.254", "2001:db8:1::10/64", true)
+	f.Add("2001:db8:100::/48@192.0.2.1,::ffff:10.0.0.0/104@192.0.2.1", "2001:db8:1::10/128", true)
+	f.Add("fe80::/64@fe80::1%eth0,::/0@fe80::1", "fe80::5/64", false)
+	f.Fuzz(func(t *testing.T, routes, addr6 string, static6 bool) {
+		form := Form{Interface: "eth0", Address: "192.0.2.10/24", Routes: strings.Split(routes, ","), Address6: addr6}
+		if static6 {
+			form.IPv6 = IPv6Static
+		}
+		cfg, err := ParseForm(form, testStatus)
+		if err != nil {
+			if len(FieldErrors(err)) == 0 {
+				t.Fatalf("error without field errors: %v", err)
+			}
+			return
+		}
+		for _, r := range cfg.Routes {
+			d, gw := r.Dst, r.Gateway
+			switch {
+			case d.Addr().Is4In6() || gw.Is4In6() || d.Addr().Is6() != gw.Is6() || d != d.Masked() || gw.Zone() != "":
+				t.Fatalf("accepted route %s", r)
+			case r.Is6() && (cfg.IPv6 != IPv6Static || !gw.IsLinkLocalUnicast() && !cfg.Address6.Masked().Contains(gw)):
+				t.Fatalf("accepted IPv6 route %s with %s", r, cfg.Describe())
+			}
+		}
+	})
+}
