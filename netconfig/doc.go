@@ -45,7 +45,8 @@
 // (DHCPv6Control: Apply6 once the IPv6 settings are applied, Stop6 before
 // a revert puts the snapshot back): dhclient -6, dhcpcd -6 or udhcpc6,
 // told apart from the DHCPv4 clients so that each family is stopped and
-// started alone. DHCPHook adapts a function (Simulated.DHCP).
+// started alone. DHCPHook adapts a function (Simulated.DHCP);
+// Simulated.DHCPControl is the simulated network's, DHCPv6 included.
 //
 // A CLI (`nodeconsole network set ... --try 3s`):
 //

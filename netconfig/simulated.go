@@ -20,7 +20,10 @@ type Simulated struct {
 	routes []simRoute
 	resolv []byte
 	fail   map[string]error // op name -> error returned once
-	leases map[string]bool  // interfaces whose simulated DHCP client runs
+	// dhcp6 are the interfaces whose simulated DHCPv6 client runs; undo6,
+	// per interface with a change open, whether it ran before (see
+	// DHCPControl).
+	dhcp6, undo6 map[string]bool
 	// loopback, when set, are the only host:port on this host's loopback
 	// that Dial reaches (OnlyLoopback).
 	loopback []netip.AddrPort
@@ -77,7 +80,8 @@ func NewSimulated() *Simulated {
 		}},
 		resolv:  []byte("nameserver 192.0.2.53\n"),
 		fail:    map[string]error{},
-		leases:  map[string]bool{},
+		dhcp6:   map[string]bool{},
+		undo6:   map[string]bool{},
 		changed: make(chan struct{}, 1),
 	}
 }

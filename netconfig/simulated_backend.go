@@ -352,37 +352,6 @@ func (s *Simulated) Restore(ctx context.Context, snap *Snapshot) error {
 	return nil
 }
 
-// DHCP is a DHCPHook for the simulated network. Starting the client on
-// eth0 leases 192.0.2.100/24 with the default route via 192.0.2.1 and
-// nameserver 192.0.2.53; on other interfaces 198.51.100.100/24 via
-// 198.51.100.1. Stopping it leaves the lease in place, as stopping a real
-// client does; ReplaceAddrs removes it.
-func (s *Simulated) DHCP(ctx context.Context, ifname string, run bool) error {
-	s.mu.Lock()
-	defer s.unlockChanged()
-	l, err := s.begin(ctx, "DHCP", ifname)
-	if err != nil || !run {
-		return err
-	}
-	lease, gw, dns := netip.MustParsePrefix("198.51.100.100/24"), netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("198.51.100.53")
-	if ifname == "eth0" {
-		lease, gw, dns = netip.MustParsePrefix("192.0.2.100/24"), netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.53")
-	}
-	if !l.up || !l.carrier {
-		return nil // no lease without a link; a real client keeps trying
-	}
-	if !slices.Contains(l.addrs, lease) {
-		l.addrs = append(l.addrs, lease)
-	}
-	if l.dynamic == nil {
-		l.dynamic = map[netip.Prefix]bool{}
-	}
-	l.dynamic[lease] = true
-	s.replaceDefaultLocked(ifname, netip.MustParsePrefix("0.0.0.0/0"), gw, false)
-	s.resolv = RewriteNameservers(s.resolv, []netip.Addr{dns})
-	return nil
-}
-
 // ResolveNeighbor implements NeighborResolver: the simulated gateways
 // answer when the link is up with carrier and they are on one of its
 // subnets (or an on-link route points at them).

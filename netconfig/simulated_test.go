@@ -4,7 +4,10 @@ import (
 	"context"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestSimulatedRead(t *testing.T) {
@@ -63,5 +66,58 @@ func TestSimulatedChanged(t *testing.T) {
 	}
 	if err := s.SetIPv6(ctx, "eth0", IPv6Settings{}); err != nil || !pending() {
 		t.Errorf("SetIPv6: err %v, no change signalled", err)
+	}
+}
+
+// TestSimulatedDHCPv6: the simulated network's DHCP control runs a
+// DHCPv6 client for IPv6 dhcp (--demo offers the whole IPv6 row): it is
+// available, leases a /128 beside the router's SLAAC address, releases it
+// for another IPv6 mode, and a revert puts back exactly what was there,
+// the running client included.
+func TestSimulatedDHCPv6(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulated()
+	m, err := NewManager(Options{Backend: sim, Reader: sim, StateDir: t.TempDir(), DHCP: sim.DHCPControl(),
+		After: func(time.Duration) <-chan time.Time { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Validate(ctx, Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6DHCP}); err != nil {
+		t.Fatalf("IPv6 dhcp refused: %v", err)
+	}
+	try := func(mode IPv6Mode, keep bool) {
+		t.Helper()
+		tr, err := m.Apply(ctx, Config{Interface: "eth0", Mode: ModeDHCP, IPv6: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep {
+			err = tr.Confirm(ctx)
+		} else {
+			err = tr.Revert(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease, slaac := "addr 2001:db8:5::102/128 dev eth0 dynamic", "addr 2001:db8:5::2/64 dev eth0 dynamic"
+	before := sim.Render()
+	try(IPv6DHCP, false)
+	diffLines(t, "reverted IPv6 dhcp", sim.Render(), before)
+
+	try(IPv6DHCP, true)
+	kept := sim.Render()
+	if !slices.Contains(kept, lease) || !slices.Contains(kept, slaac) || !slices.Contains(kept, "route default via fe80::1 dev eth0") {
+		t.Fatalf("IPv6 dhcp kept: no lease, SLAAC address or default route:\n%s", strings.Join(kept, "\n"))
+	}
+	try(IPv6Auto, true)
+	if got := sim.Render(); slices.Contains(got, lease) || !slices.Contains(got, slaac) {
+		t.Errorf("IPv6 auto after dhcp: the lease stays or SLAAC went:\n%s", strings.Join(got, "\n"))
+	}
+	try(IPv6DHCP, true)
+	try(IPv6Off, false)
+	diffLines(t, "IPv6 off reverted", sim.Render(), kept)
+	if !sim.dhcp6["eth0"] {
+		t.Error("the DHCPv6 client that ran before the reverted change does not run again")
 	}
 }

@@ -73,7 +73,7 @@ func (e *env) netManagerTry(try time.Duration) (*netconfig.Manager, error) {
 	if e.demo != nil {
 		// The simulated network has a simulated DHCP client: --demo never
 		// touches a real one.
-		o.Backend, o.Reader, o.DHCP, nb = e.demo.net, e.demo.net, netconfig.DHCPHook(e.demo.net.DHCP), e.demo.net
+		o.Backend, o.Reader, o.DHCP, nb = e.demo.net, e.demo.net, e.demo.net.DHCPControl(), e.demo.net
 	} else {
 		b := netconfig.NewNetlinkBackend(nil, e.cfg.Network.ResolvConf, e.log)
 		o.Backend, o.Reader, nb = b, netconfig.NewReader(e.cfg.Network.ResolvConf), b

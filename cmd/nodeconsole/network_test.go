@@ -92,7 +92,9 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 			"--route", "2001:db8:100::/48@192.0.2.1", "--route", "2001:db8:200::/48@2001:db8:9::1", "--route", "2001:db8:300::/48@fe80::1%eth0"},
 			[]string{"Route 1 destination 2001:db8:100::/48 is IPv6 but its gateway 192.0.2.1 is IPv4; give a gateway of the same family.",
 				"Route 2 gateway 2001:db8:9::1 is outside the prefix 2001:db8:1::/64", "Route 3 gateway fe80::1%eth0 has a zone"}},
-		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "dhcp"}, []string{"IPv6 dhcp (DHCPv6) is not available: the DHCP client in use runs DHCPv4 only; choose IPv6 auto (SLAAC) or static."}},
+		// The demo's simulated DHCPv6 client runs IPv6 dhcp (TestNetworkSetDHCPv6Demo); what it refuses:
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "dhcp", "--gateway6", "fe80::1"}, []string{"--address6 and --gateway6 need --ipv6 static"}},
+		{[]string{"--interface", "eth0", "--dhcp", "--ipv6", "dhcp", "--mtu", "1200"}, []string{"MTU 1200 is too small for IPv6; use 1280 to 9000, or turn IPv6 off."}},
 	}
 	for _, tt := range tests {
 		args := append([]string{"--demo", "network", "set"}, tt.args...)
@@ -127,6 +129,22 @@ func TestNetworkSetDemo(t *testing.T) {
 	}
 	for _, want := range []string{"Address       192.0.2.10/24 -> 192.0.2.20/24", "Warning: eth0 carries the default route",
 		"OK   carrier", "OK   gateway  192.0.2.1 answers ARP", "Kept and saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestNetworkSetDHCPv6Demo: --demo's simulated network runs DHCPv6 for
+// IPv6 dhcp, as it runs DHCPv4 (it was refused: "the DHCP client in use
+// runs DHCPv4 only"), and the checks find the lease.
+func TestNetworkSetDHCPv6Demo(t *testing.T) {
+	code, out, errs := runNet(t, "", "--demo", "network", "set", "--interface", "eth0", "--dhcp", "--ipv6", "dhcp")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"IPv6          none -> from DHCPv6", "OK   address6 2001:db8:5::2/64, 2001:db8:5::102/128 on eth0",
+		"OK   gateway6 fe80::1 answers neighbour discovery", "Kept and saved."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
