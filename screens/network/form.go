@@ -127,10 +127,14 @@ func newForm(st *ui.Styles, status netconfig.Status, ifc netconfig.Interface, sa
 			f.input([]int{rowDNS1, rowDNS2}[i]).SetValue(d.String())
 		}
 	}
-	for _, r := range ifc.Routes {
-		f.addRoute().SetValue(r.String())
-	}
 	f.prefillIPv6(saved, mode6)
+	for _, r := range ifc.Routes {
+		// IPv6 routes only where the form sends static IPv6 as it is:
+		// otherwise IPv6, routes included, is left alone.
+		if !r.Is6() || f.ipv6.known && f.ipv6.mode == netconfig.IPv6Static {
+			f.addRoute().SetValue(r.String())
+		}
+	}
 	f.initial = f.values()
 	if f.dhcp {
 		f.focus = rowMode
