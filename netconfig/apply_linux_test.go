@@ -512,14 +512,20 @@ func TestNetlinkVLAN(t *testing.T) {
 	peerVLAN := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "gw0.100", ParentIndex: gw0.Attrs().Index}, VlanId: 100}
 	if err := g.peerH.LinkAdd(peerVLAN); errors.Is(err, unix.EOPNOTSUPP) {
 		// This kernel cannot make VLAN links (CONFIG_VLAN_8021Q unset, as
-		// on the project's Firecracker VMs): the apply must fail with a
-		// clear reason and change nothing.
+		// on the project's Firecracker VMs and its CI): the apply must
+		// fail with a clear reason and change nothing. The rest is a
+		// plain skip, not testenv's skip-or-fail: NODECONSOLE_REQUIRE_ALL
+		// asks for tools and privileges CI can install, not for another
+		// kernel. deploy/vmtest's TestVM runs this test in a Debian guest
+		// (whose kernel has 8021q) and fails unless it passes there; it
+		// also drives VLANs through the installed package's CLI.
 		_, err := m.Apply(ctx, cfg)
 		if err == nil || !strings.Contains(err.Error(), "no 802.1Q VLAN support") || !strings.Contains(err.Error(), "previous settings restored") {
 			t.Errorf("Apply on a kernel without 802.1Q = %v", err)
 		}
 		diffLines(t, "eth0 after the failed apply", kernelLines(t, g.nodeH, "eth0"), before)
-		t.Skip("this kernel has no 802.1Q VLAN support (CONFIG_VLAN_8021Q); checked only that the apply fails cleanly")
+		t.Skip("this kernel has no 802.1Q VLAN support (CONFIG_VLAN_8021Q); checked only that the apply fails cleanly; " +
+			"the VLAN itself is proven on a Debian kernel by deploy/vmtest's TestVM, which runs this test in its guest")
 	} else if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +552,9 @@ func TestNetlinkVLAN(t *testing.T) {
 	wantVLAN := []string{"link eth0.100 up", "addr 203.0.113.10/24 dev eth0.100",
 		"route 203.0.113.0/24 dev eth0.100 proto 2 scope 253 src 203.0.113.10"}
 	diffLines(t, "VLAN link after apply", vlanLines(g.nodeH), wantVLAN)
-	diffLines(t, "eth0 after apply", kernelLines(t, g.nodeH, "eth0"), before)
+	// eth0 keeps its own settings; the table (kernelLines lists all of
+	// it) gains only the VLAN link's subnet route, after eth0's.
+	diffLines(t, "eth0 and the routes after apply", kernelLines(t, g.nodeH, "eth0"), append(slices.Clone(before), wantVLAN[2]))
 	peer := NewNetlinkBackend(g.peerH, g.resolv, nil)
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	mac, err := peer.ResolveNeighbor(rctx, "gw0.100", netip.MustParseAddr("203.0.113.10"))

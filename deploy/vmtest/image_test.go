@@ -21,13 +21,15 @@ const (
 
 // basePackages are the Debian packages of the base image: a kernel,
 // systemd as init, console-setup (so tty1 has Debian's default console
-// font, not the kernel's), what nodeconsole depends on, and Debian 13's
-// lintian to check the package with.
+// font, not the kernel's), what nodeconsole depends on, Debian 13's
+// lintian to check the package with, and what the VLAN step uses.
 var basePackages = []string{
 	"linux-image-amd64", "systemd-sysv", "udev", "console-setup", "kbd",
 	"sudo", "libcap2-bin", "iproute2", "passwd", "util-linux", "init-system-helpers",
 	"dbus", // networkctl reload talks to networkd over D-Bus
 	"lintian",
+	"kmod",         // the kernel loads 8021q on the first VLAN link with modprobe
+	"iputils-ping", // the peer namespace pings the VLAN address
 }
 
 // run runs a command and fails the test with its output when it fails.
