@@ -61,6 +61,9 @@ func TestRestorePreviousSetup(t *testing.T) {
 					t.Errorf("preview lacks %q:\n%s", want, text)
 				}
 			}
+			if back := h.m.ShortHelp()[1].Help(); back.Desc != "back" {
+				t.Errorf("a restore's preview hints %q %q; Esc goes back to the history", back.Key, back.Desc)
+			}
 			h.key("esc")
 			if h.m.phase != phaseHistory {
 				t.Fatalf("Esc in a restore's preview goes back to the history, not %v", h.m.phase)

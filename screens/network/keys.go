@@ -113,6 +113,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		}
 		return append(b, k.Cancel)
 	case phasePreview:
+		if m.restoring > 0 {
+			return []key.Binding{k.Apply, k.nav.Back} // Esc goes back to the history
+		}
 		return []key.Binding{k.Apply, withHelp(k.nav.Back, "edit")}
 	case phaseTrial:
 		return []key.Binding{k.Keep, k.Revert, k.Switch}
