@@ -87,12 +87,12 @@ func TestIPv6PreviewAndChanges(t *testing.T) {
 		"Default route 192.0.2.1 via eth0 (unchanged)",
 		"DNS           192.0.2.53 -> 192.0.2.53, 2001:db8::53",
 		"IPv6          2001:db8:9::5/64 -> 2001:db8:1::10/64",
-		"IPv6 route    fe80::9 via eth0 -> fe80::1 via eth0",
+		"IPv6 default  fe80::9 via eth0 -> fe80::1 via eth0",
 		"Warning: eth0 carries the default route; a mistake can cut this node off, so the change reverts by itself unless you confirm it.",
 	})
 	auto := Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6Auto}
 	p := PreviewChanges(st, auto).Lines()
-	diffLines(t, "auto", p[5:7], []string{"IPv6          2001:db8:9::5/64 -> automatic (SLAAC)", "IPv6 route    fe80::9 via eth0 -> from router advertisements"})
+	diffLines(t, "auto", p[5:7], []string{"IPv6          2001:db8:9::5/64 -> automatic (SLAAC)", "IPv6 default  fe80::9 via eth0 -> from router advertisements"})
 	if p := PreviewChanges(st, Config{Interface: "eth0", Mode: ModeDHCP, IPv6: IPv6Off}).Lines(); p[5] != "IPv6          2001:db8:9::5/64 -> off" {
 		t.Errorf("off: %q", p)
 	}

@@ -136,21 +136,26 @@ func PreviewChanges(cur Status, cfg Config) Preview {
 }
 
 // routeChanges are one line per static route of one family (IPv6 or
-// IPv4): kept, added or removed.
+// IPv4): kept, added or removed; "Route" or "IPv6 route" (the IPv6
+// default route is "IPv6 default", as "Default route" is IPv4's).
 func routeChanges(cur, want []Route, v6 bool) []Change {
 	var out []Change
+	label := "Route"
+	if v6 {
+		label = "IPv6 route"
+	}
 	is := func(r Route) bool { return r.Is6() != v6 }
 	cur, want = slices.DeleteFunc(slices.Clone(cur), is), slices.DeleteFunc(slices.Clone(want), is)
 	for _, r := range want {
 		if slices.Contains(cur, r) {
-			out = append(out, Change{"Route", r.Text(), r.Text()})
+			out = append(out, Change{label, r.Text(), r.Text()})
 		} else {
-			out = append(out, Change{"Route", "none", r.Text() + " added"})
+			out = append(out, Change{label, "none", r.Text() + " added"})
 		}
 	}
 	for _, r := range cur {
 		if !slices.Contains(want, r) {
-			out = append(out, Change{"Route", r.Text(), "removed"})
+			out = append(out, Change{label, r.Text(), "removed"})
 		}
 	}
 	return out
@@ -177,9 +182,9 @@ func previewIPv6(cur Status, ifc Interface, cfg Config) []Change {
 	case IPv6Off:
 		return []Change{{"IPv6", curAddr, "off"}}
 	case IPv6Auto:
-		return []Change{{"IPv6", curAddr, "automatic (SLAAC)"}, {"IPv6 route", curRoute, "from router advertisements"}}
+		return []Change{{"IPv6", curAddr, "automatic (SLAAC)"}, {"IPv6 default", curRoute, "from router advertisements"}}
 	case IPv6DHCP:
-		return []Change{{"IPv6", curAddr, "from DHCPv6"}, {"IPv6 route", curRoute, "from router advertisements"}}
+		return []Change{{"IPv6", curAddr, "from DHCPv6"}, {"IPv6 default", curRoute, "from router advertisements"}}
 	}
 	newRoute := "none"
 	switch {
@@ -188,7 +193,7 @@ func previewIPv6(cur Status, ifc Interface, cfg Config) []Change {
 	case cur.Gateway6Interface != cfg.Interface:
 		newRoute = curRoute
 	}
-	return []Change{{"IPv6", curAddr, cfg.Address6.String()}, {"IPv6 route", curRoute, newRoute}}
+	return []Change{{"IPv6", curAddr, cfg.Address6.String()}, {"IPv6 default", curRoute, newRoute}}
 }
 
 // joinRoutes renders routes as "DST@GW, ..." or "none".

@@ -111,7 +111,7 @@ func TestRoutes6ApplyRevert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := p.Lines(); !slices.Contains(l, "Route         none -> 2001:db8:100::/48 via fe80::1 added") {
+	if l := p.Lines(); !slices.Contains(l, "IPv6 route    none -> 2001:db8:100::/48 via fe80::1 added") {
 		t.Errorf("preview lacks the IPv6 route:\n%s", strings.Join(l, "\n"))
 	}
 	tr, err := e.m.Apply(ctx, cfg)

@@ -197,7 +197,7 @@ func TestNetworkSetIPv6Demo(t *testing.T) {
 	}
 	code, out, errs = runNet(t, "", "--demo", "network", "set", "--interface", "mgmt0", "--address", "198.51.100.30/24",
 		"--ipv6", "static", "--address6", "2001:db8:7::30/64", "--gateway6", "2001:db8:7::1", "--dns", "198.51.100.53,2001:db8:7::53")
-	for _, want := range []string{"IPv6          none -> 2001:db8:7::30/64", "IPv6 route    none -> 2001:db8:7::1 via mgmt0",
+	for _, want := range []string{"IPv6          none -> 2001:db8:7::30/64", "IPv6 default  none -> 2001:db8:7::1 via mgmt0",
 		"DNS           192.0.2.53 -> 198.51.100.53, 2001:db8:7::53", "OK   address6 2001:db8:7::30/64 is on mgmt0", "Kept and saved."} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("static: exit %d %s; output lacks %q:\n%s", code, errs, want, out)

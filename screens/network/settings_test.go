@@ -63,7 +63,7 @@ func TestSettingsKeepAndRevert(t *testing.T) {
 			h.setField(rowAddress6, "2001:db8:7::20/64")
 			h.setField(rowGateway6, "2001:db8:7::1")
 			h.setField(rowDNS6, "2001:db8:7::53")
-		}, []string{"IPv6          none → 2001:db8:7::20/64", "IPv6 route    none → 2001:db8:7::1 via mgmt0", "DNS           192.0.2.53 → 192.0.2.53, 2001:db8:7::53"},
+		}, []string{"IPv6          none → 2001:db8:7::20/64", "IPv6 default  none → 2001:db8:7::1 via mgmt0", "DNS           192.0.2.53 → 192.0.2.53, 2001:db8:7::53"},
 			[]string{"addr 2001:db8:7::20/64 dev mgmt0", "route default via 2001:db8:7::1 dev mgmt0"},
 			func(c netconfig.Config) bool {
 				return c.IPv6 == netconfig.IPv6Static && c.Address6.String() == "2001:db8:7::20/64" &&
