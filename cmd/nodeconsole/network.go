@@ -160,6 +160,8 @@ type showJSON struct {
 type showIPv6 struct {
 	Mode      string   `json:"mode,omitempty"`
 	Addresses []string `json:"addresses"`
+	// Default: it carries an IPv6 default route.
+	Default bool `json:"default,omitempty"`
 }
 
 // showProxy is network.httpsProxy without its credentials.
@@ -193,6 +195,9 @@ type showIf struct {
 	IPv6 showIPv6 `json:"ipv6"`
 	// LLDP are the switch ports heard with --lldp (nil: not listened).
 	LLDP []lldp.Neighbor `json:"lldp"`
+	// default4: it carries the IPv4 default route (Default: one of
+	// either family; IPv6.Default: the IPv6 one).
+	default4 bool
 }
 
 func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Writer) error {
@@ -235,7 +240,8 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	for _, ifc := range st.Interfaces {
 		si := showIf{Name: ifc.Name, MAC: ifc.MAC, State: string(ifc.State), Ethernet: ifc.Ethernet, Default: ifc.Default,
 			MTU: ifc.MTU, VLANParent: ifc.VLANParent, VLANID: ifc.VLANID, Addresses: []string{}, Routes: []string{}}
-		si.IPv6 = showIPv6{Mode: string(ipv6Mode(e, saved, ifc.Name)), Addresses: []string{}}
+		si.IPv6 = showIPv6{Mode: string(ipv6Mode(e, saved, ifc.Name)), Addresses: []string{}, Default: ifc.Default6}
+		si.default4 = ifc.Default4
 		for _, a := range ifc.Addrs {
 			si.Addresses = append(si.Addresses, a.String())
 			if a.Addr().Is6() {
@@ -302,7 +308,12 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 			}
 			line += "]"
 		}
-		if ifc.Default {
+		switch {
+		case ifc.default4 && ifc.IPv6.Default:
+			line += " (default route, IPv6 default route)"
+		case ifc.IPv6.Default:
+			line += " (IPv6 default route)"
+		case ifc.Default:
 			line += " (default route)"
 		}
 		if !ifc.Ethernet {
