@@ -406,7 +406,11 @@ func (p *Prober) TCP(ctx context.Context, address string) Result {
 		return fail(name, "cannot connect to "+address+": "+err.Error(), hint)
 	}
 	defer c.Close()
-	return ok(name, "connected to "+address+" ("+c.RemoteAddr().String()+")")
+	detail := "connected to " + address
+	if remote := c.RemoteAddr().String(); remote != address {
+		detail += " (" + remote + ")" // the address a name resolved to
+	}
+	return ok(name, detail)
 }
 
 // rootCAs is the pool to verify with (nil: the system roots).

@@ -38,8 +38,17 @@ func TestSimulatedProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if r := p.TCP(ctx, ln.Addr().String()); !r.OK {
+	// An IP endpoint is not repeated in brackets ("connected to
+	// 127.0.0.1:1234 (127.0.0.1:1234)"); a name gets the address it resolved to.
+	if r := p.TCP(ctx, ln.Addr().String()); !r.OK || r.Detail != "connected to "+ln.Addr().String() {
 		t.Errorf("TCP to loopback (the demo control plane): %+v", r)
+	}
+	byName := &Prober{Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, ln.Addr().String()) // cp.example resolves to the listener
+	}}
+	if r := byName.TCP(ctx, "cp.example:443"); !r.OK || r.Detail != "connected to cp.example:443 ("+ln.Addr().String()+")" {
+		t.Errorf("TCP by name: %+v", r)
 	}
 	// With eth0 unplugged its DNS server is out of reach.
 	sim.SetCarrier("eth0", false)
