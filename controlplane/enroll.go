@@ -432,8 +432,9 @@ func (s *Server) approve(tx store.Tx, e *store.Enrollment, node *store.Node, now
 // poll answers a node's poll, holding it while the enrollment is pending.
 //
 // held false (an RFC 8628 client that did not ask to wait) answers at
-// once.
-func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held bool) (api.Registration, error) {
+// once. With park, a poll that has to wait is parked (parked.go) and poll
+// returns errParked; the lot writes its answer.
+func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held bool, park *parkedPoll) (api.Registration, error) {
 	if req.DeviceCode == "" || len(req.DeviceCode) > 256 {
 		return api.Registration{}, errorf(api.CodeInvalidRequest, "device_code is required")
 	}
@@ -456,8 +457,19 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held 
 	}
 	// Subscribe before reading the state, so a change between the read and
 	// the wait is not missed.
-	changed, unsubscribe := s.notify.Subscribe(e.ID)
-	defer unsubscribe()
+	var changed <-chan struct{}
+	var unsubscribe func()
+	if park != nil {
+		unsubscribe = s.notify.SubscribeFunc(e.ID, park.wake)
+	} else {
+		changed, unsubscribe = s.notify.Subscribe(e.ID)
+	}
+	parked := false
+	defer func() {
+		if !parked {
+			unsubscribe()
+		}
+	}()
 	first := true
 	for {
 		now := s.now()
@@ -475,8 +487,16 @@ func (s *Server) poll(ctx context.Context, req api.PollRequest, ip string, held 
 			s.waiting.Add(-1)
 			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
 		}
-		wait := min(hold, expires.Sub(now))
-		timer := time.NewTimer(max(wait, 0))
+		wait := max(min(hold, expires.Sub(now)), 0)
+		if park != nil {
+			// The lot owns the subscription and the waiting count now.
+			if parked = park.park(hash, ip, wait, unsubscribe); parked {
+				return api.Registration{}, errParked
+			}
+			s.waiting.Add(-1)
+			return api.Registration{}, errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-changed:
 		case <-timer.C:

@@ -59,37 +59,42 @@ func verifyNodeCert(t *testing.T, cp *cptest.Server, pemCert, nodeID string) *x5
 	return cert
 }
 
-// spyNotifier is an in-process Notifier that reports each Subscribe, so a
-// test knows a long-poll is being held.
+// spyNotifier is an in-process Notifier that reports each subscription, so
+// a test knows a long-poll is being held.
 type spyNotifier struct {
 	mu         sync.Mutex
-	subs       map[string][]chan struct{}
+	subs       map[string][]func()
 	subscribed chan string
 }
 
 func (n *spyNotifier) Subscribe(key string) (<-chan struct{}, func()) {
 	ch := make(chan struct{})
+	return ch, n.SubscribeFunc(key, func() { close(ch) })
+}
+
+func (n *spyNotifier) SubscribeFunc(key string, fn func()) func() {
 	n.mu.Lock()
-	n.subs[key] = append(n.subs[key], ch)
+	n.subs[key] = append(n.subs[key], fn)
 	n.mu.Unlock()
 	select {
 	case n.subscribed <- key:
 	default:
 	}
-	return ch, func() {}
+	return func() {}
 }
 
 func (n *spyNotifier) Publish(key string) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, ch := range n.subs[key] {
-		close(ch)
-	}
+	fns := n.subs[key]
 	delete(n.subs, key)
+	n.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 func TestEnrollFindLicensePoll(t *testing.T) {
-	spy := &spyNotifier{subs: map[string][]chan struct{}{}, subscribed: make(chan string, 1)}
+	spy := &spyNotifier{subs: map[string][]func(){}, subscribed: make(chan string, 1)}
 	cp := cptest.NewWith(t, controlplane.Options{Notifier: spy})
 	n := newTestNode(t)
 	er := n.enroll(t, cp)

@@ -33,7 +33,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "controlplane_http_requests_total", Help: "HTTP requests by route pattern and status code.",
 		}, []string{"route", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "controlplane_http_request_duration_seconds", Help: "HTTP request latency by route pattern (held long-polls included).",
+			Name: "controlplane_http_request_duration_seconds", Help: "HTTP request latency by route pattern (held and parked long-polls included).",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 		enrollments: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -82,23 +82,25 @@ func (m *metrics) observe(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		r = withLateAnswer(r)
 		h.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		if status == http.StatusTooManyRequests {
-			m.rateLimited.WithLabelValues(route).Inc()
-		}
-		if route == "POST "+api.PathEnroll {
-			m.enrollments.WithLabelValues(enrollOutcome(status)).Inc()
-		}
+		afterAnswer(r, sw.status, func(status int) {
+			if status == 0 {
+				status = http.StatusOK
+			}
+			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+			m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			if status == http.StatusTooManyRequests {
+				m.rateLimited.WithLabelValues(route).Inc()
+			}
+			if route == "POST "+api.PathEnroll {
+				m.enrollments.WithLabelValues(enrollOutcome(status)).Inc()
+			}
+		})
 	})
 }
 

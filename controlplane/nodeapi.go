@@ -47,7 +47,14 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, err)
 		return
 	}
-	reg, err := s.poll(r.Context(), req, sourceIP(r), held)
+	var park *parkedPoll
+	if held {
+		park = parkingFor(w, r)
+	}
+	reg, err := s.poll(r.Context(), req, sourceIP(r), held, park)
+	if errors.Is(err, errParked) {
+		return // the parking lot answers
+	}
 	if err != nil && r.Context().Err() != nil {
 		// The server is stopping (or the node hung up): nothing was
 		// decided, so the node should simply poll again.

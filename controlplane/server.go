@@ -163,8 +163,9 @@ type Server struct {
 	crl          *crl.List
 	handler      http.Handler
 	mux          *routeMux
-	// waiting counts polls being held right now (Waiting).
-	waiting atomic.Int64
+	// waiting counts polls being held right now (Waiting), parked ones
+	// too; parked counts those, parkedTotal all ever parked (parked.go).
+	waiting, parked, parkedTotal atomic.Int64
 
 	mu  sync.Mutex
 	url string
@@ -329,7 +330,7 @@ func (s *Server) TLSConfig() *tls.Config {
 
 // Serve answers HTTPS on ln until ctx is done, then stops gracefully
 // (waiting up to 10 s for requests in flight; long-polls are released at
-// once). It returns nil after a graceful stop.
+// once, parked ones answered). It returns nil after a graceful stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.SetListenAddr(ln.Addr())
 	// ReadTimeout runs from the first byte of a request to the end of its
@@ -347,10 +348,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	// HTTP/1.1 polls that wait are parked in lot (parked.go) and their
+	// connections come back through hl.
+	hl := newHandbackListener(tls.NewListener(ln, hs.TLSConfig))
+	lot := newParkingLot(ctx, s, hl)
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithValue(ctx, parkingKey{}, lot) }
+	hs.ConnState = hl.connState
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(tls.NewListener(ln, hs.TLSConfig)) }()
+	go func() { errc <- hs.Serve(hl) }()
 	pctx, stopPruner := context.WithCancel(ctx)
 	var pruning sync.WaitGroup
 	pruning.Go(func() { s.pruner(pctx) })
@@ -358,11 +364,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopPruner()
 	select {
 	case err := <-errc:
+		hl.Close()
+		lot.close()
 		return fmt.Errorf("controlplane: serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	lot.close()
+	hl.Close()
+	hl.closeWaiting()
 	err := hs.Shutdown(sctx)
 	<-errc
 	if err != nil {
@@ -462,11 +473,19 @@ const hstsMaxAge = 365 * 24 * 60 * 60
 // portal over plain HTTP).
 func limitBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d", hstsMaxAge))
+		secureHeaders(w.Header())
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		h.ServeHTTP(w, r)
 	})
 }
+
+// secureHeaders sets the headers of every answer (limitBody; a parked
+// poll's answer).
+func secureHeaders(h http.Header) {
+	h.Set("Strict-Transport-Security", hstsValue)
+}
+
+var hstsValue = fmt.Sprintf("max-age=%d", hstsMaxAge)
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -496,8 +515,13 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		start := s.now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"remote", sourceIP(r), "duration", s.now().Sub(start))
+		// Not r itself: a parked poll keeps this function, and r keeps
+		// net/http's connection buffers.
+		method, path, remote := r.Method, r.URL.Path, sourceIP(r)
+		afterAnswer(r, sw.status, func(status int) {
+			s.log.Debug("http", "method", method, "path", path, "status", status,
+				"remote", remote, "duration", s.now().Sub(start))
+		})
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,5 +255,51 @@ func TestUnknownCertificateEnrollsAgain(t *testing.T) {
 	checkRegisteredOnDisk(t, second, r.Store, "store-71")
 	if now, _ := os.ReadFile(r.Store.Path(KeyFile)); !bytes.Equal(now, key) {
 		t.Error("the key was replaced")
+	}
+}
+
+// Before it has a certificate a node speaks HTTP/1.1 (its enrollment
+// long-poll is then parked on the control plane without a goroutine);
+// with one, HTTP/2.
+func TestProtocolByCertificate(t *testing.T) {
+	ca := newTestCA(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	var mu sync.Mutex
+	var proto string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proto = r.Proto
+		mu.Unlock()
+		json.NewEncoder(w).Encode(api.NodeSelf{NodeID: testNodeID, Status: "registered"})
+	}))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	base, err := New(Options{Endpoint: srv.URL, CAPEMs: [][]byte{caPEM}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	mtls, err := base.WithCertificate(ca.client(t, now.Add(-time.Hour), now.Add(time.Hour)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		c    *Client
+		want string
+	}{{"without a certificate", base, "HTTP/1.1"}, {"with a certificate", mtls, "HTTP/2.0"}} {
+		if _, err := tt.c.Self(context.Background()); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		mu.Lock()
+		if proto != tt.want {
+			t.Errorf("%s: the client spoke %s, want %s", tt.name, proto, tt.want)
+		}
+		mu.Unlock()
+		tt.c.CloseIdleConnections()
 	}
 }

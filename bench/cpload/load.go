@@ -61,8 +61,9 @@ type config struct {
 	// DialConc bounds connections being set up at once in phase 2 (the
 	// server's listen backlog is finite).
 	DialConc int
-	// HTTP2 makes every client negotiate h2 as regclient does
-	// (ForceAttemptHTTP2); false forces HTTP/1.1.
+	// HTTP2 makes every client negotiate h2; false forces HTTP/1.1, as
+	// regclient does before the node has a certificate (its enrollment and
+	// long-poll).
 	HTTP2 bool
 	// Settle is how long phase 2 waits for all polls to be held.
 	Settle time.Duration
@@ -91,6 +92,9 @@ type target struct {
 	AdminToken string
 	// Stats reads the control plane's gauges.
 	Stats func(ctx context.Context) (serverStats, error)
+	// Collected, if set, is Stats right after a garbage collection in the
+	// control plane (live heap and stacks without garbage).
+	Collected func(ctx context.Context) (serverStats, error)
 }
 
 // serverStats is what the control plane costs; zero fields are unknown.
@@ -101,6 +105,7 @@ type serverStats struct {
 	RSSKiB       int64 `json:"rssKiB"`
 	HWMKiB       int64 `json:"hwmKiB"`
 	HeapInuseKiB int64 `json:"heapInuseKiB"`
+	HeapAllocKiB int64 `json:"heapAllocKiB"`
 	StackKiB     int64 `json:"stackInuseKiB"`
 	GoSysKiB     int64 `json:"goSysKiB"`
 	// CPU is the process's user+system CPU time so far.
@@ -235,6 +240,8 @@ type result struct {
 	LoaderGCs     uint32        `json:"loaderGCs"`
 	ServerGCs     uint32        `json:"serverGCs"`
 	Before        serverStats   `json:"beforeWaiting"`
+	BeforeGC      serverStats   `json:"beforeWaitingCollected"`
+	IdleGC        serverStats   `json:"atWaitingCollected"`
 	After         serverStats   `json:"afterActivation"`
 	Held          serverStats   `json:"afterHold"`
 	HoldCPU       cpuUse        `json:"holdCpu"`
@@ -570,6 +577,9 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	if l.t.Stats != nil {
 		res.Before, _ = l.t.Stats(ctx)
 	}
+	if l.t.Collected != nil {
+		res.BeforeGC, _ = l.t.Collected(ctx)
+	}
 	fmt.Fprintf(l.cfg.Log, "cpload: phase 2: %d nodes long-polling, one connection each\n", len(nodes))
 	pctx, stopPolls := context.WithCancel(ctx)
 	defer stopPolls()
@@ -630,6 +640,9 @@ func (l *loader) waitAndActivate(ctx context.Context, nodes []*node, res *result
 	}
 	if b, err := os.ReadFile("/proc/self/status"); err == nil {
 		res.LoaderHWMKiB = statusKiB(b, "VmHWM:")
+	}
+	if l.t.Collected != nil && res.AllWaiting {
+		res.IdleGC, _ = l.t.Collected(ctx)
 	}
 	l.cfg.OnPhase("waiting")
 

@@ -73,7 +73,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Float64Var(&cfg.ActivateRate, "activate-rate", 50, "License Node calls per second (0: as fast as -activate-conc allows)")
 	fs.IntVar(&cfg.ActivateConc, "activate-conc", 8, "License Node calls in flight at most")
 	fs.IntVar(&cfg.DialConc, "dial-conc", 64, "connections being set up at once while the nodes start polling")
-	fs.BoolVar(&cfg.HTTP2, "h2", true, "negotiate HTTP/2 as regclient does (false: HTTP/1.1)")
+	fs.BoolVar(&cfg.HTTP2, "h2", false, "negotiate HTTP/2 (default HTTP/1.1, as regclient before a node has its certificate)")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Minute, "how long to wait for every poll to be held")
 	fs.DurationVar(&cfg.Hold, "hold", 30*time.Second, "after the activations, keep the other nodes waiting this long (steady-state cost)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop everything after this long")
@@ -172,7 +172,8 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if len(cps) > 1 {
-		t.Stats = func(ctx context.Context) (serverStats, error) { return sumStats(ctx, cps) }
+		t.Stats = func(ctx context.Context) (serverStats, error) { return sumStats(ctx, cps, (*controlPlane).stats) }
+		t.Collected = func(ctx context.Context) (serverStats, error) { return sumStats(ctx, cps, (*controlPlane).collected) }
 		for _, c := range cps {
 			t.Replicas = append(t.Replicas, c.url)
 		}
@@ -300,6 +301,12 @@ func report(w io.Writer, cfg config, r *result, stopErr error, db string, replic
 			mib(r.Idle.RSSKiB), mib(r.Idle.HWMKiB), mib(r.Before.RSSKiB), per)
 		fmt.Fprintf(w, "  Go heap in use %.1f MiB, stacks %.1f MiB, Go sys %.1f MiB; %d goroutines, %d fds\n",
 			mib(r.Idle.HeapInuseKiB), mib(r.Idle.StackKiB), mib(r.Idle.GoSysKiB), r.Idle.Goroutines, r.Idle.FDs)
+		if g, b := r.IdleGC, r.BeforeGC; g.Waiting > 0 {
+			fmt.Fprintf(w, "  after a collection: live heap + stacks %.1f KiB per waiting node, heap in use + stacks %.1f KiB (%.1f -> %.1f MiB live)\n",
+				float64(g.HeapAllocKiB+g.StackKiB-b.HeapAllocKiB-b.StackKiB)/float64(g.Waiting),
+				float64(g.HeapInuseKiB+g.StackKiB-b.HeapInuseKiB-b.StackKiB)/float64(g.Waiting),
+				mib(b.HeapAllocKiB+b.StackKiB), mib(g.HeapAllocKiB+g.StackKiB))
+		}
 		fmt.Fprintf(w, "  (cpload itself: peak RSS %.1f MiB)\n", mib(r.LoaderHWMKiB))
 	}
 	if r.Licensed+r.LicenseErrors > 0 {

@@ -105,7 +105,7 @@ func (cp *controlPlane) target() (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{URL: cp.url, CAPEM: ca, AdminToken: strings.TrimSpace(string(tok)), Stats: cp.stats}, nil
+	return target{URL: cp.url, CAPEM: ca, AdminToken: strings.TrimSpace(string(tok)), Stats: cp.stats, Collected: cp.collected}, nil
 }
 
 // stats reads RSS from /proc/PID/status, counts /proc/PID/fd, and reads
@@ -139,8 +139,8 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 	var vars struct {
 		CP       map[string]int `json:"controlplane"`
 		MemStats struct {
-			HeapInuse, StackInuse, Sys int64
-			NumGC                      uint32
+			HeapInuse, HeapAlloc, StackInuse, Sys int64
+			NumGC                                 uint32
 		} `json:"memstats"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
@@ -148,8 +148,25 @@ func (cp *controlPlane) stats(ctx context.Context) (serverStats, error) {
 	}
 	st.Waiting, st.Goroutines = vars.CP["waitingPolls"], vars.CP["goroutines"]
 	st.HeapInuseKiB, st.StackKiB, st.GoSysKiB = vars.MemStats.HeapInuse>>10, vars.MemStats.StackInuse>>10, vars.MemStats.Sys>>10
+	st.HeapAllocKiB = vars.MemStats.HeapAlloc >> 10
 	st.NumGC = vars.MemStats.NumGC
 	return st, nil
+}
+
+// collected is stats right after a garbage collection (pprof's heap
+// profile with gc=1 runs one).
+func (cp *controlPlane) collected(ctx context.Context) (serverStats, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.pprof+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return serverStats{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return serverStats{}, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return cp.stats(ctx)
 }
 
 // statCPU is utime+stime of a /proc/PID/stat line (USER_HZ is 100 on
@@ -228,10 +245,10 @@ func (cp *controlPlane) stop(grace time.Duration) error {
 }
 
 // sumStats adds up the replicas' figures.
-func sumStats(ctx context.Context, cps []*controlPlane) (serverStats, error) {
+func sumStats(ctx context.Context, cps []*controlPlane, stats func(*controlPlane, context.Context) (serverStats, error)) (serverStats, error) {
 	var sum serverStats
 	for _, cp := range cps {
-		st, err := cp.stats(ctx)
+		st, err := stats(cp, ctx)
 		if err != nil {
 			return sum, err
 		}
@@ -241,6 +258,7 @@ func sumStats(ctx context.Context, cps []*controlPlane) (serverStats, error) {
 		sum.RSSKiB += st.RSSKiB
 		sum.HWMKiB += st.HWMKiB
 		sum.HeapInuseKiB += st.HeapInuseKiB
+		sum.HeapAllocKiB += st.HeapAllocKiB
 		sum.StackKiB += st.StackKiB
 		sum.GoSysKiB += st.GoSysKiB
 		sum.CPU += st.CPU

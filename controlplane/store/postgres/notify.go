@@ -125,6 +125,13 @@ func (n *Notifier) receive(ctx context.Context, conn *pgx.Conn) error {
 // longer waiting.
 func (n *Notifier) Subscribe(key string) (<-chan struct{}, func()) { return n.hub.Subscribe(key) }
 
+// SubscribeFunc has fn called once at the next Publish(key) on any replica
+// (or after a lost connection), unless cancel is called first
+// (notify.Hub.SubscribeFunc).
+func (n *Notifier) SubscribeFunc(key string, fn func()) (cancel func()) {
+	return n.hub.SubscribeFunc(key, fn)
+}
+
 // Publish wakes the subscribers of key here and on every other replica.
 // The NOTIFY failing (the database away) is logged: the other replicas'
 // polls then see the change when they time out and the node polls again.
