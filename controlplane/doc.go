@@ -16,6 +16,7 @@
 //	server.go                 Options, Open (assembly), Serve, TLS configuration
 //	auth.go                   bearer and mutual-TLS authentication, route permissions
 //	enroll.go, nodeapi.go     the node API: enroll, long-poll, self, deregister
+//	parked.go                 long-polls that wait without a goroutine (HTTP/1.1)
 //	renew.go, certs.go        certificate renewal, issuing and checking; /ca, /ca/crl
 //	activate.go, adminapi.go  the admin API: find, license, deny; nodes, sites, events
 //	tokens.go                 registration tokens and registration with one
