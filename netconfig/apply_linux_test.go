@@ -47,6 +47,9 @@ func kernelLines(t *testing.T, h *netlink.Handle, ifname string) []string {
 	}
 	for _, a := range addrs {
 		line := fmt.Sprintf("addr %s dev %s", a.IPNet, ifname)
+		if a.Broadcast != nil {
+			line += " brd " + a.Broadcast.String()
+		}
 		if a.ValidLft != lifetimeForever {
 			line += " dynamic"
 		}
@@ -206,6 +209,13 @@ func (g *gatewayNet) inNode(f func() error) error { return testenv.InNetns(g.nod
 // lifetime and a default route with proto dhcp.
 func (g *gatewayNet) setLease(t *testing.T) {
 	t.Helper()
+	g.addLease(t, true)
+}
+
+// addLease is setLease; without brd the address has no broadcast
+// address, as `ip addr add` leaves it (netlink computes one otherwise).
+func (g *gatewayNet) addLease(t *testing.T, brd bool) {
+	t.Helper()
 	eth0, err := g.nodeH.LinkByName("eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +225,9 @@ func (g *gatewayNet) setLease(t *testing.T) {
 	}
 	lease := mustAddr(t, "192.0.2.10/24")
 	lease.ValidLft, lease.PreferedLft = 3600, 3600
+	if !brd {
+		lease.Broadcast = net.IPv4zero // netlink sends none for 0.0.0.0
+	}
 	if err := g.nodeH.AddrAdd(eth0, lease); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +240,7 @@ func (g *gatewayNet) setLease(t *testing.T) {
 
 var staticLines = []string{
 	"link eth0 up",
-	"addr 198.51.100.10/24 dev eth0",
+	"addr 198.51.100.10/24 dev eth0 brd 198.51.100.255",
 	"route 0.0.0.0/0 via 198.51.100.1 dev eth0 proto 4 scope 0",
 	"route 198.51.100.0/24 dev eth0 proto 2 scope 253 src 198.51.100.10",
 }
@@ -295,10 +308,12 @@ func TestNetlinkApplyConfirmPersist(t *testing.T) {
 
 func TestNetlinkRevertRestoresExactly(t *testing.T) {
 	ctx := context.Background()
-	for _, how := range []string{"revert", "deadline"} {
+	// "no broadcast": a lease added without a broadcast address (as
+	// `ip addr add` does) comes back without one, not with a computed one.
+	for _, how := range []string{"revert", "deadline", "no broadcast"} {
 		t.Run(how, func(t *testing.T) {
 			g := newGatewayNet(t)
-			g.setLease(t)
+			g.addLease(t, how != "no broadcast")
 			expire := make(chan time.Time, 1)
 			m, b := g.manager(t, t.TempDir(), t.TempDir(), func(time.Duration) <-chan time.Time { return expire })
 			before := kernelLines(t, g.nodeH, "eth0")
@@ -314,7 +329,7 @@ func TestNetlinkRevertRestoresExactly(t *testing.T) {
 			}
 			diffLines(t, "kernel after apply", kernelLines(t, g.nodeH, "eth0"), staticLines)
 			want := OutcomeReverted
-			if how == "revert" {
+			if how != "deadline" {
 				if err := tr.Revert(ctx); err != nil {
 					t.Fatalf("Revert: %v", err)
 				}
@@ -549,7 +564,7 @@ func TestNetlinkVLAN(t *testing.T) {
 		}
 		return out
 	}
-	wantVLAN := []string{"link eth0.100 up", "addr 203.0.113.10/24 dev eth0.100",
+	wantVLAN := []string{"link eth0.100 up", "addr 203.0.113.10/24 dev eth0.100 brd 203.0.113.255",
 		"route 203.0.113.0/24 dev eth0.100 proto 2 scope 253 src 203.0.113.10"}
 	diffLines(t, "VLAN link after apply", vlanLines(g.nodeH), wantVLAN)
 	// eth0 keeps its own settings; the table (kernelLines lists all of

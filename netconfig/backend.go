@@ -117,6 +117,9 @@ type SnapshotAddr struct {
 	Flags  int
 	Scope  int
 	Label  string
+	// Broadcast is the IPv4 broadcast address the kernel holds for it;
+	// the zero Addr when it has none (restored as none, not computed).
+	Broadcast netip.Addr `json:",omitzero"`
 	// ValidLft and PreferredLft are the remaining lifetimes in seconds,
 	// 0xFFFFFFFF for forever; finite ones mark a DHCP lease.
 	ValidLft, PreferredLft int
@@ -191,6 +194,9 @@ func (s *Snapshot) Lines() []string {
 	addrRoutes := func(addrs []SnapshotAddr, routes []SnapshotRoute) {
 		for _, a := range addrs {
 			l := "addr " + a.Prefix.String() + " dev " + s.Interface
+			if a.Broadcast.IsValid() {
+				l += " brd " + a.Broadcast.String()
+			}
 			if a.Dynamic() {
 				l += " dynamic"
 			}

@@ -79,8 +79,9 @@ func (b *NetlinkBackend) Snapshot(ctx context.Context, ifname string) (*Snapshot
 		if !ok {
 			continue
 		}
+		brd, _ := netip.AddrFromSlice(a.Broadcast.To4())
 		s.Addrs = append(s.Addrs, SnapshotAddr{Prefix: p, Flags: a.Flags, Scope: a.Scope, Label: a.Label,
-			ValidLft: a.ValidLft, PreferredLft: a.PreferedLft})
+			Broadcast: brd, ValidLft: a.ValidLft, PreferredLft: a.PreferedLft})
 	}
 	routes, err := b.routes(l.Attrs().Index)
 	if err != nil {
@@ -373,7 +374,12 @@ func (b *NetlinkBackend) Restore(ctx context.Context, s *Snapshot) error {
 	}
 	for _, a := range s.Addrs {
 		na := &netlink.Addr{IPNet: prefixIPNet(a.Prefix), Flags: a.Flags, Scope: a.Scope, Label: a.Label,
-			ValidLft: a.ValidLft, PreferedLft: a.PreferredLft}
+			Broadcast: net.IPv4zero, ValidLft: a.ValidLft, PreferedLft: a.PreferredLft}
+		if a.Broadcast.IsValid() {
+			// netlink computes one when Broadcast is nil and sends none
+			// for 0.0.0.0: the address comes back as it was.
+			na.Broadcast = a.Broadcast.AsSlice()
+		}
 		if err := b.h.AddrReplace(l, na); err != nil {
 			errs = append(errs, fmt.Errorf("netconfig: restore address %s on %s: %w", a.Prefix, s.Interface, err))
 		}
