@@ -58,6 +58,14 @@ func newDemo(ctx context.Context, g globals, logTo io.Writer) (*demoEnv, error) 
 	if err := os.MkdirAll(d.stateDir, 0o755); err != nil {
 		return fail(fmt.Errorf("demo: %w", err))
 	}
+	// The simulated node is named as this host (the header said so while
+	// Site settings and network show found no name): its hostname file
+	// starts with the host's name, which the demo never changes.
+	if h, err := os.Hostname(); err == nil && h != "" {
+		if err := atomicfile.WriteFile(d.hostnameFile(), []byte(h+"\n"), 0o644); err != nil {
+			return fail(fmt.Errorf("demo: %w", err))
+		}
+	}
 	cp, err := startEmbeddedControlPlane(ctx, dir, logTo)
 	if errors.Is(err, errNoEmbeddedControlPlane) {
 		d.net.OnlyLoopback() // nothing on this host's loopback
@@ -107,10 +115,13 @@ func (d *demoEnv) lldp(t *netconfig.LLDPTable) {
 	t.Set("mgmt0", nil)
 }
 
+// hostnameFile is the simulated node's network.hostnameFile.
+func (d *demoEnv) hostnameFile() string { return filepath.Join(d.stateDir, "hostname") }
+
 func (d *demoEnv) apply(c *config.Config) {
 	c.Network.ResolvConf = filepath.Join(d.stateDir, "resolv.conf")
 	c.Network.NetworkdDir = filepath.Join(d.stateDir, "network")
-	c.Network.HostnameFile = filepath.Join(d.stateDir, "hostname")
+	c.Network.HostnameFile = d.hostnameFile()
 	c.Network.HostnameCommand = nil // never the host's name
 	c.Network.NTPClient = netconfig.NTPTimesyncd
 	c.Network.TimesyncdDropIn = filepath.Join(d.stateDir, "timesyncd.conf")

@@ -30,9 +30,10 @@ func TestNetworkShowJSONDemo(t *testing.T) {
 			Default   bool     `json:"default"`
 			Ethernet  bool     `json:"ethernet"`
 		} `json:"interfaces"`
-		Gateway string          `json:"gateway"`
-		DNS     []string        `json:"dns"`
-		Saved   json.RawMessage `json:"saved"`
+		Gateway  string          `json:"gateway"`
+		DNS      []string        `json:"dns"`
+		Saved    json.RawMessage `json:"saved"`
+		Hostname string          `json:"hostname"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
@@ -41,6 +42,11 @@ func TestNetworkShowJSONDemo(t *testing.T) {
 		doc.Interfaces[0].Addresses[0] != "192.0.2.10/24" || doc.Gateway != "192.0.2.1" ||
 		len(doc.DNS) != 1 || string(doc.Saved) != "null" {
 		t.Errorf("show --json = %s", out)
+	}
+	// The demo node is named as the host, as the console's header says
+	// (Site settings showed an empty host name under it).
+	if host, err := os.Hostname(); err == nil && doc.Hostname != host {
+		t.Errorf("hostname %q, want this host's %q", doc.Hostname, host)
 	}
 	code, out, _ = runNet(t, "", "--demo", "network", "show")
 	if code != 0 || !strings.Contains(out, "eth0 up 52:54:00:12:34:56 192.0.2.10/24 (default route)") || !strings.Contains(out, "Saved:     none") {
