@@ -445,6 +445,7 @@ func (c Config) Validate(st Status) error {
 // routePos c.Routes entries and dns6Pos c.DNS6 entries (nil: identity).
 func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos, dns6Pos []int) fieldErrors {
 	var errs fieldErrors
+	nic, _ := st.Interface(c.Interface)
 	switch ifc, ok := st.Interface(c.Interface); {
 	case c.Interface == "":
 		errs.add(FieldInterface, -1, "Interface is required.")
@@ -466,6 +467,10 @@ func (c Config) validate(st Status, reported map[Field]bool, dnsPos, routePos, d
 		errs.add(FieldMTU, -1, "MTU %d is out of range; use %d to %d.", c.MTU, MinMTU, MaxMTU)
 	case c.MTU < MinMTU6 && c.IPv6.On():
 		errs.add(FieldMTU, -1, "MTU %d is too small for IPv6; use %d to %d, or turn IPv6 off.", c.MTU, MinMTU6, MaxMTU)
+	case c.VLAN != 0 && nic.MTU != 0 && c.MTU > nic.MTU:
+		// Linux refuses it (ERANGE): a VLAN's frames go out through its NIC.
+		errs.add(FieldMTU, -1, "MTU %d is more than the MTU of %s (%d), which a VLAN on it cannot exceed; use %d or less, or raise %s's MTU first.",
+			c.MTU, c.Interface, nic.MTU, nic.MTU, c.Interface)
 	}
 	c.validateIPv6(&errs, reported, dns6Pos)
 	switch c.Mode {

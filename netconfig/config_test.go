@@ -1,6 +1,7 @@
 package netconfig
 
 import (
+	"context"
 	"encoding/json"
 	"net/netip"
 	"reflect"
@@ -331,5 +332,31 @@ func TestRenderNetworkdWithoutDefaultRoute(t *testing.T) {
 	got := string(RenderNetworkd(Config{Interface: "eth1", Mode: ModeStatic, Address: netip.MustParsePrefix("198.51.100.2/24")}))
 	if strings.Contains(got, "Gateway") || !strings.Contains(got, "Address=198.51.100.2/24") {
 		t.Errorf("networkd file:\n%s", got)
+	}
+}
+
+// TestVLANMTUFitsTheNIC: a VLAN's MTU above its NIC's is refused in one
+// sentence before anything changes (the kernel refuses it with ERANGE,
+// which reached the screen as "numerical result out of range (previous
+// settings restored)"); up to the NIC's MTU it is accepted, and the NIC
+// itself may go up to 9000.
+func TestVLANMTUFitsTheNIC(t *testing.T) {
+	st := Status{Interfaces: []Interface{{Name: "eth0", Index: 2, State: LinkUp, Ethernet: true, MTU: 1500}}}
+	_, err := ParseForm(Form{Interface: "eth0", DHCP: true, VLAN: "42", MTU: "9000"}, st)
+	if want := "MTU 9000 is more than the MTU of eth0 (1500), which a VLAN on it cannot exceed; use 1500 or less, or raise eth0's MTU first."; err == nil || err.Error() != want {
+		t.Errorf("VLAN MTU 9000 on a 1500 NIC: %v, want %q", err, want)
+	}
+	for _, f := range []Form{{Interface: "eth0", DHCP: true, VLAN: "42", MTU: "1500"}, {Interface: "eth0", DHCP: true, MTU: "9000"}} {
+		if _, err := ParseForm(f, st); err != nil {
+			t.Errorf("%+v refused: %v", f, err)
+		}
+	}
+	sim := NewSimulated()
+	ctx := context.Background()
+	if err := sim.AddVLAN(ctx, "eth0", 42, "eth0.42"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetMTU(ctx, "eth0.42", 9000); err == nil {
+		t.Error("the simulated network set a VLAN's MTU above its NIC's; the kernel refuses it")
 	}
 }

@@ -275,6 +275,10 @@ func (s *Simulated) SetMTU(ctx context.Context, ifname string, mtu int) error {
 	if err != nil {
 		return err
 	}
+	if p := s.linkLocked(l.vlanOf); p != nil && mtu > p.linkMTU() {
+		// Like the kernel: a VLAN's MTU never exceeds its NIC's.
+		return fmt.Errorf("netconfig: set MTU %d on %s: numerical result out of range", mtu, ifname)
+	}
 	l.mtu = mtu
 	return nil
 }

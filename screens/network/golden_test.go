@@ -171,12 +171,12 @@ func TestGolden(t *testing.T) {
 		{"preview_vlan_mtu_route", func(d *uitest.Driver) {
 			d.Keys("3", "shift+tab", "shift+tab") // mgmt0, up to VLAN ID
 			fill(d, "20")
-			fill(d, "9000")
+			fill(d, "1400") // a VLAN's MTU is at most its NIC's
 			fill(d, "203.0.113.5/24")
 			d.Keys("tab", "tab", "tab", "tab", "tab", "tab", "enter") // past IPv6 to Add route, add one
 			d.Send(uitest.Typed("198.51.100.128/25@203.0.113.1")...)
 			d.Keys("tab", "tab", "enter") // past Add route, on Preview and apply
-		}, []string{"20, link mgmt0.20 will be created", "MTU           1500 ", "9000", "198.51.100.128/25 via 203.0.113.1 added"}},
+		}, []string{"20, link mgmt0.20 will be created", "MTU           1500 ", "1400", "198.51.100.128/25 via 203.0.113.1 added"}},
 		// One change kept, then "Restore a previous setup".
 		{"history", func(d *uitest.Driver) {
 			d.Keys("enter") // eth0
