@@ -9,6 +9,11 @@
 // store, where writes run one at a time. Views run as REPEATABLE READ, READ
 // ONLY (one snapshot).
 //
+// Two enrollments at once need not conflict: a new node is created without
+// looking its ID up (Tx.CreateNode), its user code is left to a unique
+// index, and the cap on pending enrollments in all is a budget outside the
+// transaction (budget.go), exact across replicas.
+//
 // The schema is versioned: Open applies the embedded migrations it lacks
 // under an advisory lock (two replicas starting together do not race) and
 // refuses a database whose schema is newer than it knows.
@@ -17,7 +22,11 @@
 // events committed before its transaction began, but two transactions
 // committing at the same time may commit their events out of ID order, so
 // a page of EventsPage read at that moment can miss the one committed
-// second with the smaller ID (SQLite, with one writer, cannot).
+// second with the smaller ID (SQLite, with one writer, cannot). Readers
+// page newest first, from the top again to see what is new, so such an
+// event is missed only as one that arrived while the reader paged, and is
+// listed in its place on the next read; nothing follows events upward by
+// ID (no "after" cursor), which it would break.
 package postgres
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,28 +36,7 @@ var pendingCapCases = []testCase{
 	{"PendingCapHolds", func(t *testing.T, st store.Store) {
 		const limit, tries = 10, 64
 		now := at(time.Minute)
-		errs := make([]error, tries)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range tries {
-			wg.Go(func() {
-				<-start
-				errs[i] = st.Update(context.Background(), func(tx store.Tx) error {
-					return capEnroll(tx, now, limit, fmt.Sprint("e", i))
-				})
-			})
-		}
-		close(start)
-		wg.Wait()
-		won := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, errLost):
-				t.Errorf("enrollment %d: %v, want success or refused", i, err)
-			}
-		}
+		won := raceN(t, st, tries, func(tx store.Tx, i int) error { return capEnroll(tx, now, limit, fmt.Sprint("e", i)) })
 		if n := get(t, st, func(tx store.Tx) (int, error) { return tx.CountPending(now, "") }); won != limit || n != limit {
 			t.Errorf("%d of %d enrollments from distinct sources stored against a cap of %d; %d pending, want %d",
 				won, tries, limit, n, limit)

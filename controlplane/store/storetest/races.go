@@ -22,10 +22,16 @@ var errLost = errors.New("lost the race")
 // that detects a conflict retries the transaction instead of failing it).
 func race(t *testing.T, st store.Store, fn func(tx store.Tx, i int) error) int {
 	t.Helper()
-	errs := make([]error, racers)
+	return raceN(t, st, racers, fn)
+}
+
+// raceN is race with n racers.
+func raceN(t *testing.T, st store.Store, n int, fn func(tx store.Tx, i int) error) int {
+	t.Helper()
+	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range racers {
+	for i := range n {
 		wg.Go(func() {
 			<-start
 			errs[i] = st.Update(context.Background(), func(tx store.Tx) error { return fn(tx, i) })
