@@ -214,13 +214,20 @@ func TestParkedPollClientHangsUp(t *testing.T) {
 	})
 }
 
-// Stopping the server answers a parked poll (poll again) and closes its
+// The poll interval still holds beside a parked poll (slow_down), and
+// stopping the server answers a parked poll (poll again) and closes its
 // connection.
 func TestParkedPollShutdown(t *testing.T) {
 	cp := cptest.NewWith(t, controlplane.Options{LongPoll: time.Hour})
 	er := newTestNode(t).enroll(t, cp)
 	conn := rawPoll(t, cp, er.DeviceCode, 0)
 	until(func() bool { now, _ := parked(cp); return now == 1 })
+	if resp, e := answer(t, rawPoll(t, cp, er.DeviceCode, 0)); resp.StatusCode != 400 || e.Code != api.CodeSlowDown {
+		t.Errorf("a second poll within the interval: %s %s, want slow_down", resp.Status, e.Code)
+	}
+	if now, total := parked(cp); now != 1 || total != 1 {
+		t.Errorf("%d parked now, %d ever; want 1 and 1", now, total)
+	}
 	cp.Stop()
 	resp, e := answer(t, conn)
 	if resp.StatusCode != 400 || e.Code != api.CodeAuthorizationPending || !strings.Contains(e.Message, "restarting") || !resp.Close {
