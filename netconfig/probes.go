@@ -384,6 +384,37 @@ func dnsReason(errs []error) string {
 	return "no usable answer"
 }
 
+// dialReason says in a few words why a connection did not open: Go's
+// error ("dial tcp 192.0.2.1:443: i/o timeout") repeats the address and
+// speaks of syscalls. The simulated network's note is kept (--demo).
+func dialReason(err error) string {
+	var reason string
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		reason = "refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		reason = "no route to it"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		reason = "no answer in time"
+	default:
+		var oe *net.OpError
+		var se *simDialError
+		switch {
+		case errors.As(err, &se):
+			reason = se.err.Error()
+		case errors.As(err, &oe) && oe.Err != nil:
+			reason = oe.Err.Error()
+		default:
+			reason = err.Error()
+		}
+	}
+	if se := (*simDialError)(nil); errors.As(err, &se) && se.note != "" {
+		reason += " (" + se.note + ")"
+	}
+	return reason
+}
+
 func joinAddrs(a []netip.Addr) string {
 	s := make([]string, len(a))
 	for i, x := range a {
@@ -403,7 +434,7 @@ func (p *Prober) TCP(ctx context.Context, address string) Result {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			hint = "The host answered but nothing listens on that port."
 		}
-		return fail(name, "cannot connect to "+address+": "+err.Error(), hint)
+		return fail(name, "cannot connect to "+address+": "+dialReason(err), hint)
 	}
 	defer c.Close()
 	detail := "connected to " + address
@@ -431,7 +462,7 @@ func (p *Prober) TLS(ctx context.Context, address, serverName string) Result {
 	defer cancel()
 	raw, err := p.dial(ctx, "tcp", address)
 	if err != nil {
-		return fail(name, "cannot connect to "+address+": "+err.Error(), "Fix the TCP check first.")
+		return fail(name, "cannot connect to "+address+": "+dialReason(err), "Fix the TCP check first.")
 	}
 	defer raw.Close()
 	var issuer string

@@ -3,7 +3,7 @@ package netconfig
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -36,6 +36,27 @@ func (s *Simulated) OnlyLoopback(addrs ...netip.AddrPort) {
 	}
 }
 
+// simDialError is the simulated network's refusal of a dial: err, and a
+// note on why for the check's row (see dialReason).
+type simDialError struct {
+	network, address string
+	err              error
+	note             string
+}
+
+// simOnlyCP is the note of a dial that only a real network could answer.
+const simOnlyCP = "simulated network: only the demo control plane answers"
+
+func (e *simDialError) Error() string {
+	s := "dial " + e.network + " " + e.address + ": " + e.err.Error()
+	if e.note != "" {
+		s += " (" + e.note + ")"
+	}
+	return s
+}
+
+func (e *simDialError) Unwrap() error { return e.err }
+
 // Dial is a DialFunc for Prober in --demo: every probe runs against the
 // simulated network, never the host's. Loopback addresses are dialled for
 // real (the demo's embedded control plane listens there); port 53 of a
@@ -44,7 +65,7 @@ func (s *Simulated) OnlyLoopback(addrs ...netip.AddrPort) {
 func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s %s: simulated network: not an IP address and port", network, address)
+		return nil, &simDialError{network, address, errors.New("simulated network: not an IP address and port"), ""}
 	}
 	ip := ap.Addr().Unmap()
 	if ip.IsLoopback() {
@@ -52,7 +73,7 @@ func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn
 		allowed := s.loopback == nil || slices.Contains(s.loopback, netip.AddrPortFrom(ip, ap.Port()))
 		s.mu.Unlock()
 		if !allowed {
-			return nil, fmt.Errorf("dial %s %s: %w (simulated network: only the demo control plane answers)", network, address, syscall.ECONNREFUSED)
+			return nil, &simDialError{network, address, syscall.ECONNREFUSED, simOnlyCP}
 		}
 		var d net.Dialer
 		return d.DialContext(ctx, network, address)
@@ -61,14 +82,14 @@ func (s *Simulated) Dial(ctx context.Context, network, address string) (net.Conn
 	reach := s.reachableLocked(ip)
 	s.mu.Unlock()
 	if !reach {
-		return nil, fmt.Errorf("dial %s %s: %w (simulated network)", network, address, syscall.EHOSTUNREACH)
+		return nil, &simDialError{network, address, syscall.EHOSTUNREACH, "simulated network"}
 	}
 	if ap.Port() == 53 && slices.Contains(simDNSServers, ip) {
 		client, server := net.Pipe()
 		go serveSimDNS(server)
 		return client, nil
 	}
-	return nil, fmt.Errorf("dial %s %s: %w (simulated network: only the demo control plane answers)", network, address, os.ErrDeadlineExceeded)
+	return nil, &simDialError{network, address, os.ErrDeadlineExceeded, simOnlyCP}
 }
 
 // reachableLocked reports whether ip is on the subnet of a link that is up

@@ -33,6 +33,19 @@ func TestSimulatedProbes(t *testing.T) {
 	if r := p.TCP(ctx, "203.0.113.10:443"); r.OK || !strings.Contains(r.Detail, "simulated network") {
 		t.Errorf("TCP to a simulated host: %+v", r)
 	}
+	// A failed connection says why in words, not as Go's dial error
+	// ("dial tcp 192.0.2.1:443: i/o timeout").
+	if r := p.TCP(ctx, "192.0.2.1:443"); r.Detail != "cannot connect to 192.0.2.1:443: no answer in time (simulated network: only the demo control plane answers)" {
+		t.Errorf("TCP to the simulated gateway: %+v", r)
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if r := (&Prober{}).TCP(ctx, closed.Addr().String()); r.Detail != "cannot connect to "+closed.Addr().String()+": refused" {
+		t.Errorf("TCP to a closed port: %+v", r)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
