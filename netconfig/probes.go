@@ -514,7 +514,7 @@ func (p *Prober) clockSkew(ctx context.Context, rawURL string, proxy func(*http.
 	before := p.now()
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return fail(name, "cannot reach "+rawURL+": "+err.Error(), "Fix the TCP and TLS checks first.")
+		return fail(name, "cannot reach "+rawURL+": "+dialReason(err), "Fix the TCP and TLS checks first.")
 	}
 	resp.Body.Close()
 	after := p.now()
