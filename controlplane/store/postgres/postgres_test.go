@@ -288,3 +288,60 @@ func TestConformance(t *testing.T) {
 		t.Errorf("%d tables in schema public (%v): the cases shared one schema", public, err)
 	}
 }
+
+// Migration 4 (pending user codes unique) ends an older pending enrollment
+// sharing its code with a newer one (superseded at its expiry) instead of
+// failing on it.
+func TestPendingUserCodeMigration(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	ctx := context.Background()
+	open(t, dsn).Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	insert := `INSERT INTO enrollments (id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
+		user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate)
+		VALUES ($1, 'n', '', '', '', '', '', $2, $3, 'pending', '', $4, $5, 0, 0, 0, '')`
+	// Back to the schema before it, with two pending enrollments sharing a
+	// code (the older expired) and one of their own.
+	for _, q := range []struct {
+		q    string
+		args []any
+	}{
+		{"DROP INDEX enrollments_pending_user_code", nil},
+		{"DELETE FROM schema_migrations WHERE version >= 4", nil},
+		{insert, []any{"old", "d-old", "SAME", 1, 100}},
+		{insert, []any{"new", "d-new", "SAME", 200, 300}},
+		{insert, []any{"other", "d-other", "OTHER", 1, 100}},
+	} {
+		if _, err := conn.Exec(ctx, q.q, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.q, err)
+		}
+	}
+	open(t, dsn).Close()
+	got := map[string]string{}
+	rows, err := conn.Query(ctx, "SELECT id, state, decided_at FROM enrollments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, state string
+		var decided int64
+		if err := rows.Scan(&id, &state, &decided); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = fmt.Sprint(state, " ", decided)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"old": "superseded 100", "new": "pending 0", "other": "pending 0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the migration: %v, want %v", got, want)
+	}
+	if _, err := conn.Exec(ctx, insert, "again", "d-again", "SAME", 400, 500); err == nil {
+		t.Error("a second pending enrollment with a pending one's code was stored after the migration")
+	}
+}

@@ -87,3 +87,61 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("Open on a newer schema: %v", err)
 	}
 }
+
+// The migration that makes pending user codes unique ends an older pending
+// enrollment sharing its code with a newer one (superseded at its expiry)
+// instead of failing on it.
+func TestPendingUserCodeMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "controlplane.db")
+	openStore(t, path).Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before it, with two pending enrollments sharing a
+	// code (the older expired) and one of their own.
+	insert := `INSERT INTO enrollments (id, node_id, make, model, version, csr, key_fingerprint, device_code_hash,
+		user_code, state, source_ip, created_at, expires_at, last_poll_at, decided_at, delivered_at, certificate)
+		VALUES (?, 'n', '', '', '', '', '', ?, ?, 'pending', '', ?, ?, 0, 0, 0, '')`
+	for _, q := range []struct {
+		q    string
+		args []any
+	}{
+		{"DROP INDEX enrollments_pending_user_code", nil},
+		{insert, []any{"old", "d-old", "SAME", 1, 100}},
+		{insert, []any{"new", "d-new", "SAME", 200, 300}},
+		{insert, []any{"other", "d-other", "OTHER", 1, 100}},
+		{fmt.Sprintf("PRAGMA user_version = %d", version-1), nil},
+	} {
+		if _, err := db.Exec(q.q, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.q, err)
+		}
+	}
+	openStore(t, path).Close()
+	got := map[string]string{}
+	rows, err := db.Query("SELECT id, state, decided_at FROM enrollments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, state string
+		var decided int64
+		if err := rows.Scan(&id, &state, &decided); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = fmt.Sprint(state, " ", decided)
+	}
+	want := map[string]string{"old": "superseded 100", "new": "pending 0", "other": "pending 0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the migration: %v, want %v", got, want)
+	}
+	if _, err := db.Exec(insert, "again", "d-again", "SAME", 400, 500); err == nil {
+		t.Error("a second pending enrollment with a pending one's code was stored after the migration")
+	}
+}
