@@ -16,9 +16,10 @@ type Certificate struct {
 	RenewAfter time.Time `json:"renewAfter"`
 }
 
-// ExpiryLine is the certificate's expiry as the home screen and About show
-// it: "Certificate valid until 2026-03-01", with a notice from
-// regclient.RenewNotice before the expiry, and what to do once expired.
+// ExpiryLine is the certificate's expiry as the home screen, About and
+// status show it beside the label "Certificate": "valid until
+// 2026-03-01", with a notice from regclient.RenewNotice before the
+// expiry, and what to do once expired.
 func (c *Certificate) ExpiryLine(now time.Time) string {
 	if c == nil {
 		return ""
@@ -26,11 +27,11 @@ func (c *Certificate) ExpiryLine(now time.Time) string {
 	day := c.NotAfter.Local().Format(time.DateOnly)
 	switch left := c.NotAfter.Sub(now); {
 	case left <= 0:
-		return "Certificate expired on " + day + ": choose Register Node to register again"
+		return "expired on " + day + ": choose Register Node to register again"
 	case left <= regclient.RenewNotice:
-		return "Certificate expires " + c.NotAfter.Local().Format("2006-01-02 15:04") + " (" + daysLeft(left) + "); renewing automatically"
+		return "expires " + c.NotAfter.Local().Format("2006-01-02 15:04") + " (" + daysLeft(left) + "); renewing automatically"
 	}
-	return "Certificate valid until " + day
+	return "valid until " + day
 }
 
 // ExpiresSoon reports whether ExpiryLine is a notice (within

@@ -37,7 +37,7 @@ func cmdStatus(ctx context.Context, g globals, args []string, stdout, stderr io.
 	w("Version", s.Version)
 	w("Registration", s.Registration.RegistrationLine(time.Now()))
 	if s.Certificate != nil {
-		w("Certificate", strings.TrimPrefix(s.Certificate.ExpiryLine(time.Now()), "Certificate "))
+		w("Certificate", s.Certificate.ExpiryLine(time.Now()))
 	}
 	if s.Endpoint != "" {
 		w("Endpoint", s.Endpoint)

@@ -94,7 +94,7 @@ func TestAboutCertificateExpiry(t *testing.T) {
 		}})
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	m.Update(m.Init()())
-	if v := ansi.Strip(m.View()); !strings.Contains(v, "Certificate expired on") || !strings.Contains(v, "Register Node") {
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "Certificate   expired on") || !strings.Contains(v, "Register Node") {
 		t.Errorf("an expired certificate is not said so:\n%s", v)
 	}
 }
