@@ -56,8 +56,21 @@ import (
 	"github.com/nodeconsole/nodeconsole/controlplane/store/postgres"
 )
 
+// synopsis heads --help, before the flags.
+const synopsis = `Usage:
+  controlplane [flags]                  serve the API and portal
+  controlplane [--data DIR] user ...    portal users and API tokens ('controlplane user' lists them)
+  controlplane [--data DIR] admin-token rotate
+  controlplane [--data DIR] backup --out FILE
+  controlplane restore --from FILE --data DIR
+
+Flags:
+`
+
 // usageError marks bad command-line input (exit status 2).
 type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 // gcPercent is the garbage collector's target unless GOGC is set. With
 // thousands of nodes waiting, memory is mostly their connections (live, and
@@ -73,6 +86,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the usage is printed
+		}
 		fmt.Fprintln(os.Stderr, "controlplane:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -114,6 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	trustedProxy := fs.String("trusted-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus /metrics without authentication on this address (plain HTTP); otherwise /metrics is on --listen behind the admin credential")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof and expvar on this loopback address (e.g. 127.0.0.1:6060)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), synopsis)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}

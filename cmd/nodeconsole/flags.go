@@ -74,12 +74,22 @@ func parseGlobal(args []string) (globals, []string, error) {
 // arguments; every mistake is a usage error (exit 2) naming the command.
 func parseNoArgs(fs *flag.FlagSet, name string, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return usagef("%s: %s", name, flagError(err, args))
+		return flagErr(name, err, args)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s takes no arguments, got %q", name, fs.Arg(0))
 	}
 	return nil
+}
+
+// flagErr is a subcommand's flag-parsing error: --help (or -h) anywhere
+// among its flags prints the usage (exit 0), anything else is a usage error
+// naming the command.
+func flagErr(name string, err error, args []string) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	return usagef("%s: %s", name, flagError(err, args))
 }
 
 // flagError turns the flag package's messages into one sentence. An unknown

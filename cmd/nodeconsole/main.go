@@ -86,7 +86,9 @@ Commands:
   network set --interface IF (--dhcp | --address CIDR [--gateway IP] [--dns IP[,IP...]]) [--try DURATION]
                        [--default-route|--no-default-route]: a gateway takes the default route
                        unless --no-default-route; without one the default route stays where it is
-                       [--vlan ID] [--mtu N] [--route CIDR@GATEWAY ...]
+                       [--netmask MASK] (with --address IP instead of a CIDR)
+                       [--vlan ID] [--mtu N] [--route CIDR@GATEWAY ...] (IPv4 or IPv6, repeatable)
+                       [--ipv6 off|auto|dhcp|static] [--address6 CIDR] [--gateway6 IP]
   network apply        re-apply the saved network config (boot)
   network hostname NAME
                        write NAME to network.hostnameFile and run network.hostnameCommand

@@ -206,7 +206,7 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 	asJSON := fs.Bool("json", false, "")
 	lldpWait := fs.Duration("lldp", 0, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("network show: %s", flagError(err, args))
+		return flagErr("network show", err, args)
 	}
 	if *lldpWait < 0 || *lldpWait > maxLLDPWait {
 		return usagef("network show: --lldp takes a duration up to %s, like 30s (switches send LLDP every 30 s)", maxLLDPWait)
@@ -441,7 +441,7 @@ func netSet(ctx context.Context, g globals, args []string, stdin io.Reader, stdo
 	})
 	fs.DurationVar(&try, "try", 0, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("network set: %s", flagError(err, args))
+		return flagErr("network set", err, args)
 	}
 	switch {
 	case fs.NArg() > 0:

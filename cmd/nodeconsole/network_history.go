@@ -76,7 +76,7 @@ func netRestore(ctx context.Context, g globals, args []string, stdin io.Reader, 
 	var pos []string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
-			return usagef("network restore: %s", flagError(err, args))
+			return flagErr("network restore", err, args)
 		}
 		if fs.NArg() == 0 {
 			break

@@ -30,7 +30,7 @@ func netProxy(ctx context.Context, g globals, args []string, stdin io.Reader, st
 	rest := args
 	for {
 		if err := fs.Parse(rest); err != nil {
-			return usagef("network proxy: %s", flagError(err, args))
+			return flagErr("network proxy", err, args)
 		}
 		if fs.NArg() == 0 {
 			break

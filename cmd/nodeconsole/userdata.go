@@ -68,7 +68,7 @@ func userdataApply(ctx context.Context, g globals, args []string, stdout io.Writ
 	source := fset.String("source", "", "")
 	dryRun := fset.Bool("dry-run", false, "")
 	if err := fset.Parse(args); err != nil {
-		return usagef("userdata apply: %s", flagError(err, args))
+		return flagErr("userdata apply", err, args)
 	}
 	if fset.NArg() > 0 {
 		return usagef("userdata apply takes no arguments, got %q", fset.Arg(0))
