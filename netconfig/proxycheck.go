@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
@@ -41,8 +42,11 @@ func (p *Prober) ProxyCheck(ctx context.Context, endpoint string) Result {
 	switch {
 	case err != nil:
 		return fail(name, "the proxy setting is not usable: "+err.Error(), "Set it again with 'nodeconsole network proxy'.")
+	case pu == nil && isLoopbackHost(u.Hostname()):
+		// Never proxied, whatever No proxy says (the demo's control plane).
+		return ok(name, u.Hostname()+" is this node itself: connections to it never use the proxy")
 	case pu == nil:
-		return ok(name, u.Hostname()+" is in network.noProxy: connections to it go direct")
+		return ok(name, u.Hostname()+" is in No proxy (network.noProxy): connections to it go direct")
 	}
 	shown := "proxy " + pu.Host
 	if pu.Scheme != "http" {
@@ -133,4 +137,14 @@ func rootErr(err error) error {
 		}
 		err = oe.Err
 	}
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address,
+// which the proxy function never proxies.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -78,8 +78,13 @@ func TestProxyCheck(t *testing.T) {
 		})
 	}
 	p := &Prober{Proxy: func(*http.Request) (*url.URL, error) { return nil, nil }}
-	if r := p.ProxyCheck(context.Background(), endpoint); !r.OK || r.Detail != "example.com is in network.noProxy: connections to it go direct" {
+	if r := p.ProxyCheck(context.Background(), endpoint); !r.OK || r.Detail != "example.com is in No proxy (network.noProxy): connections to it go direct" {
 		t.Errorf("noProxy: %s", r)
+	}
+	// Loopback is never proxied, listed or not (the demo's control plane
+	// was said to be "in network.noProxy", which nobody had set).
+	if r := p.ProxyCheck(context.Background(), "https://127.0.0.1:8443"); !r.OK || r.Detail != "127.0.0.1 is this node itself: connections to it never use the proxy" {
+		t.Errorf("loopback: %s", r)
 	}
 	var names []string
 	for _, c := range (&Prober{Proxy: fixed(withCreds)}).Checks(Config{Interface: "eth0", Mode: ModeDHCP}, endpoint) {
