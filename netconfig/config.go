@@ -551,7 +551,7 @@ func (c Config) validateRoutes(errs *fieldErrors, p netip.Prefix, routePos []int
 		return i
 	}
 	if c.Mode == ModeDHCP && len(c.routes(false)) > 0 {
-		errs.add(FieldRoute, -1, "Routes need a static address; with DHCP the server's routes are used.")
+		errs.add(FieldRoute, -1, "Routes for IPv4 need a static address; with DHCP the server's routes are used.")
 	}
 	for i, r := range c.Routes {
 		pos := posOf(i)

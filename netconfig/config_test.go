@@ -108,7 +108,7 @@ func TestParseForm(t *testing.T) {
 		{name: "mtu garbage", form: Form{Interface: "eth0", DHCP: true, MTU: "jumbo"}, errs: []string{`MTU "jumbo" is not a whole number of bytes.`}},
 		{name: "mtu too small", form: Form{Interface: "eth0", DHCP: true, MTU: "67"}, errs: []string{"MTU 67 is out of range; use 68 to 9000."}},
 		{name: "mtu too big", form: Form{Interface: "eth0", DHCP: true, MTU: "9001"}, errs: []string{"MTU 9001 is out of range; use 68 to 9000."}},
-		{name: "routes with dhcp", form: Form{Interface: "eth0", DHCP: true, Routes: []string{"10.20.0.0/16@192.0.2.254"}}, errs: []string{"Routes need a static address; with DHCP the server's routes are used."}},
+		{name: "routes with dhcp", form: Form{Interface: "eth0", DHCP: true, Routes: []string{"10.20.0.0/16@192.0.2.254"}}, errs: []string{"Routes for IPv4 need a static address; with DHCP the server's routes are used."}},
 		{name: "route garbage", form: Form{Interface: "eth0", Address: "192.0.2.10/24", Routes: []string{"10.20.0.0/16", "10.0.0.0/8@gw"}}, errs: []string{
 			`Route 1 "10.20.0.0/16" is not DESTINATION@GATEWAY, like 10.20.0.0/16@192.0.2.254.`,
 			`Route 2 "10.0.0.0/8@gw" is not DESTINATION@GATEWAY, like 10.20.0.0/16@192.0.2.254.`}},

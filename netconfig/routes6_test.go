@@ -41,7 +41,7 @@ func TestRoutes6Form(t *testing.T) {
 		{"ipv6 left alone", withRoutes(static("192.0.2.10/24", "192.0.2.1"), "2001:db8:100::/48@fe80::1"),
 			[]string{"Route 1 is IPv6, which needs static IPv6; set IPv6 to static, or remove the route."}},
 		{"dhcp refuses ipv4 routes only", withRoutes(Form{Interface: "eth0", DHCP: true, IPv6: IPv6Static, Address6: "2001:db8:1::10/64"}, "10.20.0.0/16@192.0.2.254", "2001:db8:100::/48@fe80::1"),
-			[]string{"Routes need a static address; with DHCP the server's routes are used."}},
+			[]string{"Routes for IPv4 need a static address; with DHCP the server's routes are used."}},
 		{"every kind of bad route", withRoutes(static6("2001:db8:1::10/64", ""),
 			"2001:db8:100::/48@192.0.2.1", "10.20.0.0/16@2001:db8:1::1", "2001:db8:110::/48@2001:db8:9::1", "2001:db8:300::/48@2001:db8:1::10",
 			"::/0@fe80::1", "2001:db8:400::1/48@fe80::1", "fe80::/64@fe80::1", "ff00::/8@fe80::1", "2001:db8:500::/48@ff02::1",

@@ -79,7 +79,7 @@ func TestNetworkSetBadInputExitsTwo(t *testing.T) {
 		{[]string{"--interface", "eth0", "--dhcp", "--vlan", "5000"}, []string{"VLAN 5000 is out of range; use 1 to 4094."}},
 		{[]string{"--interface", "mgmt0", "--dhcp", "--vlan", "42", "--mtu", "9000"}, []string{"MTU 9000 is more than the MTU of mgmt0 (1500), which a VLAN on it cannot exceed"}},
 		{[]string{"--interface", "eth0", "--dhcp", "--mtu", "60", "--route", "10.0.0.0/8@192.0.2.1"},
-			[]string{"MTU 60 is out of range; use 68 to 9000.", "Routes need a static address"}},
+			[]string{"MTU 60 is out of range; use 68 to 9000.", "Routes for IPv4 need a static address"}},
 		{[]string{"--interface", "eth0", "--address", "192.0.2.20/24", "--route", "10.0.0.0/8", "--route", "10.1.0.0/16@198.51.100.1"},
 			[]string{`Route 1 "10.0.0.0/8" is not DESTINATION@GATEWAY`, "Route 2 gateway 198.51.100.1 is outside the subnet 192.0.2.0/24."}},
 		// IPv6.
