@@ -207,3 +207,27 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeHostSmall: at 40x12 (a 40x10 body) a failed probe is read
+// whole: why it failed and the hint, the checks above giving way. The
+// probe's hint and most of its detail were cut off below the field, with
+// no way to scroll to them.
+func TestProbeHostSmall(t *testing.T) {
+	s := newScreen(t, netconfig.NewSimulated(), nil, "https://198.51.100.7")
+	s = drive(s, tea.WindowSizeMsg{Width: 40, Height: 10})
+	s = drive(s, tea.KeyPressMsg{Code: tea.KeyTab})
+	for _, r := range "203.0.113.10" {
+		s = drive(s, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	s = drive(s, tea.KeyPressMsg{Code: tea.KeyEnter})
+	got := text(s)
+	flat := strings.Join(strings.Fields(got), " ")
+	for _, w := range []string{"FAIL tcp", "cannot connect to 203.0.113.10:443: no answer in time", "No answer: a firewall drops it, or the route is wrong."} {
+		if !strings.Contains(flat, w) {
+			t.Errorf("the probe's result lacks %q:\n%s", w, got)
+		}
+	}
+	if n := strings.Count(s.View(), "\n") + 1; n > 10 {
+		t.Errorf("%d lines in a 10-line body:\n%s", n, got)
+	}
+}

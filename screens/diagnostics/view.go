@@ -66,6 +66,9 @@ func (m *Model) probeSection() []string {
 	const what = "(DNS, ARP on a local subnet, TCP)"
 	var lines []string
 	switch {
+	case m.small() && (m.probing || len(m.probeLines) > 0):
+		// The room goes to the result.
+		lines = append(lines, head)
 	case lipgloss.Width(head)+2+len(what) <= m.width:
 		lines = append(lines, head+"  "+st.Muted.Render(what))
 	case 1+len(what) <= m.width:
@@ -170,12 +173,14 @@ func wrap(s string, w int, indent string) []string {
 func fit(top, bottom []string, w, h int, probeFirst bool, st *ui.Styles) string {
 	if len(top)+len(bottom) > h {
 		more := func(n int) string { return st.Muted.Render(fmt.Sprintf("  (%d more lines; enlarge the window)", n)) }
-		if probeFirst && len(bottom) < h {
-			keep := max(h-len(bottom)-1, 1)
-			if keep < len(top) {
-				top = append(top[:keep:keep], more(len(top)-keep))
-			}
-		} else if len(top) < h {
+		switch keep := h - len(bottom) - 1; {
+		case probeFirst && len(bottom) >= h:
+			top, bottom = nil, bottom[:h]
+		case probeFirst && keep > 0:
+			top = append(top[:keep:keep], more(len(top)-keep))
+		case probeFirst:
+			top = []string{more(len(top))}
+		case len(top) < h:
 			bottom = bottom[:h-len(top)]
 		}
 	}
