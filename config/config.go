@@ -62,55 +62,55 @@ type Site struct {
 type Network struct {
 	HTTPSProxy  string `yaml:"httpsProxy" json:"httpsProxy,omitempty"`
 	NoProxy     string `yaml:"noProxy" json:"noProxy,omitempty"`
-	ResolvConf  string `yaml:"resolvConf" json:"resolvConf" check:"abspath"`
-	NetworkdDir string `yaml:"networkdDir" json:"networkdDir" check:"abspath"`
+	ResolvConf  string `yaml:"resolvConf" json:"resolvConf" check:"abspath" local:"file"`
+	NetworkdDir string `yaml:"networkdDir" json:"networkdDir" check:"abspath" local:"file"`
 	// DHCPClient is what runs DHCP on the WAN interface: auto (networkd
 	// when systemd-networkd runs, else process), networkd, process
 	// (dhclient, dhcpcd or udhcpc processes) or none (leave it alone).
 	DHCPClient string `yaml:"dhcpClient" json:"dhcpClient" check:"oneof=auto|networkd|process|none"`
 	// DHCPStartCommand and DHCPStopCommand replace the built-in start and
 	// stop of a DHCP client process; {interface} is replaced.
-	DHCPStartCommand []string `yaml:"dhcpStartCommand" json:"dhcpStartCommand,omitempty"`
-	DHCPStopCommand  []string `yaml:"dhcpStopCommand" json:"dhcpStopCommand,omitempty"`
+	DHCPStartCommand []string `yaml:"dhcpStartCommand" json:"dhcpStartCommand,omitempty" local:"command"`
+	DHCPStopCommand  []string `yaml:"dhcpStopCommand" json:"dhcpStopCommand,omitempty" local:"command"`
 	// DHCP6StartCommand and DHCP6StopCommand do the same for the DHCPv6
 	// client of IPv6 dhcp (built in: dhclient -6, dhcpcd -6 or busybox
 	// udhcpc6, stopped by SIGTERM).
-	DHCP6StartCommand []string `yaml:"dhcp6StartCommand" json:"dhcp6StartCommand,omitempty"`
-	DHCP6StopCommand  []string `yaml:"dhcp6StopCommand" json:"dhcp6StopCommand,omitempty"`
+	DHCP6StartCommand []string `yaml:"dhcp6StartCommand" json:"dhcp6StartCommand,omitempty" local:"command"`
+	DHCP6StopCommand  []string `yaml:"dhcp6StopCommand" json:"dhcp6StopCommand,omitempty" local:"command"`
 	// DHCP6PidFile and DHCP6LeaseFile are the files of the built-in
 	// DHCPv6 client ({interface} is replaced), apart from the DHCPv4
 	// client's.
-	DHCP6PidFile   string `yaml:"dhcp6PidFile" json:"dhcp6PidFile" check:"abspath"`
-	DHCP6LeaseFile string `yaml:"dhcp6LeaseFile" json:"dhcp6LeaseFile" check:"abspath"`
+	DHCP6PidFile   string `yaml:"dhcp6PidFile" json:"dhcp6PidFile" check:"abspath" local:"file"`
+	DHCP6LeaseFile string `yaml:"dhcp6LeaseFile" json:"dhcp6LeaseFile" check:"abspath" local:"file"`
 	// NetworkdRuntimeDir receives the .network file of a change on trial
 	// (volatile: gone after a reboot).
-	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir" check:"abspath"`
+	NetworkdRuntimeDir string `yaml:"networkdRuntimeDir" json:"networkdRuntimeDir" check:"abspath" local:"file"`
 	// NetworkdReloadCommand makes systemd-networkd re-read its files.
-	NetworkdReloadCommand []string `yaml:"networkdReloadCommand" json:"networkdReloadCommand"`
+	NetworkdReloadCommand []string `yaml:"networkdReloadCommand" json:"networkdReloadCommand" local:"command"`
 	// HostnameFile receives the name `network hostname` sets.
-	HostnameFile string `yaml:"hostnameFile" json:"hostnameFile" check:"abspath"`
+	HostnameFile string `yaml:"hostnameFile" json:"hostnameFile" check:"abspath" local:"file"`
 	// HostnameCommand sets the running host name ({name} is replaced);
 	// empty: only the file is written.
-	HostnameCommand []string `yaml:"hostnameCommand" json:"hostnameCommand,omitempty"`
+	HostnameCommand []string `yaml:"hostnameCommand" json:"hostnameCommand,omitempty" local:"command"`
 	// NTPClient is the time service `network ntp` configures: auto (chrony
 	// when the directory of ChronySources exists, else timesyncd),
 	// timesyncd or chrony.
 	NTPClient string `yaml:"ntpClient" json:"ntpClient" check:"oneof=auto|timesyncd|chrony"`
 	// TimesyncdDropIn and ChronySources are the files written for each.
-	TimesyncdDropIn string `yaml:"timesyncdDropIn" json:"timesyncdDropIn" check:"abspath"`
-	ChronySources   string `yaml:"chronySources" json:"chronySources" check:"abspath"`
+	TimesyncdDropIn string `yaml:"timesyncdDropIn" json:"timesyncdDropIn" check:"abspath" local:"file"`
+	ChronySources   string `yaml:"chronySources" json:"chronySources" check:"abspath" local:"file"`
 	// NTPReloadCommand makes the time service re-read its servers; empty:
 	// systemctl try-restart systemd-timesyncd, or chronyc reload sources.
-	NTPReloadCommand []string `yaml:"ntpReloadCommand" json:"ntpReloadCommand,omitempty"`
+	NTPReloadCommand []string `yaml:"ntpReloadCommand" json:"ntpReloadCommand,omitempty" local:"command"`
 }
 
 // Console holds the commands the console runs on the operator's behalf.
 type Console struct {
 	// RebootCommand and PoweroffCommand run from the menu's Reboot and
 	// Shut down (and after a registration that needs a reboot).
-	RebootCommand   []string `yaml:"rebootCommand" json:"rebootCommand"`
-	PoweroffCommand []string `yaml:"poweroffCommand" json:"poweroffCommand"`
-	UpgradeCommand  []string `yaml:"upgradeCommand" json:"upgradeCommand,omitempty"`
+	RebootCommand   []string `yaml:"rebootCommand" json:"rebootCommand" local:"command"`
+	PoweroffCommand []string `yaml:"poweroffCommand" json:"poweroffCommand" local:"command"`
+	UpgradeCommand  []string `yaml:"upgradeCommand" json:"upgradeCommand,omitempty" local:"command"`
 	// IdleLogout ends the console session after this long without a key,
 	// never while a network change is on trial or a registration waits;
 	// 0 turns it off.

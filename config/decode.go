@@ -261,3 +261,23 @@ func yamlErrMsg(err error) string {
 	}
 	return s
 }
+
+// LocalOnly says whether a dotted key ("console.rebootCommand") may be set
+// only by the node's own config files, not by user data: "command" for a
+// key naming a command the node runs, "file" for one naming a file it
+// writes (their `local` tag), "" for any other key.
+func LocalOnly(key string) string {
+	section, name, ok := strings.Cut(key, ".")
+	if !ok {
+		return ""
+	}
+	s, ok := fieldByKey(reflect.TypeFor[Config](), section)
+	if !ok || s.Type.Kind() != reflect.Struct {
+		return ""
+	}
+	f, ok := fieldByKey(s.Type, name)
+	if !ok {
+		return ""
+	}
+	return f.Tag.Get("local")
+}

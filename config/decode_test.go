@@ -223,3 +223,27 @@ func TestEndpointProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalOnlyKeys keeps every key naming a command the node runs or a
+// file it writes out of user data's reach: a new one without its `local`
+// tag fails here.
+func TestLocalOnlyKeys(t *testing.T) {
+	for _, l := range leaves(reflect.TypeFor[Config](), "", nil) {
+		f := reflect.TypeFor[Config]().FieldByIndex(l.path)
+		want := ""
+		switch {
+		case strings.HasSuffix(yamlName(f), "Command"):
+			want = "command"
+		case f.Tag.Get("check") == "abspath":
+			want = "file"
+		}
+		if got := LocalOnly(l.key); got != want {
+			t.Errorf("LocalOnly(%s) = %q, want %q", l.key, got, want)
+		}
+	}
+	for _, k := range []string{"console", "site.endpoint", "nosuch.key", "network.nosuch", "models.endpoint"} {
+		if got := LocalOnly(k); got != "" {
+			t.Errorf("LocalOnly(%s) = %q, want \"\"", k, got)
+		}
+	}
+}

@@ -78,7 +78,12 @@ func TestParseProblems(t *testing.T) {
 			[]string{"ud:7: network.interface.gateway: ", "ud:8: network.interface.dns: "}},
 		{"token not a string", "#cloud-config\nnodeconsole:\n  site:\n    registrationToken: {a: b}\n", []string{"ud:4: site.registrationToken: must be a string"}},
 		{"several at once", "#cloud-config\nnodeconsole:\n  site:\n    endpoint: http://cp.example.com\n  console:\n    rebootCommand: reboot\n  network:\n    interface: {name: eth0, dhcp: true, gateway: 192.0.2.1}\n",
-			[]string{"ud:4: site.endpoint: must use https", "ud:6: console.rebootCommand:", "ud:8: network.interface: dhcp: true cannot be combined"}},
+			[]string{"ud:4: site.endpoint: must use https", "ud:6: console.rebootCommand: names a command the node runs", "ud:8: network.interface: dhcp: true cannot be combined"}},
+		// Whoever plugs in a CIDATA stick or sets cloud user data does not
+		// choose the commands the node runs or the files it writes.
+		{"commands and files", "#cloud-config\nnodeconsole:\n  site:\n    endpoint: https://cp.example.com\n  console:\n    rebootCommand: [sh, -c, id]\n    idleLogout: 5m\n  network:\n    dhcp6StartCommand: [sh, -c, id]\n    dhcp6PidFile: /etc/sudoers.d/x\n    hostnameFile: /etc/passwd\n    httpsProxy: proxy.example.com:3128\n    hostname: node-7\n",
+			[]string{"ud:6: console.rebootCommand: names a command the node runs, which user data may not set; set it in /etc/nodeconsole/config.yaml or a config.d file",
+				"ud:9: network.dhcp6StartCommand: names a command", "ud:10: network.dhcp6PidFile: names a file the node writes", "ud:11: network.hostnameFile: names a file"}},
 		{"flow section", "#cloud-config\nnodeconsole: {site: {endpoint: ftp://x}}\n", []string{"ud:2: site.endpoint: must use https"}},
 		{"not a mapping", "#cloud-config\nnodeconsole: [a]\n", []string{"ud:2: nodeconsole: must be a mapping"}},
 	} {
