@@ -93,6 +93,13 @@ func TestFieldsCaptureKeys(t *testing.T) {
 	if rows := h.m.form.rows(); !slices.Equal(rows, []int{rowMode, rowVLAN, rowMTU, rowIPv6, rowApply}) {
 		t.Errorf("DHCP rows %v: the address fields and routes are hidden, VLAN, MTU and IPv6 stay", rows)
 	}
+	// Enter moves on, as on every other row (the IPv6 mode, the default
+	// route box): it flipped DHCP/static here, under a technician
+	// stepping through the form with Enter.
+	h.key("enter")
+	if !h.m.form.dhcp || h.m.form.focus != rowVLAN {
+		t.Errorf("enter on the mode row: DHCP %v, focus %d; want DHCP kept, focus on VLAN ID", h.m.form.dhcp, h.m.form.focus)
+	}
 }
 
 func TestSmallSizesNeverPanic(t *testing.T) {

@@ -244,7 +244,7 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 		return f.move(1)
 	case key.Matches(k, m.keys.FieldPrev):
 		return f.move(-1)
-	case f.focus == rowMode && key.Matches(k, m.keys.Toggle, m.keys.Enter):
+	case f.focus == rowMode && key.Matches(k, m.keys.Toggle):
 		f.toggleMode()
 		return nil
 	case f.focus == rowIPv6 && key.Matches(k, m.keys.Mode6Next):
