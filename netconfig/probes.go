@@ -196,20 +196,26 @@ func (p *Prober) leaseWait() time.Duration {
 }
 
 // poll calls try every 250 ms until it is done or LeaseWait has passed,
-// and returns its last result.
+// and returns its last result: the last one from before the deadline, as
+// a try the deadline cut short says only "context deadline exceeded"
+// (which reached the screen, with the hint "Check the interface name").
 func (p *Prober) poll(ctx context.Context, try func(ctx context.Context) (r Result, done bool)) Result {
 	ctx, cancel := context.WithTimeout(ctx, p.leaseWait())
 	defer cancel()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	for {
+	var last Result
+	for n := 0; ; n++ {
 		r, done := try(ctx)
 		if done {
 			return r
 		}
+		if n == 0 || ctx.Err() == nil {
+			last = r
+		}
 		select {
 		case <-ctx.Done():
-			return r
+			return last
 		case <-tick.C:
 		}
 	}
