@@ -597,7 +597,7 @@ func TestDHCPChecks(t *testing.T) {
 	diffLines(t, "checks on eth1 without carrier", got, []string{
 		"FAIL carrier  eth1 has no carrier (Check the cable and the switch port.)",
 		"FAIL address  no DHCP lease on eth1 within 300ms (Check that a DHCP server answers on this network, or set a static address.)",
-		"FAIL gateway  no default route through eth1 (The DHCP server gave no router; ask for one, or set a static address.)",
+		"FAIL gateway  no default route through eth1: no DHCP lease (Fix the address check first.)",
 	})
 }
 

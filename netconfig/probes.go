@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -235,6 +236,11 @@ func (p *Prober) DHCPGateway(ctx context.Context, ifname string) Result {
 	case err != nil:
 		return fail(name, err.Error(), "")
 	case !st.Gateway.IsValid() || st.GatewayInterface != ifname:
+		ifc, _ := st.Interface(ifname)
+		if !slices.ContainsFunc(ifc.Addrs, func(a netip.Prefix) bool { return a.Addr().Is4() }) {
+			// No lease at all: not the server's doing.
+			return fail(name, "no default route through "+ifname+": no DHCP lease", "Fix the address check first.")
+		}
 		return fail(name, "no default route through "+ifname, "The DHCP server gave no router; ask for one, or set a static address.")
 	}
 	return p.Gateway(ctx, ifname, st.Gateway)
