@@ -124,15 +124,18 @@ func (p *parkedPoll) park(hash, ip string, wait time.Duration, unsubscribe func(
 	lot.active.Add(1)
 	lot.mu.Unlock()
 	// What the client sent after its body would be lost with net/http's
-	// buffer; a drained body leaves only a pipelined request there.
-	io.Copy(io.Discard, p.r.Body)
+	// buffer; a drained body leaves only a pipelined request there. A body
+	// not drained (past the body limit, or broken) has bytes still to come
+	// that are no request: the connection is closed after the answer, as
+	// net/http closes it, never handed back to parse them as one.
+	_, drainErr := io.Copy(io.Discard, p.r.Body)
 	conn, brw, err := http.NewResponseController(p.w).Hijack()
 	if err != nil {
 		lot.active.Done()
 		return false
 	}
 	p.late = lateAnswerOf(p.r)
-	p.closeAfter = p.r.Close || brw.Reader.Buffered() > 0
+	p.closeAfter = p.r.Close || drainErr != nil || brw.Reader.Buffered() > 0
 	p.w, p.r = nil, nil // brw, net/http's buffers, goes with them
 	conn.SetDeadline(time.Time{})
 	p.conn, p.hash, p.ip, p.unsubscribe = conn, hash, ip, unsubscribe

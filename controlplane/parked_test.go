@@ -340,3 +340,33 @@ func parkedPollClients(t *testing.T) {
 	}
 	io.Copy(io.Discard, os.Stdin)
 }
+
+// A poll whose body goes on past the body limit is parked with the rest of
+// its body still to come. Those bytes are the poll's body, not a request:
+// the connection is closed after the answer, never handed back to parse
+// them as one (request smuggling past a proxy that pools connections).
+func TestParkedPollBodyPastLimitIsNotARequest(t *testing.T) {
+	cp := cptest.New(t)
+	er := newTestNode(t).enroll(t, cp)
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(cp.URL, "https://"), &tls.Config{RootCAs: cp.CertPool(), NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const limit = 64 << 10 // the control plane's body limit
+	js, _ := json.Marshal(api.PollRequest{DeviceCode: er.DeviceCode, Wait: 1})
+	head := append(js, bytes.Repeat([]byte(" "), limit+1-len(js))...)
+	smuggled := "GET " + api.PathEnrollPoll + " HTTP/1.1\r\nHost: x\r\n\r\n"
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		api.PathEnrollPoll, len(head)+len(smuggled), head)
+	until(func() bool { now, _ := parked(cp); return now == 1 })
+	io.WriteString(conn, smuggled) // the rest of the declared body
+	br := bufio.NewReader(conn)
+	resp, e := answer(t, br)
+	if resp.StatusCode != 400 || e.Code != api.CodeAuthorizationPending || !resp.Close {
+		t.Errorf("answer %s %+v, Connection: close %v; want authorization_pending and close", resp.Status, e, resp.Close)
+	}
+	if second, err := http.ReadResponse(br, nil); err == nil {
+		t.Errorf("the rest of the body was served as a request: %s", second.Status)
+	}
+}
