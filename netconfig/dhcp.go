@@ -364,6 +364,9 @@ func (d *SystemDHCP) v4() dhcpFamily {
 // each. Afterwards no client of the family may be left.
 func (d *SystemDHCP) stop(ctx context.Context, ifname string, running []dhcpProc, f dhcpFamily) error {
 	if len(f.stopCmd) > 0 {
+		if err := argvIfname(ifname, "stop the "+f.what); err != nil {
+			return err
+		}
 		if err := d.run(ctx, "stop the "+f.what+" ("+f.stopKey+")", substitute(f.stopCmd, ifname)); err != nil {
 			return err
 		}
@@ -398,6 +401,9 @@ func (d *SystemDHCP) stop(ctx context.Context, ifname string, running []dhcpProc
 // clients stopped before as they were started, else the family's default
 // (the first installed client).
 func (d *SystemDHCP) start(ctx context.Context, ifname string, stopped []dhcpProc, f dhcpFamily) error {
+	if err := argvIfname(ifname, "start the "+f.what); err != nil {
+		return err
+	}
 	switch {
 	case len(f.startCmd) > 0:
 		return d.run(ctx, "start the "+f.what+" ("+f.startKey+")", substitute(f.startCmd, ifname))
@@ -474,6 +480,16 @@ func lookProgram(name string) (string, error) {
 		}
 	}
 	return "", err
+}
+
+// argvIfname refuses an interface name a DHCP client would read as an
+// option (Linux allows a leading '-'): it goes into command lines that
+// run with the console's rights.
+func argvIfname(ifname, what string) error {
+	if strings.HasPrefix(ifname, "-") {
+		return fmt.Errorf("netconfig: %s: the interface name %q starts with '-', which the client would read as an option; rename the interface", what, ifname)
+	}
+	return nil
 }
 
 // substitute replaces {interface} in each argument.

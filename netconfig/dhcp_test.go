@@ -1,6 +1,7 @@
 package netconfig
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,28 @@ func TestDHCPFamilies(t *testing.T) {
 		if match, _ := matchClient(name, args, "eth0"); !match {
 			t.Errorf("%q does not match eth0", argv)
 		}
+	}
+}
+
+// An interface name with a leading '-' (Linux allows one) never reaches a
+// DHCP client's command line, where it would be an option: nothing runs.
+func TestDHCPIfnameIsNotAnOption(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	argv := []string{"touch", marker, "{interface}"}
+	d, err := NewSystemDHCP(DHCPOptions{Client: DHCPClientProcess, StartCommand: argv, StopCommand: argv, Start6Command: argv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func() error{
+		"start":  func() error { return d.start(context.Background(), "-cf", nil, d.v4()) },
+		"stop":   func() error { return d.stop(context.Background(), "-cf", nil, d.v4()) },
+		"start6": func() error { return d.start(context.Background(), "-cf", nil, d.v6()) },
+	} {
+		if err := run(); err == nil || !strings.Contains(err.Error(), `the interface name "-cf" starts with '-'`) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a command ran with the interface name as an option")
 	}
 }
