@@ -106,7 +106,7 @@ func TestPanelLayoutAt80x24(t *testing.T) {
 			if !strings.HasSuffix(lines[0], strings.Repeat("▀", 41)) || !strings.HasSuffix(lines[20], strings.Repeat("▀", 41)) {
 				t.Errorf("the block must fill the right of lines 1-21:\n%s", plain)
 			}
-			for _, want := range []string{"Hostname    node-lab-01", "Register    scan the QR code", "https://cp.example.com/activate",
+			for _, want := range []string{"Host name   node-lab-01", "Register    scan the QR code", "https://cp.example.com/activate",
 				"and enter BCDF-GHJK", "Network settings", "6   Log out", "Network     eth0 192.0.2.10/24"} {
 				if !strings.Contains(plain, want) {
 					t.Errorf("missing %q beside the QR block:\n%s", want, plain)

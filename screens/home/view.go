@@ -138,7 +138,7 @@ func (m *Model) nodeBlock(w int) string {
 	}
 	lines := []string{
 		st.Title.Render(" Node"),
-		m.kv("Hostname", s.Hostname),
+		m.kv("Host name", s.Hostname), // as Site settings, where it is set, says
 		m.kv("Node ID", s.NodeID),
 		m.kv("Make/model", mm),
 		m.kv("Version", s.Version),
