@@ -139,6 +139,11 @@ func TestLayersIPv6(t *testing.T) {
 	if r := p.ProbeHost(ctx, st, "2001:db8:5::9"); len(r) != 2 || r[0].String() != "FAIL ndp      2001:db8:5::9 does not answer neighbour discovery on eth0 (The host is off, or on another VLAN.)" {
 		t.Errorf("probe of an IPv6 host on the link: %q", r)
 	}
+	// The simulated router answers on its global address too (the gateway
+	// a static IPv6 setup in the demo is given).
+	if r := p.Gateway(ctx, "eth0", netip.MustParseAddr("2001:db8:5::1")); !r.OK {
+		t.Errorf("the simulated router's global address: %s", r)
+	}
 	_, checks = p.Layers(st, "https://cp.example:8443")
 	got = nil
 	for _, c := range checks {

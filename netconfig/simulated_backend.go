@@ -18,6 +18,9 @@ var simPeers = map[netip.Addr]string{
 	netip.MustParseAddr("192.0.2.1"):    "52:54:00:00:00:01",
 	netip.MustParseAddr("198.51.100.1"): "52:54:00:00:00:02",
 	netip.MustParseAddr("fe80::1"):      "52:54:00:00:00:01", // simRouter6
+	// The router's global address in simPrefix6, the gateway a static
+	// IPv6 setup in the demo gives (it did not answer: gateway6 FAIL).
+	netip.MustParseAddr("2001:db8:5::1"): "52:54:00:00:00:01",
 }
 
 // FailNext makes the next call of the named Backend method (e.g.
