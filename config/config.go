@@ -173,6 +173,11 @@ func (ps Problems) Error() string {
 	return strings.Join(s, "; ")
 }
 
+// UserDataDropIn is the drop-in in config.d that `userdata apply` writes
+// user data to; Load merges it as user data (MergeUserData), so a key
+// user data may not set is refused there too.
+const UserDataDropIn = "50-user-data.yaml"
+
 // Load reads path and then path's directory's config.d/*.yaml in lexical
 // order, each overriding what came before. A missing primary file is not a
 // problem when missingOK is true (the default path on a laptop). It always
@@ -192,6 +197,10 @@ func Load(path string, missingOK bool) (Config, Problems) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			probs = append(probs, Problem{File: f, Msg: "cannot read: " + errText(err)})
+			continue
+		}
+		if filepath.Base(f) == UserDataDropIn {
+			probs = append(probs, mergeBytes(&cfg, f, data, true)...)
 			continue
 		}
 		probs = append(probs, MergeBytes(&cfg, f, data)...)

@@ -59,6 +59,32 @@ models:
 	}
 }
 
+// The drop-in user data was written to (by a version that took any key,
+// or by hand) sets no command and no file: those keys are problems there
+// and keep their value; the same keys in the node's other files apply.
+func TestLoadUserDataDropInSetsNoCommand(t *testing.T) {
+	dir := t.TempDir()
+	main := write(t, dir, "config.yaml", "console: {rebootCommand: [sudo, -n, systemctl, reboot]}\n")
+	write(t, dir, "config.d/50-user-data.yaml", "site: {endpoint: https://cp.example.com}\nconsole:\n  rebootCommand: [sh, -c, id]\nnetwork:\n  hostnameFile: /etc/passwd\n")
+	write(t, dir, "config.d/60-local.yaml", "network: {ntpReloadCommand: [\"true\"]}\n")
+	cfg, probs := Load(main, false)
+	want := []string{
+		filepath.Join(dir, "config.d/50-user-data.yaml") + ":3: console.rebootCommand: names a command the node runs, which user data may not set; set it in /etc/nodeconsole/config.yaml or a config.d file",
+		filepath.Join(dir, "config.d/50-user-data.yaml") + ":5: network.hostnameFile: names a file the node writes, which user data may not set; set it in /etc/nodeconsole/config.yaml or a config.d file",
+	}
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Join(cfg.Console.RebootCommand, " ") != "sudo -n systemctl reboot" || cfg.Network.HostnameFile != "/etc/hostname" ||
+		cfg.Site.Endpoint != "https://cp.example.com" || strings.Join(cfg.Network.NTPReloadCommand, " ") != "true" {
+		t.Errorf("config = %+v", cfg)
+	}
+}
+
 func TestLoadProblemsNameFileLineKey(t *testing.T) {
 	tests := []struct {
 		name, body string

@@ -15,6 +15,10 @@ import (
 // so calling it once per file merges them in order. A bad value loses only
 // its own key; every problem carries name, line and dotted key.
 func MergeBytes(cfg *Config, name string, data []byte) Problems {
+	return mergeBytes(cfg, name, data, false)
+}
+
+func mergeBytes(cfg *Config, name string, data []byte, userData bool) Problems {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Problems{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML: " + yamlErrMsg(err)}}
@@ -22,20 +26,34 @@ func MergeBytes(cfg *Config, name string, data []byte) Problems {
 	if len(root.Content) == 0 {
 		return nil // empty file
 	}
-	return MergeNode(cfg, name, root.Content[0])
+	return mergeNode(cfg, name, root.Content[0], userData)
 }
 
 // MergeNode is MergeBytes for a node already parsed, such as the
 // `nodeconsole:` section of a cloud-init user-data file, so that lines are
 // those of the whole file. A null node sets nothing.
 func MergeNode(cfg *Config, name string, n *yaml.Node) Problems {
+	return mergeNode(cfg, name, n, false)
+}
+
+// MergeUserData is MergeNode for user data (the `nodeconsole:` section,
+// or the drop-in written from it): a key naming a command the node runs
+// or a file it writes (LocalOnly) is a problem and is not applied.
+// Whoever can plug in a CIDATA stick or set cloud user data must not
+// choose what the console runs, nor where it writes; only the node's own
+// config files set those.
+func MergeUserData(cfg *Config, name string, n *yaml.Node) Problems {
+	return mergeNode(cfg, name, n, true)
+}
+
+func mergeNode(cfg *Config, name string, n *yaml.Node, userData bool) Problems {
 	if isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
 		return Problems{{File: name, Line: n.Line, Msg: "must be a mapping of sections (" + strings.Join(sectionNames(), ", ") + ")"}}
 	}
-	d := decoder{file: name}
+	d := decoder{file: name, userData: userData}
 	d.mapping(n, "", reflect.ValueOf(cfg).Elem())
 	return d.probs
 }
@@ -52,8 +70,9 @@ func sectionNames() []string {
 // decoder walks a YAML node and a Go value side by side, driven by the
 // struct's yaml tags, and applies each key's `check` tag (see checks).
 type decoder struct {
-	file  string
-	probs Problems
+	file     string
+	userData bool // refuse LocalOnly keys (MergeUserData)
+	probs    Problems
 }
 
 func (d *decoder) add(n *yaml.Node, key, msg string) {
@@ -93,6 +112,10 @@ func (d *decoder) mapping(n *yaml.Node, key string, v reflect.Value) {
 		f, ok := fieldByKey(t, k)
 		if !ok {
 			d.add(n.Content[i], join(key, k), "unknown key")
+			continue
+		}
+		if what := localWhat[f.Tag.Get("local")]; d.userData && what != "" {
+			d.add(n.Content[i], join(key, k), what+", which user data may not set; set it in "+DefaultPath+" or a config.d file")
 			continue
 		}
 		d.value(val, join(key, k), v.FieldByIndex(f.Index), f.Tag.Get("check"))
@@ -261,6 +284,9 @@ func yamlErrMsg(err error) string {
 	}
 	return s
 }
+
+// localWhat words a `local` tag for the problem of user data setting it.
+var localWhat = map[string]string{"command": "names a command the node runs", "file": "names a file the node writes"}
 
 // LocalOnly says whether a dotted key ("console.rebootCommand") may be set
 // only by the node's own config files, not by user data: "command" for a

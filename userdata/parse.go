@@ -10,7 +10,7 @@
 // hostname` and `network ntp` rather than written to the config (the proxy,
 // network.httpsProxy and network.noProxy, is config, checked as `network
 // proxy` checks it). Keys naming a command the node runs or a file it
-// writes (config.LocalOnly) are refused: only the node's own config files
+// writes (config.MergeUserData) are refused: only the node's own config files
 // set them. Volumes are read in user
 // space (github.com/diskfs/go-diskfs) from a read-only file descriptor:
 // never mounted, never written.
@@ -111,22 +111,15 @@ func Parse(file string, data []byte) (*Settings, error) {
 	}
 	// The config loader validates the section, lines and all.
 	cfg := config.Default()
-	probs := config.MergeNode(&cfg, file, sec)
+	probs := config.MergeUserData(&cfg, file, sec)
 	var netNode *yaml.Node
-	var local config.Problems
 	for i := 0; i+1 < len(sec.Content); i += 2 {
 		k, v := sec.Content[i].Value, sec.Content[i+1]
 		if k == "network" && v.Kind == yaml.MappingNode {
 			netNode = v
 		}
 		s.Keys = append(s.Keys, keysOf(k, v)...)
-		local = append(local, localOnly(file, k, v)...)
 	}
-	// A key user data may not set is refused for that alone.
-	probs = slices.DeleteFunc(probs, func(p config.Problem) bool {
-		return slices.ContainsFunc(local, func(l config.Problem) bool { return l.Key == p.Key })
-	})
-	probs = append(probs, local...)
 	// The loader does not know the network keys user data applies itself.
 	probs = slices.DeleteFunc(probs, func(p config.Problem) bool {
 		for _, k := range ownNetworkKeys {
@@ -149,32 +142,6 @@ func Parse(file string, data []byte) (*Settings, error) {
 	}
 	s.DropIn = dropIn
 	return s, nil
-}
-
-// localOnly refuses the keys of section v that name a command the node
-// runs or a file it writes (config.LocalOnly): whoever can plug in a
-// CIDATA stick or set cloud user data must not choose what the console
-// runs, nor where it writes; those stay in the node's own config files.
-func localOnly(file, section string, v *yaml.Node) config.Problems {
-	if v.Kind != yaml.MappingNode {
-		return nil
-	}
-	var probs config.Problems
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		key := section + "." + v.Content[i].Value
-		what := config.LocalOnly(key)
-		switch what {
-		case "command":
-			what = "names a command the node runs"
-		case "file":
-			what = "names a file the node writes"
-		default:
-			continue
-		}
-		probs = append(probs, config.Problem{File: file, Line: v.Content[i].Line, Key: key,
-			Msg: what + ", which user data may not set; set it in " + config.DefaultPath + " or a config.d file"})
-	}
-	return probs
 }
 
 // keysOf lists the dotted keys a section sets (one level deep: site.tags,

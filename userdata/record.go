@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/config"
 )
 
 // DropInName is the config drop-in user data is written to, in config.d.
-const DropInName = "50-user-data.yaml"
+const DropInName = config.UserDataDropIn
 
 // RecordFile is the record of the last user data, in the state dir.
 const RecordFile = "userdata.json"
