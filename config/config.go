@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultPath is where the config file lives on a node.
@@ -147,7 +149,10 @@ type Problem struct {
 	Msg  string
 }
 
-// String renders the problem as "file:line: key: message".
+// String renders the problem as "file:line: key: message", with control
+// characters escaped ("\x1b"): a key or value as user data spelled it
+// reaches the console's screen and the terminal of `userdata apply`, and
+// must not drive them.
 func (p Problem) String() string {
 	var b strings.Builder
 	b.WriteString(p.File)
@@ -159,6 +164,26 @@ func (p Problem) String() string {
 		b.WriteString(p.Key + ": ")
 	}
 	b.WriteString(p.Msg)
+	return escapeControl(b.String())
+}
+
+// escapeControl writes each control or format character, and each byte
+// that is not UTF-8, as its Go escape.
+func escapeControl(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r != ' ' && !unicode.IsPrint(r):
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
 	return b.String()
 }
 

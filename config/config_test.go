@@ -259,3 +259,22 @@ func TestPairingKeyLoadedNotShown(t *testing.T) {
 		t.Fatalf("JSON of the config shows the pairing key: %s (%v)", out, err)
 	}
 }
+
+// A key or value as a file spelled it (user data from a stick, say) is
+// shown with its control characters escaped: it reaches the console's
+// screen and terminal, and must not drive them (clear the screen, set the
+// title, colour what follows).
+func TestProblemEscapesControlCharacters(t *testing.T) {
+	_, probs := Parse("ud", []byte("site:\n  \"\\e[2J\\e]0;pwned\\a\\u200b\": x\n  project: \"ok é\"\n  \"\\xff\": y\n"))
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	want := []string{`ud:2: site.\x1b[2J\x1b]0;pwned\a\u200b: unknown key`, `ud:4: site.ÿ: unknown key`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	if got := (Problem{File: "f", Msg: "bad \xff byte"}).String(); got != `f: bad \xff byte` {
+		t.Errorf("invalid UTF-8: %q", got)
+	}
+}
