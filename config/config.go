@@ -38,9 +38,9 @@ type Config struct {
 // Node describes the appliance itself.
 type Node struct {
 	// Name, when set, is the source of the node ID (see regclient.DeriveNodeID).
-	Name  string `yaml:"name" json:"name,omitempty"`
-	Make  string `yaml:"make" json:"make,omitempty"`
-	Model string `yaml:"model" json:"model,omitempty"`
+	Name  string `yaml:"name" json:"name,omitempty" check:"text"`
+	Make  string `yaml:"make" json:"make,omitempty" check:"text"`
+	Model string `yaml:"model" json:"model,omitempty" check:"text"`
 }
 
 // Site holds what the site installer configures for registration.
@@ -48,10 +48,10 @@ type Site struct {
 	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty" check:"https"`
 	// RegistrationToken is a secret: never log or print it (see Redact).
 	RegistrationToken string            `yaml:"registrationToken" json:"-"`
-	Project           string            `yaml:"project" json:"project,omitempty"`
+	Project           string            `yaml:"project" json:"project,omitempty" check:"text"`
 	RegistrationURL   string            `yaml:"registrationURL" json:"registrationURL,omitempty" check:"https"`
 	CACerts           []string          `yaml:"caCerts" json:"caCerts,omitempty"`
-	Tags              map[string]string `yaml:"tags" json:"tags,omitempty"`
+	Tags              map[string]string `yaml:"tags" json:"tags,omitempty" check:"text"`
 
 	// PairingKey proves that this node is the one an admin pre-added with
 	// that pairing key (Add Edge Hosts). A secret like RegistrationToken:
@@ -121,8 +121,8 @@ type Console struct {
 
 // Model is a known make/model offered on the Register Node confirm screen.
 type Model struct {
-	Make     string `yaml:"make" json:"make"`
-	Model    string `yaml:"model" json:"model"`
+	Make     string `yaml:"make" json:"make" check:"text"`
+	Model    string `yaml:"model" json:"model" check:"text"`
 	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty" check:"https"`
 }
 

@@ -278,3 +278,22 @@ func TestProblemEscapesControlCharacters(t *testing.T) {
 		t.Errorf("invalid UTF-8: %q", got)
 	}
 }
+
+// Free text shown on the console (node name, make and model, project,
+// tags, known models) holds no control characters: refused with the key,
+// the value neither applied nor quoted.
+func TestTextHasNoControlCharacters(t *testing.T) {
+	cfg, probs := Parse("ud", []byte("node: {name: \"n\\e[2J\", make: Acme}\nsite:\n  project: \"p\\r\"\n  tags: {rack: \"4\\e]0;x\\a\"}\nmodels:\n  m: {make: \"\\u202eA\", model: B}\n"))
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	const msg = ": must be printable text, without control characters"
+	want := []string{"ud:1: node.name" + msg, "ud:3: site.project" + msg, "ud:4: site.tags" + msg, "ud:6: models.m.make" + msg}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	if cfg.Node.Name != "" || cfg.Node.Make != "Acme" || cfg.Site.Project != "" || cfg.Site.Tags != nil || cfg.Models["m"].Model != "B" {
+		t.Errorf("config = %+v", cfg)
+	}
+}

@@ -239,11 +239,25 @@ func (d *decoder) decode(n *yaml.Node, key string, v reflect.Value) bool {
 //	https         an https URL (see ValidEndpoint); empty is allowed
 //	abspath       an absolute path
 //	oneof=a|b|c   one of the words; empty means the first
+//	text          printable text (a string, or a map's keys and values):
+//	              it is shown on the console, which control characters
+//	              would drive
 func (d *decoder) check(n *yaml.Node, key string, v reflect.Value, check string) bool {
 	name, arg, _ := strings.Cut(check, "=")
 	s := v.String()
 	var msg string
 	switch name {
+	case "text":
+		texts := []string{s}
+		if v.Kind() == reflect.Map {
+			texts = nil
+			for _, k := range v.MapKeys() {
+				texts = append(texts, k.String(), v.MapIndex(k).String())
+			}
+		}
+		if slices.ContainsFunc(texts, func(t string) bool { return escapeControl(t) != t }) {
+			msg = "must be printable text, without control characters"
+		}
 	case "https":
 		if s != "" {
 			msg = endpointProblem(s)
