@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -108,9 +109,17 @@ func ParseProxyURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("the proxy scheme %q is not http, https or socks5", u.Scheme)
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
 		return nil, errors.New("the proxy URL has a path, query or fragment; give only scheme://host:port")
+	case u.Port() != "" && !validPort(u.Port()):
+		return nil, fmt.Errorf("the proxy port %s is not a port number from 1 to 65535", u.Port())
 	}
 	u.Path = ""
 	return u, nil
+}
+
+// validPort reports whether p is a decimal port number from 1 to 65535.
+func validPort(p string) bool {
+	n, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && n > 0
 }
 
 // ProxyShown renders a proxy URL without its credentials, noting that

@@ -132,6 +132,7 @@ func TestNetworkProxyBadInput(t *testing.T) {
 		{[]string{"ftp://proxy:21"}, `the proxy scheme "ftp" is not http, https or socks5`},
 		{[]string{"http://user:pw@proxy:3128/path"}, "has a path, query or fragment"},
 		{[]string{"http://"}, "is not a URL like"},
+		{[]string{"http://proxy:99999"}, "the proxy port 99999 is not a port number from 1 to 65535"},
 		{[]string{"--clear", "http://proxy:3128"}, "--clear takes no URL"},
 		{[]string{"a", "b"}, "takes one URL"},
 		{[]string{"http://proxy:3128", "--frob"}, "--frob"},
