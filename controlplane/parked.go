@@ -61,6 +61,13 @@ type parkedPoll struct {
 	closeAfter  bool // the client asked to close, or sent more than the poll
 	unsubscribe func()
 	late        *lateAnswer
+	// woken is set by a notification (guarded by lot.mu): the answer
+	// reads the store at once, without waiting for a poll turn
+	// (pollturn.go).
+	woken bool
+	// recheck is set when the deadline is the code's expiry: only then
+	// does a deadline's answer read the store (see Server.poll).
+	recheck bool
 }
 
 // parkingLot holds one Serve call's parked polls, ordered by deadline, and
@@ -108,6 +115,7 @@ func (p *parkedPoll) wake() {
 		heap.Remove(&lot.queue, p.index)
 		lot.dispatch(p, false)
 	}
+	p.woken = true
 }
 
 // park takes the connection over and parks the poll until wait has passed
@@ -217,14 +225,30 @@ func (lot *parkingLot) answer(p *parkedPoll, stopping bool) {
 	p.unsubscribe()
 	var reg api.Registration
 	var err error
-	if !stopping {
-		var pending bool
-		reg, _, pending, err = s.pollOnce(lot.ctx, p.hash, p.ip, s.now(), false)
-		if err == nil && pending {
-			err = errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
+	lot.mu.Lock()
+	woken := p.woken
+	lot.mu.Unlock()
+	release, turn := func() {}, true
+	switch {
+	case stopping:
+	case !woken && !p.recheck:
+		// The hold's end: pending, unread (see Server.poll).
+		err = errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
+	default:
+		if !woken {
+			// The code's expiry, with the deadlines of others (pollturn.go).
+			release, turn = s.pollTurn(lot.ctx)
+		}
+		if turn {
+			var pending bool
+			reg, _, pending, err = s.pollOnce(lot.ctx, p.hash, p.ip, s.now(), false)
+			if err == nil && pending {
+				err = errorf(api.CodeAuthorizationPending, "waiting for an admin to activate the code")
+			}
 		}
 	}
-	if stopping || (err != nil && lot.ctx.Err() != nil) {
+	release()
+	if stopping || !turn || (err != nil && lot.ctx.Err() != nil) {
 		err = errorf(api.CodeAuthorizationPending, "the control plane is restarting; poll again")
 	}
 	rw := &bufferedAnswer{header: http.Header{}}

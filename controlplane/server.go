@@ -166,6 +166,10 @@ type Server struct {
 	// waiting counts polls being held right now (Waiting), parked ones
 	// too; parked counts those, parkedTotal all ever parked (parked.go).
 	waiting, parked, parkedTotal atomic.Int64
+	// pollTurns are the turns at the store of polls that nothing woke
+	// (pollturn.go); pollTurnWaits counts polls waiting for one.
+	pollTurns     chan struct{}
+	pollTurnWaits atomic.Int64
 
 	mu  sync.Mutex
 	url string
@@ -232,6 +236,7 @@ func Open(opts Options) (*Server, error) {
 		failTarget:   ratelimit.New(limits.FailPerTarget),
 		enrollSource: ratelimit.New(limits.EnrollPerIP),
 		lookups:      ratelimit.New(limits.LookupPerPrincipal),
+		pollTurns:    make(chan struct{}, pollTurns),
 	}
 	if s.notify == nil {
 		s.notify = notify.NewHub()
