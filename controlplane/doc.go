@@ -17,6 +17,7 @@
 //	auth.go                   bearer and mutual-TLS authentication, route permissions
 //	enroll.go, nodeapi.go     the node API: enroll, long-poll, self, deregister
 //	parked.go                 long-polls that wait without a goroutine (HTTP/1.1)
+//	pollturn.go               the few turns at the store of polls nothing woke
 //	renew.go, certs.go        certificate renewal, issuing and checking; /ca, /ca/crl
 //	activate.go, adminapi.go  the admin API: find, license, deny; nodes, sites, events
 //	tokens.go                 registration tokens and registration with one
