@@ -1,5 +1,5 @@
 // Package register is the Register Node screen: confirm make, model and
-// control-plane endpoint; run the steps (connectivity, key and CSR, update
+// control-plane endpoint; run the steps (connectivity, node key, update
 // check, activation code) with live status; show the code in big letters,
 // as text and as a QR code while waiting for an admin to license the node;
 // then count down to a reboot.
@@ -91,7 +91,7 @@ const (
 	numSteps
 )
 
-var stepNames = [numSteps]string{"Connectivity", "Node key and CSR", "Update check", "Activation code"}
+var stepNames = [numSteps]string{"Connectivity", "Node key", "Update check", "Activation code"}
 
 func (s stepID) String() string { return stepNames[s] }
 

@@ -75,7 +75,7 @@ func (m *Model) result(msg ui.RunResult) (ui.Screen, tea.Cmd) {
 		if r.err != nil {
 			return m.fail(stKey, r.err, r.fail)
 		}
-		m.setStep(stKey, stepOK, "ECDSA P-256 key and CSR ready", "")
+		m.setStep(stKey, stepOK, "ready; never leaves this node", "")
 		m.setStep(stUpdate, stepRunning, "", "")
 		return m, m.updateCmd()
 	case updateRes:
