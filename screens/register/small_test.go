@@ -73,3 +73,17 @@ func TestGolden40x12(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedHintsNotCut: at 40 columns with room for the steps, the keys
+// after a failure are not shown cut ("esc: change the val…"): the line
+// goes one key a line where it does not fit.
+func TestFailedHintsNotCut(t *testing.T) {
+	f := newFake()
+	f.startErr = &regclient.Error{Op: "enroll", Status: 503, Message: "the control plane is unavailable"}
+	d, _ := newDriver(t, uitest.MonoASCII, f)
+	d.Send(tea.WindowSizeMsg{Width: 40, Height: 16})
+	d.Keys("enter")
+	if v := d.Text(); !strings.Contains(v, "FAIL Activation code") || strings.Contains(v, "...") || !strings.Contains(v, "esc: change the values") {
+		t.Errorf("a line is cut at 40x16:\n%s", v)
+	}
+}

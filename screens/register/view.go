@@ -146,7 +146,15 @@ func (m *Model) viewSteps() string {
 	}
 	parts := []ui.Part{m.title(), {Lines: rows}}
 	if _, failed := m.failed(); failed {
-		parts = append(parts, ui.Part{Lines: []string{" " + ui.Hints(m.ShortHelp()...)}, Drop: 10})
+		hints := []string{" " + ui.Hints(m.ShortHelp()...)}
+		if lipgloss.Width(hints[0]) > m.width {
+			// Narrow: one key a line rather than the last one cut.
+			hints = nil
+			for _, b := range m.ShortHelp() {
+				hints = append(hints, " "+ui.Hints(b))
+			}
+		}
+		parts = append(parts, ui.Part{Lines: hints, Drop: 10})
 	}
 	return ui.Compose(m.height, parts...)
 }
