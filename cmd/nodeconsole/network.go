@@ -256,9 +256,19 @@ func netShow(ctx context.Context, g globals, args []string, stdout, stderr io.Wr
 		}
 		doc.Interfaces = append(doc.Interfaces, si)
 	}
-	if *lldpWait > 0 && e.demo == nil {
+	switch {
+	case *lldpWait > 0 && e.demo == nil:
 		if err := listenLLDP(ctx, doc.Interfaces, st, *lldpWait); err != nil {
 			return fmt.Errorf("network show: %w", err)
+		}
+	case *lldpWait > 0:
+		// The demo's simulated switch, as the console's list shows it.
+		var heard netconfig.LLDPTable
+		e.demo.lldp(&heard)
+		for i, ifc := range doc.Interfaces {
+			if ifc.LLDP != nil {
+				doc.Interfaces[i].LLDP = append(ifc.LLDP, heard.Get(ifc.Name)...)
+			}
 		}
 	}
 	if st.Gateway.IsValid() {

@@ -316,8 +316,9 @@ func TestNetworkHostnameNTP(t *testing.T) {
 }
 
 // TestNetworkShowLLDPDemo: --lldp adds an lldp list to each Ethernet
-// interface (the simulated network hears no switch; the lldp package's
-// netns test hears crafted frames); a bad duration exits 2.
+// interface, with the simulated switch on eth0 that the console's list
+// shows (the lldp package's netns test hears crafted frames); a bad
+// duration exits 2.
 func TestNetworkShowLLDPDemo(t *testing.T) {
 	code, out, errs := runNet(t, "", "--demo", "network", "show", "--json", "--lldp", "10ms")
 	if code != 0 {
@@ -335,7 +336,16 @@ func TestNetworkShowLLDPDemo(t *testing.T) {
 	for _, ifc := range doc.Interfaces {
 		if (ifc.LLDP != nil) != (ifc.Name != "wg0") {
 			t.Errorf("%s: lldp %v (want a list on Ethernet interfaces only)", ifc.Name, ifc.LLDP)
+			continue
 		}
+		b, _ := json.Marshal(ifc.LLDP)
+		if heard := string(b); ifc.LLDP != nil && (len(*ifc.LLDP) == 1) != (ifc.Name == "eth0") ||
+			ifc.Name == "eth0" && !strings.Contains(heard, "sw-rack12.example") {
+			t.Errorf("%s: lldp %s (want the demo's switch on eth0 only)", ifc.Name, heard)
+		}
+	}
+	if code, out, _ := runNet(t, "", "--demo", "network", "show", "--lldp", "10ms"); code != 0 || !strings.Contains(out, "sw-rack12.example") {
+		t.Errorf("network show --lldp: exit %d, no switch on eth0:\n%s", code, out)
 	}
 	for _, bad := range []string{"-1s", "1h", "soon"} {
 		if code, _, errs := runNet(t, "", "--demo", "network", "show", "--lldp", bad); code != 2 || strings.Count(errs, "\n") != 1 {
