@@ -71,6 +71,20 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
+// countRetries adds controlplane_store_retries_total for a store that
+// runs transactions again (PostgreSQL at SERIALIZABLE); SQLite's single
+// writer never does, and has no such counter.
+func (m *metrics) countRetries(st store.Store) {
+	r, ok := st.(interface{ Retries() int64 })
+	if !ok {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "controlplane_store_retries_total",
+		Help: "Store transactions run again after a serialization failure or a deadlock (PostgreSQL).",
+	}, func() float64 { return float64(r.Retries()) }))
+}
+
 // handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -273,6 +273,7 @@ func Open(opts Options) (*Server, error) {
 		}
 	}
 	s.metrics = newMetrics(s)
+	s.metrics.countRetries(st)
 	s.store = actorStore{metricsStore{Store: st, m: s.metrics}}
 	s.crl = crl.New(s.ca, s.store)
 	s.accounts = &Accounts{store: s.store, dataDir: opts.DataDir, now: s.now}

@@ -115,11 +115,15 @@ func untilHeldOn(t *testing.T, url, admin string, roots *x509.CertPool) {
 			t.Fatal(err)
 		}
 		sc := bufio.NewScanner(resp.Body)
-		held := false
+		held, retries := false, false
 		for sc.Scan() {
 			held = held || sc.Text() == "controlplane_held_long_polls 1"
+			retries = retries || strings.HasPrefix(sc.Text(), "controlplane_store_retries_total ")
 		}
 		resp.Body.Close()
+		if !retries {
+			t.Fatal("/metrics on PostgreSQL lacks controlplane_store_retries_total")
+		}
 		if held {
 			return
 		}
