@@ -62,8 +62,8 @@ type Site struct {
 // Network holds proxy settings, the paths network changes write to, and
 // how the DHCP client of the WAN interface is told about a change.
 type Network struct {
-	HTTPSProxy  string `yaml:"httpsProxy" json:"httpsProxy,omitempty"`
-	NoProxy     string `yaml:"noProxy" json:"noProxy,omitempty"`
+	HTTPSProxy  string `yaml:"httpsProxy" json:"httpsProxy,omitempty" check:"proxy"`
+	NoProxy     string `yaml:"noProxy" json:"noProxy,omitempty" check:"noproxy"`
 	ResolvConf  string `yaml:"resolvConf" json:"resolvConf" check:"abspath" local:"file"`
 	NetworkdDir string `yaml:"networkdDir" json:"networkdDir" check:"abspath" local:"file"`
 	// DHCPClient is what runs DHCP on the WAN interface: auto (networkd

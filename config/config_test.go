@@ -297,3 +297,27 @@ func TestTextHasNoControlCharacters(t *testing.T) {
 		t.Errorf("config = %+v", cfg)
 	}
 }
+
+// TestProxyChecked: config check judges network.httpsProxy and noProxy as
+// `network proxy` does (package proxyurl), keeps a bad one out of the
+// config, and never quotes the URL, which may hold a password.
+func TestProxyChecked(t *testing.T) {
+	cfg, probs := Parse("c", []byte("network:\n  httpsProxy: http://alice:s3cret@proxy.example.com:99999\n  noProxy: \"a b\"\n"))
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"c:2: network.httpsProxy: the proxy port 99999 is not a port number from 1 to 65535",
+		`c:3: network.noProxy: no-proxy entry "a b" is not a host, domain or CIDR`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	if cfg.Network.HTTPSProxy != "" || cfg.Network.NoProxy != "" {
+		t.Errorf("bad proxy settings kept: %+v", cfg.Network)
+	}
+	if _, probs := Parse("c", []byte("network: {httpsProxy: 'proxy.example.com:3128', noProxy: '.example.com,192.0.2.0/24'}\n")); len(probs) != 0 {
+		t.Errorf("good proxy settings: %v", probs)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nodeconsole/nodeconsole/proxyurl"
 )
 
 // MergeBytes decodes one YAML document named name (a file path, or
@@ -237,6 +239,8 @@ func (d *decoder) decode(n *yaml.Node, key string, v reflect.Value) bool {
 // which it reports. The checks:
 //
 //	https         an https URL (see ValidEndpoint); empty is allowed
+//	proxy         a proxy URL (proxyurl.Parse); empty is allowed
+//	noproxy       a no-proxy list (proxyurl.ValidateNoProxy)
 //	abspath       an absolute path
 //	oneof=a|b|c   one of the words; empty means the first
 //	text          printable text (a string, or a map's keys and values):
@@ -261,6 +265,16 @@ func (d *decoder) check(n *yaml.Node, key string, v reflect.Value, check string)
 	case "https":
 		if s != "" {
 			msg = endpointProblem(s)
+		}
+	case "proxy":
+		if strings.TrimSpace(s) != "" {
+			if _, err := proxyurl.Parse(s); err != nil {
+				msg = err.Error() // never quotes the URL, which may hold a password
+			}
+		}
+	case "noproxy":
+		if err := proxyurl.ValidateNoProxy(s); err != nil {
+			msg = err.Error()
 		}
 	case "abspath":
 		if !strings.HasPrefix(s, "/") {

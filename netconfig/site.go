@@ -2,17 +2,16 @@ package netconfig
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/nodeconsole/nodeconsole/atomicfile"
+	"github.com/nodeconsole/nodeconsole/proxyurl"
 )
 
 // Site is where the node's site settings go: its host name, the NTP
@@ -90,37 +89,10 @@ func (s Site) SetProxy(proxy, noProxy string) (string, error) {
 	return path, nil
 }
 
-// ParseProxyURL checks a proxy URL as regclient uses it (http, https or
-// socks5; a bare host:port means http) and returns it normalised. The
-// error never quotes the URL: it may hold credentials.
-func ParseProxyURL(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("the proxy URL is empty")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil || u.Host == "" || u.Hostname() == "":
-		return nil, errors.New("the proxy is not a URL like http://proxy.example.com:3128")
-	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5":
-		return nil, fmt.Errorf("the proxy scheme %q is not http, https or socks5", u.Scheme)
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
-		return nil, errors.New("the proxy URL has a path, query or fragment; give only scheme://host:port")
-	case u.Port() != "" && !validPort(u.Port()):
-		return nil, fmt.Errorf("the proxy port %s is not a port number from 1 to 65535", u.Port())
-	}
-	u.Path = ""
-	return u, nil
-}
-
-// validPort reports whether p is a decimal port number from 1 to 65535.
-func validPort(p string) bool {
-	n, err := strconv.ParseUint(p, 10, 16)
-	return err == nil && n > 0
-}
+// ParseProxyURL checks a proxy URL as regclient uses it and returns it
+// normalised (proxyurl.Parse, which config check applies to
+// network.httpsProxy too). The error never quotes the URL.
+func ParseProxyURL(s string) (*url.URL, error) { return proxyurl.Parse(s) }
 
 // ProxyShown renders a proxy URL without its credentials, noting that
 // there are some: what a screen, stdout or a log may show.
@@ -136,13 +108,6 @@ func ProxyShown(s string) string {
 	return shown
 }
 
-// ValidateNoProxy checks a no-proxy list: hosts, domains or CIDRs,
-// separated by commas.
-func ValidateNoProxy(list string) error {
-	for _, e := range strings.Split(list, ",") {
-		if strings.ContainsAny(strings.TrimSpace(e), " \t") {
-			return fmt.Errorf("no-proxy entry %q is not a host, domain or CIDR", e)
-		}
-	}
-	return nil
-}
+// ValidateNoProxy checks a no-proxy list (proxyurl.ValidateNoProxy, which
+// config check applies to network.noProxy too).
+func ValidateNoProxy(list string) error { return proxyurl.ValidateNoProxy(list) }

@@ -54,9 +54,9 @@ func (p *problems) list(v *yaml.Node, key, what string) ([]string, bool) {
 	return out, true
 }
 
-// parseNetwork reads the network keys user data applies itself, and
-// checks the proxy the config gets as `network proxy` checks it (never
-// quoting the URL, which may hold credentials).
+// parseNetwork reads the network keys user data applies itself. The proxy
+// keys go to the config, whose decoder checks them as `network proxy` does
+// (never quoting the URL, which may hold credentials).
 func (s *Settings) parseNetwork(n *yaml.Node) config.Problems {
 	p := &problems{file: s.file}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -79,18 +79,6 @@ func (s *Settings) parseNetwork(n *yaml.Node) config.Problems {
 					p.add(v, key, netconfig.FieldMessages(err))
 				}
 				s.NTP = servers
-			}
-		case "httpsProxy":
-			if u, ok := p.str(v, key, false); ok && strings.TrimSpace(u) != "" {
-				if _, err := netconfig.ParseProxyURL(u); err != nil {
-					p.add(v, key, err.Error())
-				}
-			}
-		case "noProxy":
-			if l, ok := p.str(v, key, false); ok {
-				if err := netconfig.ValidateNoProxy(l); err != nil {
-					p.add(v, key, err.Error())
-				}
 			}
 		}
 	}

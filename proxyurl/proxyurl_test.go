@@ -1,11 +1,11 @@
-package netconfig
+package proxyurl
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseProxyURL(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tt := range []struct {
 		in, want, err string
 	}{
@@ -18,14 +18,14 @@ func TestParseProxyURL(t *testing.T) {
 		{in: "ftp://proxy.example.com", err: `the proxy scheme "ftp" is not http, https or socks5`},
 		{in: "", err: "the proxy URL is empty"},
 	} {
-		u, err := ParseProxyURL(tt.in)
+		u, err := Parse(tt.in)
 		switch {
 		case tt.err != "":
 			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "secret") {
-				t.Errorf("ParseProxyURL(%q) = %v, %v; want error %q", tt.in, u, err, tt.err)
+				t.Errorf("Parse(%q) = %v, %v; want error %q", tt.in, u, err, tt.err)
 			}
 		case err != nil || u.String() != tt.want:
-			t.Errorf("ParseProxyURL(%q) = %v, %v; want %s", tt.in, u, err, tt.want)
+			t.Errorf("Parse(%q) = %v, %v; want %s", tt.in, u, err, tt.want)
 		}
 	}
 }
